@@ -1,0 +1,208 @@
+"""The application factory: ``create_app(settings)`` builds a complete app.
+
+Tests build a fresh app on a temporary database with it; ``reconnect serve``
+builds one from the environment and flags.
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib import resources
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from reconnect import __version__
+from reconnect.auth import make_hasher
+from reconnect.database import make_engine, session_factory, upgrade
+from reconnect.errors import Problem
+from reconnect.settings import Settings, load_settings
+from reconnect.web import api, pages
+from reconnect.web.deps import AppState, SignInRequired, csrf_cookie_name, is_https
+
+log = logging.getLogger("reconnect")
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+
+
+def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
+    settings = settings or load_settings()
+    engine = make_engine(settings.database_url)
+    if migrate:
+        upgrade(engine)
+
+    package = resources.files("reconnect")
+    templates = Jinja2Templates(directory=str(package / "templates"))
+    templates.env.globals["version"] = __version__
+
+    app = FastAPI(
+        title="Reconnect",
+        version=__version__,
+        summary="Rebuild connection after a betrayal, at the pace of the more activated partner.",
+        # The interactive docs pages load scripts from a CDN; the schema is enough.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.reconnect = AppState(
+        settings=settings,
+        sessions=session_factory(engine),
+        hasher=make_hasher(settings),
+        templates=templates,
+        secret=settings.ensure_secret_key(),
+    )
+    app.state.engine = engine
+    app.mount("/static", StaticFiles(directory=str(package / "static")), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    _install_error_handlers(app, templates)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["Referrer-Policy"] = "no-referrer"
+        headers["X-Frame-Options"] = "DENY"
+        headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        if not request.url.path.startswith("/static/"):
+            # Nothing a person wrote may linger in a shared computer's browser cache.
+            headers["Cache-Control"] = "no-store"
+        new_csrf = getattr(request.state, "new_csrf", None)
+        if new_csrf:
+            response.set_cookie(
+                csrf_cookie_name(request),
+                new_csrf,
+                httponly=True,
+                samesite="lax",
+                secure=is_https(request),
+                path="/",
+            )
+        return response
+
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    return app
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path == "/openapi.json"
+
+
+def error_json(code: str, message: str, status: int, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message, **extra}}, status_code=status)
+
+
+def _install_error_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
+    def error_page(request: Request, message: str, status: int) -> Response:
+        return templates.TemplateResponse(
+            request, "error.html", {"message": message, "person": None}, status_code=status
+        )
+
+    @app.exception_handler(Problem)
+    async def on_problem(request: Request, problem: Problem) -> Response:
+        if _wants_json(request):
+            return error_json(problem.code, problem.message, problem.status)
+        return error_page(request, problem.message, problem.status)
+
+    @app.exception_handler(SignInRequired)
+    async def on_sign_in_required(request: Request, _: SignInRequired) -> Response:
+        return RedirectResponse("/login", status_code=303)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid(request: Request, error: RequestValidationError) -> Response:
+        problems = error.errors()
+        if any(item.get("type") == "json_invalid" for item in problems):
+            return error_json("malformed_json", "The request body is not valid JSON.", 400)
+        fields = [
+            {
+                "field": ".".join(str(part) for part in item["loc"] if part != "body"),
+                "message": item["msg"],
+            }
+            for item in problems
+        ]
+        summary = "; ".join(f"{f['field'] or 'body'}: {f['message']}" for f in fields)
+        if _wants_json(request):
+            return error_json("invalid_input", summary, 422, fields=fields)
+        return error_page(request, "Some of what was sent could not be used: " + summary, 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(request: Request, error: StarletteHTTPException) -> Response:
+        messages = {
+            404: ("not_found", "There is nothing here."),
+            405: ("method_not_allowed", "That action is not possible here."),
+            413: ("body_too_large", "What was sent is too large."),
+        }
+        code, message = messages.get(error.status_code, ("http_error", str(error.detail)))
+        if _wants_json(request):
+            return error_json(code, message, error.status_code)
+        return error_page(request, message, error.status_code)
+
+    @app.exception_handler(Exception)
+    async def on_crash(request: Request, error: Exception) -> Response:
+        # Logged without request bodies: entries must never reach the logs.
+        log.error("unhandled %s on %s %s", type(error).__name__, request.method, request.url.path)
+        message = "Something went wrong on our side. Nothing you sent was lost; please try again."
+        if _wants_json(request):
+            return error_json("internal_error", message, 500)
+        return HTMLResponse(f"<!doctype html><title>Reconnect</title><p>{message}</p>", 500)
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """Refuses request bodies over ``max_bytes`` with 413, before a handler reads them."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await self._refuse(scope, send)
+            return
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except BodyTooLarge:
+            if not started:
+                await self._refuse(scope, send)
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        response = error_json("body_too_large", "What was sent is too large.", 413)
+        await response(scope, _no_body, send)
+
+
+async def _no_body() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}

@@ -1,0 +1,110 @@
+"""The ``reconnect`` command. Every option's help comes from the settings' help text."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from reconnect import __version__
+from reconnect.database import DatabaseError, current_revision, head_revision, make_engine, upgrade
+from reconnect.settings import Settings, SettingsError, load_settings
+
+
+def _help(field: str) -> str:
+    info = Settings.model_fields[field]
+    return f"{info.description} [env: RECONNECT_{field.upper()}]"
+
+
+def database_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option("--data-dir", type=click.Path(file_okay=False), help=_help("data_dir"))(
+        func
+    )
+    return click.option("--database-url", help=_help("database_url"))(func)
+
+
+def settings_from(**flags: Any) -> Settings:
+    try:
+        return load_settings(**flags)
+    except SettingsError as error:
+        raise click.UsageError(str(error)) from None
+
+
+def fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="reconnect")
+def main() -> None:
+    """Reconnect: rebuild connection after a betrayal, at the pace of the more
+    activated partner.
+
+    Every option can also be set in the environment (shown as [env: ...]).
+    """
+
+
+@main.command()
+@click.option("--host", help=_help("host"))
+@click.option("--port", type=int, help=_help("port"))
+@database_options
+def serve(host: str | None, port: int | None, data_dir: str | None, database_url: str | None) -> None:
+    """Start the web app (creating and upgrading the database first)."""
+    import uvicorn
+
+    from reconnect.app import create_app
+
+    settings = settings_from(host=host, port=port, data_dir=data_dir, database_url=database_url)
+    try:
+        app = create_app(settings)
+    except DatabaseError as error:
+        fail(str(error))
+    click.echo(f"Reconnect {__version__} at http://{settings.host}:{settings.port}  (Ctrl+C stops)")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+
+
+@main.group()
+def db() -> None:
+    """Manage the database schema."""
+
+
+@db.command("upgrade")
+@database_options
+def db_upgrade(data_dir: str | None, database_url: str | None) -> None:
+    """Create the database if needed and apply every pending migration."""
+    settings = settings_from(data_dir=data_dir, database_url=database_url)
+    try:
+        engine = make_engine(settings.database_url)
+        upgrade(engine)
+        click.echo(f"Database is at revision {current_revision(engine)} (latest).")
+    except DatabaseError as error:
+        fail(str(error))
+
+
+@db.command("status")
+@database_options
+def db_status(data_dir: str | None, database_url: str | None) -> None:
+    """Show the schema revision the database is at and the latest one."""
+    settings = settings_from(data_dir=data_dir, database_url=database_url)
+    try:
+        engine = make_engine(settings.database_url)
+        click.echo(f"current: {current_revision(engine) or 'empty'}")
+        click.echo(f"latest:  {head_revision(engine)}")
+    except DatabaseError as error:
+        fail(str(error))
+
+
+@main.command()
+def settings() -> None:
+    """List every setting, its environment variable, default and meaning."""
+    from reconnect.settings import describe_settings
+
+    for env, default, text in describe_settings():
+        click.echo(f"{env}\n    {text}\n    default: {default or '(empty)'}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,224 @@
+"""Couple spaces: creating one, inviting the partner, joining, and the safety screen.
+
+``get_couple_for_person`` is the one place that answers "which couple may this
+person see"; every later feature reaches couple data through it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from reconnect.auth import token_hash
+from reconnect.domain.safety import IncompleteScreen, needs_support
+from reconnect.errors import Problem
+from reconnect.models import Couple, Invite, Membership, Person, SafetyScreen
+
+ROLES = {
+    "hurt": "the hurt partner",
+    "involved": "the involved partner",
+    "both_hurt": "both of us are hurt",
+}
+# The role a partner must take given the other's.
+PARTNER_ROLE = {"hurt": "involved", "involved": "hurt", "both_hurt": "both_hurt"}
+INVITE_LIFETIME = timedelta(hours=72)
+# Crockford's base32: no I, L, O or U, so a code read aloud is hard to get wrong.
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 20  # 100 bits
+
+
+@dataclass(frozen=True)
+class CoupleView:
+    """What a partner sees of their couple: identical whatever the other did privately."""
+
+    couple_id: int
+    my_role: str
+    partner_username: str | None
+    partner_role: str | None
+
+    @property
+    def paired(self) -> bool:
+        return self.partner_username is not None
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise Problem("invalid_role", "Please choose one of: hurt, involved, both_hurt.", 422)
+    return role
+
+
+def get_couple_for_person(db: Session, person: Person) -> Couple | None:
+    membership = db.get(Membership, person.id)
+    return membership.couple if membership else None
+
+
+def couple_view(db: Session, person: Person) -> CoupleView | None:
+    membership = db.get(Membership, person.id)
+    if membership is None:
+        return None
+    partner = next((m for m in membership.couple.members if m.person_id != person.id), None)
+    return CoupleView(
+        couple_id=membership.couple_id,
+        my_role=membership.role,
+        partner_username=partner.person.username if partner else None,
+        partner_role=partner.role if partner else None,
+    )
+
+
+# --- the safety screen -------------------------------------------------------
+
+
+def joint_features_on(db: Session, person: Person) -> bool:
+    """True once the person answered the screen with no concern, or chose to go on."""
+    screen = db.get(SafetyScreen, person.id)
+    return screen is not None and (not screen.needs_support or screen.continued_at is not None)
+
+
+def screen_answered(db: Session, person: Person) -> bool:
+    return db.get(SafetyScreen, person.id) is not None
+
+
+def record_screen(
+    db: Session, *, person: Person, answers: Mapping[str, bool], now: datetime
+) -> bool:
+    """Store the outcome (never the answers); returns True when support is needed."""
+    try:
+        support = needs_support(answers)
+    except IncompleteScreen as error:
+        raise Problem("incomplete_screen", str(error), 422) from None
+    screen = db.get(SafetyScreen, person.id) or SafetyScreen(person_id=person.id)
+    screen.answered_at = now
+    screen.needs_support = support
+    screen.continued_at = None
+    db.add(screen)
+    return support
+
+
+def continue_to_joint_features(db: Session, *, person: Person, now: datetime) -> None:
+    """The person has read the support resources and chooses to go on with couple work."""
+    screen = db.get(SafetyScreen, person.id)
+    if screen is None:
+        raise Problem("safety_screen_needed", "Please answer the safety questions first.", 403)
+    if screen.needs_support and screen.continued_at is None:
+        screen.continued_at = now
+
+
+def require_joint_features(db: Session, person: Person) -> None:
+    if not screen_answered(db, person):
+        raise Problem(
+            "safety_screen_needed",
+            "Before couple features open, please answer a few private safety questions.",
+            403,
+        )
+    if not joint_features_on(db, person):
+        raise Problem(
+            "joint_features_off",
+            "Couple features are switched off for you while you look after your own "
+            "safety. You can switch them on whenever you choose.",
+            403,
+        )
+
+
+# --- couples and invites -----------------------------------------------------
+
+
+def create_couple(db: Session, *, person: Person, role: str, now: datetime) -> Couple:
+    require_joint_features(db, person)
+    check_role(role)
+    if db.get(Membership, person.id) is not None:
+        raise Problem("already_in_couple", "You already belong to a couple space.", 409)
+    couple = Couple(created_at=now)
+    db.add(couple)
+    db.flush()
+    db.add(Membership(person_id=person.id, couple_id=couple.id, role=role, joined_at=now))
+    db.flush()
+    return couple
+
+
+def new_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return "-".join(raw[i : i + 5] for i in range(0, CODE_LENGTH, 5))
+
+
+def normalise_code(code: str) -> str:
+    cleaned = "".join(ch for ch in code.upper() if ch.isalnum())
+    return cleaned.translate(str.maketrans("OIL", "011"))
+
+
+def create_invite(db: Session, *, person: Person, now: datetime) -> tuple[str, Invite]:
+    """A new one-time code for the partner; any earlier unused code stops working."""
+    require_joint_features(db, person)
+    membership = db.get(Membership, person.id)
+    if membership is None:
+        raise Problem("no_couple", "Please create a couple space first.", 409)
+    if len(membership.couple.members) >= 2:
+        raise Problem("couple_full", "Your couple space already has two partners.", 409)
+    # One live code at a time, so two people can never both join with old codes.
+    db.execute(delete(Invite).where(Invite.couple_id == membership.couple_id))
+    code = new_code()
+    invite = Invite(
+        couple_id=membership.couple_id,
+        code_hash=token_hash(normalise_code(code)),
+        created_by=person.id,
+        created_at=now,
+        expires_at=now + INVITE_LIFETIME,
+    )
+    db.add(invite)
+    db.flush()
+    return code, invite
+
+
+def join_couple(db: Session, *, person: Person, code: str, role: str, now: datetime) -> Couple:
+    require_joint_features(db, person)
+    check_role(role)
+    cleaned = normalise_code(code)
+    invite = db.scalar(select(Invite).where(Invite.code_hash == token_hash(cleaned)))
+    if not cleaned or invite is None:
+        raise Problem(
+            "invite_not_found",
+            "That code does not match an invitation. Please check it with your partner.",
+            404,
+        )
+    if invite.used_at is not None:
+        raise Problem(
+            "invite_used", "That code has already been used. Ask your partner for a new one.", 410
+        )
+    if invite.expires_at <= now:
+        raise Problem(
+            "invite_expired", "That code has expired. Ask your partner for a new one.", 410
+        )
+    mine = db.get(Membership, person.id)
+    if mine is not None and mine.couple_id == invite.couple_id:
+        raise Problem("own_couple", "This is your own couple space; the code is for your partner.")
+    if mine is not None:
+        raise Problem("already_in_couple", "You already belong to a couple space.", 409)
+    members = db.scalars(select(Membership).where(Membership.couple_id == invite.couple_id)).all()
+    if len(members) >= 2:
+        raise Problem("couple_full", "That couple space already has two partners.", 409)
+    expected = PARTNER_ROLE[members[0].role]
+    if role != expected:
+        raise Problem(
+            "role_conflict",
+            f"Your partner chose {ROLES[members[0].role]!s}, so your role here is "
+            f"{expected.replace('_', ' ')}.",
+            409,
+        )
+    # Claim the code atomically: if another request used it first, nothing changes.
+    claimed = db.execute(
+        update(Invite).where(Invite.id == invite.id, Invite.used_at.is_(None)).values(used_at=now)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise Problem(
+            "invite_used", "That code has already been used. Ask your partner for a new one.", 410
+        )
+    db.add(Membership(person_id=person.id, couple_id=invite.couple_id, role=role, joined_at=now))
+    db.flush()
+    db.expire_all()
+    couple = db.get(Couple, invite.couple_id)
+    assert couple is not None
+    return couple

@@ -1,0 +1,117 @@
+"""Connecting to the database and keeping its schema current.
+
+SQLite is the default and runs through pysqlite3, which bundles a current SQLite:
+the one Python 3.11 links here (3.40) has the WAL-reset corruption bug fixed only
+in 3.51.3, and a tool that must never lose a word cannot run on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+MIN_SQLITE = (3, 51, 3)
+
+
+class DatabaseError(Exception):
+    """The database cannot be used; the message says why and what to do."""
+
+
+def sqlite_module() -> Any:
+    """The DB-API module for SQLite, refusing versions with the WAL-reset bug."""
+    try:
+        from pysqlite3 import dbapi2
+    except ImportError as error:  # pragma: no cover - pysqlite3 is a dependency
+        raise DatabaseError("pysqlite3 is not installed; run: pip install pysqlite3") from error
+    check_sqlite_version(dbapi2.sqlite_version_info)
+    return dbapi2
+
+
+def check_sqlite_version(version: tuple[int, ...]) -> None:
+    if tuple(version) < MIN_SQLITE:
+        have = ".".join(map(str, version))
+        need = ".".join(map(str, MIN_SQLITE))
+        raise DatabaseError(
+            f"SQLite {have} has the WAL-reset corruption bug; Reconnect needs SQLite "
+            f"{need} or later. Install the bundled build with: pip install 'pysqlite3>=0.6.1'"
+        )
+
+
+def normalise_url(url: str) -> str:
+    """Accept the usual postgresql:// spelling and route it to psycopg 3."""
+    parsed = make_url(url)
+    if parsed.drivername in {"postgres", "postgresql"}:
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def make_engine(url: str) -> Engine:
+    url = normalise_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, module=sqlite_module(), connect_args={"timeout": 15})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        return create_engine(url, pool_pre_ping=True)
+    raise DatabaseError(f"Unsupported database URL {parsed.drivername!r}: use sqlite or postgresql.")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets pages read while a write commits; FULL makes every commit survive
+    # power loss; secure_delete overwrites what a person deletes.
+    for pragma in (
+        "PRAGMA journal_mode=WAL",
+        "PRAGMA synchronous=FULL",
+        "PRAGMA foreign_keys=ON",
+        "PRAGMA secure_delete=ON",
+        "PRAGMA busy_timeout=15000",
+    ):
+        cursor.execute(pragma)
+    cursor.close()
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One unit of work: committed when the block ends, rolled back on any error."""
+    with factory() as db, db.begin():
+        yield db
+
+
+def _alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("reconnect") / "migrations"))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to ``revision``; safe to run on every start."""
+    command.upgrade(_alembic_config(engine), revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision(engine: Engine) -> str | None:
+    return ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()

@@ -1,0 +1,148 @@
+"""The one place that reads configuration.
+
+Every field can be set by an environment variable named ``RECONNECT_<FIELD>``
+(``RECONNECT_DATABASE_URL``, ``RECONNECT_DATA_DIR`` ...) or by the matching
+command-line flag. Each field's description is its help text: the CLI and
+``docs/configuration.md`` both show it, and a test checks that they agree.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+APP_NAME = "reconnect"
+
+
+class SettingsError(Exception):
+    """Configuration that cannot work; the message says which setting and why."""
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="RECONNECT_", extra="forbid", frozen=True, validate_default=True
+    )
+
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Folder for the SQLite database and the generated secret key.",
+    )
+    database_url: str = Field(
+        default="",
+        description=(
+            "SQLAlchemy URL of the database. Empty means an SQLite file in the data "
+            "folder; use postgresql://user@host/dbname for PostgreSQL."
+        ),
+    )
+    host: str = Field(default="127.0.0.1", description="Address the web server listens on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port the web server listens on.")
+    secret_key: str = Field(
+        default="",
+        description=(
+            "Secret used to sign form tokens. Empty means a random key kept in "
+            "<data folder>/secret_key, created on first start."
+        ),
+    )
+    session_hours: int = Field(
+        default=12,
+        ge=1,
+        le=24 * 30,
+        description="How long a sign-in lasts before the person is asked to sign in again.",
+    )
+    login_attempts_per_account: int = Field(
+        default=5,
+        ge=1,
+        description="Failed sign-ins allowed per account in the rate-limit window.",
+    )
+    login_attempts_per_address: int = Field(
+        default=20,
+        ge=1,
+        description="Failed sign-ins allowed per network address in the rate-limit window.",
+    )
+    login_window_minutes: int = Field(
+        default=15, ge=1, description="Length of the sign-in rate-limit window, in minutes."
+    )
+    max_body_bytes: int = Field(
+        default=256 * 1024,
+        ge=1024,
+        description="Largest request body accepted, in bytes; larger requests get 413.",
+    )
+    quick_exit_url: str = Field(
+        default="https://www.bbc.com/weather",
+        description="Neutral page the quick-exit control opens in place of the app.",
+    )
+    password_hash_memory_kib: int = Field(
+        default=64 * 1024,
+        ge=8,
+        description="Argon2id memory cost for password hashes, in KiB (tests lower it).",
+    )
+
+    @field_validator("secret_key")
+    @classmethod
+    def _refuse_placeholder_secret(cls, value: str) -> str:
+        if value and (len(value) < 32 or value.lower() in {"changeme", "secret", "change-me"}):
+            raise ValueError("must be at least 32 random characters (or empty to generate one)")
+        return value
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> Settings:
+        # The model is frozen; derived defaults are set once here.
+        if not self.database_url:
+            object.__setattr__(
+                self, "database_url", f"sqlite:///{self.data_dir / 'reconnect.db'}"
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def ensure_secret_key(self) -> str:
+        """The configured secret, or the one kept in the data folder (created if absent)."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            # Created with 0600 so other local accounts cannot read it.
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings from the environment plus explicit overrides (CLI flags, tests).
+
+    Raises SettingsError with a readable message instead of a pydantic traceback.
+    """
+    clean = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        return Settings(**clean)
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            name = ".".join(str(part) for part in item["loc"]) or "settings"
+            problems.append(f"RECONNECT_{name.upper()}: {item['msg']}")
+        raise SettingsError("; ".join(problems)) from None
+
+
+def describe_settings() -> list[tuple[str, str, str]]:
+    """(environment variable, default, help) for every setting, for docs and --help."""
+    rows = []
+    for name, field in Settings.model_fields.items():
+        default = "" if field.default_factory is not None else str(field.default)
+        if name == "data_dir":
+            default = "the platform's user data folder"
+        rows.append((f"RECONNECT_{name.upper()}", default, field.description or ""))
+    return rows

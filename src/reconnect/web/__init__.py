@@ -1,0 +1,1 @@
+"""The web layer: thin handlers that authenticate, parse, call and render."""

@@ -1,0 +1,227 @@
+"""The JSON API under /api/v1: everything the pages do, for a bearer token.
+
+Errors are ``{"error": {"code": ..., "message": ...}}`` with a 4xx status; the
+codes are stable and listed in docs/api.md.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+
+from reconnect import auth, couples
+from reconnect.couples import CoupleView
+from reconnect.domain.safety import QUESTIONS, crisis_resources
+from reconnect.errors import Problem
+from reconnect.models import Person
+from reconnect.web.deps import ApiPerson, Db, State, bearer_token, client_address, now
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+
+Role = Literal["hurt", "involved", "both_hurt"]
+Username = Annotated[str, Field(min_length=1, max_length=254, examples=["sam@example.org"])]
+Password = Annotated[str, Field(min_length=1, max_length=1024)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Credentials(Strict):
+    username: Username
+    password: Password
+
+
+class TokenOut(BaseModel):
+    token: str
+
+
+class PartnerOut(BaseModel):
+    username: str
+    role: Role
+
+
+class CoupleOut(BaseModel):
+    id: int
+    my_role: Role
+    paired: bool
+    partner: PartnerOut | None
+
+
+class MeOut(BaseModel):
+    id: int
+    username: str
+    safety_screen_answered: bool
+    joint_features: bool
+    couple: CoupleOut | None
+
+
+class NewCouple(Strict):
+    role: Role
+
+
+class InviteOut(BaseModel):
+    code: str = Field(description="Give this to your partner; it works once, for 72 hours.")
+    expires_at: datetime
+
+
+class JoinIn(Strict):
+    code: Annotated[str, Field(min_length=1, max_length=64)]
+    role: Role
+
+
+class QuestionOut(BaseModel):
+    id: str
+    text: str
+
+
+class ScreenOut(BaseModel):
+    questions: list[QuestionOut]
+    note: str
+
+
+class ScreenAnswers(Strict):
+    answers: dict[Annotated[str, Field(max_length=64)], StrictBool] = Field(max_length=32)
+
+
+class ResourceOut(BaseModel):
+    name: str
+    region: str
+    contact: str
+    note: str
+
+
+class ScreenResult(BaseModel):
+    joint_features: bool
+    resources: list[ResourceOut] = Field(
+        description="Individual support and advocacy contacts; filled when support may help."
+    )
+
+
+def couple_out(view: CoupleView | None) -> CoupleOut | None:
+    if view is None:
+        return None
+    partner = (
+        PartnerOut(username=view.partner_username, role=view.partner_role)  # type: ignore[arg-type]
+        if view.partner_username and view.partner_role
+        else None
+    )
+    return CoupleOut(id=view.couple_id, my_role=view.my_role, paired=view.paired, partner=partner)  # type: ignore[arg-type]
+
+
+def me_out(db: Db, person: Person) -> MeOut:
+    return MeOut(
+        id=person.id,
+        username=person.username,
+        safety_screen_answered=couples.screen_answered(db, person),
+        joint_features=couples.joint_features_on(db, person),
+        couple=couple_out(couples.couple_view(db, person)),
+    )
+
+
+# --- accounts ----------------------------------------------------------------
+
+
+@router.post("/auth/register", status_code=201, response_model=MeOut)
+def register(body: Credentials, db: Db, state: State) -> MeOut:
+    person = auth.register(
+        db, username=body.username, password=body.password, hasher=state.hasher
+    )
+    db.commit()
+    return me_out(db, person)
+
+
+@router.post("/auth/login", response_model=TokenOut)
+def login(body: Credentials, request: Request, db: Db, state: State) -> TokenOut:
+    person = auth.check_login(
+        db,
+        username=body.username,
+        password=body.password,
+        address=client_address(request),
+        settings=state.settings,
+        hasher=state.hasher,
+        now=now(),
+    )
+    if person is None:
+        db.commit()  # the failure counts toward the rate limit
+        raise Problem("invalid_credentials", "That username and password do not match.", 401)
+    token = auth.start_session(db, person=person, kind="api", settings=state.settings, now=now())
+    db.commit()
+    return TokenOut(token=token)
+
+
+@router.post("/auth/logout", status_code=204)
+def logout(request: Request, person: ApiPerson, db: Db) -> Response:
+    auth.end_session(db, bearer_token(request))
+    db.commit()
+    return Response(status_code=204)
+
+
+@router.get("/me", response_model=MeOut)
+def me(person: ApiPerson, db: Db) -> MeOut:
+    return me_out(db, person)
+
+
+# --- couples -----------------------------------------------------------------
+
+
+@router.post("/couples", status_code=201, response_model=CoupleOut)
+def create_couple(body: NewCouple, person: ApiPerson, db: Db) -> CoupleOut | None:
+    couples.create_couple(db, person=person, role=body.role, now=now())
+    db.commit()
+    return couple_out(couples.couple_view(db, person))
+
+
+@router.post("/couples/invites", status_code=201, response_model=InviteOut)
+def create_invite(person: ApiPerson, db: Db) -> InviteOut:
+    code, invite = couples.create_invite(db, person=person, now=now())
+    db.commit()
+    return InviteOut(code=code, expires_at=invite.expires_at)
+
+
+@router.post("/couples/join", response_model=CoupleOut)
+def join(body: JoinIn, person: ApiPerson, db: Db) -> CoupleOut | None:
+    couples.join_couple(db, person=person, code=body.code, role=body.role, now=now())
+    db.commit()
+    return couple_out(couples.couple_view(db, person))
+
+
+@router.get("/couples/current", response_model=CoupleOut)
+def current_couple(person: ApiPerson, db: Db) -> CoupleOut:
+    out = couple_out(couples.couple_view(db, person))
+    if out is None:
+        raise Problem("no_couple", "You are not in a couple space yet.", 404)
+    return out
+
+
+# --- the private safety screen -------------------------------------------------
+
+
+@router.get("/safety-screen", response_model=ScreenOut)
+def safety_questions(person: ApiPerson) -> ScreenOut:
+    return ScreenOut(
+        questions=[QuestionOut(id=q.id, text=q.text) for q in QUESTIONS],
+        note="Your answers are private. Your partner is never told them or their outcome.",
+    )
+
+
+@router.post("/safety-screen", response_model=ScreenResult)
+def answer_safety_screen(body: ScreenAnswers, person: ApiPerson, db: Db) -> ScreenResult:
+    support = couples.record_screen(db, person=person, answers=body.answers, now=now())
+    db.commit()
+    return screen_result(db, person, support)
+
+
+@router.post("/safety-screen/continue", response_model=ScreenResult)
+def continue_after_screen(person: ApiPerson, db: Db) -> ScreenResult:
+    couples.continue_to_joint_features(db, person=person, now=now())
+    db.commit()
+    return screen_result(db, person, support=True)
+
+
+def screen_result(db: Db, person: Person, support: bool) -> ScreenResult:
+    resources = [ResourceOut(**vars(r)) for r in crisis_resources()] if support else []
+    return ScreenResult(joint_features=couples.joint_features_on(db, person), resources=resources)

@@ -1,0 +1,141 @@
+"""Request-scoped helpers shared by pages and the API: database, people, CSRF."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+
+from argon2 import PasswordHasher
+from fastapi import Depends, Request
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.datastructures import FormData
+
+from reconnect import auth
+from reconnect.errors import Problem
+from reconnect.models import Person, utcnow
+from reconnect.settings import Settings
+
+
+@dataclass(frozen=True)
+class AppState:
+    """What every request may need; built once by ``create_app``."""
+
+    settings: Settings
+    sessions: sessionmaker[Session]
+    hasher: PasswordHasher
+    templates: Jinja2Templates
+    secret: str
+
+
+def app_state(request: Request) -> AppState:
+    state: AppState = request.app.state.reconnect
+    return state
+
+
+State = Annotated[AppState, Depends(app_state)]
+
+
+def get_db(state: State) -> Iterator[Session]:
+    """A session for this request. Handlers that write call ``db.commit()`` themselves,
+    before answering, so a 2xx always means the write is on disk."""
+    with state.sessions() as db:
+        yield db
+
+
+Db = Annotated[Session, Depends(get_db)]
+
+
+def now() -> datetime:
+    return utcnow()
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+# --- cookies -----------------------------------------------------------------
+
+
+def is_https(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def session_cookie_name(request: Request) -> str:
+    # The __Host- prefix pins the cookie to this exact origin, but browsers only
+    # accept it over HTTPS; a local http://127.0.0.1 install uses a plain name.
+    return "__Host-reconnect" if is_https(request) else "reconnect_session"
+
+
+def csrf_cookie_name(request: Request) -> str:
+    return "__Host-reconnect-csrf" if is_https(request) else "reconnect_csrf"
+
+
+# --- who is asking -----------------------------------------------------------
+
+
+class SignInRequired(Exception):
+    """A page needs a signed-in person; the handler sends them to the sign-in page."""
+
+
+def optional_page_person(request: Request, db: Db) -> Person | None:
+    return auth.person_for_token(db, request.cookies.get(session_cookie_name(request)), now())
+
+
+def page_person(person: Annotated[Person | None, Depends(optional_page_person)]) -> Person:
+    if person is None:
+        raise SignInRequired
+    return person
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def api_person(request: Request, db: Db) -> Person:
+    person = auth.person_for_token(db, bearer_token(request), now())
+    if person is None:
+        raise Problem("not_authenticated", "Please sign in: send 'Authorization: Bearer <token>'.", 401)
+    return person
+
+
+MaybePerson = Annotated[Person | None, Depends(optional_page_person)]
+PagePerson = Annotated[Person, Depends(page_person)]
+ApiPerson = Annotated[Person, Depends(api_person)]
+
+
+# --- CSRF (double-submit token, plus the browser's own Sec-Fetch-Site) -------
+
+
+def csrf_token(request: Request) -> str:
+    """The token this browser's forms carry; created on first use, stored in a cookie."""
+    token = request.cookies.get(csrf_cookie_name(request))
+    if not token or len(token) > 100:
+        token = getattr(request.state, "new_csrf", None) or secrets.token_urlsafe(32)
+        request.state.new_csrf = token
+    return token
+
+
+async def checked_form(request: Request) -> FormData:
+    """The posted form, after refusing cross-site posts and missing or wrong tokens."""
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        raise Problem("cross_site", "This form was sent from another site and was refused.", 403)
+    form = await request.form()
+    sent = str(form.get("csrf_token", ""))
+    expected = request.cookies.get(csrf_cookie_name(request), "")
+    if not expected or not hmac.compare_digest(sent, expected):
+        raise Problem(
+            "csrf_failed",
+            "This form had expired. Please go back, reload the page and try again.",
+            403,
+        )
+    return form
+
+
+CheckedForm = Annotated[FormData, Depends(checked_form)]

@@ -1,0 +1,268 @@
+"""Server-rendered pages. They work without JavaScript and on a phone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from reconnect import auth, couples
+from reconnect.domain.safety import QUESTIONS, crisis_resources
+from reconnect.errors import Problem
+from reconnect.models import Person
+from reconnect.web.deps import (
+    CheckedForm,
+    Db,
+    MaybePerson,
+    PagePerson,
+    State,
+    client_address,
+    csrf_token,
+    now,
+    session_cookie_name,
+)
+
+router = APIRouter(include_in_schema=False)
+
+
+def render(
+    request: Request,
+    template: str,
+    person: Person | None,
+    status: int = 200,
+    **context: Any,
+) -> Response:
+    state = request.app.state.reconnect
+    return state.templates.TemplateResponse(  # type: ignore[no-any-return]
+        request,
+        template,
+        {
+            "person": person,
+            "csrf_token": csrf_token(request),
+            "quick_exit_url": state.settings.quick_exit_url,
+            **context,
+        },
+        status_code=status,
+    )
+
+
+def go(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+def sign_in(request: Request, response: Response, token: str, state: State) -> Response:
+    response.set_cookie(
+        session_cookie_name(request),
+        token,
+        max_age=state.settings.session_hours * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+    return response
+
+
+# --- public pages ------------------------------------------------------------
+
+
+@router.get("/")
+def home(request: Request, person: MaybePerson, db: Db) -> Response:
+    if person is None:
+        return render(request, "home.html", None)
+    return render(
+        request,
+        "dashboard.html",
+        person,
+        screened=couples.screen_answered(db, person),
+        joint=couples.joint_features_on(db, person),
+        couple=couples.couple_view(db, person),
+    )
+
+
+@router.get("/safety")
+def safety(request: Request, person: MaybePerson) -> Response:
+    return render(request, "safety.html", person, resources=crisis_resources())
+
+
+@router.get("/privacy")
+def privacy(request: Request, person: MaybePerson) -> Response:
+    return render(request, "privacy.html", person)
+
+
+# --- accounts ----------------------------------------------------------------
+
+
+@router.get("/register")
+def register_form(request: Request, person: MaybePerson) -> Response:
+    return render(request, "register.html", person)
+
+
+@router.post("/register")
+def register(request: Request, form: CheckedForm, db: Db, state: State) -> Response:
+    username = str(form.get("username", ""))
+    try:
+        person = auth.register(
+            db, username=username, password=str(form.get("password", "")), hasher=state.hasher
+        )
+    except Problem as problem:
+        return render(
+            request, "register.html", None, status=problem.status, error=problem.message,
+            username=username,
+        )
+    token = auth.start_session(db, person=person, kind="browser", settings=state.settings, now=now())
+    db.commit()
+    return sign_in(request, go("/safety-screen"), token, state)
+
+
+@router.get("/login")
+def login_form(request: Request, person: MaybePerson) -> Response:
+    return render(request, "login.html", person)
+
+
+@router.post("/login")
+def login(request: Request, form: CheckedForm, db: Db, state: State) -> Response:
+    username = str(form.get("username", ""))
+    try:
+        person = auth.check_login(
+            db,
+            username=username,
+            password=str(form.get("password", "")),
+            address=client_address(request),
+            settings=state.settings,
+            hasher=state.hasher,
+            now=now(),
+        )
+    except Problem as problem:
+        return render(
+            request, "login.html", None, status=problem.status, error=problem.message,
+            username=username,
+        )
+    if person is None:
+        db.commit()
+        return render(
+            request, "login.html", None, status=401,
+            error="That username and password do not match.", username=username,
+        )
+    # A new token on every sign-in: a cookie planted before sign-in is never promoted.
+    auth.end_session(db, request.cookies.get(session_cookie_name(request)))
+    token = auth.start_session(db, person=person, kind="browser", settings=state.settings, now=now())
+    db.commit()
+    return sign_in(request, go("/"), token, state)
+
+
+@router.post("/logout")
+def logout(request: Request, form: CheckedForm, db: Db) -> Response:
+    auth.end_session(db, request.cookies.get(session_cookie_name(request)))
+    db.commit()
+    response = go("/")
+    response.delete_cookie(session_cookie_name(request), path="/")
+    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    return response
+
+
+# --- the private safety screen -----------------------------------------------
+
+
+@router.get("/safety-screen")
+def screen_form(request: Request, person: PagePerson) -> Response:
+    return render(request, "safety_screen.html", person, questions=QUESTIONS)
+
+
+@router.post("/safety-screen")
+def screen_answer(request: Request, form: CheckedForm, person: PagePerson, db: Db) -> Response:
+    answers = {q.id: form.get(q.id) == "yes" for q in QUESTIONS if form.get(q.id) in {"yes", "no"}}
+    try:
+        support = couples.record_screen(db, person=person, answers=answers, now=now())
+    except Problem as problem:
+        return render(
+            request, "safety_screen.html", person, status=problem.status,
+            questions=QUESTIONS, error=problem.message, answers=answers,
+        )
+    db.commit()
+    return go("/support" if support else "/couple")
+
+
+@router.get("/support")
+def support(request: Request, person: PagePerson, db: Db) -> Response:
+    return render(
+        request, "support.html", person,
+        resources=crisis_resources(), joint=couples.joint_features_on(db, person),
+    )
+
+
+@router.post("/support/continue")
+def continue_to_couple(request: Request, form: CheckedForm, person: PagePerson, db: Db) -> Response:
+    couples.continue_to_joint_features(db, person=person, now=now())
+    db.commit()
+    return go("/couple")
+
+
+# --- the couple space --------------------------------------------------------
+
+
+def _couple_page(
+    request: Request, person: Person, db: Db, status: int = 200, **context: Any
+) -> Response:
+    if not couples.screen_answered(db, person):
+        return go("/safety-screen")
+    return render(
+        request,
+        "couple.html",
+        person,
+        status=status,
+        joint=couples.joint_features_on(db, person),
+        couple=couples.couple_view(db, person),
+        roles=couples.ROLES,
+        **context,
+    )
+
+
+@router.get("/couple")
+def couple(request: Request, person: PagePerson, db: Db) -> Response:
+    return _couple_page(request, person, db)
+
+
+@router.post("/couple")
+def create_couple(request: Request, form: CheckedForm, person: PagePerson, db: Db) -> Response:
+    try:
+        couples.create_couple(db, person=person, role=str(form.get("role", "")), now=now())
+    except Problem as problem:
+        return _couple_page(request, person, db, status=problem.status, error=problem.message)
+    db.commit()
+    return go("/couple")
+
+
+@router.post("/couple/invite")
+def create_invite(request: Request, form: CheckedForm, person: PagePerson, db: Db) -> Response:
+    try:
+        code, invite = couples.create_invite(db, person=person, now=now())
+    except Problem as problem:
+        return _couple_page(request, person, db, status=problem.status, error=problem.message)
+    db.commit()
+    # Shown once, on this response only: the code is not stored in readable form.
+    return _couple_page(request, person, db, invite_code=code, invite_expires=invite.expires_at)
+
+
+@router.get("/couple/join")
+def join_form(request: Request, person: PagePerson, db: Db) -> Response:
+    if not couples.screen_answered(db, person):
+        return go("/safety-screen")
+    return render(
+        request, "join.html", person, roles=couples.ROLES, joint=couples.joint_features_on(db, person)
+    )
+
+
+@router.post("/couple/join")
+def join(request: Request, form: CheckedForm, person: PagePerson, db: Db) -> Response:
+    code, role = str(form.get("code", "")), str(form.get("role", ""))
+    try:
+        couples.join_couple(db, person=person, code=code, role=role, now=now())
+    except Problem as problem:
+        return render(
+            request, "join.html", person, status=problem.status, error=problem.message,
+            roles=couples.ROLES, code=code, role=role, joint=couples.joint_features_on(db, person),
+        )
+    db.commit()
+    return go("/couple")
