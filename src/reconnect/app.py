@@ -28,6 +28,9 @@ from reconnect.web.deps import AppState, SignInRequired, csrf_cookie_name, is_ht
 
 log = logging.getLogger("reconnect")
 
+# Every router the app serves; the access-control matrix test walks these.
+ROUTERS = (api.router, pages.router)
+
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
@@ -62,8 +65,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     )
     app.state.engine = engine
     app.mount("/static", StaticFiles(directory=str(package / "static")), name="static")
-    app.include_router(api.router)
-    app.include_router(pages.router)
+    for router in ROUTERS:
+        app.include_router(router)
     _install_error_handlers(app, templates)
 
     @app.middleware("http")

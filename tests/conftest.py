@@ -1,0 +1,174 @@
+"""Shared fixtures: a fresh app on a real database, and the people who use it.
+
+The people: Hana (the hurt partner) and Ivan (the involved partner) share a
+couple; Olga and Oscar are another couple, who must never see anything of
+Hana's and Ivan's.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+
+from reconnect.app import create_app
+from reconnect.models import Base
+from reconnect.settings import Settings, load_settings
+
+PG_ADMIN_URL = os.environ.get("RECONNECT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+PASSWORD = "quiet river under stone"
+NO_CONCERNS = {
+    "physical_harm": False,
+    "fear": False,
+    "control": False,
+    "sexual_pressure": False,
+    "unsafe_to_write": False,
+}
+
+
+def make_settings(tmp_path: Path, database_url: str = "") -> Settings:
+    return load_settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url or None,
+        # The real cost (64 MiB) is for people; tests only need the same algorithm.
+        password_hash_memory_kib=256,
+        login_attempts_per_address=1000,
+    )
+
+
+# --- PostgreSQL: one fresh database per test run ---------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    name = f"reconnect_test_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as error:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL must be reachable in CI at {PG_ADMIN_URL}: {error}")
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL} (runs in CI): {error}")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def empty_all_tables(engine: Engine) -> None:
+    with engine.begin() as connection:
+        names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """SQLite unless the test asks for ``backend`` (then both SQLite and PostgreSQL)."""
+    kind = request.getfixturevalue("backend") if "backend" in request.fixturenames else "sqlite"
+    if kind == "postgres":
+        return make_settings(tmp_path, request.getfixturevalue("postgres_url"))
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Any]:
+    application = create_app(settings)
+    if not settings.is_sqlite:
+        empty_all_tables(application.state.engine)
+    yield application
+    application.state.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Any) -> Iterator[TestClient]:
+    with TestClient(app, base_url="http://127.0.0.1") as test_client:
+        yield test_client
+
+
+# --- API people ------------------------------------------------------------------
+
+
+@dataclass
+class ApiPerson:
+    """Someone using the JSON API with their own bearer token."""
+
+    client: TestClient
+    username: str
+    token: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.client.get(path, headers=self.headers, **kwargs)
+
+    def post(self, path: str, json: Any = None, **kwargs: Any) -> Any:
+        return self.client.post(path, json=json, headers=self.headers, **kwargs)
+
+
+class People:
+    """Creates people through the API, the way a real client would."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+
+    def register(self, username: str, *, screen: dict[str, bool] | None = NO_CONCERNS) -> ApiPerson:
+        created = self.client.post(
+            "/api/v1/auth/register", json={"username": username, "password": PASSWORD}
+        )
+        assert created.status_code == 201, created.text
+        person = ApiPerson(self.client, username)
+        person.token = self.login(username)
+        if screen is not None:
+            answered = person.post("/api/v1/safety-screen", {"answers": screen})
+            assert answered.status_code == 200, answered.text
+        return person
+
+    def login(self, username: str) -> str:
+        response = self.client.post(
+            "/api/v1/auth/login", json={"username": username, "password": PASSWORD}
+        )
+        assert response.status_code == 200, response.text
+        return str(response.json()["token"])
+
+    def couple(self, first: str, second: str, role: str = "hurt") -> tuple[ApiPerson, ApiPerson]:
+        a = self.register(first)
+        b = self.register(second)
+        assert a.post("/api/v1/couples", {"role": role}).status_code == 201
+        code = a.post("/api/v1/couples/invites").json()["code"]
+        partner_role = {"hurt": "involved", "involved": "hurt", "both_hurt": "both_hurt"}[role]
+        joined = b.post("/api/v1/couples/join", {"code": code, "role": partner_role})
+        assert joined.status_code == 200, joined.text
+        return a, b
+
+
+@pytest.fixture
+def people(client: TestClient) -> People:
+    return People(client)
+
+
+@pytest.fixture
+def hana_and_ivan(people: People) -> tuple[ApiPerson, ApiPerson]:
+    return people.couple("hana", "ivan")
+
+
+@pytest.fixture
+def olga_and_oscar(people: People) -> tuple[ApiPerson, ApiPerson]:
+    return people.couple("olga", "oscar")

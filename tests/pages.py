@@ -1,0 +1,54 @@
+"""A tiny in-process browser for page tests: follows forms the way a person would."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bs4 import BeautifulSoup
+from fastapi.testclient import TestClient
+
+from tests.conftest import NO_CONCERNS, PASSWORD
+
+
+class Visitor:
+    """One browser: its own cookies, reading pages with a real HTML parser."""
+
+    def __init__(self, app: Any) -> None:
+        self.client = TestClient(app, base_url="http://127.0.0.1", follow_redirects=False)
+        self.last: Any = None
+
+    def get(self, path: str) -> BeautifulSoup:
+        self.last = self.client.get(path)
+        return BeautifulSoup(self.last.text, "html.parser")
+
+    def csrf(self) -> str:
+        page = self.get("/login")
+        field = page.find("input", attrs={"name": "csrf_token"})
+        assert field is not None
+        return str(field["value"])
+
+    def post(self, path: str, data: dict[str, str], *, csrf: bool = True) -> Any:
+        body = {"csrf_token": self.csrf(), **data} if csrf else data
+        self.last = self.client.post(path, data=body)
+        return self.last
+
+    def follow(self) -> BeautifulSoup:
+        assert self.last.status_code == 303, self.last.text
+        return self.get(self.last.headers["location"])
+
+    def register(self, username: str, *, screen: dict[str, bool] | None = NO_CONCERNS) -> None:
+        response = self.post("/register", {"username": username, "password": PASSWORD})
+        assert response.status_code == 303, response.text
+        if screen is not None:
+            answers = {key: "yes" if value else "no" for key, value in screen.items()}
+            assert self.post("/safety-screen", answers).status_code == 303
+
+
+def soup(response: Any) -> BeautifulSoup:
+    return BeautifulSoup(response.text, "html.parser")
+
+
+def text_of(page: BeautifulSoup, selector: str) -> str:
+    node = page.select_one(selector)
+    assert node is not None, f"{selector} not on the page"
+    return " ".join(node.get_text(" ").split())

@@ -1,0 +1,150 @@
+"""Who may do what: every route, for every role, gets exactly what it should.
+
+Roles: anonymous; Hana (hurt partner) and Ivan (involved partner) of one couple;
+Olga, a partner in another couple. A route with no row here fails the suite, so
+each new route must say who may use it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+
+from reconnect.app import ROUTERS
+from tests.conftest import NO_CONCERNS, PASSWORD, People
+from tests.pages import Visitor
+
+ROLES = ("anonymous", "hana", "ivan", "olga")
+SELF = "self"  # 2xx, and the answer is about the caller only
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    path: str
+    expect: dict[str, int | str]
+    body: Any = None
+
+
+def everyone(status: int | str) -> dict[str, int | str]:
+    return dict.fromkeys(ROLES, status)
+
+
+def members(status: int | str, anonymous: int = 401) -> dict[str, int | str]:
+    return {"anonymous": anonymous, "hana": status, "ivan": status, "olga": status}
+
+
+credentials = {"username": "newcomer", "password": PASSWORD}
+API_ROWS = [
+    Row("POST", "/api/v1/auth/register", everyone(201), credentials),
+    Row("POST", "/api/v1/auth/login", everyone(200), {"username": "hana", "password": PASSWORD}),
+    Row("POST", "/api/v1/auth/logout", members(204)),
+    Row("GET", "/api/v1/me", members(SELF)),
+    Row("POST", "/api/v1/couples", members(409), {"role": "hurt"}),
+    Row("POST", "/api/v1/couples/invites", members(409)),
+    Row("POST", "/api/v1/couples/join", members(409), "uma's code"),
+    Row("GET", "/api/v1/couples/current", members(SELF)),
+    Row("GET", "/api/v1/safety-screen", members(200)),
+    Row("POST", "/api/v1/safety-screen", members(200), {"answers": NO_CONCERNS}),
+    Row("POST", "/api/v1/safety-screen/continue", members(200)),
+]
+PAGE_ROWS = [
+    Row("GET", "/", everyone(200)),
+    Row("GET", "/safety", everyone(200)),
+    Row("GET", "/privacy", everyone(200)),
+    Row("GET", "/register", everyone(200)),
+    Row("GET", "/login", everyone(200)),
+    Row("POST", "/register", everyone(303), credentials),
+    Row("POST", "/login", everyone(303), {"username": "hana", "password": PASSWORD}),
+    Row("POST", "/logout", everyone(303)),
+    Row("GET", "/safety-screen", members(200, anonymous=303)),
+    Row("POST", "/safety-screen", members(303, anonymous=303), {k: "no" for k in NO_CONCERNS}),
+    Row("GET", "/support", members(200, anonymous=303)),
+    Row("POST", "/support/continue", members(303, anonymous=303)),
+    Row("GET", "/couple", members(200, anonymous=303)),
+    Row("POST", "/couple", members(409, anonymous=303), {"role": "hurt"}),
+    Row("POST", "/couple/invite", members(409, anonymous=303)),
+    Row("GET", "/couple/join", members(200, anonymous=303)),
+    Row("POST", "/couple/join", members(409, anonymous=303), "uma's code"),
+]
+UNLISTED = {("GET", "/openapi.json")}  # public by design: the schema holds no data
+
+
+def test_every_route_has_a_row(app):
+    listed = {(row.method, row.path) for row in API_ROWS + PAGE_ROWS} | UNLISTED
+    routes = {
+        (method, route.path)
+        for router in ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods - {"HEAD"}
+    } | {("GET", app.openapi_url)}
+    assert routes - listed == set(), "routes without an access-control row"
+    assert listed - routes == set(), "rows for routes that no longer exist"
+
+
+@pytest.fixture
+def world(people: People, hana_and_ivan, olga_and_oscar) -> dict[str, Any]:
+    uma = people.register("uma")
+    uma.post("/api/v1/couples", {"role": "hurt"})
+    code = uma.post("/api/v1/couples/invites").json()["code"]
+    couple_of = {
+        name: person.get("/api/v1/couples/current").json()["id"]
+        for name, person in (("hana", hana_and_ivan[0]), ("ivan", hana_and_ivan[1]),
+                             ("olga", olga_and_oscar[0]))
+    }
+    return {"code": code, "couple_of": couple_of}
+
+
+def body_for(row: Row, world: dict[str, Any], role: str) -> Any:
+    if row.body == "uma's code":
+        return {"code": world["code"], "role": "involved"}
+    if row.body is credentials:
+        return {**credentials, "username": f"newcomer-{role}"}
+    return row.body
+
+
+def check_self(response: Any, row: Row, role: str, world: dict[str, Any]) -> None:
+    data = response.json()
+    if row.path == "/api/v1/me":
+        assert data["username"] == role
+    else:
+        assert data["id"] == world["couple_of"][role]
+
+
+@pytest.mark.usefixtures("backend")
+@pytest.mark.parametrize("row", API_ROWS, ids=lambda r: f"{r.method} {r.path}")
+def test_api_access(client, people, world, row):
+    for role in ROLES:
+        headers = {} if role == "anonymous" else {"Authorization": f"Bearer {people.login(role)}"}
+        response = client.request(
+            row.method, row.path, json=body_for(row, world, role), headers=headers
+        )
+        expected = row.expect[role]
+        if expected == SELF:
+            assert response.status_code == 200, (role, response.text)
+            check_self(response, row, role, world)
+        else:
+            assert response.status_code == expected, (role, response.text)
+
+
+@pytest.mark.parametrize("row", PAGE_ROWS, ids=lambda r: f"{r.method} {r.path}")
+def test_page_access(app, world, row):
+    for role in ROLES:
+        visitor = Visitor(app)
+        if role != "anonymous":
+            visitor.post("/login", {"username": role, "password": PASSWORD})
+            assert visitor.last.status_code == 303
+        if row.method == "GET":
+            visitor.get(row.path)
+        else:
+            visitor.post(row.path, body_for(row, world, role) or {})
+        response = visitor.last
+        assert response.status_code == row.expect[role], (role, response.text[:300])
+        if role == "anonymous" and row.expect[role] == 303 and row.path not in {
+            "/register", "/login", "/logout"
+        }:
+            assert response.headers["location"] == "/login"
