@@ -93,8 +93,11 @@ def world(people: People, hana_and_ivan, olga_and_oscar) -> dict[str, Any]:
     code = uma.post("/api/v1/couples/invites").json()["code"]
     couple_of = {
         name: person.get("/api/v1/couples/current").json()["id"]
-        for name, person in (("hana", hana_and_ivan[0]), ("ivan", hana_and_ivan[1]),
-                             ("olga", olga_and_oscar[0]))
+        for name, person in (
+            ("hana", hana_and_ivan[0]),
+            ("ivan", hana_and_ivan[1]),
+            ("olga", olga_and_oscar[0]),
+        )
     }
     return {"code": code, "couple_of": couple_of}
 
@@ -144,7 +147,9 @@ def test_page_access(app, world, row):
             visitor.post(row.path, body_for(row, world, role) or {})
         response = visitor.last
         assert response.status_code == row.expect[role], (role, response.text[:300])
-        if role == "anonymous" and row.expect[role] == 303 and row.path not in {
-            "/register", "/login", "/logout"
-        }:
+        if (
+            role == "anonymous"
+            and row.expect[role] == 303
+            and row.path not in {"/register", "/login", "/logout"}
+        ):
             assert response.headers["location"] == "/login"

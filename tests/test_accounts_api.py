@@ -121,7 +121,9 @@ def test_each_login_gets_a_new_token_and_logout_kills_only_that_one(client):
     out = client.post("/api/v1/auth/logout", headers={"Authorization": f"Bearer {first}"})
     assert out.status_code == 204
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {first}"}).status_code == 401
-    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {second}"}).status_code == 200
+    assert (
+        client.get("/api/v1/me", headers={"Authorization": f"Bearer {second}"}).status_code == 200
+    )
 
 
 def test_tokens_are_stored_only_as_hashes(client, app):

@@ -30,7 +30,7 @@ def test_two_people_pair_up_and_each_sees_the_other(hana_and_ivan):
 
 
 def test_both_partners_may_be_hurt(people):
-    a, b = people.couple("ana", "ben", role="both_hurt")
+    a, _ = people.couple("anna", "benno", role="both_hurt")
     assert a.get("/api/v1/couples/current").json()["partner"]["role"] == "both_hurt"
 
 
@@ -85,7 +85,10 @@ def test_a_wrong_code_joins_nothing(people, app, code):
 def test_a_used_code_cannot_be_used_again(hana_and_ivan, people, app):
     hana, _ = hana_and_ivan
     with app.state.reconnect.sessions() as db:
-        assert db.scalar(select(func.count()).select_from(Invite).where(Invite.used_at.is_not(None))) == 1
+        assert (
+            db.scalar(select(func.count()).select_from(Invite).where(Invite.used_at.is_not(None)))
+            == 1
+        )
     # Hana cannot make a new code once the couple is full...
     full = hana.post("/api/v1/couples/invites")
     assert full.status_code == 409 and full.json()["error"]["code"] == "couple_full"

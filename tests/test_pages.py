@@ -104,8 +104,13 @@ def test_signing_out_ends_the_session_and_clears_the_browser(visitor):
 
 def test_a_concern_leads_to_support_and_the_couple_page_stays_closed(visitor):
     visitor.register("hana", screen=None)
-    answers = {"physical_harm": "no", "fear": "yes", "control": "no",
-               "sexual_pressure": "no", "unsafe_to_write": "no"}
+    answers = {
+        "physical_harm": "no",
+        "fear": "yes",
+        "control": "no",
+        "sexual_pressure": "no",
+        "unsafe_to_write": "no",
+    }
     visitor.post("/safety-screen", answers)
     page = visitor.follow()
     assert visitor.last.url.path == "/support"

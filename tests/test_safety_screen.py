@@ -101,7 +101,9 @@ def test_a_partner_who_raised_a_concern_looks_like_any_other(people):
         inviter.post("/api/v1/couples", {"role": "involved"})
     for joiner, inviter in ((ana, bo), (cleo, dan)):
         code = inviter.post("/api/v1/couples/invites").json()["code"]
-        assert joiner.post("/api/v1/couples/join", {"code": code, "role": "hurt"}).status_code == 200
+        assert (
+            joiner.post("/api/v1/couples/join", {"code": code, "role": "hurt"}).status_code == 200
+        )
     cleo.post("/api/v1/safety-screen", {"answers": concern("physical_harm")})
     bo_view = bo.get("/api/v1/couples/current").json()
     dan_view = dan.get("/api/v1/couples/current").json()

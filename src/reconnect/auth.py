@@ -58,7 +58,9 @@ def register(db: Session, *, username: str, password: str, hasher: PasswordHashe
     try:
         db.flush()
     except IntegrityError:  # two registrations raced for the same name
-        raise Problem("username_taken", "That username is taken. Please choose another.", 409)
+        raise Problem(
+            "username_taken", "That username is taken. Please choose another.", 409
+        ) from None
     return person
 
 

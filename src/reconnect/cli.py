@@ -51,7 +51,9 @@ def main() -> None:
 @click.option("--host", help=_help("host"))
 @click.option("--port", type=int, help=_help("port"))
 @database_options
-def serve(host: str | None, port: int | None, data_dir: str | None, database_url: str | None) -> None:
+def serve(
+    host: str | None, port: int | None, data_dir: str | None, database_url: str | None
+) -> None:
     """Start the web app (creating and upgrading the database first)."""
     import uvicorn
 

@@ -219,6 +219,4 @@ def join_couple(db: Session, *, person: Person, code: str, role: str, now: datet
     db.add(Membership(person_id=person.id, couple_id=invite.couple_id, role=role, joined_at=now))
     db.flush()
     db.expire_all()
-    couple = db.get(Couple, invite.couple_id)
-    assert couple is not None
-    return couple
+    return db.get_one(Couple, invite.couple_id)

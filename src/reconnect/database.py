@@ -67,7 +67,9 @@ def make_engine(url: str) -> Engine:
         return engine
     if parsed.get_backend_name() == "postgresql":
         return create_engine(url, pool_pre_ping=True)
-    raise DatabaseError(f"Unsupported database URL {parsed.drivername!r}: use sqlite or postgresql.")
+    raise DatabaseError(
+        f"Unsupported database URL {parsed.drivername!r}: use sqlite or postgresql."
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

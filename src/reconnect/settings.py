@@ -98,9 +98,7 @@ class Settings(BaseSettings):
     def _fill_defaults(self) -> Settings:
         # The model is frozen; derived defaults are set once here.
         if not self.database_url:
-            object.__setattr__(
-                self, "database_url", f"sqlite:///{self.data_dir / 'reconnect.db'}"
-            )
+            object.__setattr__(self, "database_url", f"sqlite:///{self.data_dir / 'reconnect.db'}")
         return self
 
     @property

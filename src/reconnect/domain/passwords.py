@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 from functools import cache
 from importlib import resources
+from itertools import pairwise
 
 MIN_LENGTH = 12
 MAX_LENGTH = 256
@@ -31,7 +32,7 @@ def _looks_common(lowered: str) -> bool:
     # One repeated character or a run like "abcdefghijkl" / "123456789012".
     if len(set(lowered)) <= 2:
         return True
-    steps = {ord(b) - ord(a) for a, b in zip(lowered, lowered[1:], strict=False)}
+    steps = {ord(b) - ord(a) for a, b in pairwise(lowered)}
     return steps <= {1} or steps <= {-1} or steps <= {1, -9}
 
 

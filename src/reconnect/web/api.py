@@ -105,11 +105,11 @@ def couple_out(view: CoupleView | None) -> CoupleOut | None:
     if view is None:
         return None
     partner = (
-        PartnerOut(username=view.partner_username, role=view.partner_role)  # type: ignore[arg-type]
+        PartnerOut(username=view.partner_username, role=view.partner_role)
         if view.partner_username and view.partner_role
         else None
     )
-    return CoupleOut(id=view.couple_id, my_role=view.my_role, paired=view.paired, partner=partner)  # type: ignore[arg-type]
+    return CoupleOut(id=view.couple_id, my_role=view.my_role, paired=view.paired, partner=partner)
 
 
 def me_out(db: Db, person: Person) -> MeOut:
@@ -127,9 +127,7 @@ def me_out(db: Db, person: Person) -> MeOut:
 
 @router.post("/auth/register", status_code=201, response_model=MeOut)
 def register(body: Credentials, db: Db, state: State) -> MeOut:
-    person = auth.register(
-        db, username=body.username, password=body.password, hasher=state.hasher
-    )
+    person = auth.register(db, username=body.username, password=body.password, hasher=state.hasher)
     db.commit()
     return me_out(db, person)
 

@@ -101,7 +101,9 @@ def bearer_token(request: Request) -> str | None:
 def api_person(request: Request, db: Db) -> Person:
     person = auth.person_for_token(db, bearer_token(request), now())
     if person is None:
-        raise Problem("not_authenticated", "Please sign in: send 'Authorization: Bearer <token>'.", 401)
+        raise Problem(
+            "not_authenticated", "Please sign in: send 'Authorization: Bearer <token>'.", 401
+        )
     return person
 
 

@@ -108,10 +108,16 @@ def register(request: Request, form: CheckedForm, db: Db, state: State) -> Respo
         )
     except Problem as problem:
         return render(
-            request, "register.html", None, status=problem.status, error=problem.message,
+            request,
+            "register.html",
+            None,
+            status=problem.status,
+            error=problem.message,
             username=username,
         )
-    token = auth.start_session(db, person=person, kind="browser", settings=state.settings, now=now())
+    token = auth.start_session(
+        db, person=person, kind="browser", settings=state.settings, now=now()
+    )
     db.commit()
     return sign_in(request, go("/safety-screen"), token, state)
 
@@ -136,18 +142,28 @@ def login(request: Request, form: CheckedForm, db: Db, state: State) -> Response
         )
     except Problem as problem:
         return render(
-            request, "login.html", None, status=problem.status, error=problem.message,
+            request,
+            "login.html",
+            None,
+            status=problem.status,
+            error=problem.message,
             username=username,
         )
     if person is None:
         db.commit()
         return render(
-            request, "login.html", None, status=401,
-            error="That username and password do not match.", username=username,
+            request,
+            "login.html",
+            None,
+            status=401,
+            error="That username and password do not match.",
+            username=username,
         )
     # A new token on every sign-in: a cookie planted before sign-in is never promoted.
     auth.end_session(db, request.cookies.get(session_cookie_name(request)))
-    token = auth.start_session(db, person=person, kind="browser", settings=state.settings, now=now())
+    token = auth.start_session(
+        db, person=person, kind="browser", settings=state.settings, now=now()
+    )
     db.commit()
     return sign_in(request, go("/"), token, state)
 
@@ -177,8 +193,13 @@ def screen_answer(request: Request, form: CheckedForm, person: PagePerson, db: D
         support = couples.record_screen(db, person=person, answers=answers, now=now())
     except Problem as problem:
         return render(
-            request, "safety_screen.html", person, status=problem.status,
-            questions=QUESTIONS, error=problem.message, answers=answers,
+            request,
+            "safety_screen.html",
+            person,
+            status=problem.status,
+            questions=QUESTIONS,
+            error=problem.message,
+            answers=answers,
         )
     db.commit()
     return go("/support" if support else "/couple")
@@ -187,8 +208,11 @@ def screen_answer(request: Request, form: CheckedForm, person: PagePerson, db: D
 @router.get("/support")
 def support(request: Request, person: PagePerson, db: Db) -> Response:
     return render(
-        request, "support.html", person,
-        resources=crisis_resources(), joint=couples.joint_features_on(db, person),
+        request,
+        "support.html",
+        person,
+        resources=crisis_resources(),
+        joint=couples.joint_features_on(db, person),
     )
 
 
@@ -250,7 +274,11 @@ def join_form(request: Request, person: PagePerson, db: Db) -> Response:
     if not couples.screen_answered(db, person):
         return go("/safety-screen")
     return render(
-        request, "join.html", person, roles=couples.ROLES, joint=couples.joint_features_on(db, person)
+        request,
+        "join.html",
+        person,
+        roles=couples.ROLES,
+        joint=couples.joint_features_on(db, person),
     )
 
 
@@ -261,8 +289,15 @@ def join(request: Request, form: CheckedForm, person: PagePerson, db: Db) -> Res
         couples.join_couple(db, person=person, code=code, role=role, now=now())
     except Problem as problem:
         return render(
-            request, "join.html", person, status=problem.status, error=problem.message,
-            roles=couples.ROLES, code=code, role=role, joint=couples.joint_features_on(db, person),
+            request,
+            "join.html",
+            person,
+            status=problem.status,
+            error=problem.message,
+            roles=couples.ROLES,
+            code=code,
+            role=role,
+            joint=couples.joint_features_on(db, person),
         )
     db.commit()
     return go("/couple")

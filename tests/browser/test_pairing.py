@@ -1,0 +1,62 @@
+"""Two people pair up in real browsers; quick exit leaves no way back."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import QUICK_EXIT_URL
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def register_and_screen(page, base: str, username: str) -> None:
+    page.goto(f"{base}/register")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("A few private questions first")
+    for group in page.locator("fieldset").all():
+        group.get_by_label("No").check()
+    page.get_by_role("button", name="Continue").click()
+    expect(page).to_have_url(f"{base}/couple")
+
+
+def test_two_partners_register_and_pair_up(new_page, live_server):
+    hana = new_page()
+    register_and_screen(hana, live_server, "hana")
+    hana.get_by_label("I am the hurt partner").check()
+    hana.get_by_role("button", name="Create our couple space").click()
+    expect(hana.locator("#waiting")).to_be_visible()
+    hana.get_by_role("button", name="Make an invitation code").click()
+    code = hana.locator("#invite-code").inner_text().strip()
+    assert re.fullmatch(r"[0-9A-Z]{5}(-[0-9A-Z]{5}){3}", code)
+
+    ivan = new_page()
+    register_and_screen(ivan, live_server, "ivan")
+    ivan.goto(f"{live_server}/couple/join")
+    ivan.get_by_label("Invitation code").fill(code)
+    ivan.get_by_label("I am the involved partner").check()
+    ivan.get_by_role("button", name="Join").click()
+    expect(ivan.locator("#paired")).to_contain_text("hana")
+
+    hana.reload()
+    expect(hana.locator("#paired")).to_contain_text("ivan")
+
+
+def test_quick_exit_and_escape_leave_without_a_way_back(new_page, live_server):
+    page = new_page()
+    page.goto(f"{live_server}/")
+    page.goto(f"{live_server}/safety")
+    page.keyboard.press("Escape")
+    expect(page).to_have_url(QUICK_EXIT_URL)
+    page.go_back()
+    # The safety page was replaced, so Back lands on the page before it, not on it.
+    assert "/safety" not in page.url
+
+    page.goto(f"{live_server}/privacy")
+    page.get_by_role("link", name=re.compile("Leave quickly")).click()
+    expect(page).to_have_url(QUICK_EXIT_URL)
