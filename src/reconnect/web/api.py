@@ -17,7 +17,7 @@ from reconnect.couples import CoupleView
 from reconnect.domain.safety import QUESTIONS, crisis_resources
 from reconnect.errors import Problem
 from reconnect.models import Person
-from reconnect.web.deps import ApiPerson, Db, State, bearer_token, client_address, now
+from reconnect.web.deps import ApiPerson, Db, Now, State, bearer_token, client_address
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
@@ -133,7 +133,7 @@ def register(body: Credentials, db: Db, state: State) -> MeOut:
 
 
 @router.post("/auth/login", response_model=TokenOut)
-def login(body: Credentials, request: Request, db: Db, state: State) -> TokenOut:
+def login(body: Credentials, request: Request, db: Db, state: State, at: Now) -> TokenOut:
     person = auth.check_login(
         db,
         username=body.username,
@@ -141,12 +141,12 @@ def login(body: Credentials, request: Request, db: Db, state: State) -> TokenOut
         address=client_address(request),
         settings=state.settings,
         hasher=state.hasher,
-        now=now(),
+        now=at,
     )
     if person is None:
         db.commit()  # the failure counts toward the rate limit
         raise Problem("invalid_credentials", "That username and password do not match.", 401)
-    token = auth.start_session(db, person=person, kind="api", settings=state.settings, now=now())
+    token = auth.start_session(db, person=person, kind="api", settings=state.settings, now=at)
     db.commit()
     return TokenOut(token=token)
 
@@ -167,22 +167,22 @@ def me(person: ApiPerson, db: Db) -> MeOut:
 
 
 @router.post("/couples", status_code=201, response_model=CoupleOut)
-def create_couple(body: NewCouple, person: ApiPerson, db: Db) -> CoupleOut | None:
-    couples.create_couple(db, person=person, role=body.role, now=now())
+def create_couple(body: NewCouple, person: ApiPerson, db: Db, at: Now) -> CoupleOut | None:
+    couples.create_couple(db, person=person, role=body.role, now=at)
     db.commit()
     return couple_out(couples.couple_view(db, person))
 
 
 @router.post("/couples/invites", status_code=201, response_model=InviteOut)
-def create_invite(person: ApiPerson, db: Db) -> InviteOut:
-    code, invite = couples.create_invite(db, person=person, now=now())
+def create_invite(person: ApiPerson, db: Db, at: Now) -> InviteOut:
+    code, invite = couples.create_invite(db, person=person, now=at)
     db.commit()
     return InviteOut(code=code, expires_at=invite.expires_at)
 
 
 @router.post("/couples/join", response_model=CoupleOut)
-def join(body: JoinIn, person: ApiPerson, db: Db) -> CoupleOut | None:
-    couples.join_couple(db, person=person, code=body.code, role=body.role, now=now())
+def join(body: JoinIn, person: ApiPerson, db: Db, at: Now) -> CoupleOut | None:
+    couples.join_couple(db, person=person, code=body.code, role=body.role, now=at)
     db.commit()
     return couple_out(couples.couple_view(db, person))
 
@@ -207,15 +207,15 @@ def safety_questions(person: ApiPerson) -> ScreenOut:
 
 
 @router.post("/safety-screen", response_model=ScreenResult)
-def answer_safety_screen(body: ScreenAnswers, person: ApiPerson, db: Db) -> ScreenResult:
-    support = couples.record_screen(db, person=person, answers=body.answers, now=now())
+def answer_safety_screen(body: ScreenAnswers, person: ApiPerson, db: Db, at: Now) -> ScreenResult:
+    support = couples.record_screen(db, person=person, answers=body.answers, now=at)
     db.commit()
     return screen_result(db, person, support)
 
 
 @router.post("/safety-screen/continue", response_model=ScreenResult)
-def continue_after_screen(person: ApiPerson, db: Db) -> ScreenResult:
-    couples.continue_to_joint_features(db, person=person, now=now())
+def continue_after_screen(person: ApiPerson, db: Db, at: Now) -> ScreenResult:
+    couples.continue_to_joint_features(db, person=person, now=at)
     db.commit()
     return screen_result(db, person, support=True)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
@@ -30,6 +30,8 @@ class AppState:
     hasher: PasswordHasher
     templates: Jinja2Templates
     secret: str
+    # The current time; tests replace it to walk a couple through weeks in seconds.
+    clock: Callable[[], datetime] = utcnow
 
 
 def app_state(request: Request) -> AppState:
@@ -50,8 +52,11 @@ def get_db(state: State) -> Iterator[Session]:
 Db = Annotated[Session, Depends(get_db)]
 
 
-def now() -> datetime:
-    return utcnow()
+def current_time(state: State) -> datetime:
+    return state.clock()
+
+
+Now = Annotated[datetime, Depends(current_time)]
 
 
 def client_address(request: Request) -> str:
@@ -82,8 +87,8 @@ class SignInRequired(Exception):
     """A page needs a signed-in person; the handler sends them to the sign-in page."""
 
 
-def optional_page_person(request: Request, db: Db) -> Person | None:
-    return auth.person_for_token(db, request.cookies.get(session_cookie_name(request)), now())
+def optional_page_person(request: Request, db: Db, at: Now) -> Person | None:
+    return auth.person_for_token(db, request.cookies.get(session_cookie_name(request)), at)
 
 
 def page_person(person: Annotated[Person | None, Depends(optional_page_person)]) -> Person:
@@ -98,8 +103,8 @@ def bearer_token(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def api_person(request: Request, db: Db) -> Person:
-    person = auth.person_for_token(db, bearer_token(request), now())
+def api_person(request: Request, db: Db, at: Now) -> Person:
+    person = auth.person_for_token(db, bearer_token(request), at)
     if person is None:
         raise Problem(
             "not_authenticated", "Please sign in: send 'Authorization: Bearer <token>'.", 401

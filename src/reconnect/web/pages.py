@@ -15,11 +15,11 @@ from reconnect.web.deps import (
     CheckedForm,
     Db,
     MaybePerson,
+    Now,
     PagePerson,
     State,
     client_address,
     csrf_token,
-    now,
     session_cookie_name,
 )
 
@@ -100,7 +100,7 @@ def register_form(request: Request, person: MaybePerson) -> Response:
 
 
 @router.post("/register")
-def register(request: Request, form: CheckedForm, db: Db, state: State) -> Response:
+def register(request: Request, form: CheckedForm, db: Db, state: State, at: Now) -> Response:
     username = str(form.get("username", ""))
     try:
         person = auth.register(
@@ -115,9 +115,7 @@ def register(request: Request, form: CheckedForm, db: Db, state: State) -> Respo
             error=problem.message,
             username=username,
         )
-    token = auth.start_session(
-        db, person=person, kind="browser", settings=state.settings, now=now()
-    )
+    token = auth.start_session(db, person=person, kind="browser", settings=state.settings, now=at)
     db.commit()
     return sign_in(request, go("/safety-screen"), token, state)
 
@@ -128,7 +126,7 @@ def login_form(request: Request, person: MaybePerson) -> Response:
 
 
 @router.post("/login")
-def login(request: Request, form: CheckedForm, db: Db, state: State) -> Response:
+def login(request: Request, form: CheckedForm, db: Db, state: State, at: Now) -> Response:
     username = str(form.get("username", ""))
     try:
         person = auth.check_login(
@@ -138,7 +136,7 @@ def login(request: Request, form: CheckedForm, db: Db, state: State) -> Response
             address=client_address(request),
             settings=state.settings,
             hasher=state.hasher,
-            now=now(),
+            now=at,
         )
     except Problem as problem:
         return render(
@@ -161,9 +159,7 @@ def login(request: Request, form: CheckedForm, db: Db, state: State) -> Response
         )
     # A new token on every sign-in: a cookie planted before sign-in is never promoted.
     auth.end_session(db, request.cookies.get(session_cookie_name(request)))
-    token = auth.start_session(
-        db, person=person, kind="browser", settings=state.settings, now=now()
-    )
+    token = auth.start_session(db, person=person, kind="browser", settings=state.settings, now=at)
     db.commit()
     return sign_in(request, go("/"), token, state)
 
@@ -187,10 +183,12 @@ def screen_form(request: Request, person: PagePerson) -> Response:
 
 
 @router.post("/safety-screen")
-def screen_answer(request: Request, form: CheckedForm, person: PagePerson, db: Db) -> Response:
+def screen_answer(
+    request: Request, form: CheckedForm, person: PagePerson, db: Db, at: Now
+) -> Response:
     answers = {q.id: form.get(q.id) == "yes" for q in QUESTIONS if form.get(q.id) in {"yes", "no"}}
     try:
-        support = couples.record_screen(db, person=person, answers=answers, now=now())
+        support = couples.record_screen(db, person=person, answers=answers, now=at)
     except Problem as problem:
         return render(
             request,
@@ -217,8 +215,10 @@ def support(request: Request, person: PagePerson, db: Db) -> Response:
 
 
 @router.post("/support/continue")
-def continue_to_couple(request: Request, form: CheckedForm, person: PagePerson, db: Db) -> Response:
-    couples.continue_to_joint_features(db, person=person, now=now())
+def continue_to_couple(
+    request: Request, form: CheckedForm, person: PagePerson, db: Db, at: Now
+) -> Response:
+    couples.continue_to_joint_features(db, person=person, now=at)
     db.commit()
     return go("/couple")
 
@@ -249,9 +249,11 @@ def couple(request: Request, person: PagePerson, db: Db) -> Response:
 
 
 @router.post("/couple")
-def create_couple(request: Request, form: CheckedForm, person: PagePerson, db: Db) -> Response:
+def create_couple(
+    request: Request, form: CheckedForm, person: PagePerson, db: Db, at: Now
+) -> Response:
     try:
-        couples.create_couple(db, person=person, role=str(form.get("role", "")), now=now())
+        couples.create_couple(db, person=person, role=str(form.get("role", "")), now=at)
     except Problem as problem:
         return _couple_page(request, person, db, status=problem.status, error=problem.message)
     db.commit()
@@ -259,9 +261,11 @@ def create_couple(request: Request, form: CheckedForm, person: PagePerson, db: D
 
 
 @router.post("/couple/invite")
-def create_invite(request: Request, form: CheckedForm, person: PagePerson, db: Db) -> Response:
+def create_invite(
+    request: Request, form: CheckedForm, person: PagePerson, db: Db, at: Now
+) -> Response:
     try:
-        code, invite = couples.create_invite(db, person=person, now=now())
+        code, invite = couples.create_invite(db, person=person, now=at)
     except Problem as problem:
         return _couple_page(request, person, db, status=problem.status, error=problem.message)
     db.commit()
@@ -283,10 +287,10 @@ def join_form(request: Request, person: PagePerson, db: Db) -> Response:
 
 
 @router.post("/couple/join")
-def join(request: Request, form: CheckedForm, person: PagePerson, db: Db) -> Response:
+def join(request: Request, form: CheckedForm, person: PagePerson, db: Db, at: Now) -> Response:
     code, role = str(form.get("code", "")), str(form.get("role", ""))
     try:
-        couples.join_couple(db, person=person, code=code, role=role, now=now())
+        couples.join_couple(db, person=person, code=code, role=role, now=at)
     except Problem as problem:
         return render(
             request,
