@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -172,3 +173,27 @@ def hana_and_ivan(people: People) -> tuple[ApiPerson, ApiPerson]:
 @pytest.fixture
 def olga_and_oscar(people: People) -> tuple[ApiPerson, ApiPerson]:
     return people.couple("olga", "oscar")
+
+
+# --- time ----------------------------------------------------------------------
+
+
+class Clock:
+    """The app's clock, moved by the test: weeks pass in milliseconds."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def clock(app: Any) -> Clock:
+    fake = Clock(datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
+    app.state.reconnect = replace(app.state.reconnect, clock=fake)
+    return fake

@@ -23,13 +23,13 @@ from reconnect.auth import make_hasher
 from reconnect.database import make_engine, session_factory, upgrade
 from reconnect.errors import Problem
 from reconnect.settings import Settings, load_settings
-from reconnect.web import api, pages
+from reconnect.web import api, pace_api, pace_pages, pages
 from reconnect.web.deps import AppState, SignInRequired, csrf_cookie_name, is_https
 
 log = logging.getLogger("reconnect")
 
 # Every router the app serves; the access-control matrix test walks these.
-ROUTERS = (api.router, pages.router)
+ROUTERS = (api.router, pace_api.router, pages.router, pace_pages.router)
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

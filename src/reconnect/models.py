@@ -13,7 +13,9 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -150,13 +152,99 @@ class LoginFailure(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+# --- pacing: private entries, shared experiences, coarse signals, decisions ------
+
+
+class CheckInEntry(Base):
+    """A person's private check-in. ``payload`` holds the entry as JSON; nothing in
+    it is read by anyone but its owner (the pace reads only the signals)."""
+
+    __tablename__ = "checkin"
+    __table_args__ = (Index("ix_checkin_person_recorded", "person_id", "recorded_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    payload: Mapped[str] = mapped_column(Text)
+
+
+class Experience(Base):
+    """A practice the couple did together: a shared fact, without anyone's ratings."""
+
+    __tablename__ = "experience"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    couple_id: Mapped[int] = mapped_column(ForeignKey("couple.id", ondelete="CASCADE"), index=True)
+    practice_id: Mapped[str] = mapped_column(String(80))
+    tier: Mapped[int] = mapped_column(Integer)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Logged above the tier permitted at the time: recorded honestly, never counted.
+    ahead_of_pace: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ExperienceRatingEntry(Base):
+    """One partner's private reflection on a shared experience."""
+
+    __tablename__ = "experience_rating"
+    __table_args__ = (UniqueConstraint("experience_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    experience_id: Mapped[int] = mapped_column(
+        ForeignKey("experience.id", ondelete="CASCADE"), index=True
+    )
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    payload: Mapped[str] = mapped_column(Text)
+
+
+class PaceSignal(Base):
+    """A coarse signal derived from a private entry when it was written.
+
+    These rows are all the pacing engine, and the other partner's side of the
+    app, ever read. ``data`` is the signal's own JSON form.
+    """
+
+    __tablename__ = "pace_signal"
+    __table_args__ = (Index("ix_pace_signal_couple_at", "couple_id", "at", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    couple_id: Mapped[int] = mapped_column(ForeignKey("couple.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    data: Mapped[str] = mapped_column(Text)
+
+
+class PaceDecision(Base):
+    """Every decision the engine made, with its policy version: the audit trail,
+    and the checkpoint the next decision resumes from."""
+
+    __tablename__ = "pace_decision"
+    __table_args__ = (Index("ix_pace_decision_couple_at", "couple_id", "decided_at", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    couple_id: Mapped[int] = mapped_column(ForeignKey("couple.id", ondelete="CASCADE"))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    policy_version: Mapped[str] = mapped_column(String(32))
+    permitted_tier: Mapped[int] = mapped_column(Integer)
+    data: Mapped[str] = mapped_column(Text)
+
+
 __all__ = [
     "AuthSession",
     "Base",
+    "CheckInEntry",
     "Couple",
+    "Experience",
+    "ExperienceRatingEntry",
     "Invite",
     "LoginFailure",
     "Membership",
+    "PaceDecision",
+    "PaceSignal",
     "Person",
     "SafetyScreen",
     "utcnow",

@@ -1,0 +1,374 @@
+"""Storing check-ins and experiences, and computing the couple's pace from signals.
+
+Private entries are kept whole for their owner only. What the pace reads are the
+coarse signals each entry yields at the moment it is written (see
+docs/pacing.md); every decision is stored with its policy version, so the pace
+shown on any day can be reproduced, and the next decision resumes from it
+instead of re-reading years of history.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from reconnect.couples import joint_features_on
+from reconnect.domain.catalogue import Catalogue, Practice, UnknownPractice, load_catalogue
+from reconnect.domain.checkins import CheckIn
+from reconnect.domain.experiences import ExperienceRating
+from reconnect.domain.pacing import (
+    Decision,
+    History,
+    Partner,
+    Role,
+    can_resume,
+    decide,
+    is_ahead_of_pace,
+)
+from reconnect.domain.policy import Policy, load_policy
+from reconnect.domain.signals import (
+    PauseSignal,
+    ResumeSignal,
+    Signal,
+    signal_from_dict,
+    signals_from_checkin,
+    signals_from_rating,
+)
+from reconnect.domain.validation import InvalidEntry
+from reconnect.errors import Problem
+from reconnect.models import (
+    CheckInEntry,
+    Couple,
+    Experience,
+    ExperienceRatingEntry,
+    Membership,
+    PaceDecision,
+    PaceSignal,
+    Person,
+)
+
+# A check-in may be dated a little ahead to allow for clocks that disagree.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def policy() -> Policy:
+    return load_policy()
+
+
+def catalogue() -> Catalogue:
+    return load_catalogue()
+
+
+def practice(practice_id: str) -> Practice:
+    try:
+        return catalogue().get(practice_id)
+    except UnknownPractice:
+        raise Problem(
+            "unknown_practice", "There is no practice with that name in the catalogue.", 422
+        ) from None
+
+
+def entry_problem(error: InvalidEntry) -> Problem:
+    return Problem("invalid_entry", str(error), 422)
+
+
+def to_json(entry: Any) -> str:
+    def plain(value: Any) -> Any:
+        if isinstance(value, Enum):
+            return value.value
+        if isinstance(value, datetime):
+            return value.isoformat()
+        if isinstance(value, tuple | list):
+            return [plain(v) for v in value]
+        return value
+
+    return json.dumps({k: plain(v) for k, v in asdict(entry).items()})
+
+
+def load_checkin(row: CheckInEntry) -> CheckIn:
+    data = json.loads(row.payload)
+    data["recorded_at"] = datetime.fromisoformat(data["recorded_at"])
+    return CheckIn(**data)
+
+
+def load_rating(row: ExperienceRatingEntry) -> ExperienceRating:
+    data = json.loads(row.payload)
+    data["occurred_at"] = datetime.fromisoformat(data["occurred_at"])
+    return ExperienceRating(**data)
+
+
+# --- the couple's pace --------------------------------------------------------
+
+
+def paired_couple(db: Session, person: Person) -> Couple:
+    """The person's couple, when pacing is possible: two partners, joint features on."""
+    membership = db.get(Membership, person.id)
+    if membership is None or len(membership.couple.members) < 2:
+        raise Problem(
+            "not_paired",
+            "The shared pace starts once you and your partner share a couple space.",
+            409,
+        )
+    if not joint_features_on(db, person):
+        raise Problem(
+            "joint_features_off",
+            "Couple features are switched off for you while you look after your own "
+            "safety. You can switch them on whenever you choose.",
+            403,
+        )
+    return membership.couple
+
+
+def partners(couple: Couple) -> tuple[Partner, Partner]:
+    first, second = couple.members
+    return (
+        Partner(str(first.person_id), Role(first.role)),
+        Partner(str(second.person_id), Role(second.role)),
+    )
+
+
+def _signals(db: Session, couple_id: int, after: datetime | None, until: datetime) -> list[Signal]:
+    query = select(PaceSignal.data).where(PaceSignal.couple_id == couple_id, PaceSignal.at <= until)
+    if after is not None:
+        query = query.where(PaceSignal.at > after)
+    rows = db.scalars(query.order_by(PaceSignal.at, PaceSignal.id))
+    return [signal_from_dict(json.loads(data)) for data in rows]
+
+
+def _checkpoint(db: Session, couple_id: int, before: datetime) -> Decision | None:
+    """The latest stored decision made strictly before ``before``."""
+    data = db.scalar(
+        select(PaceDecision.data)
+        .where(PaceDecision.couple_id == couple_id, PaceDecision.decided_at < before)
+        .order_by(PaceDecision.decided_at.desc(), PaceDecision.id.desc())
+        .limit(1)
+    )
+    return Decision.from_dict(json.loads(data)) if data else None
+
+
+def current_pace(
+    db: Session, couple: Couple, now: datetime, *, changed_from: datetime | None = None
+) -> Decision:
+    """The pace at ``now``. Reads only signals and the last stored decision.
+
+    ``changed_from``: the earliest time a signal was just added at; the engine
+    resumes from a decision made before it, so a back-dated check-in counts.
+    """
+    resume_before = min(now, changed_from) if changed_from else now + timedelta(microseconds=1)
+    checkpoint = _checkpoint(db, couple.id, resume_before)
+    after = checkpoint.decided_at if checkpoint else None
+    history = History(partners(couple), _signals(db, couple.id, after, now), checkpoint)
+    return decide(history, policy(), now, catalogue=catalogue())
+
+
+def _add_signals(
+    db: Session, couple: Couple, person: Person, signals: tuple[Signal, ...] | list[Signal]
+) -> None:
+    for signal in signals:
+        db.add(
+            PaceSignal(
+                couple_id=couple.id,
+                person_id=person.id,
+                kind=signal.kind,
+                at=signal.at,
+                data=json.dumps(signal.to_dict()),
+            )
+        )
+    db.flush()
+
+
+def _decide_and_store(
+    db: Session, couple: Couple, now: datetime, changed_from: datetime
+) -> Decision:
+    decision = current_pace(db, couple, now, changed_from=changed_from)
+    db.add(
+        PaceDecision(
+            couple_id=couple.id,
+            decided_at=decision.decided_at,
+            policy_version=decision.policy_version,
+            permitted_tier=decision.permitted_tier,
+            data=json.dumps(decision.to_dict()),
+        )
+    )
+    db.flush()
+    return decision
+
+
+# --- writes -------------------------------------------------------------------
+
+
+def record_checkin(
+    db: Session, *, person: Person, fields: dict[str, Any], now: datetime
+) -> CheckInEntry:
+    """Store a private check-in; if the person paces with a partner, add its signals.
+
+    ``fields`` are the check-in's fields; ``recorded_at`` defaults to ``now`` and
+    may not lie in the future.
+    """
+    recorded_at = fields.get("recorded_at") or now
+    if recorded_at > now + CLOCK_SKEW:
+        raise Problem("in_future", "A check-in cannot be dated in the future.", 422)
+    try:
+        checkin = CheckIn(**{**fields, "recorded_at": recorded_at})
+    except InvalidEntry as error:
+        raise entry_problem(error) from None
+    row = CheckInEntry(
+        person_id=person.id, recorded_at=recorded_at, created_at=now, payload=to_json(checkin)
+    )
+    db.add(row)
+    try:
+        couple = paired_couple(db, person)
+    except Problem:
+        # Private check-ins help a person on their own too; without a partner to
+        # pace with, they yield no signals.
+        db.flush()
+        return row
+    signals = signals_from_checkin(str(person.id), checkin, policy())
+    _add_signals(db, couple, person, signals)
+    _decide_and_store(db, couple, now, min(s.at for s in signals))
+    return row
+
+
+def own_checkins(db: Session, person: Person, limit: int = 100) -> list[CheckInEntry]:
+    return list(
+        db.scalars(
+            select(CheckInEntry)
+            .where(CheckInEntry.person_id == person.id)
+            .order_by(CheckInEntry.recorded_at.desc(), CheckInEntry.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def get_experience_for_person(db: Session, person: Person, experience_id: int) -> Experience:
+    """A shared experience of the person's own couple, or 404 (never another couple's)."""
+    membership = db.get(Membership, person.id)
+    experience = db.get(Experience, experience_id)
+    if membership is None or experience is None or experience.couple_id != membership.couple_id:
+        raise Problem("experience_not_found", "There is no such shared experience.", 404)
+    return experience
+
+
+def record_experience(
+    db: Session,
+    *,
+    person: Person,
+    practice_id: str | None,
+    experience_id: int | None,
+    occurred_at: datetime | None,
+    rating: dict[str, Any],
+    now: datetime,
+) -> tuple[Experience, ExperienceRatingEntry]:
+    """Log a shared practice with this person's private reflection.
+
+    With ``experience_id`` the person adds their reflection to one their partner
+    logged; otherwise a new shared experience is created. One logged above the
+    permitted tier is kept and marked ahead of the pace; it never counts towards
+    advancing.
+    """
+    couple = paired_couple(db, person)
+    if experience_id is not None:
+        experience = get_experience_for_person(db, person, experience_id)
+        if practice_id is not None and practice_id != experience.practice_id:
+            raise Problem("practice_mismatch", "That experience was a different practice.", 422)
+        already = db.scalar(
+            select(ExperienceRatingEntry.id).where(
+                ExperienceRatingEntry.experience_id == experience.id,
+                ExperienceRatingEntry.person_id == person.id,
+            )
+        )
+        if already is not None:
+            raise Problem("already_reflected", "You already logged how this one went.", 409)
+    else:
+        if practice_id is None:
+            raise Problem("invalid_entry", "Choose which practice this was.", 422)
+        chosen = practice(practice_id)
+        when = occurred_at or now
+        if when > now + CLOCK_SKEW:
+            raise Problem("in_future", "An experience cannot be dated in the future.", 422)
+        pace_then = current_pace(db, couple, now)
+        experience = Experience(
+            couple_id=couple.id,
+            practice_id=chosen.id,
+            tier=chosen.tier,
+            occurred_at=when,
+            created_by=person.id,
+            created_at=now,
+            ahead_of_pace=is_ahead_of_pace(pace_then, chosen.tier),
+        )
+        db.add(experience)
+        db.flush()
+    try:
+        reflection = ExperienceRating(
+            practice_id=experience.practice_id,
+            tier=experience.tier,
+            occurred_at=experience.occurred_at,
+            **rating,
+        )
+    except InvalidEntry as error:
+        raise entry_problem(error) from None
+    row = ExperienceRatingEntry(
+        experience_id=experience.id,
+        person_id=person.id,
+        created_at=now,
+        payload=to_json(reflection),
+    )
+    db.add(row)
+    signals = signals_from_rating(
+        str(person.id), str(experience.id), reflection, policy(), written_at=now
+    )
+    # The engine itself never counts an experience above the permitted tier.
+    _add_signals(db, couple, person, signals)
+    _decide_and_store(db, couple, now, min(s.at for s in signals))
+    return experience, row
+
+
+def awaiting_reflection(db: Session, person: Person, couple: Couple) -> list[Experience]:
+    """Shared experiences of the last two weeks this person has not reflected on yet."""
+    mine = select(ExperienceRatingEntry.experience_id).where(
+        ExperienceRatingEntry.person_id == person.id
+    )
+    newest = db.scalar(
+        select(Experience.occurred_at)
+        .where(Experience.couple_id == couple.id)
+        .order_by(Experience.occurred_at.desc())
+        .limit(1)
+    )
+    if newest is None:
+        return []
+    return list(
+        db.scalars(
+            select(Experience)
+            .where(
+                Experience.couple_id == couple.id,
+                Experience.id.not_in(mine),
+                Experience.occurred_at >= newest - timedelta(days=14),
+            )
+            .order_by(Experience.occurred_at.desc())
+        )
+    )
+
+
+def pause(db: Session, *, person: Person, now: datetime) -> Decision:
+    couple = paired_couple(db, person)
+    signal = PauseSignal(str(person.id), now)
+    _add_signals(db, couple, person, [signal])
+    return _decide_and_store(db, couple, now, now)
+
+
+def resume(db: Session, *, person: Person, now: datetime) -> Decision:
+    couple = paired_couple(db, person)
+    if not can_resume(current_pace(db, couple, now), str(person.id)):
+        raise Problem(
+            "not_your_pause",
+            "Only the person who paused can resume. The pause stays until they are ready.",
+            403,
+        )
+    _add_signals(db, couple, person, [ResumeSignal(str(person.id), now)])
+    return _decide_and_store(db, couple, now, now)

@@ -1,0 +1,220 @@
+"""JSON API for check-ins, experiences, the couple's pace, pause and the practices."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from reconnect import pace
+from reconnect.domain.catalogue import Practice
+from reconnect.domain.pacing import Decision, can_resume, reasons_for
+from reconnect.models import CheckInEntry, Person
+from reconnect.web.deps import ApiPerson, Db, Now
+
+router = APIRouter(prefix="/api/v1", tags=["pace"])
+
+Scale = Annotated[int, Field(ge=0, le=10)]
+Quality = Annotated[int, Field(ge=0, le=4)]
+Note = Annotated[str, Field(max_length=4000)]
+StateName = Literal["settled", "revved_up", "shut_down"]
+DriverName = Literal[
+    "reassurance", "relief_of_guilt_or_tension", "fear_of_loss", "wish_for_closeness", "other"
+]
+StayingName = Literal["stayed", "left_emotionally", "left_physically"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CheckInIn(Strict):
+    activation: Scale = Field(description="How activated or distressed, 0 (calm) to 10.")
+    state: StateName
+    safety: Scale = Field(description="How safe you feel with your partner, 0 to 10.")
+    urgency: Scale = Field(description="How strong the pull to reconnect is, 0 to 10.")
+    readiness: Scale = Field(description="How ready for closeness you feel, 0 to 10.")
+    drivers: list[DriverName] = Field(default_factory=list, max_length=5)
+    body_signals: list[Annotated[str, Field(max_length=40)]] = Field(
+        default_factory=list, max_length=12
+    )
+    note: Note = ""
+    recorded_at: AwareDatetime | None = Field(
+        default=None, description="When it was true; defaults to now; never in the future."
+    )
+
+
+class CheckInOut(BaseModel):
+    id: int
+    recorded_at: AwareDatetime
+    activation: int
+    state: StateName
+    safety: int
+    urgency: int
+    readiness: int
+    drivers: list[DriverName]
+    body_signals: list[str]
+    note: str
+
+
+class ExperienceIn(Strict):
+    practice_id: Annotated[str, Field(max_length=80)] | None = Field(
+        default=None, description="The practice done; not needed when adding to experience_id."
+    )
+    experience_id: int | None = Field(
+        default=None, description="Add your reflection to an experience your partner logged."
+    )
+    occurred_at: AwareDatetime | None = None
+    safety: Scale
+    activation_before: Scale
+    activation_after: Scale
+    staying: StayingName
+    felt_pressured: bool
+    authenticity: Quality
+    vulnerability: Quality
+    transparency: Quality
+    presence: Quality
+    note: Note = ""
+
+
+class ExperienceOut(BaseModel):
+    id: int
+    practice_id: str
+    tier: int
+    occurred_at: AwareDatetime
+    ahead_of_pace: bool = Field(
+        description="Logged above the tier permitted then: kept, never counted towards advancing."
+    )
+
+
+class PracticeOut(BaseModel):
+    id: str
+    tier: int
+    title: str
+    leads: str
+    minutes: int
+    steps: list[str]
+    stop_rule: str
+
+
+class ReasonOut(BaseModel):
+    rule: str
+    message: str
+    numbers: dict[str, int | float | str]
+
+
+class PaceOut(BaseModel):
+    permitted_tier: int
+    practices: list[PracticeOut]
+    reasons: list[ReasonOut] = Field(description="Only what this person may see.")
+    break_until: AwareDatetime | None
+    paused: bool
+    can_resume: bool
+
+
+def practice_out(practice: Practice) -> PracticeOut:
+    return PracticeOut(
+        id=practice.id,
+        tier=practice.tier,
+        title=practice.title,
+        leads=practice.leads.value,
+        minutes=practice.minutes,
+        steps=list(practice.steps),
+        stop_rule=practice.stop_rule,
+    )
+
+
+def pace_out(decision: Decision, person: Person) -> PaceOut:
+    catalogue = pace.catalogue()
+    return PaceOut(
+        permitted_tier=decision.permitted_tier,
+        practices=[practice_out(catalogue.get(p)) for p in decision.practices],
+        reasons=[
+            ReasonOut(rule=r.rule, message=r.message, numbers=dict(r.numbers))
+            for r in reasons_for(decision, str(person.id))
+        ],
+        break_until=decision.break_until,
+        paused=decision.paused,
+        can_resume=can_resume(decision, str(person.id)),
+    )
+
+
+@router.post("/checkins", status_code=201, response_model=CheckInOut)
+def create_checkin(body: CheckInIn, person: ApiPerson, db: Db, at: Now) -> CheckInOut:
+    row = pace.record_checkin(db, person=person, fields=body.model_dump(), now=at)
+    db.commit()
+    return checkin_out(row)
+
+
+@router.get("/checkins", response_model=list[CheckInOut])
+def list_checkins(
+    person: ApiPerson, db: Db, limit: Annotated[int, Query(ge=1, le=500)] = 100
+) -> list[CheckInOut]:
+    """Your own check-ins, newest first. Nobody else's are ever listed."""
+    return [checkin_out(row) for row in pace.own_checkins(db, person, limit)]
+
+
+def checkin_out(row: CheckInEntry) -> CheckInOut:
+    entry = pace.load_checkin(row)
+    return CheckInOut(
+        id=row.id,
+        recorded_at=entry.recorded_at,
+        activation=entry.activation,
+        state=entry.state.value,
+        safety=entry.safety,
+        urgency=entry.urgency,
+        readiness=entry.readiness,
+        drivers=[d.value for d in entry.drivers],
+        body_signals=list(entry.body_signals),
+        note=entry.note,
+    )
+
+
+@router.post("/experiences", status_code=201, response_model=ExperienceOut)
+def create_experience(body: ExperienceIn, person: ApiPerson, db: Db, at: Now) -> ExperienceOut:
+    rating = body.model_dump(exclude={"practice_id", "experience_id", "occurred_at"})
+    experience, _ = pace.record_experience(
+        db,
+        person=person,
+        practice_id=body.practice_id,
+        experience_id=body.experience_id,
+        occurred_at=body.occurred_at,
+        rating=rating,
+        now=at,
+    )
+    db.commit()
+    return ExperienceOut(
+        id=experience.id,
+        practice_id=experience.practice_id,
+        tier=experience.tier,
+        occurred_at=experience.occurred_at,
+        ahead_of_pace=experience.ahead_of_pace,
+    )
+
+
+@router.get("/pace", response_model=PaceOut)
+def get_pace(person: ApiPerson, db: Db, at: Now) -> PaceOut:
+    couple = pace.paired_couple(db, person)
+    return pace_out(pace.current_pace(db, couple, at), person)
+
+
+@router.post("/pause", response_model=PaceOut)
+def pause(person: ApiPerson, db: Db, at: Now) -> PaceOut:
+    """Pause everything, at once, without giving a reason."""
+    decision = pace.pause(db, person=person, now=at)
+    db.commit()
+    return pace_out(decision, person)
+
+
+@router.post("/resume", response_model=PaceOut)
+def resume(person: ApiPerson, db: Db, at: Now) -> PaceOut:
+    """Lift your own pause. Only the person who paused can."""
+    decision = pace.resume(db, person=person, now=at)
+    db.commit()
+    return pace_out(decision, person)
+
+
+@router.get("/practices", response_model=list[PracticeOut])
+def list_practices(person: ApiPerson) -> list[PracticeOut]:
+    return [practice_out(p) for p in pace.catalogue()]

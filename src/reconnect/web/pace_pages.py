@@ -1,0 +1,235 @@
+"""Pages for the daily rhythm: check in, see today's pace, log how a practice went."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.datastructures import FormData
+
+from reconnect import pace
+from reconnect.domain.checkins import SUGGESTED_BODY_SIGNALS
+from reconnect.domain.pacing import can_resume, reasons_for
+from reconnect.errors import Problem
+from reconnect.models import Person
+from reconnect.web.deps import CheckedForm, Db, Now, PagePerson
+from reconnect.web.pages import go, render
+
+router = APIRouter(include_in_schema=False)
+
+STATES = {
+    "settled": "Settled: I can think and feel at the same time",
+    "revved_up": "Revved up: racing, tense, on edge",
+    "shut_down": "Shut down: numb, far away, heavy",
+}
+DRIVERS = {
+    "reassurance": "Wanting reassurance that we still matter",
+    "relief_of_guilt_or_tension": "Wanting relief from guilt or tension",
+    "fear_of_loss": "Fear of losing each other",
+    "wish_for_closeness": "A calm wish for closeness",
+    "other": "Something else",
+}
+STAYING = {
+    "stayed": "I stayed present",
+    "left_emotionally": "I left emotionally (went numb, far away or defensive)",
+    "left_physically": "I left the room or stopped",
+}
+QUALITIES = {
+    "authenticity": "Authenticity: I said what was true for me",
+    "vulnerability": "Vulnerability: I let myself be seen",
+    "transparency": "Transparency: nothing important was hidden",
+    "presence": "Presence: I stayed with it, without escaping",
+}
+
+
+def number(form: FormData, name: str) -> int | None:
+    raw = str(form.get(name, "")).strip()
+    return int(raw) if raw.isdigit() else None
+
+
+def when(form: FormData, name: str) -> datetime | None:
+    raw = str(form.get(name, "")).strip()
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise Problem("invalid_entry", "Please give the time as shown in the form.", 422) from None
+    return value if value.tzinfo else None
+
+
+# --- check-in ------------------------------------------------------------------
+
+
+def _checkin_page(request: Request, person: Person, status: int = 200, **context: Any) -> Response:
+    return render(
+        request,
+        "checkin.html",
+        person,
+        status=status,
+        states=STATES,
+        drivers=DRIVERS,
+        body_signals=SUGGESTED_BODY_SIGNALS,
+        **context,
+    )
+
+
+@router.get("/checkin")
+def checkin_form(request: Request, person: PagePerson) -> Response:
+    return _checkin_page(request, person, values={})
+
+
+@router.post("/checkin")
+def checkin(request: Request, form: CheckedForm, person: PagePerson, db: Db, at: Now) -> Response:
+    fields: dict[str, Any] = {
+        name: number(form, name) for name in ("activation", "safety", "urgency", "readiness")
+    }
+    fields["state"] = str(form.get("state", ""))
+    fields["drivers"] = [str(d) for d in form.getlist("drivers")]
+    fields["body_signals"] = [str(s) for s in form.getlist("body_signals")]
+    fields["note"] = str(form.get("note", ""))
+    try:
+        missing = [name for name, value in fields.items() if value is None]
+        if missing:
+            raise Problem("invalid_entry", "Please choose a number for each scale.", 422)
+        pace.record_checkin(db, person=person, fields=fields, now=at)
+    except Problem as problem:
+        return _checkin_page(request, person, problem.status, error=problem.message, values=fields)
+    db.commit()
+    return go("/today?checked_in=1")
+
+
+# --- today -----------------------------------------------------------------------
+
+
+@router.get("/today")
+def today(request: Request, person: PagePerson, db: Db, at: Now) -> Response:
+    try:
+        couple = pace.paired_couple(db, person)
+    except Problem as problem:
+        return render(request, "today.html", person, unavailable=problem.message)
+    decision = pace.current_pace(db, couple, at)
+    catalogue = pace.catalogue()
+    return render(
+        request,
+        "today.html",
+        person,
+        decision=decision,
+        tier=catalogue.tier(decision.permitted_tier),
+        practices=[catalogue.get(p) for p in decision.practices],
+        reasons=reasons_for(decision, str(person.id)),
+        can_resume=can_resume(decision, str(person.id)),
+        awaiting=pace.awaiting_reflection(db, person, couple),
+        catalogue=catalogue,
+        checked_in=request.query_params.get("checked_in") == "1",
+    )
+
+
+@router.post("/pause")
+def pause(request: Request, form: CheckedForm, person: PagePerson, db: Db, at: Now) -> Response:
+    pace.pause(db, person=person, now=at)
+    db.commit()
+    return go("/today")
+
+
+@router.post("/resume")
+def resume(request: Request, form: CheckedForm, person: PagePerson, db: Db, at: Now) -> Response:
+    pace.resume(db, person=person, now=at)
+    db.commit()
+    return go("/today")
+
+
+# --- practices and experiences --------------------------------------------------------
+
+
+@router.get("/practices/{practice_id}")
+def practice(request: Request, practice_id: str, person: PagePerson) -> Response:
+    chosen = pace.practice(practice_id)
+    return render(
+        request,
+        "practice.html",
+        person,
+        practice=chosen,
+        tier=pace.catalogue().tier(chosen.tier),
+    )
+
+
+def _experience_page(
+    request: Request, person: Person, db: Db, status: int = 200, **context: Any
+) -> Response:
+    experience = None
+    if context.get("experience_id"):
+        experience = pace.get_experience_for_person(db, person, int(context["experience_id"]))
+    return render(
+        request,
+        "experience.html",
+        person,
+        status=status,
+        catalogue=pace.catalogue(),
+        experience=experience,
+        staying=STAYING,
+        qualities=QUALITIES,
+        **context,
+    )
+
+
+@router.get("/experiences/new")
+def experience_form(request: Request, person: PagePerson, db: Db) -> Response:
+    experience_id = request.query_params.get("experience", "")
+    return _experience_page(
+        request,
+        person,
+        db,
+        practice_id=request.query_params.get("practice", ""),
+        experience_id=int(experience_id) if experience_id.isdigit() else None,
+        values={},
+    )
+
+
+@router.post("/experiences")
+def log_experience(
+    request: Request, form: CheckedForm, person: PagePerson, db: Db, at: Now
+) -> Response:
+    raw_experience = str(form.get("experience_id", ""))
+    experience_id = int(raw_experience) if raw_experience.isdigit() else None
+    practice_id = str(form.get("practice_id", "")) or None
+    rating: dict[str, Any] = {
+        name: number(form, name)
+        for name in (
+            "safety",
+            "activation_before",
+            "activation_after",
+            *QUALITIES,
+        )
+    }
+    rating["staying"] = str(form.get("staying", ""))
+    rating["felt_pressured"] = form.get("felt_pressured") == "yes"
+    rating["note"] = str(form.get("note", ""))
+    try:
+        if any(value is None for value in rating.values()):
+            raise Problem("invalid_entry", "Please answer each question.", 422)
+        pace.record_experience(
+            db,
+            person=person,
+            practice_id=None if experience_id else practice_id,
+            experience_id=experience_id,
+            occurred_at=when(form, "occurred_at"),
+            rating=rating,
+            now=at,
+        )
+    except Problem as problem:
+        db.rollback()
+        return _experience_page(
+            request,
+            person,
+            db,
+            problem.status,
+            error=problem.message,
+            practice_id=practice_id or "",
+            experience_id=experience_id,
+            values=rating,
+        )
+    db.commit()
+    return go("/today")

@@ -1,0 +1,264 @@
+"""Check-ins, experiences and the shared pace through the API, on SQLite and PostgreSQL.
+
+Hana is the hurt partner, Ivan the involved partner. Time is the app's clock,
+moved by the test.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from reconnect.models import CheckInEntry, PaceDecision
+
+pytestmark = pytest.mark.usefixtures("backend")
+
+CALM = {
+    "activation": 2,
+    "state": "settled",
+    "safety": 7,
+    "urgency": 3,
+    "readiness": 5,
+    "drivers": ["wish_for_closeness"],
+    "body_signals": ["steady"],
+    "note": "",
+}
+GOOD = {
+    "safety": 8,
+    "activation_before": 3,
+    "activation_after": 2,
+    "staying": "stayed",
+    "felt_pressured": False,
+    "authenticity": 3,
+    "vulnerability": 2,
+    "transparency": 3,
+    "presence": 3,
+}
+FLOODED = {**GOOD, "activation_before": 5, "activation_after": 9, "safety": 3}
+
+
+def check_in(person, **changes):
+    response = person.post("/api/v1/checkins", {**CALM, **changes})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def tier(person) -> int:
+    response = person.get("/api/v1/pace")
+    assert response.status_code == 200, response.text
+    return int(response.json()["permitted_tier"])
+
+
+def practice_at(person, level: int) -> str:
+    practices = person.get("/api/v1/practices").json()
+    return next(p["id"] for p in practices if p["tier"] == level)
+
+
+def do_together(hana, ivan, level: int, hana_rating=GOOD, ivan_rating=GOOD) -> dict:
+    logged = hana.post(
+        "/api/v1/experiences", {"practice_id": practice_at(hana, level), **hana_rating}
+    )
+    assert logged.status_code == 201, logged.text
+    joined = ivan.post("/api/v1/experiences", {"experience_id": logged.json()["id"], **ivan_rating})
+    assert joined.status_code == 201, joined.text
+    return logged.json()
+
+
+@pytest.fixture
+def couple(hana_and_ivan, clock):
+    return hana_and_ivan
+
+
+def test_a_check_in_is_stored_privately_and_listed_only_for_its_author(couple, app):
+    hana, ivan = couple
+    saved = check_in(hana, note="I could not sleep again")
+    assert saved["note"] == "I could not sleep again"
+    assert [c["id"] for c in hana.get("/api/v1/checkins").json()] == [saved["id"]]
+    assert ivan.get("/api/v1/checkins").json() == []
+
+
+def test_with_no_check_ins_the_pace_is_cautious(couple):
+    hana, _ = couple
+    pace = hana.get("/api/v1/pace").json()
+    assert pace["permitted_tier"] <= 1
+    assert pace["paused"] is False
+    assert pace["practices"]
+
+
+def test_the_more_activated_partner_sets_the_ceiling(couple, clock):
+    hana, ivan = couple
+    check_in(hana)
+    check_in(ivan)
+    calm = tier(hana)
+    check_in(hana, activation=8)
+    assert tier(hana) == tier(ivan) == 0
+    assert calm >= 0
+
+
+def test_the_partner_sees_the_pace_but_never_the_numbers_behind_it(couple):
+    hana, ivan = couple
+    check_in(ivan)
+    check_in(hana, activation=9, urgency=9, readiness=1)
+    hana_view = hana.get("/api/v1/pace").json()
+    ivan_view = ivan.get("/api/v1/pace").json()
+    assert hana_view["permitted_tier"] == ivan_view["permitted_tier"] == 0
+    ivan_words = " ".join(r["message"] + str(r["numbers"]) for r in ivan_view["reasons"])
+    assert "9" not in ivan_words
+    assert "urgency" not in ivan_words.lower()
+    hana_rules = {r["rule"] for r in hana_view["reasons"]}
+    ivan_rules = {r["rule"] for r in ivan_view["reasons"]}
+    assert hana_rules - ivan_rules, "Hana's own reasons (e.g. urgency) are hers alone"
+
+
+def test_partner_answers_are_identical_for_any_activation_inside_a_band(couple, clock):
+    hana, ivan = couple
+    check_in(ivan)
+    views = []
+    for activation in (0, 3, 5):
+        check_in(hana, activation=activation)
+        views.append(ivan.get("/api/v1/pace").json())
+        clock.advance(minutes=1)
+    assert views[0] == views[1] == views[2]
+
+
+def test_pause_dominates_and_only_the_person_who_paused_can_resume(couple):
+    hana, ivan = couple
+    check_in(hana)
+    check_in(ivan)
+    paused = ivan.post("/api/v1/pause").json()
+    assert paused["paused"] and paused["permitted_tier"] == 0
+    assert paused["can_resume"] is True
+    seen_by_hana = hana.get("/api/v1/pace").json()
+    assert seen_by_hana["paused"] and seen_by_hana["can_resume"] is False
+    refused = hana.post("/api/v1/resume")
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "not_your_pause"
+    assert ivan.post("/api/v1/resume").json()["paused"] is False
+
+
+def test_one_good_evening_never_advances_the_pace(couple, clock):
+    hana, ivan = couple
+    check_in(hana)
+    check_in(ivan)
+    start = tier(hana)
+    for _ in range(5):
+        do_together(hana, ivan, start)
+        clock.advance(minutes=30)
+    assert tier(hana) == start
+
+
+def test_safe_experiences_on_separate_days_advance_one_tier(couple, clock):
+    hana, ivan = couple
+    check_in(hana)
+    check_in(ivan)
+    start = tier(hana)
+    for _ in range(3):
+        check_in(hana)
+        check_in(ivan)
+        do_together(hana, ivan, start)
+        clock.advance(days=1)
+    check_in(hana)
+    check_in(ivan)
+    assert tier(hana) == start + 1
+
+
+def test_a_flood_steps_back_and_starts_a_break(couple, clock):
+    hana, ivan = couple
+    for _ in range(3):
+        check_in(hana)
+        check_in(ivan)
+        do_together(hana, ivan, tier(hana))
+        clock.advance(days=1)
+    check_in(hana)
+    check_in(ivan)
+    before = tier(hana)
+    do_together(hana, ivan, before, hana_rating=FLOODED)
+    pace = ivan.get("/api/v1/pace").json()
+    assert pace["permitted_tier"] == 0
+    assert pace["break_until"] is not None
+    clock.advance(hours=2)
+    check_in(hana)
+    check_in(ivan)
+    assert tier(hana) == before - 1
+
+
+def test_an_experience_ahead_of_the_pace_is_kept_and_marked(couple):
+    hana, ivan = couple
+    check_in(hana, activation=8)
+    response = hana.post("/api/v1/experiences", {"practice_id": practice_at(hana, 5), **GOOD})
+    assert response.status_code == 201
+    assert response.json()["ahead_of_pace"] is True
+    assert tier(hana) == 0
+
+
+def test_every_write_stores_a_decision_for_the_audit_trail(couple, app):
+    hana, ivan = couple
+    check_in(hana)
+    check_in(ivan)
+    ivan.post("/api/v1/pause")
+    with app.state.reconnect.sessions() as db:
+        assert db.scalar(select(func.count()).select_from(PaceDecision)) == 3
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"activation": 11}, "invalid_input"),
+        ({"activation": -1}, "invalid_input"),
+        ({"state": "fine"}, "invalid_input"),
+        ({"drivers": ["boredom"]}, "invalid_input"),
+        ({"note": "x" * 5000}, "invalid_input"),
+        ({"recorded_at": "2030-01-01T00:00:00+00:00"}, "in_future"),
+        ({"recorded_at": "2026-03-01T10:00:00"}, "invalid_input"),
+    ],
+)
+def test_bad_check_ins_are_refused_and_nothing_is_stored(couple, app, change, code):
+    hana, _ = couple
+    response = hana.post("/api/v1/checkins", {**CALM, **change})
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == code
+    with app.state.reconnect.sessions() as db:
+        assert db.scalar(select(func.count()).select_from(CheckInEntry)) == 0
+
+
+def test_an_unknown_practice_is_refused(couple):
+    hana, _ = couple
+    response = hana.post("/api/v1/experiences", {"practice_id": "moonwalk", **GOOD})
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "unknown_practice"
+
+
+def test_a_partner_reflects_once_on_a_shared_experience(couple):
+    hana, ivan = couple
+    logged = do_together(hana, ivan, 0)
+    again = ivan.post("/api/v1/experiences", {"experience_id": logged["id"], **GOOD})
+    assert again.status_code == 409
+
+
+def test_another_couples_experience_is_not_found(couple, olga_and_oscar):
+    hana, _ = couple
+    olga, _ = olga_and_oscar
+    logged = hana.post("/api/v1/experiences", {"practice_id": practice_at(hana, 0), **GOOD})
+    response = olga.post("/api/v1/experiences", {"experience_id": logged.json()["id"], **GOOD})
+    assert response.status_code == 404
+
+
+def test_a_back_dated_check_in_counts_from_when_it_was_true(couple, clock):
+    hana, ivan = couple
+    check_in(ivan)
+    check_in(hana)
+    clock.advance(hours=1)
+    earlier = (clock.now - timedelta(minutes=30)).isoformat()
+    check_in(hana, activation=9, recorded_at=earlier)
+    assert tier(ivan) == 0
+
+
+def test_the_pace_needs_a_partner(people):
+    uma = people.register("uma")
+    response = uma.get("/api/v1/pace")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "not_paired"
+    # ...but private check-ins are always possible.
+    assert uma.post("/api/v1/checkins", CALM).status_code == 201
