@@ -16,6 +16,16 @@ from fastapi.routing import APIRoute
 from reconnect.app import ROUTERS
 from tests.conftest import NO_CONCERNS, PASSWORD, People
 from tests.pages import Visitor
+from tests.test_pace_api import CALM, GOOD
+
+CALM_FORM = {
+    "activation": "2",
+    "state": "settled",
+    "safety": "7",
+    "urgency": "3",
+    "readiness": "5",
+}
+GOOD_FORM = {key: str(value) for key, value in GOOD.items() if key != "felt_pressured"}
 
 ROLES = ("anonymous", "hana", "ivan", "olga")
 SELF = "self"  # 2xx, and the answer is about the caller only
@@ -27,6 +37,7 @@ class Row:
     path: str
     expect: dict[str, int | str]
     body: Any = None
+    url: str = ""  # the address requested, when the path has parameters
 
 
 def everyone(status: int | str) -> dict[str, int | str]:
@@ -50,6 +61,18 @@ API_ROWS = [
     Row("GET", "/api/v1/safety-screen", members(200)),
     Row("POST", "/api/v1/safety-screen", members(200), {"answers": NO_CONCERNS}),
     Row("POST", "/api/v1/safety-screen/continue", members(200)),
+    Row("POST", "/api/v1/checkins", members(201), CALM),
+    Row("GET", "/api/v1/checkins", members(SELF)),
+    Row(
+        "POST",
+        "/api/v1/experiences",
+        {"anonymous": 401, "hana": 409, "ivan": 201, "olga": 404},
+        "reflect on hana's experience",
+    ),
+    Row("GET", "/api/v1/pace", members(200)),
+    Row("POST", "/api/v1/pause", members(200)),
+    Row("POST", "/api/v1/resume", members(403)),
+    Row("GET", "/api/v1/practices", members(200)),
 ]
 PAGE_ROWS = [
     Row("GET", "/", everyone(200)),
@@ -69,6 +92,32 @@ PAGE_ROWS = [
     Row("POST", "/couple/invite", members(409, anonymous=303)),
     Row("GET", "/couple/join", members(200, anonymous=303)),
     Row("POST", "/couple/join", members(409, anonymous=303), "uma's code"),
+    # Only `reconnect demo` switches these on; test_demo covers demo mode.
+    Row("GET", "/demo", everyone(404)),
+    Row("POST", "/demo/sign-in", everyone(404), {"who": "hurt"}),
+    Row("GET", "/checkin", members(200, anonymous=303)),
+    Row("POST", "/checkin", members(303, anonymous=303), {**CALM_FORM}),
+    Row("GET", "/today", members(200, anonymous=303)),
+    Row("POST", "/pause", members(303, anonymous=303)),
+    Row("POST", "/resume", members(403, anonymous=303)),
+    Row(
+        "GET",
+        "/practices/{practice_id}",
+        members(200, anonymous=303),
+        url="/practices/longer-out-breath",
+    ),
+    Row(
+        "GET",
+        "/experiences/new",
+        {"anonymous": 303, "hana": 200, "ivan": 200, "olga": 404},
+        url="/experiences/new?experience={experience}",
+    ),
+    Row(
+        "POST",
+        "/experiences",
+        {"anonymous": 303, "hana": 409, "ivan": 303, "olga": 404},
+        "reflect on hana's experience (form)",
+    ),
 ]
 UNLISTED = {("GET", "/openapi.json")}  # public by design: the schema holds no data
 
@@ -91,29 +140,42 @@ def world(people: People, hana_and_ivan, olga_and_oscar) -> dict[str, Any]:
     uma = people.register("uma")
     uma.post("/api/v1/couples", {"role": "hurt"})
     code = uma.post("/api/v1/couples/invites").json()["code"]
-    couple_of = {
-        name: person.get("/api/v1/couples/current").json()["id"]
-        for name, person in (
-            ("hana", hana_and_ivan[0]),
-            ("ivan", hana_and_ivan[1]),
-            ("olga", olga_and_oscar[0]),
-        )
+    named = {"hana": hana_and_ivan[0], "ivan": hana_and_ivan[1], "olga": olga_and_oscar[0]}
+    couple_of = {name: p.get("/api/v1/couples/current").json()["id"] for name, p in named.items()}
+    checkins = {name: p.post("/api/v1/checkins", CALM).json()["id"] for name, p in named.items()}
+    experience = named["hana"].post(
+        "/api/v1/experiences", {"practice_id": "longer-out-breath", **GOOD}
+    )
+    return {
+        "code": code,
+        "couple_of": couple_of,
+        "checkins": checkins,
+        "experience": experience.json()["id"],
     }
-    return {"code": code, "couple_of": couple_of}
 
 
 def body_for(row: Row, world: dict[str, Any], role: str) -> Any:
     if row.body == "uma's code":
         return {"code": world["code"], "role": "involved"}
+    if row.body == "reflect on hana's experience":
+        return {"experience_id": world["experience"], **GOOD}
+    if row.body == "reflect on hana's experience (form)":
+        return {"experience_id": str(world["experience"]), "felt_pressured": "no", **GOOD_FORM}
     if row.body is credentials:
         return {**credentials, "username": f"newcomer-{role}"}
     return row.body
+
+
+def address(row: Row, world: dict[str, Any]) -> str:
+    return (row.url or row.path).format(**world)
 
 
 def check_self(response: Any, row: Row, role: str, world: dict[str, Any]) -> None:
     data = response.json()
     if row.path == "/api/v1/me":
         assert data["username"] == role
+    elif row.path == "/api/v1/checkins":
+        assert [c["id"] for c in data] == [world["checkins"][role]]
     else:
         assert data["id"] == world["couple_of"][role]
 
@@ -124,7 +186,7 @@ def test_api_access(client, people, world, row):
     for role in ROLES:
         headers = {} if role == "anonymous" else {"Authorization": f"Bearer {people.login(role)}"}
         response = client.request(
-            row.method, row.path, json=body_for(row, world, role), headers=headers
+            row.method, address(row, world), json=body_for(row, world, role), headers=headers
         )
         expected = row.expect[role]
         if expected == SELF:
@@ -142,9 +204,9 @@ def test_page_access(app, world, row):
             visitor.post("/login", {"username": role, "password": PASSWORD})
             assert visitor.last.status_code == 303
         if row.method == "GET":
-            visitor.get(row.path)
+            visitor.get(address(row, world))
         else:
-            visitor.post(row.path, body_for(row, world, role) or {})
+            visitor.post(address(row, world), body_for(row, world, role) or {})
         response = visitor.last
         assert response.status_code == row.expect[role], (role, response.text[:300])
         if (

@@ -185,7 +185,7 @@ def test_a_flood_steps_back_and_starts_a_break(couple, clock):
 
 
 def test_an_experience_ahead_of_the_pace_is_kept_and_marked(couple):
-    hana, ivan = couple
+    hana, _ = couple
     check_in(hana, activation=8)
     response = hana.post("/api/v1/experiences", {"practice_id": practice_at(hana, 5), **GOOD})
     assert response.status_code == 201

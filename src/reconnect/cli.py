@@ -68,6 +68,57 @@ def serve(
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
 
 
+@main.command()
+@click.option("--host", help=_help("host"))
+@click.option("--port", type=int, help=_help("port"))
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    help="Folder for the demo database [default: a 'demo' folder inside the data folder].",
+)
+@click.option("--database-url", help=_help("database_url"))
+@click.option("--no-serve", is_flag=True, help="Only create the demo data; do not start the app.")
+def demo(
+    host: str | None,
+    port: int | None,
+    data_dir: str | None,
+    database_url: str | None,
+    no_serve: bool,
+) -> None:
+    """Create (or reset) a demo couple with ten weeks of history and serve it.
+
+    The demo lives in its own database, away from real data. Open the printed
+    address to look around as either partner.
+    """
+    import uvicorn
+
+    from reconnect.app import create_app
+    from reconnect.demo import build_demo
+    from reconnect.models import utcnow
+
+    base = settings_from()
+    settings = settings_from(
+        host=host,
+        port=port,
+        data_dir=data_dir or base.data_dir / "demo",
+        database_url=database_url,
+        demo=True,
+    )
+    try:
+        app = create_app(settings)
+    except DatabaseError as error:
+        fail(str(error))
+    state = app.state.reconnect
+    click.echo("Creating the demo couple and ten weeks of history...")
+    build_demo(state.sessions, state.hasher, utcnow())
+    address = f"http://{settings.host}:{settings.port}/demo"
+    if no_serve:
+        click.echo(f"Done. Start it with: reconnect demo, then open {address}")
+        return
+    click.echo(f"Open {address} to continue as either partner  (Ctrl+C stops)")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+
+
 @main.group()
 def db() -> None:
     """Manage the database schema."""

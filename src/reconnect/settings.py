@@ -81,6 +81,10 @@ class Settings(BaseSettings):
         default="https://www.bbc.com/weather",
         description="Neutral page the quick-exit control opens in place of the app.",
     )
+    demo: bool = Field(
+        default=False,
+        description="Offer one-click sign-in as the demo couple. Only `reconnect demo` sets it.",
+    )
     password_hash_memory_kib: int = Field(
         default=64 * 1024,
         ge=8,

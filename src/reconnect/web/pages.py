@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
 
 from reconnect import auth, couples
 from reconnect.domain.safety import QUESTIONS, crisis_resources
@@ -221,6 +222,34 @@ def continue_to_couple(
     couples.continue_to_joint_features(db, person=person, now=at)
     db.commit()
     return go("/couple")
+
+
+# --- the demo couple (only when the app was started by `reconnect demo`) ------
+
+
+def _demo_only(state: State) -> None:
+    if not state.settings.demo:
+        raise Problem("not_found", "There is nothing here.", 404)
+
+
+@router.get("/demo")
+def demo_start(request: Request, state: State) -> Response:
+    _demo_only(state)
+    return render(request, "demo.html", None)
+
+
+@router.post("/demo/sign-in")
+def demo_sign_in(request: Request, form: CheckedForm, db: Db, state: State, at: Now) -> Response:
+    from reconnect.demo import HURT, INVOLVED
+
+    _demo_only(state)
+    username = {"hurt": HURT, "involved": INVOLVED}.get(str(form.get("who", "")))
+    person = db.scalar(select(Person).where(Person.username == username)) if username else None
+    if person is None:
+        raise Problem("not_found", "There is no demo couple here. Run: reconnect demo", 404)
+    token = auth.start_session(db, person=person, kind="browser", settings=state.settings, now=at)
+    db.commit()
+    return sign_in(request, go("/today"), token, state)
 
 
 # --- the couple space --------------------------------------------------------

@@ -1,0 +1,162 @@
+"""A demo couple with ten weeks of realistic history, so every screen has something in it.
+
+Hana (the hurt partner) and Ivan (the involved partner) start raw, find a slow
+rhythm, rush an evening in week five and flood, step back, and recover. All of
+it goes through the same code paths as real use, with the clock set in the past.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from reconnect import auth, couples, pace
+from reconnect.models import Couple, Membership, Person
+
+HURT, INVOLVED = "demo-hana", "demo-ivan"
+PASSWORD = "demo couple, not for real use"  # noqa: S105 - made-up demo people
+WEEKS = 10
+RUSHED_DAY = 32  # week five: the evening that goes too fast
+NOTES = [
+    "Woke at 4 again. The pictures come back at night.",
+    "Better morning. Walked before work.",
+    "He was patient when I asked the same question twice.",
+    "Tight chest after the message from work.",
+    "Felt close for a moment, then scared of feeling close.",
+    "",
+    "",
+]
+
+
+@dataclass(frozen=True)
+class DemoCouple:
+    hurt: Person
+    involved: Person
+
+
+def _activation(day: int, person: str, rng: random.Random) -> int:
+    """A slow, noisy descent, with a spike around the rushed evening."""
+    base = 7.5 - day / 12 if person == HURT else 5.5 - day / 20
+    if RUSHED_DAY <= day <= RUSHED_DAY + 3:
+        base += 2.5 if person == HURT else 1
+    return max(1, min(10, round(base + rng.uniform(-1.2, 1.2))))
+
+
+def _check_in(db: Session, person: Person, at: datetime, day: int, rng: random.Random) -> None:
+    activation = _activation(day, person.username, rng)
+    state = "settled" if activation <= 4 else ("shut_down" if rng.random() < 0.15 else "revved_up")
+    urgency = min(10, activation + rng.randint(-1, 3)) if day < 20 else rng.randint(2, 6)
+    readiness = max(0, min(10, 9 - activation + rng.randint(-1, 1)))
+    pace.record_checkin(
+        db,
+        person=person,
+        fields={
+            "activation": activation,
+            "state": state,
+            "safety": max(0, min(10, 10 - activation + rng.randint(-1, 1))),
+            "urgency": urgency,
+            "readiness": readiness,
+            "drivers": ["reassurance"]
+            if person.username == HURT
+            else ["relief_of_guilt_or_tension"],
+            "body_signals": rng.sample(["tight chest", "shallow breath", "steady", "warm"], 1),
+            "note": rng.choice(NOTES) if person.username == HURT else "",
+            "recorded_at": at,
+        },
+        now=at,
+    )
+
+
+def _rating(safe: bool, flooded: bool, rng: random.Random) -> dict[str, object]:
+    before = rng.randint(3, 5)
+    return {
+        "safety": 3 if flooded else (rng.randint(6, 9) if safe else 5),
+        "activation_before": before,
+        "activation_after": 9 if flooded else max(0, before - rng.randint(0, 2)),
+        "staying": "left_physically" if flooded else "stayed",
+        "felt_pressured": flooded,
+        "authenticity": rng.randint(2, 4),
+        "vulnerability": rng.randint(1, 3),
+        "transparency": rng.randint(2, 4),
+        "presence": 1 if flooded else rng.randint(2, 4),
+        "note": "It went too fast. I had to leave the room." if flooded else "",
+    }
+
+
+def _together(
+    db: Session, couple: Couple, demo: DemoCouple, at: datetime, day: int, rng: random.Random
+) -> None:
+    decision = pace.current_pace(db, couple, at)
+    rushed = day == RUSHED_DAY
+    if decision.break_until or (decision.paused and not rushed):
+        return
+    level = 5 if rushed else decision.permitted_tier
+    options = [p for p in pace.catalogue() if p.tier == level]
+    chosen = rng.choice(options)
+    experience, _ = pace.record_experience(
+        db,
+        person=demo.hurt,
+        practice_id=chosen.id,
+        experience_id=None,
+        occurred_at=at,
+        rating=_rating(safe=rng.random() > 0.2, flooded=rushed, rng=rng),
+        now=at + timedelta(minutes=40),
+    )
+    pace.record_experience(
+        db,
+        person=demo.involved,
+        practice_id=None,
+        experience_id=experience.id,
+        occurred_at=None,
+        rating=_rating(safe=True, flooded=False, rng=rng),
+        now=at + timedelta(minutes=50),
+    )
+
+
+def build_demo(
+    sessions: sessionmaker[Session], hasher: PasswordHasher, now: datetime, seed: int = 7
+) -> DemoCouple:
+    """Create the demo couple afresh (removing an earlier one) with ten weeks of history."""
+    rng = random.Random(seed)  # noqa: S311 - demo data, not security
+    start = (now - timedelta(weeks=WEEKS)).replace(hour=7, minute=30, second=0, microsecond=0)
+    with sessions() as db:
+        old = select(Person.id).where(Person.username.in_([HURT, INVOLVED]))
+        couple_ids = select(Membership.couple_id).where(Membership.person_id.in_(old))
+        db.execute(delete(Couple).where(Couple.id.in_(couple_ids)))
+        db.execute(delete(Person).where(Person.username.in_([HURT, INVOLVED])))
+        db.commit()
+    with sessions() as db:
+        hurt = auth.register(db, username=HURT, password=PASSWORD, hasher=hasher)
+        involved = auth.register(db, username=INVOLVED, password=PASSWORD, hasher=hasher)
+        for person in (hurt, involved):
+            couples.record_screen(
+                db, person=person, answers=dict.fromkeys(_screen_ids(), False), now=start
+            )
+        couple = couples.create_couple(db, person=hurt, role="hurt", now=start)
+        code, _ = couples.create_invite(db, person=hurt, now=start)
+        couples.join_couple(db, person=involved, code=code, role="involved", now=start)
+        db.commit()
+        demo = DemoCouple(hurt, involved)
+        for day in range(WEEKS * 7):
+            morning = start + timedelta(days=day)
+            _check_in(db, hurt, morning, day, rng)
+            _check_in(db, involved, morning + timedelta(minutes=20), day, rng)
+            if day == RUSHED_DAY + 1:
+                pace.pause(db, person=hurt, now=morning + timedelta(hours=1))
+            if day == RUSHED_DAY + 3:
+                pace.resume(db, person=hurt, now=morning + timedelta(hours=1))
+            if day % 3 == 0 or day == RUSHED_DAY:  # not every day: life happens
+                _together(db, couple, demo, morning + timedelta(hours=12), day, rng)
+            db.commit()
+    return demo
+
+
+def _screen_ids() -> list[str]:
+    from reconnect.domain.safety import QUESTIONS
+
+    return [q.id for q in QUESTIONS]

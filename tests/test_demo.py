@@ -1,0 +1,72 @@
+"""The demo couple: ten weeks of believable history, reset on every run, served on request."""
+
+from __future__ import annotations
+
+import json
+from itertools import pairwise
+from datetime import UTC, datetime
+
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from reconnect.cli import main
+from reconnect.demo import HURT, INVOLVED, build_demo
+from reconnect.models import CheckInEntry, Experience, PaceDecision, Person
+from tests.pages import Visitor
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+def ladder_history(db) -> list[int]:
+    rows = db.scalars(select(PaceDecision.data).order_by(PaceDecision.id))
+    return [json.loads(row)["ladder_tier"] for row in rows]
+
+
+def test_the_demo_couple_has_slow_progress_a_flood_and_recovery(app):
+    state = app.state.reconnect
+    build_demo(state.sessions, state.hasher, NOW)
+    with state.sessions() as db:
+        assert db.scalar(select(func.count()).select_from(CheckInEntry)) == 2 * 70
+        ladder = ladder_history(db)
+        steps = [b - a for a, b in pairwise(ladder) if a != b]
+        assert all(abs(step) == 1 for step in steps), "the ladder moves one tier at a time"
+        assert -1 in steps, "the rushed evening stepped the couple back"
+        assert ladder[-1] > min(ladder[ladder.index(max(ladder[:40])) :])  # recovered
+        assert db.scalar(select(func.count()).where(Experience.ahead_of_pace)) >= 1
+
+
+def test_running_the_demo_again_resets_it(app):
+    state = app.state.reconnect
+    build_demo(state.sessions, state.hasher, NOW)
+    build_demo(state.sessions, state.hasher, NOW)
+    with state.sessions() as db:
+        names = db.scalars(select(Person.username).order_by(Person.username)).all()
+        assert names == [HURT, INVOLVED]
+        assert db.scalar(select(func.count()).select_from(CheckInEntry)) == 2 * 70
+
+
+def test_demo_sign_in_exists_only_in_demo_mode(app):
+    visitor = Visitor(app)
+    visitor.get("/demo")
+    assert visitor.last.status_code == 404
+    assert visitor.post("/demo/sign-in", {"who": "hurt"}).status_code == 404
+
+
+def test_the_demo_command_creates_its_own_database_and_a_filled_today_page(tmp_path):
+    result = CliRunner().invoke(main, ["demo", "--no-serve", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "reconnect.db").exists()
+
+    from reconnect.app import create_app
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path).model_copy(
+        update={"database_url": f"sqlite:///{tmp_path / 'reconnect.db'}", "demo": True}
+    )
+    visitor = Visitor(create_app(settings))
+    visitor.get("/demo")
+    assert visitor.last.status_code == 200
+    assert visitor.post("/demo/sign-in", {"who": "involved"}).status_code == 303
+    page = visitor.follow()
+    assert "Today's pace" in page.select_one("#pace").get_text()
+    assert page.select(".practices li")
