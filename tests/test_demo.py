@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from itertools import pairwise
 from datetime import UTC, datetime
+from itertools import pairwise
 
 from click.testing import CliRunner
 from sqlalchemy import func, select
