@@ -179,3 +179,104 @@ def test_session_cookie_is_httponly_and_samesite_lax(visitor):
     cookie = visitor.last.headers["set-cookie"]
     assert "HttpOnly" in cookie
     assert "SameSite=lax" in cookie
+
+
+# --- the daily rhythm: check in, today, practices, reflections ------------------------
+
+
+@pytest.fixture
+def paired(app):
+    hana, ivan = Visitor(app), Visitor(app)
+    hana.register("hana")
+    ivan.register("ivan")
+    hana.post("/couple", {"role": "hurt"})
+    code = text_of(soup(hana.post("/couple/invite", {})), "#invite-code")
+    ivan.post("/couple/join", {"code": code, "role": "involved"})
+    return hana, ivan
+
+
+CHECKIN_FORM = {
+    "activation": "3",
+    "state": "settled",
+    "safety": "7",
+    "urgency": "4",
+    "readiness": "5",
+    "drivers": "wish_for_closeness",
+    "note": "slept a little",
+}
+
+
+def test_the_check_in_page_is_private_and_has_every_scale(paired):
+    hana, _ = paired
+    page = hana.get("/checkin")
+    assert page.select_one(".badge.private") is not None
+    for name in ("activation", "safety", "urgency", "readiness"):
+        assert len(page.select(f"input[name={name}]")) == 11, name
+    assert len(page.select("input[name=state]")) == 3
+
+
+def test_a_check_in_leads_to_today_with_the_pace_and_what_to_do(paired):
+    hana, _ = paired
+    assert hana.post("/checkin", CHECKIN_FORM).status_code == 303
+    page = hana.follow()
+    assert "saved" in text_of(page, "[role=status]")
+    assert "Today's pace" in text_of(page, "#pace")
+    assert page.select(".practices li a")
+    assert page.select_one("form[action='/pause']") is not None
+
+
+def test_a_half_filled_check_in_keeps_what_was_chosen(paired):
+    hana, _ = paired
+    response = hana.post("/checkin", {**CHECKIN_FORM, "safety": ""})
+    page = soup(response)
+    assert response.status_code == 422
+    assert "each scale" in text_of(page, "#form-error")
+    assert page.select_one("input[name=activation][value='3']").has_attr("checked")
+    assert page.select_one("textarea#note").get_text() == "slept a little"
+
+
+def test_the_partner_sees_a_pause_but_cannot_lift_it(paired):
+    hana, ivan = paired
+    hana.post("/pause", {})
+    ivan_page = ivan.get("/today")
+    assert "pause is in place" in text_of(ivan_page, "#main")
+    assert ivan_page.select_one("form[action='/resume']") is None
+    hana_page = hana.get("/today")
+    assert hana_page.select_one("form[action='/resume']") is not None
+
+
+def test_a_practice_page_shows_steps_time_box_and_stop_rule(paired):
+    hana, _ = paired
+    page = hana.get("/practices/longer-out-breath")
+    assert page.find("h1").get_text()
+    assert len(page.select("ol li")) >= 3
+    assert "When to stop" in page.get_text()
+    assert page.find("a", href="/experiences/new?practice=longer-out-breath")
+
+
+def test_an_unknown_practice_page_is_a_calm_404(paired):
+    hana, _ = paired
+    hana.get("/practices/no-such-thing")
+    assert hana.last.status_code == 404
+
+
+def test_a_reflection_logged_by_one_partner_waits_for_the_other(paired):
+    hana, ivan = paired
+    answers = {
+        "practice_id": "longer-out-breath",
+        "safety": "8",
+        "activation_before": "4",
+        "activation_after": "3",
+        "staying": "stayed",
+        "felt_pressured": "no",
+        "authenticity": "3",
+        "vulnerability": "2",
+        "transparency": "3",
+        "presence": "3",
+    }
+    assert hana.post("/experiences", answers).status_code == 303
+    waiting = ivan.get("/today").select("a[href^='/experiences/new?experience=']")
+    assert len(waiting) == 1
+    form = ivan.get(waiting[0]["href"])
+    assert form.select_one("input[name=experience_id]") is not None
+    assert form.select_one("select#practice_id") is None

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from reconnect import pace
+from reconnect.domain.catalogue import UnknownPractice
 from reconnect.domain.checkins import SUGGESTED_BODY_SIGNALS
 from reconnect.domain.pacing import can_resume, reasons_for
 from reconnect.errors import Problem
@@ -146,7 +147,10 @@ def resume(request: Request, form: CheckedForm, person: PagePerson, db: Db, at: 
 
 @router.get("/practices/{practice_id}")
 def practice(request: Request, practice_id: str, person: PagePerson) -> Response:
-    chosen = pace.practice(practice_id)
+    try:
+        chosen = pace.catalogue().get(practice_id)
+    except UnknownPractice:
+        raise Problem("not_found", "There is no practice with that name.", 404) from None
     return render(
         request,
         "practice.html",
