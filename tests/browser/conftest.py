@@ -7,6 +7,8 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,7 @@ import pytest
 import uvicorn
 
 from reconnect.app import create_app
-from tests.conftest import IN_CI, make_settings
+from tests.conftest import IN_CI, Clock, make_settings
 
 CHROMIUM = os.environ.get("RECONNECT_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -38,13 +40,24 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[str]:
-    """The whole app on a fresh SQLite file, served by uvicorn on a free local port."""
-    settings = make_settings(tmp_path).model_copy(update={"quick_exit_url": QUICK_EXIT_URL})
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+def server_clock() -> Clock:
+    return Clock(datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, server_clock: Clock) -> Iterator[str]:
+    """The whole app on a fresh SQLite file, served by uvicorn on a free local port.
+
+    Its clock is ``server_clock``, which a test may move forward.
+    """
+    settings = make_settings(tmp_path).model_copy(
+        # Sign-ins last the month, so the journey test's days pass without re-signing in.
+        update={"quick_exit_url": QUICK_EXIT_URL, "session_hours": 24 * 30}
     )
+    app = create_app(settings)
+    app.state.reconnect = replace(app.state.reconnect, clock=server_clock)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
@@ -83,6 +96,7 @@ def new_page(browser: Any) -> Iterator[Any]:
             lambda url: not url.startswith("http://127.0.0.1"),
             lambda route: route.fulfill(status=200, body="<title>Weather</title>Sunny"),
         )
+        context.set_default_timeout(10_000)
         contexts.append(context)
         return context.new_page()
 

@@ -1,0 +1,108 @@
+"""A couple's weeks in real browsers: check in, practise, advance, flood, step back, pause.
+
+The server's clock is moved forward between days, so weeks pass in seconds.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_pairing import register_and_screen
+
+pytestmark = pytest.mark.browser
+
+
+def check_in(page, base: str, activation: int = 2) -> None:
+    page.goto(f"{base}/checkin")
+    for name, value in (
+        ("activation", activation),
+        ("safety", 7),
+        ("urgency", 3),
+        ("readiness", 5),
+    ):
+        page.locator(f"input[name={name}][value='{value}']").check(force=True)
+    page.locator("input[name=state][value=settled]").check()
+    page.get_by_role("button", name="Save my check-in").click()
+    expect(page.get_by_role("status")).to_contain_text("saved")
+
+
+def reflect(page, *, after: int = 2, staying: str = "I stayed present") -> None:
+    for name, value in (
+        ("safety", 8 if after < 8 else 3),
+        ("activation_before", 3),
+        ("activation_after", after),
+        ("authenticity", 3),
+        ("vulnerability", 2),
+        ("transparency", 3),
+        ("presence", 3),
+    ):
+        page.locator(f"input[name={name}][value='{value}']").check(force=True)
+    page.get_by_label(staying).check()
+    page.locator("input[name=felt_pressured][value=no]").check()
+    page.get_by_role("button", name="Save my reflection").click()
+
+
+def practise_together(hana, ivan, base: str, *, flooded: bool = False) -> None:
+    hana.goto(f"{base}/today")
+    hana.locator(".practices a").first.click()
+    hana.get_by_role("link", name="Log how it went").click()
+    reflect(
+        hana,
+        after=9 if flooded else 2,
+        staying="I left the room or stopped" if flooded else "I stayed present",
+    )
+    expect(hana).to_have_url(f"{base}/today")
+    ivan.goto(f"{base}/today")
+    ivan.locator("a[href^='/experiences/new?experience=']").first.click()
+    reflect(ivan)
+
+
+def pace_heading(page, base: str):
+    page.goto(f"{base}/today")
+    return page.locator("#pace")
+
+
+def test_a_couple_advances_floods_steps_back_and_pauses(new_page, live_server, server_clock):
+    hana, ivan = new_page(), new_page()
+    register_and_screen(hana, live_server, "hana")
+    hana.get_by_label("I am the hurt partner").check()
+    hana.get_by_role("button", name="Create our couple space").click()
+    hana.get_by_role("button", name="Make an invitation code").click()
+    code = hana.locator("#invite-code").inner_text().strip()
+    register_and_screen(ivan, live_server, "ivan")
+    ivan.goto(f"{live_server}/couple/join")
+    ivan.get_by_label("Invitation code").fill(code)
+    ivan.get_by_label("I am the involved partner").check()
+    ivan.get_by_role("button", name="Join").click()
+
+    # Three calm days with a safe practice each: the pace moves up one tier.
+    for _ in range(3):
+        check_in(hana, live_server)
+        check_in(ivan, live_server)
+        practise_together(hana, ivan, live_server)
+        server_clock.advance(days=1)
+    check_in(hana, live_server)
+    check_in(ivan, live_server)
+    expect(pace_heading(hana, live_server)).to_contain_text("tier 1")
+
+    # An evening that floods: a break for both, and the ladder steps back.
+    practise_together(hana, ivan, live_server, flooded=True)
+    for page in (hana, ivan):
+        page.goto(f"{live_server}/today")
+        expect(page.locator("#break-title")).to_be_visible()
+    server_clock.advance(hours=1)
+    check_in(hana, live_server)
+    check_in(ivan, live_server)
+    expect(pace_heading(ivan, live_server)).to_contain_text("tier 0")
+
+    # Ivan pauses; Hana sees the pause but cannot lift it; only Ivan can.
+    ivan.goto(f"{live_server}/today")
+    ivan.get_by_role("button", name="Pause everything").click()
+    hana.goto(f"{live_server}/today")
+    expect(hana.locator("#paused-title")).to_be_visible()
+    expect(hana.get_by_role("button", name=re.compile("Resume"))).to_have_count(0)
+    ivan.get_by_role("button", name="Resume when I am ready").click()
+    expect(ivan.locator("#paused-title")).to_have_count(0)
