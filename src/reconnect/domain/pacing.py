@@ -564,7 +564,10 @@ def _pace(fold: _Fold, at: datetime, *, explain: bool) -> tuple[int, list[Reason
                 },
             )
         )
-    if binding:
+    # While a pause or a break decides the pace, a couple-level word about the
+    # ceiling or readiness would tell one partner something the pace does not.
+    dominated = bool(fold.paused_by) or on_break
+    if binding and not dominated:
         # Couple wording is identical whatever the slower partner's reason is.
         reasons.append(
             Reason(
@@ -574,9 +577,9 @@ def _pace(fold: _Fold, at: datetime, *, explain: bool) -> tuple[int, list[Reason
                 {"today_limit": min(cap for _, cap, _ in binding)},
             )
         )
-        for person, cap, why in binding:
-            reasons.append(_own_ceiling_reason(person, cap, why, policy))
-    if not_ready:
+    for person, cap, why in binding:
+        reasons.append(_own_ceiling_reason(person, cap, why, policy))
+    if not_ready and not dominated:
         reasons.append(
             Reason(
                 "closeness",
@@ -586,16 +589,16 @@ def _pace(fold: _Fold, at: datetime, *, explain: bool) -> tuple[int, list[Reason
                 {"gated_tier": gated},
             )
         )
-        for person in not_ready:
-            reasons.append(
-                Reason(
-                    "closeness",
-                    person,
-                    f"Your latest check-in does not show readiness for closeness, so tier "
-                    f"{gated} stays closed. There is no timetable for this.",
-                    {"readiness_min": policy.closeness_readiness_min},
-                )
+    for person in not_ready:
+        reasons.append(
+            Reason(
+                "closeness",
+                person,
+                f"Your latest check-in does not show readiness for closeness, so tier "
+                f"{gated} stays closed. There is no timetable for this.",
+                {"readiness_min": policy.closeness_readiness_min},
             )
+        )
     if fold.hold_until is not None and at < fold.hold_until:
         reasons.append(
             Reason(
