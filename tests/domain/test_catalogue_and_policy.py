@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import tomllib
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -175,3 +176,24 @@ def test_an_inconsistent_policy_is_refused(
     (table if section is None else table[section])[key] = value
     with pytest.raises(InvalidPolicy, match=message):
         policy_from_mapping(table)
+
+
+# --- documentation -----------------------------------------------------------------------
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "pacing.md"
+
+
+def test_every_policy_key_is_documented() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    for section, values in policy_table().items():
+        if isinstance(values, dict):
+            for key in values:
+                if section == "experience" and key == "activation_bands":
+                    continue  # documented as the bands in the signal table
+                assert f"`{section}.{key}`" in text, f"{section}.{key} is not in docs/pacing.md"
+
+
+def test_every_signal_kind_is_documented() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    for kind in ("ceiling", "closeness", "urgency_gap", "experience", "pause", "resume"):
+        assert f"| `{kind}` |" in text, f"signal {kind} is not in docs/pacing.md"
