@@ -179,12 +179,17 @@ def olga_and_oscar(people: People) -> tuple[ApiPerson, ApiPerson]:
 
 
 class Clock:
-    """The app's clock, moved by the test: weeks pass in milliseconds."""
+    """The app's clock, moved by the test: weeks pass in milliseconds.
+
+    Like a real clock it never stands still: each reading is a millisecond later,
+    so two writes never share a timestamp.
+    """
 
     def __init__(self, start: datetime) -> None:
         self.now = start
 
     def __call__(self) -> datetime:
+        self.now += timedelta(milliseconds=1)
         return self.now
 
     def advance(self, **delta: float) -> datetime:

@@ -262,3 +262,44 @@ def test_the_pace_needs_a_partner(people):
     assert response.json()["error"]["code"] == "not_paired"
     # ...but private check-ins are always possible.
     assert uma.post("/api/v1/checkins", CALM).status_code == 201
+
+
+def test_every_stored_decision_is_reproduced_by_replaying_all_signals(couple, clock, app):
+    import json
+
+    from reconnect.domain.pacing import Decision, History, decide
+    from reconnect.domain.policy import load_policy
+    from reconnect.domain.signals import signal_from_dict
+    from reconnect.models import Couple, PaceSignal
+    from reconnect.pace import partners
+
+    hana, ivan = couple
+    for day in range(6):
+        check_in(hana, activation=3 if day != 3 else 7)
+        check_in(ivan)
+        do_together(hana, ivan, tier(hana), hana_rating=FLOODED if day == 4 else GOOD)
+        if day == 2:
+            ivan.post("/api/v1/pause")
+            ivan.post("/api/v1/resume")
+        clock.advance(days=1)
+    with app.state.reconnect.sessions() as db:
+        couple_row = db.scalars(select(Couple)).first()
+        signals = [
+            signal_from_dict(json.loads(data))
+            for data in db.scalars(select(PaceSignal.data).order_by(PaceSignal.at, PaceSignal.id))
+        ]
+        stored = [
+            Decision.from_dict(json.loads(data))
+            for data in db.scalars(select(PaceDecision.data).order_by(PaceDecision.id))
+        ]
+        who = partners(couple_row)
+    assert len(stored) > 20
+    for decision in stored:
+        replayed = decide(
+            History(who, signals), load_policy(decision.policy_version), decision.decided_at
+        )
+        assert (replayed.permitted_tier, replayed.ladder_tier, replayed.break_until) == (
+            decision.permitted_tier,
+            decision.ladder_tier,
+            decision.break_until,
+        )
