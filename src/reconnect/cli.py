@@ -159,5 +159,112 @@ def settings() -> None:
         click.echo(f"{env}\n    {text}\n    default: {default or '(empty)'}")
 
 
+# --- backup and restore (see docs/operations.md) ----------------------------------
+# Imported here rather than at the top so this section stays self-contained.
+# ClickException prints "Error: ..." and exits 1 just like fail(), and type
+# checkers know that it does not return.
+from pathlib import Path  # noqa: E402
+
+from reconnect.backup import (  # noqa: E402
+    BackupError,
+    Verified,
+    backup,
+    pg_commands,
+    restore,
+    sqlite_path,
+)
+
+
+def _size(size: int) -> str:
+    return f"{size / 1024:.1f} KiB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MiB"
+
+
+def _show_contents(verified: Verified) -> None:
+    click.echo("  integrity_check: ok; foreign_key_check: ok")
+    for table, count in verified.rows.items():
+        click.echo(f"  {table}: {count} rows")
+
+
+def _sqlite_file_or_fail(settings: Settings, path: str, tool: str) -> Path:
+    try:
+        live = sqlite_path(settings.database_url)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    if live is None:
+        dump, restore_command = pg_commands(settings.database_url, path)
+        command = dump if tool == "pg_dump" else restore_command
+        raise click.ClickException(
+            f"This database is PostgreSQL; use {tool}, which knows its own format:\n"
+            f"  {command}\n"
+            "Give the password through PGPASSWORD or ~/.pgpass. See docs/operations.md."
+        )
+    return live
+
+
+@main.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Replace PATH if it already exists.")
+@database_options
+def backup_command(path: str, force: bool, data_dir: str | None, database_url: str | None) -> None:
+    """Copy the SQLite database to PATH, safely while the app is serving, and verify it.
+
+    The copy is one consistent snapshot, checked with PRAGMA integrity_check and
+    foreign_key_check before it is given PATH. For PostgreSQL, use pg_dump.
+    """
+    settings = settings_from(data_dir=data_dir, database_url=database_url)
+    live = _sqlite_file_or_fail(settings, path, "pg_dump")
+    try:
+        verified = backup(live, Path(path), force=force)
+    except (BackupError, DatabaseError, OSError) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"Backed up {live} to {verified.path} ({_size(verified.size)}, "
+        f"schema {verified.revision or 'none'})."
+    )
+    _show_contents(verified)
+
+
+@main.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@database_options
+def restore_command(path: str, yes: bool, data_dir: str | None, database_url: str | None) -> None:
+    """Replace the SQLite database with the backup at PATH; stop the app first.
+
+    The backup is verified (integrity, foreign keys, a schema this version knows)
+    before anything changes, then migrated to the latest schema. The database it
+    replaces is kept beside it as <name>.before-restore.
+    """
+    settings = settings_from(data_dir=data_dir, database_url=database_url)
+    live = _sqlite_file_or_fail(settings, path, "pg_restore")
+    source = Path(path)
+    if not source.is_file():
+        raise click.ClickException(f"There is no backup file at {source}. Nothing was changed.")
+    if not yes and not click.confirm(
+        f"Replace {live} with the backup {source}? The current database is kept as "
+        f"{live.name}.before-restore",
+        default=False,
+    ):
+        raise click.ClickException("Restore cancelled; nothing was changed.")
+    try:
+        restored = restore(source, live, database_url=settings.database_url)
+    except (BackupError, DatabaseError) as error:
+        raise click.ClickException(f"{error} Nothing was changed.") from None
+    except OSError as error:
+        raise click.ClickException(
+            f"{error}. Check {live} and the files beside it named {live.name}.before-restore*."
+        ) from None
+    click.echo(
+        f"Restored {live} from {source} (schema {restored.verified.revision}, "
+        f"now {restored.revision})."
+    )
+    _show_contents(restored.verified)
+    if restored.previous:
+        click.echo(f"The database it replaced is kept as {restored.previous}.")
+
+
+# --- end of backup and restore -------------------------------------------------------
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
