@@ -165,6 +165,8 @@ def verify(path: Path, name: str | None = None) -> Verified:
                 found = db.execute("SELECT version_num FROM alembic_version").fetchone()
                 revision = found[0] if found else None
     except module.DatabaseError as error:
+        if "malformed" in str(error):
+            raise BackupError(f"{name} is damaged ({error}).") from None
         raise BackupError(f"{name} is not a readable SQLite database ({error}).") from None
     rows.pop("alembic_version", None)
     return Verified(path, path.stat().st_size, revision, rows)
