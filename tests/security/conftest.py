@@ -1,0 +1,124 @@
+"""Shared helpers for the attack tests, and the count of fuzzed API cases.
+
+The count is summed across pytest-xdist workers and printed in the terminal summary,
+so a CI log shows how much the API was actually exercised, not only that it passed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pytest
+from bs4 import BeautifulSoup
+from fastapi.routing import APIRoute
+from sqlalchemy import Engine, select
+
+from reconnect.app import ROUTERS
+from reconnect.models import Base
+from tests.conftest import PASSWORD
+from tests.pages import Visitor
+from tests.test_pace_api import CALM, GOOD
+
+# Real values for the path parameters of page and API routes.
+PATH_VALUES = {"practice_id": "longer-out-breath"}
+
+
+def routes(method: str) -> list[str]:
+    """The path of every route that answers ``method``, pages and API alike."""
+    return sorted(
+        route.path
+        for router in ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute) and method in route.methods
+    )
+
+
+def is_api(path: str) -> bool:
+    return path.startswith("/api/")
+
+
+def page_addresses(experience_id: int) -> list[str]:
+    """Every page a browser can GET, parameters filled in, plus the reflection form."""
+    addresses = [path.format(**PATH_VALUES) for path in routes("GET") if not is_api(path)]
+    return [*addresses, f"/experiences/new?experience={experience_id}"]
+
+
+@pytest.fixture
+def hanas_experience(hana_and_ivan) -> int:
+    """Hana checks in and logs a practice, which Ivan is invited to reflect on."""
+    hana, _ = hana_and_ivan
+    assert hana.post("/api/v1/checkins", CALM).status_code == 201
+    logged = hana.post("/api/v1/experiences", {"practice_id": "longer-out-breath", **GOOD})
+    assert logged.status_code == 201, logged.text
+    return int(logged.json()["id"])
+
+
+class FuzzTally:
+    cases = 0
+    operations = 0
+
+
+TALLY = FuzzTally()
+WORKER_KEY = "reconnect_schemathesis"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # On an xdist worker, hand the tally to the controller, which prints it.
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput[WORKER_KEY] = (TALLY.cases, TALLY.operations)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    cases, operations = getattr(node, "workeroutput", {}).get(WORKER_KEY, (0, 0))
+    TALLY.cases += cases
+    TALLY.operations += operations
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if TALLY.cases:
+        terminalreporter.write_sep("-", "schemathesis")
+        terminalreporter.write_line(
+            f"{TALLY.cases} generated API cases run against {TALLY.operations} operations"
+        )
+
+
+# --- the database, seen whole ---------------------------------------------------------
+
+
+def snapshot(engine: Engine) -> dict[str, tuple[int, str]]:
+    """Every table's row count and a hash of its content, in primary-key order."""
+    state = {}
+    with engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            rows = connection.execute(select(table).order_by(*table.primary_key.columns)).all()
+            digest = hashlib.sha256(repr([tuple(row) for row in rows]).encode()).hexdigest()
+            state[table.name] = (len(rows), digest)
+    return state
+
+
+# --- browsers ---------------------------------------------------------------------------
+
+
+def send_form(visitor: Visitor, path: str, data: dict[str, Any]) -> Any:
+    """Post a form the way the page would, with this browser's CSRF token."""
+    token = visitor.client.cookies.get("reconnect_csrf") or visitor.csrf()
+    visitor.last = visitor.client.post(path, data={"csrf_token": token, **data})
+    return visitor.last
+
+
+def signed_in(app: Any, username: str) -> Visitor:
+    visitor = Visitor(app)
+    visitor.post("/login", {"username": username, "password": PASSWORD})
+    assert visitor.last.status_code == 303, visitor.last.text
+    return visitor
+
+
+def without_csrf_values(html: str) -> str:
+    """The page with each form's per-browser CSRF token blanked, for comparing pages."""
+    page = BeautifulSoup(html, "html.parser")
+    for field in page.select("input[name=csrf_token]"):
+        field["value"] = ""
+    return str(page)

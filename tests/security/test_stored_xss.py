@@ -1,0 +1,187 @@
+"""Whatever a person types comes back as text, never as markup.
+
+Every place a person can type (a username, an invite code, a check-in's note and body
+signals, a reflection's note) gets classic payloads and hypothesis-generated ones.
+Each must come back exactly as typed where the page echoes it, and no page, for
+either partner, may gain an element, an event handler or a ``javascript:`` address.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from bs4 import BeautifulSoup
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import PASSWORD
+from tests.pages import Visitor, soup
+from tests.security.conftest import page_addresses, send_form, signed_in
+from tests.test_access_matrix import CALM_FORM, GOOD_FORM
+from tests.test_pace_api import CALM, GOOD
+
+CLASSIC = [
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "'><svg onload=alert(1)>",
+    "javascript:alert(document.cookie)",
+    "</textarea><script>alert(1)</script>",
+    '" autofocus onfocus="alert(1)',
+    "<a href=javascript:alert(1)>tap</a>",
+    "<iframe srcdoc='<script>alert(1)</script>'>",
+    "{{ 7 * 7 }}",  # template syntax: shown as typed, never evaluated
+    "&lt;b&gt; stays as typed",  # entities: never un-escaped into markup
+]
+# Pieces that break out of text, attributes or URLs; generated payloads splice them
+# into arbitrary text so each one has something to escape.
+FRAGMENTS = ["<", ">", '"', "'", "&", "</textarea>", "<script>", " onerror=", "javascript:"]
+ordinary_text = st.text(
+    st.characters(blacklist_categories=("Cs", "Cc")),  # what a keyboard can type
+    max_size=12,
+)
+payloads = st.builds(
+    lambda before, piece, after: before + piece + after,
+    ordinary_text,
+    st.sampled_from(FRAGMENTS),
+    ordinary_text,
+)
+fuzzing = settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+APP_SCRIPT = "/static/app.js"
+URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "srcdoc"}
+
+
+def assert_inert(page: BeautifulSoup) -> None:
+    """No script but the app's own, no event handlers, no script addresses."""
+    for script in page.find_all("script"):
+        assert urlsplit(str(script.get("src", ""))).path == APP_SCRIPT, script
+    for element in page.find_all(True):
+        assert element.name not in {"img", "svg", "iframe", "object", "embed", "style", "base"}
+        for name, value in element.attrs.items():
+            assert not name.lower().startswith("on"), (element.name, name)
+            if name in URL_ATTRIBUTES:
+                assert not str(value).strip().lower().startswith("javascript:"), element
+
+
+def shape(page: BeautifulSoup) -> list[tuple[str, tuple[str, ...]]]:
+    """The page's elements and their attribute names, in order: its structure."""
+    return [(element.name, tuple(sorted(element.attrs))) for element in page.find_all(True)]
+
+
+def echoed(visitor: Visitor, path: str, data: dict[str, Any]) -> BeautifulSoup:
+    """The form, sent with a mistake in it, as the page that comes back."""
+    page = soup(send_form(visitor, path, data))
+    assert visitor.last.status_code in {400, 401, 403, 404, 409, 422}, visitor.last.text[:300]
+    return page
+
+
+def field_text(page: BeautifulSoup, selector: str) -> str:
+    node = page.select_one(selector)
+    assert node is not None, f"{selector} not on the page"
+    return str(node["value"]) if node.name == "input" else node.get_text()
+
+
+# --- what a form echoes back after a mistake --------------------------------------------
+
+# (address, form, where the typed text lands, the field the payload goes into)
+ECHOES = {
+    "username at registration": ("/register", {"password": PASSWORD}, "#username", "username"),
+    "username at sign-in": ("/login", {"password": "wrong"}, "#username", "username"),
+    "invite code": ("/couple/join", {"role": "involved"}, "input[name=code]", "code"),
+    # A scale left out, so the form comes back with the note still in it.
+    "check-in note": (
+        "/checkin",
+        {k: v for k, v in CALM_FORM.items() if k != "activation"},
+        "textarea[name=note]",
+        "note",
+    ),
+    "reflection note": (
+        "/experiences",
+        {"practice_id": "longer-out-breath", "felt_pressured": "no"},
+        "textarea[name=note]",
+        "note",
+    ),
+}
+
+
+@pytest.mark.parametrize("where", ECHOES)
+def test_typed_text_comes_back_exactly_as_typed_and_inert(app, hana_and_ivan, where):
+    path, form, selector, field = ECHOES[where]
+    hana = signed_in(app, "hana")
+    plain = echoed(hana, path, {**form, field: "plain words"})
+
+    def check(payload: str) -> None:
+        page = echoed(hana, path, {**form, field: payload})
+        assert field_text(page, selector) == payload
+        assert_inert(page)
+        assert shape(page) == shape(plain)
+
+    for payload in CLASSIC:
+        check(payload)
+    fuzzing(given(payload=payloads)(check))()
+
+
+# --- what is stored, then shown on every page -------------------------------------------
+
+
+def store_everywhere(app: Any, hana, ivan, experience_id: int, payload: str) -> None:
+    """Hana and Ivan type ``payload`` into every stored field, by the API and the pages."""
+    for person in (hana, ivan):
+        stored = person.post(
+            "/api/v1/checkins", {**CALM, "note": payload, "body_signals": [payload[:40]]}
+        )
+        assert stored.status_code == 201, stored.text
+    reflected = ivan.post(
+        "/api/v1/experiences", {"experience_id": experience_id, **GOOD, "note": payload}
+    )
+    assert reflected.status_code in {201, 409}, reflected.text  # one reflection each
+    for name in ("hana", "ivan"):
+        visitor = signed_in(app, name)
+        form = {**CALM_FORM, "note": payload, "body_signals": payload[:40]}
+        assert send_form(visitor, "/checkin", form).status_code == 303
+        logged = {"practice_id": "longer-out-breath", **GOOD_FORM, "felt_pressured": "no"}
+        assert send_form(visitor, "/experiences", {**logged, "note": payload}).status_code == 303
+
+
+def test_stored_entries_render_inert_on_every_page_for_both_partners(
+    app, hana_and_ivan, hanas_experience
+):
+    hana, ivan = hana_and_ivan
+    for payload in CLASSIC:
+        store_everywhere(app, hana, ivan, hanas_experience, payload)
+
+    @settings(fuzzing, max_examples=5)
+    @given(payload=payloads)
+    def store_generated(payload: str) -> None:
+        store_everywhere(app, hana, ivan, hanas_experience, payload)
+
+    store_generated()
+    addresses = page_addresses(hanas_experience)
+    for name in ("hana", "ivan"):
+        visitor = signed_in(app, name)
+        for address in addresses:
+            page = visitor.get(address)
+            assert visitor.last.status_code < 500, address
+            assert_inert(page)
+    anonymous = Visitor(app)
+    for address in addresses:
+        assert_inert(anonymous.get(address))
+
+
+def test_the_api_answers_typed_text_as_json_never_as_a_page(client, hana_and_ivan):
+    hana, _ = hana_and_ivan
+    for payload in CLASSIC:
+        hana.post("/api/v1/checkins", {**CALM, "note": payload})
+        refused = client.post("/api/v1/auth/register", json={"username": payload, "password": "x"})
+        assert refused.headers["content-type"] == "application/json"
+    listed = hana.get("/api/v1/checkins")
+    assert listed.headers["content-type"] == "application/json"
+    assert listed.headers["x-content-type-options"] == "nosniff"
+    assert {c["note"] for c in listed.json()} == set(CLASSIC)
