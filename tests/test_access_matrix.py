@@ -80,7 +80,7 @@ PAGE_ROWS = [
     Row("GET", "/privacy", everyone(200)),
     Row("GET", "/register", everyone(200)),
     Row("GET", "/login", everyone(200)),
-    Row("POST", "/register", everyone(303), credentials),
+    Row("POST", "/register", everyone(200), credentials),  # shows the recovery key
     Row("POST", "/login", everyone(303), {"username": "hana", "password": PASSWORD}),
     Row("POST", "/logout", everyone(303)),
     Row("GET", "/safety-screen", members(200, anonymous=303)),

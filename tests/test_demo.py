@@ -9,6 +9,7 @@ from itertools import pairwise
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from reconnect.auth import kdf_params
 from reconnect.cli import main
 from reconnect.demo import HURT, INVOLVED, build_demo
 from reconnect.models import CheckInEntry, Experience, PaceDecision, Person
@@ -24,7 +25,7 @@ def ladder_history(db) -> list[int]:
 
 def test_the_demo_couple_has_slow_progress_a_flood_and_recovery(app):
     state = app.state.reconnect
-    build_demo(state.sessions, state.hasher, NOW)
+    build_demo(state.sessions, state.hasher, kdf_params(state.settings), NOW)
     with state.sessions() as db:
         assert db.scalar(select(func.count()).select_from(CheckInEntry)) == 2 * 70
         ladder = ladder_history(db)
@@ -37,8 +38,8 @@ def test_the_demo_couple_has_slow_progress_a_flood_and_recovery(app):
 
 def test_running_the_demo_again_resets_it(app):
     state = app.state.reconnect
-    build_demo(state.sessions, state.hasher, NOW)
-    build_demo(state.sessions, state.hasher, NOW)
+    build_demo(state.sessions, state.hasher, kdf_params(state.settings), NOW)
+    build_demo(state.sessions, state.hasher, kdf_params(state.settings), NOW)
     with state.sessions() as db:
         names = db.scalars(select(Person.username).order_by(Person.username)).all()
         assert names == [HURT, INVOLVED]

@@ -55,9 +55,17 @@ def test_cross_site_posts_are_refused_even_with_a_token(visitor):
     assert response.status_code == 403
 
 
-def test_registering_signs_in_and_leads_to_the_private_safety_questions(visitor):
-    visitor.post("/register", {"username": "hana", "password": "quiet river under stone"})
-    page = visitor.follow()
+def test_registering_shows_the_recovery_key_once_then_the_private_safety_questions(visitor):
+    response = visitor.post(
+        "/register", {"username": "hana", "password": "quiet river under stone"}
+    )
+    shown = soup(response)
+    key = text_of(shown, "#recovery-key")
+    assert len(key.replace("-", "")) == 32
+    assert shown.select_one(".badge.private") is not None
+    # It is not stored anywhere a later page could show it again.
+    assert key not in visitor.get("/").get_text()
+    page = visitor.get(shown.find("a", string=lambda s: s and "continue" in s)["href"])
     assert visitor.last.url.path == "/safety-screen"
     assert page.select_one(".badge.private") is not None
     assert len(page.select("fieldset")) == 5

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -18,6 +19,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from reconnect import keys
 from reconnect.domain.passwords import password_problem
 from reconnect.errors import Problem
 from reconnect.models import AuthSession, LoginFailure, Person
@@ -40,8 +42,24 @@ def normalise_username(raw: str) -> str:
     return raw.strip().casefold()
 
 
-def register(db: Session, *, username: str, password: str, hasher: PasswordHasher) -> Person:
-    """Create an account, or raise Problem (invalid_username, username_taken, weak_password)."""
+@dataclass(frozen=True)
+class NewAccount:
+    person: Person
+    data_key: bytes
+    recovery_key: str  # shown to the person once, never stored
+
+
+def kdf_params(settings: Settings) -> keys.KdfParams:
+    return keys.KdfParams(memory_kib=settings.password_hash_memory_kib)
+
+
+def register(
+    db: Session, *, username: str, password: str, hasher: PasswordHasher, kdf: keys.KdfParams
+) -> NewAccount:
+    """Create an account with its own data key and recovery key.
+
+    Raises Problem (invalid_username, username_taken, weak_password).
+    """
     name = normalise_username(username)
     if not USERNAME.match(name):
         raise Problem(
@@ -53,7 +71,18 @@ def register(db: Session, *, username: str, password: str, hasher: PasswordHashe
         raise Problem("weak_password", problem)
     if db.scalar(select(Person.id).where(Person.username == name)) is not None:
         raise Problem("username_taken", "That username is taken. Please choose another.", 409)
-    person = Person(username=name, password_hash=hasher.hash(password))
+    data_key = keys.new_key()
+    recovery_text, recovery = keys.new_recovery_key()
+    person = Person(
+        username=name,
+        password_hash=hasher.hash(password),
+        kdf_salt=keys.new_salt(),
+        kdf_memory_kib=kdf.memory_kib,
+        kdf_time_cost=kdf.time_cost,
+        kdf_parallelism=kdf.parallelism,
+        key_by_password=b"",
+        key_by_recovery=b"",
+    )
     db.add(person)
     try:
         db.flush()
@@ -61,7 +90,42 @@ def register(db: Session, *, username: str, password: str, hasher: PasswordHashe
         raise Problem(
             "username_taken", "That username is taken. Please choose another.", 409
         ) from None
-    return person
+    wrap_for_password(person, data_key, password)
+    person.key_by_recovery = keys.seal(
+        keys.recovery_wrap_key(recovery), data_key, f"wrap:recovery:person:{person.id}"
+    )
+    db.flush()
+    return NewAccount(person, data_key, recovery_text)
+
+
+def _person_kdf(person: Person) -> keys.KdfParams:
+    return keys.KdfParams(person.kdf_memory_kib, person.kdf_time_cost, person.kdf_parallelism)
+
+
+def wrap_for_password(person: Person, data_key: bytes, password: str) -> None:
+    """(Re)wrap the data key under a fresh salt and the password; entries stay untouched."""
+    person.kdf_salt = keys.new_salt()
+    kek = keys.password_key(password, person.kdf_salt, _person_kdf(person))
+    person.key_by_password = keys.seal(kek, data_key, f"wrap:password:person:{person.id}")
+
+
+def unlock_with_password(person: Person, password: str) -> bytes:
+    kek = keys.password_key(password, person.kdf_salt, _person_kdf(person))
+    return keys.unseal(kek, person.key_by_password, f"wrap:password:person:{person.id}")
+
+
+def unlock_with_recovery_key(person: Person, recovery_text: str) -> bytes | None:
+    recovery = keys.parse_recovery_key(recovery_text)
+    if recovery is None:
+        return None
+    try:
+        return keys.unseal(
+            keys.recovery_wrap_key(recovery),
+            person.key_by_recovery,
+            f"wrap:recovery:person:{person.id}",
+        )
+    except keys.SealBroken:
+        return None
 
 
 def _recent_failures(db: Session, key: str, since: datetime) -> int:
@@ -119,31 +183,122 @@ def check_login(
 
 
 def start_session(
-    db: Session, *, person: Person, kind: str, settings: Settings, now: datetime
+    db: Session, *, person: Person, data_key: bytes, kind: str, settings: Settings, now: datetime
 ) -> str:
-    """A fresh random token for ``person``; only its hash is stored."""
+    """A fresh random token for ``person``; only its hash is stored.
+
+    The data key is kept for the session wrapped under a key derived from the
+    token, so only the holder of the cookie or bearer token can unlock it.
+    """
     token = secrets.token_urlsafe(32)
+    hashed = token_hash(token)
     db.add(
         AuthSession(
-            token_hash=token_hash(token),
+            token_hash=hashed,
             person_id=person.id,
             kind=kind,
             created_at=now,
             expires_at=now + timedelta(hours=settings.session_hours),
+            key_wrap=keys.seal(keys.token_key(token), data_key, f"wrap:session:{hashed}"),
         )
     )
     return token
 
 
-def person_for_token(db: Session, token: str | None, now: datetime) -> Person | None:
+@dataclass(frozen=True)
+class SignedIn:
+    person: Person
+    data_key: bytes
+    token_hash: str
+
+
+def session_for_token(db: Session, token: str | None, now: datetime) -> SignedIn | None:
+    """Who holds this token, with their unlocked data key; None if it is not valid."""
     if not token or len(token) > 200:
         return None
-    row = db.get(AuthSession, token_hash(token))
+    hashed = token_hash(token)
+    row = db.get(AuthSession, hashed)
     if row is None or row.expires_at <= now:
         return None
-    return row.person
+    try:
+        data_key = keys.unseal(keys.token_key(token), row.key_wrap, f"wrap:session:{hashed}")
+    except keys.SealBroken:
+        return None
+    return SignedIn(row.person, data_key, hashed)
+
+
+def end_other_sessions(db: Session, person: Person, keep: str | None) -> None:
+    query = delete(AuthSession).where(AuthSession.person_id == person.id)
+    if keep:
+        query = query.where(AuthSession.token_hash != keep)
+    db.execute(query)
 
 
 def end_session(db: Session, token: str | None) -> None:
     if token:
         db.execute(delete(AuthSession).where(AuthSession.token_hash == token_hash(token)))
+
+
+def change_password(
+    db: Session,
+    *,
+    signed_in: SignedIn,
+    current_password: str,
+    new_password: str,
+    hasher: PasswordHasher,
+) -> None:
+    """New password: re-wraps only the data key, and signs out every other session."""
+    person = signed_in.person
+    try:
+        hasher.verify(person.password_hash, current_password)
+    except (VerificationError, InvalidHashError):
+        raise Problem("wrong_password", "Your current password is not right.", 403) from None
+    problem = password_problem(new_password, person.username)
+    if problem:
+        raise Problem("weak_password", problem)
+    person.password_hash = hasher.hash(new_password)
+    wrap_for_password(person, signed_in.data_key, new_password)
+    end_other_sessions(db, person, keep=signed_in.token_hash)
+
+
+def recover_account(
+    db: Session, *, username: str, recovery_key: str, new_password: str, hasher: PasswordHasher
+) -> tuple[Person, bytes]:
+    """Set a new password with the recovery key; everything written stays readable."""
+    person = db.scalar(select(Person).where(Person.username == normalise_username(username)))
+    data_key = unlock_with_recovery_key(person, recovery_key) if person else None
+    if person is None or data_key is None:
+        raise Problem("recovery_failed", "That username and recovery key do not match.", 403)
+    problem = password_problem(new_password, person.username)
+    if problem:
+        raise Problem("weak_password", problem)
+    person.password_hash = hasher.hash(new_password)
+    wrap_for_password(person, data_key, new_password)
+    end_other_sessions(db, person, keep=None)
+    return person, data_key
+
+
+def start_fresh(
+    db: Session, *, person: Person, new_password: str, hasher: PasswordHasher
+) -> NewAccount:
+    """Reset without the recovery key: the old private history cannot be opened by
+    anyone any more, so it is removed and the person starts again with new keys."""
+    from reconnect.models import CheckInEntry, ExperienceRatingEntry, Membership
+
+    problem = password_problem(new_password, person.username)
+    if problem:
+        raise Problem("weak_password", problem)
+    db.execute(delete(CheckInEntry).where(CheckInEntry.person_id == person.id))
+    db.execute(delete(ExperienceRatingEntry).where(ExperienceRatingEntry.person_id == person.id))
+    membership = db.get(Membership, person.id)
+    if membership is not None:
+        membership.couple_key_wrap = None
+    data_key = keys.new_key()
+    recovery_text, recovery = keys.new_recovery_key()
+    person.password_hash = hasher.hash(new_password)
+    wrap_for_password(person, data_key, new_password)
+    person.key_by_recovery = keys.seal(
+        keys.recovery_wrap_key(recovery), data_key, f"wrap:recovery:person:{person.id}"
+    )
+    end_other_sessions(db, person, keep=None)
+    return NewAccount(person, data_key, recovery_text)

@@ -93,6 +93,7 @@ def demo(
     import uvicorn
 
     from reconnect.app import create_app
+    from reconnect.auth import kdf_params
     from reconnect.demo import build_demo
     from reconnect.models import utcnow
 
@@ -110,7 +111,7 @@ def demo(
         fail(str(error))
     state = app.state.reconnect
     click.echo("Creating the demo couple and ten weeks of history...")
-    build_demo(state.sessions, state.hasher, utcnow())
+    build_demo(state.sessions, state.hasher, kdf_params(settings), utcnow())
     address = f"http://{settings.host}:{settings.port}/demo"
     if no_serve:
         click.echo(f"Done. Start it with: reconnect demo, then open {address}")

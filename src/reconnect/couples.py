@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from reconnect import keys
 from reconnect.auth import token_hash
 from reconnect.domain.safety import IncompleteScreen, needs_support
 from reconnect.errors import Problem
@@ -127,7 +128,33 @@ def require_joint_features(db: Session, person: Person) -> None:
 # --- couples and invites -----------------------------------------------------
 
 
-def create_couple(db: Session, *, person: Person, role: str, now: datetime) -> Couple:
+def _couple_wrap_context(couple_id: int, person_id: int) -> str:
+    return f"wrap:couple:{couple_id}:person:{person_id}"
+
+
+def _invite_wrap_context(couple_id: int) -> str:
+    return f"wrap:invite:couple:{couple_id}"
+
+
+def couple_key_for(membership: Membership, data_key: bytes) -> bytes:
+    """The couple key, for sealing what the partners choose to share."""
+    if membership.couple_key_wrap is None:
+        raise Problem(
+            "couple_key_missing",
+            "Shared items cannot be opened from this account after a reset without the "
+            "recovery key. Your partner can invite you again.",
+            409,
+        )
+    return keys.unseal(
+        data_key,
+        membership.couple_key_wrap,
+        _couple_wrap_context(membership.couple_id, membership.person_id),
+    )
+
+
+def create_couple(
+    db: Session, *, person: Person, data_key: bytes, role: str, now: datetime
+) -> Couple:
     require_joint_features(db, person)
     check_role(role)
     if db.get(Membership, person.id) is not None:
@@ -135,7 +162,17 @@ def create_couple(db: Session, *, person: Person, role: str, now: datetime) -> C
     couple = Couple(created_at=now)
     db.add(couple)
     db.flush()
-    db.add(Membership(person_id=person.id, couple_id=couple.id, role=role, joined_at=now))
+    db.add(
+        Membership(
+            person_id=person.id,
+            couple_id=couple.id,
+            role=role,
+            joined_at=now,
+            couple_key_wrap=keys.seal(
+                data_key, keys.new_key(), _couple_wrap_context(couple.id, person.id)
+            ),
+        )
+    )
     db.flush()
     return couple
 
@@ -150,8 +187,14 @@ def normalise_code(code: str) -> str:
     return cleaned.translate(str.maketrans("OIL", "011"))
 
 
-def create_invite(db: Session, *, person: Person, now: datetime) -> tuple[str, Invite]:
-    """A new one-time code for the partner; any earlier unused code stops working."""
+def create_invite(
+    db: Session, *, person: Person, data_key: bytes, now: datetime
+) -> tuple[str, Invite]:
+    """A new one-time code for the partner; any earlier unused code stops working.
+
+    The code also carries the couple key to the partner: it is wrapped under a
+    key derived from the code, which the database does not hold.
+    """
     require_joint_features(db, person)
     membership = db.get(Membership, person.id)
     if membership is None:
@@ -167,13 +210,20 @@ def create_invite(db: Session, *, person: Person, now: datetime) -> tuple[str, I
         created_by=person.id,
         created_at=now,
         expires_at=now + INVITE_LIFETIME,
+        couple_key_wrap=keys.seal(
+            keys.invite_key(normalise_code(code)),
+            couple_key_for(membership, data_key),
+            _invite_wrap_context(membership.couple_id),
+        ),
     )
     db.add(invite)
     db.flush()
     return code, invite
 
 
-def join_couple(db: Session, *, person: Person, code: str, role: str, now: datetime) -> Couple:
+def join_couple(
+    db: Session, *, person: Person, data_key: bytes, code: str, role: str, now: datetime
+) -> Couple:
     require_joint_features(db, person)
     check_role(role)
     cleaned = normalise_code(code)
@@ -208,15 +258,46 @@ def join_couple(db: Session, *, person: Person, code: str, role: str, now: datet
             f"{expected.replace('_', ' ')}.",
             409,
         )
+    couple_key = (
+        keys.unseal(
+            keys.invite_key(cleaned), invite.couple_key_wrap, _invite_wrap_context(invite.couple_id)
+        )
+        if invite.couple_key_wrap
+        else None
+    )
     # Claim the code atomically: if another request used it first, nothing changes.
     claimed = db.execute(
-        update(Invite).where(Invite.id == invite.id, Invite.used_at.is_(None)).values(used_at=now)
+        update(Invite)
+        .where(Invite.id == invite.id, Invite.used_at.is_(None))
+        .values(used_at=now, couple_key_wrap=None)
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         raise Problem(
             "invite_used", "That code has already been used. Ask your partner for a new one.", 410
         )
-    db.add(Membership(person_id=person.id, couple_id=invite.couple_id, role=role, joined_at=now))
+    db.add(
+        Membership(
+            person_id=person.id,
+            couple_id=invite.couple_id,
+            role=role,
+            joined_at=now,
+            couple_key_wrap=keys.seal(
+                data_key, couple_key, _couple_wrap_context(invite.couple_id, person.id)
+            )
+            if couple_key
+            else None,
+        )
+    )
     db.flush()
     db.expire_all()
     return db.get_one(Couple, invite.couple_id)
+
+
+def dissolve_couple(db: Session, *, person: Person) -> None:
+    """Either partner may unlink alone. The couple space and everything it shared
+    go for both; each person's private entries stay theirs."""
+    membership = db.get(Membership, person.id)
+    if membership is None:
+        raise Problem("no_couple", "You are not in a couple space.", 404)
+    db.execute(delete(Couple).where(Couple.id == membership.couple_id))
+    db.expire_all()

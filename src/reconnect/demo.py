@@ -16,6 +16,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from reconnect import auth, couples, pace
+from reconnect.auth import NewAccount
+from reconnect.keys import KdfParams
 from reconnect.models import Couple, Membership, Person
 
 HURT, INVOLVED = "demo-hana", "demo-ivan"
@@ -35,8 +37,8 @@ NOTES = [
 
 @dataclass(frozen=True)
 class DemoCouple:
-    hurt: Person
-    involved: Person
+    hurt: NewAccount
+    involved: NewAccount
 
 
 def _activation(day: int, person: str, rng: random.Random) -> int:
@@ -47,7 +49,8 @@ def _activation(day: int, person: str, rng: random.Random) -> int:
     return max(1, min(10, round(base + rng.uniform(-1.2, 1.2))))
 
 
-def _check_in(db: Session, person: Person, at: datetime, day: int, rng: random.Random) -> None:
+def _check_in(db: Session, account: NewAccount, at: datetime, day: int, rng: random.Random) -> None:
+    person = account.person
     activation = _activation(day, person.username, rng)
     state = "settled" if activation <= 4 else ("shut_down" if rng.random() < 0.15 else "revved_up")
     urgency = min(10, activation + rng.randint(-1, 3)) if day < 20 else rng.randint(2, 6)
@@ -55,6 +58,7 @@ def _check_in(db: Session, person: Person, at: datetime, day: int, rng: random.R
     pace.record_checkin(
         db,
         person=person,
+        key=account.data_key,
         fields={
             "activation": activation,
             "state": state,
@@ -100,7 +104,8 @@ def _together(
     chosen = rng.choice(options)
     experience, _ = pace.record_experience(
         db,
-        person=demo.hurt,
+        person=demo.hurt.person,
+        key=demo.hurt.data_key,
         practice_id=chosen.id,
         experience_id=None,
         occurred_at=at,
@@ -109,7 +114,8 @@ def _together(
     )
     pace.record_experience(
         db,
-        person=demo.involved,
+        person=demo.involved.person,
+        key=demo.involved.data_key,
         practice_id=None,
         experience_id=experience.id,
         occurred_at=None,
@@ -119,7 +125,11 @@ def _together(
 
 
 def build_demo(
-    sessions: sessionmaker[Session], hasher: PasswordHasher, now: datetime, seed: int = 7
+    sessions: sessionmaker[Session],
+    hasher: PasswordHasher,
+    kdf: KdfParams,
+    now: datetime,
+    seed: int = 7,
 ) -> DemoCouple:
     """Create the demo couple afresh (removing an earlier one) with ten weeks of history."""
     rng = random.Random(seed)  # noqa: S311 - demo data, not security
@@ -131,15 +141,24 @@ def build_demo(
         db.execute(delete(Person).where(Person.username.in_([HURT, INVOLVED])))
         db.commit()
     with sessions() as db:
-        hurt = auth.register(db, username=HURT, password=PASSWORD, hasher=hasher)
-        involved = auth.register(db, username=INVOLVED, password=PASSWORD, hasher=hasher)
-        for person in (hurt, involved):
+        hurt = auth.register(db, username=HURT, password=PASSWORD, hasher=hasher, kdf=kdf)
+        involved = auth.register(db, username=INVOLVED, password=PASSWORD, hasher=hasher, kdf=kdf)
+        for account in (hurt, involved):
             couples.record_screen(
-                db, person=person, answers=dict.fromkeys(_screen_ids(), False), now=start
+                db, person=account.person, answers=dict.fromkeys(_screen_ids(), False), now=start
             )
-        couple = couples.create_couple(db, person=hurt, role="hurt", now=start)
-        code, _ = couples.create_invite(db, person=hurt, now=start)
-        couples.join_couple(db, person=involved, code=code, role="involved", now=start)
+        couple = couples.create_couple(
+            db, person=hurt.person, data_key=hurt.data_key, role="hurt", now=start
+        )
+        code, _ = couples.create_invite(db, person=hurt.person, data_key=hurt.data_key, now=start)
+        couples.join_couple(
+            db,
+            person=involved.person,
+            data_key=involved.data_key,
+            code=code,
+            role="involved",
+            now=start,
+        )
         db.commit()
         demo = DemoCouple(hurt, involved)
         for day in range(WEEKS * 7):
@@ -147,9 +166,9 @@ def build_demo(
             _check_in(db, hurt, morning, day, rng)
             _check_in(db, involved, morning + timedelta(minutes=20), day, rng)
             if day == RUSHED_DAY + 1:
-                pace.pause(db, person=hurt, now=morning + timedelta(hours=1))
+                pace.pause(db, person=hurt.person, now=morning + timedelta(hours=1))
             if day == RUSHED_DAY + 3:
-                pace.resume(db, person=hurt, now=morning + timedelta(hours=1))
+                pace.resume(db, person=hurt.person, now=morning + timedelta(hours=1))
             if day % 3 == 0 or day == RUSHED_DAY:  # not every day: life happens
                 _together(db, couple, demo, morning + timedelta(hours=12), day, rng)
             db.commit()

@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -65,6 +66,15 @@ class Person(Base):
     username: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The person's data key, only ever stored wrapped (see keys.py): by a key
+    # derived from their password with these Argon2id settings, and by their
+    # recovery key.
+    kdf_salt: Mapped[bytes] = mapped_column(LargeBinary(32))
+    kdf_memory_kib: Mapped[int] = mapped_column(Integer)
+    kdf_time_cost: Mapped[int] = mapped_column(Integer)
+    kdf_parallelism: Mapped[int] = mapped_column(Integer)
+    key_by_password: Mapped[bytes] = mapped_column(LargeBinary(128))
+    key_by_recovery: Mapped[bytes] = mapped_column(LargeBinary(128))
 
     membership: Mapped[Membership | None] = relationship(back_populates="person", uselist=False)
 
@@ -79,6 +89,9 @@ class AuthSession(Base):
     kind: Mapped[str] = mapped_column(String(16))  # "browser" | "api"
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The data key, wrapped under a key only the token itself yields: the
+    # database alone never unlocks it.
+    key_wrap: Mapped[bytes] = mapped_column(LargeBinary(128))
 
     person: Mapped[Person] = relationship()
 
@@ -105,6 +118,8 @@ class Membership(Base):
     couple_id: Mapped[int] = mapped_column(ForeignKey("couple.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(16))  # "hurt" | "involved" | "both_hurt"
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The couple key (for what partners share), wrapped under this person's data key.
+    couple_key_wrap: Mapped[bytes | None] = mapped_column(LargeBinary(128), nullable=True)
 
     person: Mapped[Person] = relationship(back_populates="membership")
     couple: Mapped[Couple] = relationship(back_populates="members")
@@ -122,6 +137,8 @@ class Invite(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The couple key wrapped under the code itself; cleared once the code is used.
+    couple_key_wrap: Mapped[bytes | None] = mapped_column(LargeBinary(128), nullable=True)
 
 
 class SafetyScreen(Base):
@@ -156,8 +173,9 @@ class LoginFailure(Base):
 
 
 class CheckInEntry(Base):
-    """A person's private check-in. ``payload`` holds the entry as JSON; nothing in
-    it is read by anyone but its owner (the pace reads only the signals)."""
+    """A person's private check-in, sealed under their own data key.
+
+    Only its owner can open ``sealed``; the pace reads the signals it yielded."""
 
     __tablename__ = "checkin"
     __table_args__ = (Index("ix_checkin_person_recorded", "person_id", "recorded_at"),)
@@ -166,7 +184,7 @@ class CheckInEntry(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    payload: Mapped[str] = mapped_column(Text)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Experience(Base):
@@ -179,25 +197,31 @@ class Experience(Base):
     practice_id: Mapped[str] = mapped_column(String(80))
     tier: Mapped[int] = mapped_column(Integer)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    created_by: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), nullable=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Logged above the tier permitted at the time: recorded honestly, never counted.
     ahead_of_pace: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class ExperienceRatingEntry(Base):
-    """One partner's private reflection on a shared experience."""
+    """One partner's private reflection on a shared experience, sealed under their key.
+
+    It outlives the couple: if the couple dissolves, ``experience_id`` becomes
+    null and the reflection (which carries its own practice and time) stays theirs.
+    """
 
     __tablename__ = "experience_rating"
     __table_args__ = (UniqueConstraint("experience_id", "person_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    experience_id: Mapped[int] = mapped_column(
-        ForeignKey("experience.id", ondelete="CASCADE"), index=True
+    experience_id: Mapped[int | None] = mapped_column(
+        ForeignKey("experience.id", ondelete="SET NULL"), index=True, nullable=True
     )
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    payload: Mapped[str] = mapped_column(Text)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class PaceSignal(Base):

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from reconnect import keys
 from reconnect.couples import joint_features_on
 from reconnect.domain.catalogue import Catalogue, Practice, UnknownPractice, load_catalogue
 from reconnect.domain.checkins import CheckIn
@@ -78,7 +79,7 @@ def entry_problem(error: InvalidEntry) -> Problem:
     return Problem("invalid_entry", str(error), 422)
 
 
-def to_json(entry: Any) -> str:
+def to_json(entry: Any) -> bytes:
     def plain(value: Any) -> Any:
         if isinstance(value, Enum):
             return value.value
@@ -88,17 +89,41 @@ def to_json(entry: Any) -> str:
             return [plain(v) for v in value]
         return value
 
-    return json.dumps({k: plain(v) for k, v in asdict(entry).items()})
+    return json.dumps({k: plain(v) for k, v in asdict(entry).items()}).encode()
 
 
-def load_checkin(row: CheckInEntry) -> CheckIn:
-    data = json.loads(row.payload)
+def entry_context(table: str, entry_id: int, owner_id: int) -> str:
+    # Binding the row and its owner: a ciphertext copied elsewhere does not open.
+    return f"entry:{table}:{entry_id}:person:{owner_id}"
+
+
+def seal_entry(
+    db: Session, row: CheckInEntry | ExperienceRatingEntry, key: bytes, entry: Any
+) -> None:
+    """Give ``row`` an id, then seal ``entry`` into it under the owner's key."""
+    row.sealed = b""
+    db.add(row)
+    db.flush()
+    row.sealed = keys.seal(
+        key, to_json(entry), entry_context(row.__tablename__, row.id, row.person_id)
+    )
+    db.flush()
+
+
+def _open_entry(row: CheckInEntry | ExperienceRatingEntry, key: bytes) -> dict[str, Any]:
+    context = entry_context(row.__tablename__, row.id, row.person_id)
+    data: dict[str, Any] = json.loads(keys.unseal(key, row.sealed, context))
+    return data
+
+
+def load_checkin(row: CheckInEntry, key: bytes) -> CheckIn:
+    data = _open_entry(row, key)
     data["recorded_at"] = datetime.fromisoformat(data["recorded_at"])
     return CheckIn(**data)
 
 
-def load_rating(row: ExperienceRatingEntry) -> ExperienceRating:
-    data = json.loads(row.payload)
+def load_rating(row: ExperienceRatingEntry, key: bytes) -> ExperienceRating:
+    data = _open_entry(row, key)
     data["occurred_at"] = datetime.fromisoformat(data["occurred_at"])
     return ExperienceRating(**data)
 
@@ -204,7 +229,7 @@ def _decide_and_store(
 
 
 def record_checkin(
-    db: Session, *, person: Person, fields: dict[str, Any], now: datetime
+    db: Session, *, person: Person, key: bytes, fields: dict[str, Any], now: datetime
 ) -> CheckInEntry:
     """Store a private check-in; if the person paces with a partner, add its signals.
 
@@ -218,16 +243,13 @@ def record_checkin(
         checkin = CheckIn(**{**fields, "recorded_at": recorded_at})
     except InvalidEntry as error:
         raise entry_problem(error) from None
-    row = CheckInEntry(
-        person_id=person.id, recorded_at=recorded_at, created_at=now, payload=to_json(checkin)
-    )
-    db.add(row)
+    row = CheckInEntry(person_id=person.id, recorded_at=recorded_at, created_at=now)
+    seal_entry(db, row, key, checkin)
     try:
         couple = paired_couple(db, person)
     except Problem:
         # Private check-ins help a person on their own too; without a partner to
         # pace with, they yield no signals.
-        db.flush()
         return row
     signals = signals_from_checkin(str(person.id), checkin, policy())
     _add_signals(db, couple, person, signals)
@@ -259,6 +281,7 @@ def record_experience(
     db: Session,
     *,
     person: Person,
+    key: bytes,
     practice_id: str | None,
     experience_id: int | None,
     occurred_at: datetime | None,
@@ -313,13 +336,8 @@ def record_experience(
         )
     except InvalidEntry as error:
         raise entry_problem(error) from None
-    row = ExperienceRatingEntry(
-        experience_id=experience.id,
-        person_id=person.id,
-        created_at=now,
-        payload=to_json(reflection),
-    )
-    db.add(row)
+    row = ExperienceRatingEntry(experience_id=experience.id, person_id=person.id, created_at=now)
+    seal_entry(db, row, key, reflection)
     signals = signals_from_rating(
         str(person.id), str(experience.id), reflection, policy(), written_at=now
     )

@@ -15,6 +15,12 @@ from tests.browser.test_pairing import register_and_screen
 pytestmark = pytest.mark.browser
 
 
+def pick(page, name: str, value: int) -> None:
+    """Tap a number on a 0–10 scale, as a person would: on its visible label."""
+    page.locator(f"label.pip:has(input[name={name}][value='{value}'])").click()
+    expect(page.locator(f"input[name={name}][value='{value}']")).to_be_checked()
+
+
 def check_in(page, base: str, activation: int = 2) -> None:
     page.goto(f"{base}/checkin")
     for name, value in (
@@ -23,7 +29,7 @@ def check_in(page, base: str, activation: int = 2) -> None:
         ("urgency", 3),
         ("readiness", 5),
     ):
-        page.locator(f"input[name={name}][value='{value}']").check(force=True)
+        pick(page, name, value)
     page.locator("input[name=state][value=settled]").check()
     page.get_by_role("button", name="Save my check-in").click()
     expect(page.get_by_role("status")).to_contain_text("saved")
@@ -39,7 +45,7 @@ def reflect(page, *, after: int = 2, staying: str = "I stayed present") -> None:
         ("transparency", 3),
         ("presence", 3),
     ):
-        page.locator(f"input[name={name}][value='{value}']").check(force=True)
+        pick(page, name, value)
     page.get_by_label(staying).check()
     page.locator("input[name=felt_pressured][value=no]").check()
     page.get_by_role("button", name="Save my reflection").click()

@@ -18,6 +18,8 @@ def register_and_screen(page, base: str, username: str) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
+    expect(page.locator("#recovery-key")).to_be_visible()
+    page.get_by_role("link", name="I have kept it safe, continue").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("A few private questions first")
     for group in page.locator("fieldset").all():
         group.get_by_label("No").check()

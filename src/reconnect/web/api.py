@@ -17,7 +17,15 @@ from reconnect.couples import CoupleView
 from reconnect.domain.safety import QUESTIONS, crisis_resources
 from reconnect.errors import Problem
 from reconnect.models import Person
-from reconnect.web.deps import ApiPerson, Db, Now, State, bearer_token, client_address
+from reconnect.web.deps import (
+    ApiPerson,
+    ApiSession,
+    Db,
+    Now,
+    State,
+    bearer_token,
+    client_address,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
@@ -57,6 +65,13 @@ class MeOut(BaseModel):
     safety_screen_answered: bool
     joint_features: bool
     couple: CoupleOut | None
+
+
+class RegisteredOut(MeOut):
+    recovery_key: str = Field(
+        description="Shown once, never stored: the only way back into private entries "
+        "if the password is forgotten. Ask the person to print or write it down."
+    )
 
 
 class NewCouple(Strict):
@@ -125,11 +140,18 @@ def me_out(db: Db, person: Person) -> MeOut:
 # --- accounts ----------------------------------------------------------------
 
 
-@router.post("/auth/register", status_code=201, response_model=MeOut)
-def register(body: Credentials, db: Db, state: State) -> MeOut:
-    person = auth.register(db, username=body.username, password=body.password, hasher=state.hasher)
+@router.post("/auth/register", status_code=201, response_model=RegisteredOut)
+def register(body: Credentials, db: Db, state: State) -> RegisteredOut:
+    account = auth.register(
+        db,
+        username=body.username,
+        password=body.password,
+        hasher=state.hasher,
+        kdf=auth.kdf_params(state.settings),
+    )
     db.commit()
-    return me_out(db, person)
+    me = me_out(db, account.person)
+    return RegisteredOut(**me.model_dump(), recovery_key=account.recovery_key)
 
 
 @router.post("/auth/login", response_model=TokenOut)
@@ -146,7 +168,14 @@ def login(body: Credentials, request: Request, db: Db, state: State, at: Now) ->
     if person is None:
         db.commit()  # the failure counts toward the rate limit
         raise Problem("invalid_credentials", "That username and password do not match.", 401)
-    token = auth.start_session(db, person=person, kind="api", settings=state.settings, now=at)
+    token = auth.start_session(
+        db,
+        person=person,
+        data_key=auth.unlock_with_password(person, body.password),
+        kind="api",
+        settings=state.settings,
+        now=at,
+    )
     db.commit()
     return TokenOut(token=token)
 
@@ -167,22 +196,28 @@ def me(person: ApiPerson, db: Db) -> MeOut:
 
 
 @router.post("/couples", status_code=201, response_model=CoupleOut)
-def create_couple(body: NewCouple, person: ApiPerson, db: Db, at: Now) -> CoupleOut | None:
-    couples.create_couple(db, person=person, role=body.role, now=at)
+def create_couple(body: NewCouple, session: ApiSession, db: Db, at: Now) -> CoupleOut | None:
+    person = session.person
+    couples.create_couple(db, person=person, data_key=session.data_key, role=body.role, now=at)
     db.commit()
     return couple_out(couples.couple_view(db, person))
 
 
 @router.post("/couples/invites", status_code=201, response_model=InviteOut)
-def create_invite(person: ApiPerson, db: Db, at: Now) -> InviteOut:
-    code, invite = couples.create_invite(db, person=person, now=at)
+def create_invite(session: ApiSession, db: Db, at: Now) -> InviteOut:
+    code, invite = couples.create_invite(
+        db, person=session.person, data_key=session.data_key, now=at
+    )
     db.commit()
     return InviteOut(code=code, expires_at=invite.expires_at)
 
 
 @router.post("/couples/join", response_model=CoupleOut)
-def join(body: JoinIn, person: ApiPerson, db: Db, at: Now) -> CoupleOut | None:
-    couples.join_couple(db, person=person, code=body.code, role=body.role, now=at)
+def join(body: JoinIn, session: ApiSession, db: Db, at: Now) -> CoupleOut | None:
+    person = session.person
+    couples.join_couple(
+        db, person=person, data_key=session.data_key, code=body.code, role=body.role, now=at
+    )
     db.commit()
     return couple_out(couples.couple_view(db, person))
 

@@ -88,7 +88,9 @@ class SignInRequired(Exception):
 
 
 def optional_page_person(request: Request, db: Db, at: Now) -> Person | None:
-    return auth.person_for_token(db, request.cookies.get(session_cookie_name(request)), at)
+    signed_in = auth.session_for_token(db, request.cookies.get(session_cookie_name(request)), at)
+    request.state.signed_in = signed_in
+    return signed_in.person if signed_in else None
 
 
 def page_person(person: Annotated[Person | None, Depends(optional_page_person)]) -> Person:
@@ -104,7 +106,9 @@ def bearer_token(request: Request) -> str | None:
 
 
 def api_person(request: Request, db: Db, at: Now) -> Person:
-    person = auth.person_for_token(db, bearer_token(request), at)
+    signed_in = auth.session_for_token(db, bearer_token(request), at)
+    request.state.signed_in = signed_in
+    person = signed_in.person if signed_in else None
     if person is None:
         raise Problem(
             "not_authenticated", "Please sign in: send 'Authorization: Bearer <token>'.", 401
@@ -112,9 +116,25 @@ def api_person(request: Request, db: Db, at: Now) -> Person:
     return person
 
 
+def page_session(
+    request: Request, person: Annotated[Person, Depends(page_person)]
+) -> auth.SignedIn:
+    signed_in: auth.SignedIn = request.state.signed_in
+    return signed_in
+
+
+def api_session(request: Request, person: Annotated[Person, Depends(api_person)]) -> auth.SignedIn:
+    signed_in: auth.SignedIn = request.state.signed_in
+    return signed_in
+
+
 MaybePerson = Annotated[Person | None, Depends(optional_page_person)]
 PagePerson = Annotated[Person, Depends(page_person)]
 ApiPerson = Annotated[Person, Depends(api_person)]
+# The signed-in person with their unlocked data key, for handlers that read or
+# write private entries.
+PageSession = Annotated[auth.SignedIn, Depends(page_session)]
+ApiSession = Annotated[auth.SignedIn, Depends(api_session)]
 
 
 # --- CSRF (double-submit token, plus the browser's own Sec-Fetch-Site) -------

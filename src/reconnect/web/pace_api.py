@@ -11,7 +11,7 @@ from reconnect import pace
 from reconnect.domain.catalogue import Practice
 from reconnect.domain.pacing import Decision, can_resume, reasons_for
 from reconnect.models import CheckInEntry, Person
-from reconnect.web.deps import ApiPerson, Db, Now
+from reconnect.web.deps import ApiPerson, ApiSession, Db, Now
 
 router = APIRouter(prefix="/api/v1", tags=["pace"])
 
@@ -141,22 +141,24 @@ def pace_out(decision: Decision, person: Person) -> PaceOut:
 
 
 @router.post("/checkins", status_code=201, response_model=CheckInOut)
-def create_checkin(body: CheckInIn, person: ApiPerson, db: Db, at: Now) -> CheckInOut:
-    row = pace.record_checkin(db, person=person, fields=body.model_dump(), now=at)
+def create_checkin(body: CheckInIn, session: ApiSession, db: Db, at: Now) -> CheckInOut:
+    key = session.data_key
+    row = pace.record_checkin(db, person=session.person, key=key, fields=body.model_dump(), now=at)
     db.commit()
-    return checkin_out(row)
+    return checkin_out(row, key)
 
 
 @router.get("/checkins", response_model=list[CheckInOut])
 def list_checkins(
-    person: ApiPerson, db: Db, limit: Annotated[int, Query(ge=1, le=500)] = 100
+    session: ApiSession, db: Db, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> list[CheckInOut]:
     """Your own check-ins, newest first. Nobody else's are ever listed."""
-    return [checkin_out(row) for row in pace.own_checkins(db, person, limit)]
+    rows = pace.own_checkins(db, session.person, limit)
+    return [checkin_out(row, session.data_key) for row in rows]
 
 
-def checkin_out(row: CheckInEntry) -> CheckInOut:
-    entry = pace.load_checkin(row)
+def checkin_out(row: CheckInEntry, key: bytes) -> CheckInOut:
+    entry = pace.load_checkin(row, key)
     return CheckInOut(
         id=row.id,
         recorded_at=entry.recorded_at,
@@ -172,11 +174,12 @@ def checkin_out(row: CheckInEntry) -> CheckInOut:
 
 
 @router.post("/experiences", status_code=201, response_model=ExperienceOut)
-def create_experience(body: ExperienceIn, person: ApiPerson, db: Db, at: Now) -> ExperienceOut:
+def create_experience(body: ExperienceIn, session: ApiSession, db: Db, at: Now) -> ExperienceOut:
     rating = body.model_dump(exclude={"practice_id", "experience_id", "occurred_at"})
     experience, _ = pace.record_experience(
         db,
-        person=person,
+        person=session.person,
+        key=session.data_key,
         practice_id=body.practice_id,
         experience_id=body.experience_id,
         occurred_at=body.occurred_at,

@@ -15,7 +15,7 @@ from reconnect.domain.checkins import SUGGESTED_BODY_SIGNALS
 from reconnect.domain.pacing import can_resume, reasons_for
 from reconnect.errors import Problem
 from reconnect.models import Person
-from reconnect.web.deps import CheckedForm, Db, Now, PagePerson
+from reconnect.web.deps import CheckedForm, Db, Now, PagePerson, PageSession
 from reconnect.web.pages import go, render
 
 router = APIRouter(include_in_schema=False)
@@ -83,7 +83,8 @@ def checkin_form(request: Request, person: PagePerson) -> Response:
 
 
 @router.post("/checkin")
-def checkin(request: Request, form: CheckedForm, person: PagePerson, db: Db, at: Now) -> Response:
+def checkin(request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now) -> Response:
+    person = session.person
     fields: dict[str, Any] = {
         name: number(form, name) for name in ("activation", "safety", "urgency", "readiness")
     }
@@ -95,7 +96,7 @@ def checkin(request: Request, form: CheckedForm, person: PagePerson, db: Db, at:
         missing = [name for name, value in fields.items() if value is None]
         if missing:
             raise Problem("invalid_entry", "Please choose a number for each scale.", 422)
-        pace.record_checkin(db, person=person, fields=fields, now=at)
+        pace.record_checkin(db, person=person, key=session.data_key, fields=fields, now=at)
     except Problem as problem:
         return _checkin_page(request, person, problem.status, error=problem.message, values=fields)
     db.commit()
@@ -194,8 +195,9 @@ def experience_form(request: Request, person: PagePerson, db: Db) -> Response:
 
 @router.post("/experiences")
 def log_experience(
-    request: Request, form: CheckedForm, person: PagePerson, db: Db, at: Now
+    request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now
 ) -> Response:
+    person = session.person
     raw_experience = str(form.get("experience_id", ""))
     experience_id = int(raw_experience) if raw_experience.isdigit() else None
     practice_id = str(form.get("practice_id", "")) or None
@@ -217,6 +219,7 @@ def log_experience(
         pace.record_experience(
             db,
             person=person,
+            key=session.data_key,
             practice_id=None if experience_id else practice_id,
             experience_id=experience_id,
             occurred_at=when(form, "occurred_at"),

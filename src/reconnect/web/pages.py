@@ -18,6 +18,7 @@ from reconnect.web.deps import (
     MaybePerson,
     Now,
     PagePerson,
+    PageSession,
     State,
     client_address,
     csrf_token,
@@ -104,8 +105,12 @@ def register_form(request: Request, person: MaybePerson) -> Response:
 def register(request: Request, form: CheckedForm, db: Db, state: State, at: Now) -> Response:
     username = str(form.get("username", ""))
     try:
-        person = auth.register(
-            db, username=username, password=str(form.get("password", "")), hasher=state.hasher
+        account = auth.register(
+            db,
+            username=username,
+            password=str(form.get("password", "")),
+            hasher=state.hasher,
+            kdf=auth.kdf_params(state.settings),
         )
     except Problem as problem:
         return render(
@@ -116,9 +121,20 @@ def register(request: Request, form: CheckedForm, db: Db, state: State, at: Now)
             error=problem.message,
             username=username,
         )
-    token = auth.start_session(db, person=person, kind="browser", settings=state.settings, now=at)
+    token = auth.start_session(
+        db,
+        person=account.person,
+        data_key=account.data_key,
+        kind="browser",
+        settings=state.settings,
+        now=at,
+    )
     db.commit()
-    return sign_in(request, go("/safety-screen"), token, state)
+    # The recovery key is shown on this one response and never stored.
+    response = render(
+        request, "recovery_key.html", account.person, recovery_key=account.recovery_key
+    )
+    return sign_in(request, response, token, state)
 
 
 @router.get("/login")
@@ -160,7 +176,10 @@ def login(request: Request, form: CheckedForm, db: Db, state: State, at: Now) ->
         )
     # A new token on every sign-in: a cookie planted before sign-in is never promoted.
     auth.end_session(db, request.cookies.get(session_cookie_name(request)))
-    token = auth.start_session(db, person=person, kind="browser", settings=state.settings, now=at)
+    data_key = auth.unlock_with_password(person, str(form.get("password", "")))
+    token = auth.start_session(
+        db, person=person, data_key=data_key, kind="browser", settings=state.settings, now=at
+    )
     db.commit()
     return sign_in(request, go("/"), token, state)
 
@@ -240,14 +259,18 @@ def demo_start(request: Request, state: State) -> Response:
 
 @router.post("/demo/sign-in")
 def demo_sign_in(request: Request, form: CheckedForm, db: Db, state: State, at: Now) -> Response:
-    from reconnect.demo import HURT, INVOLVED
+    from reconnect.demo import HURT, INVOLVED, PASSWORD
 
     _demo_only(state)
     username = {"hurt": HURT, "involved": INVOLVED}.get(str(form.get("who", "")))
     person = db.scalar(select(Person).where(Person.username == username)) if username else None
     if person is None:
         raise Problem("not_found", "There is no demo couple here. Run: reconnect demo", 404)
-    token = auth.start_session(db, person=person, kind="browser", settings=state.settings, now=at)
+    # The demo people have a published password, so their keys can be unlocked here.
+    data_key = auth.unlock_with_password(person, PASSWORD)
+    token = auth.start_session(
+        db, person=person, data_key=data_key, kind="browser", settings=state.settings, now=at
+    )
     db.commit()
     return sign_in(request, go("/today"), token, state)
 
@@ -279,10 +302,11 @@ def couple(request: Request, person: PagePerson, db: Db) -> Response:
 
 @router.post("/couple")
 def create_couple(
-    request: Request, form: CheckedForm, person: PagePerson, db: Db, at: Now
+    request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now
 ) -> Response:
+    person, role = session.person, str(form.get("role", ""))
     try:
-        couples.create_couple(db, person=person, role=str(form.get("role", "")), now=at)
+        couples.create_couple(db, person=person, data_key=session.data_key, role=role, now=at)
     except Problem as problem:
         return _couple_page(request, person, db, status=problem.status, error=problem.message)
     db.commit()
@@ -291,10 +315,11 @@ def create_couple(
 
 @router.post("/couple/invite")
 def create_invite(
-    request: Request, form: CheckedForm, person: PagePerson, db: Db, at: Now
+    request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now
 ) -> Response:
+    person = session.person
     try:
-        code, invite = couples.create_invite(db, person=person, now=at)
+        code, invite = couples.create_invite(db, person=person, data_key=session.data_key, now=at)
     except Problem as problem:
         return _couple_page(request, person, db, status=problem.status, error=problem.message)
     db.commit()
@@ -316,10 +341,13 @@ def join_form(request: Request, person: PagePerson, db: Db) -> Response:
 
 
 @router.post("/couple/join")
-def join(request: Request, form: CheckedForm, person: PagePerson, db: Db, at: Now) -> Response:
+def join(request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now) -> Response:
+    person = session.person
     code, role = str(form.get("code", "")), str(form.get("role", ""))
     try:
-        couples.join_couple(db, person=person, code=code, role=role, now=at)
+        couples.join_couple(
+            db, person=person, data_key=session.data_key, code=code, role=role, now=at
+        )
     except Problem as problem:
         return render(
             request,

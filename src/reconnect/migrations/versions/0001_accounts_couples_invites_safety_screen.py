@@ -40,6 +40,12 @@ def upgrade() -> None:
         sa.Column("username", sa.String(length=254), nullable=False),
         sa.Column("password_hash", sa.String(length=255), nullable=False),
         sa.Column("created_at", reconnect.models.UTCDateTime(), nullable=False),
+        sa.Column("kdf_salt", sa.LargeBinary(length=32), nullable=False),
+        sa.Column("kdf_memory_kib", sa.Integer(), nullable=False),
+        sa.Column("kdf_time_cost", sa.Integer(), nullable=False),
+        sa.Column("kdf_parallelism", sa.Integer(), nullable=False),
+        sa.Column("key_by_password", sa.LargeBinary(length=128), nullable=False),
+        sa.Column("key_by_recovery", sa.LargeBinary(length=128), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_person")),
         sa.UniqueConstraint("username", name=op.f("uq_person_username")),
     )
@@ -50,6 +56,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("created_at", reconnect.models.UTCDateTime(), nullable=False),
         sa.Column("expires_at", reconnect.models.UTCDateTime(), nullable=False),
+        sa.Column("key_wrap", sa.LargeBinary(length=128), nullable=False),
         sa.ForeignKeyConstraint(
             ["person_id"],
             ["person.id"],
@@ -70,6 +77,7 @@ def upgrade() -> None:
         sa.Column("created_at", reconnect.models.UTCDateTime(), nullable=False),
         sa.Column("expires_at", reconnect.models.UTCDateTime(), nullable=False),
         sa.Column("used_at", reconnect.models.UTCDateTime(), nullable=True),
+        sa.Column("couple_key_wrap", sa.LargeBinary(length=128), nullable=True),
         sa.ForeignKeyConstraint(
             ["couple_id"],
             ["couple.id"],
@@ -94,6 +102,7 @@ def upgrade() -> None:
         sa.Column("couple_id", sa.Integer(), nullable=False),
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("joined_at", reconnect.models.UTCDateTime(), nullable=False),
+        sa.Column("couple_key_wrap", sa.LargeBinary(length=128), nullable=True),
         sa.ForeignKeyConstraint(
             ["couple_id"],
             ["couple.id"],

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-24 20:50:21.356429
+Create Date: 2026-11-24 21:16:53.170768
 """
 
 import sqlalchemy as sa
@@ -24,7 +24,7 @@ def upgrade() -> None:
         sa.Column("person_id", sa.Integer(), nullable=False),
         sa.Column("recorded_at", reconnect.models.UTCDateTime(), nullable=False),
         sa.Column("created_at", reconnect.models.UTCDateTime(), nullable=False),
-        sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("sealed", sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(
             ["person_id"],
             ["person.id"],
@@ -45,7 +45,7 @@ def upgrade() -> None:
         sa.Column("practice_id", sa.String(length=80), nullable=False),
         sa.Column("tier", sa.Integer(), nullable=False),
         sa.Column("occurred_at", reconnect.models.UTCDateTime(), nullable=False),
-        sa.Column("created_by", sa.Integer(), nullable=False),
+        sa.Column("created_by", sa.Integer(), nullable=True),
         sa.Column("created_at", reconnect.models.UTCDateTime(), nullable=False),
         sa.Column("ahead_of_pace", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -58,7 +58,7 @@ def upgrade() -> None:
             ["created_by"],
             ["person.id"],
             name=op.f("fk_experience_created_by_person"),
-            ondelete="CASCADE",
+            ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_experience")),
     )
@@ -114,15 +114,15 @@ def upgrade() -> None:
     op.create_table(
         "experience_rating",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("experience_id", sa.Integer(), nullable=False),
+        sa.Column("experience_id", sa.Integer(), nullable=True),
         sa.Column("person_id", sa.Integer(), nullable=False),
         sa.Column("created_at", reconnect.models.UTCDateTime(), nullable=False),
-        sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("sealed", sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(
             ["experience_id"],
             ["experience.id"],
             name=op.f("fk_experience_rating_experience_id_experience"),
-            ondelete="CASCADE",
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
             ["person_id"],
