@@ -49,6 +49,12 @@ def members(status: int | str, anonymous: int = 401) -> dict[str, int | str]:
 
 
 credentials = {"username": "newcomer", "password": PASSWORD}
+NEW_PASSWORD = {"current_password": PASSWORD, "new_password": "another calm evening walk"}
+WRONG_RECOVERY = {
+    "username": "hana",
+    "recovery_key": "0000-0000-0000-0000-0000-0000-0000-0000",
+    "new_password": "another calm evening walk",
+}
 API_ROWS = [
     Row("POST", "/api/v1/auth/register", everyone(201), credentials),
     Row("POST", "/api/v1/auth/login", everyone(200), {"username": "hana", "password": PASSWORD}),
@@ -73,6 +79,19 @@ API_ROWS = [
     Row("POST", "/api/v1/pause", members(200)),
     Row("POST", "/api/v1/resume", members(403)),
     Row("GET", "/api/v1/practices", members(200)),
+    Row("POST", "/api/v1/auth/password", members(204), NEW_PASSWORD),
+    # Nobody, the partner included, recovers an account without its recovery key.
+    Row("POST", "/api/v1/auth/recover", everyone(403), WRONG_RECOVERY),
+    Row("GET", "/api/v1/sessions", members(SELF)),
+    Row("POST", "/api/v1/sessions/sign-out-everywhere", members(204)),
+    Row("GET", "/api/v1/export", members(SELF)),
+    # Roles act in turn: once Hana has left, Ivan has no couple space to leave.
+    Row(
+        "POST",
+        "/api/v1/couples/leave",
+        {"anonymous": 401, "hana": 204, "ivan": 404, "olga": 204},
+    ),
+    Row("POST", "/api/v1/account/delete", members(204), {"password": PASSWORD}),
 ]
 PAGE_ROWS = [
     Row("GET", "/", everyone(200)),
@@ -95,6 +114,15 @@ PAGE_ROWS = [
     # Only `reconnect demo` switches these on; test_demo covers demo mode.
     Row("GET", "/demo", everyone(404)),
     Row("POST", "/demo/sign-in", everyone(404), {"who": "hurt"}),
+    Row("GET", "/account", members(200, anonymous=303)),
+    Row("POST", "/account/password", members(200, anonymous=303), NEW_PASSWORD),
+    Row("POST", "/account/sign-out-everywhere", everyone(303)),
+    Row("GET", "/account/export.json", members(200, anonymous=303)),
+    Row("GET", "/account/export.zip", members(200, anonymous=303)),
+    Row("POST", "/couple/leave", {"anonymous": 303, "hana": 200, "ivan": 404, "olga": 200}),
+    Row("POST", "/account/delete", members(200, anonymous=303), {"password": PASSWORD}),
+    Row("GET", "/recover", everyone(200)),
+    Row("POST", "/recover", everyone(403), WRONG_RECOVERY),
     Row("GET", "/checkin", members(200, anonymous=303)),
     Row("POST", "/checkin", members(303, anonymous=303), {**CALM_FORM}),
     Row("GET", "/today", members(200, anonymous=303)),
@@ -176,6 +204,11 @@ def check_self(response: Any, row: Row, role: str, world: dict[str, Any]) -> Non
         assert data["username"] == role
     elif row.path == "/api/v1/checkins":
         assert [c["id"] for c in data] == [world["checkins"][role]]
+    elif row.path == "/api/v1/sessions":
+        assert [s["current"] for s in data].count(True) == 1
+    elif row.path == "/api/v1/export":
+        assert data["person"]["username"] == role
+        assert len(data["checkins"]) == 1
     else:
         assert data["id"] == world["couple_of"][role]
 

@@ -22,14 +22,21 @@ from reconnect import __version__
 from reconnect.auth import make_hasher
 from reconnect.database import make_engine, session_factory, upgrade
 from reconnect.errors import Problem
+from reconnect.keys import SealBroken
 from reconnect.settings import Settings, load_settings
-from reconnect.web import api, pace_api, pace_pages, pages
+from reconnect.web import account_pages, api, pace_api, pace_pages, pages
 from reconnect.web.deps import AppState, SignInRequired, csrf_cookie_name, is_https
 
 log = logging.getLogger("reconnect")
 
 # Every router the app serves; the access-control matrix test walks these.
-ROUTERS = (api.router, pace_api.router, pages.router, pace_pages.router)
+ROUTERS = (
+    api.router,
+    pace_api.router,
+    pages.router,
+    pace_pages.router,
+    account_pages.router,
+)
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -116,6 +123,17 @@ def _install_error_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
         if _wants_json(request):
             return error_json(problem.code, problem.message, problem.status)
         return error_page(request, problem.message, problem.status)
+
+    @app.exception_handler(SealBroken)
+    async def on_seal_broken(request: Request, _: SealBroken) -> Response:
+        # A sealed entry that does not open was altered or moved outside the app.
+        log.warning("a sealed entry failed to open on %s", request.url.path)
+        problem = Problem(
+            "entry_unreadable",
+            "One of your entries could not be opened: it was changed outside the app.",
+            409,
+        )
+        return await on_problem(request, problem)
 
     @app.exception_handler(SignInRequired)
     async def on_sign_in_required(request: Request, _: SignInRequired) -> Response:

@@ -9,10 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
+from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from reconnect import auth, couples
+from reconnect import account, auth, couples
 from reconnect.couples import CoupleView
 from reconnect.domain.safety import QUESTIONS, crisis_resources
 from reconnect.errors import Problem
@@ -258,3 +260,118 @@ def continue_after_screen(person: ApiPerson, db: Db, at: Now) -> ScreenResult:
 def screen_result(db: Db, person: Person, support: bool) -> ScreenResult:
     resources = [ResourceOut(**vars(r)) for r in crisis_resources()] if support else []
     return ScreenResult(joint_features=couples.joint_features_on(db, person), resources=resources)
+
+
+# --- the person's own account: password, recovery, sign-ins, export, deletion ---
+
+
+class PasswordChange(Strict):
+    current_password: Password
+    new_password: Password
+
+
+class Recovery(Strict):
+    username: Username
+    recovery_key: Annotated[str, Field(min_length=1, max_length=100)]
+    new_password: Password
+
+
+class PasswordConfirm(Strict):
+    password: Password
+
+
+class SessionOut(BaseModel):
+    kind: str
+    created_at: datetime
+    expires_at: datetime
+    current: bool
+
+
+@router.post("/auth/password", status_code=204)
+def change_password(body: PasswordChange, session: ApiSession, db: Db, state: State) -> Response:
+    """New password. Entries are not re-encrypted; other sign-ins end."""
+    auth.change_password(
+        db,
+        signed_in=session,
+        current_password=body.current_password,
+        new_password=body.new_password,
+        hasher=state.hasher,
+    )
+    db.commit()
+    return Response(status_code=204)
+
+
+@router.post("/auth/recover", status_code=204)
+def recover(body: Recovery, db: Db, state: State) -> Response:
+    """Forgotten password: set a new one with the recovery key; nothing is lost."""
+    auth.recover_account(
+        db,
+        username=body.username,
+        recovery_key=body.recovery_key,
+        new_password=body.new_password,
+        hasher=state.hasher,
+    )
+    db.commit()
+    return Response(status_code=204)
+
+
+@router.get("/sessions", response_model=list[SessionOut])
+def list_sessions(session: ApiSession, db: Db) -> list[SessionOut]:
+    """Your own sign-ins (no places, no devices: just when and what kind)."""
+    return [
+        SessionOut(
+            kind=row.kind,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+            current=row.token_hash == session.token_hash,
+        )
+        for row in account.sessions(db, session.person)
+    ]
+
+
+@router.post("/sessions/sign-out-everywhere", status_code=204)
+def sign_out_everywhere(person: ApiPerson, db: Db) -> Response:
+    account.sign_out_everywhere(db, person)
+    db.commit()
+    return Response(status_code=204)
+
+
+@router.get(
+    "/export",
+    responses={200: {"content": {"application/json": {}, "application/zip": {}}}},
+)
+def export(
+    session: ApiSession, db: Db, at: Now, format: Literal["json", "csv"] = "json"
+) -> Response:
+    """Everything you own, opened with your key: JSON, or CSV files in a zip (docs/export.md)."""
+    document = account.export(db, session, at)
+    if format == "csv":
+        return Response(
+            account.export_csv_zip(document),
+            media_type="application/zip",
+            headers={"Content-Disposition": 'attachment; filename="reconnect-export.zip"'},
+        )
+    return JSONResponse(
+        document, headers={"Content-Disposition": 'attachment; filename="reconnect-export.json"'}
+    )
+
+
+@router.post("/couples/leave", status_code=204)
+def leave_couple(person: ApiPerson, db: Db) -> Response:
+    """Unlink, alone: the couple space and what it shared go; private entries stay yours."""
+    couples.dissolve_couple(db, person=person)
+    db.commit()
+    return Response(status_code=204)
+
+
+@router.post("/account/delete", status_code=204)
+def delete_account(body: PasswordConfirm, person: ApiPerson, db: Db, state: State) -> Response:
+    """Delete your account and everything that is yours. It cannot be undone."""
+    try:
+        state.hasher.verify(person.password_hash, body.password)
+    except (VerificationError, InvalidHashError):
+        raise Problem("wrong_password", "Your password is not right.", 403) from None
+    account.delete_account(db, person)
+    db.commit()
+    account.flush_deleted_pages(db)
+    return Response(status_code=204)

@@ -1,0 +1,141 @@
+"""A person's rights over their own data: export it, see their sign-ins, delete it all.
+
+Export opens the person's sealed entries with their own key and nothing of the
+partner's. Deleting an account removes the person's rows and key wraps; their
+partner keeps their own entries, and what the couple shared goes for both.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from reconnect import pace
+from reconnect.auth import SignedIn
+from reconnect.couples import couple_view, dissolve_couple
+from reconnect.models import (
+    AuthSession,
+    CheckInEntry,
+    ExperienceRatingEntry,
+    LoginFailure,
+    Membership,
+    Person,
+)
+
+EXPORT_FORMAT = "reconnect-export/1"
+CHECKIN_COLUMNS = [
+    "recorded_at",
+    "activation",
+    "state",
+    "safety",
+    "urgency",
+    "readiness",
+    "drivers",
+    "body_signals",
+    "note",
+]
+REFLECTION_COLUMNS = [
+    "occurred_at",
+    "practice_id",
+    "tier",
+    "safety",
+    "activation_before",
+    "activation_after",
+    "staying",
+    "felt_pressured",
+    "authenticity",
+    "vulnerability",
+    "transparency",
+    "presence",
+    "note",
+]
+
+
+def export(db: Session, signed_in: SignedIn, now: datetime) -> dict[str, Any]:
+    """Everything this person owns, opened with their key, in the documented format."""
+    person, key = signed_in.person, signed_in.data_key
+    checkins = db.scalars(
+        select(CheckInEntry)
+        .where(CheckInEntry.person_id == person.id)
+        .order_by(CheckInEntry.recorded_at, CheckInEntry.id)
+    )
+    reflections = db.scalars(
+        select(ExperienceRatingEntry)
+        .where(ExperienceRatingEntry.person_id == person.id)
+        .order_by(ExperienceRatingEntry.id)
+    )
+    view = couple_view(db, person)
+    return {
+        "format": EXPORT_FORMAT,
+        "exported_at": now.isoformat(),
+        "person": {"username": person.username, "created_at": person.created_at.isoformat()},
+        "couple": None
+        if view is None
+        else {"my_role": view.my_role, "partner_username": view.partner_username},
+        "checkins": [_entry(pace.load_checkin(row, key)) for row in checkins],
+        "reflections": [_entry(pace.load_rating(row, key)) for row in reflections],
+    }
+
+
+def _entry(entry: Any) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(pace.to_json(entry))
+    data.pop("heart_rate_flooded", None)
+    return data
+
+
+def export_csv_zip(document: dict[str, Any]) -> bytes:
+    """The same export as a zip of CSV files (one row per entry; lists joined by '; ')."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, columns in (("checkins", CHECKIN_COLUMNS), ("reflections", REFLECTION_COLUMNS)):
+            text = io.StringIO()
+            writer = csv.DictWriter(text, fieldnames=columns, extrasaction="ignore")
+            writer.writeheader()
+            for row in document[name]:
+                writer.writerow(
+                    {k: "; ".join(v) if isinstance(v, list) else v for k, v in row.items()}
+                )
+            archive.writestr(f"{name}.csv", text.getvalue())
+        archive.writestr(
+            "about.json",
+            json.dumps({k: document[k] for k in ("format", "exported_at", "person", "couple")}),
+        )
+    return buffer.getvalue()
+
+
+def sessions(db: Session, person: Person) -> list[AuthSession]:
+    return list(
+        db.scalars(
+            select(AuthSession)
+            .where(AuthSession.person_id == person.id)
+            .order_by(AuthSession.created_at.desc())
+        )
+    )
+
+
+def sign_out_everywhere(db: Session, person: Person) -> int:
+    result = db.execute(delete(AuthSession).where(AuthSession.person_id == person.id))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def delete_account(db: Session, person: Person) -> None:
+    """Remove the person and everything that is theirs; dissolve their couple first."""
+    if db.get(Membership, person.id) is not None:
+        dissolve_couple(db, person=person)
+    db.execute(delete(LoginFailure).where(LoginFailure.key == f"account:{person.username}"))
+    db.execute(delete(Person).where(Person.id == person.id))
+    db.expire_all()
+
+
+def flush_deleted_pages(db: Session) -> None:
+    """After a deletion is committed, fold the WAL back into the (secure-deleting)
+    database file, so the removed rows linger in neither. No-op on PostgreSQL."""
+    if db.get_bind().dialect.name == "sqlite":
+        db.connection().exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

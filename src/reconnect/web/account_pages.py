@@ -1,0 +1,147 @@
+"""Account pages: password, recovery, sign-ins, export, leaving the couple, deletion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from argon2.exceptions import InvalidHashError, VerificationError
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from reconnect import account, auth, couples
+from reconnect.errors import Problem
+from reconnect.web.deps import (
+    CheckedForm,
+    Db,
+    MaybePerson,
+    Now,
+    PagePerson,
+    PageSession,
+    State,
+    session_cookie_name,
+)
+from reconnect.web.pages import go, render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _account_page(
+    request: Request, session: auth.SignedIn, db: Db, status: int = 200, **context: Any
+) -> Response:
+    return render(
+        request,
+        "account.html",
+        session.person,
+        status=status,
+        sessions=account.sessions(db, session.person),
+        current=session.token_hash,
+        couple=couples.couple_view(db, session.person),
+        **context,
+    )
+
+
+@router.get("/account")
+def account_page(request: Request, session: PageSession, db: Db) -> Response:
+    return _account_page(request, session, db)
+
+
+@router.post("/account/password")
+def change_password(
+    request: Request, form: CheckedForm, session: PageSession, db: Db, state: State
+) -> Response:
+    try:
+        auth.change_password(
+            db,
+            signed_in=session,
+            current_password=str(form.get("current_password", "")),
+            new_password=str(form.get("new_password", "")),
+            hasher=state.hasher,
+        )
+    except Problem as problem:
+        return _account_page(request, session, db, problem.status, error=problem.message)
+    db.commit()
+    return _account_page(
+        request, session, db, done="Your password is changed. Other sign-ins have ended."
+    )
+
+
+@router.post("/account/sign-out-everywhere")
+def sign_out_everywhere(
+    request: Request, form: CheckedForm, person: PagePerson, db: Db
+) -> Response:
+    account.sign_out_everywhere(db, person)
+    db.commit()
+    response = go("/login")
+    response.delete_cookie(session_cookie_name(request), path="/")
+    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    return response
+
+
+@router.get("/account/export.json")
+def export_json(session: PageSession, db: Db, at: Now) -> Response:
+    return JSONResponse(
+        account.export(db, session, at),
+        headers={"Content-Disposition": 'attachment; filename="reconnect-export.json"'},
+    )
+
+
+@router.get("/account/export.zip")
+def export_zip(session: PageSession, db: Db, at: Now) -> Response:
+    return Response(
+        account.export_csv_zip(account.export(db, session, at)),
+        media_type="application/zip",
+        headers={"Content-Disposition": 'attachment; filename="reconnect-export.zip"'},
+    )
+
+
+@router.post("/couple/leave")
+def leave_couple(request: Request, form: CheckedForm, session: PageSession, db: Db) -> Response:
+    try:
+        couples.dissolve_couple(db, person=session.person)
+    except Problem as problem:
+        return _account_page(request, session, db, problem.status, error=problem.message)
+    db.commit()
+    return _account_page(
+        request, session, db, done="You have left the couple space. Your own entries are kept."
+    )
+
+
+@router.post("/account/delete")
+def delete_account(
+    request: Request, form: CheckedForm, session: PageSession, db: Db, state: State
+) -> Response:
+    try:
+        state.hasher.verify(session.person.password_hash, str(form.get("password", "")))
+    except (VerificationError, InvalidHashError):
+        return _account_page(request, session, db, 403, error="Your password is not right.")
+    account.delete_account(db, session.person)
+    db.commit()
+    account.flush_deleted_pages(db)
+    response = render(request, "deleted.html", None)
+    response.delete_cookie(session_cookie_name(request), path="/")
+    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    return response
+
+
+@router.get("/recover")
+def recover_form(request: Request, person: MaybePerson) -> Response:
+    return render(request, "recover.html", person)
+
+
+@router.post("/recover")
+def recover(request: Request, form: CheckedForm, db: Db, state: State) -> Response:
+    username = str(form.get("username", ""))
+    try:
+        auth.recover_account(
+            db,
+            username=username,
+            recovery_key=str(form.get("recovery_key", "")),
+            new_password=str(form.get("new_password", "")),
+            hasher=state.hasher,
+        )
+    except Problem as problem:
+        return render(
+            request, "recover.html", None, problem.status, error=problem.message, username=username
+        )
+    db.commit()
+    return render(request, "login.html", None, done="Your new password is set. Please sign in.")
