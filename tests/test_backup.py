@@ -17,11 +17,13 @@ from click.testing import CliRunner, Result
 from fastapi.testclient import TestClient
 
 from reconnect.app import create_app
+from reconnect.backup import pg_commands
 from reconnect.cli import main
 from reconnect.database import current_revision, head_revision, make_engine, sqlite_module, upgrade
 from reconnect.settings import Settings
 from tests.conftest import PASSWORD, People
 
+OPERATIONS = Path(__file__).resolve().parents[1] / "docs" / "operations.md"
 CHECKIN = {
     "activation": 3,
     "state": "settled",
@@ -256,9 +258,10 @@ def test_postgresql_is_restored_with_pg_restore(run: Run) -> None:
     result = run("restore", "monday.dump", "--yes", "--database-url", "postgresql://r@h/db")
 
     assert result.exit_code == 1
-    assert "pg_restore --clean --if-exists --no-owner --dbname=postgresql://r@h/db" in (
-        result.output
-    )
+    assert (
+        "pg_restore --clean --if-exists --no-owner --single-transaction "
+        "--dbname=postgresql://r@h/db monday.dump"
+    ) in result.output
 
 
 # --- restore refuses and changes nothing --------------------------------------------
@@ -393,3 +396,15 @@ def test_an_older_backup_is_brought_up_to_the_latest_schema(run: Run, tmp_path: 
     assert first != head_revision(engine)
     assert current_revision(engine) == head_revision(engine)
     engine.dispose()
+
+
+def test_the_operations_guide_shows_the_commands_the_cli_prints() -> None:
+    guide = OPERATIONS.read_text()
+    dump, restore = pg_commands(
+        "postgresql://reconnect@db.internal/reconnect", "/backups/reconnect.dump"
+    )
+
+    assert dump in guide
+    assert restore in guide
+    for words in ("reconnect backup", "reconnect restore", "--force", "--yes", "before-restore"):
+        assert words in guide, words

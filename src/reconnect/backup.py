@@ -87,7 +87,10 @@ def pg_commands(database_url: str, path: str) -> tuple[str, str]:
     target = shlex.quote(url.render_as_string(hide_password=False))
     file = shlex.quote(path)
     dump = f"pg_dump --format=custom --file={file} {target}"
-    restore = f"pg_restore --clean --if-exists --no-owner --dbname={target} {file}"
+    # One transaction: a restore that fails half-way changes nothing.
+    restore = (
+        f"pg_restore --clean --if-exists --no-owner --single-transaction --dbname={target} {file}"
+    )
     return dump, restore
 
 
