@@ -1,0 +1,109 @@
+"""Forging a request from another site changes nothing.
+
+Every page form is refused with 403 unless it carries this browser's CSRF token and
+the browser does not say it came from another site. The API never looks at cookies:
+a request carrying only the browser's session cookie is not signed in.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import NO_CONCERNS, PASSWORD
+from tests.pages import Visitor
+from tests.security.conftest import is_api, routes, signed_in, snapshot
+from tests.test_access_matrix import CALM_FORM, GOOD_FORM
+from tests.test_pace_api import CALM
+
+# A form for every page POST that would change something if it were accepted.
+FORMS = {
+    "/register": {"username": "mallory", "password": PASSWORD},
+    "/login": {"username": "mallory", "password": PASSWORD},
+    "/logout": {},
+    "/safety-screen": {key: "no" for key in NO_CONCERNS},
+    "/support/continue": {},
+    "/couple": {"role": "hurt"},
+    "/couple/invite": {},
+    "/couple/join": {"code": "AAAAA-AAAAA-AAAAA-AAAAA", "role": "involved"},
+    "/demo/sign-in": {"who": "hurt"},
+    "/checkin": CALM_FORM,
+    "/pause": {},
+    "/resume": {},
+    "/experiences": {"practice_id": "longer-out-breath", "felt_pressured": "no", **GOOD_FORM},
+}
+PAGE_POSTS = [path for path in routes("POST") if not is_api(path)]
+API_POSTS = [path for path in routes("POST") if is_api(path)]
+WITHOUT_SIGN_IN = {"/api/v1/auth/register", "/api/v1/auth/login"}
+
+
+def test_every_page_form_has_a_forgery_attempt():
+    assert sorted(FORMS) == PAGE_POSTS
+
+
+def forgeries(visitor: Visitor, form: dict[str, str]):
+    """The ways another site might try to send this form, named."""
+    token = visitor.client.cookies.get("reconnect_csrf")
+    assert token, "the visitor has a CSRF cookie, as after any page view"
+    yield "no token", form, {}
+    yield "a wrong token", {**form, "csrf_token": "x" * len(token)}, {}
+    yield "an empty token", {**form, "csrf_token": ""}, {}
+    yield (
+        "the right token, from another site",
+        {**form, "csrf_token": token},
+        {"Sec-Fetch-Site": "cross-site"},
+    )
+
+
+@pytest.mark.parametrize("path", PAGE_POSTS)
+def test_a_forged_form_is_refused_and_changes_nothing(app, hana_and_ivan, path):
+    for visitor in (Visitor(app), signed_in(app, "hana")):
+        visitor.get("/login")  # any page view gives the browser its CSRF cookie
+        before = snapshot(app.state.engine)
+        for attempt, form, headers in forgeries(visitor, FORMS[path]):
+            response = visitor.client.post(path, data=form, headers=headers)
+            assert response.status_code == 403, (attempt, response.status_code)
+        assert snapshot(app.state.engine) == before
+
+
+def test_a_token_from_another_browser_is_refused(app, hana_and_ivan):
+    hana = signed_in(app, "hana")
+    hana.get("/today")
+    stranger = Visitor(app)
+    stranger.get("/login")
+    foreign = stranger.client.cookies.get("reconnect_csrf")
+    before = snapshot(app.state.engine)
+    response = hana.client.post("/pause", data={"csrf_token": foreign})
+    assert response.status_code == 403
+    assert snapshot(app.state.engine) == before
+
+
+def test_a_token_without_its_cookie_is_refused(app, hana_and_ivan):
+    hana = signed_in(app, "hana")
+    token = hana.client.cookies.get("reconnect_csrf")
+    hana.client.cookies.delete("reconnect_csrf")
+    before = snapshot(app.state.engine)
+    assert hana.client.post("/pause", data={"csrf_token": token}).status_code == 403
+    assert snapshot(app.state.engine) == before
+
+
+def test_the_api_ignores_the_browser_session_cookie(app, hana_and_ivan):
+    hana = signed_in(app, "hana")
+    assert hana.client.cookies.get("reconnect_session")
+    before = snapshot(app.state.engine)
+    for path in sorted(set(API_POSTS) - WITHOUT_SIGN_IN):
+        response = hana.client.post(path, json=CALM if path.endswith("checkins") else {})
+        assert response.status_code == 401, (path, response.text)
+    assert snapshot(app.state.engine) == before
+
+
+def test_a_plain_text_form_cannot_smuggle_json_into_the_api(app, client):
+    # A cross-site <form enctype="text/plain"> can send a JSON-looking body without a
+    # preflight; the API reads JSON only when it is declared as JSON.
+    before = snapshot(app.state.engine)
+    response = client.post(
+        "/api/v1/auth/register",
+        content=b'{"username": "mallory", "password": "quiet river under stone"}',
+        headers={"Content-Type": "text/plain"},
+    )
+    assert response.status_code in {400, 415, 422}
+    assert snapshot(app.state.engine) == before

@@ -1,0 +1,92 @@
+"""What Ivan sees does not change, by a single byte, when Hana writes privately.
+
+Hana checks in once, then Ivan's every page and API answer is captured. Hana then
+writes 50 private check-ins, each with its own note, all inside the same coarse band
+as her first (settled, activation 0 to 5, not asking for closeness), because the
+shared pace legitimately follows her band. Ivan's answers must be byte-identical:
+no counts, no dates, no "last active", nothing that says she wrote at all.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from tests.security.conftest import page_addresses, signed_in, without_csrf_values
+from tests.test_pace_api import CALM, check_in, do_together, tier
+
+pytestmark = pytest.mark.usefixtures("backend")
+
+IVANS_API = [
+    "/api/v1/me",
+    "/api/v1/couples/current",
+    "/api/v1/pace",
+    "/api/v1/checkins",
+    "/api/v1/practices",
+    "/api/v1/safety-screen",
+]
+
+
+def same_band_checkins(count: int) -> list[dict]:
+    """Check-ins that differ in every private detail but not in their coarse band."""
+    pick = random.Random(4)  # fixed, so a failure can be replayed
+    entries = []
+    for n in range(count):
+        readiness = pick.randint(0, 6)  # 7 and above would mean "ready for closeness"
+        entries.append(
+            {
+                **CALM,
+                "activation": pick.randint(0, 5),  # 6 and above slows the pace
+                "safety": pick.randint(0, 10),
+                "readiness": readiness,
+                "urgency": pick.randint(0, readiness + 3),  # a gap of 4 would be named
+                "drivers": pick.sample(["reassurance", "fear_of_loss", "other"], k=n % 3),
+                "body_signals": pick.sample(["steady", "warm", "tight chest"], k=n % 3),
+                "note": f"private note number {n}: {pick.random()}",
+            }
+        )
+    return entries
+
+
+def ivans_view(app, people, experience_id: int) -> dict[str, tuple[int, str]]:
+    """Every page and API answer Ivan can reach, CSRF token values blanked."""
+    ivan = signed_in(app, "ivan")
+    view = {}
+    for address in page_addresses(experience_id):
+        ivan.get(address)
+        view[address] = (ivan.last.status_code, without_csrf_values(ivan.last.text))
+    token = {"Authorization": f"Bearer {people.login('ivan')}"}
+    for path in IVANS_API:
+        answer = people.client.get(path, headers=token)
+        view[path] = (answer.status_code, answer.text)
+    return view
+
+
+def test_ivan_sees_the_same_bytes_whether_hana_wrote_nothing_or_fifty_entries(
+    clock, app, people, hana_and_ivan, hanas_experience
+):
+    hana, ivan = hana_and_ivan
+    # Up one tier first, so that a change in Hana's band would show in Ivan's pace.
+    for _ in range(3):
+        do_together(hana, ivan, 0)
+        clock.advance(days=1)
+        hana.token, ivan.token = people.login("hana"), people.login("ivan")  # 12-hour sessions
+    check_in(hana)
+    check_in(ivan)
+    assert tier(ivan) == 1
+    before = ivans_view(app, people, hanas_experience)
+    assert all(status < 500 for status, _ in before.values())
+
+    for entry in same_band_checkins(50):
+        clock.advance(minutes=3)
+        assert hana.post("/api/v1/checkins", entry).status_code == 201
+    assert len(hana.get("/api/v1/checkins").json()) == 2 + 50
+
+    after = ivans_view(app, people, hanas_experience)
+    changed = [address for address in before if before[address] != after[address]]
+    assert changed == []
+
+    # The capture does see what Hana may share: one check-in outside the band.
+    check_in(hana, activation=9)
+    assert tier(ivan) == 0

@@ -1,0 +1,55 @@
+"""Reading never writes: no GET, by anyone, changes a single row.
+
+A link in an email or an image on another site can make a browser send a GET with
+its cookies; so can a prefetching browser. None of that may change anything.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.pages import Visitor
+from tests.security.conftest import PATH_VALUES, is_api, routes, signed_in, snapshot
+
+pytestmark = pytest.mark.usefixtures("backend")
+
+ROLES = ("anonymous", "hana", "ivan", "olga")
+# Query strings the pages and API read, so those branches are walked too.
+VARIANTS = [
+    "/today?checked_in=1",
+    "/experiences/new?practice=longer-out-breath",
+    "/experiences/new?experience={experience}",
+    "/api/v1/checkins?limit=500",
+]
+
+
+def addresses(experience_id: int) -> list[str]:
+    every_get = [path.format(**PATH_VALUES) for path in routes("GET")]
+    return [*every_get, "/openapi.json", *(v.format(experience=experience_id) for v in VARIANTS)]
+
+
+def test_no_get_changes_any_table_for_any_role(
+    app, people, hana_and_ivan, olga_and_oscar, hanas_experience
+):
+    tokens = {name: people.login(name) for name in ROLES if name != "anonymous"}
+    browsers = {name: signed_in(app, name) for name in tokens}
+    anonymous = Visitor(app)
+    for address in addresses(hanas_experience):
+        for role in ROLES:
+            before = snapshot(app.state.engine)
+            if is_api(address):
+                headers = {"Authorization": f"Bearer {tokens[role]}"} if role in tokens else {}
+                response = people.client.get(address, headers=headers)
+            else:
+                browser = browsers.get(role, anonymous)
+                browser.get(address)
+                response = browser.last
+            assert response.status_code < 500, (role, address)
+            assert snapshot(app.state.engine) == before, (role, address)
+
+
+def test_the_snapshot_notices_one_changed_value(app, hana_and_ivan):
+    hana, _ = hana_and_ivan
+    before = snapshot(app.state.engine)
+    assert hana.post("/api/v1/pause").status_code == 200
+    assert snapshot(app.state.engine) != before
