@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -32,7 +33,7 @@ def settings_from(**flags: Any) -> Settings:
         raise click.UsageError(str(error)) from None
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     click.echo(f"Error: {message}", err=True)
     sys.exit(1)
 
@@ -265,6 +266,133 @@ def restore_command(path: str, yes: bool, data_dir: str | None, database_url: st
 
 
 # --- end of backup and restore -------------------------------------------------------
+
+
+# --- a person's data, for operators (each needs that person's own secret) ------------
+
+
+def _open_app(data_dir: str | None, database_url: str | None) -> Any:
+    from reconnect.app import create_app
+
+    try:
+        return create_app(settings_from(data_dir=data_dir, database_url=database_url))
+    except DatabaseError as error:
+        fail(str(error))
+
+
+@main.command("export")
+@click.option("--user", "username", required=True, help="The person whose data to export.")
+@click.option(
+    "--format",
+    "kind",
+    type=click.Choice(["json", "csv"]),
+    default="json",
+    show_default=True,
+    help="JSON document, or a zip of CSV files.",
+)
+@click.option("--output", type=click.Path(dir_okay=False), required=True, help="File to write.")
+@click.option(
+    "--recovery-key", is_flag=True, help="Ask for the person's recovery key instead of password."
+)
+@database_options
+def export_command(
+    username: str,
+    kind: str,
+    output: str,
+    recovery_key: bool,
+    data_dir: str | None,
+    database_url: str | None,
+) -> None:
+    """Export everything one person owns, decrypted, for that person.
+
+    Their private entries open only with their password or recovery key, which is
+    asked for without echoing; the partner's private data is never included.
+    """
+    from pathlib import Path
+
+    from sqlalchemy import select
+
+    from reconnect import account, auth
+    from reconnect.models import Person, utcnow
+
+    app = _open_app(data_dir, database_url)
+    secret = click.prompt(
+        "Recovery key" if recovery_key else f"Password for {username}", hide_input=True
+    )
+    with app.state.reconnect.sessions() as db:
+        person = db.scalar(
+            select(Person).where(Person.username == auth.normalise_username(username))
+        )
+        key = None
+        if person is not None:
+            key = (
+                auth.unlock_with_recovery_key(person, secret)
+                if recovery_key
+                else _unlock_or_none(person, secret)
+            )
+        if person is None or key is None:
+            fail("That person and secret do not match; nothing was exported.")
+        document = account.export(db, auth.SignedIn(person, key, ""), utcnow())
+    target = Path(output)
+    if kind == "csv":
+        target.write_bytes(account.export_csv_zip(document))
+    else:
+        target.write_text(json.dumps(document, indent=2, ensure_ascii=False))
+    click.echo(
+        f"Wrote {target}: {len(document['checkins'])} check-ins, "
+        f"{len(document['reflections'])} reflections."
+    )
+
+
+def _unlock_or_none(person: Any, password: str) -> bytes | None:
+    from reconnect import auth
+    from reconnect.keys import SealBroken
+
+    try:
+        return auth.unlock_with_password(person, password)
+    except SealBroken:
+        return None
+
+
+@main.command("reset-password")
+@click.option("--user", "username", required=True, help="The person who lost their password.")
+@database_options
+def reset_password_command(username: str, data_dir: str | None, database_url: str | None) -> None:
+    """Give someone a fresh start when both password and recovery key are lost.
+
+    Their private history was locked with a key only those opened, so it cannot be
+    read by anyone any more; it is removed, and they begin again with new keys.
+    """
+    from sqlalchemy import select
+
+    from reconnect import auth
+    from reconnect.errors import Problem
+    from reconnect.models import Person
+
+    app = _open_app(data_dir, database_url)
+    state = app.state.reconnect
+    with state.sessions() as db:
+        person = db.scalar(
+            select(Person).where(Person.username == auth.normalise_username(username))
+        )
+        if person is None:
+            fail(f"There is no account called {username!r}.")
+        click.echo(
+            f"{username}'s private history cannot be opened without their password or recovery "
+            "key. It will be removed and they will start fresh. Their partner's entries and "
+            "the couple's pace are not affected."
+        )
+        click.confirm("Continue?", abort=True)
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+        try:
+            account = auth.start_fresh(
+                db, person=person, new_password=password, hasher=state.hasher
+            )
+        except Problem as problem:
+            fail(problem.message)
+        db.commit()
+    click.echo("Done. Give them this new recovery key, once, to keep safe:")
+    click.echo(f"  {account.recovery_key}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -295,6 +295,9 @@ def record_experience(
     permitted tier is kept and marked ahead of the pace; it never counts towards
     advancing.
     """
+    if experience_id is not None:
+        # A shared item is 404 for anyone outside its couple, including a former partner.
+        get_experience_for_person(db, person, experience_id)
     couple = paired_couple(db, person)
     if experience_id is not None:
         experience = get_experience_for_person(db, person, experience_id)

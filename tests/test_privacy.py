@@ -1,0 +1,336 @@
+"""Private means private: the threat model of docs/privacy.md, one named test per line.
+
+Hana is the hurt partner and Ivan the involved partner; Olga belongs to another
+couple. A canary string is typed into every private field; it must never be
+readable anywhere the attacker of each threat can look.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from reconnect import keys
+from reconnect.auth import token_hash
+from reconnect.backup import backup
+from reconnect.cli import main
+from reconnect.models import AuthSession, CheckInEntry, Membership, Person
+from tests.conftest import PASSWORD
+from tests.test_pace_api import CALM, GOOD
+
+CANARY = "CANARY-7f3a-never-on-disk"
+NEW_PASSWORD = "another calm evening walk"
+
+
+def write_private_everything(hana, ivan) -> dict[str, int]:
+    """A check-in and a reflection from each partner, with the canary in every private field."""
+    ids = {}
+    for name, person in (("hana", hana), ("ivan", ivan)):
+        checkin = person.post(
+            "/api/v1/checkins",
+            {**CALM, "note": f"{CANARY} {name} note", "body_signals": [f"{CANARY[:30]}"]},
+        )
+        assert checkin.status_code == 201, checkin.text
+        ids[f"{name}_checkin"] = checkin.json()["id"]
+    logged = hana.post(
+        "/api/v1/experiences",
+        {"practice_id": "longer-out-breath", **GOOD, "note": f"{CANARY} hana reflection"},
+    )
+    assert logged.status_code == 201, logged.text
+    ids["experience"] = logged.json()["id"]
+    joined = ivan.post(
+        "/api/v1/experiences",
+        {"experience_id": ids["experience"], **GOOD, "note": f"{CANARY} ivan reflection"},
+    )
+    assert joined.status_code == 201, joined.text
+    return ids
+
+
+def sqlite_files(app) -> list[Path]:
+    database = Path(app.state.engine.url.database)
+    return [p for p in (database, Path(f"{database}-wal")) if p.exists()]
+
+
+def assert_absent(needle: bytes, *paths: Path) -> None:
+    for path in paths:
+        assert needle not in path.read_bytes(), f"found in {path.name}"
+
+
+# --- threat 1: a copy of the database file, its WAL or a backup is stolen -------------
+
+
+def test_threat_1_no_private_word_is_in_the_database_file_its_wal_or_a_backup(
+    hana_and_ivan, app, tmp_path
+):
+    hana, ivan = hana_and_ivan
+    write_private_everything(hana, ivan)
+    files = sqlite_files(app)
+    assert any(p.name.endswith("-wal") for p in files), "the WAL is part of the scan"
+    copy = tmp_path / "stolen-backup.db"
+    backup(files[0], copy)
+    assert_absent(CANARY.encode(), *files, copy)
+    # ...while the owner, signed in, reads every word back.
+    assert CANARY in hana.get("/api/v1/checkins").json()[0]["note"]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_threat_1_no_private_word_is_in_a_postgresql_dump(
+    backend, hana_and_ivan, settings, tmp_path
+):
+    hana, ivan = hana_and_ivan
+    write_private_everything(hana, ivan)
+    pg_dump = shutil.which("pg_dump")
+    if pg_dump is None:
+        pytest.fail("pg_dump is needed for this check (Debian package postgresql-client)")
+    url = settings.database_url
+    dump = subprocess.run(  # noqa: S603 - a fixed tool on a test database
+        [pg_dump, "--data-only", url], capture_output=True, check=True, timeout=60
+    ).stdout
+    assert b"checkin" in dump
+    assert CANARY.encode() not in dump
+
+
+# --- threat 2: someone reads the disk but does not know the person's password -------
+
+
+def test_threat_2_the_disk_alone_unlocks_nothing(hana_and_ivan, app):
+    hana, ivan = hana_and_ivan
+    write_private_everything(hana, ivan)
+    with app.state.reconnect.sessions() as db:
+        hana_row = db.scalar(select(Person).where(Person.username == "hana"))
+        sessions = db.scalars(select(AuthSession)).all()
+        # What is on disk: token hashes, wraps, salts, the app's secret key file.
+        secret = app.state.reconnect.secret
+        for row in sessions:
+            for guess in (row.token_hash, secret):
+                with pytest.raises(keys.SealBroken):
+                    keys.unseal(
+                        keys.token_key(guess), row.key_wrap, f"wrap:session:{row.token_hash}"
+                    )
+        with pytest.raises(keys.SealBroken):
+            kek = keys.password_key(
+                "password123456",
+                hana_row.kdf_salt,
+                keys.KdfParams(hana_row.kdf_memory_kib, hana_row.kdf_time_cost, 4),
+            )
+            keys.unseal(kek, hana_row.key_by_password, f"wrap:password:person:{hana_row.id}")
+
+
+def test_private_entries_are_sealed_with_authenticated_encryption_per_owner(hana_and_ivan, app):
+    hana, ivan = hana_and_ivan
+    write_private_everything(hana, ivan)
+    with app.state.reconnect.sessions() as db:
+        rows = db.scalars(select(CheckInEntry)).all()
+        assert len({row.person_id for row in rows}) == 2
+        assert all(len(row.sealed) > 28 and CANARY.encode() not in row.sealed for row in rows)
+
+
+def test_moving_a_sealed_entry_to_another_row_fails_loudly(people, app):
+    hana = people.register("hana")
+    first = hana.post("/api/v1/checkins", {**CALM, "note": "first"}).json()["id"]
+    second = hana.post("/api/v1/checkins", {**CALM, "note": "second"}).json()["id"]
+    with app.state.reconnect.sessions() as db:
+        a, b = db.get(CheckInEntry, first), db.get(CheckInEntry, second)
+        a.sealed, b.sealed = b.sealed, a.sealed
+        db.commit()
+    response = hana.get("/api/v1/checkins")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "entry_unreadable"
+
+
+def test_a_flipped_bit_in_a_sealed_entry_fails_loudly(people, app):
+    hana = people.register("hana")
+    entry = hana.post("/api/v1/checkins", CALM).json()["id"]
+    with app.state.reconnect.sessions() as db:
+        row = db.get(CheckInEntry, entry)
+        tampered = bytearray(row.sealed)
+        tampered[-1] ^= 0x01
+        row.sealed = bytes(tampered)
+        db.commit()
+    assert hana.get("/api/v1/checkins").json()["error"]["code"] == "entry_unreadable"
+
+
+# --- threat 3: the partner uses the app normally -------------------------------------
+# The access-control matrix (test_access_matrix.py), the byte-identical partner views
+# (security/test_partner_view.py) and the privacy of pace explanations
+# (test_pace_api.py) cover this threat; these add what is specific to entries.
+
+
+def test_threat_3_the_partner_never_reads_the_other_partners_entries(hana_and_ivan):
+    hana, ivan = hana_and_ivan
+    write_private_everything(hana, ivan)
+    for path in ("/api/v1/checkins", "/api/v1/export", "/api/v1/pace", "/api/v1/me"):
+        text = ivan.get(path).text
+        assert "hana note" not in text and "hana reflection" not in text, path
+
+
+def test_an_export_holds_only_the_persons_own_words_opened(hana_and_ivan):
+    hana, ivan = hana_and_ivan
+    write_private_everything(hana, ivan)
+    document = hana.get("/api/v1/export").json()
+    assert document["format"] == "reconnect-export/1"
+    assert [c["note"] for c in document["checkins"]] == [f"{CANARY} hana note"]
+    assert [r["note"] for r in document["reflections"]] == [f"{CANARY} hana reflection"]
+    assert "ivan note" not in json.dumps(document)
+    archive = zipfile.ZipFile(io.BytesIO(hana.get("/api/v1/export?format=csv").content))
+    assert set(archive.namelist()) == {"checkins.csv", "reflections.csv", "about.json"}
+    assert f"{CANARY} hana note" in archive.read("checkins.csv").decode()
+
+
+# --- keys: password change, recovery, fresh start, the couple key --------------------
+
+
+def test_changing_the_password_rewraps_only_the_key(people, app):
+    hana = people.register("hana")
+    hana.post("/api/v1/checkins", {**CALM, "note": "kept exactly"})
+    other_token = people.login("hana")
+    with app.state.reconnect.sessions() as db:
+        before = db.scalars(select(CheckInEntry.sealed)).all()
+    changed = hana.post(
+        "/api/v1/auth/password", {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    )
+    assert changed.status_code == 204
+    with app.state.reconnect.sessions() as db:
+        assert db.scalars(select(CheckInEntry.sealed)).all() == before  # byte-identical
+    assert hana.get("/api/v1/checkins").json()[0]["note"] == "kept exactly"
+    ended = hana.client.get("/api/v1/me", headers={"Authorization": f"Bearer {other_token}"})
+    assert ended.status_code == 401, "other sign-ins end with a password change"
+    login = hana.client.post("/api/v1/auth/login", json={"username": "hana", "password": PASSWORD})
+    assert login.status_code == 401
+    relogin = hana.client.post(
+        "/api/v1/auth/login", json={"username": "hana", "password": NEW_PASSWORD}
+    )
+    token = relogin.json()["token"]
+    notes = hana.client.get("/api/v1/checkins", headers={"Authorization": f"Bearer {token}"})
+    assert notes.json()[0]["note"] == "kept exactly"
+
+
+def test_a_wrong_current_password_changes_nothing(people):
+    hana = people.register("hana")
+    response = hana.post(
+        "/api/v1/auth/password", {"current_password": "not it at all", "new_password": NEW_PASSWORD}
+    )
+    assert response.status_code == 403
+    assert hana.get("/api/v1/me").status_code == 200
+
+
+def test_the_recovery_key_sets_a_new_password_and_keeps_everything(client):
+    created = client.post(
+        "/api/v1/auth/register", json={"username": "hana", "password": PASSWORD}
+    ).json()
+    token = client.post(
+        "/api/v1/auth/login", json={"username": "hana", "password": PASSWORD}
+    ).json()["token"]
+    auth_header = {"Authorization": f"Bearer {token}"}
+    client.post("/api/v1/checkins", json={**CALM, "note": "still mine"}, headers=auth_header)
+    recovered = client.post(
+        "/api/v1/auth/recover",
+        json={
+            "username": "hana",
+            "recovery_key": created["recovery_key"].lower(),
+            "new_password": NEW_PASSWORD,
+        },
+    )
+    assert recovered.status_code == 204
+    assert client.get("/api/v1/me", headers=auth_header).status_code == 401
+    token = client.post(
+        "/api/v1/auth/login", json={"username": "hana", "password": NEW_PASSWORD}
+    ).json()["token"]
+    notes = client.get("/api/v1/checkins", headers={"Authorization": f"Bearer {token}"})
+    assert notes.json()[0]["note"] == "still mine"
+
+
+def test_without_the_recovery_key_the_person_starts_fresh_and_is_told_why(people, app, settings):
+    hana = people.register("hana")
+    hana.post("/api/v1/checkins", {**CALM, "note": "unreachable now"})
+    result = CliRunner().invoke(
+        main,
+        ["reset-password", "--user", "hana", "--database-url", settings.database_url],
+        input=f"y\n{NEW_PASSWORD}\n{NEW_PASSWORD}\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "cannot be opened" in result.output
+    assert "start fresh" in result.output
+    token = hana.client.post(
+        "/api/v1/auth/login", json={"username": "hana", "password": NEW_PASSWORD}
+    ).json()["token"]
+    notes = hana.client.get("/api/v1/checkins", headers={"Authorization": f"Bearer {token}"})
+    assert notes.json() == []
+
+
+def test_operators_export_a_person_only_with_that_persons_password(people, settings, tmp_path):
+    hana = people.register("hana")
+    hana.post("/api/v1/checkins", {**CALM, "note": "for my own records"})
+    target = tmp_path / "hana.json"
+    args = ["export", "--user", "hana", "--output", str(target)]
+    args += ["--database-url", settings.database_url]
+    refused = CliRunner().invoke(main, args, input="not her password\n")
+    assert refused.exit_code == 1 and not target.exists()
+    done = CliRunner().invoke(main, args, input=f"{PASSWORD}\n")
+    assert done.exit_code == 0, done.output
+    assert json.loads(target.read_text())["checkins"][0]["note"] == "for my own records"
+
+
+def test_both_partners_hold_the_same_couple_key_and_the_code_carries_it_once(people, app):
+    hana, ivan = people.register("hana"), people.register("ivan")
+    hana.post("/api/v1/couples", {"role": "hurt"})
+    code = hana.post("/api/v1/couples/invites").json()["code"]
+    ivan.post("/api/v1/couples/join", {"code": code, "role": "involved"})
+    from reconnect.auth import session_for_token
+    from reconnect.couples import couple_key_for
+    from reconnect.models import Invite, utcnow
+
+    with app.state.reconnect.sessions() as db:
+        unlocked = [session_for_token(db, p.token, utcnow()) for p in (hana, ivan)]
+        couple_keys = {
+            couple_key_for(db.get(Membership, s.person.id), s.data_key) for s in unlocked
+        }
+        assert len(couple_keys) == 1
+        assert db.scalar(select(Invite.couple_key_wrap)) is None, "a used code carries nothing"
+        assert token_hash(hana.token) != hana.token
+
+
+# --- people's rights: deletion and unlinking ----------------------------------------
+
+
+def test_deleting_an_account_removes_the_persons_rows_and_key_wraps(hana_and_ivan, app):
+    hana, ivan = hana_and_ivan
+    ids = write_private_everything(hana, ivan)
+    with app.state.reconnect.sessions() as db:
+        hana_row = db.scalar(select(Person).where(Person.username == "hana"))
+        wraps = [hana_row.key_by_password, hana_row.key_by_recovery]
+        sealed = db.get(CheckInEntry, ids["hana_checkin"]).sealed
+    deleted = hana.post("/api/v1/account/delete", {"password": PASSWORD})
+    assert deleted.status_code == 204
+    files = sqlite_files(app)
+    for needle in (*wraps, sealed, b"hana", b"account:hana"):
+        assert_absent(needle, *files)
+    # Ivan keeps his own entries; the shared experience has left his view.
+    assert ivan.get("/api/v1/checkins").json()[0]["id"] == ids["ivan_checkin"]
+    assert ivan.get("/api/v1/couples/current").status_code == 404
+    again = ivan.post("/api/v1/experiences", {"experience_id": ids["experience"], **GOOD})
+    assert again.status_code == 404
+    assert [r["note"] for r in ivan.get("/api/v1/export").json()["reflections"]] == [
+        f"{CANARY} ivan reflection"
+    ]
+
+
+def test_either_partner_can_unlink_alone_and_shared_items_become_404(hana_and_ivan):
+    hana, ivan = hana_and_ivan
+    ids = write_private_everything(hana, ivan)
+    assert ivan.post("/api/v1/couples/leave").status_code == 204
+    for person in (hana, ivan):
+        assert person.get("/api/v1/couples/current").status_code == 404
+        assert person.get("/api/v1/pace").status_code == 409
+        response = person.post("/api/v1/experiences", {"experience_id": ids["experience"], **GOOD})
+        assert response.status_code == 404
+    assert len(hana.get("/api/v1/checkins").json()) == 1
