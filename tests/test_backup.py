@@ -408,3 +408,26 @@ def test_the_operations_guide_shows_the_commands_the_cli_prints() -> None:
     assert restore in guide
     for words in ("reconnect backup", "reconnect restore", "--force", "--yes", "before-restore"):
         assert words in guide, words
+
+
+def test_a_database_copied_with_its_wal_restores_with_everything_in_the_wal(
+    app: Any, people: People, settings: Settings, run: Run, tmp_path: Path
+) -> None:
+    hana = people.register("hana")
+    assert hana.post("/api/v1/checkins", {**CHECKIN, "note": "only in the WAL"}).is_success
+    live = live_file(settings)
+    copy = tmp_path / "copied.db"
+    with closing(sqlite_module().connect(live)) as db:
+        # Hold a read transaction so the WAL stays while it is copied with its file.
+        db.execute("BEGIN")
+        db.execute("SELECT count(*) FROM checkin").fetchone()
+        copy.write_bytes(live.read_bytes())
+        Path(f"{copy}-wal").write_bytes(Path(f"{live}-wal").read_bytes())
+    app.state.engine.dispose()
+    elsewhere = tmp_path / "elsewhere"
+
+    restored = run("restore", copy, "--yes", "--data-dir", elsewhere)
+
+    assert restored.exit_code == 0, restored.output
+    assert "checkin: 1 rows" in restored.output
+    assert Path(f"{copy}-wal").stat().st_size > 0  # the source was only read

@@ -195,6 +195,11 @@ def restore(source: Path, live: Path, *, database_url: str) -> Restored:
         # Check a copy: opening an SQLite file can write to it, and a backup is
         # someone's only other copy of their words.
         _copy(source, scratch)
+        source_wal = Path(f"{source}-wal")
+        if source_wal.is_file():
+            # Committed writes may still sit in the WAL beside the file (a copy of a
+            # live database, or a kept .before-restore); take them along.
+            _copy(source_wal, Path(f"{scratch}-wal"))
         verified = verify(scratch, name=str(source))
         _check_revision(verified.revision)
         scratch_url = make_url(database_url).set(database=str(scratch))
