@@ -120,6 +120,8 @@ def _install_error_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
 
     @app.exception_handler(Problem)
     async def on_problem(request: Request, problem: Problem) -> Response:
+        if problem.status in {401, 403}:
+            log.info("refused %s %s: %s", request.method, request.url.path, problem.code)
         if _wants_json(request):
             return error_json(problem.code, problem.message, problem.status)
         return error_page(request, problem.message, problem.status)

@@ -7,6 +7,7 @@ the database cannot be replayed as a cookie.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from reconnect.errors import Problem
 from reconnect.models import AuthSession, LoginFailure, Person
 from reconnect.settings import Settings
 
+log = logging.getLogger("reconnect.auth")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._+@-]{2,253}$")
 
 
@@ -162,6 +164,7 @@ def check_login(
         _recent_failures(db, account_key, since) >= settings.login_attempts_per_account
         or _recent_failures(db, address_key, since) >= settings.login_attempts_per_address
     ):
+        log.warning("sign-in rate-limited for %r from %s", name, address)
         raise Problem(
             "too_many_attempts",
             "Too many sign-in attempts. Please wait a few minutes and try again.",
@@ -174,9 +177,12 @@ def check_login(
     except (VerificationError, InvalidHashError):
         person = None
     if person is None:
+        # Logged for the operator: who tried and from where, never what they typed.
+        log.warning("sign-in refused for %r from %s", name, address)
         db.add_all([LoginFailure(key=account_key, at=now), LoginFailure(key=address_key, at=now)])
         db.execute(delete(LoginFailure).where(LoginFailure.at < now - timedelta(days=1)))
         return None
+    log.info("signed in: person %s from %s", person.id, address)
     if hasher.check_needs_rehash(person.password_hash):
         person.password_hash = hasher.hash(password)
     return person

@@ -62,3 +62,18 @@ def test_quick_exit_and_escape_leave_without_a_way_back(new_page, live_server):
     page.goto(f"{live_server}/privacy")
     page.get_by_role("link", name=re.compile("Leave quickly")).click()
     expect(page).to_have_url(QUICK_EXIT_URL)
+
+
+def test_quick_exit_signs_out_so_back_shows_nothing_private(new_page, live_server):
+    page = new_page()
+    register_and_screen(page, live_server, "hana")
+    page.goto(f"{live_server}/checkin")
+    page.get_by_label("A note for yourself").fill("nobody may see this")
+    page.goto(f"{live_server}/account")
+    page.keyboard.press("Escape")
+    expect(page).to_have_url(QUICK_EXIT_URL)
+    page.go_back()
+    # Whatever page Back lands on, it is the sign-in page, not anything of Hana's.
+    expect(page).to_have_url(re.compile(r"/login$"))
+    assert "nobody may see this" not in page.content()
+    assert "hana" not in page.content()

@@ -1,8 +1,16 @@
-// Quick exit: replace this page (not push) so Back does not return to the app.
+// Quick exit: sign out quietly, then replace this page (not push) with a neutral
+// one, so neither Back nor a reload brings anything private back.
 (function () {
   "use strict";
+  function signOut() {
+    var form = document.querySelector('form[action="/logout"]');
+    if (form && navigator.sendBeacon) {
+      try { navigator.sendBeacon("/logout", new FormData(form)); } catch (e) { /* leave anyway */ }
+    }
+  }
   function leave(url) {
-    try { document.body.innerHTML = ""; } catch (e) { /* keep going */ }
+    signOut();
+    try { document.body.innerHTML = ""; document.title = ""; } catch (e) { /* keep going */ }
     window.location.replace(url);
   }
   document.addEventListener("DOMContentLoaded", function () {
