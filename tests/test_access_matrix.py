@@ -92,6 +92,9 @@ API_ROWS = [
         {"anonymous": 401, "hana": 204, "ivan": 404, "olga": 204},
     ),
     Row("POST", "/api/v1/account/delete", members(204), {"password": PASSWORD}),
+    Row("GET", "/api/v1/auth/totp/new", members(200)),
+    Row("POST", "/api/v1/auth/totp", members(422), {"secret": "A" * 32, "code": "000000"}),
+    Row("POST", "/api/v1/auth/totp/disable", members(204), {"password": PASSWORD}),
 ]
 PAGE_ROWS = [
     Row("GET", "/", everyone(200)),
@@ -121,6 +124,8 @@ PAGE_ROWS = [
     Row("GET", "/account/export.zip", members(200, anonymous=303)),
     Row("POST", "/couple/leave", {"anonymous": 303, "hana": 200, "ivan": 404, "olga": 200}),
     Row("POST", "/account/delete", members(200, anonymous=303), {"password": PASSWORD}),
+    Row("POST", "/account/totp", members(422, anonymous=303), {"secret": "A" * 32, "code": "1"}),
+    Row("POST", "/account/totp/disable", members(200, anonymous=303), {"password": PASSWORD}),
     Row("GET", "/recover", everyone(200)),
     Row("POST", "/recover", everyone(403), WRONG_RECOVERY),
     Row("GET", "/checkin", members(200, anonymous=303)),

@@ -334,3 +334,32 @@ def test_either_partner_can_unlink_alone_and_shared_items_become_404(hana_and_iv
         response = person.post("/api/v1/experiences", {"experience_id": ids["experience"], **GOOD})
         assert response.status_code == 404
     assert len(hana.get("/api/v1/checkins").json()) == 1
+
+
+# --- optional two-step sign-in ----------------------------------------------------------
+
+
+def test_two_step_sign_in_asks_for_the_code_once_turned_on(people, app):
+    import pyotp
+
+    hana = people.register("hana")
+    fresh = hana.get("/api/v1/auth/totp/new").json()
+    assert fresh["uri"].startswith("otpauth://totp/")
+    wrong = hana.post("/api/v1/auth/totp", {"secret": fresh["secret"], "code": "000000"})
+    assert wrong.status_code == 422
+    code = pyotp.TOTP(fresh["secret"]).now()
+    assert (
+        hana.post("/api/v1/auth/totp", {"secret": fresh["secret"], "code": code}).status_code == 204
+    )
+    with app.state.reconnect.sessions() as db:
+        stored = db.scalar(select(Person.totp_sealed))
+        assert fresh["secret"].encode() not in stored, "the secret is sealed, not stored as is"
+    login = {"username": "hana", "password": PASSWORD}
+    without = hana.client.post("/api/v1/auth/login", json=login)
+    assert without.status_code == 401
+    assert without.json()["error"]["code"] == "second_step_needed"
+    code = pyotp.TOTP(fresh["secret"]).now()
+    with_code = hana.client.post("/api/v1/auth/login", json={**login, "totp": code})
+    assert with_code.status_code == 200
+    assert hana.post("/api/v1/auth/totp/disable", {"password": PASSWORD}).status_code == 204
+    assert hana.client.post("/api/v1/auth/login", json=login).status_code == 200

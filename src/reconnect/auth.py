@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
+import pyotp
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
@@ -177,15 +178,25 @@ def check_login(
     except (VerificationError, InvalidHashError):
         person = None
     if person is None:
-        # Logged for the operator: who tried and from where, never what they typed.
-        log.warning("sign-in refused for %r from %s", name, address)
-        db.add_all([LoginFailure(key=account_key, at=now), LoginFailure(key=address_key, at=now)])
-        db.execute(delete(LoginFailure).where(LoginFailure.at < now - timedelta(days=1)))
+        record_failure(db, name=name, address=address, now=now)
         return None
     log.info("signed in: person %s from %s", person.id, address)
     if hasher.check_needs_rehash(person.password_hash):
         person.password_hash = hasher.hash(password)
     return person
+
+
+def record_failure(db: Session, *, name: str, address: str, now: datetime) -> None:
+    """Count a failed sign-in towards both rate limits (the caller commits)."""
+    # Logged for the operator: who tried and from where, never what they typed.
+    log.warning("sign-in refused for %r from %s", name, address)
+    db.add_all(
+        [
+            LoginFailure(key=f"account:{name}", at=now),
+            LoginFailure(key=f"address:{address}", at=now),
+        ]
+    )
+    db.execute(delete(LoginFailure).where(LoginFailure.at < now - timedelta(days=1)))
 
 
 def start_session(
@@ -308,3 +319,47 @@ def start_fresh(
     )
     end_other_sessions(db, person, keep=None)
     return NewAccount(person, data_key, recovery_text)
+
+
+# --- optional two-step sign-in (TOTP, RFC 6238) ----------------------------------
+
+
+def _totp_context(person: Person) -> str:
+    return f"totp:person:{person.id}"
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def totp_uri(person: Person, secret: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=person.username, issuer_name="Reconnect")
+
+
+def enable_totp(person: Person, data_key: bytes, secret: str, code: str) -> None:
+    """Turn on two-step sign-in once the person shows their app produces ``code``."""
+    if len(secret) < 16 or not pyotp.TOTP(secret).verify(code.strip(), valid_window=1):
+        raise Problem(
+            "wrong_code",
+            "That code did not match. Check the time on your phone and try the newest code.",
+            422,
+        )
+    person.totp_sealed = keys.seal(data_key, secret.encode(), _totp_context(person))
+
+
+def disable_totp(person: Person, password: str, hasher: PasswordHasher) -> None:
+    try:
+        hasher.verify(person.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        raise Problem("wrong_password", "Your password is not right.", 403) from None
+    person.totp_sealed = None
+
+
+def check_second_step(person: Person, data_key: bytes, code: str | None) -> bool:
+    """True when no second step is set up, or ``code`` is the current one."""
+    if person.totp_sealed is None:
+        return True
+    if not code:
+        return False
+    secret = keys.unseal(data_key, person.totp_sealed, _totp_context(person)).decode()
+    return bool(pyotp.TOTP(secret).verify(code.strip(), valid_window=1))

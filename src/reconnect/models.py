@@ -75,6 +75,8 @@ class Person(Base):
     kdf_parallelism: Mapped[int] = mapped_column(Integer)
     key_by_password: Mapped[bytes] = mapped_column(LargeBinary(128))
     key_by_recovery: Mapped[bytes] = mapped_column(LargeBinary(128))
+    # Optional two-step sign-in: the TOTP secret, sealed under the data key.
+    totp_sealed: Mapped[bytes | None] = mapped_column(LargeBinary(128), nullable=True)
 
     membership: Mapped[Membership | None] = relationship(back_populates="person", uselist=False)
 

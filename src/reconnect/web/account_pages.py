@@ -42,7 +42,36 @@ def _account_page(
 
 @router.get("/account")
 def account_page(request: Request, session: PageSession, db: Db) -> Response:
-    return _account_page(request, session, db)
+    # A fresh secret is only shown; nothing is stored until a code confirms it.
+    wants_totp = request.query_params.get("totp") == "new" and not session.person.totp_sealed
+    return _account_page(
+        request, session, db, totp_secret=auth.new_totp_secret() if wants_totp else None
+    )
+
+
+@router.post("/account/totp")
+def enable_totp(request: Request, form: CheckedForm, session: PageSession, db: Db) -> Response:
+    secret = str(form.get("secret", ""))
+    try:
+        auth.enable_totp(session.person, session.data_key, secret, str(form.get("code", "")))
+    except Problem as problem:
+        return _account_page(
+            request, session, db, problem.status, error=problem.message, totp_secret=secret
+        )
+    db.commit()
+    return _account_page(request, session, db, done="Two-step sign-in is on.")
+
+
+@router.post("/account/totp/disable")
+def disable_totp(
+    request: Request, form: CheckedForm, session: PageSession, db: Db, state: State
+) -> Response:
+    try:
+        auth.disable_totp(session.person, str(form.get("password", "")), state.hasher)
+    except Problem as problem:
+        return _account_page(request, session, db, problem.status, error=problem.message)
+    db.commit()
+    return _account_page(request, session, db, done="Two-step sign-in is off.")
 
 
 @router.post("/account/password")

@@ -45,6 +45,12 @@ class Credentials(Strict):
     password: Password
 
 
+class LoginIn(Credentials):
+    totp: Annotated[str, Field(max_length=12)] | None = Field(
+        default=None, description="The code from an authenticator app, if two-step sign-in is on."
+    )
+
+
 class TokenOut(BaseModel):
     token: str
 
@@ -157,7 +163,7 @@ def register(body: Credentials, db: Db, state: State) -> RegisteredOut:
 
 
 @router.post("/auth/login", response_model=TokenOut)
-def login(body: Credentials, request: Request, db: Db, state: State, at: Now) -> TokenOut:
+def login(body: LoginIn, request: Request, db: Db, state: State, at: Now) -> TokenOut:
     person = auth.check_login(
         db,
         username=body.username,
@@ -170,13 +176,17 @@ def login(body: Credentials, request: Request, db: Db, state: State, at: Now) ->
     if person is None:
         db.commit()  # the failure counts toward the rate limit
         raise Problem("invalid_credentials", "That username and password do not match.", 401)
+    data_key = auth.unlock_with_password(person, body.password)
+    if not auth.check_second_step(person, data_key, body.totp):
+        auth.record_failure(db, name=person.username, address=client_address(request), now=at)
+        db.commit()
+        raise Problem(
+            "second_step_needed",
+            "Please add the current code from your authenticator app.",
+            401,
+        )
     token = auth.start_session(
-        db,
-        person=person,
-        data_key=auth.unlock_with_password(person, body.password),
-        kind="api",
-        settings=state.settings,
-        now=at,
+        db, person=person, data_key=data_key, kind="api", settings=state.settings, now=at
     )
     db.commit()
     return TokenOut(token=token)
@@ -374,4 +384,36 @@ def delete_account(body: PasswordConfirm, person: ApiPerson, db: Db, state: Stat
     account.delete_account(db, person)
     db.commit()
     account.flush_deleted_pages(db)
+    return Response(status_code=204)
+
+
+class TotpSecret(BaseModel):
+    secret: str = Field(description="A fresh secret; nothing is stored until it is confirmed.")
+    uri: str = Field(description="otpauth:// address for an authenticator app.")
+
+
+class TotpConfirm(Strict):
+    secret: Annotated[str, Field(min_length=16, max_length=64)]
+    code: Annotated[str, Field(min_length=6, max_length=12)]
+
+
+@router.get("/auth/totp/new", response_model=TotpSecret)
+def new_totp(person: ApiPerson) -> TotpSecret:
+    """A fresh secret for two-step sign-in, to put in an authenticator app."""
+    secret = auth.new_totp_secret()
+    return TotpSecret(secret=secret, uri=auth.totp_uri(person, secret))
+
+
+@router.post("/auth/totp", status_code=204)
+def enable_totp(body: TotpConfirm, session: ApiSession, db: Db) -> Response:
+    """Turn on two-step sign-in by showing a current code for the secret."""
+    auth.enable_totp(session.person, session.data_key, body.secret, body.code)
+    db.commit()
+    return Response(status_code=204)
+
+
+@router.post("/auth/totp/disable", status_code=204)
+def disable_totp(body: PasswordConfirm, person: ApiPerson, db: Db, state: State) -> Response:
+    auth.disable_totp(person, body.password, state.hasher)
+    db.commit()
     return Response(status_code=204)

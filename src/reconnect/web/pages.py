@@ -175,8 +175,19 @@ def login(request: Request, form: CheckedForm, db: Db, state: State, at: Now) ->
             username=username,
         )
     # A new token on every sign-in: a cookie planted before sign-in is never promoted.
-    auth.end_session(db, request.cookies.get(session_cookie_name(request)))
     data_key = auth.unlock_with_password(person, str(form.get("password", "")))
+    if not auth.check_second_step(person, data_key, str(form.get("totp", "")) or None):
+        auth.record_failure(db, name=person.username, address=client_address(request), now=at)
+        db.commit()
+        return render(
+            request,
+            "login.html",
+            None,
+            status=401,
+            error="Please add the current code from your authenticator app.",
+            username=username,
+        )
+    auth.end_session(db, request.cookies.get(session_cookie_name(request)))
     token = auth.start_session(
         db, person=person, data_key=data_key, kind="browser", settings=state.settings, now=at
     )

@@ -46,6 +46,7 @@ def upgrade() -> None:
         sa.Column("kdf_parallelism", sa.Integer(), nullable=False),
         sa.Column("key_by_password", sa.LargeBinary(length=128), nullable=False),
         sa.Column("key_by_recovery", sa.LargeBinary(length=128), nullable=False),
+        sa.Column("totp_sealed", sa.LargeBinary(length=128), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_person")),
         sa.UniqueConstraint("username", name=op.f("uq_person_username")),
     )
