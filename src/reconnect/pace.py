@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reconnect import keys
-from reconnect.couples import joint_features_on
+from reconnect.couples import require_joint_features
 from reconnect.domain.catalogue import Catalogue, Practice, UnknownPractice, load_catalogue
 from reconnect.domain.checkins import CheckIn
 from reconnect.domain.experiences import ExperienceRating
@@ -140,13 +140,7 @@ def paired_couple(db: Session, person: Person) -> Couple:
             "The shared pace starts once you and your partner share a couple space.",
             409,
         )
-    if not joint_features_on(db, person):
-        raise Problem(
-            "joint_features_off",
-            "Couple features are switched off for you while you look after your own "
-            "safety. You can switch them on whenever you choose.",
-            403,
-        )
+    require_joint_features(db, person)
     return membership.couple
 
 
@@ -295,12 +289,12 @@ def record_experience(
     permitted tier is kept and marked ahead of the pace; it never counts towards
     advancing.
     """
-    if experience_id is not None:
-        # A shared item is 404 for anyone outside its couple, including a former partner.
-        get_experience_for_person(db, person, experience_id)
+    # A shared item is 404 for anyone outside its couple, a former partner included,
+    # so it is looked up before anything else is said.
+    shared = get_experience_for_person(db, person, experience_id) if experience_id else None
     couple = paired_couple(db, person)
-    if experience_id is not None:
-        experience = get_experience_for_person(db, person, experience_id)
+    if shared is not None:
+        experience = shared
         if practice_id is not None and practice_id != experience.practice_id:
             raise Problem("practice_mismatch", "That experience was a different practice.", 422)
         already = db.scalar(
