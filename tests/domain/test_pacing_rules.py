@@ -400,3 +400,40 @@ def test_readiness_for_closeness_expires_after_24_hours() -> None:
     story.checkin(IVAN, morning + 12 * H, readiness=8)
     assert story.decide(morning + 23 * H).permitted_tier == 6
     assert story.decide(morning + 24 * H).permitted_tier == 5
+
+
+# --- floods reported outside a logged experience (the flooding break) ----------------
+
+
+def test_a_flood_tap_steps_back_once_and_sets_the_agreed_return_time():
+    from datetime import UTC, datetime, timedelta
+
+    from reconnect.domain.pacing import History, Partner, Role, decide
+    from reconnect.domain.policy import load_policy
+    from reconnect.domain.signals import ExperienceSignal, FloodSignal
+
+    policy = load_policy()
+    hana, ivan = Partner("1", Role.HURT), Partner("2", Role.INVOLVED)
+    start = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    # Earn tier 2 first: three safe shared practices on three days, twice.
+    signals: list = []
+    for day in range(6):
+        at = start + timedelta(days=day)
+        for who in ("1", "2"):
+            signals.append(
+                ExperienceSignal(who, at, f"e{day}", day // 3, at.date(), True, False, 1, True)
+            )
+    before = decide(History((hana, ivan), signals), policy, start + timedelta(days=6))
+    assert before.ladder_tier == 2
+    tap = start + timedelta(days=6, hours=1)
+    back_at = tap + timedelta(hours=2)
+    signals.append(FloodSignal("2", tap, "b1", back_at))
+    # The same conversation, logged later as flooded, is the same episode.
+    later = tap + timedelta(minutes=30)
+    signals.append(ExperienceSignal("1", later, "e9", 2, later.date(), False, True, 2, False))
+    during = decide(History((hana, ivan), signals), policy, tap + timedelta(minutes=45))
+    assert during.break_until == back_at
+    assert during.permitted_tier == 0
+    assert during.ladder_tier == 1  # one episode, one step back: not two
+    after = decide(History((hana, ivan), signals), policy, back_at + timedelta(minutes=1))
+    assert after.break_until is None

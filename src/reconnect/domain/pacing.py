@@ -27,6 +27,7 @@ from reconnect.domain.signals import (
     CeilingSignal,
     ClosenessSignal,
     ExperienceSignal,
+    FloodSignal,
     InvalidSignal,
     PauseSignal,
     ResumeSignal,
@@ -386,19 +387,31 @@ class _Fold:
             # Rule 5: a resume only lifts the resumer's own pause.
             if person in self.paused_by:
                 self.paused_by.remove(person)
+        elif isinstance(signal, FloodSignal):
+            self._flood(f"break:{signal.break_id}", signal.at, signal.until)
         else:
             self._experience(signal)
 
-    def _experience(self, half: ExperienceSignal) -> None:
+    def _flood(self, key: str, at: datetime, until: datetime | None = None) -> None:
+        """Rule 3: step back once per flooding episode, break, and hold advancing."""
         policy = self.policy
-        key = half.experience_id
-        if half.flooded and key not in self.stepped:
-            # Rule 3, once per experience even if both partners flooded.
-            self.stepped[key] = half.at
+        if key in self.stepped:
+            return
+        self.stepped[key] = at
+        # One episode, one step: a flood reported while its break still runs (say a
+        # tap on "I'm flooded", then the same conversation logged as flooded) only
+        # lengthens the break.
+        if self.break_until is None or at >= self.break_until:
             self.tier = max(0, self.tier - policy.flood_step_back)
             self.evidence.clear()  # what came before the flood starts over
-            self.break_until = _later(self.break_until, half.at + policy.flood_break)
-            self.hold_until = _later(self.hold_until, half.at + policy.flood_no_advance)
+        end = at + policy.flood_break
+        self.break_until = _later(self.break_until, max(end, until) if until else end)
+        self.hold_until = _later(self.hold_until, at + policy.flood_no_advance)
+
+    def _experience(self, half: ExperienceSignal) -> None:
+        key = half.experience_id
+        if half.flooded:
+            self._flood(key, half.at)
         if key in self.judged:
             return  # the first rating from each partner is the one that counts
         other_id = (

@@ -30,6 +30,7 @@ __all__ = [
     "CeilingSignal",
     "ClosenessSignal",
     "ExperienceSignal",
+    "FloodSignal",
     "InvalidSignal",
     "PauseSignal",
     "ResumeSignal",
@@ -242,6 +243,49 @@ class ExperienceSignal:
 
 
 @dataclass(frozen=True)
+class FloodSignal:
+    """Someone flooded outside a logged experience: a tap on "I'm flooded", a
+    flooding heart rate or activation of 8 or more mid-conversation.
+
+    Rule 3 applies as for a flooded experience; the break lasts at least the
+    policy's minimum and until ``until``, the return time the couple agreed.
+    Which of the three it was is not recorded here.
+    """
+
+    kind: ClassVar[str] = "flood"
+    person_id: str
+    at: datetime
+    break_id: str
+    until: datetime
+
+    def __post_init__(self) -> None:
+        _text(self.person_id, "person_id")
+        _text(self.break_id, "break_id")
+        _aware(self.at, "at")
+        _aware(self.until, "until")
+        if self.until < self.at:
+            raise InvalidSignal("until must not be before at")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "person_id": self.person_id,
+            "at": self.at.isoformat(),
+            "break_id": self.break_id,
+            "until": self.until.isoformat(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FloodSignal:
+        return cls(
+            _text(data.get("person_id"), "person_id"),
+            _when(data, "at"),
+            _text(data.get("break_id"), "break_id"),
+            _when(data, "until"),
+        )
+
+
+@dataclass(frozen=True)
 class PauseSignal:
     """A partner paused everything. No reason is asked or stored."""
 
@@ -286,6 +330,7 @@ Signal = (
     | ClosenessSignal
     | UrgencyGapSignal
     | ExperienceSignal
+    | FloodSignal
     | PauseSignal
     | ResumeSignal
 )
@@ -297,6 +342,7 @@ _KINDS: dict[str, Any] = {
         ClosenessSignal,
         UrgencyGapSignal,
         ExperienceSignal,
+        FloodSignal,
         PauseSignal,
         ResumeSignal,
     )
