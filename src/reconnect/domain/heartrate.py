@@ -255,7 +255,7 @@ def detect_format(first_bytes: bytes) -> Format:
 
 def _header(line: str) -> list[str]:
     try:
-        row = next(csv.reader([line]), [])
+        row = next(csv.reader([line], skipinitialspace=True), [])
     except csv.Error:
         return []
     return [cell.strip().lower() for cell in row]
@@ -528,9 +528,8 @@ def _read(stream: BinaryReader) -> bytes:
 
 
 def _csv_readings(stream: IO[bytes], wanted: tuple[str, str], zone: tzinfo) -> Iterator[_Reading]:
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-    lines = _Lines(text)
-    rows = csv.reader(lines)
+    lines = _Lines(stream)
+    rows = csv.reader(lines, skipinitialspace=True)
     try:
         header = next(rows, None)
     except csv.Error:
@@ -548,7 +547,7 @@ def _csv_readings(stream: IO[bytes], wanted: tuple[str, str], zone: tzinfo) -> I
             row = next(rows, None)
         except csv.Error:
             raise _Broken(
-                f"Line {rows.line_num:,} of the file is damaged, so reading stopped there; "
+                f"Line {lines.number:,} of the file is damaged, so reading stopped there; "
                 "the samples before it were imported."
             ) from None
         if row is None:
@@ -580,24 +579,23 @@ def _csv_reading(row: list[str], when_at: int, rate_at: int, width: int, zone: t
 
 
 class _Lines:
-    """Lines of a text file, each at most ``_MAX_LINE`` long, noting a cut-off last line."""
+    """Text lines of a CSV file, each at most ``_MAX_LINE`` bytes, noting a cut-off last line.
 
-    def __init__(self, text: IO[str]) -> None:
-        self._text = text
+    Each line is decoded on its own, with undecodable bytes replaced: a line of
+    stray bytes becomes a row we could not read rather than the end of the import.
+    """
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
         self.ended_mid_line = False
-        self._number = 0
+        self.number = 0
 
     def __iter__(self) -> Iterator[str]:
         return self
 
     def __next__(self) -> str:
         try:
-            line = self._text.readline(_MAX_LINE)
-        except UnicodeDecodeError:
-            raise _Broken(
-                f"Line {self._number + 1:,} is not UTF-8 text, so reading stopped there; "
-                "the rows before it were imported."
-            ) from None
+            line = self._stream.readline(_MAX_LINE)
         except (OSError, EOFError):
             raise _Broken(
                 "The file could not be read to the end (it may be damaged); "
@@ -605,15 +603,17 @@ class _Lines:
             ) from None
         if not line:
             raise StopIteration
-        self._number += 1
-        if not line.endswith(("\n", "\r")):
+        self.number += 1
+        if self.number == 1:
+            line = line.removeprefix(b"\xef\xbb\xbf")
+        if not line.endswith((b"\n", b"\r")):
             if len(line) >= _MAX_LINE:
                 raise _Broken(
-                    f"Line {self._number:,} is far too long for a heart-rate row, so reading "
+                    f"Line {self.number:,} is far too long for a heart-rate row, so reading "
                     "stopped there; the rows before it were imported."
                 )
             self.ended_mid_line = True
-        return line
+        return line.decode("utf-8", errors="replace")
 
 
 # ---------------------------------------------------------------- baseline
