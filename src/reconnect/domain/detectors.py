@@ -157,7 +157,7 @@ class Finding:
     evidence: tuple[Evidence, ...]
     found_at: datetime
     settings_version: str
-    details: Mapping[str, Detail] = field(default_factory=dict)
+    details: Mapping[str, Detail] = field(default_factory=dict, hash=False)
 
     @property
     def key(self) -> str:
@@ -1071,7 +1071,12 @@ def detect_pressuring_forgiveness(
                 days=rule.accepted_lookback_days
             ):
                 accepted_max = max(accepted_max, old.tier)
-        if not declined or proposal.tier <= accepted_max:
+        if not declined:
+            continue
+        # With no yes to compare with, asking again means asking for at least what
+        # was just declined; a smaller step after a no is a kind answer to it.
+        bar = accepted_max if accepted_max >= 0 else min(d.tier for d in declined) - 1
+        if proposal.tier <= bar:
             continue
         evidence = (
             *(
