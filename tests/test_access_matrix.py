@@ -93,6 +93,38 @@ API_ROWS = [
     ),
     Row("POST", "/api/v1/account/delete", members(204), {"password": PASSWORD}),
     Row("GET", "/api/v1/auth/totp/new", members(200)),
+    Row("POST", "/api/v1/status", members(201), {"status": "okay", "words": ""}),
+    Row("GET", "/api/v1/status", members(200)),
+    # Ivan is the involved partner: triggers are the hurt partner's to log.
+    Row(
+        "POST",
+        "/api/v1/triggers",
+        {"anonymous": 401, "hana": 201, "ivan": 403, "olga": 201},
+        {"what": "a song", "strength": 4, "tell_partner": True},
+    ),
+    Row("GET", "/api/v1/triggers", members(200)),
+    Row(
+        "POST",
+        "/api/v1/triggers/{trigger_id}/respond",
+        {"anonymous": 401, "hana": 404, "ivan": 200, "olga": 404},
+        {"kind": "acknowledge"},
+        url="/api/v1/triggers/{trigger}/respond",
+    ),
+    Row("POST", "/api/v1/breaks", members(201), {"minutes": 20}),
+    Row("POST", "/api/v1/proposals", members(201), {"practice_id": "longer-out-breath"}),
+    Row("GET", "/api/v1/proposals", members(200)),
+    Row(
+        "POST",
+        "/api/v1/proposals/{proposal_id}/accept",
+        {"anonymous": 401, "hana": 200, "ivan": 404, "olga": 404},
+        url="/api/v1/proposals/{proposal}/accept",
+    ),
+    Row(
+        "POST",
+        "/api/v1/proposals/{proposal_id}/decline",
+        {"anonymous": 401, "hana": 200, "ivan": 404, "olga": 404},
+        url="/api/v1/proposals/{proposal}/decline",
+    ),
     Row("POST", "/api/v1/auth/totp", members(422), {"secret": "A" * 32, "code": "000000"}),
     Row("POST", "/api/v1/auth/totp/disable", members(204), {"password": PASSWORD}),
 ]
@@ -128,6 +160,34 @@ PAGE_ROWS = [
     Row("POST", "/account/totp/disable", members(200, anonymous=303), {"password": PASSWORD}),
     Row("GET", "/recover", everyone(200)),
     Row("POST", "/recover", everyone(403), WRONG_RECOVERY),
+    Row("POST", "/status", members(303, anonymous=303), {"status": "okay"}),
+    Row(
+        "POST",
+        "/triggers",
+        {"anonymous": 303, "hana": 303, "ivan": 403, "olga": 303},
+        {"what": "a song", "strength": "4"},
+    ),
+    Row(
+        "POST",
+        "/triggers/{trigger_id}/respond",
+        {"anonymous": 303, "hana": 404, "ivan": 303, "olga": 404},
+        {"kind": "space"},
+        url="/triggers/{trigger}/respond",
+    ),
+    Row("POST", "/breaks", members(303, anonymous=303), {"minutes": "20"}),
+    Row("POST", "/proposals", members(303, anonymous=303), {"practice_id": "longer-out-breath"}),
+    Row(
+        "POST",
+        "/proposals/{proposal_id}/accept",
+        {"anonymous": 303, "hana": 303, "ivan": 404, "olga": 404},
+        url="/proposals/{proposal}/accept",
+    ),
+    Row(
+        "POST",
+        "/proposals/{proposal_id}/decline",
+        {"anonymous": 303, "hana": 303, "ivan": 404, "olga": 404},
+        url="/proposals/{proposal}/decline",
+    ),
     Row("GET", "/checkin", members(200, anonymous=303)),
     Row("POST", "/checkin", members(303, anonymous=303), {**CALM_FORM}),
     Row("GET", "/today", members(200, anonymous=303)),
@@ -179,11 +239,17 @@ def world(people: People, hana_and_ivan, olga_and_oscar) -> dict[str, Any]:
     experience = named["hana"].post(
         "/api/v1/experiences", {"practice_id": "longer-out-breath", **GOOD}
     )
+    trigger = named["hana"].post(
+        "/api/v1/triggers", {"what": "a date", "strength": 5, "tell_partner": True}
+    )
+    proposal = named["ivan"].post("/api/v1/proposals", {"practice_id": "longer-out-breath"})
     return {
         "code": code,
         "couple_of": couple_of,
         "checkins": checkins,
         "experience": experience.json()["id"],
+        "trigger": trigger.json()["id"],
+        "proposal": proposal.json()["id"],
     }
 
 

@@ -24,7 +24,15 @@ from reconnect.database import make_engine, session_factory, upgrade
 from reconnect.errors import Problem
 from reconnect.keys import SealBroken
 from reconnect.settings import Settings, load_settings
-from reconnect.web import account_pages, api, pace_api, pace_pages, pages
+from reconnect.web import (
+    account_pages,
+    api,
+    moments_api,
+    moments_pages,
+    pace_api,
+    pace_pages,
+    pages,
+)
 from reconnect.web.deps import AppState, SignInRequired, csrf_cookie_name, is_https
 
 log = logging.getLogger("reconnect")
@@ -33,7 +41,9 @@ log = logging.getLogger("reconnect")
 ROUTERS = (
     api.router,
     pace_api.router,
+    moments_api.router,
     pages.router,
+    moments_pages.router,
     pace_pages.router,
     account_pages.router,
 )

@@ -259,19 +259,99 @@ class PaceDecision(Base):
     data: Mapped[str] = mapped_column(Text)
 
 
-__all__ = [
-    "AuthSession",
-    "Base",
-    "CheckInEntry",
-    "Couple",
-    "Experience",
-    "ExperienceRatingEntry",
-    "Invite",
-    "LoginFailure",
-    "Membership",
-    "PaceDecision",
-    "PaceSignal",
-    "Person",
-    "SafetyScreen",
-    "utcnow",
-]
+
+
+# --- moments that matter: shared status, triggers, proposals, breaks, heart rate ---
+
+
+class SharedStatus(Base):
+    """How a partner is today, shared with the other: sealed under the couple key."""
+
+    __tablename__ = "shared_status"
+    __table_args__ = (Index("ix_shared_status_couple_at", "couple_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    couple_id: Mapped[int] = mapped_column(ForeignKey("couple.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Trigger(Base):
+    """A trigger a hurt partner logged. What and how strong are sealed under their own
+    key; if they chose to tell their partner, a copy is sealed under the couple key."""
+
+    __tablename__ = "trigger"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    couple_id: Mapped[int | None] = mapped_column(
+        ForeignKey("couple.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    told_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    response_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Proposal(Base):
+    """A partner proposes a practice; the other accepts or declines, without a reason."""
+
+    __tablename__ = "proposal"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    couple_id: Mapped[int] = mapped_column(ForeignKey("couple.id", ondelete="CASCADE"), index=True)
+    proposed_by: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)  # the practice, under the couple key
+    response: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class FloodBreak(Base):
+    """A break after someone flooded, with the return time both partners see."""
+
+    __tablename__ = "flood_break"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    couple_id: Mapped[int] = mapped_column(ForeignKey("couple.id", ondelete="CASCADE"), index=True)
+    started_by: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), nullable=True
+    )
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    return_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class HeartRateImport(Base):
+    """One import of a person's heart-rate samples, sealed under their own key.
+
+    ``file_hash`` (SHA-256 of the uploaded file, keyed per person) lets the same
+    export be recognised and not stored twice.
+    """
+
+    __tablename__ = "heart_rate_import"
+    __table_args__ = (UniqueConstraint("person_id", "file_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    file_hash: Mapped[str] = mapped_column(String(64))
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Finding(Base):
+    """What a detector noticed, sealed: under the owner's key when it came from their
+    private entries, under the couple key when it is a couple-level pattern."""
+
+    __tablename__ = "finding"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    couple_id: Mapped[int | None] = mapped_column(
+        ForeignKey("couple.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)

@@ -10,6 +10,7 @@ instead of re-reading years of history.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from enum import Enum
@@ -131,8 +132,9 @@ def load_rating(row: ExperienceRatingEntry, key: bytes) -> ExperienceRating:
 # --- the couple's pace --------------------------------------------------------
 
 
-def paired_couple(db: Session, person: Person) -> Couple:
-    """The person's couple, when pacing is possible: two partners, joint features on."""
+def paired_membership(db: Session, person: Person) -> Membership:
+    """The person's place in a couple where joint work is possible: two partners, and
+    joint features on for this person. Raises Problem otherwise."""
     membership = db.get(Membership, person.id)
     if membership is None or len(membership.couple.members) < 2:
         raise Problem(
@@ -141,7 +143,11 @@ def paired_couple(db: Session, person: Person) -> Couple:
             409,
         )
     require_joint_features(db, person)
-    return membership.couple
+    return membership
+
+
+def paired_couple(db: Session, person: Person) -> Couple:
+    return paired_membership(db, person).couple
 
 
 def partners(couple: Couple) -> tuple[Partner, Partner]:
@@ -186,9 +192,7 @@ def current_pace(
     return decide(history, policy(), now, catalogue=catalogue())
 
 
-def _add_signals(
-    db: Session, couple: Couple, person: Person, signals: tuple[Signal, ...] | list[Signal]
-) -> None:
+def _add_signals(db: Session, couple: Couple, person: Person, signals: Sequence[Signal]) -> None:
     for signal in signals:
         db.add(
             PaceSignal(
@@ -219,6 +223,14 @@ def _decide_and_store(
     return decision
 
 
+def add_signals_and_decide(
+    db: Session, couple: Couple, person: Person, signals: Sequence[Signal], now: datetime
+) -> Decision:
+    """Store new signals and the decision they lead to (resuming from before the earliest)."""
+    _add_signals(db, couple, person, signals)
+    return _decide_and_store(db, couple, now, min(s.at for s in signals))
+
+
 # --- writes -------------------------------------------------------------------
 
 
@@ -246,8 +258,7 @@ def record_checkin(
         # pace with, they yield no signals.
         return row
     signals = signals_from_checkin(str(person.id), checkin, policy())
-    _add_signals(db, couple, person, signals)
-    _decide_and_store(db, couple, now, min(s.at for s in signals))
+    add_signals_and_decide(db, couple, person, signals, now)
     return row
 
 
@@ -339,8 +350,7 @@ def record_experience(
         str(person.id), str(experience.id), reflection, policy(), written_at=now
     )
     # The engine itself never counts an experience above the permitted tier.
-    _add_signals(db, couple, person, signals)
-    _decide_and_store(db, couple, now, min(s.at for s in signals))
+    add_signals_and_decide(db, couple, person, signals, now)
     return experience, row
 
 
@@ -373,8 +383,7 @@ def awaiting_reflection(db: Session, person: Person, couple: Couple) -> list[Exp
 def pause(db: Session, *, person: Person, now: datetime) -> Decision:
     couple = paired_couple(db, person)
     signal = PauseSignal(str(person.id), now)
-    _add_signals(db, couple, person, [signal])
-    return _decide_and_store(db, couple, now, now)
+    return add_signals_and_decide(db, couple, person, [signal], now)
 
 
 def resume(db: Session, *, person: Person, now: datetime) -> Decision:
@@ -385,5 +394,4 @@ def resume(db: Session, *, person: Person, now: datetime) -> Decision:
             "Only the person who paused can resume. The pause stays until they are ready.",
             403,
         )
-    _add_signals(db, couple, person, [ResumeSignal(str(person.id), now)])
-    return _decide_and_store(db, couple, now, now)
+    return add_signals_and_decide(db, couple, person, [ResumeSignal(str(person.id), now)], now)

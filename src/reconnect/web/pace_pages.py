@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from reconnect import pace
+from reconnect import moments, pace
 from reconnect.domain.catalogue import UnknownPractice
 from reconnect.domain.checkins import SUGGESTED_BODY_SIGNALS
 from reconnect.domain.pacing import can_resume, reasons_for
@@ -107,11 +107,13 @@ def checkin(request: Request, form: CheckedForm, session: PageSession, db: Db, a
 
 
 @router.get("/today")
-def today(request: Request, person: PagePerson, db: Db, at: Now) -> Response:
+def today(request: Request, session: PageSession, db: Db, at: Now) -> Response:
+    person = session.person
     try:
-        couple = pace.paired_couple(db, person)
+        membership = pace.paired_membership(db, person)
     except Problem as problem:
         return render(request, "today.html", person, unavailable=problem.message)
+    couple = membership.couple
     decision = pace.current_pace(db, couple, at)
     catalogue = pace.catalogue()
     return render(
@@ -126,6 +128,18 @@ def today(request: Request, person: PagePerson, db: Db, at: Now) -> Response:
         awaiting=pace.awaiting_reflection(db, person, couple),
         catalogue=catalogue,
         checked_in=request.query_params.get("checked_in") == "1",
+        just_logged_trigger=request.query_params.get("trigger") == "1",
+        statuses=moments.statuses_today(db, signed_in=session, now=at),
+        status_names=moments.STATUSES,
+        can_log_triggers=membership.role in {"hurt", "both_hurt"},
+        trigger_examples=moments.TRIGGER_EXAMPLES,
+        to_respond=moments.triggers_to_answer(db, signed_in=session),
+        responses=moments.RESPONSES,
+        to_answer=[
+            p
+            for p in moments.proposals(db, signed_in=session)
+            if not p["mine"] and p["response"] is None
+        ],
     )
 
 

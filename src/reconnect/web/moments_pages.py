@@ -1,0 +1,97 @@
+"""Page actions for the moments between check-ins; each returns to the Today page."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from reconnect import moments
+from reconnect.errors import Problem
+from reconnect.web.deps import CheckedForm, Db, Now, PageSession
+from reconnect.web.pages import go
+
+router = APIRouter(include_in_schema=False)
+
+
+def _number(raw: object, default: int) -> int:
+    text = str(raw or "").strip()
+    return int(text) if text.isdigit() else default
+
+
+@router.post("/status")
+def share_status(
+    request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now
+) -> Response:
+    moments.share_status(
+        db,
+        signed_in=session,
+        status=str(form.get("status", "")),
+        words=str(form.get("words", "")),
+        now=at,
+    )
+    db.commit()
+    return go("/today")
+
+
+@router.post("/triggers")
+def log_trigger(
+    request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now
+) -> Response:
+    strength = str(form.get("strength", ""))
+    if not strength.isdigit():
+        raise Problem("invalid_entry", "Choose how strong it is, from 0 to 10.", 422)
+    moments.log_trigger(
+        db,
+        signed_in=session,
+        what=str(form.get("what", "")),
+        strength=int(strength),
+        tell_partner=form.get("tell_partner") == "yes",
+        now=at,
+    )
+    db.commit()
+    return go("/today?trigger=1")
+
+
+@router.post("/triggers/{trigger_id}/respond")
+def respond_to_trigger(
+    trigger_id: int, request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now
+) -> Response:
+    moments.respond_to_trigger(
+        db, signed_in=session, trigger_id=trigger_id, kind=str(form.get("kind", "")), now=at
+    )
+    db.commit()
+    return go("/today")
+
+
+@router.post("/breaks")
+def start_break(
+    request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now
+) -> Response:
+    moments.start_break(db, signed_in=session, minutes=_number(form.get("minutes"), 20), now=at)
+    db.commit()
+    return go("/today")
+
+
+@router.post("/proposals")
+def propose(request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now) -> Response:
+    moments.propose(db, signed_in=session, practice_id=str(form.get("practice_id", "")), now=at)
+    db.commit()
+    return go("/today?proposed=1")
+
+
+@router.post("/proposals/{proposal_id}/accept")
+def accept(
+    proposal_id: int, request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now
+) -> Response:
+    moments.answer_proposal(db, signed_in=session, proposal_id=proposal_id, accept=True, now=at)
+    db.commit()
+    return go("/today")
+
+
+@router.post("/proposals/{proposal_id}/decline")
+def decline(
+    proposal_id: int, request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now
+) -> Response:
+    moments.answer_proposal(db, signed_in=session, proposal_id=proposal_id, accept=False, now=at)
+    db.commit()
+    return go("/today")
