@@ -15,6 +15,7 @@ from tests.security.conftest import is_api, routes, signed_in, snapshot
 from tests.test_access_matrix import CALM_FORM, GOOD_FORM
 from tests.test_pace_api import CALM
 
+NEW_PASSWORD = "a different long passphrase entirely"
 # A form for every page POST that would change something if it were accepted.
 FORMS = {
     "/register": {"username": "mallory", "password": PASSWORD},
@@ -30,10 +31,15 @@ FORMS = {
     "/pause": {},
     "/resume": {},
     "/experiences": {"practice_id": "longer-out-breath", "felt_pressured": "no", **GOOD_FORM},
+    "/account/password": {"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+    "/account/sign-out-everywhere": {},
+    "/account/delete": {"password": PASSWORD},
+    "/couple/leave": {},
+    "/recover": {"username": "hana", "recovery_key": "x", "new_password": NEW_PASSWORD},
 }
 PAGE_POSTS = [path for path in routes("POST") if not is_api(path)]
 API_POSTS = [path for path in routes("POST") if is_api(path)]
-WITHOUT_SIGN_IN = {"/api/v1/auth/register", "/api/v1/auth/login"}
+WITHOUT_SIGN_IN = {"/api/v1/auth/register", "/api/v1/auth/login", "/api/v1/auth/recover"}
 
 
 def test_every_page_form_has_a_forgery_attempt():
