@@ -324,6 +324,9 @@ def start_fresh(
 # --- optional two-step sign-in (TOTP, RFC 6238) ----------------------------------
 
 
+TOTP_SECRET = re.compile(r"[A-Z2-7]{16,64}")
+
+
 def _totp_context(person: Person) -> str:
     return f"totp:person:{person.id}"
 
@@ -338,7 +341,9 @@ def totp_uri(person: Person, secret: str) -> str:
 
 def enable_totp(person: Person, data_key: bytes, secret: str, code: str) -> None:
     """Turn on two-step sign-in once the person shows their app produces ``code``."""
-    if len(secret) < 16 or not pyotp.TOTP(secret).verify(code.strip(), valid_window=1):
+    if not TOTP_SECRET.fullmatch(secret) or not pyotp.TOTP(secret).verify(
+        code.strip(), valid_window=1
+    ):
         raise Problem(
             "wrong_code",
             "That code did not match. Check the time on your phone and try the newest code.",

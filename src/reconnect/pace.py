@@ -276,7 +276,8 @@ def own_checkins(db: Session, person: Person, limit: int = 100) -> list[CheckInE
 def get_experience_for_person(db: Session, person: Person, experience_id: int) -> Experience:
     """A shared experience of the person's own couple, or 404 (never another couple's)."""
     membership = db.get(Membership, person.id)
-    experience = db.get(Experience, experience_id)
+    # Out-of-range ids cannot name a row; asking the database would overflow.
+    experience = db.get(Experience, experience_id) if 0 < experience_id < 2**31 else None
     if membership is None or experience is None or experience.couple_id != membership.couple_id:
         raise Problem("experience_not_found", "There is no such shared experience.", 404)
     return experience

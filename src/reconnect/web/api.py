@@ -393,7 +393,7 @@ class TotpSecret(BaseModel):
 
 
 class TotpConfirm(Strict):
-    secret: Annotated[str, Field(min_length=16, max_length=64)]
+    secret: Annotated[str, Field(min_length=16, max_length=64, pattern="^[A-Z2-7]+$")]
     code: Annotated[str, Field(min_length=6, max_length=12)]
 
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Annotated
 
 from argon2 import PasswordHasher
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import FormData
@@ -166,3 +166,9 @@ async def checked_form(request: Request) -> FormData:
 
 
 CheckedForm = Annotated[FormData, Depends(checked_form)]
+
+
+# Row ids in paths and bodies: positive and within a database integer, so an
+# absurd number is a 422, not a crash.
+MAX_ID = 2**31 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ID)]

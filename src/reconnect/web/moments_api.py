@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from reconnect import moments
-from reconnect.web.deps import ApiSession, Db, Now
+from reconnect.web.deps import ApiSession, Db, Now, RowId
 
 router = APIRouter(prefix="/api/v1", tags=["moments"])
 
@@ -162,7 +162,7 @@ def list_triggers(session: ApiSession, db: Db) -> TriggersOut:
 
 @router.post("/triggers/{trigger_id}/respond", response_model=RespondedOut)
 def respond_to_trigger(
-    trigger_id: int, body: ResponseIn, session: ApiSession, db: Db, at: Now
+    trigger_id: RowId, body: ResponseIn, session: ApiSession, db: Db, at: Now
 ) -> RespondedOut:
     """Respond to a trigger your partner told you about: acknowledge, offer comfort,
     or offer space. There is no option to explain or defend."""
@@ -196,7 +196,7 @@ def list_proposals(session: ApiSession, db: Db) -> list[ProposalOut]:
     return [_proposal_out(p) for p in moments.proposals(db, signed_in=session)]
 
 
-def _answer(proposal_id: int, accept: bool, session: ApiSession, db: Db, at: datetime) -> Any:
+def _answer(proposal_id: RowId, accept: bool, session: ApiSession, db: Db, at: datetime) -> Any:
     row = moments.answer_proposal(
         db, signed_in=session, proposal_id=proposal_id, accept=accept, now=at
     )
@@ -207,13 +207,13 @@ def _answer(proposal_id: int, accept: bool, session: ApiSession, db: Db, at: dat
 
 
 @router.post("/proposals/{proposal_id}/accept", response_model=ProposalOut)
-def accept_proposal(proposal_id: int, session: ApiSession, db: Db, at: Now) -> ProposalOut:
+def accept_proposal(proposal_id: RowId, session: ApiSession, db: Db, at: Now) -> ProposalOut:
     result: ProposalOut = _answer(proposal_id, True, session, db, at)
     return result
 
 
 @router.post("/proposals/{proposal_id}/decline", response_model=ProposalOut)
-def decline_proposal(proposal_id: int, session: ApiSession, db: Db, at: Now) -> ProposalOut:
+def decline_proposal(proposal_id: RowId, session: ApiSession, db: Db, at: Now) -> ProposalOut:
     """Decline without giving a reason; none is asked for, and none is stored."""
     result: ProposalOut = _answer(proposal_id, False, session, db, at)
     return result

@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from reconnect import moments
 from reconnect.errors import Problem
-from reconnect.web.deps import CheckedForm, Db, Now, PageSession
+from reconnect.web.deps import CheckedForm, Db, Now, PageSession, RowId
 from reconnect.web.pages import go
 
 router = APIRouter(include_in_schema=False)
@@ -54,7 +54,7 @@ def log_trigger(
 
 @router.post("/triggers/{trigger_id}/respond")
 def respond_to_trigger(
-    trigger_id: int, request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now
+    trigger_id: RowId, request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now
 ) -> Response:
     moments.respond_to_trigger(
         db, signed_in=session, trigger_id=trigger_id, kind=str(form.get("kind", "")), now=at
@@ -81,7 +81,7 @@ def propose(request: Request, form: CheckedForm, session: PageSession, db: Db, a
 
 @router.post("/proposals/{proposal_id}/accept")
 def accept(
-    proposal_id: int, request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now
+    proposal_id: RowId, request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now
 ) -> Response:
     moments.answer_proposal(db, signed_in=session, proposal_id=proposal_id, accept=True, now=at)
     db.commit()
@@ -90,7 +90,7 @@ def accept(
 
 @router.post("/proposals/{proposal_id}/decline")
 def decline(
-    proposal_id: int, request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now
+    proposal_id: RowId, request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now
 ) -> Response:
     moments.answer_proposal(db, signed_in=session, proposal_id=proposal_id, accept=False, now=at)
     db.commit()

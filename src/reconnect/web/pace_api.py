@@ -11,7 +11,7 @@ from reconnect import pace
 from reconnect.domain.catalogue import Practice
 from reconnect.domain.pacing import Decision, can_resume, reasons_for
 from reconnect.models import CheckInEntry, Person
-from reconnect.web.deps import ApiPerson, ApiSession, Db, Now
+from reconnect.web.deps import MAX_ID, ApiPerson, ApiSession, Db, Now
 
 router = APIRouter(prefix="/api/v1", tags=["pace"])
 
@@ -62,7 +62,7 @@ class ExperienceIn(Strict):
     practice_id: Annotated[str, Field(max_length=80)] | None = Field(
         default=None, description="The practice done; not needed when adding to experience_id."
     )
-    experience_id: int | None = Field(
+    experience_id: Annotated[int, Field(ge=1, le=MAX_ID)] | None = Field(
         default=None, description="Add your reflection to an experience your partner logged."
     )
     occurred_at: AwareDatetime | None = None
