@@ -259,8 +259,6 @@ class PaceDecision(Base):
     data: Mapped[str] = mapped_column(Text)
 
 
-
-
 # --- moments that matter: shared status, triggers, proposals, breaks, heart rate ---
 
 
