@@ -176,10 +176,12 @@ def test_a_bad_csv_row_is_left_out_with_its_reason(row: bytes, reason: SkipReaso
     assert report.complete
 
 
-@pytest.mark.parametrize("rate", ["25", "250", "25.0", "249.6"])
-def test_the_ends_of_the_possible_range_are_kept(rate: str) -> None:
+@pytest.mark.parametrize(
+    ("rate", "bpm"), [("25", 25), ("250", 250), ("25.0", 25), ("249.6", 250), ("72.5", 73)]
+)
+def test_the_ends_of_the_possible_range_are_kept(rate: str, bpm: int) -> None:
     samples, report = run(b"timestamp,bpm\n2024-05-01T08:00:00Z," + rate.encode() + b"\n")
-    assert len(samples) == 1 and report.skipped_total == 0
+    assert [s.bpm for s in samples] == [bpm] and report.skipped_total == 0
 
 
 def test_a_reading_exactly_now_is_not_in_the_future() -> None:

@@ -94,18 +94,6 @@ class Format(Enum):
     FITBIT_CSV = "fitbit_csv"
     GENERIC_CSV = "generic_csv"
 
-    @property
-    def label(self) -> str:
-        return _FORMAT_LABELS[self]
-
-
-_FORMAT_LABELS = {
-    Format.APPLE_HEALTH_XML: "an Apple Health export",
-    Format.APPLE_HEALTH_ZIP: "an Apple Health export archive",
-    Format.FITBIT_CSV: "a Fitbit heart-rate file",
-    Format.GENERIC_CSV: "a timestamp and bpm file",
-}
-
 
 class UnknownFormat(InvalidEntry):
     """The file is none of the formats we read; ``message`` says what it looked like."""
@@ -366,7 +354,7 @@ class HeartRateImport:
                 self._first = at
             if self._last is None or at > self._last:
                 self._last = at
-            return Sample(at, round(rate))
+            return Sample(at, math.floor(rate + 0.5))  # halves round up, as people expect
         self._counts[reason] += 1
         return None
 
