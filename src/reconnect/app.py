@@ -54,6 +54,21 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+def protect(response: Response, path: str) -> Response:
+    """The headers every answer carries, including 413s and 500s that are made
+    outside the normal middleware path."""
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    if not path.startswith("/static/"):
+        # Nothing a person wrote may linger in a shared computer's browser cache.
+        headers["Cache-Control"] = "no-store"
+    return response
+
+
 def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
     settings = settings or load_settings()
     engine = make_engine(settings.database_url)
@@ -88,16 +103,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        headers["X-Content-Type-Options"] = "nosniff"
-        headers["Referrer-Policy"] = "no-referrer"
-        headers["X-Frame-Options"] = "DENY"
-        headers["Cross-Origin-Opener-Policy"] = "same-origin"
-        if not request.url.path.startswith("/static/"):
-            # Nothing a person wrote may linger in a shared computer's browser cache.
-            headers["Cache-Control"] = "no-store"
+        response: Response = protect(await call_next(request), request.url.path)
         new_csrf = getattr(request.state, "new_csrf", None)
         if new_csrf:
             response.set_cookie(
@@ -186,8 +192,9 @@ def _install_error_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
         log.error("unhandled %s on %s %s", type(error).__name__, request.method, request.url.path)
         message = "Something went wrong on our side. Nothing you sent was lost; please try again."
         if _wants_json(request):
-            return error_json("internal_error", message, 500)
-        return HTMLResponse(f"<!doctype html><title>Reconnect</title><p>{message}</p>", 500)
+            return protect(error_json("internal_error", message, 500), request.url.path)
+        page = HTMLResponse(f"<!doctype html><title>Reconnect</title><p>{message}</p>", 500)
+        return protect(page, request.url.path)
 
 
 class BodyTooLarge(Exception):
@@ -234,7 +241,7 @@ class BodyLimit:
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
         response = error_json("body_too_large", "What was sent is too large.", 413)
-        await response(scope, _no_body, send)
+        await protect(response, scope["path"])(scope, _no_body, send)
 
 
 async def _no_body() -> Message:

@@ -324,7 +324,8 @@ def start_fresh(
 # --- optional two-step sign-in (TOTP, RFC 6238) ----------------------------------
 
 
-TOTP_SECRET = re.compile(r"[A-Z2-7]{16,64}")
+# What new_totp_secret() makes: 32 base32 characters, 160 bits.
+TOTP_SECRET = re.compile(r"[A-Z2-7]{32}")
 
 
 def _totp_context(person: Person) -> str:

@@ -62,11 +62,14 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, module=sqlite_module(), connect_args={"timeout": 15})
+        # hide_parameters: even with statement logging on, values never reach the logs.
+        engine = create_engine(
+            url, module=sqlite_module(), connect_args={"timeout": 15}, hide_parameters=True
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
     raise DatabaseError(
         f"Unsupported database URL {parsed.drivername!r}: use sqlite or postgresql."
     )

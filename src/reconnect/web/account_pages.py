@@ -18,7 +18,7 @@ from reconnect.web.deps import (
     PagePerson,
     PageSession,
     State,
-    session_cookie_name,
+    forget_browser,
 )
 from reconnect.web.pages import go, render
 
@@ -101,9 +101,7 @@ def sign_out_everywhere(
     account.sign_out_everywhere(db, person)
     db.commit()
     response = go("/login")
-    response.delete_cookie(session_cookie_name(request), path="/")
-    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
-    return response
+    return forget_browser(request, response)
 
 
 @router.get("/account/export.json")
@@ -147,9 +145,7 @@ def delete_account(
     db.commit()
     account.flush_deleted_pages(db)
     response = render(request, "deleted.html", None)
-    response.delete_cookie(session_cookie_name(request), path="/")
-    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
-    return response
+    return forget_browser(request, response)
 
 
 @router.get("/recover")

@@ -20,6 +20,7 @@ from reconnect.domain.safety import QUESTIONS, crisis_resources
 from reconnect.errors import Problem
 from reconnect.models import Person
 from reconnect.web.deps import (
+    API_ERRORS,
     ApiPerson,
     ApiSession,
     Db,
@@ -29,7 +30,7 @@ from reconnect.web.deps import (
     client_address,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["api"])
+router = APIRouter(prefix="/api/v1", tags=["api"], responses=API_ERRORS)
 
 Role = Literal["hurt", "involved", "both_hurt"]
 Username = Annotated[str, Field(min_length=1, max_length=254, examples=["sam@example.org"])]
@@ -393,7 +394,7 @@ class TotpSecret(BaseModel):
 
 
 class TotpConfirm(Strict):
-    secret: Annotated[str, Field(min_length=16, max_length=64, pattern="^[A-Z2-7]+$")]
+    secret: Annotated[str, Field(min_length=32, max_length=32, pattern="^[A-Z2-7]{32}$")]
     code: Annotated[str, Field(min_length=6, max_length=12)]
 
 

@@ -7,11 +7,12 @@ import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from argon2 import PasswordHasher
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Request, Response
 from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import FormData
 
@@ -172,3 +173,43 @@ CheckedForm = Annotated[FormData, Depends(checked_form)]
 # absurd number is a 422, not a crash.
 MAX_ID = 2**31 - 1
 RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+def forget_browser(request: Request, response: Response) -> Response:
+    """Delete the session cookie (as browsers accept it for a __Host- name: with
+    Secure) and ask the browser to clear what it kept of this site."""
+    response.delete_cookie(
+        session_cookie_name(request),
+        path="/",
+        secure=is_https(request),
+        httponly=True,
+        samesite="lax",
+    )
+    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    return response
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable, documented in docs/api.md.")
+    message: str = Field(description="A calm sentence that can be shown to the person as is.")
+
+
+class ErrorOut(BaseModel):
+    error: ErrorDetail
+
+
+# Every refusal the API can give, documented in the OpenAPI schema with its body.
+API_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": description}
+    for status, description in {
+        400: "Malformed or unusable input",
+        401: "Not signed in, or wrong credentials",
+        403: "Not allowed for this person",
+        404: "Nothing here for this person",
+        409: "Conflicts with what is already stored",
+        410: "Gone: used or expired",
+        413: "Body too large",
+        422: "Input out of range or incomplete",
+        429: "Too many attempts",
+    }.items()
+}

@@ -9,9 +9,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from reconnect import moments
-from reconnect.web.deps import ApiSession, Db, Now, RowId
+from reconnect.web.deps import API_ERRORS, ApiSession, Db, Now, RowId
 
-router = APIRouter(prefix="/api/v1", tags=["moments"])
+router = APIRouter(prefix="/api/v1", tags=["moments"], responses=API_ERRORS)
 
 Words = Annotated[str, Field(max_length=moments.WORDS_MAX)]
 

@@ -11,9 +11,9 @@ from reconnect import pace
 from reconnect.domain.catalogue import Practice
 from reconnect.domain.pacing import Decision, can_resume, reasons_for
 from reconnect.models import CheckInEntry, Person
-from reconnect.web.deps import MAX_ID, ApiPerson, ApiSession, Db, Now
+from reconnect.web.deps import API_ERRORS, MAX_ID, ApiPerson, ApiSession, Db, Now
 
-router = APIRouter(prefix="/api/v1", tags=["pace"])
+router = APIRouter(prefix="/api/v1", tags=["pace"], responses=API_ERRORS)
 
 Scale = Annotated[int, Field(ge=0, le=10)]
 Quality = Annotated[int, Field(ge=0, le=4)]

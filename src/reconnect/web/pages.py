@@ -22,6 +22,7 @@ from reconnect.web.deps import (
     State,
     client_address,
     csrf_token,
+    forget_browser,
     session_cookie_name,
 )
 
@@ -200,9 +201,7 @@ def logout(request: Request, form: CheckedForm, db: Db) -> Response:
     auth.end_session(db, request.cookies.get(session_cookie_name(request)))
     db.commit()
     response = go("/")
-    response.delete_cookie(session_cookie_name(request), path="/")
-    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
-    return response
+    return forget_browser(request, response)
 
 
 # --- the private safety screen -----------------------------------------------
