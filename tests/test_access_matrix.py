@@ -49,6 +49,8 @@ def members(status: int | str, anonymous: int = 401) -> dict[str, int | str]:
 
 
 credentials = {"username": "newcomer", "password": PASSWORD}
+HEART_FILE = "a heart-rate file"
+HEART_CSV = b"timestamp,bpm\n2026-01-05T09:00:00+00:00,70\n2026-01-05T09:01:00+00:00,71\n"
 NEW_PASSWORD = {"current_password": PASSWORD, "new_password": "another calm evening walk"}
 WRONG_RECOVERY = {
     "username": "hana",
@@ -94,6 +96,13 @@ API_ROWS = [
     Row("POST", "/api/v1/account/delete", members(204), {"password": PASSWORD}),
     Row("GET", "/api/v1/auth/totp/new", members(200)),
     Row("POST", "/api/v1/status", members(201), {"status": "okay", "words": ""}),
+    Row("POST", "/api/v1/heart-rate/import", members(201), HEART_FILE),
+    Row(
+        "POST",
+        "/api/v1/heart-rate",
+        members(201),
+        {"at": "2026-01-05T09:00:00+00:00", "bpm": 70},
+    ),
     Row("GET", "/api/v1/status", members(200)),
     # Ivan is the involved partner: triggers are the hurt partner's to log.
     Row(
@@ -161,6 +170,8 @@ PAGE_ROWS = [
     Row("GET", "/recover", everyone(200)),
     Row("POST", "/recover", everyone(403), WRONG_RECOVERY),
     Row("POST", "/status", members(303, anonymous=303), {"status": "okay"}),
+    Row("GET", "/heart-rate", members(200, anonymous=303)),
+    Row("POST", "/heart-rate/import", members(200, anonymous=303), HEART_FILE),
     Row(
         "POST",
         "/triggers",
@@ -289,9 +300,13 @@ def check_self(response: Any, row: Row, role: str, world: dict[str, Any]) -> Non
 def test_api_access(client, people, world, row):
     for role in ROLES:
         headers = {} if role == "anonymous" else {"Authorization": f"Bearer {people.login(role)}"}
-        response = client.request(
-            row.method, address(row, world), json=body_for(row, world, role), headers=headers
-        )
+        if row.body == HEART_FILE:
+            files = {"file": ("hr.csv", HEART_CSV, "text/csv")}
+            response = client.post(address(row, world), files=files, headers=headers)
+        else:
+            response = client.request(
+                row.method, address(row, world), json=body_for(row, world, role), headers=headers
+            )
         expected = row.expect[role]
         if expected == SELF:
             assert response.status_code == 200, (role, response.text)
@@ -309,6 +324,12 @@ def test_page_access(app, world, row):
             assert visitor.last.status_code == 303
         if row.method == "GET":
             visitor.get(address(row, world))
+        elif row.body == HEART_FILE:
+            visitor.last = visitor.client.post(
+                address(row, world),
+                data={"csrf_token": visitor.csrf()},
+                files={"file": ("hr.csv", HEART_CSV, "text/csv")},
+            )
         else:
             visitor.post(address(row, world), body_for(row, world, role) or {})
         response = visitor.last

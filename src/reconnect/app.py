@@ -37,6 +37,9 @@ from reconnect.web.deps import AppState, SignInRequired, csrf_cookie_name, is_ht
 
 log = logging.getLogger("reconnect")
 
+# Routes that take a wearable's export file.
+UPLOAD_PATHS = frozenset({"/api/v1/heart-rate/import", "/heart-rate/import"})
+
 # Every router the app serves; the access-control matrix test walks these.
 ROUTERS = (
     api.router,
@@ -116,7 +119,12 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             )
         return response
 
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        upload_paths=UPLOAD_PATHS,
+        max_upload_bytes=settings.max_upload_bytes,
+    )
     return app
 
 
@@ -204,16 +212,26 @@ class BodyTooLarge(Exception):
 class BodyLimit:
     """Refuses request bodies over ``max_bytes`` with 413, before a handler reads them."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        upload_paths: frozenset[str] = frozenset(),
+        max_upload_bytes: int = 0,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # File uploads are streamed to disk by the form parser, so they may be large.
+        self.upload_paths = upload_paths
+        self.max_upload_bytes = max_upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.max_upload_bytes if scope["path"] in self.upload_paths else self.max_bytes
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await self._refuse(scope, send)
             return
         received = 0
@@ -224,7 +242,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     raise BodyTooLarge
             return message
 

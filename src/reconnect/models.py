@@ -335,6 +335,10 @@ class HeartRateImport(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
     file_hash: Mapped[str] = mapped_column(String(64))
+    # The span the samples cover, so a practice's window opens only the imports
+    # that overlap it.
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
 
 

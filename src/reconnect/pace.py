@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reconnect import keys
+from reconnect import heart, keys
 from reconnect.couples import require_joint_features
 from reconnect.domain.catalogue import Catalogue, Practice, UnknownPractice, load_catalogue
 from reconnect.domain.checkins import CheckIn
@@ -336,11 +336,15 @@ def record_experience(
         )
         db.add(experience)
         db.flush()
+    # A flooding heart rate during the practice's time box counts as flooding (rule 3).
+    minutes = practice(experience.practice_id).minutes
+    hr_flooded = heart.flooded_during(db, person, key, experience.occurred_at, minutes)
     try:
         reflection = ExperienceRating(
             practice_id=experience.practice_id,
             tier=experience.tier,
             occurred_at=experience.occurred_at,
+            heart_rate_flooded=hr_flooded,
             **rating,
         )
     except InvalidEntry as error:

@@ -77,6 +77,11 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest request body accepted, in bytes; larger requests get 413.",
     )
+    max_upload_bytes: int = Field(
+        default=2 * 1024**3,
+        ge=1024,
+        description="Largest heart-rate export accepted for import, in bytes (read from disk).",
+    )
     quick_exit_url: str = Field(
         default="https://www.bbc.com/weather",
         description="Neutral page the quick-exit control opens in place of the app.",

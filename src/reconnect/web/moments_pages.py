@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile as StarletteUploadFile
 
-from reconnect import moments
+from reconnect import heart, moments
 from reconnect.errors import Problem
-from reconnect.web.deps import CheckedForm, Db, Now, PageSession, RowId
-from reconnect.web.pages import go
+from reconnect.web.deps import CheckedForm, Db, Now, PagePerson, PageSession, RowId
+from reconnect.web.pages import go, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -95,3 +97,29 @@ def decline(
     moments.answer_proposal(db, signed_in=session, proposal_id=proposal_id, accept=False, now=at)
     db.commit()
     return go("/today")
+
+
+@router.get("/heart-rate")
+def heart_rate_page(request: Request, person: PagePerson) -> Response:
+    return render(request, "heart_rate.html", person)
+
+
+@router.post("/heart-rate/import")
+async def import_heart_rate(
+    request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now
+) -> Response:
+    upload = form.get("file")
+    if not isinstance(upload, StarletteUploadFile) or not upload.filename:
+        return render(
+            request, "heart_rate.html", session.person, 422, error="Please choose a file."
+        )
+    try:
+        result = await run_in_threadpool(
+            heart.import_file, db, signed_in=session, upload=upload.file, now=at
+        )
+    except Problem as problem:
+        return render(
+            request, "heart_rate.html", session.person, problem.status, error=problem.message
+        )
+    db.commit()
+    return render(request, "heart_rate.html", session.person, result=result)

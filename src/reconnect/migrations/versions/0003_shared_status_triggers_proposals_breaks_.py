@@ -73,6 +73,8 @@ def upgrade() -> None:
         sa.Column("person_id", sa.Integer(), nullable=False),
         sa.Column("imported_at", reconnect.models.UTCDateTime(), nullable=False),
         sa.Column("file_hash", sa.String(length=64), nullable=False),
+        sa.Column("first_at", reconnect.models.UTCDateTime(), nullable=False),
+        sa.Column("last_at", reconnect.models.UTCDateTime(), nullable=False),
         sa.Column("sealed", sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(
             ["person_id"],

@@ -1,0 +1,207 @@
+"""Storing a person's heart-rate samples, sealed under their own key, and using them
+to notice flooding during a shared practice.
+
+Samples are packed compactly (seconds and bpm), compressed and sealed per import.
+A file already imported is recognised by its hash and not stored again; samples
+already stored from an earlier import are skipped and counted as duplicates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import struct
+import zlib
+from array import array
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import IO
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from reconnect import keys
+from reconnect.auth import SignedIn
+from reconnect.domain.heartrate import (
+    ImportReport,
+    Sample,
+    SkipReason,
+    UnknownFormat,
+    flooding,
+    read_heart_rate,
+    resting_baseline,
+)
+from reconnect.domain.validation import InvalidEntry
+from reconnect.errors import Problem
+from reconnect.models import HeartRateImport, Person
+
+_PACK = struct.Struct("<IB")  # seconds since 1970 (to 2106), bpm (25-250)
+BASELINE_LOOKBACK = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class Imported:
+    report: ImportReport
+    duplicates_of_earlier_imports: int
+    already_imported: bool
+
+    @property
+    def stored(self) -> int:
+        return (
+            0
+            if self.already_imported
+            else self.report.imported - self.duplicates_of_earlier_imports
+        )
+
+    @property
+    def summary(self) -> str:
+        if self.already_imported:
+            return "This file was imported before; nothing was stored twice."
+        extra = (
+            f" {self.duplicates_of_earlier_imports} were already stored from an earlier "
+            "import and were not stored again."
+            if self.duplicates_of_earlier_imports
+            else ""
+        )
+        return self.report.summary + extra
+
+
+def _context(row: HeartRateImport) -> str:
+    return f"entry:heart_rate_import:{row.id}:person:{row.person_id}"
+
+
+def _file_hash(data_key: bytes, digest: bytes) -> str:
+    # Keyed with the person's own key: the stored hash says nothing to anyone
+    # who holds a copy of the same export.
+    return hmac.new(data_key, digest, hashlib.sha256).hexdigest()
+
+
+def _unpack(blob: bytes) -> Iterator[Sample]:
+    for seconds, bpm in _PACK.iter_unpack(zlib.decompress(blob)):
+        yield Sample(datetime.fromtimestamp(seconds, UTC), bpm)
+
+
+def _stored_times(db: Session, signed_in: SignedIn) -> set[int]:
+    times: set[int] = set()
+    for row in db.scalars(
+        select(HeartRateImport).where(HeartRateImport.person_id == signed_in.person.id)
+    ):
+        blob = keys.unseal(signed_in.data_key, row.sealed, _context(row))
+        times.update(seconds for seconds, _ in _PACK.iter_unpack(zlib.decompress(blob)))
+    return times
+
+
+def import_file(db: Session, *, signed_in: SignedIn, upload: IO[bytes], now: datetime) -> Imported:
+    """Import an export file (Apple Health, Fitbit/Google, or timestamp,bpm CSV).
+
+    Raises Problem for a file that is not a heart-rate export at all; a damaged
+    file keeps what was read before the damage, and the report says so.
+    """
+    digest = hashlib.sha256()
+    while chunk := upload.read(1 << 20):
+        digest.update(chunk)
+    upload.seek(0)
+    file_hash = _file_hash(signed_in.data_key, digest.digest())
+    known = db.scalar(
+        select(HeartRateImport.id).where(
+            HeartRateImport.person_id == signed_in.person.id,
+            HeartRateImport.file_hash == file_hash,
+        )
+    )
+    try:
+        reading = read_heart_rate(upload, now=now)
+    except UnknownFormat as error:
+        raise Problem("unknown_format", error.message, 422) from None
+    except InvalidEntry as error:
+        raise Problem("invalid_file", str(error), 422) from None
+    if known is not None:
+        for _ in reading:  # read through only to report, nothing is stored
+            pass
+        return Imported(reading.report, 0, already_imported=True)
+    earlier = _stored_times(db, signed_in)
+    times, rates = array("I"), array("B")
+    duplicates = 0
+    for sample in reading:
+        seconds = int(sample.at.timestamp())
+        if seconds in earlier:
+            duplicates += 1
+            continue
+        earlier.add(seconds)
+        times.append(seconds)
+        rates.append(sample.bpm)
+    if times:
+        packed = b"".join(_PACK.pack(t, r) for t, r in zip(times, rates, strict=True))
+        row = HeartRateImport(
+            person_id=signed_in.person.id,
+            imported_at=now,
+            file_hash=file_hash,
+            first_at=datetime.fromtimestamp(min(times), UTC),
+            last_at=datetime.fromtimestamp(max(times), UTC),
+            sealed=b"",
+        )
+        db.add(row)
+        db.flush()
+        row.sealed = keys.seal(signed_in.data_key, zlib.compress(packed, 6), _context(row))
+        db.flush()
+    return Imported(reading.report, duplicates, already_imported=False)
+
+
+def add_reading(db: Session, *, signed_in: SignedIn, at: datetime, bpm: int, now: datetime) -> None:
+    """A single reading entered by hand, checked like an imported one."""
+    if at > now:
+        raise Problem("in_future", "A reading cannot be dated in the future.", 422)
+    try:
+        Sample(at, bpm)
+    except InvalidEntry as error:
+        raise Problem("invalid_entry", str(error), 422) from None
+    seconds = int(at.timestamp())
+    if seconds in _stored_times(db, signed_in):
+        raise Problem("duplicate", "A reading at that moment is already stored.", 409)
+    row = HeartRateImport(
+        person_id=signed_in.person.id,
+        imported_at=now,
+        file_hash=_file_hash(signed_in.data_key, f"reading:{seconds}".encode()),
+        first_at=at,
+        last_at=at,
+        sealed=b"",
+    )
+    db.add(row)
+    db.flush()
+    row.sealed = keys.seal(
+        signed_in.data_key, zlib.compress(_PACK.pack(seconds, bpm)), _context(row)
+    )
+    db.flush()
+
+
+def samples_between(
+    db: Session, person: Person, data_key: bytes, start: datetime, end: datetime
+) -> list[Sample]:
+    rows = db.scalars(
+        select(HeartRateImport).where(
+            HeartRateImport.person_id == person.id,
+            HeartRateImport.first_at <= end,
+            HeartRateImport.last_at >= start,
+        )
+    )
+    return [
+        sample
+        for row in rows
+        for sample in _unpack(keys.unseal(data_key, row.sealed, _context(row)))
+        if start <= sample.at <= end
+    ]
+
+
+def flooded_during(
+    db: Session, person: Person, data_key: bytes, start: datetime, minutes: int
+) -> bool:
+    """Whether this person's heart rate showed flooding during a practice's time box."""
+    end = start + timedelta(minutes=minutes)
+    during = samples_between(db, person, data_key, start, end)
+    if not during:
+        return False
+    history = samples_between(db, person, data_key, start - BASELINE_LOOKBACK, start)
+    return flooding(during, resting_baseline(history)) is not None
+
+
+__all__ = ["Imported", "SkipReason", "add_reading", "flooded_during", "import_file"]
