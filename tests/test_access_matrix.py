@@ -104,6 +104,7 @@ API_ROWS = [
         {"at": "2026-01-05T09:00:00+00:00", "bpm": 70},
     ),
     Row("GET", "/api/v1/status", members(200)),
+    Row("GET", "/api/v1/insights", members(200)),
     # Ivan is the involved partner: triggers are the hurt partner's to log.
     Row(
         "POST",
@@ -171,6 +172,7 @@ PAGE_ROWS = [
     Row("POST", "/recover", everyone(403), WRONG_RECOVERY),
     Row("POST", "/status", members(303, anonymous=303), {"status": "okay"}),
     Row("GET", "/heart-rate", members(200, anonymous=303)),
+    Row("GET", "/insights", members(200, anonymous=303)),
     Row("POST", "/heart-rate/import", members(200, anonymous=303), HEART_FILE),
     Row(
         "POST",

@@ -357,3 +357,20 @@ class Finding(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ExperienceFact(Base):
+    """Two coarse yes/no facts from one partner's reflection, for the couple-level
+    pattern detectors: did they leave, and did they end activated (7 or more).
+    Like the pace signals, nothing finer than that is kept in the clear."""
+
+    __tablename__ = "experience_fact"
+    __table_args__ = (UniqueConstraint("experience_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    experience_id: Mapped[int] = mapped_column(
+        ForeignKey("experience.id", ondelete="CASCADE"), index=True
+    )
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    left: Mapped[bool] = mapped_column(Boolean)
+    ended_activated: Mapped[bool] = mapped_column(Boolean)

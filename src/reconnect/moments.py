@@ -84,6 +84,13 @@ def _words(text: str) -> str:
     return text
 
 
+def _notice(db: Session, signed_in: SignedIn, now: datetime) -> None:
+    """Let the detectors look again, while this person's key is unlocked."""
+    from reconnect import insights  # imported here: insights reads through this module
+
+    insights.refresh(db, person=signed_in.person, data_key=signed_in.data_key, now=now)
+
+
 # --- shared status ------------------------------------------------------------------
 
 
@@ -104,7 +111,32 @@ def share_status(
         couple_key, {"status": status, "words": _words(words)}, _status_context(row)
     )
     db.flush()
+    _notice(db, signed_in, now)
     return row
+
+
+def statuses_since(
+    db: Session, *, signed_in: SignedIn, since: datetime
+) -> list[tuple[int, Shared]]:
+    """Every status shared in the couple since ``since``, with its author's id."""
+    couple, couple_key = _couple_key(db, signed_in)
+    rows = db.scalars(
+        select(SharedStatus)
+        .where(SharedStatus.couple_id == couple.id, SharedStatus.at >= since)
+        .order_by(SharedStatus.at)
+    )
+    return [
+        (
+            row.person_id,
+            Shared(
+                row.id,
+                "you" if row.person_id == signed_in.person.id else "partner",
+                row.at,
+                _open_json(couple_key, row.sealed, _status_context(row)),
+            ),
+        )
+        for row in rows
+    ]
 
 
 def statuses_today(db: Session, *, signed_in: SignedIn, now: datetime) -> list[Shared]:
@@ -268,6 +300,7 @@ def propose(db: Session, *, signed_in: SignedIn, practice_id: str, now: datetime
         couple_key, {"practice_id": chosen.id, "tier": chosen.tier}, _proposal_context(row)
     )
     db.flush()
+    _notice(db, signed_in, now)
     return row
 
 
@@ -284,6 +317,7 @@ def proposals(db: Session, *, signed_in: SignedIn, days: int = 14) -> list[dict[
             "id": row.id,
             "at": row.at,
             "mine": row.proposed_by == signed_in.person.id,
+            "by": row.proposed_by,
             "response": row.response,
             "responded_at": row.responded_at,
             **_open_json(couple_key, row.sealed, _proposal_context(row)),
@@ -315,6 +349,7 @@ def answer_proposal(
         raise Problem("already_answered", "This proposal was already answered.", 409)
     row.response, row.responded_at = ("accepted" if accept else "declined"), now
     db.flush()
+    _notice(db, signed_in, now)
     return row
 
 

@@ -23,6 +23,7 @@ from reconnect import heart, keys
 from reconnect.couples import require_joint_features
 from reconnect.domain.catalogue import Catalogue, Practice, UnknownPractice, load_catalogue
 from reconnect.domain.checkins import CheckIn
+from reconnect.domain.detectors import experience_half
 from reconnect.domain.experiences import ExperienceRating
 from reconnect.domain.pacing import (
     Decision,
@@ -259,6 +260,9 @@ def record_checkin(
         return row
     signals = signals_from_checkin(str(person.id), checkin, policy())
     add_signals_and_decide(db, couple, person, signals, now)
+    from reconnect import insights  # imported here: insights reads through this module
+
+    insights.refresh(db, person=person, data_key=key, now=now)
     return row
 
 
@@ -354,8 +358,19 @@ def record_experience(
     signals = signals_from_rating(
         str(person.id), str(experience.id), reflection, policy(), written_at=now
     )
+    from reconnect import insights  # imported here: insights reads through this module
+
+    half = experience_half(str(person.id), str(experience.id), reflection, policy(), written_at=now)
+    insights.record_fact(
+        db,
+        person_id=person.id,
+        experience_id=experience.id,
+        left=half.left,
+        ended_activated=half.ended_activated,
+    )
     # The engine itself never counts an experience above the permitted tier.
     add_signals_and_decide(db, couple, person, signals, now)
+    insights.refresh(db, person=person, data_key=key, now=now)
     return experience, row
 
 

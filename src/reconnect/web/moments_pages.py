@@ -7,7 +7,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
-from reconnect import heart, moments
+from reconnect import heart, insights, moments
 from reconnect.errors import Problem
 from reconnect.web.deps import CheckedForm, Db, Now, PagePerson, PageSession, RowId
 from reconnect.web.pages import go, render
@@ -123,3 +123,15 @@ async def import_heart_rate(
         )
     db.commit()
     return render(request, "heart_rate.html", session.person, result=result)
+
+
+@router.get("/insights")
+def insights_page(request: Request, session: PageSession, db: Db) -> Response:
+    found = insights.visible_findings(db, signed_in=session)
+    return render(
+        request,
+        "insights.html",
+        session.person,
+        mine=[f for f in found if f.audience != "couple"],
+        ours=[f for f in found if f.audience == "couple"],
+    )

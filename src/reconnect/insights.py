@@ -1,0 +1,219 @@
+"""Running the false-connection detectors for a person whose key is unlocked, and
+keeping what they found sealed: under the person's own key for findings built from
+their private entries, under the couple key for couple-level patterns.
+
+Detectors run when a person writes something (a check-in, a reflection, a status,
+a proposal or an answer), never when a page is merely read.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from reconnect import keys, moments, pace
+from reconnect.auth import SignedIn
+from reconnect.couples import couple_key_for
+from reconnect.domain import detectors as d
+from reconnect.domain.signals import ExperienceSignal, signal_from_dict
+from reconnect.errors import Problem
+from reconnect.models import (
+    CheckInEntry,
+    Experience,
+    ExperienceFact,
+    ExperienceRatingEntry,
+    Finding,
+    Membership,
+    PaceDecision,
+    PaceSignal,
+    Person,
+)
+
+COUPLE = "couple"
+
+
+def _finding_context(row: Finding) -> str:
+    owner = f"person:{row.person_id}" if row.person_id else f"couple:{row.couple_id}"
+    return f"finding:{row.id}:{owner}"
+
+
+def record_fact(
+    db: Session, *, person_id: int, experience_id: int, left: bool, ended_activated: bool
+) -> None:
+    db.add(
+        ExperienceFact(
+            experience_id=experience_id,
+            person_id=person_id,
+            left=left,
+            ended_activated=ended_activated,
+        )
+    )
+    db.flush()
+
+
+def _record(
+    db: Session, signed_in: SignedIn, membership: Membership, now: datetime
+) -> d.CoupleRecord:
+    couple = membership.couple
+    since = d.history_needed_since(now)
+    me = signed_in.person
+    key = signed_in.data_key
+
+    halves: dict[str, dict[str, d.ExperienceHalf]] = {}
+    facts = {
+        (str(f.experience_id), str(f.person_id)): f
+        for f in db.scalars(
+            select(ExperienceFact)
+            .join(Experience, Experience.id == ExperienceFact.experience_id)
+            .where(Experience.couple_id == couple.id, Experience.occurred_at >= since)
+        )
+    }
+    for data in db.scalars(
+        select(PaceSignal.data).where(
+            PaceSignal.couple_id == couple.id,
+            PaceSignal.kind == "experience",
+            PaceSignal.at >= since,
+        )
+    ):
+        signal = signal_from_dict(json.loads(data))
+        assert isinstance(signal, ExperienceSignal)  # noqa: S101 - selected by kind
+        fact = facts.get((signal.experience_id, signal.person_id))
+        halves.setdefault(signal.experience_id, {})[signal.person_id] = d.ExperienceHalf(
+            signal,
+            left=fact.left if fact else False,
+            ended_activated=fact.ended_activated if fact else False,
+        )
+    experiences = [
+        d.SharedExperience(
+            id=str(e.id),
+            practice_id=e.practice_id,
+            tier=e.tier,
+            occurred_at=e.occurred_at,
+            logged_by=str(e.created_by or ""),
+            ahead_of_pace=e.ahead_of_pace,
+            halves=halves.get(str(e.id), {}),
+        )
+        for e in db.scalars(
+            select(Experience).where(
+                Experience.couple_id == couple.id, Experience.occurred_at >= since
+            )
+        )
+        if e.created_by is not None
+    ]
+    tiers = [
+        d.PermittedTier(at, tier)
+        for at, tier in db.execute(
+            select(PaceDecision.decided_at, PaceDecision.permitted_tier)
+            .where(PaceDecision.couple_id == couple.id, PaceDecision.decided_at >= since)
+            .order_by(PaceDecision.decided_at)
+        )
+    ]
+    statuses = [
+        d.SharedStatus(
+            str(s.id), str(person_id), s.at, d.Mood(s.content["status"]), s.content["words"]
+        )
+        for person_id, s in moments.statuses_since(db, signed_in=signed_in, since=since)
+    ]
+    proposals = [
+        d.Proposal(
+            str(p["id"]),
+            str(p["by"]),
+            p["practice_id"],
+            p["tier"],
+            p["at"],
+            d.Response(p["response"]) if p["response"] else None,
+            p["responded_at"],
+        )
+        for p in moments.proposals(db, signed_in=signed_in)
+        if p["at"] >= since
+    ]
+    texts = [
+        d.SharedText(f"status-{s.id}", s.person_id, s.at, s.words, "status")
+        for s in statuses
+        if s.words
+    ]
+    checkins = {
+        str(row.id): pace.load_checkin(row, key)
+        for row in db.scalars(
+            select(CheckInEntry).where(
+                CheckInEntry.person_id == me.id, CheckInEntry.recorded_at >= since
+            )
+        )
+    }
+    ratings = {
+        str(row.experience_id): pace.load_rating(row, key)
+        for row in db.scalars(
+            select(ExperienceRatingEntry).where(
+                ExperienceRatingEntry.person_id == me.id,
+                ExperienceRatingEntry.experience_id.is_not(None),
+                ExperienceRatingEntry.created_at >= since,
+            )
+        )
+    }
+    return d.CoupleRecord(
+        partners=pace.partners(couple),
+        experiences=experiences,
+        permitted_tiers=tiers,
+        statuses=statuses,
+        proposals=proposals,
+        shared_texts=texts,
+        private={str(me.id): d.PrivateEntries(str(me.id), checkins, ratings)},
+    )
+
+
+def refresh(
+    db: Session, *, person: Person, data_key: bytes, now: datetime
+) -> tuple[d.Finding, ...]:
+    """Run every detector for this person and replace what is stored for them and for
+    the couple. Does nothing for a person without a partner to pace with."""
+    signed_in = SignedIn(person, data_key, token_hash="")
+    try:
+        membership = pace.paired_membership(db, signed_in.person)
+    except Problem:  # not paired, or joint features off: nothing to detect
+        return ()
+    couple_key = couple_key_for(membership, signed_in.data_key)
+    found = d.run_detectors(_record(db, signed_in, membership, now), now)
+    mine = [f for f in found if f.audience == str(signed_in.person.id)]
+    shared = [f for f in found if f.audience == COUPLE]
+    db.execute(delete(Finding).where(Finding.person_id == signed_in.person.id))
+    db.execute(delete(Finding).where(Finding.couple_id == membership.couple_id))
+    for finding in mine + shared:
+        owner_only = finding.audience != COUPLE
+        row = Finding(
+            person_id=signed_in.person.id if owner_only else None,
+            couple_id=None if owner_only else membership.couple_id,
+            created_at=now,
+            sealed=b"",
+        )
+        db.add(row)
+        db.flush()
+        row.sealed = keys.seal(
+            signed_in.data_key if owner_only else couple_key,
+            json.dumps(finding.to_dict()).encode(),
+            _finding_context(row),
+        )
+    db.flush()
+    return tuple(mine + shared)
+
+
+def visible_findings(db: Session, *, signed_in: SignedIn) -> list[d.Finding]:
+    """What this person may see: their own findings and the couple's patterns."""
+    out = [
+        d.Finding.from_dict(
+            json.loads(keys.unseal(signed_in.data_key, row.sealed, _finding_context(row)))
+        )
+        for row in db.scalars(select(Finding).where(Finding.person_id == signed_in.person.id))
+    ]
+    membership = db.get(Membership, signed_in.person.id)
+    if membership is not None and membership.couple_key_wrap is not None:
+        couple_key = couple_key_for(membership, signed_in.data_key)
+        out += [
+            d.Finding.from_dict(
+                json.loads(keys.unseal(couple_key, row.sealed, _finding_context(row)))
+            )
+            for row in db.scalars(select(Finding).where(Finding.couple_id == membership.couple_id))
+        ]
+    return sorted(out, key=lambda f: (f.audience == COUPLE, f.pattern.value))
