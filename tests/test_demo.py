@@ -71,3 +71,19 @@ def test_the_demo_command_creates_its_own_database_and_a_filled_today_page(tmp_p
     page = visitor.follow()
     assert "Today's pace" in page.select_one("#pace").get_text()
     assert page.select(".practices li")
+
+
+def test_the_demo_couple_has_reflections_and_a_trigger_to_look_at(app):
+    from reconnect import auth, insights
+    from reconnect.demo import PASSWORD
+    from reconnect.models import Trigger
+
+    state = app.state.reconnect
+    build_demo(state.sessions, state.hasher, kdf_params(state.settings), NOW)
+    with state.sessions() as db:
+        assert db.scalars(select(Trigger)).first() is not None
+        for name in (HURT, INVOLVED):
+            person = db.scalar(select(Person).where(Person.username == name))
+            key = auth.unlock_with_password(person, PASSWORD)
+            seen = insights.visible_findings(db, signed_in=auth.SignedIn(person, key, ""))
+            assert len(seen) >= 3, name

@@ -15,8 +15,8 @@ from argon2 import PasswordHasher
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from reconnect import auth, couples, pace
-from reconnect.auth import NewAccount
+from reconnect import auth, couples, moments, pace
+from reconnect.auth import NewAccount, SignedIn
 from reconnect.keys import KdfParams
 from reconnect.models import Couple, Membership, Person
 
@@ -171,8 +171,79 @@ def build_demo(
                 pace.resume(db, person=hurt.person, now=morning + timedelta(hours=1))
             if day % 3 == 0 or day == RUSHED_DAY:  # not every day: life happens
                 _together(db, couple, demo, morning + timedelta(hours=12), day, rng)
+            _moments(db, demo, morning, day)
             db.commit()
     return demo
+
+
+def _moments(db: Session, demo: DemoCouple, morning: datetime, day: int) -> None:
+    """The moments between check-ins: statuses, a trigger and its answer, proposals."""
+    hana = SignedIn(demo.hurt.person, demo.hurt.data_key, "")
+    ivan = SignedIn(demo.involved.person, demo.involved.data_key, "")
+    evening = morning + timedelta(hours=11)
+    if day >= WEEKS * 7 - 5:
+        # Late in the ten weeks, Hana's urgency runs ahead of her readiness.
+        pace.record_checkin(
+            db,
+            person=hana.person,
+            key=hana.data_key,
+            fields={
+                "activation": 7 if day == WEEKS * 7 - 1 else 5,
+                "state": "revved_up",
+                "safety": 6,
+                "urgency": 9,
+                "readiness": 3,
+                "drivers": ["fear_of_loss"],
+                "body_signals": ["tight chest"],
+                "note": "I want us to be close again, right now.",
+                "recorded_at": morning + timedelta(hours=9),
+            },
+            now=morning + timedelta(hours=9),
+        )
+
+    if day % 4 == 1:
+        moments.share_status(db, signed_in=hana, status="struggling", words="", now=evening)
+    if day in {RUSHED_DAY + 1, WEEKS * 7 - 2}:
+        # Ivan, wanting the hard evenings to be over, smooths them over.
+        moments.share_status(
+            db, signed_in=ivan, status="okay", words="it was just one bad night", now=evening
+        )
+    if day == WEEKS * 7 - 1:
+        # Hana says she is okay on a day her own check-in says otherwise.
+        moments.share_status(db, signed_in=hana, status="okay", words="", now=evening)
+    if day in {WEEKS * 7 - 9, WEEKS * 7 - 3}:
+        trigger = moments.log_trigger(
+            db,
+            signed_in=hana,
+            what="A song from that summer",
+            strength=7,
+            tell_partner=True,
+            now=morning + timedelta(hours=3),
+        )
+        moments.respond_to_trigger(
+            db,
+            signed_in=ivan,
+            trigger_id=trigger.id,
+            kind="comfort",
+            now=morning + timedelta(hours=3, minutes=12),
+        )
+    if day == WEEKS * 7 - 6:
+        asked = moments.propose(
+            db, signed_in=ivan, practice_id=_practice_at(4), now=morning + timedelta(hours=2)
+        )
+        moments.answer_proposal(
+            db, signed_in=hana, proposal_id=asked.id, accept=False, now=morning + timedelta(hours=4)
+        )
+    if day == WEEKS * 7 - 4:
+        moments.propose(
+            db, signed_in=ivan, practice_id=_practice_at(4), now=morning + timedelta(hours=2)
+        )
+
+
+def _practice_at(tier: int) -> str:
+    return next(
+        p.id for p in pace.catalogue() if p.tier == tier and p.leads.value != "more_activated"
+    )
 
 
 def _screen_ids() -> list[str]:
