@@ -45,6 +45,19 @@ def page_addresses(experience_id: int) -> list[str]:
 
 
 @pytest.fixture
+def moments_to_answer(hana_and_ivan) -> dict[str, int]:
+    """Hana tells Ivan of a trigger (only the hurt partner logs them) and Ivan proposes a
+    practice: each has something to answer."""
+    hana, ivan = hana_and_ivan
+    told = {"what": "a song on the radio", "strength": 4, "tell_partner": True}
+    trigger = hana.post("/api/v1/triggers", told)
+    assert trigger.status_code == 201, trigger.text
+    proposal = ivan.post("/api/v1/proposals", {"practice_id": "longer-out-breath"})
+    assert proposal.status_code == 201, proposal.text
+    return {"trigger_id": trigger.json()["id"], "proposal_id": proposal.json()["id"]}
+
+
+@pytest.fixture
 def hanas_experience(hana_and_ivan) -> int:
     """Hana checks in and logs a practice, which Ivan is invited to reflect on."""
     hana, _ = hana_and_ivan

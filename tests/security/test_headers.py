@@ -103,11 +103,6 @@ def test_errors_redirects_static_files_and_the_schema_have_them_too(app, client)
             assert_not_stored(answer)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BodyLimit wraps the app outside the security-headers middleware, so its 413 "
-    "answer has no CSP, nosniff or no-store",
-)
 def test_a_body_too_large_answer_has_them_too(app, client):
     too_big = b"x" * (app.state.reconnect.settings.max_body_bytes + 1)
     answer = client.post("/api/v1/checkins", content=too_big)
@@ -116,11 +111,6 @@ def test_a_body_too_large_answer_has_them_too(app, client):
     assert_not_stored(answer)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an unhandled exception is answered by Starlette's outermost error middleware, "
-    "past the security-headers middleware, so a 500 has no CSP, nosniff or no-store",
-)
 def test_a_crash_answer_has_them_too(app):
     def crash() -> None:
         raise RuntimeError("a bug in a handler")
@@ -186,11 +176,6 @@ def test_over_https_every_cookie_is_host_prefixed_and_secure(app, hana_and_ivan)
         assert not cookie["domain"], name
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="logout deletes __Host-reconnect without Secure; browsers ignore a __Host- "
-    "Set-Cookie that lacks Secure, so the dead cookie stays in the browser",
-)
 def test_over_https_signing_out_deletes_the_cookie_in_a_way_browsers_accept(app, hana_and_ivan):
     browser, _ = sign_in_over("https://testserver", app)
     token = browser.cookies.get("__Host-reconnect-csrf")

@@ -131,47 +131,61 @@ def test_typed_text_comes_back_exactly_as_typed_and_inert(app, hana_and_ivan, wh
 # --- what is stored, then shown on every page -------------------------------------------
 
 
-def store_everywhere(app: Any, hana, ivan, experience_id: int, payload: str) -> None:
-    """Hana and Ivan type ``payload`` into every stored field, by the API and the pages."""
+def store_everywhere(hana, ivan, browsers: list[Visitor], experience_id: int, text: str) -> None:
+    """Hana and Ivan (browsers in that order) type ``text`` into every field that is kept,
+    by the API and the pages."""
     for person in (hana, ivan):
-        stored = person.post(
-            "/api/v1/checkins", {**CALM, "note": payload, "body_signals": [payload[:40]]}
-        )
-        assert stored.status_code == 201, stored.text
+        checkin = {**CALM, "note": text, "body_signals": [text[:40]]}
+        assert person.post("/api/v1/checkins", checkin).status_code == 201
+        status = person.post("/api/v1/status", {"status": "okay", "words": text})
+        assert status.status_code == 201, status.text
+    told = {"what": text, "strength": 3, "tell_partner": True}  # the hurt partner's alone
+    assert hana.post("/api/v1/triggers", told).status_code == 201
     reflected = ivan.post(
-        "/api/v1/experiences", {"experience_id": experience_id, **GOOD, "note": payload}
+        "/api/v1/experiences", {"experience_id": experience_id, **GOOD, "note": text}
     )
     assert reflected.status_code in {201, 409}, reflected.text  # one reflection each
-    for name in ("hana", "ivan"):
-        visitor = signed_in(app, name)
-        form = {**CALM_FORM, "note": payload, "body_signals": payload[:40]}
-        assert send_form(visitor, "/checkin", form).status_code == 303
-        logged = {"practice_id": "longer-out-breath", **GOOD_FORM, "felt_pressured": "no"}
-        assert send_form(visitor, "/experiences", {**logged, "note": payload}).status_code == 303
+    logged = {"practice_id": "longer-out-breath", **GOOD_FORM, "felt_pressured": "no"}
+    forms = {
+        "/checkin": {**CALM_FORM, "note": text, "body_signals": text[:40]},
+        "/experiences": {**logged, "note": text},
+        "/status": {"status": "struggling", "words": text},
+        "/triggers": {"what": text, "strength": "3", "tell_partner": "yes"},
+    }
+    for browser in browsers:
+        for path, form in forms.items():
+            if path == "/triggers" and browser is not browsers[0]:
+                continue  # Ivan, the involved partner, logs no triggers
+            assert send_form(browser, path, form).status_code == 303, path
 
 
 def test_stored_entries_render_inert_on_every_page_for_both_partners(
     app, hana_and_ivan, hanas_experience
 ):
     hana, ivan = hana_and_ivan
+    browsers = [signed_in(app, "hana"), signed_in(app, "ivan")]
     for payload in CLASSIC:
-        store_everywhere(app, hana, ivan, hanas_experience, payload)
+        store_everywhere(hana, ivan, browsers, hanas_experience, payload)
 
     @settings(fuzzing, max_examples=5)
     @given(payload=payloads)
     def store_generated(payload: str) -> None:
-        store_everywhere(app, hana, ivan, hanas_experience, payload)
+        store_everywhere(hana, ivan, browsers, hanas_experience, payload)
 
     store_generated()
+    shown = "<b>words for my partner</b>"
+    store_everywhere(hana, ivan, browsers, hanas_experience, shown)
+
     addresses = page_addresses(hanas_experience)
-    for name in ("hana", "ivan"):
-        visitor = signed_in(app, name)
+    for browser in browsers:
         for address in addresses:
-            page = visitor.get(address)
-            assert visitor.last.status_code < 500, address
-            if is_download(visitor.last):
+            page = browser.get(address)
+            assert browser.last.status_code < 500, address
+            if is_download(browser.last):
                 continue
             assert_inert(page)
+        # Shared words do reach the partner's page, as the text that was typed.
+        assert shown in browser.get("/today").get_text()
     anonymous = Visitor(app)
     for address in addresses:
         assert_inert(anonymous.get(address))
