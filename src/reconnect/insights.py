@@ -170,7 +170,7 @@ def refresh(
 ) -> tuple[d.Finding, ...]:
     """Run every detector for this person and replace what is stored for them and for
     the couple. Does nothing for a person without a partner to pace with."""
-    signed_in = SignedIn(person, data_key, token_hash="")
+    signed_in = SignedIn(person, data_key, "")  # not a session: detectors need no token
     try:
         membership = pace.paired_membership(db, signed_in.person)
     except Problem:  # not paired, or joint features off: nothing to detect
