@@ -1,8 +1,5 @@
-"""Shared helpers for the attack tests, and the count of fuzzed API cases.
-
-The count is summed across pytest-xdist workers and printed in the terminal summary,
-so a CI log shows how much the API was actually exercised, not only that it passed.
-"""
+"""Shared helpers for the attack tests: real route addresses, moments to answer, a
+whole-database snapshot, browsers that sign in and post forms."""
 
 from __future__ import annotations
 
@@ -18,6 +15,7 @@ from reconnect.app import ROUTERS
 from reconnect.models import Base
 from tests.conftest import PASSWORD
 from tests.pages import Visitor
+from tests.security import fuzz_tally
 from tests.test_pace_api import CALM, GOOD
 
 # Real values for the path parameters of page and API routes.
@@ -67,35 +65,11 @@ def hanas_experience(hana_and_ivan) -> int:
     return int(logged.json()["id"])
 
 
-class FuzzTally:
-    cases = 0
-    operations = 0
-
-
-TALLY = FuzzTally()
-WORKER_KEY = "reconnect_schemathesis"
-
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    # On an xdist worker, hand the tally to the controller, which prints it.
-    workeroutput = getattr(session.config, "workeroutput", None)
-    if workeroutput is not None:
-        workeroutput[WORKER_KEY] = (TALLY.cases, TALLY.operations)
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_testnodedown(node: Any, error: Any) -> None:
-    cases, operations = getattr(node, "workeroutput", {}).get(WORKER_KEY, (0, 0))
-    TALLY.cases += cases
-    TALLY.operations += operations
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if TALLY.cases:
-        terminalreporter.write_sep("-", "schemathesis")
-        terminalreporter.write_line(
-            f"{TALLY.cases} generated API cases run against {TALLY.operations} operations"
-        )
+def pytest_configure(config: pytest.Config) -> None:
+    # scripts/test loads the tally with -p, so that the xdist controller (which never
+    # reads this conftest in a whole-suite run) prints it; otherwise load it here.
+    if not config.pluginmanager.has_plugin(fuzz_tally.__name__):
+        config.pluginmanager.register(fuzz_tally, fuzz_tally.__name__)
 
 
 # --- the database, seen whole ---------------------------------------------------------

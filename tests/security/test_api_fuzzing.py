@@ -22,7 +22,8 @@ from schemathesis.checks import (
 )
 
 from reconnect.app import ROUTERS
-from tests.security.conftest import TALLY, send_form, signed_in
+from tests.security.conftest import send_form, signed_in
+from tests.security.fuzz_tally import TALLY
 from tests.test_access_matrix import GOOD_FORM
 from tests.test_pace_api import GOOD
 
