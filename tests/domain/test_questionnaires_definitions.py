@@ -266,3 +266,17 @@ def test_a_missing_operator_folder_is_a_problem_not_a_crash(tmp_path: Path) -> N
 
 def test_the_example_folder_ships_with_the_package() -> None:
     assert sorted(p.name for p in example_folder().glob("*.toml")) == ["csi-4.toml", "ecr-s.toml"]
+
+
+def test_every_field_of_the_format_is_documented() -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "questionnaires.md").read_text(encoding="utf-8")
+    fields = {
+        "id", "title", "version", "licence", "instructions", "reported_as", "higher_is",
+        "notes", "scoring", "range", "options", "subscales", "items", "reverse", "subscale",
+        "bands", "label", "description", "reliable_change", "points", "sd", "reliability",
+        "source", "flags", "at_least", "message",
+    }  # fmt: skip
+    for name in sorted(fields):
+        assert f"{name} = " in docs or f"[{name}]" in docs, f"{name} is not in the docs"
+    for instrument_id in SHIPPED:
+        assert f"`{instrument_id}.toml`" in docs
