@@ -43,7 +43,10 @@ FORMS = {
     "/proposals": {"practice_id": "longer-out-breath"},
     "/proposals/{proposal_id}/accept": {},
     "/proposals/{proposal_id}/decline": {},
+    "/heart-rate/import": {},  # the file goes in FILES
 }
+READINGS = b"timestamp,bpm\n2026-03-01T08:00:00Z,64\n2026-03-01T08:01:00Z,66\n"
+FILES = {"/heart-rate/import": {"file": ("heart-rate.csv", READINGS, "text/csv")}}
 PAGE_POSTS = [path for path in routes("POST") if not is_api(path)]
 API_POSTS = [path for path in routes("POST") if is_api(path)]
 WITHOUT_SIGN_IN = {"/api/v1/auth/register", "/api/v1/auth/login", "/api/v1/auth/recover"}
@@ -83,7 +86,9 @@ def test_every_forged_form_is_refused_and_changes_nothing(app, moments_to_answer
         address = path.format(**moments_to_answer)
         for who, browser in browsers.items():
             for attempt, form, headers in forgeries(browser, FORMS[path]):
-                response = browser.client.post(address, data=form, headers=headers)
+                response = browser.client.post(
+                    address, data=form, files=FILES.get(path), headers=headers
+                )
                 if response.status_code != 403:
                     accepted.append(f"{path} as {who}, {attempt}: {response.status_code}")
     assert accepted == []
