@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import cache
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -417,7 +418,7 @@ def reliable_change(
 # Loading ----------------------------------------------------------------------
 
 
-def _instruments_folder() -> Any:
+def _instruments_folder() -> Traversable:
     return resources.files("reconnect.domain").joinpath("instruments")
 
 
