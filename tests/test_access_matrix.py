@@ -105,6 +105,20 @@ API_ROWS = [
     ),
     Row("GET", "/api/v1/status", members(200)),
     Row("GET", "/api/v1/insights", members(200)),
+    Row("GET", "/api/v1/questionnaires", members(200)),
+    Row(
+        "POST",
+        "/api/v1/questionnaires/{instrument_id}",
+        members(201),
+        {"answers": {str(n): 0 for n in range(1, 8)}},
+        url="/api/v1/questionnaires/gad-7",
+    ),
+    Row(
+        "GET",
+        "/api/v1/questionnaires/{instrument_id}/history",
+        members(200),
+        url="/api/v1/questionnaires/gad-7/history",
+    ),
     # Ivan is the involved partner: triggers are the hurt partner's to log.
     Row(
         "POST",
@@ -173,6 +187,20 @@ PAGE_ROWS = [
     Row("POST", "/status", members(303, anonymous=303), {"status": "okay"}),
     Row("GET", "/heart-rate", members(200, anonymous=303)),
     Row("GET", "/insights", members(200, anonymous=303)),
+    Row("GET", "/questionnaires", members(200, anonymous=303)),
+    Row(
+        "GET",
+        "/questionnaires/{instrument_id}",
+        members(200, anonymous=303),
+        url="/questionnaires/gad-7",
+    ),
+    Row(
+        "POST",
+        "/questionnaires/{instrument_id}",
+        members(200, anonymous=303),
+        {str(n): "0" for n in range(1, 8)},
+        url="/questionnaires/gad-7",
+    ),
     Row("POST", "/heart-rate/import", members(200, anonymous=303), HEART_FILE),
     Row(
         "POST",

@@ -27,6 +27,8 @@ from reconnect.settings import Settings, load_settings
 from reconnect.web import (
     account_pages,
     api,
+    measures_api,
+    measures_pages,
     moments_api,
     moments_pages,
     pace_api,
@@ -45,7 +47,9 @@ ROUTERS = (
     api.router,
     pace_api.router,
     moments_api.router,
+    measures_api.router,
     pages.router,
+    measures_pages.router,
     moments_pages.router,
     pace_pages.router,
     account_pages.router,

@@ -374,3 +374,17 @@ class ExperienceFact(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
     left: Mapped[bool] = mapped_column(Boolean)
     ended_activated: Mapped[bool] = mapped_column(Boolean)
+
+
+class QuestionnaireResponse(Base):
+    """One administration of a questionnaire: answers and score, sealed under the
+    person's own key. Only which instrument and when are in the clear."""
+
+    __tablename__ = "questionnaire_response"
+    __table_args__ = (Index("ix_questionnaire_person_taken", "person_id", "taken_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    instrument_id: Mapped[str] = mapped_column(String(40))
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)

@@ -82,6 +82,13 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest heart-rate export accepted for import, in bytes (read from disk).",
     )
+    instruments_dir: str = Field(
+        default="",
+        description=(
+            "Folder of questionnaire definitions an operator is licensed to use (CSI-4, "
+            "ECR-S...). A file that does not load is reported and skipped."
+        ),
+    )
     quick_exit_url: str = Field(
         default="https://www.bbc.com/weather",
         description="Neutral page the quick-exit control opens in place of the app.",

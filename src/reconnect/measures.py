@@ -1,0 +1,145 @@
+"""Validated questionnaires: taking one, keeping it sealed, and seeing change over time.
+
+Shipped instruments (PHQ-9, GAD-7, PCL-5) are always available; an operator may add
+definitions for instruments licensed to them through ``RECONNECT_INSTRUMENTS_DIR``.
+A definition that does not load is reported by name and field, and the app starts
+without it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from reconnect import keys, pace
+from reconnect.auth import SignedIn
+from reconnect.domain.questionnaires import (
+    Change,
+    Instrument,
+    InvalidAnswers,
+    NoReliableChangeData,
+    Score,
+    load_operator_folder,
+    load_shipped,
+    reliable_change,
+    score,
+)
+from reconnect.errors import Problem
+from reconnect.models import QuestionnaireResponse
+
+log = logging.getLogger("reconnect.measures")
+
+
+@cache
+def instruments(operator_dir: str = "") -> dict[str, Instrument]:
+    """Shipped instruments plus any an operator supplied, by id."""
+    found = {i.id: i for i in load_shipped()}
+    if operator_dir:
+        extra, problems = load_operator_folder(Path(operator_dir))
+        for problem in problems:
+            log.warning("questionnaire definition not loaded: %s", problem)
+        found.update({i.id: i for i in extra})
+    return found
+
+
+def get_instrument(instrument_id: str, operator_dir: str = "") -> Instrument:
+    found = instruments(operator_dir).get(instrument_id)
+    if found is None:
+        raise Problem("unknown_questionnaire", "There is no questionnaire with that name.", 404)
+    return found
+
+
+@dataclass(frozen=True)
+class Taken:
+    id: int
+    taken_at: datetime
+    score: Score
+    change: Change | None
+
+
+def _context(row: QuestionnaireResponse) -> str:
+    return pace.entry_context("questionnaire_response", row.id, row.person_id)
+
+
+def _score_data(result: Score) -> dict[str, Any]:
+    return {
+        "answers": dict(result.answers),
+        "total": result.total,
+        "subscales": dict(result.subscales),
+        "band": result.band.label if result.band else None,
+        "flags": list(result.flags),
+        "version": result.instrument_version,
+    }
+
+
+def _score_of(instrument: Instrument, data: dict[str, Any]) -> Score:
+    return score(instrument, data["answers"])
+
+
+def history(db: Session, *, signed_in: SignedIn, instrument: Instrument) -> list[Taken]:
+    """This person's administrations of ``instrument``, oldest first, each with the
+    reliable change since the one before."""
+    rows = db.scalars(
+        select(QuestionnaireResponse)
+        .where(
+            QuestionnaireResponse.person_id == signed_in.person.id,
+            QuestionnaireResponse.instrument_id == instrument.id,
+        )
+        .order_by(QuestionnaireResponse.taken_at, QuestionnaireResponse.id)
+    )
+    taken: list[Taken] = []
+    previous: Score | None = None
+    for row in rows:
+        data = json.loads(keys.unseal(signed_in.data_key, row.sealed, _context(row)))
+        current = _score_of(instrument, data)
+        taken.append(Taken(row.id, row.taken_at, current, _change(instrument, previous, current)))
+        previous = current
+    return taken
+
+
+def _change(instrument: Instrument, before: Score | None, after: Score) -> Change | None:
+    if before is None or after.total is None:
+        return None
+    try:
+        return reliable_change(instrument, before, after)
+    except NoReliableChangeData:
+        return None
+
+
+def take(
+    db: Session,
+    *,
+    signed_in: SignedIn,
+    instrument: Instrument,
+    answers: dict[str, int],
+    now: datetime,
+) -> Taken:
+    """Score and store one administration, sealed under the person's key."""
+    try:
+        result = score(instrument, answers)
+    except InvalidAnswers as error:
+        raise Problem("invalid_answers", str(error), 422) from None
+    before = history(db, signed_in=signed_in, instrument=instrument)
+    row = QuestionnaireResponse(
+        person_id=signed_in.person.id, instrument_id=instrument.id, taken_at=now, sealed=b""
+    )
+    db.add(row)
+    db.flush()
+    row.sealed = keys.seal(
+        signed_in.data_key, json.dumps(_score_data(result)).encode(), _context(row)
+    )
+    db.flush()
+    if result.crisis:
+        # Logged for nobody's eyes but the operator's: that crisis resources were shown.
+        log.info("crisis resources shown after a questionnaire (person %s)", row.person_id)
+    return Taken(
+        row.id, now, result, _change(instrument, before[-1].score if before else None, result)
+    )
