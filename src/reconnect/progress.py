@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import Enum
 from itertools import pairwise
+from operator import attrgetter
 from typing import Any, Protocol
 from xml.sax.saxutils import escape
 
@@ -276,18 +277,25 @@ def _bucket(days: Iterable[date]) -> tuple[bool, str]:
 
 
 def _means(
-    items: Iterable[tuple[date, tuple[float, ...]]], weekly: bool
+    items: Sequence[Any], fields: Sequence[str], weekly: bool
 ) -> list[tuple[date, tuple[float, ...]]]:
+    """Mean of each field per day (or per Monday-started week), oldest first."""
+    values_of = attrgetter(*fields)
+    width = len(fields)
     sums: dict[date, list[float]] = {}
     counts: dict[date, int] = defaultdict(int)
-    for day, values in items:
+    for item in items:
+        day: date = item.day
         key = day - timedelta(days=day.weekday()) if weekly else day
+        values = values_of(item)
+        if width == 1:
+            values = (values,)
         total = sums.get(key)
         if total is None:
-            sums[key] = list(values)
+            sums[key] = [float(v) for v in values]
         else:
-            for index, value in enumerate(values):
-                total[index] += value
+            for index in range(width):
+                total[index] += values[index]
         counts[key] += 1
     return [(key, tuple(v / counts[key] for v in sums[key])) for key in sorted(sums)]
 
@@ -408,7 +416,7 @@ def _two_lines_chart(
     if not points:
         return _empty(key, title, ("Day", *labels), what_if_empty)
     weekly, first_header = _bucket(p.day for p in points)
-    series = _means(((p.day, tuple(float(getattr(p, f)) for f in fields)) for p in points), weekly)
+    series = _means(points, fields, weekly)
     rows = tuple((k.isoformat(), *(_fmt(v) for v in values)) for k, values in series)
     text = describe(series, weekly)
     build = _lines_template(labels, (_BLUE, _SAGE), 10.4, (0, 5, 10))
@@ -582,10 +590,7 @@ def qualities_chart(experiences: Sequence[ExperiencePoint]) -> Chart:
     headers = ("Week of", *(q.capitalize() for q in _QUALITIES))
     if not experiences:
         return _empty(key, title, headers, "the qualities appear after your first rating.")
-    series = _means(
-        ((e.day, tuple(float(getattr(e, q)) for q in _QUALITIES)) for e in experiences),
-        weekly=True,
-    )
+    series = _means(experiences, _QUALITIES, weekly=True)
     rows = tuple((k.isoformat(), *(_fmt(v) for v in values)) for k, values in series)
     latest = dict(zip(_QUALITIES, series[-1][1], strict=True))
     strongest = max(_QUALITIES, key=lambda q: latest[q])
