@@ -19,10 +19,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import Enum
+from html import escape
 from itertools import pairwise
 from operator import attrgetter
 from typing import Any, Protocol
-from xml.sax.saxutils import escape
 
 import matplotlib as mpl
 from icalendar import Alarm, Calendar, Event
