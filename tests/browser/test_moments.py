@@ -8,24 +8,9 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_pacing_journey import check_in, pick
-from tests.browser.test_pairing import register_and_screen
+from tests.browser.test_pairing import pair
 
 pytestmark = pytest.mark.browser
-
-
-def pair(new_page, base: str):
-    hana, ivan = new_page(), new_page()
-    register_and_screen(hana, base, "hana")
-    hana.get_by_label("I am the hurt partner").check()
-    hana.get_by_role("button", name="Create our couple space").click()
-    hana.get_by_role("button", name="Make an invitation code").click()
-    code = hana.locator("#invite-code").inner_text().strip()
-    register_and_screen(ivan, base, "ivan")
-    ivan.goto(f"{base}/couple/join")
-    ivan.get_by_label("Invitation code").fill(code)
-    ivan.get_by_label("I am the involved partner").check()
-    ivan.get_by_role("button", name="Join").click()
-    return hana, ivan
 
 
 def test_a_told_trigger_reaches_the_partner_who_responds_without_defending(new_page, live_server):

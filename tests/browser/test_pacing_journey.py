@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_pairing import register_and_screen
+from tests.browser.test_pairing import pair
 
 pytestmark = pytest.mark.browser
 
@@ -72,17 +72,7 @@ def pace_heading(page, base: str):
 
 
 def test_a_couple_advances_floods_steps_back_and_pauses(new_page, live_server, server_clock):
-    hana, ivan = new_page(), new_page()
-    register_and_screen(hana, live_server, "hana")
-    hana.get_by_label("I am the hurt partner").check()
-    hana.get_by_role("button", name="Create our couple space").click()
-    hana.get_by_role("button", name="Make an invitation code").click()
-    code = hana.locator("#invite-code").inner_text().strip()
-    register_and_screen(ivan, live_server, "ivan")
-    ivan.goto(f"{live_server}/couple/join")
-    ivan.get_by_label("Invitation code").fill(code)
-    ivan.get_by_label("I am the involved partner").check()
-    ivan.get_by_role("button", name="Join").click()
+    hana, ivan = pair(new_page, live_server)
 
     # Three calm days with a safe practice each: the pace moves up one tier.
     for _ in range(3):

@@ -27,6 +27,22 @@ def register_and_screen(page, base: str, username: str) -> None:
     expect(page).to_have_url(f"{base}/couple")
 
 
+def pair(new_page, base: str):
+    """Hana and Ivan, registered, screened and paired, each in their own browser."""
+    hana, ivan = new_page(), new_page()
+    register_and_screen(hana, base, "hana")
+    hana.get_by_label("I am the hurt partner").check()
+    hana.get_by_role("button", name="Create our couple space").click()
+    hana.get_by_role("button", name="Make an invitation code").click()
+    code = hana.locator("#invite-code").inner_text().strip()
+    register_and_screen(ivan, base, "ivan")
+    ivan.goto(f"{base}/couple/join")
+    ivan.get_by_label("Invitation code").fill(code)
+    ivan.get_by_label("I am the involved partner").check()
+    ivan.get_by_role("button", name="Join").click()
+    return hana, ivan
+
+
 def test_two_partners_register_and_pair_up(new_page, live_server):
     hana = new_page()
     register_and_screen(hana, live_server, "hana")
