@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -373,3 +374,21 @@ def test_reminders_with_nothing_ahead_is_an_empty_calendar() -> None:
 def test_reminders_need_time_zones() -> None:
     with pytest.raises(ValueError, match="time zone"):
         reminders_ics("me", [datetime(2026, 3, 3, 9)], datetime(2026, 3, 2, tzinfo=UTC))
+
+
+def test_a_reused_figure_keeps_nothing_from_the_last_chart() -> None:
+    long = [checkin(d, activation=9) for d in days(400, MONDAY - timedelta(days=400))]
+    short = [checkin(d, activation=2) for d in days(3)]
+    fresh = activation_safety_chart(short).svg
+    activation_safety_chart(long)
+    again = activation_safety_chart(short)
+    assert again.svg == fresh
+    assert again.svg is not None and (MONDAY - timedelta(days=400)).isoformat() not in again.svg
+
+
+def test_charts_drawn_in_parallel_threads_match_one_at_a_time() -> None:
+    histories = [[checkin(d, activation=n) for d in days(20 + n)] for n in range(6)]
+    expected = [activation_safety_chart(h).svg for h in histories]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        for _ in range(3):
+            assert list(pool.map(lambda h: activation_safety_chart(h).svg, histories)) == expected

@@ -300,10 +300,12 @@ def _empty(key: str, title: str, headers: tuple[str, ...], what: str) -> Chart:
 
 
 # Drawing a chart with matplotlib costs most of its time in building the figure, the
-# axes and their ticks. Each thread keeps one figure per kind of chart and only
-# swaps the data in, which roughly halves the time of a dashboard (bench/progress.py).
-# Thread-local, so two requests never draw on the same figure at once.
-_local = threading.local()
+# axes and their ticks, so one figure per kind of chart is kept and only the data is
+# swapped in. Drawing holds a lock: the figures are shared, and the settings the SVG
+# writer reads (rcParams) are process-wide, so two threads must never draw at once.
+# Drawing is pure Python under the GIL anyway, so the lock costs no throughput.
+_DRAWING = threading.Lock()
+_TEMPLATES: dict[str, tuple[Figure, Axes, list[Any]]] = {}
 
 
 def _figure(caption: str) -> tuple[Figure, Axes]:
@@ -345,21 +347,28 @@ def _render(
     build: Callable[[Axes], _Parts],
     update: Callable[[Axes, _Parts], None],
 ) -> str:
-    """Draw into this thread's figure for ``key`` and return it as inline SVG.
+    """Draw into the kept figure for ``key`` and return it as inline SVG.
 
     ``caption`` is drawn above the plot and names each line's style: cheaper to
     draw than a legend, and it does not rely on colour alone.
     """
-    templates: dict[str, tuple[Figure, Axes, _Parts]] = _local.__dict__.setdefault("charts", {})
     # Text stays text (no glyph outlines, no font files); the salt keeps element ids
     # of different charts apart when they share a page.
-    with mpl.rc_context(
-        {"svg.fonttype": "none", "font.size": 9.0, "font.family": "sans-serif", "svg.hashsalt": key}
+    with (
+        _DRAWING,
+        mpl.rc_context(
+            {
+                "svg.fonttype": "none",
+                "font.size": 9.0,
+                "font.family": "sans-serif",
+                "svg.hashsalt": key,
+            }
+        ),
     ):
-        if key not in templates:
+        if key not in _TEMPLATES:
             figure, axes = _figure(caption)
-            templates[key] = (figure, axes, build(axes))
-        figure, axes, parts = templates[key]
+            _TEMPLATES[key] = (figure, axes, build(axes))
+        figure, axes, parts = _TEMPLATES[key]
         update(axes, parts)
         buffer = io.StringIO()
         figure.savefig(buffer, format="svg", metadata=_NO_METADATA)
