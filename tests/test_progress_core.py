@@ -245,8 +245,11 @@ def test_pain_without_losing_connection_needs_tier4_and_nobody_leaving(
 ) -> None:
     shared = [SharedExperience(MONDAY, tier, safe=True, left=left)]
     assert pain_without_losing_connection(shared).count == int(counted)
+    assert "nobody left" in pain_without_losing_connection(shared).sentence
     own = [experience(MONDAY, tier=tier, left=left)]
-    assert pain_without_losing_connection(own).dates == ((MONDAY,) if counted else ())
+    marker = pain_without_losing_connection(own, own=True)
+    assert marker.dates == ((MONDAY,) if counted else ())
+    assert "nobody" not in marker.sentence and "tay" in marker.sentence
 
 
 def windows(
@@ -269,6 +272,8 @@ TODAY = date(2026, 4, 30)
     ("before", "now", "trend"),
     [
         (6, 5, Trend.LESS_OFTEN),  # 60% -> 50%: exactly the margin
+        (7, 6, Trend.LESS_OFTEN),  # 70% -> 60%: exactly the margin, where floats wobble
+        (3, 2, Trend.LESS_OFTEN),
         (6, 6, Trend.ABOUT_THE_SAME),
         (6, 7, Trend.MORE_OFTEN),  # 60% -> 70%
         (5, 6, Trend.MORE_OFTEN),

@@ -652,18 +652,25 @@ def seen_and_still_safe(experiences: Sequence[ExperiencePoint]) -> Marker:
     return Marker("seen-and-still-safe", sentence, len(days), days)
 
 
-def pain_without_losing_connection(experiences: Sequence[_TierLeft]) -> Marker:
+def pain_without_losing_connection(
+    experiences: Sequence[_TierLeft], *, own: bool = False
+) -> Marker:
     """Tier-4 hard conversations where nobody left.
 
-    For the couple pass :class:`SharedExperience` (``left``: anyone left); for one
-    person their :class:`ExperiencePoint` (``left``: they left).
+    For the couple pass :class:`SharedExperience` (``left``: either partner left).
+    For one person's page pass their :class:`ExperiencePoint` with ``own=True``:
+    their rating only says whether *they* stayed, and the sentence says just that.
     """
     days = tuple(
         sorted(e.day for e in experiences if e.tier == HARD_CONVERSATION_TIER and not e.left)
     )
-    if days:
-        times = "once" if len(days) == 1 else f"{len(days)} times"
+    times = "once" if len(days) == 1 else f"{len(days)} times"
+    if days and own:
+        sentence = f"You stayed present through a hard conversation {times}."
+    elif days:
         sentence = f"Pain was expressed in a hard conversation and nobody left, {times}."
+    elif own:
+        sentence = "Staying present through a hard conversation has not happened yet."
     else:
         sentence = "A hard conversation where nobody left has not happened yet."
     return Marker("pain-without-losing-connection", sentence, len(days), days)
@@ -692,10 +699,12 @@ def protection_less_often(checkins: Sequence[CheckInPoint], today: date) -> Mark
     share_now = len(unsettled) / len(latest)
     share_before = sum(1 for c in previous if c.state is not State.SETTLED) / len(previous)
     percent = f"{round(share_now * 100)}% of check-ins (from {round(share_before * 100)}%)"
-    if share_now <= share_before - PROTECTION_TREND_MARGIN:
+    # Rounded so that exactly the margin counts (0.6 - 0.5 is not 0.1 in floats).
+    change = round(share_now - share_before, 9)
+    if change <= -PROTECTION_TREND_MARGIN:
         trend = Trend.LESS_OFTEN
         sentence = f"Protection is less often the default: revved up or shut down in {percent}."
-    elif share_now >= share_before + PROTECTION_TREND_MARGIN:
+    elif change >= PROTECTION_TREND_MARGIN:
         trend = Trend.MORE_OFTEN
         sentence = f"Protection has been needed more often lately: {percent}."
     else:
@@ -731,7 +740,7 @@ def person_dashboard(
     )
     markers = (
         seen_and_still_safe(experiences),
-        pain_without_losing_connection(experiences),
+        pain_without_losing_connection(experiences, own=True),
         protection_less_often(checkins, today),
     )
     return PersonDashboard(charts, markers)
