@@ -74,6 +74,7 @@ def assert_valid_chart(chart: Chart) -> ET.Element:
     urls = set(re.findall(r"https?://[^\s\"'<>)]+", chart.svg))
     assert urls <= NAMESPACES, urls
     assert "@font-face" not in chart.svg and "<image" not in chart.svg
+    assert "<script" not in chart.svg and "<a " not in chart.svg
     assert chart.text.endswith(".") and chart.text.count(". ") == 0
     assert all(len(row) == len(chart.headers) for row in chart.rows)
     return root
