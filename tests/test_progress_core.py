@@ -321,7 +321,11 @@ def test_dashboards_hold_every_chart_and_marker() -> None:
 
 def test_weekly_summary_names_what_went_well_and_what_was_hard() -> None:
     start = datetime(2026, 3, 1, 20, tzinfo=UTC)
-    tiers = [TierPoint(start, 3), TierPoint(start + timedelta(days=2), 2)]
+    tiers = [
+        TierPoint(start + timedelta(days=2), 2),
+        TierPoint(start, 3),
+        TierPoint(start - timedelta(days=5), 1),
+    ]
     summary = weekly_summary(
         MONDAY + timedelta(days=3),
         checkins=[

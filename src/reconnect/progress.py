@@ -788,8 +788,9 @@ def weekly_summary(
     end = start + timedelta(days=7)
     week_checkins = [c for c in checkins if start <= c.day < end]
     week_experiences = [e for e in experiences if start <= e.day < end]
-    week_tiers = [t for t in sorted(tiers, key=lambda t: t.at) if start <= t.at.date() < end]
-    before = [t for t in tiers if t.at.date() < start]
+    ordered = sorted(tiers, key=lambda t: t.at)
+    week_tiers = [t for t in ordered if start <= t.at.date() < end]
+    before = [t for t in ordered if t.at.date() < start]
 
     went_well: list[str] = []
     was_hard: list[str] = []
