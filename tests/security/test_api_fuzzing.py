@@ -8,11 +8,16 @@ every refusal must be one the schema documents.
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
 from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -24,11 +29,12 @@ from schemathesis.checks import (
     response_schema_conformance,
 )
 
-from reconnect.app import ROUTERS
+from reconnect.app import ROUTERS, create_app
+from tests.conftest import People, make_settings
 from tests.security.conftest import send_form, signed_in
 from tests.security.fuzz_tally import TALLY
 from tests.test_access_matrix import GOOD_FORM
-from tests.test_pace_api import GOOD
+from tests.test_pace_api import CALM, GOOD
 
 OPERATIONS = sorted(
     (method, route.path)
@@ -65,16 +71,41 @@ def not_a_reading_before_1970(case) -> bool:
         return True
 
 
+@pytest.fixture(scope="session")
+def paired_data_dir(tmp_path_factory) -> Path:
+    """A data folder whose database holds Hana and Ivan, paired, and Hana's first check-in
+    and practice (so generated ids can land on real rows). Built once per worker; each
+    operation starts from a copy, which is much quicker than building it again."""
+    folder = tmp_path_factory.mktemp("paired")
+    app = create_app(make_settings(folder))
+    with TestClient(app) as client:
+        hana, _ = People(client).couple("hana", "ivan")
+        assert hana.post("/api/v1/checkins", CALM).status_code == 201
+        logged = hana.post("/api/v1/experiences", {"practice_id": "longer-out-breath", **GOOD})
+        assert logged.status_code == 201, logged.text
+    app.state.engine.dispose()  # checkpoints the WAL, so the folder copies whole
+    return folder
+
+
 @pytest.fixture
-def schema(app, hanas_experience):
-    # Hana has checked in and logged a practice, so generated ids can land on real rows.
-    return schemathesis.openapi.from_asgi("/openapi.json", app)
+def paired_app(paired_data_dir, tmp_path) -> Iterator[Any]:
+    copy = shutil.copytree(paired_data_dir, tmp_path / "paired")
+    app = create_app(make_settings(copy), migrate=False)
+    yield app
+    app.state.engine.dispose()
+
+
+@pytest.fixture
+def paired_people(paired_app) -> Iterator[People]:
+    with TestClient(paired_app) as client:
+        yield People(client)
 
 
 @pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
 def test_every_generated_request_gets_an_answer_that_matches_the_schema(
-    schema, people, method, path
+    paired_app, paired_people, method, path
 ):
+    schema = schemathesis.openapi.from_asgi("/openapi.json", paired_app)
     operation = schema[path][method]
     generated = st.one_of(
         operation.as_strategy(GenerationMode.POSITIVE),
@@ -90,7 +121,7 @@ def test_every_generated_request_gets_an_answer_that_matches_the_schema(
     )
     @given(case=generated, who=st.sampled_from(["hana", "ivan"]))
     def send(case, who):
-        token = people.login(who)
+        token = paired_people.login(who)
         case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=CHECKS)
         TALLY.cases += 1
 
