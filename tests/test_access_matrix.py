@@ -187,6 +187,13 @@ PAGE_ROWS = [
     Row("POST", "/status", members(303, anonymous=303), {"status": "okay"}),
     Row("GET", "/heart-rate", members(200, anonymous=303)),
     Row("GET", "/insights", members(200, anonymous=303)),
+    Row("GET", "/progress", members(200, anonymous=303)),
+    Row(
+        "GET",
+        "/progress/charts/{scope}/{key}.svg",
+        members(200, anonymous=303),
+        url="/progress/charts/me/activation-safety.svg",
+    ),
     Row("GET", "/questionnaires", members(200, anonymous=303)),
     Row(
         "GET",

@@ -34,6 +34,7 @@ from reconnect.web import (
     pace_api,
     pace_pages,
     pages,
+    progress_pages,
 )
 from reconnect.web.deps import AppState, SignInRequired, csrf_cookie_name, is_https
 
@@ -50,6 +51,7 @@ ROUTERS = (
     measures_api.router,
     pages.router,
     measures_pages.router,
+    progress_pages.router,
     moments_pages.router,
     pace_pages.router,
     account_pages.router,

@@ -1,0 +1,88 @@
+"""Assembling a person's and a couple's progress from storage, for the pages.
+
+A person's charts come from their own entries, opened with their key; the couple's
+come only from shared data: the stored pace decisions and the coarse experience
+signals and facts.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from reconnect import pace, progress
+from reconnect.auth import SignedIn
+from reconnect.domain.signals import ExperienceSignal, signal_from_dict
+from reconnect.models import (
+    CheckInEntry,
+    Experience,
+    ExperienceFact,
+    ExperienceRatingEntry,
+    Membership,
+    PaceDecision,
+    PaceSignal,
+)
+
+
+def person(db: Session, signed_in: SignedIn, today: date) -> progress.PersonDashboard:
+    me, key = signed_in.person, signed_in.data_key
+    policy = pace.policy()
+    checkins = [
+        progress.checkin_point(pace.load_checkin(row, key))
+        for row in db.scalars(select(CheckInEntry).where(CheckInEntry.person_id == me.id))
+    ]
+    experiences = []
+    for row in db.scalars(
+        select(ExperienceRatingEntry).where(ExperienceRatingEntry.person_id == me.id)
+    ):
+        rating = pace.load_rating(row, key)
+        safe = rating.safety >= policy.advance_safety_min and not rating.left
+        experiences.append(
+            progress.experience_point(rating, safe=safe, vulnerable_share=rating.tier == 3)
+        )
+    return progress.person_dashboard(checkins, experiences, today)
+
+
+def couple(db: Session, signed_in: SignedIn) -> progress.CoupleDashboard | None:
+    membership = db.get(Membership, signed_in.person.id)
+    if membership is None:
+        return None
+    couple_id = membership.couple_id
+    tiers = [
+        progress.TierPoint(at=at, tier=tier)
+        for at, tier in db.execute(
+            select(PaceDecision.decided_at, PaceDecision.permitted_tier)
+            .where(PaceDecision.couple_id == couple_id)
+            .order_by(PaceDecision.decided_at)
+        )
+    ]
+    left = set(
+        db.scalars(
+            select(ExperienceFact.experience_id)
+            .join(Experience, Experience.id == ExperienceFact.experience_id)
+            .where(Experience.couple_id == couple_id, ExperienceFact.left.is_(True))
+        )
+    )
+    halves: dict[str, list[ExperienceSignal]] = {}
+    for data in db.scalars(
+        select(PaceSignal.data).where(
+            PaceSignal.couple_id == couple_id, PaceSignal.kind == "experience"
+        )
+    ):
+        signal = signal_from_dict(json.loads(data))
+        if isinstance(signal, ExperienceSignal):
+            halves.setdefault(signal.experience_id, []).append(signal)
+    shared = [
+        progress.SharedExperience(
+            day=min(h.day for h in pair),
+            tier=pair[0].tier,
+            safe=all(h.safe for h in pair),
+            left=int(experience_id) in left,
+        )
+        for experience_id, pair in halves.items()
+        if len(pair) == 2
+    ]
+    return progress.couple_dashboard(tiers, shared)

@@ -1,0 +1,68 @@
+"""The progress page: server-rendered charts, each with a data table and a text alternative."""
+
+from __future__ import annotations
+
+from xml.etree import ElementTree
+
+from tests.pages import Visitor
+from tests.test_pace_api import GOOD, check_in
+
+
+def signed_in(app, name: str) -> Visitor:
+    visitor = Visitor(app)
+    visitor.post("/login", {"username": name, "password": "quiet river under stone"})
+    return visitor
+
+
+def test_the_progress_page_has_charts_with_tables_and_words(app, hana_and_ivan, clock):
+    hana, ivan = hana_and_ivan
+    for _ in range(3):
+        check_in(hana)
+        check_in(ivan)
+        logged = hana.post("/api/v1/experiences", {"practice_id": "longer-out-breath", **GOOD})
+        ivan.post("/api/v1/experiences", {"experience_id": logged.json()["id"], **GOOD})
+        clock.advance(days=1)
+    page = signed_in(app, "hana").get("/progress")
+    mine = page.select("#mine-title ~ figure.chart")
+    assert len(mine) == 4
+    for figure in mine:
+        assert figure.find("figcaption").get_text(strip=True)
+    with_image = [f for f in mine if f.find("img")]
+    assert with_image, "charts with data show an image"
+    for figure in with_image:
+        assert figure.find("img")["alt"]
+        assert figure.select("table tbody tr")
+    assert page.select("#ours-title ~ figure.chart img")
+    assert page.select("#my-markers li")
+
+
+def test_a_chart_image_is_an_svg_with_no_outside_links(app, hana_and_ivan):
+    hana, _ = hana_and_ivan
+    check_in(hana)
+    visitor = signed_in(app, "hana")
+    visitor.get("/progress/charts/me/activation-safety.svg")
+    answer = visitor.last
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("image/svg+xml")
+    root = ElementTree.fromstring(answer.content)  # noqa: S314 - our own output
+    assert root.tag.endswith("svg")
+    assert b"https://" not in answer.content
+
+
+def test_with_no_data_yet_the_page_says_so_instead_of_drawing_empty_charts(app, people):
+    people.register("uma")
+    visitor = signed_in(app, "uma")
+    page = visitor.get("/progress")
+    assert not page.select("figure.chart img")
+    assert "No data yet" in page.get_text()
+    visitor.get("/progress/charts/me/activation-safety.svg")
+    assert visitor.last.status_code == 404
+
+
+def test_the_partner_cannot_fetch_someone_elses_charts(app, hana_and_ivan):
+    hana, _ = hana_and_ivan
+    check_in(hana, activation=9)
+    ivan = signed_in(app, "ivan")
+    ivan.get("/progress/charts/me/activation-safety.svg")
+    # "me" is always the person asking: Ivan has no check-ins, so there is nothing.
+    assert ivan.last.status_code == 404
