@@ -188,6 +188,8 @@ PAGE_ROWS = [
     Row("GET", "/heart-rate", members(200, anonymous=303)),
     Row("GET", "/insights", members(200, anonymous=303)),
     Row("GET", "/progress", members(200, anonymous=303)),
+    Row("GET", "/summary", members(200, anonymous=303)),
+    Row("GET", "/summary/reminders.ics", members(200, anonymous=303)),
     Row(
         "GET",
         "/progress/charts/{scope}/{key}.svg",

@@ -66,3 +66,26 @@ def test_the_partner_cannot_fetch_someone_elses_charts(app, hana_and_ivan):
     ivan.get("/progress/charts/me/activation-safety.svg")
     # "me" is always the person asking: Ivan has no check-ins, so there is nothing.
     assert ivan.last.status_code == 404
+
+
+def test_the_weekly_summary_has_four_parts_for_each_of_you(app, hana_and_ivan):
+    hana, _ = hana_and_ivan
+    check_in(hana)
+    page = signed_in(app, "hana").get("/summary")
+    for section in ("#mine", "#ours"):
+        headings = [h.get_text() for h in page.select(f"{section} h3")]
+        assert headings == ["What went well", "What was hard", "The pace", "What to try"]
+
+
+def test_the_reminder_file_is_a_calendar_with_nothing_private(app, hana_and_ivan):
+    from icalendar import Calendar
+
+    hana, _ = hana_and_ivan
+    check_in(hana, note="a private sentence")
+    visitor = signed_in(app, "hana")
+    visitor.get("/summary/reminders.ics")
+    answer = visitor.last
+    assert answer.headers["content-type"].startswith("text/calendar")
+    events = Calendar.from_ical(answer.content).walk("VEVENT")
+    assert len(events) == 7
+    assert b"private" not in answer.content and b"hana" not in answer.content

@@ -8,7 +8,7 @@ signals and facts.
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,6 +28,14 @@ from reconnect.models import (
 
 
 def person(db: Session, signed_in: SignedIn, today: date) -> progress.PersonDashboard:
+    checkins, experiences = person_inputs(db, signed_in)
+    return progress.person_dashboard(checkins, experiences, today)
+
+
+def person_inputs(
+    db: Session, signed_in: SignedIn
+) -> tuple[list[progress.CheckInPoint], list[progress.ExperiencePoint]]:
+    """This person's own chart points, opened with their key."""
     me, key = signed_in.person, signed_in.data_key
     policy = pace.policy()
     checkins = [
@@ -43,10 +51,18 @@ def person(db: Session, signed_in: SignedIn, today: date) -> progress.PersonDash
         experiences.append(
             progress.experience_point(rating, safe=safe, vulnerable_share=rating.tier == 3)
         )
-    return progress.person_dashboard(checkins, experiences, today)
+    return checkins, experiences
 
 
 def couple(db: Session, signed_in: SignedIn) -> progress.CoupleDashboard | None:
+    inputs = couple_inputs(db, signed_in)
+    return None if inputs is None else progress.couple_dashboard(*inputs)
+
+
+def couple_inputs(
+    db: Session, signed_in: SignedIn
+) -> tuple[list[progress.TierPoint], list[progress.SharedExperience]] | None:
+    """The couple's shared chart points: pace decisions and coarse experience facts."""
     membership = db.get(Membership, signed_in.person.id)
     if membership is None:
         return None
@@ -85,4 +101,19 @@ def couple(db: Session, signed_in: SignedIn) -> progress.CoupleDashboard | None:
         for experience_id, pair in halves.items()
         if len(pair) == 2
     ]
-    return progress.couple_dashboard(tiers, shared)
+    return tiers, shared
+
+
+def next_checkins(db: Session, signed_in: SignedIn, now: datetime, days: int = 7) -> list[datetime]:
+    """The next week's check-in times, at the hour this person last checked in."""
+    last = db.scalar(
+        select(CheckInEntry.recorded_at)
+        .where(CheckInEntry.person_id == signed_in.person.id)
+        .order_by(CheckInEntry.recorded_at.desc())
+        .limit(1)
+    )
+    hour = last.hour if last else 8
+    first = now.replace(hour=hour, minute=0, second=0, microsecond=0)
+    if first <= now:
+        first += timedelta(days=1)
+    return [first + timedelta(days=n) for n in range(days)]

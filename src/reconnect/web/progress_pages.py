@@ -7,7 +7,7 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from reconnect import progress_view
+from reconnect import progress, progress_view
 from reconnect.errors import Problem
 from reconnect.web.deps import Db, Now, PageSession
 from reconnect.web.pages import render
@@ -40,3 +40,26 @@ def chart_image(
     if chart is None or chart.svg is None:
         raise Problem("not_found", "There is nothing here.", 404)
     return Response(chart.svg, media_type="image/svg+xml")
+
+
+@router.get("/summary")
+def weekly_summary(request: Request, session: PageSession, db: Db, at: Now) -> Response:
+    checkins, experiences = progress_view.person_inputs(db, session)
+    mine = progress.weekly_summary(at.date(), checkins=checkins, experiences=experiences)
+    shared = progress_view.couple_inputs(db, session)
+    ours = (
+        progress.weekly_summary(at.date(), experiences=shared[1], tiers=shared[0])
+        if shared
+        else None
+    )
+    return render(request, "summary.html", session.person, mine=mine, ours=ours)
+
+
+@router.get("/summary/reminders.ics")
+def reminders(session: PageSession, db: Db, at: Now) -> Response:
+    times = progress_view.next_checkins(db, session, at)
+    return Response(
+        progress.reminders_ics(str(session.person.id), times, at),
+        media_type="text/calendar",
+        headers={"Content-Disposition": 'attachment; filename="reconnect-check-ins.ics"'},
+    )
