@@ -19,7 +19,7 @@ from tests.security import fuzz_tally
 from tests.test_pace_api import CALM, GOOD
 
 # Real values for the path parameters of page and API routes.
-PATH_VALUES = {"practice_id": "longer-out-breath"}
+PATH_VALUES = {"practice_id": "longer-out-breath", "instrument_id": "phq-9"}
 
 
 def routes(method: str) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from tests.conftest import NO_CONCERNS, PASSWORD
 from tests.pages import Visitor
-from tests.security.conftest import is_api, routes, signed_in, snapshot
+from tests.security.conftest import PATH_VALUES, is_api, routes, signed_in, snapshot
 from tests.test_access_matrix import CALM_FORM, GOOD_FORM
 from tests.test_pace_api import CALM
 
@@ -44,6 +44,7 @@ FORMS = {
     "/proposals/{proposal_id}/accept": {},
     "/proposals/{proposal_id}/decline": {},
     "/heart-rate/import": {},  # the file goes in FILES
+    "/questionnaires/{instrument_id}": {str(item): "1" for item in range(1, 10)},
 }
 READINGS = b"timestamp,bpm\n2026-03-01T08:00:00Z,64\n2026-03-01T08:01:00Z,66\n"
 FILES = {"/heart-rate/import": {"file": ("heart-rate.csv", READINGS, "text/csv")}}
@@ -83,7 +84,7 @@ def test_every_forged_form_is_refused_and_changes_nothing(app, moments_to_answer
     before = snapshot(app.state.engine)
     accepted = []
     for path in PAGE_POSTS:
-        address = path.format(**moments_to_answer)
+        address = path.format(**PATH_VALUES, **moments_to_answer)
         for who, browser in browsers.items():
             for attempt, form, headers in forgeries(browser, FORMS[path]):
                 response = browser.client.post(
