@@ -106,6 +106,27 @@ API_ROWS = [
     Row("GET", "/api/v1/status", members(200)),
     Row("GET", "/api/v1/insights", members(200)),
     Row("GET", "/api/v1/questionnaires", members(200)),
+    # Therapist routes, for the four people of this matrix; therapists themselves
+    # (with and without consent, after revocation, another therapist) are in
+    # test_therapist_api.py.
+    Row("POST", "/api/v1/therapist/invites", members(201)),
+    Row("POST", "/api/v1/therapist/join", members(404), {"code": "ABCDE-FGHJK-MNPQR-STVWX"}),
+    Row("GET", "/api/v1/therapist/status", members(404)),
+    Row("POST", "/api/v1/therapist/consent", members(404)),
+    Row("POST", "/api/v1/therapist/revoke", members(404)),
+    Row("GET", "/api/v1/caseload", members(200)),
+    Row(
+        "GET",
+        "/api/v1/caseload/{couple_id}",
+        members(404),
+        url="/api/v1/caseload/{hana_couple}",
+    ),
+    Row(
+        "POST",
+        "/api/v1/caseload/{couple_id}/reviewed",
+        members(404),
+        url="/api/v1/caseload/{hana_couple}/reviewed",
+    ),
     Row(
         "POST",
         "/api/v1/questionnaires/{instrument_id}",
@@ -299,6 +320,7 @@ def world(people: People, hana_and_ivan, olga_and_oscar) -> dict[str, Any]:
         "checkins": checkins,
         "experience": experience.json()["id"],
         "trigger": trigger.json()["id"],
+        "hana_couple": couple_of["hana"],
         "proposal": proposal.json()["id"],
     }
 

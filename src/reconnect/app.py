@@ -35,6 +35,7 @@ from reconnect.web import (
     pace_pages,
     pages,
     progress_pages,
+    therapist_api,
 )
 from reconnect.web.deps import AppState, SignInRequired, csrf_cookie_name, is_https
 
@@ -49,6 +50,7 @@ ROUTERS = (
     pace_api.router,
     moments_api.router,
     measures_api.router,
+    therapist_api.router,
     pages.router,
     measures_pages.router,
     progress_pages.router,

@@ -35,7 +35,7 @@ from reconnect.models import (
 COUPLE = "couple"
 
 
-def _finding_context(row: Finding) -> str:
+def finding_context(row: Finding) -> str:
     owner = f"person:{row.person_id}" if row.person_id else f"couple:{row.couple_id}"
     return f"finding:{row.id}:{owner}"
 
@@ -194,7 +194,7 @@ def refresh(
         row.sealed = keys.seal(
             signed_in.data_key if owner_only else couple_key,
             json.dumps(finding.to_dict()).encode(),
-            _finding_context(row),
+            finding_context(row),
         )
     db.flush()
     return tuple(mine + shared)
@@ -204,7 +204,7 @@ def visible_findings(db: Session, *, signed_in: SignedIn) -> list[d.Finding]:
     """What this person may see: their own findings and the couple's patterns."""
     out = [
         d.Finding.from_dict(
-            json.loads(keys.unseal(signed_in.data_key, row.sealed, _finding_context(row)))
+            json.loads(keys.unseal(signed_in.data_key, row.sealed, finding_context(row)))
         )
         for row in db.scalars(select(Finding).where(Finding.person_id == signed_in.person.id))
     ]
@@ -213,7 +213,7 @@ def visible_findings(db: Session, *, signed_in: SignedIn) -> list[d.Finding]:
         couple_key = couple_key_for(membership, signed_in.data_key)
         out += [
             d.Finding.from_dict(
-                json.loads(keys.unseal(couple_key, row.sealed, _finding_context(row)))
+                json.loads(keys.unseal(couple_key, row.sealed, finding_context(row)))
             )
             for row in db.scalars(select(Finding).where(Finding.couple_id == membership.couple_id))
         ]

@@ -388,3 +388,54 @@ class QuestionnaireResponse(Base):
     instrument_id: Mapped[str] = mapped_column(String(40))
     taken_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+# --- the therapist: invited by a partner, present only while both consent ----------
+
+
+class TherapistInvite(Base):
+    """A one-time code a partner gives their therapist. Like a partner invitation it
+    carries the couple key, wrapped under the code itself."""
+
+    __tablename__ = "therapist_invite"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    couple_id: Mapped[int] = mapped_column(ForeignKey("couple.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    couple_key_wrap: Mapped[bytes | None] = mapped_column(LargeBinary(128), nullable=True)
+
+
+class TherapistLink(Base):
+    """A therapist's place with one couple: the couple key wrapped for the therapist.
+
+    Deleting the row (either partner revokes) deletes the wrap: nothing remains
+    that would let the therapist read the couple's shared data again.
+    """
+
+    __tablename__ = "therapist_link"
+    __table_args__ = (UniqueConstraint("couple_id", "therapist_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    couple_id: Mapped[int] = mapped_column(ForeignKey("couple.id", ondelete="CASCADE"))
+    therapist_id: Mapped[int] = mapped_column(
+        ForeignKey("person.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    couple_key_wrap: Mapped[bytes] = mapped_column(LargeBinary(128))
+
+
+class TherapistConsent(Base):
+    """One partner's consent to a therapist link. The therapist sees the couple only
+    while both partners' consents exist."""
+
+    __tablename__ = "therapist_consent"
+    __table_args__ = (UniqueConstraint("link_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("therapist_link.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime)

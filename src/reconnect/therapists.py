@@ -1,0 +1,281 @@
+"""A couple's therapist: invited by a partner, seeing the couple only while both
+partners consent, and losing access on the next request after either revokes.
+
+``get_couple_for_therapist`` is the one place that answers "may this therapist
+see this couple"; every therapist view goes through it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from reconnect import keys
+from reconnect.auth import SignedIn, token_hash
+from reconnect.couples import INVITE_LIFETIME, couple_key_for, new_code, normalise_code
+from reconnect.domain import detectors as d
+from reconnect.errors import Problem
+from reconnect.insights import finding_context
+from reconnect.models import (
+    Finding,
+    FloodBreak,
+    Membership,
+    PaceDecision,
+    Person,
+    TherapistConsent,
+    TherapistInvite,
+    TherapistLink,
+)
+
+
+def _invite_context(couple_id: int) -> str:
+    return f"wrap:therapist-invite:couple:{couple_id}"
+
+
+def _link_context(link: TherapistLink) -> str:
+    return f"wrap:therapist:{link.therapist_id}:couple:{link.couple_id}"
+
+
+def invite(db: Session, *, signed_in: SignedIn, now: datetime) -> tuple[str, TherapistInvite]:
+    """A partner makes a one-time code for their therapist (it also counts as that
+    partner's consent once the therapist joins)."""
+    membership = db.get(Membership, signed_in.person.id)
+    if membership is None or len(membership.couple.members) < 2:
+        raise Problem("not_paired", "A therapist joins a couple space that has both partners.", 409)
+    code = new_code()
+    db.execute(delete(TherapistInvite).where(TherapistInvite.couple_id == membership.couple_id))
+    row = TherapistInvite(
+        couple_id=membership.couple_id,
+        code_hash=token_hash(normalise_code(code)),
+        created_by=signed_in.person.id,
+        created_at=now,
+        expires_at=now + INVITE_LIFETIME,
+        couple_key_wrap=keys.seal(
+            keys.invite_key(normalise_code(code)),
+            couple_key_for(membership, signed_in.data_key),
+            _invite_context(membership.couple_id),
+        ),
+    )
+    db.add(row)
+    db.flush()
+    return code, row
+
+
+def join(db: Session, *, signed_in: SignedIn, code: str, now: datetime) -> TherapistLink:
+    """The therapist redeems the code; the inviting partner's consent comes with it."""
+    cleaned = normalise_code(code)
+    row = db.scalar(select(TherapistInvite).where(TherapistInvite.code_hash == token_hash(cleaned)))
+    if not cleaned or row is None or row.couple_key_wrap is None:
+        raise Problem("invite_not_found", "That code does not match an invitation.", 404)
+    if row.expires_at <= now:
+        raise Problem("invite_expired", "That code has expired. Ask for a new one.", 410)
+    if db.get(Membership, signed_in.person.id) is not None:
+        raise Problem(
+            "partner_not_therapist", "A partner in a couple space cannot be its therapist.", 409
+        )
+    couple_key = keys.unseal(
+        keys.invite_key(cleaned), row.couple_key_wrap, _invite_context(row.couple_id)
+    )
+    link = db.scalar(
+        select(TherapistLink).where(
+            TherapistLink.couple_id == row.couple_id,
+            TherapistLink.therapist_id == signed_in.person.id,
+        )
+    ) or TherapistLink(couple_id=row.couple_id, therapist_id=signed_in.person.id, created_at=now)
+    link.couple_key_wrap = b""
+    db.add(link)
+    db.flush()
+    link.couple_key_wrap = keys.seal(signed_in.data_key, couple_key, _link_context(link))
+    db.execute(delete(TherapistConsent).where(TherapistConsent.link_id == link.id))
+    db.add(TherapistConsent(link_id=link.id, person_id=row.created_by, granted_at=now))
+    db.delete(row)
+    db.flush()
+    return link
+
+
+def _link_for_partner(db: Session, signed_in: SignedIn) -> TherapistLink:
+    membership = db.get(Membership, signed_in.person.id)
+    link = (
+        db.scalar(select(TherapistLink).where(TherapistLink.couple_id == membership.couple_id))
+        if membership
+        else None
+    )
+    if link is None:
+        raise Problem("no_therapist", "No therapist has joined your couple space.", 404)
+    return link
+
+
+def consent(db: Session, *, signed_in: SignedIn, now: datetime) -> None:
+    link = _link_for_partner(db, signed_in)
+    existing = db.scalar(
+        select(TherapistConsent).where(
+            TherapistConsent.link_id == link.id, TherapistConsent.person_id == signed_in.person.id
+        )
+    )
+    if existing is None:
+        db.add(TherapistConsent(link_id=link.id, person_id=signed_in.person.id, granted_at=now))
+        db.flush()
+
+
+def revoke(db: Session, *, signed_in: SignedIn) -> None:
+    """Either partner, alone, at any time: the link and its key wrap are deleted."""
+    link = _link_for_partner(db, signed_in)
+    db.delete(link)
+    db.flush()
+
+
+@dataclass(frozen=True)
+class TherapistStatus:
+    """What a partner sees about their therapist: whether one joined and who consented."""
+
+    therapist_username: str
+    i_consented: bool
+    partner_consented: bool
+
+    @property
+    def active(self) -> bool:
+        return self.i_consented and self.partner_consented
+
+
+def status_for_partner(db: Session, signed_in: SignedIn) -> TherapistStatus | None:
+    try:
+        link = _link_for_partner(db, signed_in)
+    except Problem:
+        return None
+    consented = set(
+        db.scalars(select(TherapistConsent.person_id).where(TherapistConsent.link_id == link.id))
+    )
+    therapist = db.get_one(Person, link.therapist_id)
+    return TherapistStatus(
+        therapist.username,
+        signed_in.person.id in consented,
+        bool(consented - {signed_in.person.id}),
+    )
+
+
+def get_couple_for_therapist(db: Session, therapist_id: int, couple_id: int) -> TherapistLink:
+    """The therapist's link to this couple, only while both partners consent; else 404
+    (the same answer as for a couple they never knew)."""
+    link = db.scalar(
+        select(TherapistLink).where(
+            TherapistLink.couple_id == couple_id, TherapistLink.therapist_id == therapist_id
+        )
+    )
+    if link is None or _consents(db, link) < 2:
+        raise Problem("couple_not_found", "There is no such couple in your caseload.", 404)
+    return link
+
+
+def visible(db: Session, therapist_id: int, couple_id: int) -> bool:
+    try:
+        get_couple_for_therapist(db, therapist_id, couple_id)
+    except Problem:
+        return False
+    return True
+
+
+def _consents(db: Session, link: TherapistLink) -> int:
+    return (
+        db.scalar(
+            select(func.count())
+            .select_from(TherapistConsent)
+            .where(TherapistConsent.link_id == link.id)
+        )
+        or 0
+    )
+
+
+@dataclass(frozen=True)
+class CaseloadEntry:
+    couple_id: int
+    permitted_tier: int | None
+    setbacks_since_review: int
+    breaks_since_review: int
+
+
+def caseload(db: Session, therapist_id: int) -> list[CaseloadEntry]:
+    """The couples this therapist may see now, with what changed since their last review."""
+    entries = []
+    for link in db.scalars(select(TherapistLink).where(TherapistLink.therapist_id == therapist_id)):
+        if _consents(db, link) < 2:
+            continue
+        tiers = _tiers(db, link.couple_id)
+        since = link.reviewed_at
+        entries.append(
+            CaseloadEntry(
+                couple_id=link.couple_id,
+                permitted_tier=tiers[-1][1] if tiers else None,
+                setbacks_since_review=sum(
+                    1
+                    for (_, a), (at, b) in itertools.pairwise(tiers)
+                    if b < a and (since is None or at > since)
+                ),
+                breaks_since_review=db.scalar(
+                    select(func.count())
+                    .select_from(FloodBreak)
+                    .where(
+                        FloodBreak.couple_id == link.couple_id,
+                        FloodBreak.started_at > (since or datetime.min.replace(tzinfo=UTC)),
+                    )
+                )
+                or 0,
+            )
+        )
+    return entries
+
+
+def _tiers(db: Session, couple_id: int) -> list[tuple[datetime, int]]:
+    return [
+        (at, tier)
+        for at, tier in db.execute(
+            select(PaceDecision.decided_at, PaceDecision.permitted_tier)
+            .where(PaceDecision.couple_id == couple_id)
+            .order_by(PaceDecision.decided_at, PaceDecision.id)
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class CoupleForTherapist:
+    couple_id: int
+    tiers: list[tuple[datetime, int]]
+    setbacks: list[tuple[datetime, int]]
+    breaks: list[tuple[datetime, datetime]]
+    patterns: list[d.Finding]
+
+
+def couple_view(db: Session, *, signed_in: SignedIn, couple_id: int) -> CoupleForTherapist:
+    """Pace and tier history, setbacks, flooding breaks and couple-level patterns.
+    Never anyone's private entries or private findings."""
+    link = get_couple_for_therapist(db, signed_in.person.id, couple_id)
+    couple_key = keys.unseal(signed_in.data_key, link.couple_key_wrap, _link_context(link))
+    tiers = _tiers(db, couple_id)
+    patterns = [
+        d.Finding.from_dict(json.loads(keys.unseal(couple_key, row.sealed, finding_context(row))))
+        for row in db.scalars(select(Finding).where(Finding.couple_id == couple_id))
+    ]
+    return CoupleForTherapist(
+        couple_id=couple_id,
+        tiers=tiers,
+        setbacks=[b for a, b in itertools.pairwise(tiers) if b[1] < a[1]],
+        breaks=[
+            (row.started_at, row.return_at)
+            for row in db.scalars(
+                select(FloodBreak)
+                .where(FloodBreak.couple_id == couple_id)
+                .order_by(FloodBreak.started_at)
+            )
+        ],
+        patterns=patterns,
+    )
+
+
+def mark_reviewed(db: Session, *, signed_in: SignedIn, couple_id: int, now: datetime) -> None:
+    link = get_couple_for_therapist(db, signed_in.person.id, couple_id)
+    link.reviewed_at = now
+    db.flush()

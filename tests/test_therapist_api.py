@@ -1,0 +1,104 @@
+"""The therapist sees a couple only while both partners consent, and never anything private.
+
+Hana and Ivan are the couple; Thea is their therapist; Theo is another therapist
+who was never invited; Olga belongs to another couple.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_pace_api import CALM, GOOD, check_in
+
+pytestmark = pytest.mark.usefixtures("backend")
+CANARY = "CANARY-therapist-must-not-see"
+
+
+@pytest.fixture
+def thea(people, hana_and_ivan):
+    hana, _ = hana_and_ivan
+    therapist = people.register("thea", screen=None)
+    code = hana.post("/api/v1/therapist/invites").json()["code"]
+    joined = therapist.post("/api/v1/therapist/join", {"code": code})
+    assert joined.status_code == 201, joined.text
+    assert joined.json()["visible"] is False, "Ivan has not consented yet"
+    return therapist
+
+
+def couple_id(person) -> int:
+    return int(person.get("/api/v1/couples/current").json()["id"])
+
+
+def test_without_both_consents_the_therapist_sees_nothing(thea, hana_and_ivan):
+    hana, ivan = hana_and_ivan
+    assert thea.get("/api/v1/caseload").json() == []
+    assert thea.get(f"/api/v1/caseload/{couple_id(hana)}").status_code == 404
+    status = ivan.get("/api/v1/therapist/status").json()
+    assert status == {
+        "therapist_username": "thea",
+        "i_consented": False,
+        "partner_consented": True,
+        "active": False,
+    }
+
+
+def test_with_both_consents_the_therapist_sees_the_pace_and_patterns_not_private_words(
+    thea, hana_and_ivan
+):
+    hana, ivan = hana_and_ivan
+    assert ivan.post("/api/v1/therapist/consent").status_code == 204
+    check_in(hana, note=CANARY)
+    check_in(ivan, note=CANARY)
+    logged = hana.post(
+        "/api/v1/experiences", {"practice_id": "longer-out-breath", **GOOD, "note": CANARY}
+    )
+    ivan.post("/api/v1/experiences", {"experience_id": logged.json()["id"], **GOOD})
+    hana.post("/api/v1/status", {"status": "okay", "words": CANARY})
+    caseload = thea.get("/api/v1/caseload").json()
+    assert [c["couple_id"] for c in caseload] == [couple_id(hana)]
+    view = thea.get(f"/api/v1/caseload/{couple_id(hana)}")
+    assert view.status_code == 200
+    assert view.json()["tiers"], "the pace history"
+    assert CANARY not in view.text and CANARY not in thea.get("/api/v1/caseload").text
+    assert thea.get("/api/v1/checkins").json() == []
+
+
+@pytest.mark.parametrize("who", [0, 1])
+def test_either_partner_revoking_ends_access_on_the_next_request(thea, hana_and_ivan, who):
+    hana, ivan = hana_and_ivan
+    ivan.post("/api/v1/therapist/consent")
+    target = f"/api/v1/caseload/{couple_id(hana)}"
+    assert thea.get(target).status_code == 200
+    assert (hana, ivan)[who].post("/api/v1/therapist/revoke").status_code == 204
+    assert thea.get(target).status_code == 404
+    assert thea.get("/api/v1/caseload").json() == []
+    assert thea.post(f"{target}/reviewed").status_code == 404
+
+
+def test_another_therapist_and_the_partners_themselves_get_404(people, thea, hana_and_ivan):
+    hana, ivan = hana_and_ivan
+    ivan.post("/api/v1/therapist/consent")
+    theo = people.register("theo", screen=None)
+    target = f"/api/v1/caseload/{couple_id(hana)}"
+    for person in (theo, hana, ivan):
+        assert person.get(target).status_code == 404
+
+
+def test_a_partner_cannot_be_the_therapist_of_a_couple(hana_and_ivan, olga_and_oscar):
+    hana, _ = hana_and_ivan
+    olga, _ = olga_and_oscar
+    code = hana.post("/api/v1/therapist/invites").json()["code"]
+    answer = olga.post("/api/v1/therapist/join", {"code": code})
+    assert answer.status_code == 409
+
+
+def test_the_caseload_shows_what_changed_since_the_last_review(thea, hana_and_ivan, clock):
+    hana, ivan = hana_and_ivan
+    ivan.post("/api/v1/therapist/consent")
+    cid = couple_id(hana)
+    thea.post(f"/api/v1/caseload/{cid}/reviewed")
+    clock.advance(hours=1)
+    hana.post("/api/v1/checkins", CALM)
+    ivan.post("/api/v1/breaks", {"minutes": 20})
+    case = thea.get("/api/v1/caseload").json()[0]
+    assert case["breaks_since_review"] == 1
