@@ -19,7 +19,12 @@ from tests.security import fuzz_tally
 from tests.test_pace_api import CALM, GOOD
 
 # Real values for the path parameters of page and API routes.
-PATH_VALUES = {"practice_id": "longer-out-breath", "instrument_id": "phq-9"}
+PATH_VALUES = {
+    "practice_id": "longer-out-breath",
+    "instrument_id": "phq-9",
+    "scope": "me",
+    "key": "activation-safety",
+}
 
 
 def routes(method: str) -> list[str]:
@@ -37,9 +42,14 @@ def is_api(path: str) -> bool:
 
 
 def page_addresses(experience_id: int) -> list[str]:
-    """Every page a browser can GET, parameters filled in, plus the reflection form."""
+    """Every page a browser can GET, parameters filled in, plus the reflection form and
+    the couple's shared chart."""
     addresses = [path.format(**PATH_VALUES) for path in routes("GET") if not is_api(path)]
-    return [*addresses, f"/experiences/new?experience={experience_id}"]
+    return [
+        *addresses,
+        f"/experiences/new?experience={experience_id}",
+        "/progress/charts/couple/tier.svg",
+    ]
 
 
 @pytest.fixture

@@ -55,15 +55,25 @@ fuzzing = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 APP_SCRIPT = "/static/app.js"
+APP_IMAGES = "/progress/charts/"
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "srcdoc"}
 
 
 def assert_inert(page: BeautifulSoup) -> None:
-    """No script but the app's own, no event handlers, no script addresses."""
+    """No script but the app's own, no event handlers, no script addresses, and no
+    element the app's pages never use."""
+    assert_no_script(page)
+    for element in page.find_all(True):
+        assert element.name not in {"svg", "iframe", "object", "embed", "style", "base"}
+        if element.name == "img":  # only the app's own charts
+            assert urlsplit(str(element.get("src", ""))).path.startswith(APP_IMAGES), element
+
+
+def assert_no_script(page: BeautifulSoup) -> None:
     for script in page.find_all("script"):
         assert urlsplit(str(script.get("src", ""))).path == APP_SCRIPT, script
+    assert not page.find_all("foreignobject")  # HTML inside an SVG image
     for element in page.find_all(True):
-        assert element.name not in {"img", "svg", "iframe", "object", "embed", "style", "base"}
         for name, value in element.attrs.items():
             assert not name.lower().startswith("on"), (element.name, name)
             if name in URL_ATTRIBUTES:
@@ -193,8 +203,12 @@ def test_stored_entries_render_inert_on_every_page_for_both_partners(
 
 def is_download(response: Any) -> bool:
     """An export: never shown as a page, so the browser never runs what is inside."""
-    if response.headers["content-type"].startswith("text/html"):
+    kind = response.headers["content-type"]
+    if kind.startswith("text/html"):
         return False
+    if kind.startswith("image/svg+xml"):
+        assert_no_script(BeautifulSoup(response.text, "html.parser"))  # a chart image
+        return True
     assert response.headers["content-disposition"].startswith("attachment")
     assert response.headers["x-content-type-options"] == "nosniff"
     return True
