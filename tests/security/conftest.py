@@ -52,6 +52,18 @@ def page_addresses(experience_id: int) -> list[str]:
     ]
 
 
+def api_addresses(couple_id: int) -> list[str]:
+    """Every API address a client can GET, parameters filled in."""
+    values = {**PATH_VALUES, "couple_id": couple_id}
+    return [path.format(**values) for path in routes("GET") if is_api(path)]
+
+
+@pytest.fixture
+def couple_id(hana_and_ivan) -> int:
+    hana, _ = hana_and_ivan
+    return int(hana.get("/api/v1/couples/current").json()["id"])
+
+
 @pytest.fixture
 def moments_to_answer(hana_and_ivan) -> dict[str, int]:
     """Hana tells Ivan of a trigger (only the hurt partner logs them) and Ivan proposes a

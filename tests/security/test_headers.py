@@ -17,14 +17,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import PASSWORD
 from tests.pages import Visitor
-from tests.security.conftest import (
-    PATH_VALUES,
-    is_api,
-    page_addresses,
-    routes,
-    send_form,
-    signed_in,
-)
+from tests.security.conftest import api_addresses, page_addresses, send_form, signed_in
 from tests.test_access_matrix import CALM_FORM
 
 CANARY = "canary-7f3e the words only I know"
@@ -62,15 +55,15 @@ def test_every_page_has_the_protective_headers_for_everyone(app, hana_wrote):
             assert_protective_headers(visitor.last)
 
 
-def test_signed_in_pages_and_api_answers_are_never_cached(app, people, hana_wrote):
+def test_signed_in_pages_and_api_answers_are_never_cached(app, people, hana_wrote, couple_id):
     hana = signed_in(app, "hana")
     for address in page_addresses(hana_wrote):
         hana.get(address)
         assert_not_stored(hana.last)
     token = {"Authorization": f"Bearer {people.login('hana')}"}
-    for path in [p.format(**PATH_VALUES) for p in routes("GET") if is_api(p)]:
+    for path in api_addresses(couple_id):
         answer = people.client.get(path, headers=token)
-        assert answer.status_code == 200, path
+        assert answer.status_code < 500, path  # a caseload is a therapist's: 4xx for Hana
         assert_protective_headers(answer)
         assert_not_stored(answer)
 
