@@ -139,6 +139,8 @@ class Sample:
 
     def __post_init__(self) -> None:
         check_aware("at", "The time of a heart-rate reading", self.at)
+        if self.at.timestamp() < 0:
+            raise InvalidEntry("at", "A heart-rate reading cannot be dated before 1970.")
         check_scale("bpm", "A heart rate", self.bpm, MIN_BPM, MAX_BPM)
 
 
@@ -341,7 +343,8 @@ class HeartRateImport:
             return None
         at, rate = reading
         key = round(at.timestamp() * 1000)
-        if not MIN_BPM <= rate <= MAX_BPM:  # NaN fails this too
+        # NaN fails the first test too; a time before 1970 is not a real reading.
+        if not MIN_BPM <= rate <= MAX_BPM or at.timestamp() < 0:
             reason = SkipReason.IMPOSSIBLE
         elif at > self._now:
             reason = SkipReason.IN_FUTURE

@@ -213,3 +213,9 @@ API_ERRORS: dict[int | str, dict[str, Any]] = {
         429: "Too many attempts",
     }.items()
 }
+
+
+def whole_digits(text: str) -> bool:
+    """True for a plain whole number a form may send: ASCII digits only, and short.
+    (``str.isdigit`` alone also accepts "²" and 5,000-digit strings.)"""
+    return text.isascii() and text.isdigit() and len(text) <= 9

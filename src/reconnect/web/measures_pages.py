@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from reconnect import measures
 from reconnect.domain.safety import crisis_resources
 from reconnect.errors import Problem
-from reconnect.web.deps import CheckedForm, Db, Now, PagePerson, PageSession, State
+from reconnect.web.deps import CheckedForm, Db, Now, PagePerson, PageSession, State, whole_digits
 from reconnect.web.pages import render
 
 router = APIRouter(include_in_schema=False)
@@ -49,7 +49,7 @@ def answer(
     answers = {
         item.id: int(str(form.get(item.id)))
         for item in instrument.items
-        if str(form.get(item.id, "")).lstrip("-").isdigit()
+        if whole_digits(str(form.get(item.id, "")).removeprefix("-"))
     }
     try:
         taken = measures.take(db, signed_in=session, instrument=instrument, answers=answers, now=at)

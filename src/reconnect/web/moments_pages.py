@@ -9,7 +9,7 @@ from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from reconnect import heart, insights, moments
 from reconnect.errors import Problem
-from reconnect.web.deps import CheckedForm, Db, Now, PagePerson, PageSession, RowId
+from reconnect.web.deps import CheckedForm, Db, Now, PagePerson, PageSession, RowId, whole_digits
 from reconnect.web.pages import go, render
 
 router = APIRouter(include_in_schema=False)
@@ -17,7 +17,7 @@ router = APIRouter(include_in_schema=False)
 
 def _number(raw: object, default: int) -> int:
     text = str(raw or "").strip()
-    return int(text) if text.isdigit() else default
+    return int(text) if whole_digits(text) else default
 
 
 @router.post("/status")
@@ -40,7 +40,7 @@ def log_trigger(
     request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now
 ) -> Response:
     strength = str(form.get("strength", ""))
-    if not strength.isdigit():
+    if not whole_digits(strength):
         raise Problem("invalid_entry", "Choose how strong it is, from 0 to 10.", 422)
     moments.log_trigger(
         db,

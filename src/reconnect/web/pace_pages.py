@@ -15,7 +15,7 @@ from reconnect.domain.checkins import SUGGESTED_BODY_SIGNALS
 from reconnect.domain.pacing import can_resume, reasons_for
 from reconnect.errors import Problem
 from reconnect.models import Person
-from reconnect.web.deps import CheckedForm, Db, Now, PagePerson, PageSession
+from reconnect.web.deps import CheckedForm, Db, Now, PagePerson, PageSession, whole_digits
 from reconnect.web.pages import go, render
 
 router = APIRouter(include_in_schema=False)
@@ -47,7 +47,7 @@ QUALITIES = {
 
 def number(form: FormData, name: str) -> int | None:
     raw = str(form.get(name, "")).strip()
-    return int(raw) if raw.isdigit() else None
+    return int(raw) if whole_digits(raw) else None
 
 
 def when(form: FormData, name: str) -> datetime | None:
@@ -197,12 +197,14 @@ def _experience_page(
 @router.get("/experiences/new")
 def experience_form(request: Request, person: PagePerson, db: Db) -> Response:
     experience_id = request.query_params.get("experience", "")
+    if experience_id and not whole_digits(experience_id):
+        raise Problem("experience_not_found", "There is no such shared experience.", 404)
     return _experience_page(
         request,
         person,
         db,
         practice_id=request.query_params.get("practice", ""),
-        experience_id=int(experience_id) if experience_id.isdigit() else None,
+        experience_id=int(experience_id) if whole_digits(experience_id) else None,
         values={},
     )
 
@@ -213,7 +215,7 @@ def log_experience(
 ) -> Response:
     person = session.person
     raw_experience = str(form.get("experience_id", ""))
-    experience_id = int(raw_experience) if raw_experience.isdigit() else None
+    experience_id = int(raw_experience) if whole_digits(raw_experience) else None
     practice_id = str(form.get("practice_id", "")) or None
     rating: dict[str, Any] = {
         name: number(form, name)
