@@ -122,6 +122,12 @@ API_ROWS = [
         url="/api/v1/caseload/{hana_couple}",
     ),
     Row(
+        "GET",
+        "/api/v1/caseload/{couple_id}/report.pdf",
+        members(404),
+        url="/api/v1/caseload/{hana_couple}/report.pdf",
+    ),
+    Row(
         "POST",
         "/api/v1/caseload/{couple_id}/reviewed",
         members(404),

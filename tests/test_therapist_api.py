@@ -102,3 +102,50 @@ def test_the_caseload_shows_what_changed_since_the_last_review(thea, hana_and_iv
     ivan.post("/api/v1/breaks", {"minutes": 20})
     case = thea.get("/api/v1/caseload").json()[0]
     assert case["breaks_since_review"] == 1
+
+
+def test_the_report_is_a_pdf_with_content_on_every_page(thea, hana_and_ivan, clock):
+    import io
+
+    import pypdfium2
+
+    hana, ivan = hana_and_ivan
+    ivan.post("/api/v1/therapist/consent")
+    for _ in range(3):
+        check_in(hana)
+        check_in(ivan)
+        clock.advance(days=1)
+    ivan.post("/api/v1/breaks", {"minutes": 30})
+    answer = thea.get(f"/api/v1/caseload/{couple_id(hana)}/report.pdf")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/pdf"
+    pdf = pypdfium2.PdfDocument(io.BytesIO(answer.content))
+    assert len(pdf) >= 1
+    for page in pdf:
+        image = page.render(scale=1).to_pil().convert("L")
+        dark = sum(1 for value in image.getdata() if value < 200)
+        assert dark > 1000, "the page has text and a chart, not a blank sheet"
+    text = "".join(page.get_textpage().get_text_range() for page in pdf)
+    assert "Flooding breaks: 1" in text
+    assert CANARY not in text
+
+
+def test_a_report_for_a_period_without_data_says_so(thea, hana_and_ivan):
+    import io
+
+    import pypdfium2
+
+    hana, ivan = hana_and_ivan
+    ivan.post("/api/v1/therapist/consent")
+    answer = thea.get(
+        f"/api/v1/caseload/{couple_id(hana)}/report.pdf?start=2020-01-01&end=2020-01-31"
+    )
+    assert answer.status_code == 200
+    text = "".join(
+        p.get_textpage().get_text_range() for p in pypdfium2.PdfDocument(io.BytesIO(answer.content))
+    )
+    assert "No pace data was recorded in this period" in text
+    reversed_period = thea.get(
+        f"/api/v1/caseload/{couple_id(hana)}/report.pdf?start=2020-02-01&end=2020-01-01"
+    )
+    assert reversed_period.status_code == 422

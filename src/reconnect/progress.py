@@ -304,7 +304,8 @@ def _empty(key: str, title: str, headers: tuple[str, ...], what: str) -> Chart:
 # swapped in. Drawing holds a lock: the figures are shared, and the settings the SVG
 # writer reads (rcParams) are process-wide, so two threads must never draw at once.
 # Drawing is pure Python under the GIL anyway, so the lock costs no throughput.
-_DRAWING = threading.Lock()
+# One lock for all matplotlib drawing in the process (its settings are global).
+DRAWING = threading.Lock()
 _TEMPLATES: dict[str, tuple[Figure, Axes, list[Any]]] = {}
 
 
@@ -355,7 +356,7 @@ def _render(
     # Text stays text (no glyph outlines, no font files); the salt keeps element ids
     # of different charts apart when they share a page.
     with (
-        _DRAWING,
+        DRAWING,
         mpl.rc_context(
             {
                 "svg.fonttype": "none",

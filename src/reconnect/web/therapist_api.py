@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Response
@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from reconnect import therapists
 from reconnect.errors import Problem
+from reconnect.report import therapist_report
 from reconnect.web.deps import API_ERRORS, ApiSession, Db, Now, RowId
 
 router = APIRouter(prefix="/api/v1", tags=["therapist"], responses=API_ERRORS)
@@ -129,3 +130,29 @@ def mark_reviewed(couple_id: RowId, session: ApiSession, db: Db, at: Now) -> Res
     therapists.mark_reviewed(db, signed_in=session, couple_id=couple_id, now=at)
     db.commit()
     return Response(status_code=204)
+
+
+@router.get(
+    "/caseload/{couple_id}/report.pdf",
+    responses={200: {"content": {"application/pdf": {}}}},
+    response_class=Response,
+)
+def report(
+    couple_id: RowId,
+    session: ApiSession,
+    db: Db,
+    at: Now,
+    start: date | None = None,
+    end: date | None = None,
+) -> Response:
+    """A PDF report for a period (default: the last 28 days), for the therapist."""
+    view = therapists.couple_view(db, signed_in=session, couple_id=couple_id)
+    until = end or at.date()
+    since = start or until - timedelta(days=28)
+    if since > until:
+        raise Problem("invalid_period", "The period starts after it ends.", 422)
+    return Response(
+        therapist_report(view, since, until),
+        media_type="application/pdf",
+        headers={"Content-Disposition": 'attachment; filename="reconnect-report.pdf"'},
+    )

@@ -1,0 +1,85 @@
+"""The therapist report: a PDF for a chosen period, built with reportlab.
+
+It holds only what the therapist may see: the pace over the period with its chart,
+setbacks, flooding breaks and couple-level patterns. Never a private note.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import cm
+from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from reconnect import progress
+from reconnect.therapists import CoupleForTherapist
+
+
+def _tier_png(points: list[tuple[datetime, int]]) -> bytes:
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(7, 2.6), dpi=110)
+    axes = figure.add_subplot()
+    first = points[0][0]
+    days = [(p[0] - first).total_seconds() / 86400 for p in points]
+    axes.step(days, [p[1] for p in points], where="post", color="#2f6f73")
+    axes.set_xlabel(f"days since {first:%d %b %Y}")
+    axes.set_ylim(-0.3, 6.3)
+    axes.set_ylabel("tier")
+    axes.set_title("Permitted tier over the period")
+    buffer = io.BytesIO()
+    with progress.DRAWING:
+        figure.savefig(buffer, format="png", bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def therapist_report(view: CoupleForTherapist, start: date, end: date) -> bytes:
+    """A PDF for ``start``..``end`` (inclusive). A period without data says so plainly."""
+    styles = getSampleStyleSheet()
+    in_period = [t for t in view.tiers if start <= t[0].date() <= end]
+    setbacks = [s for s in view.setbacks if start <= s[0].date() <= end]
+    breaks = [b for b in view.breaks if start <= b[0].date() <= end]
+    story: list[object] = [
+        Paragraph("Reconnect: between-session report", styles["Title"]),
+        Paragraph(f"Couple {view.couple_id}, {start:%d %b %Y} to {end:%d %b %Y}", styles["Normal"]),
+        Paragraph(
+            "Shared with both partners' consent. It contains no private entries or notes.",
+            styles["Italic"],
+        ),
+        Spacer(1, 0.4 * cm),
+    ]
+    if not in_period and not breaks:
+        story.append(Paragraph("No pace data was recorded in this period.", styles["Heading2"]))
+    else:
+        story.append(Paragraph("The pace", styles["Heading2"]))
+        if len(in_period) >= 2:
+            story.append(Image(io.BytesIO(_tier_png(in_period)), width=16 * cm, height=6 * cm))
+        story.append(
+            Paragraph(
+                f"Latest permitted tier: {in_period[-1][1] if in_period else 'not recorded'}. "
+                f"Setbacks: {len(setbacks)}. Flooding breaks: {len(breaks)}.",
+                styles["Normal"],
+            )
+        )
+        if breaks:
+            rows = [["Break started", "Agreed return"]] + [
+                [f"{b[0]:%d %b %H:%M}", f"{b[1]:%d %b %H:%M}"] for b in breaks
+            ]
+            table = Table(rows)
+            table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.grey)]))
+            story += [Spacer(1, 0.3 * cm), table]
+    story.append(Paragraph("Couple-level patterns", styles["Heading2"]))
+    if view.patterns:
+        for finding in view.patterns:
+            story.append(
+                Paragraph(f"{finding.message} <i>{finding.try_instead}</i>", styles["Normal"])
+            )
+    else:
+        story.append(Paragraph("None noticed.", styles["Normal"]))
+    buffer = io.BytesIO()
+    SimpleDocTemplate(buffer, pagesize=A4, title="Reconnect report").build(story)
+    return buffer.getvalue()
