@@ -36,6 +36,7 @@ from reconnect.web import (
     pages,
     progress_pages,
     therapist_api,
+    therapist_pages,
 )
 from reconnect.web.deps import AppState, SignInRequired, csrf_cookie_name, is_https
 
@@ -54,6 +55,7 @@ ROUTERS = (
     pages.router,
     measures_pages.router,
     progress_pages.router,
+    therapist_pages.router,
     moments_pages.router,
     pace_pages.router,
     account_pages.router,
