@@ -44,7 +44,7 @@ def test_running_the_demo_again_resets_it(app):
     build_demo(state.sessions, state.hasher, kdf_params(state.settings), NOW)
     with state.sessions() as db:
         names = db.scalars(select(Person.username).order_by(Person.username)).all()
-        assert names == [HURT, INVOLVED]
+        assert names == [HURT, INVOLVED, "demo-thea"]
         assert (
             db.scalar(select(func.count()).select_from(CheckInEntry)) == 2 * 70 + 5
         )  # and five extra from Hana at the end
@@ -91,3 +91,17 @@ def test_the_demo_couple_has_reflections_and_a_trigger_to_look_at(app):
             key = auth.unlock_with_password(person, PASSWORD)
             seen = insights.visible_findings(db, signed_in=auth.SignedIn(person, key, ""))
             assert len(seen) >= 3, name
+
+
+def test_the_demo_has_questionnaire_history_and_a_therapist_with_consent(app):
+    from reconnect import auth, therapists
+    from reconnect.demo import PASSWORD, THERAPIST
+    from reconnect.models import QuestionnaireResponse
+
+    state = app.state.reconnect
+    build_demo(state.sessions, state.hasher, kdf_params(state.settings), NOW)
+    with state.sessions() as db:
+        assert len(db.scalars(select(QuestionnaireResponse)).all()) >= 6
+        thea = db.scalar(select(Person).where(Person.username == THERAPIST))
+        assert auth.unlock_with_password(thea, PASSWORD)
+        assert len(therapists.caseload(db, thea.id)) == 1

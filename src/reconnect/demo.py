@@ -15,12 +15,12 @@ from argon2 import PasswordHasher
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from reconnect import auth, couples, moments, pace
+from reconnect import auth, couples, measures, moments, pace, therapists
 from reconnect.auth import NewAccount, SignedIn
 from reconnect.keys import KdfParams
 from reconnect.models import Couple, Membership, Person
 
-HURT, INVOLVED = "demo-hana", "demo-ivan"
+HURT, INVOLVED, THERAPIST = "demo-hana", "demo-ivan", "demo-thea"
 PASSWORD = "demo couple, not for real use"  # noqa: S105 - made-up demo people
 WEEKS = 10
 RUSHED_DAY = 32  # week five: the evening that goes too fast
@@ -136,6 +136,7 @@ def build_demo(
     start = (now - timedelta(weeks=WEEKS)).replace(hour=7, minute=30, second=0, microsecond=0)
     with sessions() as db:
         old = select(Person.id).where(Person.username.in_([HURT, INVOLVED]))
+        db.execute(delete(Person).where(Person.username == THERAPIST))
         couple_ids = select(Membership.couple_id).where(Membership.person_id.in_(old))
         db.execute(delete(Couple).where(Couple.id.in_(couple_ids)))
         db.execute(delete(Person).where(Person.username.in_([HURT, INVOLVED])))
@@ -172,8 +173,37 @@ def build_demo(
             if day % 3 == 0 or day == RUSHED_DAY:  # not every day: life happens
                 _together(db, couple, demo, morning + timedelta(hours=12), day, rng)
             _moments(db, demo, morning, day)
+            if day % 21 == 0:
+                _questionnaires(db, demo, morning + timedelta(hours=10), day)
             db.commit()
+        _therapist(db, demo, hasher, kdf, now - timedelta(days=1))
+        db.commit()
     return demo
+
+
+def _questionnaires(db: Session, demo: DemoCouple, at: datetime, day: int) -> None:
+    """PHQ-9 and GAD-7 every three weeks, easing slowly."""
+    for account, instrument_id in ((demo.hurt, "phq-9"), (demo.involved, "gad-7")):
+        instrument = measures.get_instrument(instrument_id)
+        level = max(0, 2 - day // 28)
+        answers = {item.id: min(level + (i % 2), 3) for i, item in enumerate(instrument.items)}
+        if instrument_id == "phq-9":
+            answers[instrument.items[-1].id] = 0
+        signed_in = SignedIn(account.person, account.data_key, "")
+        measures.take(db, signed_in=signed_in, instrument=instrument, answers=answers, now=at)
+
+
+def _therapist(
+    db: Session, demo: DemoCouple, hasher: PasswordHasher, kdf: KdfParams, at: datetime
+) -> None:
+    """Their therapist, with both partners' agreement."""
+    thea = auth.register(db, username=THERAPIST, password=PASSWORD, hasher=hasher, kdf=kdf)
+    hana = SignedIn(demo.hurt.person, demo.hurt.data_key, "")
+    code, _ = therapists.invite(db, signed_in=hana, now=at)
+    therapists.join(db, signed_in=SignedIn(thea.person, thea.data_key, ""), code=code, now=at)
+    therapists.consent(
+        db, signed_in=SignedIn(demo.involved.person, demo.involved.data_key, ""), now=at
+    )
 
 
 def _moments(db: Session, demo: DemoCouple, morning: datetime, day: int) -> None:

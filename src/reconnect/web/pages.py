@@ -269,10 +269,11 @@ def demo_start(request: Request, state: State) -> Response:
 
 @router.post("/demo/sign-in")
 def demo_sign_in(request: Request, form: CheckedForm, db: Db, state: State, at: Now) -> Response:
-    from reconnect.demo import HURT, INVOLVED, PASSWORD
+    from reconnect.demo import HURT, INVOLVED, PASSWORD, THERAPIST
 
     _demo_only(state)
-    username = {"hurt": HURT, "involved": INVOLVED}.get(str(form.get("who", "")))
+    who = str(form.get("who", ""))
+    username = {"hurt": HURT, "involved": INVOLVED, "therapist": THERAPIST}.get(who)
     person = db.scalar(select(Person).where(Person.username == username)) if username else None
     if person is None:
         raise Problem("not_found", "There is no demo couple here. Run: reconnect demo", 404)
@@ -282,7 +283,7 @@ def demo_sign_in(request: Request, form: CheckedForm, db: Db, state: State, at: 
         db, person=person, data_key=data_key, kind="browser", settings=state.settings, now=at
     )
     db.commit()
-    return sign_in(request, go("/today"), token, state)
+    return sign_in(request, go("/caseload" if who == "therapist" else "/today"), token, state)
 
 
 # --- the couple space --------------------------------------------------------
