@@ -45,6 +45,11 @@ FORMS = {
     "/proposals/{proposal_id}/decline": {},
     "/heart-rate/import": {},  # the file goes in FILES
     "/questionnaires/{instrument_id}": {str(item): "1" for item in range(1, 10)},
+    "/therapist/invite": {},
+    "/therapist/consent": {},
+    "/therapist/revoke": {},
+    "/therapist/join": {"code": "AAAAA-AAAAA-AAAAA-AAAAA"},
+    "/caseload/{couple_id}/reviewed": {},
 }
 READINGS = b"timestamp,bpm\n2026-03-01T08:00:00Z,64\n2026-03-01T08:01:00Z,66\n"
 FILES = {"/heart-rate/import": {"file": ("heart-rate.csv", READINGS, "text/csv")}}
