@@ -149,3 +149,30 @@ def test_a_report_for_a_period_without_data_says_so(thea, hana_and_ivan):
         f"/api/v1/caseload/{couple_id(hana)}/report.pdf?start=2020-02-01&end=2020-01-01"
     )
     assert reversed_period.status_code == 422
+
+
+def test_results_are_shared_with_the_therapist_alone_and_only_with_consent(
+    thea, hana_and_ivan, app
+):
+    from sqlalchemy import select
+
+    from reconnect.models import TherapistShare
+
+    hana, ivan = hana_and_ivan
+    phq9 = {str(n): 0 for n in range(1, 10)}
+    gad7 = {str(n): 1 for n in range(1, 8)}
+    # Ivan has not agreed yet: his result is not shared.
+    ivan.post("/api/v1/questionnaires/gad-7", {"answers": gad7})
+    ivan.post("/api/v1/therapist/consent")
+    hana.post("/api/v1/questionnaires/phq-9", {"answers": {**phq9, "9": 1}})
+    view = thea.get(f"/api/v1/caseload/{couple_id(hana)}").json()
+    shared = view["shared_results"]
+    assert [(s["role"], s["instrument"], s["crisis"]) for s in shared] == [("hurt", "phq-9", True)]
+    with app.state.reconnect.sessions() as db:
+        sealed = db.scalar(select(TherapistShare.sealed))
+        assert b"phq" not in sealed and b"crisis" not in sealed
+    # Nothing of it reaches Ivan, and revoking takes the shares with the link.
+    assert "phq-9" not in ivan.get("/api/v1/questionnaires/phq-9/history").text
+    ivan.post("/api/v1/therapist/revoke")
+    with app.state.reconnect.sessions() as db:
+        assert db.scalars(select(TherapistShare)).all() == []

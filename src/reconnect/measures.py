@@ -140,6 +140,22 @@ def take(
     if result.crisis:
         # Logged for nobody's eyes but the operator's: that crisis resources were shown.
         log.info("crisis resources shown after a questionnaire (person %s)", row.person_id)
+    # With this person's consent, the result (never the answers) goes to their
+    # therapist, sealed for the therapist alone; a crisis answer is part of it.
+    from reconnect import therapists  # imported here: therapists reads insights
+
+    therapists.share_with_therapist(
+        db,
+        signed_in=signed_in,
+        content={
+            "instrument": instrument.id,
+            "title": instrument.title,
+            "total": result.total,
+            "band": result.band.label if result.band else None,
+            "crisis": result.crisis,
+        },
+        now=now,
+    )
     return Taken(
         row.id, now, result, _change(instrument, before[-1].score if before else None, result)
     )

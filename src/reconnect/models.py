@@ -426,6 +426,10 @@ class TherapistLink(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     couple_key_wrap: Mapped[bytes] = mapped_column(LargeBinary(128))
+    # What partners share with the therapist alone is sealed to this public key; its
+    # private half is sealed under the therapist's own data key.
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32), default=b"")
+    private_key_sealed: Mapped[bytes] = mapped_column(LargeBinary(128), default=b"")
 
 
 class TherapistConsent(Base):
@@ -439,3 +443,19 @@ class TherapistConsent(Base):
     link_id: Mapped[int] = mapped_column(ForeignKey("therapist_link.id", ondelete="CASCADE"))
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TherapistShare(Base):
+    """Something a consenting partner shared with the therapist only (a questionnaire
+    result, a crisis answer), sealed to the therapist's public key: the other partner
+    cannot open it, and it goes with the link when consent ends."""
+
+    __tablename__ = "therapist_share"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    link_id: Mapped[int] = mapped_column(
+        ForeignKey("therapist_link.id", ondelete="CASCADE"), index=True
+    )
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)

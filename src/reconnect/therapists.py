@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from nacl.public import PrivateKey, PublicKey, SealedBox
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -30,6 +31,7 @@ from reconnect.models import (
     TherapistConsent,
     TherapistInvite,
     TherapistLink,
+    TherapistShare,
 )
 
 
@@ -91,6 +93,12 @@ def join(db: Session, *, signed_in: SignedIn, code: str, now: datetime) -> Thera
     db.add(link)
     db.flush()
     link.couple_key_wrap = keys.seal(signed_in.data_key, couple_key, _link_context(link))
+    # A key pair for what partners share with the therapist alone (sealed boxes).
+    private = PrivateKey.generate()
+    link.public_key = bytes(private.public_key)
+    link.private_key_sealed = keys.seal(
+        signed_in.data_key, bytes(private), f"therapist-private:{link.id}"
+    )
     db.execute(delete(TherapistConsent).where(TherapistConsent.link_id == link.id))
     db.add(TherapistConsent(link_id=link.id, person_id=row.created_by, granted_at=now))
     db.delete(row)
@@ -120,6 +128,35 @@ def consent(db: Session, *, signed_in: SignedIn, now: datetime) -> None:
     if existing is None:
         db.add(TherapistConsent(link_id=link.id, person_id=signed_in.person.id, granted_at=now))
         db.flush()
+
+
+def share_with_therapist(
+    db: Session, *, signed_in: SignedIn, content: dict[str, object], now: datetime
+) -> bool:
+    """Seal ``content`` for the couple's therapist alone, if this person consents.
+
+    Returns whether anything was shared. The other partner cannot open it: it is
+    sealed to the therapist's public key, not under the couple key.
+    """
+    membership = db.get(Membership, signed_in.person.id)
+    link = (
+        db.scalar(select(TherapistLink).where(TherapistLink.couple_id == membership.couple_id))
+        if membership
+        else None
+    )
+    if link is None or not link.public_key:
+        return False
+    consented = db.scalar(
+        select(TherapistConsent.id).where(
+            TherapistConsent.link_id == link.id, TherapistConsent.person_id == signed_in.person.id
+        )
+    )
+    if consented is None:
+        return False
+    sealed = SealedBox(PublicKey(link.public_key)).encrypt(json.dumps(content).encode())
+    db.add(TherapistShare(link_id=link.id, person_id=signed_in.person.id, at=now, sealed=sealed))
+    db.flush()
+    return True
 
 
 def revoke(db: Session, *, signed_in: SignedIn) -> None:
@@ -241,12 +278,22 @@ def _tiers(db: Session, couple_id: int) -> list[tuple[datetime, int]]:
 
 
 @dataclass(frozen=True)
+class SharedResult:
+    """A questionnaire result a partner shared with the therapist."""
+
+    role: str
+    at: datetime
+    content: dict[str, object]
+
+
+@dataclass(frozen=True)
 class CoupleForTherapist:
     couple_id: int
     tiers: list[tuple[datetime, int]]
     setbacks: list[tuple[datetime, int]]
     breaks: list[tuple[datetime, datetime]]
     patterns: list[d.Finding]
+    shared: list[SharedResult]
 
 
 def couple_view(db: Session, *, signed_in: SignedIn, couple_id: int) -> CoupleForTherapist:
@@ -259,7 +306,27 @@ def couple_view(db: Session, *, signed_in: SignedIn, couple_id: int) -> CoupleFo
         d.Finding.from_dict(json.loads(keys.unseal(couple_key, row.sealed, finding_context(row))))
         for row in db.scalars(select(Finding).where(Finding.couple_id == couple_id))
     ]
+    private = PrivateKey(
+        keys.unseal(signed_in.data_key, link.private_key_sealed, f"therapist-private:{link.id}")
+    )
+    roles = {
+        m.person_id: m.role
+        for m in db.scalars(select(Membership).where(Membership.couple_id == couple_id))
+    }
+    shared = [
+        SharedResult(
+            roles.get(row.person_id, "partner"),
+            row.at,
+            json.loads(SealedBox(private).decrypt(row.sealed)),
+        )
+        for row in db.scalars(
+            select(TherapistShare)
+            .where(TherapistShare.link_id == link.id)
+            .order_by(TherapistShare.at)
+        )
+    ]
     return CoupleForTherapist(
+        shared=shared,
         couple_id=couple_id,
         tiers=tiers,
         setbacks=[b for a, b in itertools.pairwise(tiers) if b[1] < a[1]],

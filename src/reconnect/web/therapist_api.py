@@ -51,12 +51,25 @@ class PatternOut(BaseModel):
     try_instead: str
 
 
+class SharedResultOut(BaseModel):
+    role: str = Field(description="hurt, involved or both_hurt: which partner shared it.")
+    at: datetime
+    instrument: str
+    title: str
+    total: float | None
+    band: str | None
+    crisis: bool
+
+
 class CoupleOut(BaseModel):
     couple_id: int
     tiers: list[tuple[datetime, int]]
     setbacks: list[tuple[datetime, int]]
     breaks: list[tuple[datetime, datetime]]
     patterns: list[PatternOut]
+    shared_results: list[SharedResultOut] = Field(
+        description="Questionnaire results each consenting partner shared with you alone."
+    )
 
 
 @router.post("/therapist/invites", status_code=201, response_model=InviteOut)
@@ -122,6 +135,7 @@ def caseload_couple(couple_id: RowId, session: ApiSession, db: Db) -> CoupleOut:
             PatternOut(pattern=f.pattern.value, message=f.message, try_instead=f.try_instead)
             for f in view.patterns
         ],
+        shared_results=[SharedResultOut(role=s.role, at=s.at, **s.content) for s in view.shared],
     )
 
 
