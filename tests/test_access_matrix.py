@@ -115,6 +115,8 @@ API_ROWS = [
     Row("POST", "/api/v1/therapist/consent", members(404)),
     Row("POST", "/api/v1/therapist/revoke", members(404)),
     Row("GET", "/api/v1/caseload", members(200)),
+    # Nothing of their own to share here, so nothing is shared (201, zero).
+    Row("POST", "/api/v1/therapist/share-findings", members(201)),
     Row(
         "GET",
         "/api/v1/caseload/{couple_id}",
@@ -221,6 +223,7 @@ PAGE_ROWS = [
     Row("POST", "/therapist/revoke", members(404, anonymous=303)),
     Row("POST", "/therapist/join", members(404, anonymous=303), {"code": "ABCDE-FGHJK"}),
     Row("GET", "/caseload", members(200, anonymous=303)),
+    Row("POST", "/therapist/share-findings", members(303, anonymous=303)),
     Row(
         "GET",
         "/caseload/{couple_id}",

@@ -176,3 +176,16 @@ def test_results_are_shared_with_the_therapist_alone_and_only_with_consent(
     ivan.post("/api/v1/therapist/revoke")
     with app.state.reconnect.sessions() as db:
         assert db.scalars(select(TherapistShare)).all() == []
+
+
+def test_a_partner_may_show_their_own_reflections_to_the_therapist_alone(thea, hana_and_ivan):
+    hana, ivan = hana_and_ivan
+    ivan.post("/api/v1/therapist/consent")
+    for _ in range(3):
+        check_in(hana, urgency=9, readiness=2)
+    shared = hana.post("/api/v1/therapist/share-findings")
+    assert shared.status_code == 201 and shared.json()["shared"] >= 1
+    view = thea.get(f"/api/v1/caseload/{couple_id(hana)}").json()
+    assert {s["pattern"] for s in view["shared_findings"]} == {"urgency_as_readiness"}
+    assert all(s["role"] == "hurt" for s in view["shared_findings"])
+    assert "urgency_as_readiness" not in ivan.get("/api/v1/insights").text

@@ -295,6 +295,14 @@ class CoupleForTherapist:
     patterns: list[d.Finding]
     shared: list[SharedResult]
 
+    @property
+    def results(self) -> list[SharedResult]:
+        return [s for s in self.shared if s.content.get("kind") != "finding"]
+
+    @property
+    def findings(self) -> list[SharedResult]:
+        return [s for s in self.shared if s.content.get("kind") == "finding"]
+
 
 def couple_view(db: Session, *, signed_in: SignedIn, couple_id: int) -> CoupleForTherapist:
     """Pace and tier history, setbacks, flooding breaks and couple-level patterns.
@@ -346,3 +354,32 @@ def mark_reviewed(db: Session, *, signed_in: SignedIn, couple_id: int, now: date
     link = get_couple_for_therapist(db, signed_in.person.id, couple_id)
     link.reviewed_at = now
     db.flush()
+
+
+def share_findings(db: Session, *, signed_in: SignedIn, now: datetime) -> int:
+    """A partner chooses to show their own private reflections to the therapist."""
+    from reconnect import insights
+
+    own = [
+        f
+        for f in insights.visible_findings(db, signed_in=signed_in)
+        if f.audience == str(signed_in.person.id)
+    ]
+    shared = 0
+    for finding in own:
+        shared += share_with_therapist(
+            db,
+            signed_in=signed_in,
+            content={
+                "kind": "finding",
+                "pattern": finding.pattern.value,
+                "message": finding.message,
+                "try_instead": finding.try_instead,
+            },
+            now=now,
+        )
+    if own and not shared:
+        raise Problem(
+            "no_therapist", "There is no therapist with your agreement to share with.", 409
+        )
+    return shared

@@ -50,6 +50,7 @@ FORMS = {
     "/therapist/revoke": {},
     "/therapist/join": {"code": "AAAAA-AAAAA-AAAAA-AAAAA"},
     "/caseload/{couple_id}/reviewed": {},
+    "/therapist/share-findings": {},
 }
 READINGS = b"timestamp,bpm\n2026-03-01T08:00:00Z,64\n2026-03-01T08:01:00Z,66\n"
 FILES = {"/heart-rate/import": {"file": ("heart-rate.csv", READINGS, "text/csv")}}

@@ -7,7 +7,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
-from reconnect import heart, insights, moments
+from reconnect import heart, insights, moments, therapists
 from reconnect.errors import Problem
 from reconnect.web.deps import CheckedForm, Db, Now, PagePerson, PageSession, RowId, whole_digits
 from reconnect.web.pages import go, render
@@ -134,4 +134,6 @@ def insights_page(request: Request, session: PageSession, db: Db) -> Response:
         session.person,
         mine=[f for f in found if f.audience != "couple"],
         ours=[f for f in found if f.audience == "couple"],
+        therapist=therapists.status_for_partner(db, session),
+        shared=request.query_params.get("shared") == "1",
     )

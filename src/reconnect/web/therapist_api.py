@@ -61,6 +61,18 @@ class SharedResultOut(BaseModel):
     crisis: bool
 
 
+class SharedFindingOut(BaseModel):
+    role: str
+    at: datetime
+    pattern: str
+    message: str
+    try_instead: str
+
+
+class SharedCountOut(BaseModel):
+    shared: int
+
+
 class CoupleOut(BaseModel):
     couple_id: int
     tiers: list[tuple[datetime, int]]
@@ -69,6 +81,9 @@ class CoupleOut(BaseModel):
     patterns: list[PatternOut]
     shared_results: list[SharedResultOut] = Field(
         description="Questionnaire results each consenting partner shared with you alone."
+    )
+    shared_findings: list[SharedFindingOut] = Field(
+        description="Private reflections a partner chose to show you."
     )
 
 
@@ -135,7 +150,15 @@ def caseload_couple(couple_id: RowId, session: ApiSession, db: Db) -> CoupleOut:
             PatternOut(pattern=f.pattern.value, message=f.message, try_instead=f.try_instead)
             for f in view.patterns
         ],
-        shared_results=[SharedResultOut(role=s.role, at=s.at, **s.content) for s in view.shared],
+        shared_results=[SharedResultOut(role=s.role, at=s.at, **s.content) for s in view.results],
+        shared_findings=[
+            SharedFindingOut(
+                role=s.role,
+                at=s.at,
+                **{k: v for k, v in s.content.items() if k != "kind"},
+            )
+            for s in view.findings
+        ],
     )
 
 
@@ -170,3 +193,12 @@ def report(
         media_type="application/pdf",
         headers={"Content-Disposition": 'attachment; filename="reconnect-report.pdf"'},
     )
+
+
+@router.post("/therapist/share-findings", status_code=201, response_model=SharedCountOut)
+def share_findings(session: ApiSession, db: Db, at: Now) -> SharedCountOut:
+    """Show your own private reflections to your therapist (only with your agreement).
+    Your partner never sees them."""
+    shared = therapists.share_findings(db, signed_in=session, now=at)
+    db.commit()
+    return SharedCountOut(shared=shared)

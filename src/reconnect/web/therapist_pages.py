@@ -106,3 +106,12 @@ def reviewed(
     therapists.mark_reviewed(db, signed_in=session, couple_id=couple_id, now=at)
     db.commit()
     return go("/caseload")
+
+
+@router.post("/therapist/share-findings")
+def share_findings(
+    request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now
+) -> Response:
+    therapists.share_findings(db, signed_in=session, now=at)
+    db.commit()
+    return go("/insights?shared=1")
