@@ -1,7 +1,10 @@
 """Couple spaces: creating one, inviting the partner, joining, and the safety screen.
 
-``get_couple_for_person`` is the one place that answers "which couple may this
-person see"; every later feature reaches couple data through it.
+A person only ever reaches their own couple, through their membership row. Each
+shared resource then has one helper that decides who may act on it and answers 404
+to everyone else: ``pace.paired_membership`` (pace, experiences),
+``pace.get_experience_for_person``, ``moments.get_told_trigger_for_person``,
+``moments.get_proposal_to_answer`` and ``therapists.get_couple_for_therapist``.
 """
 
 from __future__ import annotations
@@ -51,11 +54,6 @@ def check_role(role: str) -> str:
     if role not in ROLES:
         raise Problem("invalid_role", "Please choose one of: hurt, involved, both_hurt.", 422)
     return role
-
-
-def get_couple_for_person(db: Session, person: Person) -> Couple | None:
-    membership = db.get(Membership, person.id)
-    return membership.couple if membership else None
 
 
 def couple_view(db: Session, person: Person) -> CoupleView | None:

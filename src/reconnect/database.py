@@ -7,8 +7,6 @@ in 3.51.3, and a tool that must never lose a word cannot run on it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -92,13 +90,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
-
-
-@contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: committed when the block ends, rolled back on any error."""
-    with factory() as db, db.begin():
-        yield db
 
 
 def _alembic_config(engine: Engine) -> Config:
