@@ -84,6 +84,23 @@ def test_another_therapist_and_the_partners_themselves_get_404(people, thea, han
         assert person.get(target).status_code == 404
 
 
+def test_a_new_therapist_replaces_the_earlier_one(people, thea, hana_and_ivan):
+    hana, ivan = hana_and_ivan
+    ivan.post("/api/v1/therapist/consent")
+    target = f"/api/v1/caseload/{couple_id(hana)}"
+    assert thea.get(target).status_code == 200
+    tomas = people.register("tomas", screen=None)
+    code = ivan.post("/api/v1/therapist/invites").json()["code"]
+    assert tomas.post("/api/v1/therapist/join", {"code": code}).status_code == 201
+    # The partners' page names one therapist, and it is the one they can revoke.
+    assert hana.get("/api/v1/therapist/status").json()["therapist_username"] == "tomas"
+    assert thea.get(target).status_code == 404
+    assert thea.get("/api/v1/caseload").json() == []
+    assert tomas.get(target).status_code == 404, "Hana has not agreed to Tomas yet"
+    assert hana.post("/api/v1/therapist/consent").status_code == 204
+    assert tomas.get(target).status_code == 200
+
+
 def test_a_partner_cannot_be_the_therapist_of_a_couple(hana_and_ivan, olga_and_oscar):
     hana, _ = hana_and_ivan
     olga, _ = olga_and_oscar

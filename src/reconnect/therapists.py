@@ -83,6 +83,15 @@ def join(db: Session, *, signed_in: SignedIn, code: str, now: datetime) -> Thera
     couple_key = keys.unseal(
         keys.invite_key(cleaned), row.couple_key_wrap, _invite_context(row.couple_id)
     )
+    # One therapist per couple space: the partners' therapist page shows one, and
+    # consent and revocation act on that one. A new therapist replaces the earlier
+    # link, and its key wrap goes with it.
+    db.execute(
+        delete(TherapistLink).where(
+            TherapistLink.couple_id == row.couple_id,
+            TherapistLink.therapist_id != signed_in.person.id,
+        )
+    )
     link = db.scalar(
         select(TherapistLink).where(
             TherapistLink.couple_id == row.couple_id,
