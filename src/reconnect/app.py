@@ -27,6 +27,8 @@ from reconnect.settings import Settings, load_settings
 from reconnect.web import (
     account_pages,
     api,
+    coach_api,
+    coach_pages,
     measures_api,
     measures_pages,
     moments_api,
@@ -50,6 +52,7 @@ ROUTERS = (
     api.router,
     pace_api.router,
     moments_api.router,
+    coach_api.router,
     measures_api.router,
     therapist_api.router,
     pages.router,
@@ -57,6 +60,7 @@ ROUTERS = (
     progress_pages.router,
     therapist_pages.router,
     moments_pages.router,
+    coach_pages.router,
     pace_pages.router,
     account_pages.router,
 )

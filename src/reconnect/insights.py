@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from reconnect import keys, moments, pace
+from reconnect import coach_checker, keys, moments, notes, pace
 from reconnect.auth import SignedIn
 from reconnect.couples import couple_key_for
 from reconnect.domain import detectors as d
@@ -136,6 +136,10 @@ def _record(
         for s in statuses
         if s.words
     ]
+    texts += [
+        d.SharedText(f"note-{n.id}", str(person_id), n.at, n.content["text"], "note")
+        for person_id, n in notes.notes_since(db, signed_in=signed_in, since=since)
+    ]
     checkins = {
         str(row.id): pace.load_checkin(row, key)
         for row in db.scalars(
@@ -176,7 +180,8 @@ def refresh(
     except Problem:  # not paired, or joint features off: nothing to detect
         return ()
     couple_key = couple_key_for(membership, signed_in.data_key)
-    found = d.run_detectors(_record(db, signed_in, membership, now), now)
+    record = _record(db, signed_in, membership, now)
+    found = d.run_detectors(record, now, checker=coach_checker.checker())
     mine = [f for f in found if f.audience == str(signed_in.person.id)]
     shared = [f for f in found if f.audience == COUPLE]
     db.execute(delete(Finding).where(Finding.person_id == signed_in.person.id))

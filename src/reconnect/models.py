@@ -459,3 +459,22 @@ class TherapistShare(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+# --- notes between partners ----------------------------------------------------------
+
+
+class SharedNote(Base):
+    """A note or letter one partner sent the other: sealed under the couple key.
+
+    The message coach's reading of it is never stored, here or anywhere.
+    """
+
+    __tablename__ = "shared_note"
+    __table_args__ = (Index("ix_shared_note_couple_at", "couple_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    couple_id: Mapped[int] = mapped_column(ForeignKey("couple.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)

@@ -1,0 +1,80 @@
+"""Pages for notes between partners and the message coach's preview.
+
+A preview is a form post that renders the page again with the words kept and the
+coach's reading beside them: it works without JavaScript, sends nothing to the
+partner, and stores nothing. Sending never waits on the coach.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from reconnect import moments, notes
+from reconnect.errors import Problem
+from reconnect.web.deps import CheckedForm, Db, Now, PageSession
+from reconnect.web.pages import go, render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _notes_page(
+    request: Request, session: PageSession, db: Db, status: int = 200, **context: Any
+) -> Response:
+    try:
+        listed = notes.notes(db, signed_in=session)
+    except Problem as problem:
+        return render(request, "notes.html", session.person, unavailable=problem.message)
+    context.setdefault("text", "")
+    return render(
+        request,
+        "notes.html",
+        session.person,
+        status,
+        notes=listed,
+        note_max=notes.NOTE_MAX,
+        **context,
+    )
+
+
+@router.get("/notes")
+def notes_page(request: Request, session: PageSession, db: Db) -> Response:
+    return _notes_page(request, session, db, sent=request.query_params.get("sent") == "1")
+
+
+@router.post("/notes/preview")
+def preview_note(request: Request, form: CheckedForm, session: PageSession, db: Db) -> Response:
+    text = str(form.get("text", ""))
+    return _notes_page(request, session, db, text=text, hint=notes.preview(text))
+
+
+@router.post("/notes")
+def send_note(
+    request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now
+) -> Response:
+    text = str(form.get("text", ""))
+    try:
+        notes.send_note(db, signed_in=session, text=text, now=at)
+    except Problem as problem:
+        # The words stay in the box: nothing a person wrote is lost to a refusal.
+        return _notes_page(request, session, db, problem.status, text=text, error=problem.message)
+    db.commit()
+    return go("/notes?sent=1")
+
+
+@router.post("/status/preview")
+def preview_status(request: Request, form: CheckedForm, session: PageSession) -> Response:
+    """The coach's reading of the words of a shared status, before it is shared."""
+    words = str(form.get("words", ""))[: moments.WORDS_MAX]
+    chosen = str(form.get("status", ""))
+    return render(
+        request,
+        "status_preview.html",
+        session.person,
+        hint=notes.preview(words),
+        words=words,
+        chosen=chosen if chosen in moments.STATUSES else "",
+        status_names=moments.STATUSES,
+    )
