@@ -1,0 +1,200 @@
+"""The notes page and the coach's preview, read with a real HTML parser and no JavaScript.
+
+A preview is an ordinary form post: the page comes back with the words kept and the
+coach's reading beside them, marked private; sending is another ordinary post. Hana
+and Ivan share a couple; Olga is in another.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from reconnect import coach
+from reconnect.models import SharedNote, SharedStatus
+from tests.pages import Visitor, soup, text_of
+from tests.security.test_logs import every_logger, records_holding
+
+CLOSING = "You're overreacting. It was one stupid mistake, get over it."
+OPENING = "I hear how much this hurt you, and your anger makes sense to me."
+
+
+@pytest.fixture
+def paired(app):
+    hana, ivan = Visitor(app), Visitor(app)
+    hana.register("hana")
+    ivan.register("ivan")
+    hana.post("/couple", {"role": "hurt"})
+    code = text_of(soup(hana.post("/couple/invite", {})), "#invite-code")
+    ivan.post("/couple/join", {"code": code, "role": "involved"})
+    return hana, ivan
+
+
+def note_count(app) -> int:
+    with app.state.reconnect.sessions() as db:
+        return int(db.scalar(select(func.count()).select_from(SharedNote)))
+
+
+def test_the_notes_page_says_what_the_partner_sees_and_what_stays_private(paired):
+    hana, _ = paired
+    page = hana.get("/notes")
+    assert hana.last.status_code == 200
+    assert page.find("a", href="/notes") is not None, "linked from the navigation"
+    assert "Your partner will see this note" in text_of(page, "#note-shared")
+    form = page.select_one("form#note-form")
+    assert form["action"] == "/notes" and form["method"] == "post"
+    assert form.select_one("input[name=csrf_token]")["value"]
+    box = form.select_one("textarea#note-text")
+    assert page.select_one("label[for=note-text]") is not None
+    assert "note-shared" in box["aria-describedby"]
+    preview = form.find("button", string="Preview with the coach")
+    assert preview["formaction"] == "/notes/preview"
+    assert "keeps nothing" in text_of(form, "p.muted")
+    assert page.select_one("#coach-reading") is None, "no reading until asked"
+    assert "No notes yet" in text_of(page, "#notes-empty")
+
+
+def test_a_preview_keeps_the_words_and_shows_a_private_hint_without_sending(paired, app):
+    hana, _ = paired
+    response = hana.post("/notes/preview", {"text": CLOSING})
+    assert response.status_code == 200
+    page = soup(response)
+    assert page.select_one("textarea#note-text").get_text() == CLOSING
+    reading = page.select_one("#coach-reading")
+    assert reading["data-tone"] == "closing" and reading["data-label"] in coach.CLOSING
+    assert "Only you see this" in text_of(reading, ".badge.private")
+    assert "keeps nothing" in text_of(reading, ".badge.private")
+    message = text_of(page, "#coach-message")
+    assert message.startswith("This may") and "You could" in message
+    assert "not a verdict" in " ".join(reading.get_text(" ").split())
+    assert note_count(app) == 0, "a preview sends nothing"
+    # The note can still be sent as it is: the coach never blocks.
+    assert hana.post("/notes", {"text": CLOSING}).status_code == 303
+    assert note_count(app) == 1
+
+
+def test_opening_words_get_a_warm_acknowledgement(paired):
+    hana, _ = paired
+    page = soup(hana.post("/notes/preview", {"text": OPENING}))
+    reading = page.select_one("#coach-reading")
+    assert reading["data-tone"] == "opening" and reading["data-label"] in coach.OPENING
+    assert "You could" not in text_of(page, "#coach-message")
+
+
+@pytest.mark.parametrize(
+    ("text", "notice"),
+    [("", "nothing"), ("Je t'aime encore, je suis désolée pour tout.", "English only")],
+)
+def test_a_preview_of_what_the_coach_cannot_read_says_why(paired, text, notice):
+    hana, _ = paired
+    page = soup(hana.post("/notes/preview", {"text": text}))
+    assert hana.last.status_code == 200
+    assert page.select_one("#coach-reading")["data-tone"] == "unread"
+    assert notice.lower() in text_of(page, "#coach-message").lower()
+    assert page.select_one("textarea#note-text").get_text() == text
+
+
+def test_sending_works_without_javascript_and_the_partner_reads_it(paired):
+    hana, ivan = paired
+    assert hana.post("/notes", {"text": "I am glad you told me.\nI am here."}).status_code == 303
+    page = hana.follow()
+    assert "Sent" in text_of(page, "#note-sent")
+    assert page.select_one("textarea#note-text").get_text() == ""
+    theirs = ivan.get("/notes")
+    note = theirs.select_one("#notes li")
+    assert "Your partner wrote" in text_of(note, "p.muted")
+    assert [p.get_text() for p in note.select("p")[1:]] == ["I am glad you told me.", "I am here."]
+    assert "Shared: your partner sees this" in text_of(theirs, "#notes-title + .badge.shared")
+    assert theirs.select_one("#coach-reading") is None, "the reading was never kept"
+
+
+def test_a_refused_note_keeps_its_words(paired, app):
+    hana, _ = paired
+    too_long = "word " * 900
+    response = hana.post("/notes", {"text": too_long})
+    assert response.status_code == 422
+    page = soup(response)
+    assert "under 4000 characters" in text_of(page, "#form-error")
+    assert page.select_one("textarea#note-text").get_text() == too_long
+    assert hana.post("/notes", {"text": "   "}).status_code == 422
+    assert note_count(app) == 0
+
+
+def test_markup_in_a_note_is_shown_as_text(paired):
+    hana, ivan = paired
+    hana.post("/notes", {"text": "<script>alert(1)</script><b>bold</b>"})
+    response = ivan.client.get("/notes")
+    assert "<script>alert(1)" not in response.text and "<b>bold" not in response.text
+    assert "&lt;script&gt;" in response.text
+
+
+def test_notes_and_previews_need_a_couple_and_a_sign_in(app, paired):
+    stranger = Visitor(app)
+    stranger.get("/notes")
+    assert (stranger.last.status_code, stranger.last.headers["location"]) == (303, "/login")
+    assert stranger.post("/notes/preview", {"text": "hello"}).status_code == 303
+    uma = Visitor(app)
+    uma.register("uma")
+    page = uma.get("/notes")
+    assert uma.last.status_code == 200
+    assert page.select_one("form#note-form") is None
+    assert "couple space" in text_of(page, "main")
+
+
+def test_another_couple_never_sees_the_notes(paired, app):
+    hana, _ = paired
+    hana.post("/notes", {"text": "only for Ivan"})
+    olga, oscar = Visitor(app), Visitor(app)
+    olga.register("olga")
+    oscar.register("oscar")
+    olga.post("/couple", {"role": "hurt"})
+    code = text_of(soup(olga.post("/couple/invite", {})), "#invite-code")
+    oscar.post("/couple/join", {"code": code, "role": "involved"})
+    assert "only for Ivan" not in olga.client.get("/notes").text
+
+
+def test_a_preview_logs_and_stores_nothing(paired, app, caplog):
+    hana, _ = paired
+    every_logger(caplog)
+    canary = "canary-9d2e-a-draft-never-sent"
+    hana.post("/notes/preview", {"text": f"{canary} it was just once"})
+    hana.post("/status/preview", {"status": "okay", "words": canary})
+    assert records_holding(caplog, canary) == []
+    assert note_count(app) == 0
+
+
+# --- the shared status: preview beside Share ---------------------------------------------
+
+
+def test_the_status_form_offers_a_preview_beside_share(paired):
+    hana, _ = paired
+    form = hana.get("/today").select_one("form[action='/status']")
+    buttons = [b.get_text() for b in form.select("button")]
+    assert buttons == ["Share", "Preview with the coach"], "Enter still shares"
+    preview = form.find("button", string="Preview with the coach")
+    assert preview["formaction"] == "/status/preview" and preview.has_attr("formnovalidate")
+
+
+def test_a_status_preview_keeps_the_choice_and_words_and_shares_nothing(paired, app):
+    hana, ivan = paired
+    response = hana.post("/status/preview", {"status": "okay", "words": "it was just one night"})
+    assert response.status_code == 200
+    page = soup(response)
+    assert page.select_one("input[name=status][value=okay]").has_attr("checked")
+    assert page.select_one("input#status-words")["value"] == "it was just one night"
+    assert page.select_one("#coach-reading")["data-tone"] in {"closing", "neutral"}
+    assert "Only you see this" in text_of(page, "#coach-reading")
+    with app.state.reconnect.sessions() as db:
+        assert db.scalar(select(func.count()).select_from(SharedStatus)) == 0
+    form = page.select_one("form#status-form")
+    assert form["action"] == "/status"
+    assert hana.post("/status", {"status": "okay", "words": "a quiet day"}).status_code == 303
+    assert "a quiet day" in text_of(ivan.get("/today"), "#statuses")
+
+
+def test_a_status_preview_without_a_choice_lets_the_person_choose(paired):
+    hana, _ = paired
+    page = soup(hana.post("/status/preview", {"words": "I am here"}))
+    assert hana.last.status_code == 200
+    assert not page.select("input[name=status][checked]")
+    assert page.select_one("input#status-words")["value"] == "I am here"
