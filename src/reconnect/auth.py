@@ -17,14 +17,14 @@ from functools import lru_cache
 import pyotp
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from reconnect import keys
+from reconnect import keys, ratelimit
 from reconnect.domain.passwords import password_problem
 from reconnect.errors import Problem
-from reconnect.models import AuthSession, LoginFailure, Person
+from reconnect.models import AuthSession, Person
 from reconnect.settings import Settings
 
 log = logging.getLogger("reconnect.auth")
@@ -131,11 +131,6 @@ def unlock_with_recovery_key(person: Person, recovery_text: str) -> bytes | None
         return None
 
 
-def _recent_failures(db: Session, key: str, since: datetime) -> int:
-    query = select(func.count()).where(LoginFailure.key == key, LoginFailure.at >= since)
-    return db.scalar(query) or 0
-
-
 @lru_cache(maxsize=4)
 def _dummy_hash(hasher: PasswordHasher) -> str:
     # Verifying against this when the account does not exist keeps the answer's
@@ -161,9 +156,10 @@ def check_login(
     name = normalise_username(username)
     since = now - timedelta(minutes=settings.login_window_minutes)
     account_key, address_key = f"account:{name}", f"address:{address}"
+    failures = ratelimit.failure_store(db, settings)
     if (
-        _recent_failures(db, account_key, since) >= settings.login_attempts_per_account
-        or _recent_failures(db, address_key, since) >= settings.login_attempts_per_address
+        failures.count(account_key, since) >= settings.login_attempts_per_account
+        or failures.count(address_key, since) >= settings.login_attempts_per_address
     ):
         log.warning("sign-in rate-limited for %r from %s", name, address)
         raise Problem(
@@ -178,7 +174,7 @@ def check_login(
     except (VerificationError, InvalidHashError):
         person = None
     if person is None:
-        record_failure(db, name=name, address=address, now=now)
+        record_failure(db, name=name, address=address, now=now, settings=settings)
         return None
     log.info("signed in: person %s from %s", person.id, address)
     if hasher.check_needs_rehash(person.password_hash):
@@ -186,17 +182,14 @@ def check_login(
     return person
 
 
-def record_failure(db: Session, *, name: str, address: str, now: datetime) -> None:
-    """Count a failed sign-in towards both rate limits (the caller commits)."""
+def record_failure(
+    db: Session, *, name: str, address: str, now: datetime, settings: Settings
+) -> None:
+    """Count a failed sign-in towards both rate limits, in the database (the caller
+    commits) or in Redis (at once), as ``settings`` say."""
     # Logged for the operator: who tried and from where, never what they typed.
     log.warning("sign-in refused for %r from %s", name, address)
-    db.add_all(
-        [
-            LoginFailure(key=f"account:{name}", at=now),
-            LoginFailure(key=f"address:{address}", at=now),
-        ]
-    )
-    db.execute(delete(LoginFailure).where(LoginFailure.at < now - timedelta(days=1)))
+    ratelimit.failure_store(db, settings).add([f"account:{name}", f"address:{address}"], now)
 
 
 def start_session(

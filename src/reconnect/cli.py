@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
@@ -51,22 +52,79 @@ def main() -> None:
 @main.command()
 @click.option("--host", help=_help("host"))
 @click.option("--port", type=int, help=_help("port"))
+@click.option("--workers", type=int, help=_help("workers"))
 @database_options
 def serve(
-    host: str | None, port: int | None, data_dir: str | None, database_url: str | None
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    data_dir: str | None,
+    database_url: str | None,
 ) -> None:
-    """Start the web app (creating and upgrading the database first)."""
+    """Start the web app (creating and upgrading the database first).
+
+    With --workers N, N processes share the port (uvicorn's own process manager,
+    which restarts a worker that dies); the schema is upgraded once, before any
+    worker starts. Several workers need PostgreSQL.
+    """
     import uvicorn
 
     from reconnect.app import create_app
 
-    settings = settings_from(host=host, port=port, data_dir=data_dir, database_url=database_url)
+    settings = settings_from(
+        host=host, port=port, workers=workers, data_dir=data_dir, database_url=database_url
+    )
+    if settings.workers > 1 and settings.is_sqlite:
+        click.echo(
+            f"Error: {settings.workers} workers need PostgreSQL (SQLite takes one writing "
+            "process); set RECONNECT_DATABASE_URL=postgresql://... or use --workers 1.",
+            err=True,
+        )
+        sys.exit(2)
+    server: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": "warning",
+        # X-Forwarded-For/-Proto from these proxies give the client's own address
+        # (for the per-address sign-in limit) and https (for secure cookies).
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.trusted_proxies,
+    }
+    address = f"http://{settings.host}:{settings.port}"
+    if settings.workers == 1:
+        try:
+            app = create_app(settings)
+        except DatabaseError as error:
+            fail(str(error))
+        click.echo(f"Reconnect {__version__} at {address}  (Ctrl+C stops)")
+        uvicorn.run(app, **server)
+        return
     try:
-        app = create_app(settings)
+        engine = make_engine(settings.database_url)
+        upgrade(engine)
+        engine.dispose()
     except DatabaseError as error:
         fail(str(error))
-    click.echo(f"Reconnect {__version__} at http://{settings.host}:{settings.port}  (Ctrl+C stops)")
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    # Made once here: workers starting together would race to create it.
+    settings.ensure_secret_key()
+    # Each worker builds its settings from the environment; the flags go with them.
+    os.environ.update(
+        RECONNECT_HOST=settings.host,
+        RECONNECT_PORT=str(settings.port),
+        RECONNECT_DATA_DIR=str(settings.data_dir),
+        RECONNECT_DATABASE_URL=settings.database_url,
+    )
+    click.echo(
+        f"Reconnect {__version__} at {address} with {settings.workers} workers  (Ctrl+C stops)"
+    )
+    uvicorn.run("reconnect.cli:worker_app", factory=True, workers=settings.workers, **server)
+
+
+def worker_app() -> Any:
+    """The app of one ``serve --workers N`` process; the parent has migrated already."""
+    from reconnect.app import create_app
+
+    return create_app(load_settings(), migrate=False)
 
 
 @main.command()

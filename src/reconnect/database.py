@@ -54,7 +54,11 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(
+    url: str, *, pool_size: int = 5, max_overflow: int = 5, pool_timeout: int = 30
+) -> Engine:
+    """An engine for ``url``. The pool numbers apply to PostgreSQL: each web process
+    holds up to ``pool_size + max_overflow`` connections (docs/deployment.md sizes them)."""
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -67,7 +71,14 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+        return create_engine(
+            url,
+            pool_pre_ping=True,
+            hide_parameters=True,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_timeout=pool_timeout,
+        )
     raise DatabaseError(
         f"Unsupported database URL {parsed.drivername!r}: use sqlite or postgresql."
     )

@@ -44,8 +44,47 @@ class Settings(BaseSettings):
             "folder; use postgresql://user@host/dbname for PostgreSQL."
         ),
     )
+    db_pool_size: int = Field(
+        default=5,
+        ge=1,
+        le=1000,
+        description="PostgreSQL connections each web process keeps open (ignored for SQLite).",
+    )
+    db_max_overflow: int = Field(
+        default=5,
+        ge=0,
+        le=1000,
+        description=(
+            "Extra PostgreSQL connections a web process may open when all kept ones are "
+            "busy; they close again when idle."
+        ),
+    )
+    db_pool_timeout: int = Field(
+        default=30,
+        ge=1,
+        le=600,
+        description=(
+            "Seconds a request waits for a free PostgreSQL connection before it is "
+            "answered with an error."
+        ),
+    )
     host: str = Field(default="127.0.0.1", description="Address the web server listens on.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port the web server listens on.")
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description=(
+            "Web server processes. More than one needs PostgreSQL; see docs/deployment.md."
+        ),
+    )
+    trusted_proxies: str = Field(
+        default="127.0.0.1",
+        description=(
+            "Comma-separated addresses of reverse proxies whose X-Forwarded-For and "
+            "X-Forwarded-Proto headers are believed; '*' believes any sender."
+        ),
+    )
     secret_key: str = Field(
         default="",
         description=(
@@ -71,6 +110,19 @@ class Settings(BaseSettings):
     )
     login_window_minutes: int = Field(
         default=15, ge=1, description="Length of the sign-in rate-limit window, in minutes."
+    )
+    redis_url: str = Field(
+        default="",
+        description=(
+            "Redis URL (redis://host:6379/0) for the sign-in rate-limit counters, shared by "
+            "every process. Empty keeps them in the database."
+        ),
+    )
+    redis_prefix: str = Field(
+        default="reconnect",
+        min_length=1,
+        max_length=100,
+        description="Prefix of this installation's Redis keys, so several can share one Redis.",
     )
     max_body_bytes: int = Field(
         default=256 * 1024,
@@ -108,6 +160,13 @@ class Settings(BaseSettings):
     def _refuse_placeholder_secret(cls, value: str) -> str:
         if value and (len(value) < 32 or value.lower() in {"changeme", "secret", "change-me"}):
             raise ValueError("must be at least 32 random characters (or empty to generate one)")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix:// (or be empty)")
         return value
 
     @model_validator(mode="after")

@@ -179,7 +179,13 @@ def login(body: LoginIn, request: Request, db: Db, state: State, at: Now) -> Tok
         raise Problem("invalid_credentials", "That username and password do not match.", 401)
     data_key = auth.unlock_with_password(person, body.password)
     if not auth.check_second_step(person, data_key, body.totp):
-        auth.record_failure(db, name=person.username, address=client_address(request), now=at)
+        auth.record_failure(
+            db,
+            name=person.username,
+            address=client_address(request),
+            now=at,
+            settings=state.settings,
+        )
         db.commit()
         raise Problem(
             "second_step_needed",

@@ -178,7 +178,13 @@ def login(request: Request, form: CheckedForm, db: Db, state: State, at: Now) ->
     # A new token on every sign-in: a cookie planted before sign-in is never promoted.
     data_key = auth.unlock_with_password(person, str(form.get("password", "")))
     if not auth.check_second_step(person, data_key, str(form.get("totp", "")) or None):
-        auth.record_failure(db, name=person.username, address=client_address(request), now=at)
+        auth.record_failure(
+            db,
+            name=person.username,
+            address=client_address(request),
+            now=at,
+            settings=state.settings,
+        )
         db.commit()
         return render(
             request,
