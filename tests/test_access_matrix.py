@@ -1,8 +1,12 @@
 """Who may do what: every route, for every role, gets exactly what it should.
 
 Roles: anonymous; Hana (hurt partner) and Ivan (involved partner) of one couple;
-Olga, a partner in another couple. A route with no row here fails the suite, so
-each new route must say who may use it.
+Olga, a partner in another couple; and four therapists: Thea, whom Hana and Ivan both
+consented to; Tara, their earlier therapist, after Ivan revoked her; Theo, whom Olga
+invited and her partner has not yet agreed to; and Otto, who has both partners'
+consent in a third couple. A therapist's caseload rows ask for the couple that tests
+its case: Thea, Tara and Otto ask for Hana and Ivan's, Theo for Olga's. A route with
+no row here fails the suite, so each new route must say who may use it.
 """
 
 from __future__ import annotations
@@ -27,7 +31,9 @@ CALM_FORM = {
 }
 GOOD_FORM = {key: str(value) for key, value in GOOD.items() if key != "felt_pressured"}
 
-ROLES = ("anonymous", "hana", "ivan", "olga")
+PARTNERS = ("hana", "ivan", "olga")
+THERAPISTS = ("thea", "tara", "theo", "otto")
+ROLES = ("anonymous", *PARTNERS, *THERAPISTS)
 SELF = "self"  # 2xx, and the answer is about the caller only
 
 
@@ -44,8 +50,23 @@ def everyone(status: int | str) -> dict[str, int | str]:
     return dict.fromkeys(ROLES, status)
 
 
-def members(status: int | str, anonymous: int = 401) -> dict[str, int | str]:
-    return {"anonymous": anonymous, "hana": status, "ivan": status, "olga": status}
+def therapists(status: int | str) -> dict[str, int | str]:
+    return dict.fromkeys(THERAPISTS, status)
+
+
+def members(
+    status: int | str, anonymous: int = 401, therapists: int | str | None = None
+) -> dict[str, int | str]:
+    """Anyone signed in gets ``status``; therapists too, unless told otherwise."""
+    others = status if therapists is None else therapists
+    return {"anonymous": anonymous, **dict.fromkeys(PARTNERS, status)} | {
+        name: others for name in THERAPISTS
+    }
+
+
+def only_thea(status: int, anonymous: int = 401) -> dict[str, int | str]:
+    """A couple's caseload page: only the therapist both partners consented to."""
+    return {**members(404, anonymous), "thea": status}
 
 
 credentials = {"username": "newcomer", "password": PASSWORD}
@@ -62,24 +83,24 @@ API_ROWS = [
     Row("POST", "/api/v1/auth/login", everyone(200), {"username": "hana", "password": PASSWORD}),
     Row("POST", "/api/v1/auth/logout", members(204)),
     Row("GET", "/api/v1/me", members(SELF)),
-    Row("POST", "/api/v1/couples", members(409), {"role": "hurt"}),
-    Row("POST", "/api/v1/couples/invites", members(409)),
-    Row("POST", "/api/v1/couples/join", members(409), "uma's code"),
-    Row("GET", "/api/v1/couples/current", members(SELF)),
+    Row("POST", "/api/v1/couples", members(409, therapists=403), {"role": "hurt"}),
+    Row("POST", "/api/v1/couples/invites", members(409, therapists=403)),
+    Row("POST", "/api/v1/couples/join", members(409, therapists=403), "uma's code"),
+    Row("GET", "/api/v1/couples/current", members(SELF, therapists=404)),
     Row("GET", "/api/v1/safety-screen", members(200)),
     Row("POST", "/api/v1/safety-screen", members(200), {"answers": NO_CONCERNS}),
-    Row("POST", "/api/v1/safety-screen/continue", members(200)),
+    Row("POST", "/api/v1/safety-screen/continue", members(200, therapists=403)),
     Row("POST", "/api/v1/checkins", members(201), CALM),
     Row("GET", "/api/v1/checkins", members(SELF)),
     Row(
         "POST",
         "/api/v1/experiences",
-        {"anonymous": 401, "hana": 409, "ivan": 201, "olga": 404},
+        {"anonymous": 401, "hana": 409, "ivan": 201, "olga": 404, **therapists(404)},
         "reflect on hana's experience",
     ),
-    Row("GET", "/api/v1/pace", members(200)),
-    Row("POST", "/api/v1/pause", members(200)),
-    Row("POST", "/api/v1/resume", members(403)),
+    Row("GET", "/api/v1/pace", members(200, therapists=409)),
+    Row("POST", "/api/v1/pause", members(200, therapists=409)),
+    Row("POST", "/api/v1/resume", members(403, therapists=409)),
     Row("GET", "/api/v1/practices", members(200)),
     Row("POST", "/api/v1/auth/password", members(204), NEW_PASSWORD),
     # Nobody, the partner included, recovers an account without its recovery key.
@@ -91,11 +112,11 @@ API_ROWS = [
     Row(
         "POST",
         "/api/v1/couples/leave",
-        {"anonymous": 401, "hana": 204, "ivan": 404, "olga": 204},
+        {"anonymous": 401, "hana": 204, "ivan": 404, "olga": 204, **therapists(404)},
     ),
     Row("POST", "/api/v1/account/delete", members(204), {"password": PASSWORD}),
     Row("GET", "/api/v1/auth/totp/new", members(200)),
-    Row("POST", "/api/v1/status", members(201), {"status": "okay", "words": ""}),
+    Row("POST", "/api/v1/status", members(201, therapists=409), {"status": "okay", "words": ""}),
     Row("POST", "/api/v1/heart-rate/import", members(201), HEART_FILE),
     Row(
         "POST",
@@ -103,37 +124,41 @@ API_ROWS = [
         members(201),
         {"at": "2026-01-05T09:00:00+00:00", "bpm": 70},
     ),
-    Row("GET", "/api/v1/status", members(200)),
+    Row("GET", "/api/v1/status", members(200, therapists=409)),
     Row("GET", "/api/v1/insights", members(200)),
     Row("GET", "/api/v1/questionnaires", members(200)),
-    # Therapist routes, for the four people of this matrix; therapists themselves
-    # (with and without consent, after revocation, another therapist) are in
-    # test_therapist_api.py.
-    Row("POST", "/api/v1/therapist/invites", members(201)),
+    # Therapist routes. What a consenting therapist sees (and never sees) is in
+    # test_therapist_api.py; here, who gets in at all.
+    Row("POST", "/api/v1/therapist/invites", members(201, therapists=409)),
     Row("POST", "/api/v1/therapist/join", members(404), {"code": "ABCDE-FGHJK-MNPQR-STVWX"}),
-    Row("GET", "/api/v1/therapist/status", members(404)),
-    Row("POST", "/api/v1/therapist/consent", members(404)),
-    Row("POST", "/api/v1/therapist/revoke", members(404)),
+    Row("GET", "/api/v1/therapist/status", members(200, therapists=404)),
+    Row("POST", "/api/v1/therapist/consent", members(204, therapists=404)),
+    # Hana revokes Thea; then Ivan's couple has no therapist left to revoke.
+    Row(
+        "POST",
+        "/api/v1/therapist/revoke",
+        {"anonymous": 401, "hana": 204, "ivan": 404, "olga": 204, **therapists(404)},
+    ),
     Row("GET", "/api/v1/caseload", members(200)),
     # Nothing of their own to share here, so nothing is shared (201, zero).
     Row("POST", "/api/v1/therapist/share-findings", members(201)),
     Row(
         "GET",
         "/api/v1/caseload/{couple_id}",
-        members(404),
-        url="/api/v1/caseload/{hana_couple}",
+        only_thea(200),
+        url="/api/v1/caseload/{case}",
     ),
     Row(
         "GET",
         "/api/v1/caseload/{couple_id}/report.pdf",
-        members(404),
-        url="/api/v1/caseload/{hana_couple}/report.pdf",
+        only_thea(200),
+        url="/api/v1/caseload/{case}/report.pdf",
     ),
     Row(
         "POST",
         "/api/v1/caseload/{couple_id}/reviewed",
-        members(404),
-        url="/api/v1/caseload/{hana_couple}/reviewed",
+        only_thea(204),
+        url="/api/v1/caseload/{case}/reviewed",
     ),
     Row(
         "POST",
@@ -152,30 +177,35 @@ API_ROWS = [
     Row(
         "POST",
         "/api/v1/triggers",
-        {"anonymous": 401, "hana": 201, "ivan": 403, "olga": 201},
+        {"anonymous": 401, "hana": 201, "ivan": 403, "olga": 201, **therapists(409)},
         {"what": "a song", "strength": 4, "tell_partner": True},
     ),
-    Row("GET", "/api/v1/triggers", members(200)),
+    Row("GET", "/api/v1/triggers", members(200, therapists=409)),
     Row(
         "POST",
         "/api/v1/triggers/{trigger_id}/respond",
-        {"anonymous": 401, "hana": 404, "ivan": 200, "olga": 404},
+        {"anonymous": 401, "hana": 404, "ivan": 200, "olga": 404, **therapists(404)},
         {"kind": "acknowledge"},
         url="/api/v1/triggers/{trigger}/respond",
     ),
-    Row("POST", "/api/v1/breaks", members(201), {"minutes": 20}),
-    Row("POST", "/api/v1/proposals", members(201), {"practice_id": "longer-out-breath"}),
-    Row("GET", "/api/v1/proposals", members(200)),
+    Row("POST", "/api/v1/breaks", members(201, therapists=409), {"minutes": 20}),
+    Row(
+        "POST",
+        "/api/v1/proposals",
+        members(201, therapists=409),
+        {"practice_id": "longer-out-breath"},
+    ),
+    Row("GET", "/api/v1/proposals", members(200, therapists=409)),
     Row(
         "POST",
         "/api/v1/proposals/{proposal_id}/accept",
-        {"anonymous": 401, "hana": 200, "ivan": 404, "olga": 404},
+        {"anonymous": 401, "hana": 200, "ivan": 404, "olga": 404, **therapists(404)},
         url="/api/v1/proposals/{proposal}/accept",
     ),
     Row(
         "POST",
         "/api/v1/proposals/{proposal_id}/decline",
-        {"anonymous": 401, "hana": 200, "ivan": 404, "olga": 404},
+        {"anonymous": 401, "hana": 200, "ivan": 404, "olga": 404, **therapists(404)},
         url="/api/v1/proposals/{proposal}/decline",
     ),
     Row("POST", "/api/v1/auth/totp", members(422), {"secret": "A" * 32, "code": "000000"}),
@@ -193,12 +223,12 @@ PAGE_ROWS = [
     Row("GET", "/safety-screen", members(200, anonymous=303)),
     Row("POST", "/safety-screen", members(303, anonymous=303), {k: "no" for k in NO_CONCERNS}),
     Row("GET", "/support", members(200, anonymous=303)),
-    Row("POST", "/support/continue", members(303, anonymous=303)),
-    Row("GET", "/couple", members(200, anonymous=303)),
-    Row("POST", "/couple", members(409, anonymous=303), {"role": "hurt"}),
-    Row("POST", "/couple/invite", members(409, anonymous=303)),
-    Row("GET", "/couple/join", members(200, anonymous=303)),
-    Row("POST", "/couple/join", members(409, anonymous=303), "uma's code"),
+    Row("POST", "/support/continue", members(303, anonymous=303, therapists=403)),
+    Row("GET", "/couple", members(200, anonymous=303, therapists=303)),
+    Row("POST", "/couple", members(409, anonymous=303, therapists=303), {"role": "hurt"}),
+    Row("POST", "/couple/invite", members(409, anonymous=303, therapists=303)),
+    Row("GET", "/couple/join", members(200, anonymous=303, therapists=303)),
+    Row("POST", "/couple/join", members(409, anonymous=303, therapists=403), "uma's code"),
     # Only `reconnect demo` switches these on; test_demo covers demo mode.
     Row("GET", "/demo", everyone(404)),
     Row("POST", "/demo/sign-in", everyone(404), {"who": "hurt"}),
@@ -207,47 +237,55 @@ PAGE_ROWS = [
     Row("POST", "/account/sign-out-everywhere", everyone(303)),
     Row("GET", "/account/export.json", members(200, anonymous=303)),
     Row("GET", "/account/export.zip", members(200, anonymous=303)),
-    Row("POST", "/couple/leave", {"anonymous": 303, "hana": 200, "ivan": 404, "olga": 200}),
+    Row(
+        "POST",
+        "/couple/leave",
+        {"anonymous": 303, "hana": 200, "ivan": 404, "olga": 200, **therapists(404)},
+    ),
     Row("POST", "/account/delete", members(200, anonymous=303), {"password": PASSWORD}),
     Row("POST", "/account/totp", members(422, anonymous=303), {"secret": "A" * 32, "code": "1"}),
     Row("POST", "/account/totp/disable", members(200, anonymous=303), {"password": PASSWORD}),
     Row("GET", "/recover", everyone(200)),
     Row("POST", "/recover", everyone(403), WRONG_RECOVERY),
-    Row("POST", "/status", members(303, anonymous=303), {"status": "okay"}),
+    Row("POST", "/status", members(303, anonymous=303, therapists=409), {"status": "okay"}),
     Row("GET", "/heart-rate", members(200, anonymous=303)),
     Row("GET", "/insights", members(200, anonymous=303)),
     Row("GET", "/progress", members(200, anonymous=303)),
     Row("GET", "/therapist", members(200, anonymous=303)),
-    Row("POST", "/therapist/invite", members(200, anonymous=303)),
-    Row("POST", "/therapist/consent", members(404, anonymous=303)),
-    Row("POST", "/therapist/revoke", members(404, anonymous=303)),
+    Row("POST", "/therapist/invite", members(200, anonymous=303, therapists=409)),
+    Row("POST", "/therapist/consent", members(303, anonymous=303, therapists=404)),
+    Row(
+        "POST",
+        "/therapist/revoke",
+        {"anonymous": 303, "hana": 303, "ivan": 404, "olga": 303, **therapists(404)},
+    ),
     Row("POST", "/therapist/join", members(404, anonymous=303), {"code": "ABCDE-FGHJK"}),
     Row("GET", "/caseload", members(200, anonymous=303)),
     Row("POST", "/therapist/share-findings", members(303, anonymous=303)),
     Row(
         "GET",
         "/caseload/{couple_id}",
-        members(404, anonymous=303),
-        url="/caseload/{hana_couple}",
+        only_thea(200, anonymous=303),
+        url="/caseload/{case}",
     ),
     Row(
         "GET",
         "/caseload/{couple_id}/report.pdf",
-        members(404, anonymous=303),
-        url="/caseload/{hana_couple}/report.pdf",
+        only_thea(200, anonymous=303),
+        url="/caseload/{case}/report.pdf",
     ),
     Row(
         "POST",
         "/caseload/{couple_id}/reviewed",
-        members(404, anonymous=303),
-        url="/caseload/{hana_couple}/reviewed",
+        only_thea(303, anonymous=303),
+        url="/caseload/{case}/reviewed",
     ),
     Row("GET", "/summary", members(200, anonymous=303)),
     Row("GET", "/summary/reminders.ics", members(200, anonymous=303)),
     Row(
         "GET",
         "/progress/charts/{scope}/{key}.svg",
-        members(200, anonymous=303),
+        members(200, anonymous=303, therapists=404),
         url="/progress/charts/me/activation-safety.svg",
     ),
     Row("GET", "/questionnaires", members(200, anonymous=303)),
@@ -268,35 +306,40 @@ PAGE_ROWS = [
     Row(
         "POST",
         "/triggers",
-        {"anonymous": 303, "hana": 303, "ivan": 403, "olga": 303},
+        {"anonymous": 303, "hana": 303, "ivan": 403, "olga": 303, **therapists(409)},
         {"what": "a song", "strength": "4"},
     ),
     Row(
         "POST",
         "/triggers/{trigger_id}/respond",
-        {"anonymous": 303, "hana": 404, "ivan": 303, "olga": 404},
+        {"anonymous": 303, "hana": 404, "ivan": 303, "olga": 404, **therapists(404)},
         {"kind": "space"},
         url="/triggers/{trigger}/respond",
     ),
-    Row("POST", "/breaks", members(303, anonymous=303), {"minutes": "20"}),
-    Row("POST", "/proposals", members(303, anonymous=303), {"practice_id": "longer-out-breath"}),
+    Row("POST", "/breaks", members(303, anonymous=303, therapists=409), {"minutes": "20"}),
+    Row(
+        "POST",
+        "/proposals",
+        members(303, anonymous=303, therapists=409),
+        {"practice_id": "longer-out-breath"},
+    ),
     Row(
         "POST",
         "/proposals/{proposal_id}/accept",
-        {"anonymous": 303, "hana": 303, "ivan": 404, "olga": 404},
+        {"anonymous": 303, "hana": 303, "ivan": 404, "olga": 404, **therapists(404)},
         url="/proposals/{proposal}/accept",
     ),
     Row(
         "POST",
         "/proposals/{proposal_id}/decline",
-        {"anonymous": 303, "hana": 303, "ivan": 404, "olga": 404},
+        {"anonymous": 303, "hana": 303, "ivan": 404, "olga": 404, **therapists(404)},
         url="/proposals/{proposal}/decline",
     ),
     Row("GET", "/checkin", members(200, anonymous=303)),
     Row("POST", "/checkin", members(303, anonymous=303), {**CALM_FORM}),
     Row("GET", "/today", members(200, anonymous=303)),
-    Row("POST", "/pause", members(303, anonymous=303)),
-    Row("POST", "/resume", members(403, anonymous=303)),
+    Row("POST", "/pause", members(303, anonymous=303, therapists=409)),
+    Row("POST", "/resume", members(403, anonymous=303, therapists=409)),
     Row(
         "GET",
         "/practices/{practice_id}",
@@ -306,13 +349,13 @@ PAGE_ROWS = [
     Row(
         "GET",
         "/experiences/new",
-        {"anonymous": 303, "hana": 200, "ivan": 200, "olga": 404},
+        {"anonymous": 303, "hana": 200, "ivan": 200, "olga": 404, **therapists(404)},
         url="/experiences/new?experience={experience}",
     ),
     Row(
         "POST",
         "/experiences",
-        {"anonymous": 303, "hana": 409, "ivan": 303, "olga": 404},
+        {"anonymous": 303, "hana": 409, "ivan": 303, "olga": 404, **therapists(404)},
         "reflect on hana's experience (form)",
     ),
 ]
@@ -332,6 +375,12 @@ def test_every_route_has_a_row(app):
     assert listed - routes == set(), "rows for routes that no longer exist"
 
 
+def join_as_therapist(people: People, name: str, inviter: Any) -> None:
+    therapist = people.register(name, screen=None)
+    code = inviter.post("/api/v1/therapist/invites").json()["code"]
+    assert therapist.post("/api/v1/therapist/join", {"code": code}).status_code == 201
+
+
 @pytest.fixture
 def world(people: People, hana_and_ivan, olga_and_oscar) -> dict[str, Any]:
     uma = people.register("uma")
@@ -347,6 +396,16 @@ def world(people: People, hana_and_ivan, olga_and_oscar) -> dict[str, Any]:
         "/api/v1/triggers", {"what": "a date", "strength": 5, "tell_partner": True}
     )
     proposal = named["ivan"].post("/api/v1/proposals", {"practice_id": "longer-out-breath"})
+    hana, ivan, olga = named["hana"], named["ivan"], named["olga"]
+    join_as_therapist(people, "tara", hana)
+    assert ivan.post("/api/v1/therapist/consent").status_code == 204
+    assert ivan.post("/api/v1/therapist/revoke").status_code == 204
+    join_as_therapist(people, "thea", hana)
+    assert ivan.post("/api/v1/therapist/consent").status_code == 204
+    join_as_therapist(people, "theo", olga)
+    pia, paul = people.couple("pia", "paul")
+    join_as_therapist(people, "otto", pia)
+    assert paul.post("/api/v1/therapist/consent").status_code == 204
     return {
         "code": code,
         "couple_of": couple_of,
@@ -354,6 +413,10 @@ def world(people: People, hana_and_ivan, olga_and_oscar) -> dict[str, Any]:
         "experience": experience.json()["id"],
         "trigger": trigger.json()["id"],
         "hana_couple": couple_of["hana"],
+        "case_of": {
+            **dict.fromkeys(("anonymous", *PARTNERS, "thea", "tara", "otto"), couple_of["hana"]),
+            "theo": couple_of["olga"],
+        },
         "proposal": proposal.json()["id"],
     }
 
@@ -370,8 +433,8 @@ def body_for(row: Row, world: dict[str, Any], role: str) -> Any:
     return row.body
 
 
-def address(row: Row, world: dict[str, Any]) -> str:
-    return (row.url or row.path).format(**world)
+def address(row: Row, world: dict[str, Any], role: str) -> str:
+    return (row.url or row.path).format(**world, case=world["case_of"][role])
 
 
 def check_self(response: Any, row: Row, role: str, world: dict[str, Any]) -> None:
@@ -379,12 +442,13 @@ def check_self(response: Any, row: Row, role: str, world: dict[str, Any]) -> Non
     if row.path == "/api/v1/me":
         assert data["username"] == role
     elif row.path == "/api/v1/checkins":
-        assert [c["id"] for c in data] == [world["checkins"][role]]
+        own = [world["checkins"][role]] if role in PARTNERS else []
+        assert [c["id"] for c in data] == own
     elif row.path == "/api/v1/sessions":
         assert [s["current"] for s in data].count(True) == 1
     elif row.path == "/api/v1/export":
         assert data["person"]["username"] == role
-        assert len(data["checkins"]) == 1
+        assert len(data["checkins"]) == (1 if role in PARTNERS else 0)
     else:
         assert data["id"] == world["couple_of"][role]
 
@@ -396,10 +460,13 @@ def test_api_access(client, people, world, row):
         headers = {} if role == "anonymous" else {"Authorization": f"Bearer {people.login(role)}"}
         if row.body == HEART_FILE:
             files = {"file": ("hr.csv", HEART_CSV, "text/csv")}
-            response = client.post(address(row, world), files=files, headers=headers)
+            response = client.post(address(row, world, role), files=files, headers=headers)
         else:
             response = client.request(
-                row.method, address(row, world), json=body_for(row, world, role), headers=headers
+                row.method,
+                address(row, world, role),
+                json=body_for(row, world, role),
+                headers=headers,
             )
         expected = row.expect[role]
         if expected == SELF:
@@ -417,15 +484,15 @@ def test_page_access(app, world, row):
             visitor.post("/login", {"username": role, "password": PASSWORD})
             assert visitor.last.status_code == 303
         if row.method == "GET":
-            visitor.get(address(row, world))
+            visitor.get(address(row, world, role))
         elif row.body == HEART_FILE:
             visitor.last = visitor.client.post(
-                address(row, world),
+                address(row, world, role),
                 data={"csrf_token": visitor.csrf()},
                 files={"file": ("hr.csv", HEART_CSV, "text/csv")},
             )
         else:
-            visitor.post(address(row, world), body_for(row, world, role) or {})
+            visitor.post(address(row, world, role), body_for(row, world, role) or {})
         response = visitor.last
         assert response.status_code == row.expect[role], (role, response.text[:300])
         if (
