@@ -108,6 +108,21 @@ def test_sending_works_without_javascript_and_the_partner_reads_it(paired):
     assert theirs.select_one("#coach-reading") is None, "the reading was never kept"
 
 
+def test_the_writer_alone_sees_the_coach_read_their_sent_notes_again(paired):
+    hana, ivan = paired
+    ivan.post("/notes", {"text": CLOSING})
+    hana.post("/notes", {"text": OPENING})
+    for reader, own, other in ((ivan, CLOSING, OPENING), (hana, OPENING, CLOSING)):
+        items = {
+            " ".join(li.select("p")[1].get_text().split()): li
+            for li in reader.get("/notes").select("#notes li")
+        }
+        hint = items[own].select_one("details.coach-hint")
+        assert "only you see this" in text_of(hint, "summary")
+        assert hint["data-tone"] == ("closing" if own == CLOSING else "opening")
+        assert items[other].select_one("details.coach-hint") is None
+
+
 def test_a_refused_note_keeps_its_words(paired, app):
     hana, _ = paired
     too_long = "word " * 900

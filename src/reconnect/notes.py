@@ -26,6 +26,8 @@ NOTE_MAX = 4000
 """The longest note, in characters: room for a letter, not for a book."""
 
 LIST_LIMIT = 100
+OWN_HINTS = 5
+"""How many of a writer's latest notes the page reads again with the coach."""
 
 # For labels that tend to open connection the coach gives no direction; the page
 # names what the words do well instead, in a sentence or two.
@@ -82,6 +84,14 @@ def hint_for(reading: coach.Reading) -> Hint:
 
 def preview(text: str) -> Hint:
     return hint_for(read(text))
+
+
+def own_hints(listed: list[Shared], limit: int = OWN_HINTS) -> dict[int, Hint]:
+    """The coach's reading of the writer's own latest notes, read afresh for the page
+    (never stored). A partner's notes are never read for the one who receives them:
+    the coach is a mirror for the writer, not a judge of the other."""
+    own = [item for item in listed if item.who == "you"][:limit]
+    return {item.id: preview(item.content["text"]) for item in own}
 
 
 # --- sending and reading notes ---------------------------------------------------------

@@ -34,6 +34,7 @@ def _notes_page(
         session.person,
         status,
         notes=listed,
+        own_hints=notes.own_hints(listed),
         note_max=notes.NOTE_MAX,
         **context,
     )
