@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from reconnect import heart, keys
@@ -224,12 +224,34 @@ def _decide_and_store(
     return decision
 
 
+def _hold_couple(db: Session, couple: Couple) -> datetime | None:
+    """Take the couple's row lock until commit, and return its newest decision's time.
+
+    Two requests of one couple (both partners at once, on two worker processes) must
+    not decide side by side: each would miss the other's signals, and the later
+    decision, the one every next request resumes from, would lose a pause. The lock
+    makes them decide one after the other. (SQLite has one writer at a time anyway.)
+    FOR NO KEY UPDATE: rows that only refer to the couple (signals, experiences) lock
+    its key for share, which this lock lets pass; FOR UPDATE would deadlock with them.
+    """
+    db.execute(select(Couple.id).where(Couple.id == couple.id).with_for_update(key_share=True))
+    return db.scalar(
+        select(func.max(PaceDecision.decided_at)).where(PaceDecision.couple_id == couple.id)
+    )
+
+
 def add_signals_and_decide(
     db: Session, couple: Couple, person: Person, signals: Sequence[Signal], now: datetime
 ) -> Decision:
-    """Store new signals and the decision they lead to (resuming from before the earliest)."""
+    """Store new signals and the decision they lead to (resuming from before the earliest).
+
+    A request that read the clock before another one of the couple committed decides
+    no earlier than that one's decision, so the newest decision counts both.
+    """
+    newest = _hold_couple(db, couple)
     _add_signals(db, couple, person, signals)
-    return _decide_and_store(db, couple, now, min(s.at for s in signals))
+    decide_at = max(now, newest) if newest is not None else now
+    return _decide_and_store(db, couple, decide_at, min(s.at for s in signals))
 
 
 # --- writes -------------------------------------------------------------------

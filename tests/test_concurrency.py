@@ -1,0 +1,572 @@
+"""Several worker processes on one PostgreSQL database, with everyone acting at once.
+
+A real ``reconnect serve --workers 2`` runs on a fresh PostgreSQL database. Three
+couples and their therapist then act together from many threads: both partners
+check in, log shared experiences and reflect on each other's, one pauses and
+resumes, the therapist reads each couple's view, and one partner revokes the
+therapist's access half-way. Afterwards:
+
+- every write that was acknowledged is in the database, once (no lost writes, no
+  duplicates), and each person's check-ins read back through the API;
+- every stored pace decision is what replaying the couple's signals gives, and
+  the pace served now is the replay of all of them;
+- from the moment the revocation was acknowledged, every therapist request for that
+  couple was refused, including one sent through a connection held by each worker.
+
+    python -m pytest tests/test_concurrency.py      # about 20 s; needs PostgreSQL
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import Session
+
+from reconnect.cli import main
+from reconnect.database import normalise_url
+from reconnect.domain.pacing import Decision, History, decide
+from reconnect.domain.policy import load_policy
+from reconnect.domain.signals import signal_from_dict
+from reconnect.models import (
+    CheckInEntry,
+    Couple,
+    Experience,
+    ExperienceRatingEntry,
+    PaceDecision,
+    PaceSignal,
+    utcnow,
+)
+from reconnect.pace import partners
+from tests.conftest import IN_CI, NO_CONCERNS, PASSWORD, PG_ADMIN_URL
+from tests.test_crash import CHECKIN, free_port
+from tests.test_pace_api import GOOD
+
+WORKERS = 2
+COUPLES = 3
+ROUNDS = 8  # per partner: a check-in, and every other round an experience
+START_TIMEOUT_S = 60.0
+REQUEST_TIMEOUT_S = 30.0
+SEED = int(os.environ.get("RECONNECT_CONCURRENCY_SEED", str(time.time_ns() % 1_000_000)))
+
+
+def test_serve_refuses_several_workers_on_sqlite(tmp_path):
+    result = CliRunner().invoke(main, ["serve", "--workers", "2", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    message = result.output.strip()
+    assert len(message.splitlines()) == 1, message
+    assert "PostgreSQL" in message and "--workers 1" in message
+    assert not (tmp_path / "reconnect.db").exists(), "refused before touching anything"
+
+
+# --- a fresh database and a real server with several workers ---------------------------
+
+
+@pytest.fixture
+def fresh_postgres() -> Iterator[str]:
+    name = f"reconnect_concurrency_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as error:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL must be reachable in CI at {PG_ADMIN_URL}: {error}")
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL} (runs in CI): {error}")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass
+class Workers:
+    """``reconnect serve --workers N`` as a process group, and its worker processes."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def worker_pids(self) -> set[int]:
+        # uvicorn's supervisor starts each worker as a child process (multiprocessing's
+        # resource tracker is a child too, and serves nothing).
+        found: set[int] = set()
+        for task in Path(f"/proc/{self.process.pid}/task").iterdir():
+            with suppress(OSError):
+                for pid in (task / "children").read_text().split():
+                    command = Path(f"/proc/{pid}/cmdline").read_bytes()
+                    if b"resource_tracker" not in command:
+                        found.add(int(pid))
+        return found
+
+
+@pytest.fixture
+def workers(tmp_path: Path, fresh_postgres: str) -> Iterator[Workers]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RECONNECT_")}
+    env.update(
+        RECONNECT_DATABASE_URL=fresh_postgres,
+        RECONNECT_DATA_DIR=str(tmp_path / "data"),
+        RECONNECT_PORT=str(port),
+        RECONNECT_PASSWORD_HASH_MEMORY_KIB="256",
+        RECONNECT_LOGIN_ATTEMPTS_PER_ADDRESS="100000",
+    )
+    log = tmp_path / "server.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+            [sys.executable, "-m", "reconnect.cli", "serve", "--workers", str(WORKERS)],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    running = Workers(process, port, log)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while len(running.worker_pids()) < WORKERS or not _answers(running.url):
+            if process.poll() is not None:
+                pytest.fail(f"serve exited with {process.returncode}: {log.read_text()[-2000:]}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"serve did not answer within {START_TIMEOUT_S:.0f} s; see {log}")
+            time.sleep(0.1)
+        yield running
+    finally:
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, 15)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, 9)
+            process.wait(timeout=20)
+
+
+def _answers(url: str) -> bool:
+    try:
+        httpx.get(f"{url}/api/v1/me", timeout=2.0)
+    except httpx.HTTPError:
+        return False
+    return True
+
+
+# --- people -------------------------------------------------------------------------
+
+
+@dataclass
+class Person:
+    name: str
+    token: str = ""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def register(client: httpx.Client, name: str, *, screen: bool = True) -> Person:
+    created = client.post("/api/v1/auth/register", json={"username": name, "password": PASSWORD})
+    assert created.status_code == 201, created.text
+    answer = client.post("/api/v1/auth/login", json={"username": name, "password": PASSWORD})
+    assert answer.status_code == 200, answer.text
+    person = Person(name, answer.json()["token"])
+    if screen:
+        answered = client.post(
+            "/api/v1/safety-screen", json={"answers": NO_CONCERNS}, headers=person.headers
+        )
+        assert answered.status_code == 200, answered.text
+    return person
+
+
+@dataclass
+class Pair:
+    first: Person
+    second: Person
+    id: int
+
+
+def make_couple(client: httpx.Client, index: int, therapist: Person) -> Pair:
+    first, second = register(client, f"first{index}"), register(client, f"second{index}")
+    assert client.post("/api/v1/couples", json={"role": "hurt"}, headers=first.headers).is_success
+    code = client.post("/api/v1/couples/invites", headers=first.headers).json()["code"]
+    joined = client.post(
+        "/api/v1/couples/join", json={"code": code, "role": "involved"}, headers=second.headers
+    )
+    assert joined.status_code == 200, joined.text
+    code = client.post("/api/v1/therapist/invites", headers=first.headers).json()["code"]
+    linked = client.post("/api/v1/therapist/join", json={"code": code}, headers=therapist.headers)
+    assert linked.status_code == 201, linked.text
+    consented = client.post("/api/v1/therapist/consent", headers=second.headers)
+    assert consented.status_code == 204, consented.text
+    couple_id = client.get("/api/v1/couples/current", headers=first.headers).json()["id"]
+    assert client.get(f"/api/v1/caseload/{couple_id}", headers=therapist.headers).is_success
+    return Pair(first, second, int(couple_id))
+
+
+# --- what the app acknowledged ------------------------------------------------------------
+
+
+@dataclass
+class Ledger:
+    """Every write answered with a 2xx, and anything the app said that it should not have."""
+
+    checkins: dict[int, tuple[str, str]] = field(default_factory=dict)  # id -> (person, note)
+    experiences: set[int] = field(default_factory=set)
+    ratings: list[tuple[int, str]] = field(default_factory=list)  # (experience id, person)
+    unanswered: int = 0  # requests with no answer: their writes may or may not exist
+    surprises: list[str] = field(default_factory=list)
+    revoked_at: float | None = None  # time.monotonic() when the revocation was acknowledged
+    after_revoke: list[int] = field(default_factory=list)  # therapist statuses sent after it
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def surprise(self, what: str) -> None:
+        with self.lock:
+            self.surprises.append(what)
+
+
+def send(
+    client: httpx.Client, ledger: Ledger, method: str, path: str, person: Person, body: Any = None
+) -> httpx.Response | None:
+    try:
+        answer = client.request(method, path, json=body, headers=person.headers)
+    except httpx.HTTPError as error:
+        with ledger.lock:
+            ledger.unanswered += 1
+        ledger.surprise(f"{person.name} {method} {path}: no answer ({type(error).__name__})")
+        return None
+    if answer.status_code >= 500:
+        ledger.surprise(f"{person.name} {method} {path}: {answer.status_code} {answer.text[:200]}")
+    return answer
+
+
+@dataclass
+class Inboxes:
+    """Experiences each partner logged, waiting for the other's reflection."""
+
+    waiting: dict[str, list[int]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def take(self, me: str) -> int | None:
+        with self.lock:
+            mine = self.waiting.setdefault(me, [])
+            return mine.pop() if mine else None
+
+    def give(self, to: str, experience: int) -> None:
+        with self.lock:
+            self.waiting.setdefault(to, []).append(experience)
+
+
+def partner_work(
+    url: str, ledger: Ledger, me: Person, partner: Person, inboxes: Inboxes, rng: Any
+) -> None:
+    """Check-ins every round; every other round a new experience, or a reflection on
+    one the partner logged."""
+    with httpx.Client(base_url=url, timeout=REQUEST_TIMEOUT_S) as client:
+        for round_ in range(ROUNDS):
+            note = f"{me.name} round {round_} {uuid.uuid4().hex[:8]}"
+            body = {**CHECKIN, "activation": rng.randint(1, 8), "note": note}
+            answer = send(client, ledger, "POST", "/api/v1/checkins", me, body)
+            if answer is not None and answer.status_code == 201:
+                with ledger.lock:
+                    ledger.checkins[int(answer.json()["id"])] = (me.name, note)
+            elif answer is not None:
+                ledger.surprise(f"{me.name} check-in: {answer.status_code} {answer.text[:200]}")
+            if round_ % 2:
+                continue
+            theirs = inboxes.take(me.name)
+            rating = {**GOOD, "activation_after": rng.randint(1, 6)}
+            body = (
+                {"experience_id": theirs, **rating}
+                if theirs
+                else {"practice_id": "longer-out-breath", **rating}
+            )
+            answer = send(client, ledger, "POST", "/api/v1/experiences", me, body)
+            if answer is None:
+                continue
+            if answer.status_code != 201:
+                ledger.surprise(f"{me.name} experience: {answer.status_code} {answer.text[:200]}")
+                continue
+            experience = int(answer.json()["id"])
+            with ledger.lock:
+                ledger.ratings.append((experience, me.name))
+                if not theirs:
+                    ledger.experiences.add(experience)
+            if not theirs:
+                inboxes.give(partner.name, experience)
+
+
+def pauser_work(url: str, ledger: Ledger, me: Person) -> None:
+    with httpx.Client(base_url=url, timeout=REQUEST_TIMEOUT_S) as client:
+        for _ in range(3):
+            for path in ("/api/v1/pause", "/api/v1/resume"):
+                answer = send(client, ledger, "POST", path, me)
+                if answer is not None and answer.status_code != 200:
+                    ledger.surprise(f"{me.name} {path}: {answer.status_code} {answer.text[:200]}")
+
+
+def therapist_work(
+    url: str, ledger: Ledger, therapist: Person, couple_ids: list[int], stop: threading.Event
+) -> None:
+    with httpx.Client(base_url=url, timeout=REQUEST_TIMEOUT_S) as client:
+        while not stop.is_set():
+            for couple_id in couple_ids:
+                sent = time.monotonic()
+                answer = send(client, ledger, "GET", f"/api/v1/caseload/{couple_id}", therapist)
+                if answer is None or couple_id != couple_ids[0]:
+                    continue
+                with ledger.lock:
+                    if ledger.revoked_at is not None and sent > ledger.revoked_at:
+                        ledger.after_revoke.append(answer.status_code)
+
+
+def revoker_work(url: str, ledger: Ledger, me: Person, after_s: float) -> None:
+    time.sleep(after_s)
+    with httpx.Client(base_url=url, timeout=REQUEST_TIMEOUT_S) as client:
+        answer = send(client, ledger, "POST", "/api/v1/therapist/revoke", me)
+        assert answer is not None and answer.status_code == 204
+        with ledger.lock:
+            ledger.revoked_at = time.monotonic()
+
+
+# --- one keep-alive connection held by each worker -------------------------------------
+
+
+def _server_socket_inode(server_port: int, client_port: int) -> str | None:
+    """The inode of the server's end of the loopback connection from ``client_port``."""
+    wanted_local, wanted_remote = f":{server_port:04X}", f":{client_port:04X}"
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[1].endswith(wanted_local) and fields[2].endswith(wanted_remote):
+            return fields[9]
+    return None
+
+
+def _owner(pids: set[int], inode: str) -> int | None:
+    for pid in pids:
+        with suppress(OSError):
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with suppress(OSError):
+                    if os.readlink(fd) == f"socket:[{inode}]":
+                        return pid
+    return None
+
+
+def connection_per_worker(
+    server: Workers, therapist: Person, path: str
+) -> dict[int, http.client.HTTPConnection]:
+    """Open keep-alive connections until every worker holds one; each has answered
+    ``path`` once (so the connection is accepted and bound to its worker)."""
+    pids = server.worker_pids()
+    held: dict[int, http.client.HTTPConnection] = {}
+    for _ in range(200):
+        if len(held) == len(pids):
+            return held
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=20)
+        connection.request("GET", path, headers=therapist.headers)
+        answer = connection.getresponse()
+        answer.read()
+        assert answer.status == 200, (answer.status, path)
+        client_port = connection.sock.getsockname()[1]
+        inode = _server_socket_inode(server.port, client_port)
+        pid = _owner(pids, inode) if inode else None
+        if pid is not None and pid not in held:
+            held[pid] = connection
+        else:
+            connection.close()
+    pytest.fail(f"could not reach every worker ({len(held)} of {len(pids)})")
+
+
+# --- the test -----------------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_partners_and_therapist_acting_at_once_on_several_workers(workers, fresh_postgres):
+    rng = random.Random(SEED)
+    with httpx.Client(base_url=workers.url, timeout=REQUEST_TIMEOUT_S) as client:
+        therapist = register(client, "thea", screen=False)
+        couples = [make_couple(client, index, therapist) for index in range(COUPLES)]
+    revoked = couples[0]
+    view = f"/api/v1/caseload/{revoked.id}"
+    held = connection_per_worker(workers, therapist, view)
+
+    ledger = Ledger()
+    stop = threading.Event()
+    threads = [
+        threading.Thread(
+            target=therapist_work,
+            args=(workers.url, ledger, therapist, [c.id for c in couples], stop),
+        )
+    ]
+    for couple in couples:
+        inboxes = Inboxes()
+        for me, partner in ((couple.first, couple.second), (couple.second, couple.first)):
+            threads.append(
+                threading.Thread(
+                    target=partner_work,
+                    args=(workers.url, ledger, me, partner, inboxes, random.Random(rng.random())),
+                )
+            )
+    threads.append(
+        threading.Thread(target=pauser_work, args=(workers.url, ledger, couples[1].first))
+    )
+    threads.append(
+        threading.Thread(target=revoker_work, args=(workers.url, ledger, revoked.second, 1.0))
+    )
+    for thread in threads:
+        thread.start()
+    for thread in threads[1:]:
+        thread.join(timeout=120)
+    stop.set()
+    threads[0].join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a client never finished"
+
+    # Revocation: refused on the next request in every worker, and never seen after it.
+    assert ledger.revoked_at is not None
+    for pid, connection in held.items():
+        connection.request("GET", view, headers=therapist.headers)
+        answer = connection.getresponse()
+        answer.read()
+        assert answer.status == 404, f"worker {pid} still showed the couple after revocation"
+        connection.close()
+    assert ledger.after_revoke, "the therapist asked after the revocation"
+    assert set(ledger.after_revoke) == {404}, ledger.after_revoke
+    assert not ledger.surprises, ledger.surprises[:10]
+    assert ledger.unanswered == 0
+
+    engine = create_engine(normalise_url(fresh_postgres))
+    try:
+        with Session(engine) as db:
+            _assert_writes_kept_once(db, ledger)
+            _assert_decisions_replay(db)
+        _assert_checkins_read_back(workers.url, couples, ledger)
+        _assert_served_pace_replays(workers.url, couples, engine)
+    finally:
+        engine.dispose()
+    print(
+        f"concurrency: {WORKERS} workers, {len(ledger.checkins)} check-ins, "
+        f"{len(ledger.ratings)} reflections, {len(ledger.after_revoke)} therapist requests "
+        f"after revocation all refused (seed {SEED})"
+    )
+
+
+def _assert_writes_kept_once(db: Session, ledger: Ledger) -> None:
+    stored_checkins = db.scalars(select(CheckInEntry.id)).all()
+    assert sorted(stored_checkins) == sorted(ledger.checkins), "check-ins lost or duplicated"
+    stored_experiences = db.scalars(select(Experience.id)).all()
+    assert sorted(stored_experiences) == sorted(ledger.experiences)
+    ratings = db.execute(
+        select(ExperienceRatingEntry.experience_id, func.count()).group_by(
+            ExperienceRatingEntry.experience_id, ExperienceRatingEntry.person_id
+        )
+    ).all()
+    assert all(count == 1 for _, count in ratings), "one reflection per person and experience"
+    assert len(ratings) == len(ledger.ratings)
+
+
+def _assert_checkins_read_back(url: str, couples: list[Pair], ledger: Ledger) -> None:
+    with httpx.Client(base_url=url, timeout=REQUEST_TIMEOUT_S) as client:
+        for couple in couples:
+            for me in (couple.first, couple.second):
+                listed = client.get("/api/v1/checkins?limit=500", headers=me.headers).json()
+                mine = {i: note for i, (who, note) in ledger.checkins.items() if who == me.name}
+                assert {c["id"]: c["note"] for c in listed} == mine, me.name
+
+
+def _outcome(decision: Decision) -> tuple[Any, ...]:
+    return (
+        decision.permitted_tier,
+        decision.ladder_tier,
+        decision.break_until,
+        decision.paused,
+    )
+
+
+def _stored_signals(db: Session, couple_id: int) -> list[tuple[Any, Any]]:
+    """The couple's signals in the order they were stored: (time, signal)."""
+    rows = db.execute(
+        select(PaceSignal.at, PaceSignal.data)
+        .where(PaceSignal.couple_id == couple_id)
+        .order_by(PaceSignal.id)
+    )
+    return [(at, signal_from_dict(json.loads(data))) for at, data in rows]
+
+
+def _replay(
+    couple: Couple, signals: list[tuple[Any, Any]], at: Any, version: str | None = None
+) -> Decision:
+    """What the engine decides at ``at`` from these signals, as the test in
+    test_pace_api replays it (signals up to ``at``, in time order)."""
+    known = sorted(
+        ((when, index, signal) for index, (when, signal) in enumerate(signals) if when <= at),
+        key=lambda item: (item[0], item[1]),
+    )
+    history = History(partners(couple), [signal for _, _, signal in known])
+    return decide(history, load_policy(version), at)
+
+
+def _assert_decisions_replay(db: Session) -> None:
+    """Every stored decision is what replaying the signals stored before it gives.
+
+    Requests of one couple that overlap decide one after the other, so each decision
+    saw a prefix of the couple's signals in the order they were stored, and never a
+    shorter one than the decision before it. A decision that missed a signal stored
+    before it (a lost pause, say) is explained by no such prefix. The newest decision,
+    the one every next request resumes from, must replay from all of them.
+    """
+    for couple in db.scalars(select(Couple)):
+        signals = _stored_signals(db, couple.id)
+        stored = [
+            Decision.from_dict(json.loads(data))
+            for data in db.scalars(
+                select(PaceDecision.data)
+                .where(PaceDecision.couple_id == couple.id)
+                .order_by(PaceDecision.id)
+            )
+        ]
+        assert stored and signals, couple.id
+        seen = 0
+        for number, decision in enumerate(stored):
+            for length in range(max(seen, 1), len(signals) + 1):
+                replayed = _replay(
+                    couple, signals[:length], decision.decided_at, decision.policy_version
+                )
+                if _outcome(replayed) == _outcome(decision):
+                    seen = length
+                    break
+            else:
+                pytest.fail(
+                    f"couple {couple.id}: decision {number} at {decision.decided_at} is not "
+                    f"what the signals stored before it give"
+                )
+        newest = stored[-1]
+        replayed = _replay(couple, signals, newest.decided_at, newest.policy_version)
+        assert _outcome(replayed) == _outcome(newest), f"couple {couple.id}: newest decision"
+
+
+def _assert_served_pace_replays(url: str, couples: list[Pair], engine: Any) -> None:
+    with httpx.Client(base_url=url, timeout=REQUEST_TIMEOUT_S) as client:
+        for couple in couples:
+            served = client.get("/api/v1/pace", headers=couple.first.headers).json()
+            with Session(engine) as db:
+                row = db.get(Couple, couple.id)
+                assert row is not None
+                replayed = _replay(row, _stored_signals(db, couple.id), utcnow())
+            assert served["permitted_tier"] == replayed.permitted_tier
+            assert served["paused"] == replayed.paused
