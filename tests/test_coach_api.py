@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from reconnect import coach
-from reconnect.coach_checker import CONCERNS, THRESHOLD, CoachChecker, WithPhrases
+from reconnect.coach.labels import SUGGESTIONS
+from reconnect.coach_checker import CONCERNS, MEMORY, THRESHOLD, CoachChecker, Memory, WithPhrases
 from reconnect.domain.detectors import TextConcern, TextFlag, load_phrase_list
 from reconnect.models import Base, SharedNote
 from tests.security.test_logs import every_logger, records_holding
@@ -20,6 +21,47 @@ from tests.test_privacy import assert_absent, sqlite_files
 CANARY = "CANARY-c0ach-never-on-disk"
 READING_KEYS = {"label", "confidence", "labels", "suggestion", "notice"}
 LONG_ENGLISH = "I know I hurt you and I am staying right here with you tonight. " * 1700
+
+
+CLOSING_WORDS = "You're overreacting. It was one stupid mistake, get over it."
+OPENING_WORDS = "I hear how much this hurt you, and your anger makes sense to me."
+UNLISTED_WORDS = "That chapter is closed. I am sure you see it too."  # no listed phrase
+UNLISTED_SENTENCE = "That chapter is closed."
+
+
+def fake_reader(by_sentence: dict[str, tuple[str, float]]):
+    """A stand-in coach: each known text gets its label; anything else is neutral."""
+
+    def read(text: str) -> coach.Reading:
+        label, confidence = by_sentence.get(text.strip(), ("neutral", 0.9))
+        rest = (1 - confidence) / (len(coach.LABELS) - 1)
+        others = [coach.LabelScore(o, rest) for o in coach.LABELS if o != label]
+        scores = (coach.LabelScore(label, confidence), *others)
+        suggestion = SUGGESTIONS[label] if label in coach.CLOSING else None
+        return coach.Reading(label, confidence, scores, suggestion, None)
+
+    return read
+
+
+@pytest.fixture
+def steady_coach(monkeypatch):
+    """The app's part, tested apart from the model's accuracy (bench/coach.py measures
+    that): a stand-in coach with fixed readings of the sample texts."""
+    monkeypatch.setattr(
+        coach,
+        "read",
+        fake_reader(
+            {
+                CLOSING_WORDS: ("minimizing", 0.8),
+                OPENING_WORDS: ("validation", 0.8),
+                UNLISTED_WORDS: ("minimizing", 0.7),
+                UNLISTED_SENTENCE: ("minimizing", 0.9),
+            }
+        ),
+    )
+    MEMORY.forget()
+    yield
+    MEMORY.forget()
 
 
 def reading_of(person, text):
@@ -89,12 +131,14 @@ def test_every_reading_names_each_label_once_most_likely_first(hana_and_ivan):
     assert all(0 <= s <= 1 for s in scores) and abs(sum(scores) - 1) < 0.01
 
 
-def test_closing_words_come_with_a_suggestion_and_opening_words_without(hana_and_ivan):
+def test_closing_words_come_with_a_suggestion_and_opening_words_without(
+    hana_and_ivan, steady_coach
+):
     hana, _ = hana_and_ivan
-    closing = reading_of(hana, "You're overreacting. It was one stupid mistake, get over it.")
+    closing = reading_of(hana, CLOSING_WORDS)
     assert closing["label"] in coach.CLOSING
     assert closing["suggestion"] and "could" in closing["suggestion"]
-    opening = reading_of(hana, "I hear how much this hurt you, and your anger makes sense to me.")
+    opening = reading_of(hana, OPENING_WORDS)
     assert opening["label"] in coach.OPENING
     assert opening["suggestion"] is None
 
@@ -228,9 +272,9 @@ def test_notes_need_a_partner_and_a_few_words(people, couple):
     assert hana.get("/api/v1/notes").json() == {"notes": []}
 
 
-def test_the_coach_never_blocks_a_note(couple):
+def test_the_coach_never_blocks_a_note(couple, steady_coach):
     hana, ivan = couple
-    words = "You're overreacting. It was one stupid mistake, get over it."
+    words = CLOSING_WORDS
     assert reading_of(ivan, words)["label"] in coach.CLOSING
     sent = ivan.post("/api/v1/notes", {"text": words})
     assert sent.status_code == 201
@@ -257,19 +301,6 @@ def test_minimizing_words_in_a_note_are_reflected_to_their_author_only(couple):
     assert len(mine) == 1 and mine[0]["audience"] == "you"
     assert [e["kind"] for e in mine[0]["evidence"]] == ["text"]
     assert all(f["pattern"] != "minimizing" for f in hana.get("/api/v1/insights").json())
-
-
-def fake_reader(by_sentence: dict[str, tuple[str, float]]):
-    """A stand-in coach: each known sentence gets its label; anything else is neutral."""
-
-    def read(text: str) -> coach.Reading:
-        label, confidence = by_sentence.get(text.strip(), ("neutral", 0.9))
-        rest = (1 - confidence) / (len(coach.LABELS) - 1)
-        others = [coach.LabelScore(o, rest) for o in coach.LABELS if o != label]
-        scores = (coach.LabelScore(label, confidence), *others)
-        return coach.Reading(label, confidence, scores, None, None)
-
-    return read
 
 
 def test_the_coach_flags_minimizing_pressure_and_defensiveness_above_the_threshold():
@@ -325,3 +356,40 @@ def test_the_phrase_list_works_as_before_and_the_coach_adds_only_what_it_missed(
     assert [f.concern for f in both] == [f.concern for f in phrases.check("It was just one night.")]
     added = WithPhrases(phrases, always).check("That chapter is closed.")
     assert [f.concern for f in added] == [TextConcern.MINIMIZING]
+
+
+@pytest.mark.usefixtures("steady_coach")
+def test_words_only_the_coach_notices_are_reflected_to_their_author_quoting_them(couple):
+    hana, ivan = couple
+    assert load_phrase_list().check(UNLISTED_WORDS) == ()
+    ivan.post("/api/v1/notes", {"text": UNLISTED_WORDS})
+    mine = [f for f in ivan.get("/api/v1/insights").json() if f["pattern"] == "minimizing"]
+    assert len(mine) == 1 and mine[0]["audience"] == "you"
+    assert "“That chapter is closed.”" in mine[0]["message"]
+    assert "I am sure" not in mine[0]["message"]
+    assert all(f["pattern"] != "minimizing" for f in hana.get("/api/v1/insights").json())
+
+
+def test_the_memory_holds_no_words_and_spares_the_coach_a_second_reading():
+    calls: list[str] = []
+    stand_in = fake_reader(
+        {UNLISTED_WORDS: ("minimizing", 0.7), UNLISTED_SENTENCE: ("minimizing", 0.9)}
+    )
+
+    def counted(text: str) -> coach.Reading:
+        calls.append(text)
+        return stand_in(text)
+
+    memory = Memory(size=2)
+    check = CoachChecker(counted, memory=memory).check
+    first = check(UNLISTED_WORDS)
+    assert len(calls) == 3  # the whole text, then each sentence for the quote
+    assert check(UNLISTED_WORDS) == first and len(calls) == 3
+    assert first == (TextFlag(TextConcern.MINIMIZING, UNLISTED_SENTENCE),)
+    for other in ("Good morning.", "See you at six."):
+        check(other)
+    remembered = repr(vars(memory))
+    assert "chapter" not in remembered and "morning" not in remembered
+    assert len(memory._found) == 2, "bounded"
+    check(UNLISTED_WORDS)
+    assert len(calls) == 3 + 2 + 3, "the oldest was let go, so it is read again"

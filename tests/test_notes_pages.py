@@ -14,9 +14,9 @@ from reconnect import coach
 from reconnect.models import SharedNote, SharedStatus
 from tests.pages import Visitor, soup, text_of
 from tests.security.test_logs import every_logger, records_holding
-
-CLOSING = "You're overreacting. It was one stupid mistake, get over it."
-OPENING = "I hear how much this hurt you, and your anger makes sense to me."
+from tests.test_coach_api import CLOSING_WORDS as CLOSING
+from tests.test_coach_api import OPENING_WORDS as OPENING
+from tests.test_coach_api import steady_coach  # noqa: F401 - a fixture
 
 
 @pytest.fixture
@@ -54,6 +54,7 @@ def test_the_notes_page_says_what_the_partner_sees_and_what_stays_private(paired
     assert "No notes yet" in text_of(page, "#notes-empty")
 
 
+@pytest.mark.usefixtures("steady_coach")
 def test_a_preview_keeps_the_words_and_shows_a_private_hint_without_sending(paired, app):
     hana, _ = paired
     response = hana.post("/notes/preview", {"text": CLOSING})
@@ -73,6 +74,7 @@ def test_a_preview_keeps_the_words_and_shows_a_private_hint_without_sending(pair
     assert note_count(app) == 1
 
 
+@pytest.mark.usefixtures("steady_coach")
 def test_opening_words_get_a_warm_acknowledgement(paired):
     hana, _ = paired
     page = soup(hana.post("/notes/preview", {"text": OPENING}))
@@ -108,6 +110,7 @@ def test_sending_works_without_javascript_and_the_partner_reads_it(paired):
     assert theirs.select_one("#coach-reading") is None, "the reading was never kept"
 
 
+@pytest.mark.usefixtures("steady_coach")
 def test_the_writer_alone_sees_the_coach_read_their_sent_notes_again(paired):
     hana, ivan = paired
     ivan.post("/notes", {"text": CLOSING})

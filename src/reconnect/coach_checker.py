@@ -9,13 +9,24 @@ The coach flags a shared text when its primary label is one of ``CONCERNS`` with
 confidence of at least ``THRESHOLD``. The flag quotes the sentence of the text the
 coach reads as most of that kind (shortened to ``QUOTE_MAX`` characters), so the
 finding can show its author which words it means, as a phrase-list flag does. The
-finding goes to the author alone, sealed under their key; the reading itself is
-kept only while one refresh of the detectors runs.
+finding goes to the author alone, sealed under their key.
+
+The detectors run after every write, over two weeks of shared words, and a reading
+takes the coach some milliseconds; so :class:`Memory` remembers, while the process
+runs, *which* concern (if any) it found in a text and which sentence it meant. It
+remembers them under a keyed digest of the text, whose key is random, made at start
+and never stored, so nothing in it can be turned back into words; it never holds a
+text, a sentence or a reading.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
+import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 from reconnect import coach
@@ -53,36 +64,91 @@ def _shorten(text: str) -> str:
     return (head[:space] if space > QUOTE_MAX // 2 else head).rstrip(" ,;:") + "…"
 
 
+# What the coach found in one text: the concern and the index of the sentence it
+# meant, or nothing.
+Found = tuple[TextConcern, int] | None
+
+
+class Memory:
+    """Concerns found in texts, by a keyed digest of each text; at most ``size``."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._key = secrets.token_bytes(32)
+        self._size = size
+        self._found: OrderedDict[bytes, Found] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _digest(self, text: str) -> bytes:
+        return hmac.new(self._key, text.encode("utf-8", "surrogatepass"), hashlib.sha256).digest()
+
+    def recall(self, text: str) -> tuple[bool, Found]:
+        digest = self._digest(text)
+        with self._lock:
+            if digest not in self._found:
+                return False, None
+            self._found.move_to_end(digest)
+            return True, self._found[digest]
+
+    def keep(self, text: str, found: Found) -> None:
+        with self._lock:
+            self._found[self._digest(text)] = found
+            while len(self._found) > self._size:
+                self._found.popitem(last=False)
+
+    def forget(self) -> None:
+        with self._lock:
+            self._found.clear()
+
+
+MEMORY = Memory()
+"""The process's memory for the real coach; tests with a stand-in coach use their own."""
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+
+
 class CoachChecker:
     """Flags a text whose primary label is minimizing, pressuring forgiveness or
     defensiveness, read with at least ``threshold`` confidence."""
 
-    def __init__(self, read: Read = coach.read, threshold: float = THRESHOLD) -> None:
-        self._read = read
+    def __init__(
+        self,
+        read: Read | None = None,
+        threshold: float = THRESHOLD,
+        memory: Memory | None = None,
+    ) -> None:
+        self._read = read or coach.read
         self.threshold = threshold
-        # One refresh asks about the same text once per detector; ask the coach once.
-        self._seen: dict[str, tuple[TextFlag, ...]] = {}
+        self.memory = memory or Memory()
 
     def check(self, text: str) -> tuple[TextFlag, ...]:
-        if text not in self._seen:
-            self._seen[text] = self._flags(text)
-        return self._seen[text]
+        known, found = self.memory.recall(text)
+        if not known:
+            found = self._find(text)
+            self.memory.keep(text, found)
+        if found is None:
+            return ()
+        concern, index = found
+        sentences = _sentences(text)
+        quote = sentences[index] if 0 <= index < len(sentences) else text
+        return (TextFlag(concern, _shorten(quote)),)
 
-    def _flags(self, text: str) -> tuple[TextFlag, ...]:
+    def _find(self, text: str) -> Found:
         reading = self._read(text)
         label = reading.label
         if label not in CONCERNS or reading.confidence < self.threshold:
-            return ()
-        return (TextFlag(CONCERNS[label], self._quote(text, label)),)
+            return None
+        return CONCERNS[label], self._sentence_meant(text, label)
 
-    def _quote(self, text: str, label: str) -> str:
-        """The sentence the coach reads as most ``label``; the text's start if it has
-        only one."""
-        sentences = [s for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+    def _sentence_meant(self, text: str, label: str) -> int:
+        """The index of the sentence the coach reads as most ``label``; -1 for the
+        whole text when it has only one."""
+        sentences = _sentences(text)
         if len(sentences) <= 1:
-            return _shorten(text)
-        best = max(sentences[:MAX_SENTENCES], key=lambda s: _score(self._read(s), label))
-        return _shorten(best)
+            return -1
+        scores = [_score(self._read(s), label) for s in sentences[:MAX_SENTENCES]]
+        return scores.index(max(scores))
 
 
 class WithPhrases:
@@ -100,6 +166,5 @@ class WithPhrases:
 
 
 def checker() -> TextChecker:
-    """The checker the detectors use: the shipped phrase list plus the coach. Make a
-    new one for each run, so nothing read is remembered beyond it."""
-    return WithPhrases(load_phrase_list(), CoachChecker())
+    """The checker the detectors use: the shipped phrase list plus the coach."""
+    return WithPhrases(load_phrase_list(), CoachChecker(memory=MEMORY))
