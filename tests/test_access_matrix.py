@@ -270,6 +270,12 @@ PAGE_ROWS = [
     ),
     Row(
         "GET",
+        "/caseload/{couple_id}/charts/{key}.svg",
+        only_thea(200, anonymous=303),
+        url="/caseload/{case}/charts/tier.svg",
+    ),
+    Row(
+        "GET",
         "/caseload/{couple_id}/report.pdf",
         only_thea(200, anonymous=303),
         url="/caseload/{case}/report.pdf",

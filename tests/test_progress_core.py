@@ -17,6 +17,7 @@ from reconnect.progress import (
     Chart,
     CheckInPoint,
     ExperiencePoint,
+    ScorePoint,
     SharedExperience,
     TierPoint,
     Trend,
@@ -30,8 +31,10 @@ from reconnect.progress import (
     protection_less_often,
     qualities_chart,
     reminders_ics,
+    score_chart,
     seen_and_still_safe,
     setbacks,
+    tier_changes,
     tier_chart,
     urgency_readiness_chart,
     weekly_summary,
@@ -124,6 +127,47 @@ def test_tier_chart_marks_setbacks() -> None:
     assert "1 setback " in chart.text
 
 
+def test_only_tier_changes_are_kept_so_decision_times_stay_private() -> None:
+    start = datetime(2026, 3, 2, 8, tzinfo=UTC)
+    decided = [1, 1, 2, 2, 2, 1, 1, 3]
+    tiers = [TierPoint(start + timedelta(hours=7 * i), t) for i, t in enumerate(decided)]
+    changes = tier_changes(reversed(tiers))
+    assert [(p.at, p.tier) for p in changes] == [(tiers[i].at, tiers[i].tier) for i in (0, 2, 5, 7)]
+    # A decision at the same tier on a day of its own changes nothing anyone sees.
+    extra = TierPoint(start + timedelta(days=30), 3)
+    assert tier_changes([*tiers, extra]) == changes
+    assert tier_chart(tier_changes([*tiers, extra])) == tier_chart(changes)
+    assert [p.tier for p in setbacks(changes)] == [1]
+
+
+def test_the_score_chart_marks_each_reliable_change() -> None:
+    points = [
+        ScorePoint(MONDAY, 24),
+        ScorePoint(MONDAY + timedelta(weeks=3), 22, "no reliable change"),
+        ScorePoint(MONDAY + timedelta(weeks=6), 12, "improved"),
+        ScorePoint(MONDAY + timedelta(weeks=9), 21, "worse"),
+    ]
+    chart = score_chart("scores-phq-9", "PHQ-9", points, 27)
+    root = assert_valid_chart(chart)
+    assert chart.headers == ("Date", "Score", "Reliable change")
+    assert [row[2] for row in chart.rows] == [
+        "",
+        "no reliable change",
+        "reliable improvement",
+        "reliable worsening",
+    ]
+    assert chart.text == (
+        "4 results, from 24.0 to 21.0; 1 reliable improvement and 1 reliable worsening "
+        "between one result and the next."
+    )
+    # Drawn: a dot per result, then one diamond and one square.
+    assert root is not None and chart.svg is not None
+    assert chart.svg.count("<use ") == 4 + 1 + 1
+    again = score_chart("scores-phq-9", "PHQ-9", points[:2], 27)
+    assert again.svg != chart.svg, "the kept figure is redrawn with the new data"
+    assert "0 reliable improvements and 0 reliable worsenings" in again.text
+
+
 def test_consistency_counts_distinct_safe_days_and_keeps_empty_weeks() -> None:
     items = [
         experience(MONDAY),
@@ -161,6 +205,7 @@ def test_qualities_chart_gives_weekly_means() -> None:
         tier_chart([]),
         consistency_chart([]),
         qualities_chart([]),
+        score_chart("scores-phq-9", "PHQ-9", [], 27),
     ],
     ids=lambda c: c.key,
 )

@@ -89,3 +89,48 @@ def test_the_reminder_file_is_a_calendar_with_nothing_private(app, hana_and_ivan
     events = Calendar.from_ical(answer.content).walk("VEVENT")
     assert len(events) == 7
     assert b"private" not in answer.content and b"hana" not in answer.content
+
+
+def couple_tier_view(app) -> tuple[bytes, list[str]]:
+    ivan = signed_in(app, "ivan")  # a fresh sign-in: sessions last 12 hours
+    page = ivan.get("/progress")
+    rows = [row.get_text("|") for row in page.select("#ours-title ~ figure.chart tbody tr")]
+    ivan.get("/progress/charts/couple/tier.svg")
+    assert ivan.last.status_code == 200
+    return ivan.last.content, rows
+
+
+def test_the_couple_chart_does_not_show_on_which_days_the_partner_checked_in(
+    app, hana_and_ivan, clock
+):
+    hana, ivan = hana_and_ivan
+    check_in(hana)
+    check_in(ivan)
+    clock.advance(days=1)
+    before = couple_tier_view(app)
+    for _ in range(3):  # Hana alone, on days of her own, in the same calm band
+        check_in(hana, activation=4, note="only mine")
+        clock.advance(days=1)
+    assert couple_tier_view(app) == before
+
+
+def test_questionnaire_scores_are_charted_with_reliable_change(app, people, clock):
+    hana = people.register("hana")
+    phq9 = next(i for i in hana.get("/api/v1/questionnaires").json() if i["id"] == "phq-9")
+    ids = [item["id"] for item in phq9["items"]]
+    for values in ([3] * 8 + [0], [1] * 8 + [0]):  # 24, then 8: a reliable improvement
+        taken = hana.post(
+            "/api/v1/questionnaires/phq-9", {"answers": dict(zip(ids, values, strict=True))}
+        )
+        assert taken.status_code == 201, taken.text
+        clock.advance(weeks=3)
+        hana.token = people.login("hana")
+    visitor = signed_in(app, "hana")
+    page = visitor.get("/progress")
+    figure = page.select_one("figure:has(img[src='/progress/charts/me/scores-phq-9.svg'])")
+    assert figure is not None, "a chart for the questionnaire"
+    cells = [[td.get_text() for td in row.select("td")] for row in figure.select("tbody tr")]
+    assert [c[1:] for c in cells] == [["24.0", ""], ["8.0", "reliable improvement"]]
+    visitor.get("/progress/charts/me/scores-phq-9.svg")
+    assert visitor.last.status_code == 200
+    assert visitor.last.headers["content-type"].startswith("image/svg+xml")

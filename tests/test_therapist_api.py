@@ -25,6 +25,13 @@ def thea(people, hana_and_ivan):
     return therapist
 
 
+def pdf_text(content: bytes) -> str:
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(content)
+    return "".join(page.get_textpage().get_text_range() for page in document)
+
+
 def couple_id(person) -> int:
     return int(person.get("/api/v1/couples/current").json()["id"])
 
@@ -193,6 +200,54 @@ def test_results_are_shared_with_the_therapist_alone_and_only_with_consent(
     ivan.post("/api/v1/therapist/revoke")
     with app.state.reconnect.sessions() as db:
         assert db.scalars(select(TherapistShare)).all() == []
+
+
+def test_the_therapist_sees_shared_scores_as_a_trend_with_reliable_change(
+    app, people, thea, hana_and_ivan, clock
+):
+    from tests.pages import Visitor
+
+    hana, ivan = hana_and_ivan
+    ivan.post("/api/v1/therapist/consent")
+    check_in(hana)
+    check_in(ivan)
+    for values in ([3] * 8 + [0], [1] * 8 + [0]):  # PHQ-9 24, then 8
+        answers = {str(n): v for n, v in enumerate(values, start=1)}
+        assert hana.post("/api/v1/questionnaires/phq-9", {"answers": answers}).status_code == 201
+        clock.advance(weeks=3)
+    cid = couple_id(hana)
+    thea.token = people.login("thea")
+    shared = thea.get(f"/api/v1/caseload/{cid}").json()["shared_results"]
+    assert [(s["total"], s["change"], s["highest"]) for s in shared] == [
+        (24, None, 27),
+        (8, "improved", 27),
+    ]
+    browser = Visitor(app)
+    browser.post("/login", {"username": "thea", "password": "quiet river under stone"})
+    page = browser.get(f"/caseload/{cid}")
+    chart = f"/caseload/{cid}/charts/scores-hurt-phq-9.svg"
+    figure = page.select_one(f"figure:has(img[src='{chart}'])")
+    assert figure is not None, "a trend chart of Hana's shared PHQ-9"
+    assert "reliable improvement" in figure.select("tbody tr")[-1].get_text()
+    assert page.select_one(f"img[src='/caseload/{cid}/charts/tier.svg']") is not None
+    browser.get(chart)
+    assert browser.last.status_code == 200
+    assert browser.last.headers["content-type"].startswith("image/svg+xml")
+    # The report lists the shared scores of its period with their reliable change.
+    report = thea.get(f"/api/v1/caseload/{cid}/report.pdf?start=2026-01-01&end=2027-12-31")
+    assert report.status_code == 200
+    text = pdf_text(report.content)
+    assert "Questionnaire results shared with you" in text
+    assert "improved" in text and "PHQ-9" in text
+    # Ivan never sees Hana's scores, nor their chart; after he revokes, nor does Thea.
+    partner = Visitor(app)
+    partner.post("/login", {"username": "ivan", "password": "quiet river under stone"})
+    partner.get(chart)
+    assert partner.last.status_code == 404
+    ivan.token = people.login("ivan")
+    assert ivan.post("/api/v1/therapist/revoke").status_code == 204
+    browser.get(chart)
+    assert browser.last.status_code == 404
 
 
 def test_a_partner_may_show_their_own_reflections_to_the_therapist_alone(thea, hana_and_ivan):

@@ -144,6 +144,7 @@ def take(
     # therapist, sealed for the therapist alone; a crisis answer is part of it.
     from reconnect import therapists  # imported here: therapists reads insights
 
+    change = _change(instrument, before[-1].score if before else None, result)
     therapists.share_with_therapist(
         db,
         signed_in=signed_in,
@@ -151,11 +152,11 @@ def take(
             "instrument": instrument.id,
             "title": instrument.title,
             "total": result.total,
+            "highest": instrument.total_range.high if instrument.total_range else None,
             "band": result.band.label if result.band else None,
+            "change": change.direction.value if change else None,
             "crisis": result.crisis,
         },
         now=now,
     )
-    return Taken(
-        row.id, now, result, _change(instrument, before[-1].score if before else None, result)
-    )
+    return Taken(row.id, now, result, change)

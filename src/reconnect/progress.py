@@ -47,6 +47,7 @@ __all__ = [
     "ExperiencePoint",
     "Marker",
     "PersonDashboard",
+    "ScorePoint",
     "SharedExperience",
     "TierPoint",
     "Trend",
@@ -61,8 +62,10 @@ __all__ = [
     "protection_less_often",
     "qualities_chart",
     "reminders_ics",
+    "score_chart",
     "seen_and_still_safe",
     "setbacks",
+    "tier_changes",
     "tier_chart",
     "tier_points",
     "urgency_readiness_chart",
@@ -182,6 +185,17 @@ class TierPoint:
         _check_scale("tier", self.tier, 6)
 
 
+@dataclass(frozen=True)
+class ScorePoint:
+    """One questionnaire result: its total, and the reliable change since the one
+    before (``"improved"``, ``"worse"``, ``"no reliable change"``, or ``None`` for the
+    first result or an instrument without reliable-change data)."""
+
+    day: date
+    score: float
+    change: str | None = None
+
+
 class _Dated(Protocol):
     @property
     def day(self) -> date: ...
@@ -234,6 +248,19 @@ def tier_points(decisions: Iterable[Decision]) -> tuple[TierPoint, ...]:
     """The permitted tier over time from stored decisions, oldest first."""
     points = (TierPoint(at=d.decided_at, tier=d.permitted_tier) for d in decisions)
     return tuple(sorted(points, key=lambda p: p.at))
+
+
+def tier_changes(tiers: Iterable[TierPoint]) -> tuple[TierPoint, ...]:
+    """The first permitted tier and every later change of it, oldest first.
+
+    A decision is stored after each check-in, so the time of every decision would
+    tell whoever sees them when a partner checked in. Only the changes are shared.
+    """
+    changes: list[TierPoint] = []
+    for point in sorted(tiers, key=lambda p: p.at):
+        if not changes or point.tier != changes[-1].tier:
+            changes.append(point)
+    return tuple(changes)
 
 
 def setbacks(tiers: Sequence[TierPoint]) -> tuple[TierPoint, ...]:
@@ -613,6 +640,60 @@ def qualities_chart(experiences: Sequence[ExperiencePoint]) -> Chart:
     return Chart(key, title, svg, headers, rows, text)
 
 
+_CHANGE_WORDS = {
+    "improved": "reliable improvement",
+    "worse": "reliable worsening",
+    "no reliable change": "no reliable change",
+}
+
+
+def score_chart(key: str, title: str, points: Sequence[ScorePoint], top: float) -> Chart:
+    """A questionnaire's total over time, each reliable change (Jacobson–Truax) since
+    the result before marked: a diamond for a reliable improvement, a square for a
+    reliable worsening.
+
+    One point per result, oldest first; ``top`` is the scale's highest total. Whether
+    higher is better depends on the instrument, so the marks carry the meaning, not
+    the line's direction.
+    """
+    headers = ("Date", "Score", "Reliable change")
+    if not points:
+        return _empty(key, title, headers, "the scores appear after the first time you answer.")
+    ordered = sorted(points, key=lambda p: p.day)
+    rows = tuple(
+        (p.day.isoformat(), _fmt(p.score), _CHANGE_WORDS.get(p.change or "", "")) for p in ordered
+    )
+    better = [i for i, p in enumerate(ordered) if p.change == "improved"]
+    worse = [i for i, p in enumerate(ordered) if p.change == "worse"]
+    text = (
+        f"{len(ordered)} result{'s' if len(ordered) != 1 else ''}, from "
+        f"{_fmt(ordered[0].score)} to {_fmt(ordered[-1].score)}; "
+        f"{len(better)} reliable improvement{'s' if len(better) != 1 else ''} and "
+        f"{len(worse)} reliable worsening{'s' if len(worse) != 1 else ''} between one "
+        "result and the next."
+    )
+
+    def build(axes: Axes) -> _Parts:
+        line = axes.plot([], [], color=_BLUE, linewidth=1.6, marker="o", markersize=3)[0]
+        improved = axes.plot([], [], "D", color=_SAGE, markersize=7, linestyle="none")[0]
+        worsened = axes.plot([], [], "s", color=_ROSE, markersize=7, linestyle="none")[0]
+        return [line, improved, worsened]
+
+    def update(axes: Axes, parts: _Parts) -> None:
+        line, improved, worsened = parts
+        line.set_data(range(len(ordered)), [p.score for p in ordered])
+        improved.set_data(better, [ordered[i].score for i in better])
+        worsened.set_data(worse, [ordered[i].score for i in worse])
+        axes.set_ylim(0, top * 1.08)
+        _date_ticks(axes, [p.day for p in ordered])
+
+    caption = (
+        "Score: line with dots.   Reliable improvement: diamond.   Reliable worsening: square."
+    )
+    svg = _render(key, caption, text, build, update)
+    return Chart(key, title, svg, headers, rows, text)
+
+
 # --- P6 markers -----------------------------------------------------------------
 
 
@@ -730,14 +811,22 @@ class CoupleDashboard:
 
 
 def person_dashboard(
-    checkins: Sequence[CheckInPoint], experiences: Sequence[ExperiencePoint], today: date
+    checkins: Sequence[CheckInPoint],
+    experiences: Sequence[ExperiencePoint],
+    today: date,
+    scores: Sequence[Chart] = (),
 ) -> PersonDashboard:
-    """Everything on one person's progress page, from their own data only."""
+    """Everything on one person's progress page, from their own data only.
+
+    ``scores`` are the questionnaire charts (see :func:`score_chart`), one for each
+    instrument the person has answered.
+    """
     charts = (
         activation_safety_chart(checkins),
         consistency_chart(experiences),
         qualities_chart(experiences),
         urgency_readiness_chart(checkins),
+        *scores,
     )
     markers = (
         seen_and_still_safe(experiences),

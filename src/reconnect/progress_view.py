@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reconnect import pace, progress
+from reconnect import measures, pace, progress
 from reconnect.auth import SignedIn
 from reconnect.domain.signals import ExperienceSignal, signal_from_dict
 from reconnect.models import (
@@ -24,12 +24,49 @@ from reconnect.models import (
     Membership,
     PaceDecision,
     PaceSignal,
+    QuestionnaireResponse,
 )
 
 
-def person(db: Session, signed_in: SignedIn, today: date) -> progress.PersonDashboard:
+def person(
+    db: Session, signed_in: SignedIn, today: date, instruments_dir: str = ""
+) -> progress.PersonDashboard:
     checkins, experiences = person_inputs(db, signed_in)
-    return progress.person_dashboard(checkins, experiences, today)
+    scores = score_charts(db, signed_in, instruments_dir)
+    return progress.person_dashboard(checkins, experiences, today, scores)
+
+
+def score_charts(
+    db: Session, signed_in: SignedIn, instruments_dir: str = ""
+) -> list[progress.Chart]:
+    """One chart for each questionnaire this person has answered, with reliable change
+    marked; from their own results, opened with their key."""
+    taken_ids = db.scalars(
+        select(QuestionnaireResponse.instrument_id)
+        .where(QuestionnaireResponse.person_id == signed_in.person.id)
+        .distinct()
+    )
+    known = measures.instruments(instruments_dir)
+    charts = []
+    for instrument_id in sorted(taken_ids):
+        instrument = known.get(instrument_id)
+        if instrument is None or instrument.total_range is None:
+            continue  # an operator's definition that is no longer loaded, or no total
+        points = [
+            progress.ScorePoint(
+                taken.taken_at.date(),
+                taken.score.total,
+                taken.change.direction.value if taken.change else None,
+            )
+            for taken in measures.history(db, signed_in=signed_in, instrument=instrument)
+            if taken.score.total is not None
+        ]
+        charts.append(
+            progress.score_chart(
+                f"scores-{instrument.id}", instrument.title, points, instrument.total_range.high
+            )
+        )
+    return charts
 
 
 def person_inputs(
@@ -67,14 +104,17 @@ def couple_inputs(
     if membership is None:
         return None
     couple_id = membership.couple_id
-    tiers = [
-        progress.TierPoint(at=at, tier=tier)
-        for at, tier in db.execute(
-            select(PaceDecision.decided_at, PaceDecision.permitted_tier)
-            .where(PaceDecision.couple_id == couple_id)
-            .order_by(PaceDecision.decided_at)
+    # Changes only: the time of every decision would show when the other checked in.
+    tiers = list(
+        progress.tier_changes(
+            progress.TierPoint(at=at, tier=tier)
+            for at, tier in db.execute(
+                select(PaceDecision.decided_at, PaceDecision.permitted_tier)
+                .where(PaceDecision.couple_id == couple_id)
+                .order_by(PaceDecision.decided_at, PaceDecision.id)
+            )
         )
-    ]
+    )
     left = set(
         db.scalars(
             select(ExperienceFact.experience_id)

@@ -7,7 +7,7 @@ setbacks, flooding breaks and couple-level patterns. Never a private note.
 from __future__ import annotations
 
 import io
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -40,7 +40,13 @@ def _tier_png(points: list[tuple[datetime, int]]) -> bytes:
 def therapist_report(view: CoupleForTherapist, start: date, end: date) -> bytes:
     """A PDF for ``start``..``end`` (inclusive). A period without data says so plainly."""
     styles = getSampleStyleSheet()
-    in_period = [t for t in view.tiers if start <= t[0].date() <= end]
+    # view.tiers holds the changes; the tier in force when the period began counts too.
+    before = [t for t in view.tiers if t[0].date() < start]
+    in_period = [(datetime.combine(start, time(), UTC), before[-1][1])] if before else []
+    in_period += [t for t in view.tiers if start <= t[0].date() <= end]
+    if in_period:
+        in_period.append((datetime.combine(end, time.max, UTC), in_period[-1][1]))
+    results = [r for r in view.results if start <= r.at.date() <= end]
     setbacks = [s for s in view.setbacks if start <= s[0].date() <= end]
     breaks = [b for b in view.breaks if start <= b[0].date() <= end]
     story: list[object] = [
@@ -72,6 +78,23 @@ def therapist_report(view: CoupleForTherapist, start: date, end: date) -> bytes:
             table = Table(rows)
             table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.grey)]))
             story += [Spacer(1, 0.3 * cm), table]
+    story.append(Paragraph("Questionnaire results shared with you", styles["Heading2"]))
+    if results:
+        rows = [["Date", "Partner", "Questionnaire", "Score", "Reliable change"]] + [
+            [
+                f"{r.at:%d %b %Y}",
+                r.role.replace("_", " "),
+                str(r.content.get("title", "")),
+                str(r.content.get("total", "")),
+                str(r.content.get("change") or ""),
+            ]
+            for r in results
+        ]
+        table = Table(rows)
+        table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.grey)]))
+        story.append(table)
+    else:
+        story.append(Paragraph("None in this period.", styles["Normal"]))
     story.append(Paragraph("Couple-level patterns", styles["Heading2"]))
     if view.patterns:
         for finding in view.patterns:

@@ -16,7 +16,7 @@ from nacl.public import PrivateKey, PublicKey, SealedBox
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from reconnect import keys
+from reconnect import keys, progress
 from reconnect.auth import SignedIn, token_hash
 from reconnect.couples import INVITE_LIFETIME, couple_key_for, new_code, normalise_code
 from reconnect.domain import detectors as d
@@ -276,14 +276,17 @@ def caseload(db: Session, therapist_id: int) -> list[CaseloadEntry]:
 
 
 def _tiers(db: Session, couple_id: int) -> list[tuple[datetime, int]]:
-    return [
-        (at, tier)
+    """When the permitted tier changed. Not every decision: one follows each check-in,
+    and their times would tell the therapist when each partner checked in."""
+    points = progress.tier_changes(
+        progress.TierPoint(at=at, tier=tier)
         for at, tier in db.execute(
             select(PaceDecision.decided_at, PaceDecision.permitted_tier)
             .where(PaceDecision.couple_id == couple_id)
             .order_by(PaceDecision.decided_at, PaceDecision.id)
         )
-    ]
+    )
+    return [(p.at, p.tier) for p in points]
 
 
 @dataclass(frozen=True)
@@ -311,6 +314,31 @@ class CoupleForTherapist:
     @property
     def findings(self) -> list[SharedResult]:
         return [s for s in self.shared if s.content.get("kind") == "finding"]
+
+
+def charts(view: CoupleForTherapist) -> tuple[progress.Chart, ...]:
+    """The couple view's charts: the permitted tier with setbacks, and each shared
+    questionnaire's scores per partner, with reliable change marked."""
+    found = [progress.tier_chart([progress.TierPoint(at, tier) for at, tier in view.tiers])]
+    series: dict[tuple[str, str], list[SharedResult]] = {}
+    for result in view.results:
+        if isinstance(result.content.get("total"), int | float):
+            key = (result.role, str(result.content.get("instrument", "")))
+            series.setdefault(key, []).append(result)
+    for (role, instrument), results in sorted(series.items()):
+        points = [
+            progress.ScorePoint(
+                r.at.date(),
+                float(r.content["total"]),  # type: ignore[arg-type]
+                str(r.content["change"]) if r.content.get("change") else None,
+            )
+            for r in results
+        ]
+        highest = results[-1].content.get("highest")
+        top = float(highest) if isinstance(highest, int | float) else max(p.score for p in points)
+        title = f"{results[-1].content.get('title', instrument)}, {role.replace('_', ' ')} partner"
+        found.append(progress.score_chart(f"scores-{role}-{instrument}", title, points, top or 1))
+    return tuple(found)
 
 
 def couple_view(db: Session, *, signed_in: SignedIn, couple_id: int) -> CoupleForTherapist:

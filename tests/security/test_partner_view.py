@@ -1,6 +1,8 @@
-"""What Ivan sees does not change, by a single byte, when Hana writes privately.
+"""What Ivan sees does not change, by a single byte, when Hana writes privately; nor
+does what Thea, the therapist both of them consented to, sees.
 
-Hana checks in once, then Ivan's every page and API answer is captured. Hana then
+Hana checks in once, then Ivan's every page and API answer is captured, and Thea's
+caseload, couple view and report. Hana then
 writes 50 private check-ins, each with its own note, all inside the same coarse band
 as her first (settled, activation 0 to 5, not asking for closeness), because the
 shared pace legitimately follows her band. Ivan's answers must be byte-identical:
@@ -68,6 +70,8 @@ def comparable(response) -> str:
     kind = response.headers.get("content-type", "")
     if kind.startswith("text/html"):
         return without_csrf_values(response.text)
+    if kind == "application/pdf":
+        return pdf_text(response.content)
     if kind == "application/zip":
         with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
             text = "\n".join(f"{n}:{archive.read(n).decode()}" for n in archive.namelist())
@@ -76,6 +80,25 @@ def comparable(response) -> str:
     for pattern, blank in FRESH_EACH_TIME:
         text = pattern.sub(blank, text)
     return text
+
+
+def pdf_text(content: bytes) -> str:
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(content)
+    return "\f".join(page.get_textpage().get_text_range() for page in document)
+
+
+def theas_view(thea, token: dict[str, str], couple_id: int) -> dict[str, tuple[int, str]]:
+    """The therapist's pages and API answers about the couple."""
+    view = {}
+    for address in ("/caseload", f"/caseload/{couple_id}", f"/caseload/{couple_id}/report.pdf"):
+        thea.get(address)
+        view[address] = (thea.last.status_code, comparable(thea.last))
+    for path in ("/api/v1/caseload", f"/api/v1/caseload/{couple_id}"):
+        answer = thea.client.get(path, headers=token)
+        view[path] = (answer.status_code, comparable(answer))
+    return view
 
 
 def ivans_view(
@@ -104,11 +127,19 @@ def test_ivan_sees_the_same_bytes_whether_hana_wrote_nothing_or_fifty_entries(
     check_in(hana)
     check_in(ivan)
     assert tier(ivan) == 1
-    # One browser and one token for both looks, as Ivan would have.
+    therapist = people.register("thea", screen=None)
+    code = hana.post("/api/v1/therapist/invites").json()["code"]
+    assert therapist.post("/api/v1/therapist/join", {"code": code}).status_code == 201
+    assert ivan.post("/api/v1/therapist/consent").status_code == 204
+    # One browser and one token for both looks, as Ivan (and Thea) would have.
     browser = signed_in(app, "ivan")
     token = {"Authorization": f"Bearer {people.login('ivan')}"}
     before = ivans_view(browser, token, hanas_experience, couple_id)
     assert all(status < 500 for status, _ in before.values())
+    thea_browser = signed_in(app, "thea")
+    thea_token = {"Authorization": f"Bearer {people.login('thea')}"}
+    thea_before = theas_view(thea_browser, thea_token, couple_id)
+    assert {status for status, _ in thea_before.values()} == {200}
 
     for entry in same_band_checkins(50):
         clock.advance(minutes=3)
@@ -118,6 +149,9 @@ def test_ivan_sees_the_same_bytes_whether_hana_wrote_nothing_or_fifty_entries(
     after = ivans_view(browser, token, hanas_experience, couple_id)
     changed = [address for address in before if before[address] != after[address]]
     assert changed == [], {a: diff(before[a][1], after[a][1]) for a in changed}
+    thea_after = theas_view(thea_browser, thea_token, couple_id)
+    changed = [a for a in thea_before if thea_before[a] != thea_after[a]]
+    assert changed == [], {a: diff(thea_before[a][1], thea_after[a][1]) for a in changed}
 
     # The capture does see what Hana may share: one check-in outside the band.
     check_in(hana, activation=9)

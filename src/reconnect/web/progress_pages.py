@@ -9,30 +9,37 @@ from fastapi.responses import Response
 
 from reconnect import progress, progress_view
 from reconnect.errors import Problem
-from reconnect.web.deps import Db, Now, PageSession
+from reconnect.web.deps import Db, Now, PageSession, State
 from reconnect.web.pages import render
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/progress")
-def progress_page(request: Request, session: PageSession, db: Db, at: Now) -> Response:
+def progress_page(
+    request: Request, session: PageSession, db: Db, at: Now, state: State
+) -> Response:
     return render(
         request,
         "progress.html",
         session.person,
-        mine=progress_view.person(db, session, at.date()),
+        mine=progress_view.person(db, session, at.date(), state.settings.instruments_dir),
         ours=progress_view.couple(db, session),
     )
 
 
 @router.get("/progress/charts/{scope}/{key}.svg")
 def chart_image(
-    scope: Literal["me", "couple"], key: str, session: PageSession, db: Db, at: Now
+    scope: Literal["me", "couple"],
+    key: str,
+    session: PageSession,
+    db: Db,
+    at: Now,
+    state: State,
 ) -> Response:
     # An image of its own, so the page's strict CSP needs no inline styles.
     dashboard = (
-        progress_view.person(db, session, at.date())
+        progress_view.person(db, session, at.date(), state.settings.instruments_dir)
         if scope == "me"
         else progress_view.couple(db, session)
     )

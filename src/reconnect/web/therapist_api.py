@@ -57,7 +57,13 @@ class SharedResultOut(BaseModel):
     instrument: str
     title: str
     total: float | None
+    highest: float | None = Field(None, description="The highest total the scale allows.")
     band: str | None
+    change: str | None = Field(
+        None,
+        description="Reliable change (Jacobson–Truax) since this partner's result before: "
+        "improved, worse or no reliable change; null for a first result.",
+    )
     crisis: bool
 
 

@@ -85,7 +85,18 @@ def caseload(request: Request, session: PageSession, db: Db) -> Response:
 @router.get("/caseload/{couple_id}")
 def couple(request: Request, couple_id: RowId, session: PageSession, db: Db) -> Response:
     view = therapists.couple_view(db, signed_in=session, couple_id=couple_id)
-    return render(request, "caseload_couple.html", session.person, view=view)
+    return render(
+        request, "caseload_couple.html", session.person, view=view, charts=therapists.charts(view)
+    )
+
+
+@router.get("/caseload/{couple_id}/charts/{key}.svg")
+def chart_image(couple_id: RowId, key: str, session: PageSession, db: Db) -> Response:
+    view = therapists.couple_view(db, signed_in=session, couple_id=couple_id)
+    chart = next((c for c in therapists.charts(view) if c.key == key), None)
+    if chart is None or chart.svg is None:
+        raise Problem("not_found", "There is nothing here.", 404)
+    return Response(chart.svg, media_type="image/svg+xml")
 
 
 @router.get("/caseload/{couple_id}/report.pdf")
