@@ -19,7 +19,7 @@ from tests.security.conftest import (
 
 pytestmark = pytest.mark.usefixtures("backend")
 
-ROLES = ("anonymous", "hana", "ivan", "olga")
+ROLES = ("anonymous", "hana", "ivan", "olga", "thea")  # Thea: their therapist, with consent
 # Query strings the pages and API read, so those branches are walked too.
 VARIANTS = [
     "/today?checked_in=1",
@@ -34,12 +34,22 @@ def addresses(experience_id: int, couple_id: int) -> list[str]:
         *api_addresses(couple_id),
         "/openapi.json",
         *VARIANTS,
+        # The couple's own caseload pages, which only Thea may open.
+        f"/caseload/{couple_id}",
+        f"/caseload/{couple_id}/report.pdf",
+        f"/caseload/{couple_id}/charts/tier.svg",
     ]
 
 
 def test_no_get_changes_any_table_for_any_role(
     app, people, hana_and_ivan, olga_and_oscar, hanas_experience, couple_id
 ):
+    hana, ivan = hana_and_ivan
+    thea = people.register("thea", screen=None)
+    code = hana.post("/api/v1/therapist/invites").json()["code"]
+    assert thea.post("/api/v1/therapist/join", {"code": code}).status_code == 201
+    assert ivan.post("/api/v1/therapist/consent").status_code == 204
+    assert thea.get(f"/api/v1/caseload/{couple_id}").status_code == 200
     tokens = {name: people.login(name) for name in ROLES if name != "anonymous"}
     browsers = {name: signed_in(app, name) for name in tokens}
     anonymous = Visitor(app)
