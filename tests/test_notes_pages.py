@@ -216,3 +216,25 @@ def test_a_status_preview_without_a_choice_lets_the_person_choose(paired):
     assert hana.last.status_code == 200
     assert not page.select("input[name=status][checked]")
     assert page.select_one("input#status-words")["value"] == "I am here"
+
+
+# --- the demo couple ------------------------------------------------------------------
+
+
+def test_the_demo_couple_sees_the_coach_at_work_on_their_own_notes(app):
+    from reconnect.auth import kdf_params
+    from reconnect.demo import HURT, INVOLVED, PASSWORD, build_demo
+    from tests.test_demo import NOW
+
+    state = app.state.reconnect
+    build_demo(state.sessions, state.hasher, kdf_params(state.settings), NOW)
+    tones = {}
+    for name in (INVOLVED, HURT):
+        visitor = Visitor(app)
+        assert visitor.post("/login", {"username": name, "password": PASSWORD}).status_code == 303
+        page = visitor.get("/notes")
+        assert len(page.select("#notes li")) == 5
+        tones[name] = [d["data-tone"] for d in page.select("#notes details.coach-hint")]
+    assert len(tones[INVOLVED]) == 4 and len(tones[HURT]) == 1
+    assert {"closing", "opening"} <= set(tones[INVOLVED])
+    assert tones[HURT] == ["opening"]

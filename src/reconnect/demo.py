@@ -15,7 +15,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from reconnect import auth, couples, measures, moments, pace, therapists
+from reconnect import auth, couples, measures, moments, notes, pace, therapists
 from reconnect.auth import NewAccount, SignedIn
 from reconnect.keys import KdfParams
 from reconnect.models import Couple, Membership, Person
@@ -33,6 +33,48 @@ NOTES = [
     "",
     "",
 ]
+
+
+# Notes between them, some that may close the door and some that open it, so the
+# coach has something to show each of them on the Notes page: by day, (time after
+# the morning, who wrote it, the words).
+DEMO_NOTES: dict[int, tuple[tuple[timedelta, str, str], ...]] = {
+    RUSHED_DAY + 2: (
+        (
+            timedelta(hours=2),
+            INVOLVED,
+            "I was only trying to help. You make it sound like I did it on purpose.",
+        ),
+        (
+            timedelta(hours=12),
+            HURT,
+            "I need to stop for tonight. I am not leaving this; can we come back to it "
+            "tomorrow after dinner?",
+        ),
+    ),
+    WEEKS * 7 - 8: (
+        (
+            timedelta(hours=13),
+            INVOLVED,
+            "When can we finally go back to how things were? I miss us.",
+        ),
+    ),
+    WEEKS * 7 - 5: (
+        (
+            timedelta(hours=13),
+            INVOLVED,
+            "It makes sense that you are still angry. I would be too.",
+        ),
+    ),
+    WEEKS * 7 - 2: (
+        (
+            timedelta(hours=13),
+            INVOLVED,
+            "I lied to you for a long time, and that was my choice, not something you "
+            "caused. I'm sorry.",
+        ),
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -207,7 +249,8 @@ def _therapist(
 
 
 def _moments(db: Session, demo: DemoCouple, morning: datetime, day: int) -> None:
-    """The moments between check-ins: statuses, a trigger and its answer, proposals."""
+    """The moments between check-ins: statuses, a trigger and its answer, proposals,
+    notes."""
     hana = SignedIn(demo.hurt.person, demo.hurt.data_key, "")
     ivan = SignedIn(demo.involved.person, demo.involved.data_key, "")
     evening = morning + timedelta(hours=11)
@@ -257,6 +300,8 @@ def _moments(db: Session, demo: DemoCouple, morning: datetime, day: int) -> None
             kind="comfort",
             now=morning + timedelta(hours=3, minutes=12),
         )
+    for at, writer, text in DEMO_NOTES.get(day, ()):
+        notes.send_note(db, signed_in=hana if writer == HURT else ivan, text=text, now=morning + at)
     if day == WEEKS * 7 - 6:
         asked = moments.propose(
             db, signed_in=ivan, practice_id=_practice_at(4), now=morning + timedelta(hours=2)
