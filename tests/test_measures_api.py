@@ -99,3 +99,36 @@ def test_the_page_shows_crisis_resources_first_when_item_9_is_answered(app, phq9
     assert page.select_one("main").find(recursive=False).get("id") in {"crisis", None}
     assert "reach out" in text_of(page, "#crisis")
     assert len(page.select("#crisis ul.resources li")) >= 5
+
+
+def test_a_malformed_operator_definition_is_named_and_the_app_starts_without_it(
+    tmp_path, caplog, settings
+):
+    import logging
+    import shutil
+
+    from fastapi.testclient import TestClient
+
+    from reconnect.app import create_app
+    from reconnect.domain.questionnaires import example_folder
+    from tests.conftest import PASSWORD
+
+    folder = tmp_path / "instruments"
+    folder.mkdir()
+    shutil.copy(example_folder() / "csi-4.toml", folder)
+    broken = (example_folder() / "ecr-s.toml").read_text().replace('higher_is = "worse"', "")
+    (folder / "ecr-s.toml").write_text(broken)
+    with caplog.at_level(logging.WARNING, logger="reconnect.measures"):
+        app = create_app(settings.model_copy(update={"instruments_dir": str(folder)}))
+    problems = [r.getMessage() for r in caplog.records if r.name == "reconnect.measures"]
+    assert len(problems) == 1
+    assert str(folder / "ecr-s.toml") in problems[0] and "higher_is" in problems[0]
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        uma = {"username": f"operator-check-{tmp_path.name}", "password": PASSWORD}
+        assert client.post("/api/v1/auth/register", json=uma).status_code == 201
+        token = client.post("/api/v1/auth/login", json=uma).json()["token"]
+        listed = client.get("/api/v1/questionnaires", headers={"Authorization": f"Bearer {token}"})
+        assert listed.status_code == 200
+        ids = {i["id"] for i in listed.json()}
+        assert {"phq-9", "gad-7", "pcl-5", "csi-4"} <= ids and "ecr-s" not in ids
+    app.state.engine.dispose()

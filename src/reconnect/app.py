@@ -18,7 +18,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from reconnect import __version__
+from reconnect import __version__, measures
 from reconnect.auth import make_hasher
 from reconnect.database import make_engine, session_factory, upgrade
 from reconnect.errors import Problem
@@ -96,6 +96,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     )
     if migrate:
         upgrade(engine)
+
+    # Operator questionnaire definitions load now, so a bad file is reported (file and
+    # field, in the log) when the app starts; the app runs on without it.
+    measures.instruments(settings.instruments_dir)
 
     package = resources.files("reconnect")
     templates = Jinja2Templates(directory=str(package / "templates"))
