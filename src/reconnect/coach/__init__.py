@@ -12,12 +12,15 @@ text is neither stored nor logged, here or in the models behind it.
 
 from __future__ import annotations
 
+import json
+import logging
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from reconnect.coach import keywords
+from reconnect.coach import embedding, keywords, light
 from reconnect.coach.labels import CLOSING, LABELS, OPENING, SUGGESTIONS
 from reconnect.coach.language import prepare
 
@@ -29,7 +32,10 @@ __all__ = [
     "Reading",
     "model_name",
     "read",
+    "use",
 ]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -78,18 +84,75 @@ class _Keywords:
         return keywords.probabilities(text)
 
 
+MODEL_NAMES = (embedding.BLEND, embedding.NAME, light.NAME, keywords.NAME)
 _model: Model | None = None
+_lock = threading.Lock()
+
+
+def _load(name: str) -> Model:
+    if name == embedding.BLEND:
+        return embedding.BlendModel.load()
+    if name == embedding.NAME:
+        return embedding.EmbeddingModel.load()
+    if name == light.NAME:
+        return light.LightModel.load()
+    if name == keywords.NAME:
+        return _Keywords()
+    raise ValueError(f"no coach model is called {name!r}; the models are {MODEL_NAMES}")
+
+
+def _chosen() -> str:
+    """The model the last training chose (best macro-F1 on the test split)."""
+    try:
+        manifest = json.loads((light.MODEL_DIR / light.MANIFEST).read_text(encoding="utf-8"))
+        return str(manifest["chosen"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return light.NAME
+
+
+def _best_available() -> Model:
+    """The chosen model if it can run here, else the light model, else the keywords.
+
+    The embedding model runs only with the ``coach`` extra installed; without it the
+    light model answers.
+    """
+    names = [_chosen(), light.NAME]
+    if names[0] in {embedding.NAME, embedding.BLEND} and not embedding.available():
+        names = [light.NAME]
+    for name in names:
+        try:
+            return _load(name)
+        except Exception:  # a missing or damaged artefact must not stop the app
+            logger.warning("The coach could not load its %s model.", name, exc_info=True)
+    return _Keywords()
 
 
 def _current() -> Model:
     global _model
-    if _model is None:
-        _model = _Keywords()
-    return _model
+    with _lock:
+        if _model is None:
+            _model = _best_available()
+        return _model
+
+
+def use(name: str | None) -> str:
+    """Answer with the model called ``name`` from now on (None: the best available one),
+    and return the name of the model that answers. Raises ValueError for an unknown name,
+    and what loading raises when the model cannot run here."""
+    global _model
+    chosen = _load(name) if name is not None else _best_available()
+    with _lock:
+        _model = chosen
+    return chosen.name
 
 
 def model_name() -> str:
-    """Which model answers ``read``: e.g. "minilm-logreg", "tfidf-logreg" or "keywords"."""
+    """Which model answers ``read``: "minilm+tfidf", "minilm-logreg", "tfidf-logreg" or
+    "keywords".
+
+    The model loads on first use; calling this at startup loads it ahead of the first
+    reading (the embedding model takes a few seconds).
+    """
     return _current().name
 
 
@@ -107,7 +170,13 @@ def read(text: str) -> Reading:
     prepared = prepare(text if isinstance(text, str) else "")
     if not prepared.text:
         return Reading(None, 0.0, (), None, prepared.notice)
-    scores = _scores(_current().probabilities(prepared.text))
+    model = _current()
+    try:
+        probabilities = model.probabilities(prepared.text)
+    except Exception:  # the reading is a hint: a failing model must not fail the page
+        logger.warning("The coach's %s model failed; the keywords answered.", model.name)
+        probabilities = keywords.probabilities(prepared.text)
+    scores = _scores(probabilities)
     top = scores[0]
     suggestion = SUGGESTIONS.get(top.label) if top.label in CLOSING else None
     return Reading(top.label, top.confidence, scores, suggestion, prepared.notice)

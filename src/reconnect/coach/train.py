@@ -1,0 +1,241 @@
+"""Training the coach's models from the corpus, measuring them on the test split, and
+writing the artefacts the coach loads: ``model/tfidf-logreg.npz``, ``model/minilm-logreg.npz``
+(when the ``coach`` extra is installed) and ``model/manifest.json``, which names the
+model with the best macro-F1 on the test split and keeps every model's figures.
+
+Training needs scikit-learn (the ``train`` extra); the shipped artefacts are plain
+arrays, read back with numpy alone. Models train on the train split only; the figures
+are on the test split only (see ``corpus.py`` for the split).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from reconnect.coach import embedding, keywords, light
+from reconnect.coach.corpus import CORPUS_DIR, TEST_EVERY, Example, load, split
+from reconnect.coach.features import terms
+from reconnect.coach.labels import LABELS
+from reconnect.coach.light import MANIFEST
+from reconnect.coach.scoring import Score, score
+
+C_GRID = (1.0, 3.0, 10.0, 30.0)
+"""The inverse regularisation strengths tried, by cross-validation on the train split."""
+BLEND_GRID = (0.3, 0.4, 0.5, 0.6, 0.7)
+"""The light model's shares tried in the blend, by cross-validation on the train split."""
+SEED = 7
+SORTED = sorted(LABELS)
+"""scikit-learn's order of the classes (and of its probability columns)."""
+
+
+class TrainingError(Exception):
+    """The corpus or the environment cannot train the coach; the message says why."""
+
+
+@dataclass
+class Report:
+    train_count: int
+    test_count: int
+    scores: dict[str, Score] = field(default_factory=dict)
+    chosen: str = keywords.NAME
+    settings: dict[str, dict[str, object]] = field(default_factory=dict)
+
+    def manifest(self) -> dict[str, object]:
+        return {
+            "chosen": self.chosen,
+            "split": f"every {TEST_EVERY}rd message of each label is test",
+            "train_count": self.train_count,
+            "test_count": self.test_count,
+            "settings": self.settings,
+            "test_scores": {name: s.to_dict() for name, s in self.scores.items()},
+        }
+
+
+def _sklearn() -> Any:
+    try:
+        import sklearn  # noqa: F401
+    except ImportError as error:
+        raise TrainingError(
+            "Training needs scikit-learn: pip install 'reconnect[train]'"
+        ) from error
+    from sklearn import feature_extraction, linear_model, model_selection
+
+    return feature_extraction, linear_model, model_selection
+
+
+def _check(train: Sequence[Example], test: Sequence[Example]) -> None:
+    for label in LABELS:
+        in_train = sum(1 for e in train if e.label == label)
+        in_test = sum(1 for e in test if e.label == label)
+        if in_train < 2 or in_test < 1:
+            raise TrainingError(
+                f"The corpus needs at least 3 messages labelled {label!r} "
+                f"({in_train} for training and {in_test} for testing now)."
+            )
+
+
+def _best_c(x: Any, y: Sequence[str], folds: int) -> tuple[float, float, np.ndarray]:
+    """The regularisation with the best macro-F1 over folds of the train split, that
+    macro-F1, and the out-of-fold probabilities it gave (columns in sorted label order)."""
+    _, linear_model, model_selection = _sklearn()
+    splitter = model_selection.StratifiedKFold(n_splits=folds, shuffle=True, random_state=SEED)
+    best: tuple[float, float, np.ndarray] | None = None
+    for c in C_GRID:
+        model = linear_model.LogisticRegression(C=c, max_iter=5000)
+        held_out = model_selection.cross_val_predict(
+            model, x, y, cv=splitter, method="predict_proba"
+        )
+        f1 = score(y, [SORTED[i] for i in held_out.argmax(axis=1)]).macro_f1
+        if best is None or f1 > best[1] + 1e-9:
+            best = (c, f1, held_out)
+    assert best is not None  # noqa: S101 (C_GRID is not empty)
+    return best
+
+
+def _best_blend(
+    y: Sequence[str], light_held_out: np.ndarray, embedding_held_out: np.ndarray
+) -> tuple[float, float]:
+    """The share of the light model in the blend with the best macro-F1 over the folds."""
+    best = (BLEND_GRID[0], -1.0)
+    for share in BLEND_GRID:
+        blend = share * light_held_out + (1 - share) * embedding_held_out
+        f1 = score(y, [SORTED[i] for i in blend.argmax(axis=1)]).macro_f1
+        if f1 > best[1] + 1e-9:
+            best = (share, f1)
+    return best
+
+
+def _folds(train: Sequence[Example]) -> int:
+    smallest = min(sum(1 for e in train if e.label == label) for label in LABELS)
+    return max(2, min(5, smallest))
+
+
+def train_light(
+    train: Sequence[Example], echo: Callable[[str], None]
+) -> tuple[light.LightModel, dict[str, object], np.ndarray]:
+    """TF-IDF over ``features.terms`` and a logistic regression, exported to numpy arrays;
+    with its settings and its out-of-fold probabilities on the train split."""
+    feature_extraction, linear_model, _ = _sklearn()
+    vectorizer = feature_extraction.text.TfidfVectorizer(
+        analyzer=terms, sublinear_tf=True, min_df=2, norm="l2"
+    )
+    x = vectorizer.fit_transform([e.text for e in train])
+    y = [e.label for e in train]
+    c, cv_f1, held_out = _best_c(x, y, _folds(train))
+    echo(f"  {light.NAME}: {x.shape[1]} terms, C={c} (cross-validated macro-F1 {cv_f1:.3f})")
+    classifier = linear_model.LogisticRegression(C=c, max_iter=5000).fit(x, y)
+    vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
+    model = light.LightModel(
+        vocabulary,
+        vectorizer.idf_,
+        classifier.coef_,
+        classifier.intercept_,
+        [str(label) for label in classifier.classes_],
+    )
+    settings: dict[str, object] = {"C": c, "terms": len(vocabulary), "cv_macro_f1": round(cv_f1, 4)}
+    return model, settings, held_out
+
+
+def train_embedding(
+    train: Sequence[Example], encoder: Any, echo: Callable[[str], None]
+) -> tuple[embedding.EmbeddingModel, dict[str, object], np.ndarray]:
+    """A logistic-regression head over MiniLM sentence embeddings; with its settings and
+    its out-of-fold probabilities on the train split."""
+    _, linear_model, _ = _sklearn()
+    x = embedding.embed(encoder, [e.text for e in train])
+    y = [e.label for e in train]
+    c, cv_f1, held_out = _best_c(x, y, _folds(train))
+    echo(
+        f"  {embedding.NAME}: {x.shape[1]} dimensions, C={c} (cross-validated macro-F1 {cv_f1:.3f})"
+    )
+    classifier = linear_model.LogisticRegression(C=c, max_iter=5000).fit(x, y)
+    model = embedding.EmbeddingModel(
+        encoder,
+        classifier.coef_,
+        classifier.intercept_,
+        [str(label) for label in classifier.classes_],
+    )
+    settings: dict[str, object] = {
+        "C": c,
+        "dimensions": int(x.shape[1]),
+        "cv_macro_f1": round(cv_f1, 4),
+    }
+    return model, settings, held_out
+
+
+def _labels_of(probabilities: np.ndarray) -> list[str]:
+    """The top label of each row of probabilities in the order of ``LABELS``."""
+    return [LABELS[i] for i in probabilities.argmax(axis=1)]
+
+
+def train(
+    corpus_dir: Path = CORPUS_DIR,
+    out_dir: Path = light.MODEL_DIR,
+    with_embedding: bool | None = None,
+    echo: Callable[[str], None] = print,
+) -> Report:
+    """Train every model that can be trained here, measure each on the test split, and
+    write the artefacts and the manifest into ``out_dir``.
+
+    ``with_embedding``: None trains the embedding models when the ``coach`` extra is
+    installed; True requires it; False skips them (and keeps no stale embedding head).
+    """
+    examples = load(corpus_dir)
+    train_set, test_set = split(examples)
+    _check(train_set, test_set)
+    _sklearn()
+    if with_embedding and not embedding.available():
+        raise TrainingError(
+            "The embedding model needs the coach extra: pip install 'reconnect[coach]'"
+        )
+    use_embedding = embedding.available() if with_embedding is None else with_embedding
+    echo(f"Corpus: {len(examples)} messages; {len(train_set)} to train, {len(test_set)} to test.")
+    truth = [e.label for e in test_set]
+    y = [e.label for e in train_set]
+    report = Report(len(train_set), len(test_set))
+    report.scores[keywords.NAME] = score(
+        truth, _labels_of(np.array([keywords.probabilities(e.text) for e in test_set]))
+    )
+
+    echo("Training on the train split:")
+    light_model, report.settings[light.NAME], light_held_out = train_light(train_set, echo)
+    light_test = np.array([light_model.probabilities(e.text) for e in test_set])
+    report.scores[light.NAME] = score(truth, _labels_of(light_test))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    light_model.save(out_dir / light.ARTEFACT.name)
+
+    head_path = out_dir / embedding.ARTEFACT.name
+    if use_embedding:
+        echo(f"  {embedding.NAME}: encoding the corpus on the CPU...")
+        encoder = embedding.encoder()
+        embedding_model, report.settings[embedding.NAME], embedding_held_out = train_embedding(
+            train_set, encoder, echo
+        )
+        embedding_test = embedding_model.head(embedding.embed(encoder, [e.text for e in test_set]))
+        report.scores[embedding.NAME] = score(truth, _labels_of(embedding_test))
+        share, cv_f1 = _best_blend(y, light_held_out, embedding_held_out)
+        echo(f"  {embedding.BLEND}: light share {share} (cross-validated macro-F1 {cv_f1:.3f})")
+        report.settings[embedding.BLEND] = {"light_share": share, "cv_macro_f1": round(cv_f1, 4)}
+        blend_test = share * light_test + (1 - share) * embedding_test
+        report.scores[embedding.BLEND] = score(truth, _labels_of(blend_test))
+        embedding_model.light_share = share
+        embedding_model.save(head_path)
+    elif head_path.exists():
+        head_path.unlink()
+
+    trained = [name for name in report.scores if name != keywords.NAME]
+    report.chosen = max(trained, key=lambda name: report.scores[name].macro_f1)
+    manifest = json.dumps(report.manifest(), indent=2) + "\n"
+    (out_dir / MANIFEST).write_text(manifest, encoding="utf-8")
+
+    echo("Test split (macro-F1, accuracy):")
+    for name, s in report.scores.items():
+        echo(f"  {name:<14} {s.macro_f1:.3f}  {s.accuracy:.3f}")
+    echo(f"Chosen: {report.chosen}. Artefacts written to {out_dir}.")
+    return report
