@@ -1,9 +1,10 @@
 """How long a couple's whole progress dashboard takes to draw, at 3 years of data.
 
 The dashboard is everything the progress pages show: both partners' own charts and
-markers, the couple's charts and marker, and this week's summaries. Synthetic daily
-data (three check-ins a day, a shared practice most days, a decision a day) for
-3 months and for 3 years; the time is the median of several runs, interleaved.
+markers (with three questionnaires each, answered every three weeks), the couple's
+charts and marker, and this week's summaries. Synthetic daily data (three check-ins
+a day, a shared practice most days, a decision a day) for 3 months and for 3 years;
+the time is the median of several runs, interleaved.
 
 Run: python bench/progress.py
 """
@@ -21,12 +22,19 @@ from reconnect.domain.checkins import State
 from reconnect.progress import (
     CheckInPoint,
     ExperiencePoint,
+    ScorePoint,
     SharedExperience,
     TierPoint,
     couple_dashboard,
     person_dashboard,
+    score_chart,
+    tier_changes,
     weekly_summary,
 )
+
+# The shipped questionnaires and their highest totals.
+INSTRUMENTS = {"phq-9": 27, "gad-7": 21, "pcl-5": 80}
+CHANGES = ("improved", "worse", "no reliable change")
 
 TARGET_MS = 150.0
 START = date(2024, 1, 1)
@@ -38,6 +46,7 @@ class Couple:
     experiences: tuple[list[ExperiencePoint], list[ExperiencePoint]]
     shared: list[SharedExperience]
     tiers: list[TierPoint]
+    scores: tuple[dict[str, list[ScorePoint]], dict[str, list[ScorePoint]]]
     today: date
 
 
@@ -91,14 +100,32 @@ def synthetic_couple(days: int, seed: int = 6) -> Couple:
             )
         tier = max(0, min(6, tier + rng.choice((-1, 0, 0, 0, 1, 1))))
         tiers.append(TierPoint(datetime(day.year, day.month, day.day, 7, tzinfo=UTC), tier))
-    return Couple(checkins, experiences, shared, tiers, START + timedelta(days=days - 1))
+    scores: tuple[dict[str, list[ScorePoint]], dict[str, list[ScorePoint]]] = ({}, {})
+    for index in range(0, days, 21):
+        for person in (0, 1):
+            for instrument, top in INSTRUMENTS.items():
+                point = ScorePoint(
+                    START + timedelta(days=index),
+                    rng.randint(0, top),
+                    rng.choice(CHANGES) if index else None,
+                )
+                scores[person].setdefault(instrument, []).append(point)
+    # The app keeps only the tier's changes (the time of every decision is private).
+    changes = list(tier_changes(tiers))
+    return Couple(checkins, experiences, shared, changes, scores, START + timedelta(days=days - 1))
 
 
 def render_dashboard(couple: Couple) -> int:
     """Everything on the progress pages; returns the SVG size so nothing is skipped."""
     size = 0
     for person in (0, 1):
-        page = person_dashboard(couple.checkins[person], couple.experiences[person], couple.today)
+        scores = [
+            score_chart(f"scores-{name}", name, points, INSTRUMENTS[name])
+            for name, points in couple.scores[person].items()
+        ]
+        page = person_dashboard(
+            couple.checkins[person], couple.experiences[person], couple.today, scores
+        )
         size += sum(len(c.svg or "") for c in page.charts)
         weekly_summary(
             couple.today,

@@ -16,9 +16,10 @@ import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import Enum
+from functools import cached_property, partial
 from html import escape
 from itertools import pairwise
 from operator import attrgetter
@@ -274,22 +275,28 @@ def setbacks(tiers: Sequence[TierPoint]) -> tuple[TierPoint, ...]:
 
 @dataclass(frozen=True)
 class Chart:
-    """A rendered chart with its data table and text alternative.
+    """A chart with its data table and text alternative, drawn when first asked for.
 
-    ``svg`` is ``None`` when there is no data yet; ``text`` then says so, and the
-    page shows that sentence instead of an empty chart.
+    A page shows the title, text and table and links the image; only the image's own
+    request draws the SVG. ``draw`` is ``None`` (and ``svg`` too) when there is no data
+    yet; ``text`` then says so, and the page shows that sentence instead of a chart.
+    Two charts are equal when they say the same: key, title, table and text.
     """
 
     key: str
     title: str
-    svg: str | None
+    draw: Callable[[], str] | None = field(repr=False, compare=False)
     headers: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     text: str
 
+    @cached_property
+    def svg(self) -> str | None:
+        return None if self.draw is None else self.draw()
+
     @property
     def empty(self) -> bool:
-        return self.svg is None
+        return self.draw is None
 
 
 def _week_of(day: date) -> date:
@@ -453,8 +460,8 @@ def _two_lines_chart(
     text = describe(series, weekly)
     build = _lines_template(labels, (_BLUE, _SAGE), 10.4, (0, 5, 10))
     caption = f"{labels[0]}: solid line.   {labels[1]}: dashed line."
-    svg = _render(key, caption, text, build, _lines_update(series))
-    return Chart(key, title, svg, (first_header, *labels), rows, text)
+    draw = partial(_render, key, caption, text, build, _lines_update(series))
+    return Chart(key, title, draw, (first_header, *labels), rows, text)
 
 
 def _trend_words(first: float, last: float) -> str:
@@ -566,8 +573,8 @@ def tier_chart(tiers: Sequence[TierPoint]) -> Chart:
         _date_ticks(axes, keys)
 
     caption = "Highest tier: solid line.   Lowest tier: dotted line.   Setback: triangle."
-    svg = _render(key, caption, text, build, update)
-    return Chart(key, title, svg, (first_header, *_TIER_HEADERS), rows, text)
+    draw = partial(_render, key, caption, text, build, update)
+    return Chart(key, title, draw, (first_header, *_TIER_HEADERS), rows, text)
 
 
 def consistency_chart(experiences: Sequence[_SafeDay]) -> Chart:
@@ -609,8 +616,8 @@ def consistency_chart(experiences: Sequence[_SafeDay]) -> Chart:
         _date_ticks(axes, keys)
 
     caption = "Days with a safe shared experience, each week (0–7)."
-    svg = _render(key, caption, text, build, update)
-    return Chart(key, title, svg, headers, rows, text)
+    draw = partial(_render, key, caption, text, build, update)
+    return Chart(key, title, draw, headers, rows, text)
 
 
 _QUALITIES = ("authenticity", "vulnerability", "transparency", "presence")
@@ -636,8 +643,8 @@ def qualities_chart(experiences: Sequence[ExperiencePoint]) -> Chart:
         "Authenticity: solid.   Vulnerability: dashed.   "
         "Transparency: dash-dot.   Presence: dotted.   (0–4)"
     )
-    svg = _render(key, caption, text, build, _lines_update(series))
-    return Chart(key, title, svg, headers, rows, text)
+    draw = partial(_render, key, caption, text, build, _lines_update(series))
+    return Chart(key, title, draw, headers, rows, text)
 
 
 _CHANGE_WORDS = {
@@ -685,13 +692,14 @@ def score_chart(key: str, title: str, points: Sequence[ScorePoint], top: float) 
         improved.set_data(better, [ordered[i].score for i in better])
         worsened.set_data(worse, [ordered[i].score for i in worse])
         axes.set_ylim(0, top * 1.08)
+        axes.set_yticks([0, round(top / 2), round(top)])  # few ticks: they cost the most
         _date_ticks(axes, [p.day for p in ordered])
 
     caption = (
         "Score: line with dots.   Reliable improvement: diamond.   Reliable worsening: square."
     )
-    svg = _render(key, caption, text, build, update)
-    return Chart(key, title, svg, headers, rows, text)
+    draw = partial(_render, key, caption, text, build, update)
+    return Chart(key, title, draw, headers, rows, text)
 
 
 # --- P6 markers -----------------------------------------------------------------
