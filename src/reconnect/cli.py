@@ -453,5 +453,30 @@ def reset_password_command(username: str, data_dir: str | None, database_url: st
     click.echo(f"  {account.recovery_key}")
 
 
+@main.group()
+def coach() -> None:
+    """The message coach's models."""
+
+
+@coach.command("train")
+@click.option(
+    "--embedding/--no-embedding",
+    default=None,
+    help="Train the embedding models too [default: when the coach extra is installed].",
+)
+def coach_train(embedding: bool | None) -> None:
+    """Retrain the coach from its corpus and write the models it ships with.
+
+    Every third message of each label is held out for testing; the figures printed
+    are on those messages only. Needs scikit-learn: pip install 'reconnect[train]'.
+    """
+    from reconnect.coach.train import TrainingError, train
+
+    try:
+        train(with_embedding=embedding, echo=click.echo)
+    except TrainingError as error:
+        fail(str(error))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
