@@ -51,15 +51,23 @@ def test_a_therapist_loses_access_on_the_next_request_and_can_download_a_report(
 
     ivan.goto(f"{live_server}/therapist")
     ivan.get_by_role("button", name="I agree").click()
+    check_in(hana, live_server)
+    check_in(ivan, live_server)
     thea.goto(f"{live_server}/caseload")
     thea.locator("#cases a").first.click()
     couple_url = thea.url
+    # The pace chart is an image the app serves to the therapist, with its table.
+    tier_chart = thea.locator("figure.chart").filter(has=thea.locator("img")).first
+    thea.wait_for_load_state("load")
+    loaded = tier_chart.locator("img").evaluate("img => img.complete && img.naturalWidth > 0")
+    assert loaded
     with thea.expect_download() as download:
         thea.locator("#report").click()
     assert download.value.suggested_filename == "reconnect-report.pdf"
     with open(download.value.path(), "rb") as pdf:
         assert pdf.read(5) == b"%PDF-"
 
+    ivan.goto(f"{live_server}/therapist")
     ivan.get_by_role("button", name="End the therapist's access").click()
     thea.goto(couple_url)
     expect(thea.get_by_role("heading", level=1)).to_have_text("Sorry")
