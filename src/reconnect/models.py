@@ -221,7 +221,8 @@ class ExperienceRatingEntry(Base):
     experience_id: Mapped[int | None] = mapped_column(
         ForeignKey("experience.id", ondelete="SET NULL"), index=True, nullable=True
     )
-    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    # Looked up by person on the today and progress pages (migration 0007).
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
 
