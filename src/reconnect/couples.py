@@ -185,6 +185,18 @@ def normalise_code(code: str) -> str:
     return cleaned.translate(str.maketrans("OIL", "011"))
 
 
+def code_with_couple_key(
+    membership: Membership, data_key: bytes, context: str
+) -> tuple[str, str, bytes]:
+    """A new one-time code, the hash the database keeps of it, and the couple key
+    wrapped under a key derived from the code: whoever redeems the code (the partner,
+    or the therapist) can unwrap the couple key; the database alone cannot."""
+    code = new_code()
+    cleaned = normalise_code(code)
+    wrap = keys.seal(keys.invite_key(cleaned), couple_key_for(membership, data_key), context)
+    return code, token_hash(cleaned), wrap
+
+
 def create_invite(
     db: Session, *, person: Person, data_key: bytes, now: datetime
 ) -> tuple[str, Invite]:
@@ -201,18 +213,16 @@ def create_invite(
         raise Problem("couple_full", "Your couple space already has two partners.", 409)
     # One live code at a time, so two people can never both join with old codes.
     db.execute(delete(Invite).where(Invite.couple_id == membership.couple_id))
-    code = new_code()
+    code, code_hash, wrap = code_with_couple_key(
+        membership, data_key, _invite_wrap_context(membership.couple_id)
+    )
     invite = Invite(
         couple_id=membership.couple_id,
-        code_hash=token_hash(normalise_code(code)),
+        code_hash=code_hash,
         created_by=person.id,
         created_at=now,
         expires_at=now + INVITE_LIFETIME,
-        couple_key_wrap=keys.seal(
-            keys.invite_key(normalise_code(code)),
-            couple_key_for(membership, data_key),
-            _invite_wrap_context(membership.couple_id),
-        ),
+        couple_key_wrap=wrap,
     )
     db.add(invite)
     db.flush()

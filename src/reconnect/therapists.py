@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from reconnect import keys, progress
 from reconnect.auth import SignedIn, token_hash
-from reconnect.couples import INVITE_LIFETIME, couple_key_for, new_code, normalise_code
+from reconnect.couples import INVITE_LIFETIME, code_with_couple_key, normalise_code
 from reconnect.domain import detectors as d
 from reconnect.errors import Problem
 from reconnect.insights import finding_context
@@ -49,19 +49,17 @@ def invite(db: Session, *, signed_in: SignedIn, now: datetime) -> tuple[str, The
     membership = db.get(Membership, signed_in.person.id)
     if membership is None or len(membership.couple.members) < 2:
         raise Problem("not_paired", "A therapist joins a couple space that has both partners.", 409)
-    code = new_code()
     db.execute(delete(TherapistInvite).where(TherapistInvite.couple_id == membership.couple_id))
+    code, code_hash, wrap = code_with_couple_key(
+        membership, signed_in.data_key, _invite_context(membership.couple_id)
+    )
     row = TherapistInvite(
         couple_id=membership.couple_id,
-        code_hash=token_hash(normalise_code(code)),
+        code_hash=code_hash,
         created_by=signed_in.person.id,
         created_at=now,
         expires_at=now + INVITE_LIFETIME,
-        couple_key_wrap=keys.seal(
-            keys.invite_key(normalise_code(code)),
-            couple_key_for(membership, signed_in.data_key),
-            _invite_context(membership.couple_id),
-        ),
+        couple_key_wrap=wrap,
     )
     db.add(row)
     db.flush()
