@@ -7,6 +7,7 @@ builds one from the environment and flags.
 from __future__ import annotations
 
 import logging
+import threading
 from importlib import resources
 from typing import Any
 
@@ -18,7 +19,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from reconnect import __version__, measures
+from reconnect import __version__, coach, measures
 from reconnect.auth import make_hasher
 from reconnect.database import make_engine, session_factory, upgrade
 from reconnect.errors import Problem
@@ -122,6 +123,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         secret=settings.ensure_secret_key(),
     )
     app.state.engine = engine
+    # The message coach's model takes seconds to load: start now, off the request path,
+    # so the first preview or note does not wait for it (a request that comes sooner
+    # waits for the same loading, never a second one).
+    threading.Thread(target=coach.model_name, name="coach-load", daemon=True).start()
     app.mount("/static", StaticFiles(directory=str(package / "static")), name="static")
     for router in ROUTERS:
         app.include_router(router)
