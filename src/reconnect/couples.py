@@ -74,7 +74,10 @@ def couple_view(db: Session, person: Person) -> CoupleView | None:
 
 def joint_features_on(db: Session, person: Person) -> bool:
     """True once the person answered the screen with no concern, or chose to go on."""
-    screen = db.get(SafetyScreen, person.id)
+    return _opens_joint_features(db.get(SafetyScreen, person.id))
+
+
+def _opens_joint_features(screen: SafetyScreen | None) -> bool:
     return screen is not None and (not screen.needs_support or screen.continued_at is not None)
 
 
@@ -108,13 +111,16 @@ def continue_to_joint_features(db: Session, *, person: Person, now: datetime) ->
 
 
 def require_joint_features(db: Session, person: Person) -> None:
-    if not screen_answered(db, person):
+    # One read: pages call this several times per request, and the session does
+    # not keep the row between calls.
+    screen = db.get(SafetyScreen, person.id)
+    if screen is None:
         raise Problem(
             "safety_screen_needed",
             "Before couple features open, please answer a few private safety questions.",
             403,
         )
-    if not joint_features_on(db, person):
+    if not _opens_joint_features(screen):
         raise Problem(
             "joint_features_off",
             "Couple features are switched off for you while you look after your own "
