@@ -116,9 +116,10 @@ def test_the_writer_alone_sees_the_coach_read_their_sent_notes_again(paired):
     ivan.post("/notes", {"text": CLOSING})
     hana.post("/notes", {"text": OPENING})
     for reader, own, other in ((ivan, CLOSING, OPENING), (hana, OPENING, CLOSING)):
+        page = reader.get("/notes")
+        assert "not kept" in text_of(page, "#own-hints-note")
         items = {
-            " ".join(li.select("p")[1].get_text().split()): li
-            for li in reader.get("/notes").select("#notes li")
+            " ".join(li.select("p")[1].get_text().split()): li for li in page.select("#notes li")
         }
         hint = items[own].select_one("details.coach-hint")
         assert "only you see this" in text_of(hint, "summary")

@@ -43,7 +43,7 @@ DEMO_NOTES: dict[int, tuple[tuple[timedelta, str, str], ...]] = {
         (
             timedelta(hours=2),
             INVOLVED,
-            "I was only trying to help. You make it sound like I did it on purpose.",
+            "That is not what happened, and you know it. I was doing my best.",
         ),
         (
             timedelta(hours=12),
