@@ -158,6 +158,9 @@ def test_notes_and_previews_need_a_couple_and_a_sign_in(app, paired):
     assert uma.last.status_code == 200
     assert page.select_one("form#note-form") is None
     assert "couple space" in text_of(page, "main")
+    refused = uma.post("/notes", {"text": "hello"})
+    assert refused.status_code == 409
+    assert "couple space" in text_of(soup(refused), "main")
 
 
 def test_another_couple_never_sees_the_notes(paired, app):

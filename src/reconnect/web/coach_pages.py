@@ -26,7 +26,7 @@ def _notes_page(
     try:
         listed = notes.notes(db, signed_in=session)
     except Problem as problem:
-        return render(request, "notes.html", session.person, unavailable=problem.message)
+        return render(request, "notes.html", session.person, status, unavailable=problem.message)
     context.setdefault("text", "")
     return render(
         request,
