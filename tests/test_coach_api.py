@@ -226,7 +226,8 @@ def test_the_coach_is_in_the_openapi_schema_with_its_answer(client):
 
 
 @pytest.fixture
-def couple(hana_and_ivan, clock):
+def couple(backend, hana_and_ivan, clock):
+    """Hana and Ivan, on SQLite and on PostgreSQL."""
     return hana_and_ivan
 
 
