@@ -242,3 +242,16 @@ def test_the_demo_couple_sees_the_coach_at_work_on_their_own_notes(app):
     assert len(tones[INVOLVED]) == 4 and len(tones[HURT]) == 1
     assert {"closing", "opening"} <= set(tones[INVOLVED])
     assert tones[HURT] == ["opening"]
+
+
+def test_a_preview_gives_back_markup_exactly_as_typed_and_inert(paired):
+    from tests.security.test_stored_xss import CLASSIC, assert_inert
+
+    hana, _ = paired
+    for payload in CLASSIC:
+        page = soup(hana.post("/notes/preview", {"text": payload}))
+        assert page.select_one("textarea#note-text").get_text() == payload
+        assert_inert(page)
+        page = soup(hana.post("/status/preview", {"status": "okay", "words": payload}))
+        assert page.select_one("input#status-words")["value"] == payload
+        assert_inert(page)
