@@ -464,16 +464,35 @@ def coach() -> None:
     default=None,
     help="Train the embedding models too [default: when the coach extra is installed].",
 )
-def coach_train(embedding: bool | None) -> None:
+@click.option(
+    "--corpus-dir",
+    type=click.Path(file_okay=False, exists=True),
+    help="Folder of <label>.txt files [default: the corpus inside the package].",
+)
+@click.option(
+    "--out-dir",
+    type=click.Path(file_okay=False),
+    help="Where to write the models [default: the package's model folder, which the app loads].",
+)
+def coach_train(embedding: bool | None, corpus_dir: str | None, out_dir: str | None) -> None:
     """Retrain the coach from its corpus and write the models it ships with.
 
     Every third message of each label is held out for testing; the figures printed
     are on those messages only. Needs scikit-learn: pip install 'reconnect[train]'.
     """
+    from pathlib import Path
+
+    from reconnect.coach.corpus import CORPUS_DIR
+    from reconnect.coach.light import MODEL_DIR
     from reconnect.coach.train import TrainingError, train
 
     try:
-        train(with_embedding=embedding, echo=click.echo)
+        train(
+            Path(corpus_dir) if corpus_dir else CORPUS_DIR,
+            Path(out_dir) if out_dir else MODEL_DIR,
+            with_embedding=embedding,
+            echo=click.echo,
+        )
     except TrainingError as error:
         fail(str(error))
 
