@@ -394,3 +394,20 @@ def test_the_memory_holds_no_words_and_spares_the_coach_a_second_reading():
     assert len(memory._found) == 2, "bounded"
     check(UNLISTED_WORDS)
     assert len(calls) == 3 + 2 + 3, "the oldest was let go, so it is read again"
+
+
+def test_the_threshold_keeps_coach_flags_right_on_the_held_out_messages():
+    """Retraining the model moves its confidences: this says when THRESHOLD needs a look."""
+    from reconnect.coach import corpus
+
+    _, held_out = corpus.split(corpus.load())
+    check = CoachChecker(coach.read).check
+    flagged = [(example, check(example.text)) for example in held_out]
+    flagged = [(example, flags[0].concern) for example, flags in flagged if flags]
+    right = [e for e, concern in flagged if e.label in CONCERNS and CONCERNS[e.label] is concern]
+    closing = [e for e in held_out if e.label in CONCERNS]
+    assert len(right) >= 0.9 * len(flagged), "most coach flags name the right concern"
+    assert len(right) >= 0.2 * len(closing), "the coach adds findings the phrase list misses"
+    opening = [e for e in held_out if e.label in coach.OPENING]
+    wrongly = [e for e, _ in flagged if e.label in coach.OPENING]
+    assert len(wrongly) <= len(opening) / 50, "opening words are almost never flagged"
