@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, text
+from sqlalchemy import Engine, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from reconnect import keys, pace
@@ -371,3 +371,25 @@ def add_history(
                         now=moment + timedelta(minutes=5),
                     )
             db.commit()
+
+
+# Rows the load clients write (check-ins and what the pace makes of them); removed
+# after each size so the active couples' history is the same at every size.
+WRITTEN_BY_CLIENTS = (CheckInEntry, PaceSignal, PaceDecision)
+
+
+def high_water(engine: Engine) -> dict[str, int]:
+    """The largest id in each table the load clients write to."""
+    with Session(engine) as db:
+        return {model.__tablename__: _next_id(db, model) - 1 for model in WRITTEN_BY_CLIENTS}
+
+
+def remove_written_since(engine: Engine, marks: dict[str, int]) -> int:
+    """Delete the rows added after ``high_water`` returned ``marks``; how many."""
+    removed = 0
+    with Session(engine) as db:
+        for model in WRITTEN_BY_CLIENTS:
+            result = db.execute(delete(model).where(model.id > marks[model.__tablename__]))
+            removed += int(result.rowcount)  # type: ignore[attr-defined]
+        db.commit()
+    return removed

@@ -15,8 +15,8 @@ with the number of couples, then one summary line against the targets.
 The couples are synthetic (bench/_seed.py): the clients act as the first 16
 couples, who have weeks of history written through the app's own functions; the
 rest are background couples inserted in bulk. The database grows between sizes,
-so the same active couples are measured at every size; their own writes during
-a run stay, which makes later sizes slightly heavier, never lighter.
+so the same active couples are measured at every size; the check-ins the clients
+write during a size are removed after it, so each size starts from the same history.
 
 Run:  python bench/load.py            # whole run, about 8-10 minutes on 2 cores
       python bench/load.py --quick    # smoke run, SQLite only, under a minute
@@ -386,6 +386,7 @@ def measure_backend(backend: str, workers: int, database_url: str, config: Confi
                     clients = sign_in(port, names)
                     run.login = asyncio.run(time_logins(port, names, config.logins, 2))
                 clients_now = [clients[i % len(clients)] for i in range(config.clients)]
+                marks = _seed.high_water(engine)
                 # Settle: every worker past its start-up work, pools and templates warm.
                 asyncio.run(drive(port, clients_now, mixed, config.settle, 0.0))
                 results = {}
@@ -395,6 +396,8 @@ def measure_backend(backend: str, workers: int, database_url: str, config: Confi
                         drive(port, clients_now, choose, config.seconds, config.warmup)
                     )
                 run.by_size[size] = results
+            # The clients' own check-ins go, so every size starts from the same history.
+            _seed.remove_written_since(engine, marks)
             print(f"  {backend}: {size} couples measured", flush=True)
         engine.dispose()
     finally:
