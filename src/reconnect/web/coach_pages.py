@@ -19,6 +19,8 @@ from reconnect.web.pages import go, render
 
 router = APIRouter(include_in_schema=False)
 
+NOT_PAIRED = "Notes open once you and your partner share a couple space."
+
 
 def _notes_page(
     request: Request, session: PageSession, db: Db, status: int = 200, **context: Any
@@ -26,7 +28,8 @@ def _notes_page(
     try:
         listed = notes.notes(db, signed_in=session)
     except Problem as problem:
-        return render(request, "notes.html", session.person, status, unavailable=problem.message)
+        message = NOT_PAIRED if problem.code == "not_paired" else problem.message
+        return render(request, "notes.html", session.person, status, unavailable=message)
     context.setdefault("text", "")
     return render(
         request,
