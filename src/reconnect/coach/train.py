@@ -94,7 +94,8 @@ def _best_c(x: Any, y: Sequence[str], folds: int) -> tuple[float, float, np.ndar
         f1 = score(y, [SORTED[i] for i in held_out.argmax(axis=1)]).macro_f1
         if best is None or f1 > best[1] + 1e-9:
             best = (c, f1, held_out)
-    assert best is not None  # noqa: S101 (C_GRID is not empty)
+    if best is None:
+        raise TrainingError("No regularisation strength to try.")
     return best
 
 
