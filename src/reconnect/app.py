@@ -104,6 +104,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
 
     package = resources.files("reconnect")
     templates = Jinja2Templates(directory=str(package / "templates"))
+    # The templates ship with the package and never change while it runs: no need to
+    # look at each file's modification time on every page.
+    templates.env.auto_reload = False
     templates.env.globals["version"] = __version__
 
     app = FastAPI(
