@@ -55,8 +55,9 @@ class Hint:
     """The coach's reading in the words a page shows the writer.
 
     ``tone`` is ``closing``, ``opening``, ``neutral`` or ``unread`` (the coach could
-    not read the text; ``notice`` says why). ``message`` is a reflection, never a
-    verdict, and the writer may send the note as it is whatever it says.
+    not read the text, and ``message`` says why). ``notice`` says when the coach read
+    only the start. ``message`` is a reflection, never a verdict, and the writer may
+    send the note as it is whatever it says.
     """
 
     tone: str
@@ -78,7 +79,8 @@ def hint_for(reading: coach.Reading) -> Hint:
         message = reading.suggestion or NOTHING_STOOD_OUT
         return Hint("closing", label, message, reading.notice)
     if label in coach.OPENING:
-        return Hint("opening", label, ACKNOWLEDGEMENTS[label], reading.notice)
+        message = ACKNOWLEDGEMENTS.get(label, NOTHING_STOOD_OUT)
+        return Hint("opening", label, message, reading.notice)
     return Hint("neutral", label, NOTHING_STOOD_OUT, reading.notice)
 
 
