@@ -323,22 +323,33 @@ def pauser_work(url: str, ledger: Ledger, me: Person) -> None:
 
 
 def therapist_work(
-    url: str, ledger: Ledger, therapist: Person, couple_ids: list[int], stop: threading.Event
+    url: str,
+    ledger: Ledger,
+    therapist: Person,
+    couple_ids: list[int],
+    revoking: int,
+    stop: threading.Event,
 ) -> None:
+    """The therapist reads these couples' views until told to stop; what the couple
+    ``revoking`` showed after its revocation was acknowledged goes in the ledger."""
     with httpx.Client(base_url=url, timeout=REQUEST_TIMEOUT_S) as client:
         while not stop.is_set():
             for couple_id in couple_ids:
                 sent = time.monotonic()
                 answer = send(client, ledger, "GET", f"/api/v1/caseload/{couple_id}", therapist)
-                if answer is None or couple_id != couple_ids[0]:
+                if answer is None or couple_id != revoking:
                     continue
                 with ledger.lock:
                     if ledger.revoked_at is not None and sent > ledger.revoked_at:
                         ledger.after_revoke.append(answer.status_code)
 
 
-def revoker_work(url: str, ledger: Ledger, me: Person, after_s: float) -> None:
-    time.sleep(after_s)
+def revoker_work(url: str, ledger: Ledger, me: Person, after_checkins: int) -> None:
+    """Revoke the therapist's access once ``after_checkins`` check-ins are in: half-way,
+    with everyone still busy."""
+    deadline = time.monotonic() + 60
+    while len(ledger.checkins) < after_checkins and time.monotonic() < deadline:
+        time.sleep(0.02)
     with httpx.Client(base_url=url, timeout=REQUEST_TIMEOUT_S) as client:
         answer = send(client, ledger, "POST", "/api/v1/therapist/revoke", me)
         assert answer is not None and answer.status_code == 204
@@ -408,12 +419,15 @@ def test_partners_and_therapist_acting_at_once_on_several_workers(workers, fresh
 
     ledger = Ledger()
     stop = threading.Event()
-    threads = [
+    # Two therapist clients: one reads every couple, one only the couple that revokes.
+    readers = [
         threading.Thread(
             target=therapist_work,
-            args=(workers.url, ledger, therapist, [c.id for c in couples], stop),
+            args=(workers.url, ledger, therapist, couple_ids, revoked.id, stop),
         )
+        for couple_ids in ([c.id for c in couples], [revoked.id])
     ]
+    threads: list[threading.Thread] = []
     for couple in couples:
         inboxes = Inboxes()
         for me, partner in ((couple.first, couple.second), (couple.second, couple.first)):
@@ -427,15 +441,19 @@ def test_partners_and_therapist_acting_at_once_on_several_workers(workers, fresh
         threading.Thread(target=pauser_work, args=(workers.url, ledger, couples[1].first))
     )
     threads.append(
-        threading.Thread(target=revoker_work, args=(workers.url, ledger, revoked.second, 1.0))
+        threading.Thread(
+            target=revoker_work,
+            args=(workers.url, ledger, revoked.second, COUPLES * 2 * ROUNDS // 2),
+        )
     )
-    for thread in threads:
+    for thread in readers + threads:
         thread.start()
-    for thread in threads[1:]:
+    for thread in threads:
         thread.join(timeout=120)
     stop.set()
-    threads[0].join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a client never finished"
+    for thread in readers:
+        thread.join(timeout=60)
+    assert not any(t.is_alive() for t in readers + threads), "a client never finished"
 
     # Revocation: refused on the next request in every worker, and never seen after it.
     assert ledger.revoked_at is not None
