@@ -116,6 +116,12 @@ def test_a_long_text_is_read_from_its_start_and_says_so(light_model: None) -> No
     assert 1000 <= read_chars <= language.MAX_CHARS
 
 
+def test_a_huge_text_costs_no_more_than_a_long_one(light_model: None) -> None:
+    reading = coach.read(" " * 50_000 + "You never listen to me. " * 400_000)  # ~10 MB
+    assert reading.label == "blame"
+    assert reading.notice is not None and reading.notice.startswith("The coach read the first ")
+
+
 def test_control_characters_are_read_as_spaces(light_model: None) -> None:
     plain = coach.read("you never listen to me")
     messy = coach.read("you\x00never\u200b listen\x1b to\r\nme")

@@ -93,7 +93,9 @@ def is_english(text: str) -> bool:
 
 def prepare(text: str) -> Prepared:
     """The text a model should read, or why there is none."""
-    cleaned = clean(text)
+    text = text.lstrip()
+    head = text[: MAX_CHARS * 4]  # so a huge text costs no more than a long one
+    cleaned = clean(head)
     if not cleaned:
         return Prepared("", NOTHING)
     if not any(c.isalpha() for c in cleaned):
@@ -101,6 +103,6 @@ def prepare(text: str) -> Prepared:
     bounded = bound(cleaned)
     if not is_english(bounded):
         return Prepared("", ENGLISH_ONLY)
-    if len(bounded) < len(cleaned):
+    if len(bounded) < len(cleaned) or len(head) < len(text):
         return Prepared(bounded, f"The coach read the first {len(bounded)} characters.")
     return Prepared(bounded, None)
