@@ -208,6 +208,14 @@ def test_a_failing_model_falls_back_to_the_keywords_without_the_text(
     assert "failed" in caplog.text and CANARY not in caplog.text
 
 
+@pytest.mark.parametrize("answer", [[math.nan] * 10, [0.0] * 10, [-1.0] * 10, [math.inf] * 10])
+def test_a_model_answering_nonsense_still_gives_a_well_formed_reading(
+    light_model: None, monkeypatch: pytest.MonkeyPatch, answer: list[float]
+) -> None:
+    monkeypatch.setattr(light.LightModel, "probabilities", lambda self, text: answer)
+    well_formed(coach.read("You never listen."))
+
+
 # --- which model answers --------------------------------------------------------
 
 

@@ -158,7 +158,9 @@ def model_name() -> str:
 
 def _scores(probabilities: Sequence[float]) -> tuple[LabelScore, ...]:
     values = [p if math.isfinite(p) and p > 0 else 0.0 for p in probabilities]
-    total = sum(values) or 1.0
+    total = sum(values)
+    if not total:  # nothing to go on: every label alike
+        values, total = [1.0] * len(LABELS), float(len(LABELS))
     scores = [
         LabelScore(label, round(v / total, 4)) for label, v in zip(LABELS, values, strict=True)
     ]
