@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
@@ -245,13 +245,18 @@ def add_signals_and_decide(
 ) -> Decision:
     """Store new signals and the decision they lead to (resuming from before the earliest).
 
-    A request that read the clock before another one of the couple committed decides
-    no earlier than that one's decision, so the newest decision counts both.
+    A request that read the clock before another one of the couple decided takes
+    effect just after that decision: its signals dated ``now`` move there, so no
+    stored decision, and none resumed from it, ever misses them. (Signals dated
+    earlier on purpose, such as a back-dated check-in, keep their time.)
     """
     newest = _hold_couple(db, couple)
+    if newest is not None and now <= newest:
+        moment = newest + timedelta(microseconds=1)
+        signals = [replace(s, at=moment) if s.at == now else s for s in signals]
+        now = moment
     _add_signals(db, couple, person, signals)
-    decide_at = max(now, newest) if newest is not None else now
-    return _decide_and_store(db, couple, decide_at, min(s.at for s in signals))
+    return _decide_and_store(db, couple, now, min(s.at for s in signals))
 
 
 # --- writes -------------------------------------------------------------------
