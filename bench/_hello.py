@@ -1,11 +1,16 @@
 """The bare ceiling for bench/load.py: one hello-world route on the same stack.
 
-Same framework (FastAPI), same server (uvicorn) and worker count as the app, and a
-plain ``def`` route like the app's handlers, so it runs in the same thread pool.
-Nothing else: no database, no templates, no middleware.
+Same framework (FastAPI), same server (uvicorn, started the way ``reconnect serve``
+starts it) and worker count as the app, and a plain ``def`` route like the app's
+handlers, so it runs in the same thread pool. Nothing else: no database, no
+templates, no middleware.
+
+Run: python bench/_hello.py PORT WORKERS
 """
 
 from __future__ import annotations
+
+import sys
 
 from fastapi import FastAPI
 
@@ -15,3 +20,16 @@ app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
 @app.get("/hello")
 def hello() -> dict[str, str]:
     return {"hello": "world"}
+
+
+if __name__ == "__main__":
+    import uvicorn
+
+    from reconnect.cli import run_workers
+
+    port, workers = int(sys.argv[1]), int(sys.argv[2])
+    server = {"host": "127.0.0.1", "port": port, "log_level": "warning"}
+    if workers == 1:
+        uvicorn.run(app, **server)
+    else:
+        run_workers("_hello:app", factory=False, workers=workers, **server)

@@ -20,7 +20,7 @@ write during a size are removed after it, so each size starts from the same hist
 
 Run:  python bench/load.py            # whole run, about 8-10 minutes on 2 cores
       python bench/load.py --quick    # smoke run, SQLite only, under a minute
-Options: --backends sqlite,postgres  --sizes 100,1000,10000  --seconds 5  --clients 32
+Options: --backends sqlite,postgres  --sizes 100,1000,10000  --seconds 6  --clients 32
 PostgreSQL: RECONNECT_TEST_PG names a server database to create a scratch one from
 (default postgresql://postgres@127.0.0.1:5432/test); it is dropped afterwards.
 The load generator shares the machine's cores with the server, so absolute figures
@@ -43,7 +43,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, closing, contextmanager, suppress
+from contextlib import AbstractContextManager, ExitStack, closing, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,7 +55,7 @@ sys.path.insert(0, str(HERE))
 
 import _seed  # noqa: E402
 
-from reconnect.database import make_engine, normalise_url, upgrade  # noqa: E402
+from reconnect.database import make_engine, normalise_url, sqlite_module, upgrade  # noqa: E402
 from reconnect.models import utcnow  # noqa: E402
 from reconnect.settings import Settings, load_settings  # noqa: E402
 
@@ -180,10 +180,11 @@ async def drive(
     choose: Callable[[random.Random], str],
     seconds: float,
     warmup: float,
+    into: Result | None = None,
 ) -> Result:
     """Each client loops on its own connection until the time is up; only requests
-    started after the warm-up are counted."""
-    result = Result()
+    started after the warm-up are counted (added to ``into`` when given)."""
+    result = into if into is not None else Result()
     start = time.perf_counter()
     counting_from, until = start + warmup, start + warmup + seconds
 
@@ -206,7 +207,7 @@ async def drive(
             connection.close()
 
     await asyncio.gather(*(one(c, random.Random(i)) for i, c in enumerate(clients)))
-    result.seconds = seconds
+    result.seconds += seconds
     return result
 
 
@@ -240,13 +241,15 @@ def wait_until_answering(port: int, process: subprocess.Popen[bytes], path: str)
 
 
 @contextmanager
-def server(command: list[str], env: dict[str, str], port: int, path: str) -> Iterator[None]:
+def server(
+    command: list[str], env: dict[str, str], port: int, path: str
+) -> Iterator[subprocess.Popen[bytes]]:
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
         command, env=env, stdout=subprocess.DEVNULL, stderr=None, start_new_session=True
     )
     try:
         wait_until_answering(port, process, path)
-        yield
+        yield process
     finally:
         with suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
@@ -257,7 +260,9 @@ def server(command: list[str], env: dict[str, str], port: int, path: str) -> Ite
             process.wait()
 
 
-def app_server(settings: Settings, workers: int, port: int) -> AbstractContextManager[None]:
+def app_server(
+    settings: Settings, workers: int, port: int
+) -> AbstractContextManager[subprocess.Popen[bytes]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RECONNECT_")}
     env.update(
         RECONNECT_DATA_DIR=str(settings.data_dir),
@@ -271,17 +276,44 @@ def app_server(settings: Settings, workers: int, port: int) -> AbstractContextMa
     return server(command, env, port, "/api/v1/me")
 
 
-def hello_server(workers: int, port: int) -> AbstractContextManager[None]:
-    command = [sys.executable, "-m", "uvicorn", "_hello:app", "--app-dir", str(HERE)]
-    command += ["--port", str(port), "--workers", str(workers), "--log-level", "warning"]
+def hello_server(workers: int, port: int) -> AbstractContextManager[subprocess.Popen[bytes]]:
+    command = [sys.executable, str(HERE / "_hello.py"), str(port), str(workers)]
     return server(command, dict(os.environ), port, "/hello")
 
 
+def _cpu_seconds(root: int) -> float:
+    """CPU time used so far by a process and all its descendants (Linux /proc)."""
+    total, pending = 0.0, [root]
+    while pending:
+        pid = pending.pop()
+        with suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                pending += [int(c) for c in (task / "children").read_text().split()]
+    return total
+
+
+def wait_until_idle(processes: list[subprocess.Popen[bytes]], limit_s: float = 90.0) -> None:
+    """Wait until the servers have finished their start-up work (workers import, load
+    the message coach's model...): under 5% of a core over half a second."""
+    deadline = time.monotonic() + limit_s
+    before = sum(_cpu_seconds(p.pid) for p in processes)
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        after = sum(_cpu_seconds(p.pid) for p in processes)
+        if after - before < 0.025:
+            return
+        before = after
+
+
 @contextmanager
-def scratch_postgres() -> Iterator[str]:
+def scratch_postgres(template: str = "") -> Iterator[str]:
+    """A new PostgreSQL database (a copy of ``template`` when given), dropped after."""
     name = f"reconnect_bench_{uuid.uuid4().hex[:8]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
     with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"{copy}')
     try:
         yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
     finally:
@@ -303,15 +335,20 @@ class Config:
     logins: int
     hash_kib: int
     settle: float = 3.0  # seconds of mixed load after each start, not counted
+    rounds: int = 3  # each phase is split over this many interleaved rounds
 
 
 @dataclass
 class Run:
     backend: str
     workers: int
-    ceilings: dict[int, float] = field(default_factory=dict)  # by size, measured just before
+    hello: Result = field(default_factory=Result)
     by_size: dict[int, dict[str, Result]] = field(default_factory=dict)
     login: Result | None = None
+
+    @property
+    def ceiling(self) -> float:
+        return self.hello.rate("hello")
 
 
 def sign_in(port: int, names: list[str]) -> list[Client]:
@@ -346,63 +383,109 @@ async def time_logins(port: int, names: list[str], count: int, concurrency: int)
     return result
 
 
-def measure_backend(backend: str, workers: int, database_url: str, config: Config) -> Run:
+@dataclass
+class Database:
+    settings: Settings
+    cleanup: Callable[[], None]
+
+
+def sqlite_copy(base: Settings, size: int, config: Config) -> Database:
+    folder = Path(tempfile.mkdtemp(prefix=f"reconnect-bench-{size}-"))
+    shutil.copyfile(base.data_dir / "reconnect.db", folder / "reconnect.db")
+    settings = load_settings(data_dir=folder, password_hash_memory_kib=config.hash_kib)
+    return Database(settings, lambda: shutil.rmtree(folder, ignore_errors=True))
+
+
+def postgres_copy(base: Settings, size: int, config: Config) -> Database:
+    scratch = scratch_postgres(template=base.database_url.rsplit("/", 1)[1])
+    url = scratch.__enter__()
+    folder = Path(tempfile.mkdtemp(prefix=f"reconnect-bench-{size}-"))
+    settings = load_settings(
+        data_dir=folder, database_url=normalise_url(url), password_hash_memory_kib=config.hash_kib
+    )
+
+    def cleanup() -> None:
+        scratch.__exit__(None, None, None)
+        shutil.rmtree(folder, ignore_errors=True)
+
+    return Database(settings, cleanup)
+
+
+def measure_backend(backend: str, workers: int, base: Settings, config: Config) -> Run:
+    """One database per size, all measured in interleaved rounds: the machine's load
+    drifts, and each size (and the ceiling) gets its share of every moment."""
     run = Run(backend, workers)
-    data_dir = Path(tempfile.mkdtemp(prefix=f"reconnect-bench-{backend}-"))
+    now = utcnow()
+    names = [_seed.username(i, p) for i in range(config.active) for p in (0, 1)]
+    began = time.perf_counter()
+    # The active couples and their history, once; every size starts from a copy.
+    engine = make_engine(base.database_url)
+    upgrade(engine)
+    _seed.add_couples(engine, base, first=0, count=config.active, now=now)
+    _seed.add_history(engine, base, couples=config.active, days=config.history_days, now=now)
+    engine.dispose()
+    port = free_port()
+    with app_server(base, workers, port):
+        # Sessions are rows: made here, they are valid in every copy.
+        clients = sign_in(port, names)
+        run.login = asyncio.run(time_logins(port, names, config.logins, 2))
+    if backend == "sqlite":
+        with closing(sqlite_module().connect(base.data_dir / "reconnect.db")) as raw:
+            raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    print(f"  {backend}: active couples ready in {time.perf_counter() - began:.0f} s", flush=True)
+    copy = sqlite_copy if backend == "sqlite" else postgres_copy
+    databases: dict[int, Database] = {}
     try:
-        settings = load_settings(
-            data_dir=data_dir,
-            database_url=database_url or None,
-            password_hash_memory_kib=config.hash_kib,
-        )
-        engine = make_engine(settings.database_url)
-        upgrade(engine)
-        now = utcnow()
-        seeded = 0
-        clients: list[Client] = []
-        names = [_seed.username(i, p) for i in range(config.active) for p in (0, 1)]
         for size in config.sizes:
             began = time.perf_counter()
-            _seed.add_couples(engine, settings, first=seeded, count=size - seeded, now=now)
-            if seeded == 0:
-                _seed.add_history(
-                    engine, settings, couples=config.active, days=config.history_days, now=now
-                )
-            seeded = size
+            databases[size] = copy(base, size, config)
+            engine = make_engine(databases[size].settings.database_url)
+            _seed.add_couples(
+                engine, base, first=config.active, count=size - config.active, now=now
+            )
             if engine.dialect.name == "postgresql":
                 with engine.connect() as connection:
                     connection.exec_driver_sql("ANALYZE")
-            print(f"  {backend}: {size} couples seeded in {time.perf_counter() - began:.0f} s")
-            # The ceiling just before the app's phases: the machine's load drifts.
-            port = free_port()
-            with hello_server(workers, port):
-                hello = asyncio.run(
-                    drive(port, [Client("")] * config.clients, only("hello"), config.seconds, 1.0)
-                )
-            run.ceilings[size] = hello.rate("hello")
-            port = free_port()
-            with app_server(settings, workers, port):
-                if not clients:
-                    clients = sign_in(port, names)
-                    run.login = asyncio.run(time_logins(port, names, config.logins, 2))
-                clients_now = [clients[i % len(clients)] for i in range(config.clients)]
-                marks = _seed.high_water(engine)
-                # Settle: every worker past its start-up work, pools and templates warm.
-                asyncio.run(drive(port, clients_now, mixed, config.settle, 0.0))
-                results = {}
-                for endpoint in (*ENDPOINTS, "mixed"):
-                    choose = mixed if endpoint == "mixed" else only(endpoint)
-                    results[endpoint] = asyncio.run(
-                        drive(port, clients_now, choose, config.seconds, config.warmup)
-                    )
-                run.by_size[size] = results
-            # The clients' own check-ins go, so every size starts from the same history.
-            _seed.remove_written_since(engine, marks)
-            print(f"  {backend}: {size} couples measured", flush=True)
-        engine.dispose()
+            engine.dispose()
+            print(f"  {backend}: {size} couples in {time.perf_counter() - began:.0f} s", flush=True)
+        _measure(run, databases, clients, workers, config)
     finally:
-        shutil.rmtree(data_dir, ignore_errors=True)
+        for database in databases.values():
+            database.cleanup()
     return run
+
+
+def _measure(
+    run: Run, databases: dict[int, Database], clients: list[Client], workers: int, config: Config
+) -> None:
+    with ExitStack() as servers:
+        ports = {}
+        processes = []
+        for size, database in databases.items():
+            ports[size] = free_port()
+            processes.append(
+                servers.enter_context(app_server(database.settings, workers, ports[size]))
+            )
+        hello_port = free_port()
+        processes.append(servers.enter_context(hello_server(workers, hello_port)))
+        load = [clients[i % len(clients)] for i in range(config.clients)]
+        bare = [Client("")] * config.clients
+        wait_until_idle(processes)
+        for port in ports.values():
+            # Settle: pools, caches and templates warm in every worker.
+            asyncio.run(drive(port, load, mixed, config.settle, 0.0))
+        asyncio.run(drive(hello_port, bare, only("hello"), config.settle, 0.0))
+        run.by_size = {size: {} for size in databases}
+        chunk = config.seconds / config.rounds
+        for round_ in range(config.rounds):
+            sizes = list(databases) if round_ % 2 == 0 else list(reversed(databases))
+            asyncio.run(drive(hello_port, bare, only("hello"), chunk, config.warmup, run.hello))
+            for endpoint in (*ENDPOINTS, "mixed"):
+                choose = mixed if endpoint == "mixed" else only(endpoint)
+                for size in sizes:
+                    into = run.by_size[size].setdefault(endpoint, Result())
+                    asyncio.run(drive(ports[size], load, choose, chunk, config.warmup, into))
+            print(f"  {run.backend}: round {round_ + 1} of {config.rounds} measured", flush=True)
 
 
 # --- the report -------------------------------------------------------------------------------
@@ -412,8 +495,8 @@ def report(runs: list[Run], config: Config) -> bool:
     print()
     print(
         f"Load: {config.clients} concurrent clients on loopback, {config.seconds:g} s per "
-        "endpoint after warm-up; ratio = req/s over the hello-world ceiling measured "
-        "just before."
+        f"endpoint after warm-up, in {config.rounds} interleaved rounds; ratio = req/s over "
+        "the hello-world ceiling."
     )
     header = (
         f"{'backend':<10}{'couples':>8}  {'endpoint':<10}{'req/s':>8}{'ratio':>7}"
@@ -423,9 +506,9 @@ def report(runs: list[Run], config: Config) -> bool:
     print("-" * len(header))
     for run in runs:
         label = f"{run.backend}/{run.workers}w"
+        ceiling = run.ceiling
+        print(f"{label:<10}{'':>8}  {'hello':<10}{ceiling:>8.0f}{1:>7.0%}")
         for size, results in run.by_size.items():
-            ceiling = run.ceilings[size]
-            print(f"{label:<10}{size:>8}  {'hello':<10}{ceiling:>8.0f}{1:>7.0%}")
             for endpoint in ENDPOINTS:
                 r = results[endpoint]
                 print(
@@ -469,9 +552,8 @@ def report(runs: list[Run], config: Config) -> bool:
             growths.append(growth)
             print(f"  {endpoint:<8}" + "".join(f"{v:>9.1f}" for v in p95) + f"{growth:>8.2f}x")
         last = run.by_size[sizes[-1]]
-        ceiling = run.ceilings[sizes[-1]]
-        today = last["today"].rate("today") / ceiling
-        checkin = last["checkin"].rate("checkin") / ceiling
+        today = last["today"].rate("today") / run.ceiling
+        checkin = last["checkin"].rate("checkin") / run.ceiling
         p99 = max(last[e].percentile(e, 0.99) for e in ENDPOINTS)
         worst = max(growths)
         verdicts.append(
@@ -507,20 +589,21 @@ def main() -> int:
         config = Config(
             sizes=[50, 200],
             seconds=1.5,
-            warmup=0.5,
+            warmup=0.3,
             clients=8,
             active=2,
             history_days=7,
             logins=4,
             hash_kib=1024,
             settle=1.0,
+            rounds=2,
         )
         backends = ["sqlite"]
     else:
         config = Config(
             sizes=[100, 1000, 10000],
-            seconds=5.0,
-            warmup=1.0,
+            seconds=6.0,
+            warmup=0.5,
             clients=32,
             active=16,
             history_days=28,
@@ -539,10 +622,24 @@ def main() -> int:
     for backend in backends:
         print(f"== {backend}", flush=True)
         if backend == "sqlite":
-            runs.append(measure_backend("sqlite", 1, "", config))
+            folder = Path(tempfile.mkdtemp(prefix="reconnect-bench-base-"))
+            try:
+                base = load_settings(data_dir=folder, password_hash_memory_kib=config.hash_kib)
+                runs.append(measure_backend("sqlite", 1, base, config))
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
         else:
-            with scratch_postgres() as url:
-                runs.append(measure_backend("postgres", 2, normalise_url(url), config))
+            folder = Path(tempfile.mkdtemp(prefix="reconnect-bench-base-"))
+            try:
+                with scratch_postgres() as url:
+                    base = load_settings(
+                        data_dir=folder,
+                        database_url=normalise_url(url),
+                        password_hash_memory_kib=config.hash_kib,
+                    )
+                    runs.append(measure_backend("postgres", 2, base, config))
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
     report(runs, config)
     print(f"(whole run {time.perf_counter() - started:.0f} s)")
     return 0

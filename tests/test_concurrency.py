@@ -23,6 +23,7 @@ import http.client
 import json
 import os
 import random
+import socket
 import subprocess
 import sys
 import threading
@@ -75,6 +76,42 @@ def test_serve_refuses_several_workers_on_sqlite(tmp_path):
     assert len(message.splitlines()) == 1, message
     assert "PostgreSQL" in message and "--workers 1" in message
     assert not (tmp_path / "reconnect.db").exists(), "refused before touching anything"
+
+
+def test_connections_to_several_workers_send_small_answers_at_once():
+    """The workers' shared listening socket says it is TCP, so asyncio turns Nagle's
+    algorithm off for every connection it accepts; otherwise each request after the
+    first on a kept-alive connection waits ~40 ms for a delayed ACK."""
+    import asyncio
+
+    import uvicorn
+
+    from reconnect.cli import tcp_listener
+
+    config = uvicorn.Config("reconnect.cli:worker_app", host="127.0.0.1", port=0, workers=2)
+    listener = tcp_listener(config.bind_socket())
+    assert listener.proto == socket.IPPROTO_TCP
+    accepted: list[int] = []
+
+    class Probe(asyncio.Protocol):
+        def connection_made(self, transport: Any) -> None:
+            made = transport.get_extra_info("socket")
+            accepted.append(made.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            transport.close()
+
+    async def accept_one() -> None:
+        server = await asyncio.get_running_loop().create_server(Probe, sock=listener)
+        port = listener.getsockname()[1]
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        for _ in range(100):
+            if accepted:
+                break
+            await asyncio.sleep(0.01)
+        writer.close()
+        server.close()
+
+    asyncio.run(accept_one())
+    assert accepted == [1]
 
 
 # --- a fresh database and a real server with several workers ---------------------------

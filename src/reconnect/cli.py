@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
@@ -117,7 +118,7 @@ def serve(
     click.echo(
         f"Reconnect {__version__} at {address} with {settings.workers} workers  (Ctrl+C stops)"
     )
-    uvicorn.run("reconnect.cli:worker_app", factory=True, workers=settings.workers, **server)
+    run_workers("reconnect.cli:worker_app", factory=True, workers=settings.workers, **server)
 
 
 def worker_app() -> Any:
@@ -125,6 +126,38 @@ def worker_app() -> Any:
     from reconnect.app import create_app
 
     return create_app(load_settings(), migrate=False)
+
+
+def tcp_listener(bound: socket.socket) -> socket.socket:
+    """The same listening socket, saying it is TCP (so accepted ones get TCP_NODELAY)."""
+    listener = socket.socket(
+        bound.family, socket.SOCK_STREAM, socket.IPPROTO_TCP, fileno=bound.detach()
+    )
+    listener.set_inheritable(True)
+    return listener
+
+
+def run_workers(app: str, *, factory: bool, workers: int, **server: Any) -> None:
+    """uvicorn's process manager for ``app`` (an import string), with ``workers`` processes.
+
+    What ``uvicorn.run(workers=N)`` does, except that the listening socket says it is
+    TCP: uvicorn's own leaves its protocol number at 0, so asyncio never turns on
+    TCP_NODELAY for the connections it accepts, and every request after the first on
+    a kept-alive connection (a browser's, or a reverse proxy's) waits about 40 ms for
+    a delayed ACK (uvicorn issue #3149).
+    """
+    import inspect
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config(app, factory=factory, workers=workers, **server)
+    listener = tcp_listener(config.bind_socket())
+    supervisor: Any = Multiprocess  # its signature changed across uvicorn versions
+    if "target" in inspect.signature(Multiprocess).parameters:
+        supervisor(config, target=uvicorn.Server(config).run, sockets=[listener]).run()
+    else:
+        supervisor(config, sockets=[listener]).run()
 
 
 @main.command()
