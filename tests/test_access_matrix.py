@@ -126,6 +126,10 @@ API_ROWS = [
     ),
     Row("GET", "/api/v1/status", members(200, therapists=409)),
     Row("GET", "/api/v1/insights", members(200)),
+    # The coach reads for anyone signed in and keeps nothing; notes need a couple.
+    Row("POST", "/api/v1/coach", members(200), {"text": "I am here, take your time."}),
+    Row("POST", "/api/v1/notes", members(201, therapists=409), {"text": "Thinking of you."}),
+    Row("GET", "/api/v1/notes", members(200, therapists=409)),
     Row("GET", "/api/v1/questionnaires", members(200)),
     # Therapist routes. What a consenting therapist sees (and never sees) is in
     # test_therapist_api.py; here, who gets in at all.
@@ -250,6 +254,10 @@ PAGE_ROWS = [
     Row("POST", "/status", members(303, anonymous=303, therapists=409), {"status": "okay"}),
     Row("GET", "/heart-rate", members(200, anonymous=303)),
     Row("GET", "/insights", members(200, anonymous=303)),
+    Row("GET", "/notes", members(200, anonymous=303)),
+    Row("POST", "/notes", members(303, anonymous=303, therapists=409), {"text": "Thinking of you"}),
+    Row("POST", "/notes/preview", members(200, anonymous=303), {"text": "Thinking of you."}),
+    Row("POST", "/status/preview", members(200, anonymous=303), {"words": "a slow morning"}),
     Row("GET", "/progress", members(200, anonymous=303)),
     Row("GET", "/therapist", members(200, anonymous=303)),
     Row("POST", "/therapist/invite", members(200, anonymous=303, therapists=409)),
