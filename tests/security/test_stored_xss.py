@@ -149,6 +149,8 @@ def store_everywhere(hana, ivan, browsers: list[Visitor], experience_id: int, te
         assert person.post("/api/v1/checkins", checkin).status_code == 201
         status = person.post("/api/v1/status", {"status": "okay", "words": text})
         assert status.status_code == 201, status.text
+        note = person.post("/api/v1/notes", {"text": text})
+        assert note.status_code == 201, note.text
     told = {"what": text, "strength": 3, "tell_partner": True}  # the hurt partner's alone
     assert hana.post("/api/v1/triggers", told).status_code == 201
     reflected = ivan.post(
@@ -160,6 +162,7 @@ def store_everywhere(hana, ivan, browsers: list[Visitor], experience_id: int, te
         "/checkin": {**CALM_FORM, "note": text, "body_signals": text[:40]},
         "/experiences": {**logged, "note": text},
         "/status": {"status": "struggling", "words": text},
+        "/notes": {"text": text},
         "/triggers": {"what": text, "strength": "3", "tell_partner": "yes"},
     }
     for browser in browsers:
