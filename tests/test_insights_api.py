@@ -7,6 +7,8 @@ without blame and without anyone's private numbers.
 
 from __future__ import annotations
 
+from unittest.mock import ANY
+
 import pytest
 
 from tests.test_pace_api import CALM, GOOD, check_in
@@ -68,6 +70,9 @@ def test_minimizing_words_are_reflected_to_their_author_only(couple):
     ivan.post("/api/v1/status", {"status": "okay", "words": "it was just a mistake"})
     assert "minimizing" in patterns(ivan, "you")
     assert "minimizing" not in patterns(hana)
+    found = next(f for f in ivan.get("/api/v1/insights").json() if f["pattern"] == "minimizing")
+    assert found["evidence"] == [{"kind": "status", "id": found["evidence"][0]["id"], "on": ANY}]
+    assert found["severity"] == "gentle", "one status counts once"
 
 
 def test_asking_again_after_a_no_is_reflected_to_the_one_asking(couple, clock):

@@ -131,12 +131,8 @@ def _record(
         for p in moments.proposals(db, signed_in=signed_in)
         if p["at"] >= since
     ]
+    # Status words reach the word detectors through ``statuses``; here only the notes.
     texts = [
-        d.SharedText(f"status-{s.id}", s.person_id, s.at, s.words, "status")
-        for s in statuses
-        if s.words
-    ]
-    texts += [
         d.SharedText(f"note-{n.id}", str(person_id), n.at, n.content["text"], "note")
         for person_id, n in notes.notes_since(db, signed_in=signed_in, since=since)
     ]

@@ -671,7 +671,8 @@ class TextFlag:
 
 
 class TextChecker(Protocol):
-    """Anything that can look at shared words; the message coach will be one."""
+    """Anything that can look at shared words: the phrase list, or the message coach
+    (``reconnect.coach_checker``)."""
 
     def check(self, text: str) -> Sequence[TextFlag]: ...
 
