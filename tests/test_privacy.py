@@ -7,6 +7,7 @@ readable anywhere the attacker of each threat can look.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import shutil
@@ -182,8 +183,46 @@ def test_an_export_holds_only_the_persons_own_words_opened(hana_and_ivan):
     assert [r["note"] for r in document["reflections"]] == [f"{CANARY} hana reflection"]
     assert "ivan note" not in json.dumps(document)
     archive = zipfile.ZipFile(io.BytesIO(hana.get("/api/v1/export?format=csv").content))
-    assert set(archive.namelist()) == {"checkins.csv", "reflections.csv", "about.json"}
+    assert set(archive.namelist()) == {
+        "checkins.csv",
+        "reflections.csv",
+        "questionnaires.csv",
+        "triggers.csv",
+        "shared.csv",
+        "about.json",
+    }
     assert f"{CANARY} hana note" in archive.read("checkins.csv").decode()
+
+
+def test_the_export_holds_questionnaires_triggers_and_what_one_shared_not_the_partners(
+    hana_and_ivan,
+):
+    hana, ivan = hana_and_ivan
+    gad7 = {str(n): 1 for n in range(1, 8)}
+    assert hana.post("/api/v1/questionnaires/gad-7", {"answers": gad7}).status_code == 201
+    told = {"what": f"{CANARY} a song in a shop", "strength": 6, "tell_partner": True}
+    assert hana.post("/api/v1/triggers", told).status_code == 201
+    assert (
+        hana.post("/api/v1/status", {"status": "okay", "words": "hana's words"}).status_code == 201
+    )
+    assert hana.post("/api/v1/notes", {"text": "a note from hana"}).status_code == 201
+    assert ivan.post("/api/v1/notes", {"text": "a note from ivan"}).status_code == 201
+    document = hana.get("/api/v1/export").json()
+    [taken] = document["questionnaires"]
+    assert (taken["instrument"], taken["total"], taken["answers"]) == ("gad-7", 7, gad7)
+    assert [(t["what"], t["strength"], t["told"]) for t in document["triggers"]] == [
+        (f"{CANARY} a song in a shop", 6, True)
+    ]
+    assert [(s["kind"], s.get("words") or s.get("text")) for s in document["shared"]] == [
+        ("status", "hana's words"),
+        ("note", "a note from hana"),
+    ]
+    assert "a note from ivan" not in json.dumps(document), "the partner's words are theirs"
+    assert CANARY not in ivan.get("/api/v1/export").text
+    archive = zipfile.ZipFile(io.BytesIO(hana.get("/api/v1/export?format=csv").content))
+    [row] = csv.DictReader(io.StringIO(archive.read("questionnaires.csv").decode()))
+    assert json.loads(row["answers"]) == gad7 and row["total"] == "7"
+    assert "a note from hana" in archive.read("shared.csv").decode()
 
 
 # --- keys: password change, recovery, fresh start, the couple key --------------------

@@ -11,15 +11,16 @@ import csv
 import io
 import json
 import zipfile
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from reconnect import pace
+from reconnect import measures, moments, notes, pace
 from reconnect.auth import SignedIn
 from reconnect.couples import couple_view, dissolve_couple
+from reconnect.errors import Problem
 from reconnect.models import (
     AuthSession,
     CheckInEntry,
@@ -58,6 +59,9 @@ REFLECTION_COLUMNS = [
 ]
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def export(db: Session, signed_in: SignedIn, now: datetime) -> dict[str, Any]:
     """Everything this person owns, opened with their key, in the documented format."""
     person, key = signed_in.person, signed_in.data_key
@@ -72,6 +76,10 @@ def export(db: Session, signed_in: SignedIn, now: datetime) -> dict[str, Any]:
         .order_by(ExperienceRatingEntry.id)
     )
     view = couple_view(db, person)
+    triggers = [
+        {**t, "at": t["at"].isoformat(), "responded_at": _iso(t["responded_at"])}
+        for t in reversed(moments.own_triggers(db, signed_in=signed_in, limit=None))
+    ]
     return {
         "format": EXPORT_FORMAT,
         "exported_at": now.isoformat(),
@@ -81,7 +89,31 @@ def export(db: Session, signed_in: SignedIn, now: datetime) -> dict[str, Any]:
         else {"my_role": view.my_role, "partner_username": view.partner_username},
         "checkins": [_entry(pace.load_checkin(row, key)) for row in checkins],
         "reflections": [_entry(pace.load_rating(row, key)) for row in reflections],
+        "questionnaires": measures.own_results(db, signed_in=signed_in),
+        "triggers": triggers,
+        "shared": _shared_by_me(db, signed_in),
     }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _shared_by_me(db: Session, signed_in: SignedIn) -> list[dict[str, Any]]:
+    """The statuses and notes this person shared with their partner (the partner's own
+    words are the partner's, and stay out)."""
+    if couple_view(db, signed_in.person) is None:
+        return []
+    try:
+        statuses = moments.statuses_since(db, signed_in=signed_in, since=_EPOCH)
+        sent = notes.notes_since(db, signed_in=signed_in, since=_EPOCH)
+    except Problem:  # a couple space without a partner yet, or couple features off
+        return []
+    me = signed_in.person.id
+    mine = [{"kind": "status", "at": s.at, **s.content} for who, s in statuses if who == me]
+    mine += [{"kind": "note", "at": n.at, **n.content} for who, n in sent if who == me]
+    mine.sort(key=lambda item: item["at"])
+    return [{**item, "at": item["at"].isoformat()} for item in mine]
 
 
 def _entry(entry: Any) -> dict[str, Any]:
@@ -94,20 +126,31 @@ def export_csv_zip(document: dict[str, Any]) -> bytes:
     """The same export as a zip of CSV files (one row per entry; lists joined by '; ')."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, columns in (("checkins", CHECKIN_COLUMNS), ("reflections", REFLECTION_COLUMNS)):
+        sections = [("checkins", CHECKIN_COLUMNS), ("reflections", REFLECTION_COLUMNS)]
+        for name in ("questionnaires", "triggers", "shared"):
+            columns = list(dict.fromkeys(key for row in document[name] for key in row))
+            sections.append((name, columns))
+        for name, columns in sections:
             text = io.StringIO()
             writer = csv.DictWriter(text, fieldnames=columns, extrasaction="ignore")
             writer.writeheader()
             for row in document[name]:
-                writer.writerow(
-                    {k: "; ".join(v) if isinstance(v, list) else v for k, v in row.items()}
-                )
+                writer.writerow({k: _cell(v) for k, v in row.items()})
             archive.writestr(f"{name}.csv", text.getvalue())
         archive.writestr(
             "about.json",
             json.dumps({k: document[k] for k in ("format", "exported_at", "person", "couple")}),
         )
     return buffer.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell: lists joined with '; ', mappings (questionnaire answers) as JSON."""
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True)
+    return value
 
 
 def sessions(db: Session, person: Person) -> list[AuthSession]:

@@ -105,6 +105,24 @@ def history(db: Session, *, signed_in: SignedIn, instrument: Instrument) -> list
     return taken
 
 
+def own_results(db: Session, *, signed_in: SignedIn) -> list[dict[str, Any]]:
+    """Every questionnaire this person answered, oldest first, as stored: the answers,
+    the scores and the definition's version (for the export)."""
+    rows = db.scalars(
+        select(QuestionnaireResponse)
+        .where(QuestionnaireResponse.person_id == signed_in.person.id)
+        .order_by(QuestionnaireResponse.taken_at, QuestionnaireResponse.id)
+    )
+    return [
+        {
+            "instrument": row.instrument_id,
+            "taken_at": row.taken_at.isoformat(),
+            **json.loads(keys.unseal(signed_in.data_key, row.sealed, _context(row))),
+        }
+        for row in rows
+    ]
+
+
 def _change(instrument: Instrument, before: Score | None, after: Score) -> Change | None:
     if before is None or after.total is None:
         return None

@@ -202,7 +202,10 @@ def log_trigger(
     return row
 
 
-def own_triggers(db: Session, *, signed_in: SignedIn, limit: int = 50) -> list[dict[str, Any]]:
+def own_triggers(
+    db: Session, *, signed_in: SignedIn, limit: int | None = 50
+) -> list[dict[str, Any]]:
+    """This person's own triggers, newest first (``limit=None``: all of them)."""
     rows = db.scalars(
         select(Trigger)
         .where(Trigger.person_id == signed_in.person.id)
