@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from reconnect import keys
 from reconnect.auth import token_hash
+from reconnect.database import keep
 from reconnect.domain.safety import IncompleteScreen, needs_support
 from reconnect.errors import Problem
 from reconnect.models import Couple, Invite, Membership, Person, SafetyScreen
@@ -111,9 +112,10 @@ def continue_to_joint_features(db: Session, *, person: Person, now: datetime) ->
 
 
 def require_joint_features(db: Session, person: Person) -> None:
-    # One read: pages call this several times per request, and the session does
-    # not keep the row between calls.
+    # Pages call this several times per request: the row is kept for the request.
     screen = db.get(SafetyScreen, person.id)
+    if screen is not None:
+        keep(db, screen)
     if screen is None:
         raise Problem(
             "safety_screen_needed",

@@ -99,6 +99,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def keep(db: Session, *rows: object) -> None:
+    """Hold ``rows`` for as long as the session lives (one request).
+
+    The session's identity map holds rows weakly: a row nobody refers to is dropped
+    and read again by the next ``db.get``. Rows that one request asks for many times
+    (the membership, the couple, the safety screen) are kept, so later lookups find
+    them without a query. Nothing changes in what is read: a deleted row leaves the
+    identity map as before.
+    """
+    kept: list[object] = db.info.setdefault("kept", [])
+    kept.extend(rows)
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 

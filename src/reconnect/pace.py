@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from reconnect import heart, keys
 from reconnect.couples import require_joint_features
+from reconnect.database import keep
 from reconnect.domain.catalogue import Catalogue, Practice, UnknownPractice, load_catalogue
 from reconnect.domain.checkins import CheckIn
 from reconnect.domain.detectors import experience_half
@@ -143,6 +144,8 @@ def paired_membership(db: Session, person: Person) -> Membership:
             "The shared pace starts once you and your partner share a couple space.",
             409,
         )
+    # A page asks for this several times; kept, the later asks need no query.
+    keep(db, membership, membership.couple, *membership.couple.members)
     require_joint_features(db, person)
     return membership
 
