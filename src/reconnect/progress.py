@@ -23,13 +23,14 @@ from functools import cached_property, partial
 from html import escape
 from itertools import pairwise
 from operator import attrgetter
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol, cast
 
 import matplotlib as mpl
 from icalendar import Alarm, Calendar, Event
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_svg import FigureCanvasSVG
+from matplotlib.backends.backend_svg import FigureCanvasSVG, RendererSVG
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 
 from reconnect.domain.checkins import CheckIn, State
@@ -102,6 +103,36 @@ _NO_METADATA: dict[str, str | None] = {
     "Format": None,
     "Type": None,
 }
+
+
+class _MeasuringSVGRenderer(RendererSVG):
+    """matplotlib's SVG renderer, with the size of each plain text measured once per
+    process.
+
+    matplotlib caches text sizes per renderer, and ``savefig`` makes a new renderer
+    each time, so every tick label was measured with FreeType again for every chart:
+    about a quarter of drawing a dashboard. A size depends only on the text and its
+    font properties (SVG is always 72 dpi), so it is kept here, and :func:`_render`
+    draws the kept figures with this renderer directly.
+    """
+
+    _sizes: ClassVar[dict[tuple[str, int], tuple[float, float, float]]] = {}
+    _SIZES_MAX: ClassVar[int] = 4096
+
+    def get_text_width_height_descent(
+        self, s: str, prop: FontProperties, ismath: bool | str
+    ) -> tuple[float, float, float]:
+        key = (s, hash(prop))  # FontProperties compare equal exactly when hashes do
+        size = None if ismath else self._sizes.get(key)
+        if size is None:
+            measure = super().get_text_width_height_descent
+            size = cast(tuple[float, float, float], measure(s, prop, ismath))  # type: ignore[no-untyped-call]
+            # Only under DRAWING (one thread at a time), so no lock of its own.
+            if not ismath:
+                if len(self._sizes) >= self._SIZES_MAX:
+                    self._sizes.clear()
+                self._sizes[key] = size
+        return size
 
 
 # --- inputs -------------------------------------------------------------------
@@ -344,7 +375,7 @@ _TEMPLATES: dict[str, tuple[Figure, Axes, list[Any]]] = {}
 
 
 def _figure(caption: str) -> tuple[Figure, Axes]:
-    figure = Figure(figsize=(6.4, 2.6))
+    figure = Figure(figsize=(6.4, 2.6), dpi=72)  # SVG's own resolution
     FigureCanvasSVG(figure)
     axes = figure.add_axes((0.08, 0.17, 0.9, 0.72))
     axes.spines[["top", "right"]].set_visible(False)
@@ -406,7 +437,10 @@ def _render(
         figure, axes, parts = _TEMPLATES[key]
         update(axes, parts)
         buffer = io.StringIO()
-        figure.savefig(buffer, format="svg", metadata=_NO_METADATA)
+        width, height = figure.get_size_inches() * 72
+        renderer = _MeasuringSVGRenderer(width, height, buffer, metadata=_NO_METADATA)  # type: ignore[no-untyped-call]
+        figure.draw(renderer)
+        renderer.finalize()  # type: ignore[no-untyped-call]
     svg = buffer.getvalue()
     # Inline SVG needs no XML prolog or DOCTYPE (which would name an external DTD).
     svg = svg[svg.index("<svg") :]
