@@ -36,7 +36,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, func, select
@@ -57,7 +56,7 @@ from reconnect.models import (
     utcnow,
 )
 from reconnect.pace import partners
-from tests.conftest import IN_CI, NO_CONCERNS, PASSWORD, PG_ADMIN_URL
+from tests.conftest import NO_CONCERNS, PASSWORD, fresh_postgres_database
 from tests.test_crash import CHECKIN, free_port
 from tests.test_pace_api import GOOD
 
@@ -119,18 +118,8 @@ def test_connections_to_several_workers_send_small_answers_at_once():
 
 @pytest.fixture
 def fresh_postgres() -> Iterator[str]:
-    name = f"reconnect_concurrency_{uuid.uuid4().hex[:10]}"
-    try:
-        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as error:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL must be reachable in CI at {PG_ADMIN_URL}: {error}")
-        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL} (runs in CI): {error}")
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_postgres_database("reconnect_concurrency") as url:
+        yield url
 
 
 @dataclass
