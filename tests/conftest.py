@@ -21,6 +21,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
+from reconnect import coach
 from reconnect.app import create_app
 from reconnect.models import Base
 from reconnect.settings import Settings, load_settings
@@ -48,6 +49,19 @@ def make_settings(tmp_path: Path, database_url: str = "") -> Settings:
 
 
 # --- PostgreSQL: one fresh database per test run ---------------------------------
+
+
+@pytest.fixture(scope="session", autouse=True)
+def coach_loaded() -> None:
+    """Load the message coach's model once, before any test runs.
+
+    The app starts loading it on a thread of its own; the first time in a process that
+    imports PyTorch and its libraries, which changes ``sys.modules`` while it runs.
+    Hypothesis reads ``sys.modules`` to describe its strategies, and the two side by
+    side fail with "dictionary changed size during iteration". Loaded here first,
+    the app's thread finds the model ready and imports nothing.
+    """
+    coach.model_name()
 
 
 @contextmanager
