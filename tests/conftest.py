@@ -198,6 +198,20 @@ def hana_and_ivan(people: People) -> tuple[ApiPerson, ApiPerson]:
 
 
 @pytest.fixture
+def paired(app: Any) -> tuple[Any, Any]:
+    """Hana and Ivan, each in a browser of their own, paired through the pages."""
+    from tests.pages import Visitor, soup, text_of  # tests.pages imports this module
+
+    hana, ivan = Visitor(app), Visitor(app)
+    hana.register("hana")
+    ivan.register("ivan")
+    hana.post("/couple", {"role": "hurt"})
+    code = text_of(soup(hana.post("/couple/invite", {})), "#invite-code")
+    ivan.post("/couple/join", {"code": code, "role": "involved"})
+    return hana, ivan
+
+
+@pytest.fixture
 def olga_and_oscar(people: People) -> tuple[ApiPerson, ApiPerson]:
     return people.couple("olga", "oscar")
 

@@ -19,17 +19,6 @@ from tests.test_coach_api import OPENING_WORDS as OPENING
 from tests.test_coach_api import steady_coach  # noqa: F401 - a fixture
 
 
-@pytest.fixture
-def paired(app):
-    hana, ivan = Visitor(app), Visitor(app)
-    hana.register("hana")
-    ivan.register("ivan")
-    hana.post("/couple", {"role": "hurt"})
-    code = text_of(soup(hana.post("/couple/invite", {})), "#invite-code")
-    ivan.post("/couple/join", {"code": code, "role": "involved"})
-    return hana, ivan
-
-
 def note_count(app) -> int:
     with app.state.reconnect.sessions() as db:
         return int(db.scalar(select(func.count()).select_from(SharedNote)))

@@ -192,17 +192,6 @@ def test_session_cookie_is_httponly_and_samesite_lax(visitor):
 # --- the daily rhythm: check in, today, practices, reflections ------------------------
 
 
-@pytest.fixture
-def paired(app):
-    hana, ivan = Visitor(app), Visitor(app)
-    hana.register("hana")
-    ivan.register("ivan")
-    hana.post("/couple", {"role": "hurt"})
-    code = text_of(soup(hana.post("/couple/invite", {})), "#invite-code")
-    ivan.post("/couple/join", {"code": code, "role": "involved"})
-    return hana, ivan
-
-
 CHECKIN_FORM = {
     "activation": "3",
     "state": "settled",

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 from xml.etree import ElementTree
 
-from tests.pages import Visitor
+from tests.security.conftest import signed_in
 from tests.test_pace_api import GOOD, check_in
-
-
-def signed_in(app, name: str) -> Visitor:
-    visitor = Visitor(app)
-    visitor.post("/login", {"username": name, "password": "quiet river under stone"})
-    return visitor
 
 
 def test_the_progress_page_has_charts_with_tables_and_words(app, hana_and_ivan, clock):
