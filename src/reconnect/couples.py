@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from reconnect import keys
 from reconnect.auth import token_hash
 from reconnect.database import keep
+from reconnect.domain.policy import load_policy
 from reconnect.domain.safety import IncompleteScreen, needs_support
 from reconnect.errors import Problem
 from reconnect.models import Couple, Invite, Membership, Person, SafetyScreen
@@ -165,7 +166,10 @@ def create_couple(
     check_role(role)
     if db.get(Membership, person.id) is not None:
         raise Problem("already_in_couple", "You already belong to a couple space.", 409)
-    couple = Couple(created_at=now)
+    # A new couple paces under the newest policy, on its creator's days.
+    couple = Couple(
+        created_at=now, time_zone=person.time_zone, policy_version=load_policy().version
+    )
     db.add(couple)
     db.flush()
     db.add(

@@ -77,6 +77,8 @@ class Person(Base):
     key_by_recovery: Mapped[bytes] = mapped_column(LargeBinary(128))
     # Optional two-step sign-in: the TOTP secret, sealed under the data key.
     totp_sealed: Mapped[bytes | None] = mapped_column(LargeBinary(128), nullable=True)
+    # An IANA time zone name ("Europe/Berlin"): the person's days, weeks and times.
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
 
     membership: Mapped[Membership | None] = relationship(back_populates="person", uselist=False)
 
@@ -103,6 +105,11 @@ class Couple(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The couple's shared days ("separate days" of practice) are days in this zone.
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    # The pacing policy this couple is paced under (couples made before v2 stay on
+    # v1 until an operator moves them: docs/pacing.md).
+    policy_version: Mapped[str] = mapped_column(String(16), server_default="v1")
 
     members: Mapped[list[Membership]] = relationship(
         back_populates="couple", order_by="Membership.joined_at"
@@ -205,6 +212,10 @@ class Experience(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Logged above the tier permitted at the time: recorded honestly, never counted.
     ahead_of_pace: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Who started the practice, as the person logging it says (not who logged it).
+    started_by: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), nullable=True
+    )
 
 
 class ExperienceRatingEntry(Base):

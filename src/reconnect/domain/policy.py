@@ -63,6 +63,37 @@ class Policy:
     # Experience signals.
     activation_bands: tuple[int, ...]
     pairing_days: int
+    # Added in v2 (v1 reads them as V1_DEFAULTS, which is how v1 behaved).
+    # A check-in past its window still caps, at the unknown tier at most.
+    stale_keeps_cap: bool = False
+    # Felt safety with the partner below these -> the stop / slow tier.
+    stop_below_safety: int = 0
+    slow_below_safety: int = 0
+    # Feeling revved up caps the pace at this tier.
+    revved_up_tier: int = 6
+    # After a stop-level check-in the person's pace stays at the slow tier or below
+    # for this many hours, whatever they report next (0: off).
+    settle_hours: int = 0
+    # Activation after a practice caps the pace as a check-in at that moment would.
+    after_practice_caps: bool = False
+    # Separate days: lived days start at this local hour, and counted experiences
+    # lie at least this many hours apart, both when they happened and when written.
+    day_starts_hour: int = 0
+    min_spacing_hours: int = 0
+    # A practice dated more than this before it was first logged never counts.
+    backdate_max_hours: int = 1_000_000
+    # Safe for both: no partner's activation rose by more than this (v1: -1 means
+    # only the partner with the higher band before, who must not rise at all).
+    activation_rise_max: int = -1
+    # Feeling pressured makes an experience not safe.
+    pressure_is_unsafe: bool = False
+    # An experience counts only if its tier was permitted when it happened.
+    judge_when_it_happened: bool = False
+    # The step from tier 0 (practices done alone) is earned by calm days together:
+    # days on which both partners checked in, and every check-in was below the caps.
+    first_step_by_calm_days: bool = False
+    # The break after a flood, when the person who flooded does not choose its end.
+    flood_default_break_minutes: int = 20
 
     def __post_init__(self) -> None:
         problems = _problems(self)
@@ -95,6 +126,18 @@ class Policy:
         return timedelta(hours=self.flood_no_advance_hours)
 
     @property
+    def settle(self) -> timedelta:
+        return timedelta(hours=self.settle_hours)
+
+    @property
+    def min_spacing(self) -> timedelta:
+        return timedelta(hours=self.min_spacing_hours)
+
+    @property
+    def backdate_max(self) -> timedelta:
+        return timedelta(hours=self.backdate_max_hours)
+
+    @property
     def urgency_window(self) -> timedelta:
         return timedelta(hours=self.urgency_window_hours)
 
@@ -123,10 +166,16 @@ def _problems(policy: Policy) -> list[str]:
     if not _VERSION.fullmatch(policy.version):
         found.append("version must look like v1, v2, ...")
     for name, value in vars(policy).items():
-        if name not in {"version", "activation_bands"} and (
+        if name in _FLAGS:
+            if not isinstance(value, bool):
+                found.append(f"{name} must be true or false")
+        elif name not in {"version", "activation_bands", "activation_rise_max"} and (
             isinstance(value, bool) or not isinstance(value, int) or value < 0
         ):
             found.append(f"{name} must be a whole number >= 0")
+    rise = policy.activation_rise_max
+    if isinstance(rise, bool) or not isinstance(rise, int) or not -1 <= rise <= 10:
+        found.append("activation_rise_max must be from 0 to 10")
     if found:
         return found
     top = policy.top_tier
@@ -152,6 +201,14 @@ def _problems(policy: Policy) -> list[str]:
     # The product promises a break of at least 20 minutes and at most a day.
     if not 20 <= policy.flood_break_minutes <= 24 * 60:
         found.append("flood_break_minutes must be from 20 to 1440")
+    if not policy.flood_break_minutes <= policy.flood_default_break_minutes <= 24 * 60:
+        found.append("flood default_break_minutes must be from break_minutes to 1440")
+    if not 0 <= policy.day_starts_hour <= 23:
+        found.append("day_starts_hour must be from 0 to 23")
+    if not policy.stop_below_safety <= policy.slow_below_safety <= 10:
+        found.append("need stop_below_safety <= slow_below_safety <= 10")
+    if policy.revved_up_tier > top:
+        found.append("revved_up_tier must not exceed top_tier")
     if policy.flood_step_back < 1:
         found.append("flood_step_back must be at least 1")
     if policy.advance_safe_experiences < 1 or policy.advance_distinct_days < 1:
@@ -173,6 +230,36 @@ def _problems(policy: Policy) -> list[str]:
     ):
         found.append("activation_bands must rise strictly from 0 and stay within 0 to 10")
     return found
+
+
+_FLAGS = frozenset(
+    {
+        "stale_keeps_cap",
+        "after_practice_caps",
+        "pressure_is_unsafe",
+        "judge_when_it_happened",
+        "first_step_by_calm_days",
+    }
+)
+
+# The keys v2 added, as (section, key, field): v1 has none of them and reads the
+# field's default, which is how v1 behaved; from v2 on each one is required.
+_ADDED_IN_V2: tuple[tuple[str, str, str], ...] = (
+    ("ceiling", "stale_keeps_cap", "stale_keeps_cap"),
+    ("ceiling", "stop_below_safety", "stop_below_safety"),
+    ("ceiling", "slow_below_safety", "slow_below_safety"),
+    ("ceiling", "revved_up_tier", "revved_up_tier"),
+    ("ceiling", "settle_hours", "settle_hours"),
+    ("ceiling", "after_practice_caps", "after_practice_caps"),
+    ("days", "day_starts_hour", "day_starts_hour"),
+    ("advance", "min_spacing_hours", "min_spacing_hours"),
+    ("advance", "backdate_max_hours", "backdate_max_hours"),
+    ("advance", "activation_rise_max", "activation_rise_max"),
+    ("advance", "pressure_is_unsafe", "pressure_is_unsafe"),
+    ("advance", "judge_when_it_happened", "judge_when_it_happened"),
+    ("advance", "first_step_by_calm_days", "first_step_by_calm_days"),
+    ("flood", "default_break_minutes", "flood_default_break_minutes"),
+)
 
 
 def available_policies() -> tuple[str, ...]:
@@ -225,6 +312,7 @@ def policy_from_mapping(data: dict[str, Any]) -> Policy:
     version = get(None, "version")
     if not isinstance(version, str):
         raise InvalidPolicy("version must be text such as 'v1'")
+    added = {} if version == "v1" else {name: get(s, key) for s, key, name in _ADDED_IN_V2}
     return Policy(
         version=version,
         top_tier=get(None, "top_tier"),
@@ -250,4 +338,5 @@ def policy_from_mapping(data: dict[str, Any]) -> Policy:
         urgency_window_hours=get("urgency", "window_hours"),
         activation_bands=tuple(bands),
         pairing_days=get("experience", "pairing_days"),
+        **added,
     )
