@@ -175,3 +175,14 @@ def test_another_couple_cannot_see_or_answer_proposals(couple, olga_and_oscar):
     assert olga.post(f"/api/v1/proposals/{proposal['id']}/decline").status_code == 404
     assert olga.get("/api/v1/proposals").json() == []
     assert tier(hana) >= 0
+
+
+def test_after_the_partner_leaves_her_own_triggers_are_still_hers(couple):
+    hana, ivan = couple
+    hana.post("/api/v1/triggers", {"what": "a song in the shop", "strength": 6})
+    hana.post("/api/v1/triggers", {"what": "his old car", "strength": 4, "tell_partner": True})
+    assert ivan.post("/api/v1/couples/leave").status_code == 204
+    listed = hana.get("/api/v1/triggers")
+    assert listed.status_code == 200, listed.text
+    assert [t["what"] for t in listed.json()["mine"]] == ["his old car", "a song in the shop"]
+    assert listed.json()["to_respond"] == []

@@ -226,7 +226,13 @@ def own_triggers(
 
 
 def triggers_to_answer(db: Session, *, signed_in: SignedIn) -> list[Shared]:
-    """Triggers the partner chose to tell, still waiting for this person's response."""
+    """Triggers the partner chose to tell, still waiting for this person's response.
+
+    None without a partner: listing one's own triggers must not depend on having one.
+    """
+    membership = db.get(Membership, signed_in.person.id)
+    if membership is None or len(membership.couple.members) < 2:
+        return []
     couple, couple_key = _couple_key(db, signed_in)
     rows = db.scalars(
         select(Trigger)
