@@ -66,7 +66,7 @@ _ids = itertools.count(1)
 class Story:
     """Signals in the order they were written, plus helpers to add more."""
 
-    policy: Policy = field(default_factory=load_policy)
+    policy: Policy = field(default_factory=lambda: load_policy("v1"))
     signals: list[Signal] = field(default_factory=list)
 
     def add(self, *signals: Signal) -> None:

@@ -412,7 +412,7 @@ def test_a_flood_tap_steps_back_once_and_sets_the_agreed_return_time():
     from reconnect.domain.policy import load_policy
     from reconnect.domain.signals import ExperienceSignal, FloodSignal
 
-    policy = load_policy()
+    policy = load_policy("v1")
     hana, ivan = Partner("1", Role.HURT), Partner("2", Role.INVOLVED)
     start = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
     # Earn tier 2 first: three safe shared practices on three days, twice.

@@ -31,7 +31,7 @@ from reconnect.domain.signals import (
 
 from .story import HANA, IVAN, PARTNERS, START, Story, checkin, rating
 
-POLICY = load_policy()
+POLICY = load_policy("v1")
 scale = st.integers(0, 10)
 
 

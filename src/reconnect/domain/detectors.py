@@ -461,9 +461,11 @@ def experience_half(
     rating itself is then encrypted under its author's key.
     """
     settings = settings if settings is not None else load_detector_settings()
-    (signal,) = signals_from_rating(person_id, experience_id, rating, policy, written_at=written_at)
-    if not isinstance(signal, ExperienceSignal):  # pragma: no cover - one kind only
-        raise TypeError("a rating yields an experience signal")
+    signal = next(
+        s
+        for s in signals_from_rating(person_id, experience_id, rating, policy, written_at=written_at)
+        if isinstance(s, ExperienceSignal)
+    )
     return ExperienceHalf(
         signal=signal,
         left=rating.left,

@@ -312,7 +312,11 @@ def policy_from_mapping(data: dict[str, Any]) -> Policy:
     version = get(None, "version")
     if not isinstance(version, str):
         raise InvalidPolicy("version must be text such as 'v1'")
-    added = {} if version == "v1" else {name: get(s, key) for s, key, name in _ADDED_IN_V2}
+    added = (
+        {name: get(s, key) for s, key, name in _ADDED_IN_V2}
+        if _version_number(version) >= 2
+        else {}
+    )
     return Policy(
         version=version,
         top_tier=get(None, "top_tier"),

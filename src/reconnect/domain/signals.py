@@ -19,7 +19,7 @@ made; that is what keeps stored decisions reproducible.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
 from reconnect.domain.checkins import CheckIn, State
@@ -36,9 +36,12 @@ __all__ = [
     "ResumeSignal",
     "Signal",
     "UrgencyGapSignal",
+    "ceiling_tier",
+    "is_flooded",
     "signal_from_dict",
     "signals_from_checkin",
     "signals_from_rating",
+    "signals_from_solo_practice",
 ]
 
 
@@ -82,11 +85,18 @@ def _bool(data: dict[str, Any], key: str) -> bool:
 
 @dataclass(frozen=True)
 class CeilingSignal:
-    """A check-in limits the couple's tier to ``max_tier`` until ``until``.
+    """A person's state limits the couple's tier to ``max_tier`` until ``until``.
 
-    ``max_tier`` is the policy's stop tier (activation high, or shut down), its
-    slow tier (activation raised) or the top tier (no limit). Every check-in
-    yields one, so the latest ceiling also tells when the person last checked in.
+    ``max_tier`` is the policy's stop tier (activation high, shut down, feeling
+    unsafe with the partner), its slow tier (activation raised, revved up, uneasy)
+    or the top tier (no limit). Every check-in yields one, so the latest ceiling
+    also tells when the person last checked in. Under policy v2 the activation
+    after a practice yields one too (``from_practice``).
+
+    ``observed_at``: the moment the state was true (a check-in's time, or when the
+    practice happened); the newest observation is the one that counts, whenever it
+    was written. ``logged_at``: when it was written (a check-in may be dated back).
+    Both default to ``at``.
     """
 
     kind: ClassVar[str] = "ceiling"
@@ -94,22 +104,44 @@ class CeilingSignal:
     at: datetime
     max_tier: int
     until: datetime
+    observed_at: datetime | None = None
+    logged_at: datetime | None = None
+    from_practice: bool = False
 
     def __post_init__(self) -> None:
         _text(self.person_id, "person_id")
         _aware(self.at, "at")
         _aware(self.until, "until")
+        for name in ("observed_at", "logged_at"):
+            if getattr(self, name) is not None:
+                _aware(getattr(self, name), name)
         if self.max_tier < 0:
             raise InvalidSignal("max_tier must be >= 0")
 
+    @property
+    def observed(self) -> datetime:
+        return self.observed_at if self.observed_at is not None else self.at
+
+    @property
+    def logged(self) -> datetime:
+        return self.logged_at if self.logged_at is not None else self.at
+
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "kind": self.kind,
             "person_id": self.person_id,
             "at": self.at.isoformat(),
             "max_tier": self.max_tier,
             "until": self.until.isoformat(),
         }
+        # Written only when they say something, so v1's stored rows read the same.
+        if self.observed_at is not None:
+            data["observed_at"] = self.observed_at.isoformat()
+        if self.logged_at is not None:
+            data["logged_at"] = self.logged_at.isoformat()
+        if self.from_practice:
+            data["from_practice"] = True
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CeilingSignal:
@@ -118,6 +150,9 @@ class CeilingSignal:
             _when(data, "at"),
             _int(data, "max_tier"),
             _when(data, "until"),
+            _when(data, "observed_at") if "observed_at" in data else None,
+            _when(data, "logged_at") if "logged_at" in data else None,
+            _bool(data, "from_practice") if "from_practice" in data else False,
         )
 
 
@@ -188,7 +223,10 @@ class ExperienceSignal:
     ``flooded``: activation after at or above the flood line, left physically,
     or a flooding heart rate. ``band_before``: the activation band before (not
     the number). ``not_worse_after``: activation after was not above before.
-    ``day``: the calendar day it happened, in the person's own time zone.
+    ``day``: the calendar day it happened (UTC; policy v1 counts days by it).
+    ``occurred_at``: when it happened; from v2 the engine counts lived days in
+    the couple's time zone from it. ``break_until``: when it flooded, the return
+    time the person chose (None: the policy's default).
     """
 
     kind: ClassVar[str] = "experience"
@@ -201,11 +239,16 @@ class ExperienceSignal:
     flooded: bool
     band_before: int
     not_worse_after: bool
+    occurred_at: datetime | None = None
+    break_until: datetime | None = None
 
     def __post_init__(self) -> None:
         _text(self.person_id, "person_id")
         _text(self.experience_id, "experience_id")
         _aware(self.at, "at")
+        for name in ("occurred_at", "break_until"):
+            if getattr(self, name) is not None:
+                _aware(getattr(self, name), name)
         if self.tier < 0 or self.band_before < 0:
             raise InvalidSignal("tier and band_before must be >= 0")
 
@@ -221,6 +264,8 @@ class ExperienceSignal:
             "flooded": self.flooded,
             "band_before": self.band_before,
             "not_worse_after": self.not_worse_after,
+            **({"occurred_at": self.occurred_at.isoformat()} if self.occurred_at else {}),
+            **({"break_until": self.break_until.isoformat()} if self.break_until else {}),
         }
 
     @classmethod
@@ -239,6 +284,8 @@ class ExperienceSignal:
             flooded=_bool(data, "flooded"),
             band_before=_int(data, "band_before"),
             not_worse_after=_bool(data, "not_worse_after"),
+            occurred_at=_when(data, "occurred_at") if "occurred_at" in data else None,
+            break_until=_when(data, "break_until") if "break_until" in data else None,
         )
 
 
@@ -360,21 +407,50 @@ def signal_from_dict(data: dict[str, Any]) -> Signal:
     return signal
 
 
-def signals_from_checkin(person_id: str, checkin: CheckIn, policy: Policy) -> tuple[Signal, ...]:
+def ceiling_tier(
+    policy: Policy,
+    *,
+    activation: int,
+    state: State = State.SETTLED,
+    safety: int = 10,
+) -> int:
+    """The highest tier a person's state allows: the stop, slow or top tier."""
+    if (
+        activation >= policy.stop_activation
+        or state is State.SHUT_DOWN
+        or safety < policy.stop_below_safety
+    ):
+        return policy.stop_tier
+    tier = policy.top_tier
+    if activation >= policy.slow_activation or safety < policy.slow_below_safety:
+        tier = policy.slow_tier
+    if state is State.REVVED_UP:
+        tier = min(tier, policy.revved_up_tier)
+    return tier
+
+
+def signals_from_checkin(
+    person_id: str, checkin: CheckIn, policy: Policy, *, logged_at: datetime | None = None
+) -> tuple[Signal, ...]:
     """The signals a check-in yields, effective at its ``recorded_at``.
 
     Always a ceiling and a closeness signal; an urgency-gap signal too when
-    urgency minus readiness reaches the policy's gap.
+    urgency minus readiness reaches the policy's gap. ``logged_at``: when it was
+    written (default: ``recorded_at``); a check-in dated back never counts as a
+    calm day of its own (docs/pacing.md).
     """
     at = checkin.recorded_at
-    if checkin.activation >= policy.stop_activation or checkin.state is State.SHUT_DOWN:
-        max_tier = policy.stop_tier
-    elif checkin.activation >= policy.slow_activation:
-        max_tier = policy.slow_tier
-    else:
-        max_tier = policy.top_tier
+    max_tier = ceiling_tier(
+        policy, activation=checkin.activation, state=checkin.state, safety=checkin.safety
+    )
     signals: list[Signal] = [
-        CeilingSignal(person_id, at, max_tier, at + policy.ceiling_window),
+        CeilingSignal(
+            person_id,
+            at,
+            max_tier,
+            at + policy.ceiling_window,
+            logged_at=logged_at if logged_at is not None and logged_at != at else None,
+        ),
         ClosenessSignal(
             person_id,
             at,
@@ -387,6 +463,35 @@ def signals_from_checkin(person_id: str, checkin: CheckIn, policy: Policy) -> tu
     return tuple(signals)
 
 
+def is_flooded(rating: ExperienceRating, policy: Policy) -> bool:
+    """Rule 3's test: activation after at the flood line, left physically, or the heart."""
+    return (
+        rating.activation_after >= policy.flood_activation_after
+        or rating.staying is Staying.LEFT_PHYSICALLY
+        or rating.heart_rate_flooded
+    )
+
+
+def _after_practice(
+    person_id: str, rating: ExperienceRating, policy: Policy, at: datetime
+) -> CeilingSignal:
+    """The ceiling the state after a practice sets, observed when it happened."""
+    flooded = is_flooded(rating, policy)
+    max_tier = (
+        policy.stop_tier if flooded else ceiling_tier(policy, activation=rating.activation_after)
+    )
+    observed = rating.occurred_at
+    return CeilingSignal(
+        person_id,
+        at,
+        max_tier,
+        observed + policy.ceiling_window,
+        observed_at=observed,
+        logged_at=None,
+        from_practice=True,
+    )
+
+
 def signals_from_rating(
     person_id: str,
     experience_id: str,
@@ -394,29 +499,61 @@ def signals_from_rating(
     policy: Policy,
     *,
     written_at: datetime | None = None,
+    back_in_minutes: int | None = None,
 ) -> tuple[Signal, ...]:
-    """The signal one partner's rating yields for the shared experience ``experience_id``.
+    """The signals one partner's rating yields for the shared experience ``experience_id``.
 
     Both partners' ratings of one practice must use the same ``experience_id``.
     Pass ``written_at`` (the time the rating is saved); it defaults to
-    ``rating.occurred_at``. The signal takes effect at the later of the two.
+    ``rating.occurred_at``. The signals take effect at the later of the two.
+    ``back_in_minutes``: when this person flooded, the return time they chose,
+    counted from when the rating is written (the policy keeps it within 20
+    minutes to a day). From policy v2 the activation after also caps the pace.
     """
     at = rating.occurred_at if written_at is None else max(written_at, rating.occurred_at)
-    flooded = (
-        rating.activation_after >= policy.flood_activation_after
-        or rating.staying is Staying.LEFT_PHYSICALLY
-        or rating.heart_rate_flooded
-    )
-    return (
+    flooded = is_flooded(rating, policy)
+    rise = rating.activation_after - rating.activation_before
+    # v1 (-1): no rise at all, and only the partner who came in more activated is asked.
+    not_worse = rise <= max(policy.activation_rise_max, 0)
+    safe = rating.safety >= policy.advance_safety_min and not rating.left
+    if policy.pressure_is_unsafe and rating.felt_pressured:
+        safe = False
+    break_until = None
+    if flooded and back_in_minutes is not None:
+        minutes = min(max(back_in_minutes, policy.flood_break_minutes), 24 * 60)
+        break_until = at + timedelta(minutes=minutes)
+    signals: list[Signal] = [
         ExperienceSignal(
             person_id=person_id,
             at=at,
             experience_id=experience_id,
             tier=rating.tier,
             day=rating.occurred_at.date(),
-            safe=rating.safety >= policy.advance_safety_min and not rating.left,
+            safe=safe,
             flooded=flooded,
             band_before=policy.activation_band(rating.activation_before),
-            not_worse_after=rating.activation_after <= rating.activation_before,
-        ),
-    )
+            not_worse_after=not_worse,
+            occurred_at=rating.occurred_at if policy.judge_when_it_happened else None,
+            break_until=break_until,
+        )
+    ]
+    if policy.after_practice_caps:
+        signals.append(_after_practice(person_id, rating, policy, at))
+    return tuple(signals)
+
+
+def signals_from_solo_practice(
+    person_id: str,
+    rating: ExperienceRating,
+    policy: Policy,
+    *,
+    written_at: datetime | None = None,
+) -> tuple[Signal, ...]:
+    """What a practice done alone yields: only its effect on the body, as a ceiling.
+
+    A solo practice is private: it is never rated by the partner, never counts as
+    a shared experience and never starts a couple-wide break. Only how the person
+    was afterwards reaches the pace, exactly as a check-in at that moment would.
+    """
+    at = rating.occurred_at if written_at is None else max(written_at, rating.occurred_at)
+    return (_after_practice(person_id, rating, policy, at),)
