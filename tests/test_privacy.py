@@ -225,6 +225,32 @@ def test_the_export_holds_questionnaires_triggers_and_what_one_shared_not_the_pa
     assert "a note from hana" in archive.read("shared.csv").decode()
 
 
+FORMULAS = ['=HYPERLINK("http://x","open")', "+1+2", "-3+4", "@SUM(A1)", "\tx", "\rx"]
+
+
+def test_the_csv_export_neutralises_formulas_and_the_json_keeps_them_as_typed(hana_and_ivan):
+    hana, _ = hana_and_ivan
+    for text in FORMULAS:
+        assert hana.post("/api/v1/checkins", {**CALM, "note": text}).status_code == 201
+    told = {"what": "=cmd|' /C calc'!A0", "strength": 5, "tell_partner": True}
+    assert hana.post("/api/v1/triggers", told).status_code == 201
+    assert hana.post("/api/v1/notes", {"text": "@partner read this"}).status_code == 201
+    document = hana.get("/api/v1/export").json()
+    assert [c["note"] for c in document["checkins"]] == FORMULAS, "JSON is unchanged"
+    archive = zipfile.ZipFile(io.BytesIO(hana.get("/api/v1/export?format=csv").content))
+    cells = {
+        name: [cell for row in csv.reader(io.StringIO(archive.read(name).decode())) for cell in row]
+        for name in ("checkins.csv", "triggers.csv", "shared.csv")
+    }
+    assert [c for c in cells["checkins.csv"] if c.lstrip("'") in FORMULAS] == [
+        f"'{text}" for text in FORMULAS
+    ]
+    assert "'=cmd|' /C calc'!A0" in cells["triggers.csv"]
+    assert "'@partner read this" in cells["shared.csv"]
+    for name, found in cells.items():
+        assert not [c for c in found if c[:1] in ("=", "+", "-", "@", "\t", "\r")], name
+
+
 # --- keys: password change, recovery, fresh start, the couple key --------------------
 
 

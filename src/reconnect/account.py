@@ -25,7 +25,6 @@ from reconnect.models import (
     AuthSession,
     CheckInEntry,
     ExperienceRatingEntry,
-    LoginFailure,
     Membership,
     Person,
 )
@@ -144,12 +143,22 @@ def export_csv_zip(document: dict[str, Any]) -> bytes:
     return buffer.getvalue()
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: Any) -> Any:
-    """A CSV cell: lists joined with '; ', mappings (questionnaire answers) as JSON."""
+    """A CSV cell: lists joined with '; ', mappings (questionnaire answers) as JSON.
+
+    Text that a spreadsheet would run as a formula gets a leading single quote (as
+    OWASP advises for CSV injection); the JSON export keeps every word as typed.
+    """
     if isinstance(value, list):
-        return "; ".join(str(v) for v in value)
-    if isinstance(value, dict):
-        return json.dumps(value, sort_keys=True)
+        value = "; ".join(str(v) for v in value)
+    elif isinstance(value, dict):
+        value = json.dumps(value, sort_keys=True)
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
     return value
 
 
@@ -172,7 +181,6 @@ def delete_account(db: Session, person: Person) -> None:
     """Remove the person and everything that is theirs; dissolve their couple first."""
     if db.get(Membership, person.id) is not None:
         dissolve_couple(db, person=person)
-    db.execute(delete(LoginFailure).where(LoginFailure.key == f"account:{person.username}"))
     db.execute(delete(Person).where(Person.id == person.id))
     db.expire_all()
 
