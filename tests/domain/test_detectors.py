@@ -113,6 +113,7 @@ class Couple:
         tier: int,
         *,
         by: str = HANA,
+        started_by: str | None = None,
         ahead: bool = False,
         hana: dict[str, Any] | None = None,
         ivan: dict[str, Any] | None = None,
@@ -132,7 +133,9 @@ class Couple:
             )
             self.ratings[person][experience_id] = rating
             halves[person] = experience_half(person, experience_id, rating, POLICY)
-        self.experiences.append(SharedExperience(experience_id, "p", tier, at, by, ahead, halves))
+        self.experiences.append(
+            SharedExperience(experience_id, "p", tier, at, by, ahead, halves, started_by)
+        )
         return experience_id
 
     def checkin(self, person: str, at: datetime, **overrides: Any) -> str:
@@ -222,13 +225,25 @@ def test_intimacy_started_by_the_calmer_partner_is_told_to_the_starter_only(
     couple.practice(
         NOW - D,
         5,
-        by=IVAN,
+        by=HANA,
+        started_by=IVAN,
         hana={"activation_before": hana_before},
         ivan={"activation_before": ivan_before},
     )
     found = detect_rushing_intimacy(couple.record(), NOW)
     assert rules(found) == ([("started_by_calmer_partner", IVAN)] if expected else [])
     assert not findings_for(found, HANA)
+
+
+def test_whoever_logged_a_practice_is_not_taken_as_the_one_who_started_it() -> None:
+    """Issue 12, finding 10: Ivan, the calmer one, logs what Hana started."""
+    couple = Couple()
+    calm_ivan, tense_hana = {"activation_before": 1}, {"activation_before": 5}
+    couple.practice(NOW - D, 5, by=IVAN, started_by=HANA, ivan=calm_ivan, hana=tense_hana)
+    # Nobody said who started this one.
+    couple.practice(NOW - D + M, 5, by=IVAN, ivan=calm_ivan, hana=tense_hana)
+    found = detect_rushing_intimacy(couple.record(), NOW)
+    assert "started_by_calmer_partner" not in [rule for rule, _ in rules(found)]
 
 
 def test_starting_cannot_be_judged_before_both_halves_arrive() -> None:

@@ -244,8 +244,9 @@ class ExperienceHalf:
 class SharedExperience:
     """A shared practice, as both partners' side of the app knows it.
 
-    ``logged_by``: who logged it. ``initiated_by``: who started it, when the form
-    asked; otherwise the person who logged it is taken as the one who started it.
+    ``logged_by``: who logged it. ``initiated_by``: who started it, as the person
+    logging it said; None when nobody said (practices logged before the form asked).
+    Logging is not starting: the one who writes it down is often the other one.
     ``ahead_of_pace``: storage sets it when the experience is logged, from
     ``pacing.is_ahead_of_pace`` against the decision of that moment.
     ``halves``: each partner's :class:`ExperienceHalf`, keyed by person id, as
@@ -262,8 +263,8 @@ class SharedExperience:
     initiated_by: str | None = None
 
     @property
-    def started_by(self) -> str:
-        return self.initiated_by if self.initiated_by is not None else self.logged_by
+    def started_by(self) -> str | None:
+        return self.initiated_by
 
     @property
     def someone_left(self) -> bool:
@@ -395,7 +396,8 @@ class CoupleRecord:
         experiences = tuple(sorted(self.experiences, key=_occurred))
         for experience in experiences:
             check(experience.logged_by, f"experience {experience.id!r}")
-            check(experience.started_by, f"experience {experience.id!r}")
+            if experience.started_by is not None:
+                check(experience.started_by, f"experience {experience.id!r}")
             for person, half in experience.halves.items():
                 check(person, f"experience {experience.id!r}")
                 if half.person_id != person or half.signal.experience_id != experience.id:
@@ -818,6 +820,8 @@ def detect_rushing_intimacy(
                 )
             )
         starter = experience.started_by
+        if starter is None:
+            continue  # nobody said who started it; logging it is not starting it
         mine = experience.halves.get(starter)
         theirs = experience.halves.get(record.other(starter))
         if (
