@@ -34,6 +34,7 @@ def test_a_person_registers_signs_in_and_sees_themselves(client):
     assert me.json() == {
         "id": created.json()["id"],
         "username": "hana@example.org",
+        "time_zone": "UTC",
         "safety_screen_answered": False,
         "joint_features": False,
         "couple": None,

@@ -11,7 +11,7 @@ import threading
 from importlib import resources
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -41,7 +41,13 @@ from reconnect.web import (
     therapist_api,
     therapist_pages,
 )
-from reconnect.web.deps import AppState, SignInRequired, csrf_cookie_name, is_https
+from reconnect.web.deps import (
+    AppState,
+    SignInRequired,
+    answer_in_local_time,
+    csrf_cookie_name,
+    is_https,
+)
 
 log = logging.getLogger("reconnect")
 
@@ -117,6 +123,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
+        # Lets the API write each datetime with the offset of the person asking.
+        dependencies=[Depends(answer_in_local_time)],
     )
     app.state.reconnect = AppState(
         settings=settings,

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from reconnect import keys
+from reconnect import keys, localtime
 from reconnect.auth import token_hash
 from reconnect.database import keep
 from reconnect.domain.policy import load_policy
@@ -46,6 +46,7 @@ class CoupleView:
     my_role: str
     partner_username: str | None
     partner_role: str | None
+    time_zone: str = localtime.DEFAULT_ZONE  # the couple's shared days are lived in it
 
     @property
     def paired(self) -> bool:
@@ -68,7 +69,21 @@ def couple_view(db: Session, person: Person) -> CoupleView | None:
         my_role=membership.role,
         partner_username=partner.person.username if partner else None,
         partner_role=partner.role if partner else None,
+        time_zone=membership.couple.time_zone,
     )
+
+
+def set_time_zone(db: Session, *, person: Person, time_zone: str) -> Couple:
+    """Either partner may move the couple's shared days to another zone (an IANA name).
+
+    Raises Problem (invalid_time_zone, no_couple)."""
+    name = localtime.check_zone(time_zone)
+    membership = db.get(Membership, person.id)
+    if membership is None:
+        raise Problem("no_couple", "You are not in a couple space.", 404)
+    membership.couple.time_zone = name
+    db.flush()
+    return membership.couple
 
 
 # --- the safety screen -------------------------------------------------------

@@ -21,7 +21,7 @@ from typing import IO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reconnect import keys
+from reconnect import keys, localtime
 from reconnect.auth import SignedIn
 from reconnect.domain.heartrate import (
     ImportReport,
@@ -110,7 +110,9 @@ def import_file(db: Session, *, signed_in: SignedIn, upload: IO[bytes], now: dat
         )
     )
     try:
-        reading = read_heart_rate(upload, now=now)
+        # A CSV written without offsets is in the person's own local time.
+        zone = localtime.zone(signed_in.person.time_zone)
+        reading = read_heart_rate(upload, now=now, zone=zone)
     except UnknownFormat as error:
         raise Problem("unknown_format", error.message, 422) from None
     except InvalidEntry as error:

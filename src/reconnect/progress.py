@@ -17,7 +17,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from functools import cached_property, partial
 from html import escape
@@ -33,6 +33,7 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 
+from reconnect import localtime
 from reconnect.domain.checkins import CheckIn, State
 from reconnect.domain.experiences import ExperienceRating
 from reconnect.domain.pacing import Decision
@@ -246,10 +247,10 @@ class _TierLeft(_Dated, Protocol):
     def left(self) -> bool: ...
 
 
-def checkin_point(checkin: CheckIn) -> CheckInPoint:
-    """The chart point for a stored check-in (its local date; the note stays out)."""
+def checkin_point(checkin: CheckIn, zone: localtime.Zone = UTC) -> CheckInPoint:
+    """The chart point for a stored check-in (its date in ``zone``; the note stays out)."""
     return CheckInPoint(
-        day=checkin.recorded_at.date(),
+        day=localtime.local_day(checkin.recorded_at, zone),
         activation=checkin.activation,
         safety=checkin.safety,
         urgency=checkin.urgency,
@@ -259,11 +260,16 @@ def checkin_point(checkin: CheckIn) -> CheckInPoint:
 
 
 def experience_point(
-    rating: ExperienceRating, *, safe: bool, vulnerable_share: bool = False
+    rating: ExperienceRating,
+    *,
+    safe: bool,
+    vulnerable_share: bool = False,
+    zone: localtime.Zone = UTC,
 ) -> ExperiencePoint:
-    """The chart point for a stored rating; ``safe`` comes from the pacing policy."""
+    """The chart point for a stored rating (its date in ``zone``); ``safe`` comes from
+    the pacing policy."""
     return ExperiencePoint(
-        day=rating.occurred_at.date(),
+        day=localtime.local_day(rating.occurred_at, zone),
         tier=rating.tier,
         safe=safe,
         safety=rating.safety,
@@ -986,7 +992,8 @@ def reminders_ics(person_label: str, next_checkins: list[datetime], now: datetim
 
     Titles are neutral and carry nothing private; ``person_label`` only seeds the
     events' stable ids, so it never appears in the file. Times before ``now`` and
-    repeats are dropped. Every time must carry a time zone.
+    repeats are dropped. Every time must carry a time zone; each event keeps the zone
+    its time was given in (TZID, with its VTIMEZONE), so it stays at that local hour.
     """
     for moment in (now, *next_checkins):
         if moment.tzinfo is None or moment.utcoffset() is None:
@@ -998,7 +1005,8 @@ def reminders_ics(person_label: str, next_checkins: list[datetime], now: datetim
     namespace = uuid.uuid5(uuid.NAMESPACE_OID, f"reconnect:{person_label}")
     for start in sorted({t for t in next_checkins if t > now}):
         event = Event()
-        event.add("uid", f"{uuid.uuid5(namespace, start.isoformat())}@reconnect")
+        stamp = start.astimezone(UTC).isoformat()  # the same id whatever the zone
+        event.add("uid", f"{uuid.uuid5(namespace, stamp)}@reconnect")
         event.add("dtstamp", now)
         event.add("dtstart", start)
         event.add("duration", timedelta(minutes=REMINDER_MINUTES))
@@ -1011,4 +1019,5 @@ def reminders_ics(person_label: str, next_checkins: list[datetime], now: datetim
         alarm.add("trigger", timedelta(0))
         event.add_component(alarm)
         calendar.add_component(event)
+    calendar.add_missing_timezones()
     return bytes(calendar.to_ical())

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reconnect import measures, pace, progress
+from reconnect import localtime, measures, pace, progress
 from reconnect.auth import SignedIn
 from reconnect.domain.signals import ExperienceSignal, signal_from_dict
 from reconnect.models import (
@@ -47,6 +47,7 @@ def score_charts(
         .distinct()
     )
     known = measures.instruments(instruments_dir)
+    zone = localtime.zone(signed_in.person.time_zone)
     charts = []
     for instrument_id in sorted(taken_ids):
         instrument = known.get(instrument_id)
@@ -54,7 +55,7 @@ def score_charts(
             continue  # an operator's definition that is no longer loaded, or no total
         points = [
             progress.ScorePoint(
-                taken.taken_at.date(),
+                localtime.local_day(taken.taken_at, zone),
                 taken.score.total,
                 taken.change.direction.value if taken.change else None,
             )
@@ -72,11 +73,12 @@ def score_charts(
 def person_inputs(
     db: Session, signed_in: SignedIn
 ) -> tuple[list[progress.CheckInPoint], list[progress.ExperiencePoint]]:
-    """This person's own chart points, opened with their key."""
+    """This person's own chart points, opened with their key, on their own local days."""
     me, key = signed_in.person, signed_in.data_key
+    zone = localtime.zone(me.time_zone)
     policy = pace.policy()
     checkins = [
-        progress.checkin_point(pace.load_checkin(row, key))
+        progress.checkin_point(pace.load_checkin(row, key), zone)
         for row in db.scalars(select(CheckInEntry).where(CheckInEntry.person_id == me.id))
     ]
     experiences = []
@@ -86,7 +88,9 @@ def person_inputs(
         rating = pace.load_rating(row, key)
         safe = rating.safety >= policy.advance_safety_min and not rating.left
         experiences.append(
-            progress.experience_point(rating, safe=safe, vulnerable_share=rating.tier == 3)
+            progress.experience_point(
+                rating, safe=safe, vulnerable_share=rating.tier == 3, zone=zone
+            )
         )
     return checkins, experiences
 
@@ -99,15 +103,17 @@ def couple(db: Session, signed_in: SignedIn) -> progress.CoupleDashboard | None:
 def couple_inputs(
     db: Session, signed_in: SignedIn
 ) -> tuple[list[progress.TierPoint], list[progress.SharedExperience]] | None:
-    """The couple's shared chart points: pace decisions and coarse experience facts."""
+    """The couple's shared chart points: pace decisions (on the clock of the person
+    looking) and coarse experience facts."""
     membership = db.get(Membership, signed_in.person.id)
     if membership is None:
         return None
     couple_id = membership.couple_id
+    zone = localtime.zone(signed_in.person.time_zone)
     # Changes only: the time of every decision would show when the other checked in.
     tiers = list(
         progress.tier_changes(
-            progress.TierPoint(at=at, tier=tier)
+            progress.TierPoint(at=localtime.to_local(at, zone), tier=tier)
             for at, tier in db.execute(
                 select(PaceDecision.decided_at, PaceDecision.permitted_tier)
                 .where(PaceDecision.couple_id == couple_id)
@@ -145,15 +151,17 @@ def couple_inputs(
 
 
 def next_checkins(db: Session, signed_in: SignedIn, now: datetime, days: int = 7) -> list[datetime]:
-    """The next week's check-in times, at the hour this person last checked in."""
+    """The next week's check-in times, in this person's zone, at the local hour they last
+    checked in (08:00 before any check-in). Each day keeps that local hour across a
+    change of daylight saving time."""
+    zone = localtime.zone(signed_in.person.time_zone)
     last = db.scalar(
         select(CheckInEntry.recorded_at)
         .where(CheckInEntry.person_id == signed_in.person.id)
         .order_by(CheckInEntry.recorded_at.desc())
         .limit(1)
     )
-    hour = last.hour if last else 8
-    first = now.replace(hour=hour, minute=0, second=0, microsecond=0)
-    if first <= now:
-        first += timedelta(days=1)
-    return [first + timedelta(days=n) for n in range(days)]
+    hour = localtime.to_local(last, zone).hour if last else 8
+    today = localtime.local_day(now, zone)
+    first_day = today if localtime.at_hour(today, hour, zone) > now else today + timedelta(days=1)
+    return [localtime.at_hour(first_day + timedelta(days=n), hour, zone) for n in range(days)]

@@ -7,7 +7,7 @@ setbacks, flooding breaks and couple-level patterns. Never a private note.
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -15,7 +15,7 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import cm
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from reconnect import progress
+from reconnect import localtime, progress
 from reconnect.therapists import CoupleForTherapist
 
 
@@ -27,7 +27,7 @@ def _tier_png(points: list[tuple[datetime, int]]) -> bytes:
     first = points[0][0]
     days = [(p[0] - first).total_seconds() / 86400 for p in points]
     axes.step(days, [p[1] for p in points], where="post", color="#2f6f73")
-    axes.set_xlabel(f"days since {first:%d %b %Y}")
+    axes.set_xlabel(f"days since {first.day} {first:%b %Y}")
     axes.set_ylim(-0.3, 6.3)
     axes.set_ylabel("tier")
     axes.set_title("Permitted tier over the period")
@@ -38,20 +38,28 @@ def _tier_png(points: list[tuple[datetime, int]]) -> bytes:
 
 
 def therapist_report(view: CoupleForTherapist, start: date, end: date) -> bytes:
-    """A PDF for ``start``..``end`` (inclusive). A period without data says so plainly."""
+    """A PDF for the local days ``start``..``end`` (inclusive), in the therapist's zone
+    (``view`` holds its times on that clock already). A period without data says so."""
     styles = getSampleStyleSheet()
+    local = localtime.Local.of(view.time_zone)
     # view.tiers holds the changes; the tier in force when the period began counts too.
     before = [t for t in view.tiers if t[0].date() < start]
-    in_period = [(datetime.combine(start, time(), UTC), before[-1][1])] if before else []
+    period_start, _ = localtime.day_bounds(start, local.tz)
+    _, period_end = localtime.day_bounds(end, local.tz)
+    in_period = [(local.at(period_start), before[-1][1])] if before else []
     in_period += [t for t in view.tiers if start <= t[0].date() <= end]
     if in_period:
-        in_period.append((datetime.combine(end, time.max, UTC), in_period[-1][1]))
+        in_period.append((local.at(period_end), in_period[-1][1]))
     results = [r for r in view.results if start <= r.at.date() <= end]
     setbacks = [s for s in view.setbacks if start <= s[0].date() <= end]
     breaks = [b for b in view.breaks if start <= b[0].date() <= end]
     story: list[object] = [
         Paragraph("Reconnect: between-session report", styles["Title"]),
-        Paragraph(f"Couple {view.couple_id}, {start:%d %b %Y} to {end:%d %b %Y}", styles["Normal"]),
+        Paragraph(
+            f"Couple {view.couple_id}, {local.calendar_date(start)} to "
+            f"{local.calendar_date(end)} (times in {view.time_zone.replace('_', ' ')})",
+            styles["Normal"],
+        ),
         Paragraph(
             "Shared with both partners' consent. It contains no private entries or notes.",
             styles["Italic"],
@@ -73,7 +81,7 @@ def therapist_report(view: CoupleForTherapist, start: date, end: date) -> bytes:
         )
         if breaks:
             rows = [["Break started", "Agreed return"]] + [
-                [f"{b[0]:%d %b %H:%M}", f"{b[1]:%d %b %H:%M}"] for b in breaks
+                [local.moment(b[0]), local.moment(b[1])] for b in breaks
             ]
             table = Table(rows)
             table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.grey)]))
@@ -82,7 +90,7 @@ def therapist_report(view: CoupleForTherapist, start: date, end: date) -> bytes:
     if results:
         rows = [["Date", "Partner", "Questionnaire", "Score", "Reliable change"]] + [
             [
-                f"{r.at:%d %b %Y}",
+                local.calendar_date(r.at),
                 r.role.replace("_", " "),
                 str(r.content.get("title", "")),
                 str(r.content.get("total", "")),

@@ -16,7 +16,7 @@ from nacl.public import PrivateKey, PublicKey, SealedBox
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from reconnect import keys, progress
+from reconnect import keys, localtime, progress
 from reconnect.auth import SignedIn, token_hash
 from reconnect.couples import INVITE_LIFETIME, code_with_couple_key, normalise_code
 from reconnect.domain import detectors as d
@@ -304,6 +304,8 @@ class CoupleForTherapist:
     breaks: list[tuple[datetime, datetime]]
     patterns: list[d.Finding]
     shared: list[SharedResult]
+    # The therapist's own zone: every time above is already on its clock.
+    time_zone: str = localtime.DEFAULT_ZONE
 
     @property
     def results(self) -> list[SharedResult]:
@@ -340,11 +342,13 @@ def charts(view: CoupleForTherapist) -> tuple[progress.Chart, ...]:
 
 
 def couple_view(db: Session, *, signed_in: SignedIn, couple_id: int) -> CoupleForTherapist:
-    """Pace and tier history, setbacks, flooding breaks and couple-level patterns.
-    Never anyone's private entries or private findings."""
+    """Pace and tier history, setbacks, flooding breaks and couple-level patterns, with
+    every time in the therapist's own zone. Never anyone's private entries or private
+    findings."""
     link = get_couple_for_therapist(db, signed_in.person.id, couple_id)
     couple_key = keys.unseal(signed_in.data_key, link.couple_key_wrap, _link_context(link))
-    tiers = _tiers(db, couple_id)
+    zone = localtime.zone(signed_in.person.time_zone)
+    tiers = [(localtime.to_local(at, zone), tier) for at, tier in _tiers(db, couple_id)]
     patterns = [
         d.Finding.from_dict(json.loads(keys.unseal(couple_key, row.sealed, finding_context(row))))
         for row in db.scalars(select(Finding).where(Finding.couple_id == couple_id))
@@ -359,7 +363,7 @@ def couple_view(db: Session, *, signed_in: SignedIn, couple_id: int) -> CoupleFo
     shared = [
         SharedResult(
             roles.get(row.person_id, "partner"),
-            row.at,
+            localtime.to_local(row.at, zone),
             json.loads(SealedBox(private).decrypt(row.sealed)),
         )
         for row in db.scalars(
@@ -374,7 +378,7 @@ def couple_view(db: Session, *, signed_in: SignedIn, couple_id: int) -> CoupleFo
         tiers=tiers,
         setbacks=[b for a, b in itertools.pairwise(tiers) if b[1] < a[1]],
         breaks=[
-            (row.started_at, row.return_at)
+            (localtime.to_local(row.started_at, zone), localtime.to_local(row.return_at, zone))
             for row in db.scalars(
                 select(FloodBreak)
                 .where(FloodBreak.couple_id == couple_id)
@@ -382,6 +386,7 @@ def couple_view(db: Session, *, signed_in: SignedIn, couple_id: int) -> CoupleFo
             )
         ],
         patterns=patterns,
+        time_zone=signed_in.person.time_zone,
     )
 
 

@@ -23,6 +23,7 @@ FORMS = {
     "/support/continue": {},
     "/couple": {"role": "hurt"},
     "/couple/invite": {},
+    "/couple/time-zone": {"time_zone": "Pacific/Auckland"},
     "/couple/join": {"code": "AAAAA-AAAAA-AAAAA-AAAAA", "role": "involved"},
     "/demo/sign-in": {"who": "hurt"},
     "/checkin": CALM_FORM,
@@ -30,6 +31,7 @@ FORMS = {
     "/resume": {},
     "/experiences": {"practice_id": "longer-out-breath", "felt_pressured": "no", **GOOD_FORM},
     "/account/password": {"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+    "/account/time-zone": {"time_zone": "Pacific/Auckland"},
     "/account/sign-out-everywhere": {},
     "/account/delete": {"password": PASSWORD},
     "/couple/leave": {},
@@ -59,6 +61,7 @@ READINGS = b"timestamp,bpm\n2026-03-01T08:00:00Z,64\n2026-03-01T08:01:00Z,66\n"
 FILES = {"/heart-rate/import": {"file": ("heart-rate.csv", READINGS, "text/csv")}}
 PAGE_POSTS = [path for path in routes("POST") if not is_api(path)]
 API_POSTS = [path for path in routes("POST") if is_api(path)]
+API_PATCHES = [path for path in routes("PATCH") if is_api(path)]
 WITHOUT_SIGN_IN = {"/api/v1/auth/register", "/api/v1/auth/login", "/api/v1/auth/recover"}
 
 
@@ -132,6 +135,9 @@ def test_the_api_ignores_the_browser_session_cookie(app, hana_and_ivan):
     before = snapshot(app.state.engine)
     for path in sorted(set(API_POSTS) - WITHOUT_SIGN_IN):
         response = hana.client.post(path, json=CALM if path.endswith("checkins") else {})
+        assert response.status_code == 401, (path, response.text)
+    for path in API_PATCHES:
+        response = hana.client.patch(path, json={"time_zone": "Pacific/Auckland"})
         assert response.status_code == 401, (path, response.text)
     assert snapshot(app.state.engine) == before
 

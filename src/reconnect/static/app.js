@@ -26,3 +26,16 @@
     });
   });
 })();
+
+// Registration: the browser knows its time zone, so days and times can be local from
+// the start. Without JavaScript the field stays empty and the server uses UTC.
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    var field = document.querySelector("input[data-browser-time-zone]");
+    if (!field || field.value) { return; }
+    try {
+      field.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+    } catch (e) { /* an old browser: UTC, changeable on the Account page */ }
+  });
+})();

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from reconnect import account, auth, couples
+from reconnect import account, auth, couples, localtime
 from reconnect.errors import Problem
 from reconnect.web.deps import (
     CheckedForm,
@@ -36,6 +35,8 @@ def _account_page(
         sessions=account.sessions(db, session.person),
         current=session.token_hash,
         couple=couples.couple_view(db, session.person),
+        zones=localtime.zone_choices(),
+        now=request.app.state.reconnect.clock(),
         **context,
     )
 
@@ -47,6 +48,17 @@ def account_page(request: Request, session: PageSession, db: Db) -> Response:
     return _account_page(
         request, session, db, totp_secret=auth.new_totp_secret() if wants_totp else None
     )
+
+
+@router.post("/account/time-zone")
+def change_time_zone(request: Request, form: CheckedForm, session: PageSession, db: Db) -> Response:
+    try:
+        session.person.time_zone = localtime.check_zone(str(form.get("time_zone", "")))
+    except Problem as problem:
+        return _account_page(request, session, db, problem.status, error=problem.message)
+    db.commit()
+    shown = session.person.time_zone.replace("_", " ")
+    return _account_page(request, session, db, done=f"Times are now shown in {shown}.")
 
 
 @router.post("/account/totp")
@@ -64,11 +76,20 @@ def enable_totp(request: Request, form: CheckedForm, session: PageSession, db: D
 
 @router.post("/account/totp/disable")
 def disable_totp(
-    request: Request, form: CheckedForm, session: PageSession, db: Db, state: State
+    request: Request, form: CheckedForm, session: PageSession, db: Db, state: State, at: Now
 ) -> Response:
     try:
-        auth.disable_totp(session.person, str(form.get("password", "")), state.hasher)
+        auth.disable_totp(
+            db,
+            signed_in=session,
+            password=str(form.get("password", "")),
+            settings=state.settings,
+            secret=state.secret,
+            hasher=state.hasher,
+            now=at,
+        )
     except Problem as problem:
+        db.commit()  # a wrong password counts toward the limit
         return _account_page(request, session, db, problem.status, error=problem.message)
     db.commit()
     return _account_page(request, session, db, done="Two-step sign-in is off.")
@@ -76,7 +97,7 @@ def disable_totp(
 
 @router.post("/account/password")
 def change_password(
-    request: Request, form: CheckedForm, session: PageSession, db: Db, state: State
+    request: Request, form: CheckedForm, session: PageSession, db: Db, state: State, at: Now
 ) -> Response:
     try:
         auth.change_password(
@@ -84,9 +105,13 @@ def change_password(
             signed_in=session,
             current_password=str(form.get("current_password", "")),
             new_password=str(form.get("new_password", "")),
+            settings=state.settings,
+            secret=state.secret,
             hasher=state.hasher,
+            now=at,
         )
     except Problem as problem:
+        db.commit()  # a wrong password counts toward the limit
         return _account_page(request, session, db, problem.status, error=problem.message)
     db.commit()
     return _account_page(
@@ -135,12 +160,21 @@ def leave_couple(request: Request, form: CheckedForm, session: PageSession, db: 
 
 @router.post("/account/delete")
 def delete_account(
-    request: Request, form: CheckedForm, session: PageSession, db: Db, state: State
+    request: Request, form: CheckedForm, session: PageSession, db: Db, state: State, at: Now
 ) -> Response:
     try:
-        state.hasher.verify(session.person.password_hash, str(form.get("password", "")))
-    except (VerificationError, InvalidHashError):
-        return _account_page(request, session, db, 403, error="Your password is not right.")
+        auth.confirm_password(
+            db,
+            signed_in=session,
+            password=str(form.get("password", "")),
+            settings=state.settings,
+            secret=state.secret,
+            hasher=state.hasher,
+            now=at,
+        )
+    except Problem as problem:
+        db.commit()  # a wrong password counts toward the limit
+        return _account_page(request, session, db, problem.status, error=problem.message)
     account.delete_account(db, session.person)
     db.commit()
     account.flush_deleted_pages(db)

@@ -6,15 +6,13 @@ codes are stable and listed in docs/api.md.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
-from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from reconnect import account, auth, couples
+from reconnect import account, auth, couples, localtime
 from reconnect.couples import CoupleView
 from reconnect.domain.safety import QUESTIONS, crisis_resources
 from reconnect.errors import Problem
@@ -24,6 +22,7 @@ from reconnect.web.deps import (
     ApiPerson,
     ApiSession,
     Db,
+    LocalDateTime,
     Now,
     State,
     bearer_token,
@@ -46,14 +45,47 @@ class Credentials(Strict):
     password: Password
 
 
+DeviceToken = Annotated[str, Field(max_length=100)]
+
+
 class LoginIn(Credentials):
     totp: Annotated[str, Field(max_length=12)] | None = Field(
         default=None, description="The code from an authenticator app, if two-step sign-in is on."
     )
+    device_token: DeviceToken | None = Field(
+        default=None,
+        description="The device_token from this client's last sign-in to this account, if it "
+        "kept one: failed attempts from elsewhere then do not hold this client back.",
+    )
+
+
+TimeZone = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=localtime.ZONE_NAME_MAX,
+        examples=["America/Los_Angeles"],
+        description="An IANA time zone name; an unknown one is refused (invalid_time_zone).",
+    ),
+]
+
+
+class RegisterIn(Credentials):
+    time_zone: TimeZone | None = Field(
+        default=None, description="Where days and times are lived; UTC when not given."
+    )
+
+
+class TimeZoneIn(Strict):
+    time_zone: TimeZone
 
 
 class TokenOut(BaseModel):
     token: str
+    device_token: str = Field(
+        description="Keep it for this account and send it with the next sign-in from this "
+        'client (docs/api.md, "Known devices"). It names no one and unlocks nothing.'
+    )
 
 
 class PartnerOut(BaseModel):
@@ -66,11 +98,13 @@ class CoupleOut(BaseModel):
     my_role: Role
     paired: bool
     partner: PartnerOut | None
+    time_zone: str = Field(description="The couple's shared days are counted in this zone.")
 
 
 class MeOut(BaseModel):
     id: int
     username: str
+    time_zone: str = Field(description="Days and times are shown, and returned, in this zone.")
     safety_screen_answered: bool
     joint_features: bool
     couple: CoupleOut | None
@@ -89,7 +123,7 @@ class NewCouple(Strict):
 
 class InviteOut(BaseModel):
     code: str = Field(description="Give this to your partner; it works once, for 72 hours.")
-    expires_at: datetime
+    expires_at: LocalDateTime
 
 
 class JoinIn(Strict):
@@ -133,13 +167,20 @@ def couple_out(view: CoupleView | None) -> CoupleOut | None:
         if view.partner_username and view.partner_role
         else None
     )
-    return CoupleOut(id=view.couple_id, my_role=view.my_role, paired=view.paired, partner=partner)
+    return CoupleOut(
+        id=view.couple_id,
+        my_role=view.my_role,
+        paired=view.paired,
+        partner=partner,
+        time_zone=view.time_zone,
+    )
 
 
 def me_out(db: Db, person: Person) -> MeOut:
     return MeOut(
         id=person.id,
         username=person.username,
+        time_zone=person.time_zone,
         safety_screen_answered=couples.screen_answered(db, person),
         joint_features=couples.joint_features_on(db, person),
         couple=couple_out(couples.couple_view(db, person)),
@@ -150,13 +191,14 @@ def me_out(db: Db, person: Person) -> MeOut:
 
 
 @router.post("/auth/register", status_code=201, response_model=RegisteredOut)
-def register(body: Credentials, db: Db, state: State) -> RegisteredOut:
+def register(body: RegisterIn, db: Db, state: State) -> RegisteredOut:
     account = auth.register(
         db,
         username=body.username,
         password=body.password,
         hasher=state.hasher,
         kdf=auth.kdf_params(state.settings),
+        time_zone=body.time_zone or localtime.DEFAULT_ZONE,
     )
     db.commit()
     me = me_out(db, account.person)
@@ -165,38 +207,32 @@ def register(body: Credentials, db: Db, state: State) -> RegisteredOut:
 
 @router.post("/auth/login", response_model=TokenOut)
 def login(body: LoginIn, request: Request, db: Db, state: State, at: Now) -> TokenOut:
-    person = auth.check_login(
+    try:
+        signed = auth.sign_in(
+            db,
+            username=body.username,
+            password=body.password,
+            code=body.totp,
+            address=client_address(request),
+            device_tokens=[body.device_token] if body.device_token else [],
+            settings=state.settings,
+            secret=state.secret,
+            hasher=state.hasher,
+            now=at,
+        )
+    except Problem:
+        db.commit()  # the failure counts toward the rate limit
+        raise
+    token = auth.start_session(
         db,
-        username=body.username,
-        password=body.password,
-        address=client_address(request),
+        person=signed.person,
+        data_key=signed.data_key,
+        kind="api",
         settings=state.settings,
-        hasher=state.hasher,
         now=at,
     )
-    if person is None:
-        db.commit()  # the failure counts toward the rate limit
-        raise Problem("invalid_credentials", "That username and password do not match.", 401)
-    data_key = auth.unlock_with_password(person, body.password)
-    if not auth.check_second_step(person, data_key, body.totp):
-        auth.record_failure(
-            db,
-            name=person.username,
-            address=client_address(request),
-            now=at,
-            settings=state.settings,
-        )
-        db.commit()
-        raise Problem(
-            "second_step_needed",
-            "Please add the current code from your authenticator app.",
-            401,
-        )
-    token = auth.start_session(
-        db, person=person, data_key=data_key, kind="api", settings=state.settings, now=at
-    )
     db.commit()
-    return TokenOut(token=token)
+    return TokenOut(token=token, device_token=signed.device_token)
 
 
 @router.post("/auth/logout", status_code=204)
@@ -208,6 +244,14 @@ def logout(request: Request, person: ApiPerson, db: Db) -> Response:
 
 @router.get("/me", response_model=MeOut)
 def me(person: ApiPerson, db: Db) -> MeOut:
+    return me_out(db, person)
+
+
+@router.patch("/me", response_model=MeOut)
+def change_my_time_zone(body: TimeZoneIn, person: ApiPerson, db: Db) -> MeOut:
+    """Your own time zone: your days, weeks and every time the API returns follow it."""
+    person.time_zone = localtime.check_zone(body.time_zone)
+    db.commit()
     return me_out(db, person)
 
 
@@ -247,6 +291,15 @@ def current_couple(person: ApiPerson, db: Db) -> CoupleOut:
     if out is None:
         raise Problem("no_couple", "You are not in a couple space yet.", 404)
     return out
+
+
+@router.patch("/couples/current", response_model=CoupleOut)
+def change_couple_time_zone(body: TimeZoneIn, person: ApiPerson, db: Db) -> CoupleOut | None:
+    """The couple's time zone, whose calendar days count as separate days; either partner
+    may change it."""
+    couples.set_time_zone(db, person=person, time_zone=body.time_zone)
+    db.commit()
+    return couple_out(couples.couple_view(db, person))
 
 
 # --- the private safety screen -------------------------------------------------
@@ -299,21 +352,30 @@ class PasswordConfirm(Strict):
 
 class SessionOut(BaseModel):
     kind: str
-    created_at: datetime
-    expires_at: datetime
+    created_at: LocalDateTime
+    expires_at: LocalDateTime
     current: bool
 
 
 @router.post("/auth/password", status_code=204)
-def change_password(body: PasswordChange, session: ApiSession, db: Db, state: State) -> Response:
+def change_password(
+    body: PasswordChange, session: ApiSession, db: Db, state: State, at: Now
+) -> Response:
     """New password. Entries are not re-encrypted; other sign-ins end."""
-    auth.change_password(
-        db,
-        signed_in=session,
-        current_password=body.current_password,
-        new_password=body.new_password,
-        hasher=state.hasher,
-    )
+    try:
+        auth.change_password(
+            db,
+            signed_in=session,
+            current_password=body.current_password,
+            new_password=body.new_password,
+            settings=state.settings,
+            secret=state.secret,
+            hasher=state.hasher,
+            now=at,
+        )
+    except Problem:
+        db.commit()  # a wrong password counts toward the limit
+        raise
     db.commit()
     return Response(status_code=204)
 
@@ -382,13 +444,24 @@ def leave_couple(person: ApiPerson, db: Db) -> Response:
 
 
 @router.post("/account/delete", status_code=204)
-def delete_account(body: PasswordConfirm, person: ApiPerson, db: Db, state: State) -> Response:
+def delete_account(
+    body: PasswordConfirm, session: ApiSession, db: Db, state: State, at: Now
+) -> Response:
     """Delete your account and everything that is yours. It cannot be undone."""
     try:
-        state.hasher.verify(person.password_hash, body.password)
-    except (VerificationError, InvalidHashError):
-        raise Problem("wrong_password", "Your password is not right.", 403) from None
-    account.delete_account(db, person)
+        auth.confirm_password(
+            db,
+            signed_in=session,
+            password=body.password,
+            settings=state.settings,
+            secret=state.secret,
+            hasher=state.hasher,
+            now=at,
+        )
+    except Problem:
+        db.commit()  # a wrong password counts toward the limit
+        raise
+    account.delete_account(db, session.person)
     db.commit()
     account.flush_deleted_pages(db)
     return Response(status_code=204)
@@ -420,7 +493,21 @@ def enable_totp(body: TotpConfirm, session: ApiSession, db: Db) -> Response:
 
 
 @router.post("/auth/totp/disable", status_code=204)
-def disable_totp(body: PasswordConfirm, person: ApiPerson, db: Db, state: State) -> Response:
-    auth.disable_totp(person, body.password, state.hasher)
+def disable_totp(
+    body: PasswordConfirm, session: ApiSession, db: Db, state: State, at: Now
+) -> Response:
+    try:
+        auth.disable_totp(
+            db,
+            signed_in=session,
+            password=body.password,
+            settings=state.settings,
+            secret=state.secret,
+            hasher=state.hasher,
+            now=at,
+        )
+    except Problem:
+        db.commit()  # a wrong password counts toward the limit
+        raise
     db.commit()
     return Response(status_code=204)

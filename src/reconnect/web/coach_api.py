@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter
@@ -10,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from reconnect import notes
 from reconnect.moments import Shared
-from reconnect.web.deps import API_ERRORS, ApiPerson, ApiSession, Db, Now
+from reconnect.web.deps import API_ERRORS, ApiPerson, ApiSession, Db, LocalDateTime, Now
 
 router = APIRouter(prefix="/api/v1", tags=["coach"], responses=API_ERRORS)
 
@@ -55,7 +54,7 @@ class NoteOut(BaseModel):
     id: int
     who: Literal["you", "partner"]
     text: str
-    at: datetime
+    at: LocalDateTime
 
 
 class NotesOut(BaseModel):

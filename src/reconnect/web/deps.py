@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -12,11 +13,11 @@ from typing import Annotated, Any
 from argon2 import PasswordHasher
 from fastapi import Depends, Path, Request, Response
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, WrapSerializer
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import FormData
 
-from reconnect import auth
+from reconnect import auth, localtime, ratelimit
 from reconnect.errors import Problem
 from reconnect.models import Person, utcnow
 from reconnect.settings import Settings
@@ -79,6 +80,32 @@ def session_cookie_name(request: Request) -> str:
 
 def csrf_cookie_name(request: Request) -> str:
     return "__Host-reconnect-csrf" if is_https(request) else "reconnect_csrf"
+
+
+def device_cookie_name(request: Request) -> str:
+    return "__Host-reconnect-device" if is_https(request) else "reconnect_device"
+
+
+# A browser is known to an account for half a year after it last signed in to it.
+DEVICE_COOKIE_DAYS = 183
+
+
+def device_tokens(request: Request) -> list[str]:
+    """The device tokens this browser kept from earlier sign-ins (ratelimit.py)."""
+    value = request.cookies.get(device_cookie_name(request), "")
+    return value.split("~")[: ratelimit.DEVICE_TOKENS_KEPT] if len(value) <= 1000 else []
+
+
+def keep_device_tokens(request: Request, response: Response, tokens: list[str]) -> None:
+    response.set_cookie(
+        device_cookie_name(request),
+        "~".join(tokens),
+        max_age=DEVICE_COOKIE_DAYS * 24 * 3600,
+        httponly=True,
+        samesite="strict",
+        secure=is_https(request),
+        path="/",
+    )
 
 
 # --- who is asking -----------------------------------------------------------
@@ -175,17 +202,23 @@ MAX_ID = 2**31 - 1
 RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
-def forget_browser(request: Request, response: Response) -> Response:
+def forget_browser(request: Request, response: Response, *, keep_device: bool = False) -> Response:
     """Delete the session cookie (as browsers accept it for a __Host- name: with
-    Secure) and ask the browser to clear what it kept of this site."""
-    response.delete_cookie(
-        session_cookie_name(request),
-        path="/",
-        secure=is_https(request),
-        httponly=True,
-        samesite="lax",
-    )
-    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    Secure) and ask the browser to clear what it kept of this site.
+
+    With ``keep_device`` (signing out), every cookie but the device cookie goes: the
+    person's own browser stays known, so guesses made elsewhere cannot lock them out
+    of it (ratelimit.py). "cookies" in Clear-Site-Data would take that one too.
+    """
+    names = [session_cookie_name(request)]
+    if keep_device:
+        names.append(csrf_cookie_name(request))
+    for name in names:
+        response.delete_cookie(
+            name, path="/", secure=is_https(request), httponly=True, samesite="lax"
+        )
+    forget = ['"cache"', '"storage"'] if keep_device else ['"cache"', '"cookies"', '"storage"']
+    response.headers["Clear-Site-Data"] = ", ".join(forget)
     return response
 
 
@@ -219,3 +252,29 @@ def whole_digits(text: str) -> bool:
     """True for a plain whole number a form may send: ASCII digits only, and short.
     (``str.isdigit`` alone also accepts "²" and 5,000-digit strings.)"""
     return text.isascii() and text.isdigit() and len(text) <= 9
+
+
+# --- times in the API: on the clock of the person asking ------------------------------
+
+# The request being answered, so that a datetime in a response can be written with the
+# offset of whoever signed in (known only once the handler's dependencies have run).
+_answering: ContextVar[Request | None] = ContextVar("answering", default=None)
+
+
+async def answer_in_local_time(request: Request) -> None:
+    """Installed on the API routers. Async on purpose: it runs in the request's own
+    context, which the response is serialised in (a sync dependency runs in a worker
+    thread's copy, and what it sets would be lost)."""
+    _answering.set(request)
+
+
+def _in_asker_zone(moment: datetime, handler: SerializerFunctionWrapHandler) -> Any:
+    request = _answering.get()
+    signed_in = getattr(request.state, "signed_in", None) if request else None
+    zone = signed_in.person.time_zone if signed_in else localtime.DEFAULT_ZONE
+    return handler(localtime.to_local(moment, zone) if moment.tzinfo else moment)
+
+
+# Every datetime the API returns: stored in UTC, written with the asker's offset
+# ("2026-03-02T19:00:00-08:00").
+LocalDateTime = Annotated[datetime, WrapSerializer(_in_asker_zone, when_used="json")]

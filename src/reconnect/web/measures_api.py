@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path
@@ -12,7 +11,7 @@ from reconnect import measures
 from reconnect.domain.questionnaires import Instrument
 from reconnect.domain.safety import crisis_resources
 from reconnect.web.api import ResourceOut
-from reconnect.web.deps import API_ERRORS, ApiSession, Db, Now, State
+from reconnect.web.deps import API_ERRORS, ApiSession, Db, LocalDateTime, Now, State
 
 router = APIRouter(prefix="/api/v1", tags=["questionnaires"], responses=API_ERRORS)
 InstrumentId = Annotated[str, Path(max_length=40, pattern=r"^[a-z0-9-]+$")]
@@ -53,7 +52,7 @@ class ChangeOut(BaseModel):
 class TakenOut(BaseModel):
     id: int
     instrument_id: str
-    taken_at: datetime
+    taken_at: LocalDateTime
     total: float | None
     subscales: dict[str, float]
     band: str | None = Field(description="Symptom level in words; never a diagnosis.")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, UploadFile
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from reconnect import heart, insights, moments
-from reconnect.web.deps import API_ERRORS, ApiSession, Db, Now, RowId
+from reconnect.web.deps import API_ERRORS, ApiSession, Db, LocalDateTime, Now, RowId
 
 router = APIRouter(prefix="/api/v1", tags=["moments"], responses=API_ERRORS)
 
@@ -29,7 +29,7 @@ class StatusOut(BaseModel):
     who: Literal["you", "partner"]
     status: str
     words: str
-    at: datetime
+    at: LocalDateTime
 
 
 class StatusesOut(BaseModel):
@@ -44,17 +44,17 @@ class TriggerIn(Strict):
 
 class TriggerOut(BaseModel):
     id: int
-    at: datetime
+    at: LocalDateTime
     what: str
     strength: int
     told: bool
     response_kind: str | None
-    responded_at: datetime | None
+    responded_at: LocalDateTime | None
 
 
 class ToldTriggerOut(BaseModel):
     id: int
-    at: datetime
+    at: LocalDateTime
     what: str
     strength: int
 
@@ -73,7 +73,7 @@ class ResponseIn(Strict):
 class RespondedOut(BaseModel):
     id: int
     response_kind: str
-    responded_at: datetime
+    responded_at: LocalDateTime
 
 
 class BreakIn(Strict):
@@ -82,8 +82,8 @@ class BreakIn(Strict):
 
 class BreakOut(BaseModel):
     id: int
-    started_at: datetime
-    return_at: datetime
+    started_at: LocalDateTime
+    return_at: LocalDateTime
 
 
 class ProposalIn(Strict):
@@ -92,12 +92,12 @@ class ProposalIn(Strict):
 
 class ProposalOut(BaseModel):
     id: int
-    at: datetime
+    at: LocalDateTime
     mine: bool
     practice_id: str
     tier: int
     response: Literal["accepted", "declined"] | None
-    responded_at: datetime | None
+    responded_at: LocalDateTime | None
 
 
 def _status_out(item: moments.Shared) -> StatusOut:
@@ -289,7 +289,7 @@ class FindingOut(BaseModel):
     message: str
     try_instead: str
     evidence: list[EvidenceOut]
-    found_at: datetime
+    found_at: LocalDateTime
 
 
 def finding_out(finding: Any) -> FindingOut:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from reconnect import auth, couples
+from reconnect import auth, couples, localtime, ratelimit
 from reconnect.domain.safety import QUESTIONS, crisis_resources
 from reconnect.errors import Problem
 from reconnect.models import Person
@@ -22,7 +22,9 @@ from reconnect.web.deps import (
     State,
     client_address,
     csrf_token,
+    device_tokens,
     forget_browser,
+    keep_device_tokens,
     session_cookie_name,
 )
 
@@ -44,6 +46,8 @@ def render(
             "person": person,
             "csrf_token": csrf_token(request),
             "quick_exit_url": state.settings.quick_exit_url,
+            # Every time on a page is shown in the zone of the person reading it.
+            "local": localtime.Local.of(person.time_zone if person else None),
             **context,
         },
         status_code=status,
@@ -112,6 +116,8 @@ def register(request: Request, form: CheckedForm, db: Db, state: State, at: Now)
             password=str(form.get("password", "")),
             hasher=state.hasher,
             kdf=auth.kdf_params(state.settings),
+            # Filled in by the browser (app.js); without JavaScript, UTC until changed.
+            time_zone=str(form.get("time_zone", "")) or localtime.DEFAULT_ZONE,
         )
     except Problem as problem:
         return render(
@@ -121,6 +127,7 @@ def register(request: Request, form: CheckedForm, db: Db, state: State, at: Now)
             status=problem.status,
             error=problem.message,
             username=username,
+            zones=localtime.zone_choices() if problem.code == "invalid_time_zone" else None,
         )
     token = auth.start_session(
         db,
@@ -147,16 +154,20 @@ def login_form(request: Request, person: MaybePerson) -> Response:
 def login(request: Request, form: CheckedForm, db: Db, state: State, at: Now) -> Response:
     username = str(form.get("username", ""))
     try:
-        person = auth.check_login(
+        signed = auth.sign_in(
             db,
             username=username,
             password=str(form.get("password", "")),
+            code=str(form.get("totp", "")) or None,
             address=client_address(request),
+            device_tokens=device_tokens(request),
             settings=state.settings,
+            secret=state.secret,
             hasher=state.hasher,
             now=at,
         )
     except Problem as problem:
+        db.commit()  # a failure counts toward the rate limit
         return render(
             request,
             "login.html",
@@ -165,41 +176,24 @@ def login(request: Request, form: CheckedForm, db: Db, state: State, at: Now) ->
             error=problem.message,
             username=username,
         )
-    if person is None:
-        db.commit()
-        return render(
-            request,
-            "login.html",
-            None,
-            status=401,
-            error="That username and password do not match.",
-            username=username,
-        )
     # A new token on every sign-in: a cookie planted before sign-in is never promoted.
-    data_key = auth.unlock_with_password(person, str(form.get("password", "")))
-    if not auth.check_second_step(person, data_key, str(form.get("totp", "")) or None):
-        auth.record_failure(
-            db,
-            name=person.username,
-            address=client_address(request),
-            now=at,
-            settings=state.settings,
-        )
-        db.commit()
-        return render(
-            request,
-            "login.html",
-            None,
-            status=401,
-            error="Please add the current code from your authenticator app.",
-            username=username,
-        )
     auth.end_session(db, request.cookies.get(session_cookie_name(request)))
     token = auth.start_session(
-        db, person=person, data_key=data_key, kind="browser", settings=state.settings, now=at
+        db,
+        person=signed.person,
+        data_key=signed.data_key,
+        kind="browser",
+        settings=state.settings,
+        now=at,
     )
     db.commit()
-    return sign_in(request, go("/"), token, state)
+    response = sign_in(request, go("/"), token, state)
+    account = auth.device_account(signed.person)
+    kept = ratelimit.keep_device_token(
+        state.secret, account, signed.device_token, device_tokens(request)
+    )
+    keep_device_tokens(request, response, kept)
+    return response
 
 
 @router.post("/logout")
@@ -207,7 +201,7 @@ def logout(request: Request, form: CheckedForm, db: Db) -> Response:
     auth.end_session(db, request.cookies.get(session_cookie_name(request)))
     db.commit()
     response = go("/")
-    return forget_browser(request, response)
+    return forget_browser(request, response, keep_device=True)
 
 
 # --- the private safety screen -----------------------------------------------
@@ -308,6 +302,7 @@ def _couple_page(
         joint=couples.joint_features_on(db, person),
         couple=couples.couple_view(db, person),
         roles=couples.ROLES,
+        zones=localtime.zone_choices(),
         **context,
     )
 
@@ -379,3 +374,14 @@ def join(request: Request, form: CheckedForm, session: PageSession, db: Db, at: 
         )
     db.commit()
     return go("/couple")
+
+
+@router.post("/couple/time-zone")
+def couple_time_zone(request: Request, form: CheckedForm, person: PagePerson, db: Db) -> Response:
+    try:
+        couple = couples.set_time_zone(db, person=person, time_zone=str(form.get("time_zone", "")))
+    except Problem as problem:
+        return _couple_page(request, person, db, status=problem.status, error=problem.message)
+    db.commit()
+    done = f"Your shared days now follow {couple.time_zone.replace('_', ' ')}."
+    return _couple_page(request, person, db, done=done)

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from reconnect import progress, progress_view
+from reconnect import auth, localtime, progress, progress_view
 from reconnect.errors import Problem
 from reconnect.web.deps import Db, Now, PageSession, State
 from reconnect.web.pages import render
 
 router = APIRouter(include_in_schema=False)
+
+
+def _today(session: auth.SignedIn, at: datetime) -> date:
+    """Today as this person lives it: "this week" and the charts cut at local midnight."""
+    return localtime.local_day(at, session.person.time_zone)
 
 
 @router.get("/progress")
@@ -23,7 +29,7 @@ def progress_page(
         request,
         "progress.html",
         session.person,
-        mine=progress_view.person(db, session, at.date(), state.settings.instruments_dir),
+        mine=progress_view.person(db, session, _today(session, at), state.settings.instruments_dir),
         ours=progress_view.couple(db, session),
     )
 
@@ -39,7 +45,7 @@ def chart_image(
 ) -> Response:
     # An image of its own, so the page's strict CSP needs no inline styles.
     dashboard = (
-        progress_view.person(db, session, at.date(), state.settings.instruments_dir)
+        progress_view.person(db, session, _today(session, at), state.settings.instruments_dir)
         if scope == "me"
         else progress_view.couple(db, session)
     )
@@ -52,10 +58,10 @@ def chart_image(
 @router.get("/summary")
 def weekly_summary(request: Request, session: PageSession, db: Db, at: Now) -> Response:
     checkins, experiences = progress_view.person_inputs(db, session)
-    mine = progress.weekly_summary(at.date(), checkins=checkins, experiences=experiences)
+    mine = progress.weekly_summary(_today(session, at), checkins=checkins, experiences=experiences)
     shared = progress_view.couple_inputs(db, session)
     ours = (
-        progress.weekly_summary(at.date(), experiences=shared[1], tiers=shared[0])
+        progress.weekly_summary(_today(session, at), experiences=shared[1], tiers=shared[0])
         if shared
         else None
     )

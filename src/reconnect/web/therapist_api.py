@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from reconnect import therapists
+from reconnect import localtime, therapists
 from reconnect.errors import Problem
 from reconnect.report import therapist_report
-from reconnect.web.deps import API_ERRORS, ApiSession, Db, Now, RowId
+from reconnect.web.deps import API_ERRORS, ApiSession, Db, LocalDateTime, Now, RowId
 
 router = APIRouter(prefix="/api/v1", tags=["therapist"], responses=API_ERRORS)
 
 
 class InviteOut(BaseModel):
     code: str = Field(description="Give this to your therapist; it works once, for 72 hours.")
-    expires_at: datetime
+    expires_at: LocalDateTime
 
 
 class JoinIn(BaseModel):
@@ -53,7 +53,7 @@ class PatternOut(BaseModel):
 
 class SharedResultOut(BaseModel):
     role: str = Field(description="hurt, involved or both_hurt: which partner shared it.")
-    at: datetime
+    at: LocalDateTime
     instrument: str
     title: str
     total: float | None
@@ -69,7 +69,7 @@ class SharedResultOut(BaseModel):
 
 class SharedFindingOut(BaseModel):
     role: str
-    at: datetime
+    at: LocalDateTime
     pattern: str
     message: str
     try_instead: str
@@ -81,9 +81,9 @@ class SharedCountOut(BaseModel):
 
 class CoupleOut(BaseModel):
     couple_id: int
-    tiers: list[tuple[datetime, int]]
-    setbacks: list[tuple[datetime, int]]
-    breaks: list[tuple[datetime, datetime]]
+    tiers: list[tuple[LocalDateTime, int]]
+    setbacks: list[tuple[LocalDateTime, int]]
+    breaks: list[tuple[LocalDateTime, LocalDateTime]]
     patterns: list[PatternOut]
     shared_results: list[SharedResultOut] = Field(
         description="Questionnaire results each consenting partner shared with you alone."
@@ -190,7 +190,7 @@ def report(
 ) -> Response:
     """A PDF report for a period (default: the last 28 days), for the therapist."""
     view = therapists.couple_view(db, signed_in=session, couple_id=couple_id)
-    until = end or at.date()
+    until = end or localtime.local_day(at, session.person.time_zone)
     since = start or until - timedelta(days=28)
     if since > until:
         raise Problem("invalid_period", "The period starts after it ends.", 422)

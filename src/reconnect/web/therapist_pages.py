@@ -7,7 +7,7 @@ from datetime import timedelta
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from reconnect import therapists
+from reconnect import localtime, therapists
 from reconnect.errors import Problem
 from reconnect.report import therapist_report
 from reconnect.web.deps import CheckedForm, Db, Now, PageSession, RowId
@@ -102,7 +102,7 @@ def chart_image(couple_id: RowId, key: str, session: PageSession, db: Db) -> Res
 @router.get("/caseload/{couple_id}/report.pdf")
 def report(couple_id: RowId, session: PageSession, db: Db, at: Now) -> Response:
     view = therapists.couple_view(db, signed_in=session, couple_id=couple_id)
-    end = at.date()
+    end = localtime.local_day(at, session.person.time_zone)
     return Response(
         therapist_report(view, end - timedelta(days=28), end),
         media_type="application/pdf",
