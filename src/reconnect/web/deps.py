@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, WrapSerial
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import FormData
 
-from reconnect import auth, localtime, ratelimit
+from reconnect import auth, localtime
 from reconnect.errors import Problem
 from reconnect.models import Person, utcnow
 from reconnect.settings import Settings
@@ -80,32 +80,6 @@ def session_cookie_name(request: Request) -> str:
 
 def csrf_cookie_name(request: Request) -> str:
     return "__Host-reconnect-csrf" if is_https(request) else "reconnect_csrf"
-
-
-def device_cookie_name(request: Request) -> str:
-    return "__Host-reconnect-device" if is_https(request) else "reconnect_device"
-
-
-# A browser is known to an account for half a year after it last signed in to it.
-DEVICE_COOKIE_DAYS = 183
-
-
-def device_tokens(request: Request) -> list[str]:
-    """The device tokens this browser kept from earlier sign-ins (ratelimit.py)."""
-    value = request.cookies.get(device_cookie_name(request), "")
-    return value.split("~")[: ratelimit.DEVICE_TOKENS_KEPT] if len(value) <= 1000 else []
-
-
-def keep_device_tokens(request: Request, response: Response, tokens: list[str]) -> None:
-    response.set_cookie(
-        device_cookie_name(request),
-        "~".join(tokens),
-        max_age=DEVICE_COOKIE_DAYS * 24 * 3600,
-        httponly=True,
-        samesite="strict",
-        secure=is_https(request),
-        path="/",
-    )
 
 
 # --- who is asking -----------------------------------------------------------
@@ -202,23 +176,17 @@ MAX_ID = 2**31 - 1
 RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
-def forget_browser(request: Request, response: Response, *, keep_device: bool = False) -> Response:
+def forget_browser(request: Request, response: Response) -> Response:
     """Delete the session cookie (as browsers accept it for a __Host- name: with
-    Secure) and ask the browser to clear what it kept of this site.
-
-    With ``keep_device`` (signing out), every cookie but the device cookie goes: the
-    person's own browser stays known, so guesses made elsewhere cannot lock them out
-    of it (ratelimit.py). "cookies" in Clear-Site-Data would take that one too.
-    """
-    names = [session_cookie_name(request)]
-    if keep_device:
-        names.append(csrf_cookie_name(request))
-    for name in names:
-        response.delete_cookie(
-            name, path="/", secure=is_https(request), httponly=True, samesite="lax"
-        )
-    forget = ['"cache"', '"storage"'] if keep_device else ['"cache"', '"cookies"', '"storage"']
-    response.headers["Clear-Site-Data"] = ", ".join(forget)
+    Secure) and ask the browser to clear what it kept of this site."""
+    response.delete_cookie(
+        session_cookie_name(request),
+        path="/",
+        secure=is_https(request),
+        httponly=True,
+        samesite="lax",
+    )
+    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
     return response
 
 

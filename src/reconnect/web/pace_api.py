@@ -23,7 +23,6 @@ DriverName = Literal[
     "reassurance", "relief_of_guilt_or_tension", "fear_of_loss", "wish_for_closeness", "other"
 ]
 StayingName = Literal["stayed", "left_emotionally", "left_physically"]
-StartedByName = Literal["me", "partner", "both"]
 
 
 class Strict(BaseModel):
@@ -67,16 +66,6 @@ class ExperienceIn(Strict):
         default=None, description="Add your reflection to an experience your partner logged."
     )
     occurred_at: AwareDatetime | None = None
-    started_by: StartedByName | None = Field(
-        default=None,
-        description="Who started this shared practice: you, your partner, or both of you "
-        "(or not sure). Logging it is not starting it. Not asked for practices done alone.",
-    )
-    back_in_minutes: Annotated[int, Field(ge=20, le=1440)] | None = Field(
-        default=None,
-        description="If it overwhelmed you: in how many minutes you will be back (20 minutes "
-        "to a day). Without it the break lasts the policy's default.",
-    )
     safety: Scale
     activation_before: Scale
     activation_after: Scale
@@ -90,15 +79,7 @@ class ExperienceIn(Strict):
 
 
 class ExperienceOut(BaseModel):
-    id: int = Field(
-        description="The shared experience; for a practice done alone, your own private "
-        "reflection (see solo)."
-    )
-    solo: bool = Field(
-        default=False,
-        description="Done alone: private to you, never shown to your partner; only how you "
-        "were afterwards reaches the pace.",
-    )
+    id: int
     practice_id: str
     tier: int
     occurred_at: LocalDateTime
@@ -194,10 +175,8 @@ def checkin_out(row: CheckInEntry, key: bytes) -> CheckInOut:
 
 @router.post("/experiences", status_code=201, response_model=ExperienceOut)
 def create_experience(body: ExperienceIn, session: ApiSession, db: Db, at: Now) -> ExperienceOut:
-    rating = body.model_dump(
-        exclude={"practice_id", "experience_id", "occurred_at", "started_by", "back_in_minutes"}
-    )
-    experience, row = pace.record_experience(
+    rating = body.model_dump(exclude={"practice_id", "experience_id", "occurred_at"})
+    experience, _ = pace.record_experience(
         db,
         person=session.person,
         key=session.data_key,
@@ -206,20 +185,8 @@ def create_experience(body: ExperienceIn, session: ApiSession, db: Db, at: Now) 
         occurred_at=body.occurred_at,
         rating=rating,
         now=at,
-        started_by=body.started_by,
-        back_in_minutes=body.back_in_minutes,
     )
     db.commit()
-    if experience is None:
-        own = pace.load_rating(row, session.data_key)
-        return ExperienceOut(
-            id=row.id,
-            solo=True,
-            practice_id=own.practice_id,
-            tier=own.tier,
-            occurred_at=own.occurred_at,
-            ahead_of_pace=False,
-        )
     return ExperienceOut(
         id=experience.id,
         practice_id=experience.practice_id,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from reconnect import auth, couples, localtime, ratelimit
+from reconnect import auth, couples, localtime
 from reconnect.domain.safety import QUESTIONS, crisis_resources
 from reconnect.errors import Problem
 from reconnect.models import Person
@@ -22,9 +22,7 @@ from reconnect.web.deps import (
     State,
     client_address,
     csrf_token,
-    device_tokens,
     forget_browser,
-    keep_device_tokens,
     session_cookie_name,
 )
 
@@ -154,20 +152,16 @@ def login_form(request: Request, person: MaybePerson) -> Response:
 def login(request: Request, form: CheckedForm, db: Db, state: State, at: Now) -> Response:
     username = str(form.get("username", ""))
     try:
-        signed = auth.sign_in(
+        person = auth.check_login(
             db,
             username=username,
             password=str(form.get("password", "")),
-            code=str(form.get("totp", "")) or None,
             address=client_address(request),
-            device_tokens=device_tokens(request),
             settings=state.settings,
-            secret=state.secret,
             hasher=state.hasher,
             now=at,
         )
     except Problem as problem:
-        db.commit()  # a failure counts toward the rate limit
         return render(
             request,
             "login.html",
@@ -176,24 +170,41 @@ def login(request: Request, form: CheckedForm, db: Db, state: State, at: Now) ->
             error=problem.message,
             username=username,
         )
+    if person is None:
+        db.commit()
+        return render(
+            request,
+            "login.html",
+            None,
+            status=401,
+            error="That username and password do not match.",
+            username=username,
+        )
     # A new token on every sign-in: a cookie planted before sign-in is never promoted.
+    data_key = auth.unlock_with_password(person, str(form.get("password", "")))
+    if not auth.check_second_step(person, data_key, str(form.get("totp", "")) or None):
+        auth.record_failure(
+            db,
+            name=person.username,
+            address=client_address(request),
+            now=at,
+            settings=state.settings,
+        )
+        db.commit()
+        return render(
+            request,
+            "login.html",
+            None,
+            status=401,
+            error="Please add the current code from your authenticator app.",
+            username=username,
+        )
     auth.end_session(db, request.cookies.get(session_cookie_name(request)))
     token = auth.start_session(
-        db,
-        person=signed.person,
-        data_key=signed.data_key,
-        kind="browser",
-        settings=state.settings,
-        now=at,
+        db, person=person, data_key=data_key, kind="browser", settings=state.settings, now=at
     )
     db.commit()
-    response = sign_in(request, go("/"), token, state)
-    account = auth.device_account(signed.person)
-    kept = ratelimit.keep_device_token(
-        state.secret, account, signed.device_token, device_tokens(request)
-    )
-    keep_device_tokens(request, response, kept)
-    return response
+    return sign_in(request, go("/"), token, state)
 
 
 @router.post("/logout")
@@ -201,7 +212,7 @@ def logout(request: Request, form: CheckedForm, db: Db) -> Response:
     auth.end_session(db, request.cookies.get(session_cookie_name(request)))
     db.commit()
     response = go("/")
-    return forget_browser(request, response, keep_device=True)
+    return forget_browser(request, response)
 
 
 # --- the private safety screen -----------------------------------------------
