@@ -164,7 +164,7 @@ def test_it_prints_a_table_with_a_row_per_event_and_probe(run, tmp_path) -> None
     rows = lines[3:]
     assert [r.split()[3:5] for r in rows] == [
         ["checkin", "hana"],
-        ["practice", "ivan"],
+        ["practice", "hana"],
         ["probe", "0"],
     ]
     practice = rows[1]
@@ -176,11 +176,11 @@ def test_json_holds_the_timeline_with_local_times(run, tmp_path) -> None:
     result = run(write(tmp_path, CALM), "--json")
     assert result.exit_code == 0, result.output
     timeline = json.loads(result.stdout)["timeline"]
-    assert [e["event"] for e in timeline] == ["checkin hana", "practice ivan", "probe"]
+    assert [e["event"] for e in timeline] == ["checkin hana", "practice hana", "probe"]
     practice = timeline[1]
     assert practice == {
         "at": "2026-03-02T19:30:00+01:00",
-        "event": "practice ivan",
+        "event": "practice hana",
         "permitted_tier": 0,
         "ladder_tier": 1,
         "paused": False,
@@ -319,3 +319,32 @@ def _checkin(who: str, at: str, *, activation: int = 2, **extra: object) -> dict
         "readiness": 5,
         **extra,
     }
+
+
+# --- the docs ------------------------------------------------------------------------
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "simulate.md"
+
+
+def test_the_docs_example_prints_what_the_docs_show(run, tmp_path) -> None:
+    text = DOCS.read_text()
+    story = re.search(r"```toml\n(.*?)```", text, re.S)
+    shown = re.search(r"\$ reconnect simulate monday.toml\n(.*?)```", text, re.S)
+    assert story and shown
+    result = run(write(tmp_path, story.group(1), "monday.toml"))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == shown.group(1)
+
+
+def test_every_key_of_the_format_is_documented() -> None:
+    text = DOCS.read_text()
+    keys = (
+        simulate._TOP_KEYS
+        | simulate._PARTNER_KEYS
+        | simulate._RATING_KEYS
+        | simulate._EXPECT_CHECKS
+        | {key for keys in simulate._EVENT_KEYS.values() for key in keys}
+        | set(simulate._EVENT_KEYS)
+    )
+    forms = ("`{}`", "`[[{}]]`", "`[events.{}.NAME]`")
+    assert sorted(k for k in keys if not any(f.format(k) in text for f in forms)) == []

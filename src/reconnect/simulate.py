@@ -343,17 +343,20 @@ def _practice(
 ) -> list[Write]:
     at, logged_at = _at_and_logged_at(table, clock)
     chosen = _chosen_practice(table, policy)
-    ratings = _Table(table.table("ratings"), table.where)
+    ratings = _Table(table.table("ratings"), table.where, prefix="ratings.")
     if not ratings.data:
         raise table.error("ratings", "a practice is logged with at least one partner's rating")
     for name in ratings.data:
         if name not in names:
-            raise table.error(f"ratings.{name}", f"no partner is called {name!r}")
+            raise ratings.error(name, f"no partner is called {name!r}")
     started_by = table.choice("started_by", names, default=None)
     solo = _is_solo(table, chosen)
     if solo and len(ratings.data) != 1:
         raise table.error("ratings", "a practice done alone has one rating, by the one who did it")
-    who = table.choice("who", names, default=None) or started_by or next(iter(ratings.data))
+    # Who logged it: in the app, whoever wrote the first rating, with the log entry.
+    on_time = [n for n, r in ratings.data.items() if isinstance(r, dict) and "logged_at" not in r]
+    who = table.choice("who", names, default=None) or (on_time or [started_by])[0]
+    who = who or next(iter(ratings.data))
     if solo and who not in ratings.data:
         raise table.error("who", f"{who!r} did this practice alone, so the rating is theirs")
     together: list[Signal] = []  # ratings written with the log entry: one write
