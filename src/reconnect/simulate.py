@@ -60,8 +60,9 @@ __all__ = [
     "timeline_json",
 ]
 
-# The product's limits on a break after a flood (docs/heart-rate.md, the API).
-BREAK_MINUTES_MAX = 24 * 60
+# The return times the app accepts for a break after a flood (moments.py, pace.py):
+# at least 20 minutes so bodies can settle, at most a day.
+BREAK_MINUTES_MIN, BREAK_MINUTES_MAX = 20, 24 * 60
 
 _TOP_KEYS = {"time_zone", "start_tier", "policy", "probes", "partners", "events", "expect"}
 _PARTNER_KEYS = {"name", "role"}
@@ -371,7 +372,7 @@ def _practice(
         if solo:
             signals = signals_from_solo_practice(name, rating, policy, written_at=written_at)
         else:
-            back = _back_in_minutes(rating_table, policy, default=None)
+            back = _back_in_minutes(rating_table, default=None)
             signals = signals_from_rating(
                 name, f"e{number}", rating, policy, written_at=written_at, back_in_minutes=back
             )
@@ -404,7 +405,7 @@ def _flooded(
     """A tap on "I'm flooded": a break until the return time the flooded person chose."""
     who = table.choice("who", names)
     at = clock.time(table, "at")
-    minutes = _back_in_minutes(table, policy, default=policy.flood_default_break_minutes)
+    minutes = _back_in_minutes(table, default=policy.flood_default_break_minutes)
     until = at + timedelta(minutes=minutes or policy.flood_default_break_minutes)
     return [Write(at, f"flooded {who}", (FloodSignal(who, at, f"f{number}", until),))]
 
@@ -472,10 +473,10 @@ def _rating(table: _Table, practice: Practice, at: datetime) -> ExperienceRating
     )
 
 
-def _back_in_minutes(table: _Table, policy: Policy, *, default: int | None) -> int | None:
-    """The return time the flooded person chose: from the policy's minimum break to a day."""
+def _back_in_minutes(table: _Table, *, default: int | None) -> int | None:
+    """The return time the flooded person chose, within what the app accepts."""
     minutes: int | None = table.integer(
-        "back_in_minutes", policy.flood_break_minutes, BREAK_MINUTES_MAX, default=default
+        "back_in_minutes", BREAK_MINUTES_MIN, BREAK_MINUTES_MAX, default=default
     )
     return minutes
 
