@@ -337,7 +337,8 @@ def add_history(
                 if day % 3 == 2:
                     couple = pace.paired_couple(db, first)
                     level = pace.current_pace(db, couple, moment).permitted_tier
-                    chosen = next(p for p in pace.catalogue() if p.tier == level)
+                    # Tier 0 is practised alone; the seed's practices are shared ones.
+                    chosen = next(p for p in pace.catalogue() if p.tier == max(level, 1))
                     rating = {
                         "safety": 7,
                         "activation_before": 3,
@@ -359,7 +360,10 @@ def add_history(
                         occurred_at=moment,
                         rating=rating,
                         now=moment,
+                        started_by="me",
                     )
+                    if experience is None:  # shared practices always make one
+                        continue
                     pace.record_experience(
                         db,
                         person=second,

@@ -6,7 +6,7 @@ moved by the test.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -57,8 +57,10 @@ def practice_at(person, level: int) -> str:
 
 
 def do_together(hana, ivan, level: int, hana_rating=GOOD, ivan_rating=GOOD) -> dict:
+    """A shared practice at ``level`` (tier 0 is practised alone, so at least tier 1)."""
     logged = hana.post(
-        "/api/v1/experiences", {"practice_id": practice_at(hana, level), **hana_rating}
+        "/api/v1/experiences",
+        {"practice_id": practice_at(hana, max(level, 1)), "started_by": "me", **hana_rating},
     )
     assert logged.status_code == 201, logged.text
     joined = ivan.post("/api/v1/experiences", {"experience_id": logged.json()["id"], **ivan_rating})
@@ -69,6 +71,16 @@ def do_together(hana, ivan, level: int, hana_rating=GOOD, ivan_rating=GOOD) -> d
 @pytest.fixture
 def couple(hana_and_ivan, clock):
     return hana_and_ivan
+
+
+def calm_days(hana, ivan, clock, days: int = 3) -> None:
+    """Both check in calm on ``days`` separate days: the first step, from tier 0."""
+    for _ in range(days):
+        check_in(hana)
+        check_in(ivan)
+        clock.advance(days=1)
+    check_in(hana)
+    check_in(ivan)
 
 
 def test_a_check_in_is_stored_privately_and_listed_only_for_its_author(couple, app):
@@ -140,48 +152,69 @@ def test_pause_dominates_and_only_the_person_who_paused_can_resume(couple):
 
 def test_one_good_evening_never_advances_the_pace(couple, clock):
     hana, ivan = couple
-    check_in(hana)
-    check_in(ivan)
+    calm_days(hana, ivan, clock)
     start = tier(hana)
+    assert start == 1
     for _ in range(5):
+        check_in(hana)
+        check_in(ivan)
         do_together(hana, ivan, start)
         clock.advance(minutes=30)
     assert tier(hana) == start
 
 
-def test_safe_experiences_on_separate_days_advance_one_tier(couple, clock):
+def test_calm_days_make_the_first_step_and_shared_practices_the_next(couple, clock):
     hana, ivan = couple
     check_in(hana)
     check_in(ivan)
-    start = tier(hana)
+    assert tier(hana) == 0
+    calm_days(hana, ivan, clock)
+    assert tier(hana) == 1
     for _ in range(3):
         check_in(hana)
         check_in(ivan)
-        do_together(hana, ivan, start)
+        do_together(hana, ivan, 1)
         clock.advance(days=1)
     check_in(hana)
     check_in(ivan)
-    assert tier(hana) == start + 1
+    assert tier(hana) == 2
 
 
-def test_a_flood_steps_back_and_starts_a_break(couple, clock):
+def test_a_flood_steps_back_starts_the_chosen_break_and_caps_the_flooded(couple, clock):
     hana, ivan = couple
-    for _ in range(3):
-        check_in(hana)
-        check_in(ivan)
-        do_together(hana, ivan, tier(hana))
-        clock.advance(days=1)
-    check_in(hana)
-    check_in(ivan)
+    calm_days(hana, ivan, clock)
     before = tier(hana)
-    do_together(hana, ivan, before, hana_rating=FLOODED)
+    logged = hana.post(
+        "/api/v1/experiences",
+        {"practice_id": practice_at(hana, 1), "started_by": "me", "back_in_minutes": 90, **FLOODED},
+    )
+    assert logged.status_code == 201, logged.text
     pace = ivan.get("/api/v1/pace").json()
     assert pace["permitted_tier"] == 0
-    assert pace["break_until"] is not None
+    back = datetime.fromisoformat(pace["break_until"]) - clock.now
+    assert timedelta(minutes=89) < back <= timedelta(minutes=90)
     clock.advance(hours=2)
+    check_in(ivan)
+    # The break is over, but the newest thing known of Hana's body is activation 9.
+    assert tier(ivan) == 0
+    clock.advance(hours=12)
     check_in(hana)
     check_in(ivan)
     assert tier(hana) == before - 1
+
+
+def test_a_practice_done_alone_stays_private_and_starts_no_break(couple, clock):
+    hana, ivan = couple
+    calm_days(hana, ivan, clock)
+    alone = hana.post("/api/v1/experiences", {"practice_id": practice_at(hana, 0), **FLOODED})
+    assert alone.status_code == 201, alone.text
+    assert alone.json()["solo"] is True
+    ivan_pace = ivan.get("/api/v1/pace").json()
+    assert ivan_pace["break_until"] is None
+    assert "flood_break" not in {r["rule"] for r in ivan_pace["reasons"]}
+    assert ivan_pace["permitted_tier"] == 0  # only its effect on Hana's body reaches the pace
+    joined = ivan.post("/api/v1/experiences", {"experience_id": alone.json()["id"], **GOOD})
+    assert joined.status_code == 404
 
 
 def test_an_experience_ahead_of_the_pace_is_kept_and_marked(couple):
@@ -232,7 +265,7 @@ def test_an_unknown_practice_is_refused(couple):
 
 def test_a_partner_reflects_once_on_a_shared_experience(couple):
     hana, ivan = couple
-    logged = do_together(hana, ivan, 0)
+    logged = do_together(hana, ivan, 1)
     again = ivan.post("/api/v1/experiences", {"experience_id": logged["id"], **GOOD})
     assert again.status_code == 409
 
@@ -240,7 +273,7 @@ def test_a_partner_reflects_once_on_a_shared_experience(couple):
 def test_another_couples_experience_is_not_found(couple, olga_and_oscar):
     hana, _ = couple
     olga, _ = olga_and_oscar
-    logged = hana.post("/api/v1/experiences", {"practice_id": practice_at(hana, 0), **GOOD})
+    logged = hana.post("/api/v1/experiences", {"practice_id": practice_at(hana, 1), **GOOD})
     response = olga.post("/api/v1/experiences", {"experience_id": logged.json()["id"], **GOOD})
     assert response.status_code == 404
 
@@ -296,7 +329,9 @@ def test_every_stored_decision_is_reproduced_by_replaying_all_signals(couple, cl
     assert len(stored) > 20
     for decision in stored:
         replayed = decide(
-            History(who, signals), load_policy(decision.policy_version), decision.decided_at
+            History(who, signals, time_zone=couple_row.time_zone),
+            load_policy(decision.policy_version),
+            decision.decided_at,
         )
         assert (replayed.permitted_tier, replayed.ladder_tier, replayed.break_until) == (
             decision.permitted_tier,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from reconnect import auth, couples, measures, moments, notes, pace, therapists
 from reconnect.auth import NewAccount, SignedIn
+from reconnect.domain.catalogue import Lead
 from reconnect.keys import KdfParams
 from reconnect.models import Couple, Membership, Person
 
@@ -144,6 +145,20 @@ def _together(
     level = 5 if rushed else decision.permitted_tier
     options = [p for p in pace.catalogue() if p.tier == level]
     chosen = rng.choice(options)
+    if chosen.leads is Lead.SELF:
+        # Practices of settling alone: each partner on their own, private to each.
+        for account in (demo.hurt, demo.involved):
+            pace.record_experience(
+                db,
+                person=account.person,
+                key=account.data_key,
+                practice_id=rng.choice(options).id,
+                experience_id=None,
+                occurred_at=at,
+                rating=_rating(safe=True, flooded=False, rng=rng),
+                now=at + timedelta(minutes=15),
+            )
+        return
     experience, _ = pace.record_experience(
         db,
         person=demo.hurt.person,
@@ -153,7 +168,10 @@ def _together(
         occurred_at=at,
         rating=_rating(safe=rng.random() > 0.2, flooded=rushed, rng=rng),
         now=at + timedelta(minutes=40),
+        started_by="me" if chosen.leads is not Lead.INVOLVED else "partner",
     )
+    if experience is None:  # a practice done together is always shared
+        return
     pace.record_experience(
         db,
         person=demo.involved.person,

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from reconnect import heart, keys
 from reconnect.couples import require_joint_features
 from reconnect.database import keep
-from reconnect.domain.catalogue import Catalogue, Practice, UnknownPractice, load_catalogue
+from reconnect.domain.catalogue import Catalogue, Lead, Practice, UnknownPractice, load_catalogue
 from reconnect.domain.checkins import CheckIn
 from reconnect.domain.detectors import experience_half
 from reconnect.domain.experiences import ExperienceRating
@@ -43,6 +43,7 @@ from reconnect.domain.signals import (
     signal_from_dict,
     signals_from_checkin,
     signals_from_rating,
+    signals_from_solo_practice,
 )
 from reconnect.domain.validation import InvalidEntry
 from reconnect.errors import Problem
@@ -62,7 +63,14 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 
 def policy() -> Policy:
+    """The newest policy: what a new couple is paced under."""
     return load_policy()
+
+
+def policy_for(couple: Couple) -> Policy:
+    """The policy this couple is paced under (couples older than v2 stay on v1 until
+    an operator moves them: ``reconnect pace use-policy``)."""
+    return load_policy(couple.policy_version)
 
 
 def catalogue() -> Catalogue:
@@ -192,8 +200,10 @@ def current_pace(
     resume_before = min(now, changed_from) if changed_from else now + timedelta(microseconds=1)
     checkpoint = _checkpoint(db, couple.id, resume_before)
     after = checkpoint.decided_at if checkpoint else None
-    history = History(partners(couple), _signals(db, couple.id, after, now), checkpoint)
-    return decide(history, policy(), now, catalogue=catalogue())
+    history = History(
+        partners(couple), _signals(db, couple.id, after, now), checkpoint, couple.time_zone
+    )
+    return decide(history, policy_for(couple), now, catalogue=catalogue())
 
 
 def _add_signals(db: Session, couple: Couple, person: Person, signals: Sequence[Signal]) -> None:
@@ -288,7 +298,7 @@ def record_checkin(
         # Private check-ins help a person on their own too; without a partner to
         # pace with, they yield no signals.
         return row
-    signals = signals_from_checkin(str(person.id), checkin, policy())
+    signals = signals_from_checkin(str(person.id), checkin, policy_for(couple), logged_at=now)
     add_signals_and_decide(db, couple, person, signals, now)
     from reconnect import insights  # imported here: insights reads through this module
 
@@ -317,6 +327,11 @@ def get_experience_for_person(db: Session, person: Person, experience_id: int) -
     return experience
 
 
+STARTED_BY = ("me", "partner", "both")
+"""Who started a shared practice, as the person logging it says ("both": together,
+or not sure). Logging a practice is not starting it."""
+
+
 def record_experience(
     db: Session,
     *,
@@ -327,18 +342,41 @@ def record_experience(
     occurred_at: datetime | None,
     rating: dict[str, Any],
     now: datetime,
-) -> tuple[Experience, ExperienceRatingEntry]:
-    """Log a shared practice with this person's private reflection.
+    started_by: str | None = None,
+    back_in_minutes: int | None = None,
+) -> tuple[Experience | None, ExperienceRatingEntry]:
+    """Log a practice with this person's private reflection.
 
     With ``experience_id`` the person adds their reflection to one their partner
-    logged; otherwise a new shared experience is created. One logged above the
-    permitted tier is kept and marked ahead of the pace; it never counts towards
-    advancing.
+    logged; otherwise a new shared experience is created, and ``started_by`` (one
+    of :data:`STARTED_BY`) says who started it. A practice one does alone (the
+    catalogue's ``leads = "self"``) is private: no shared experience is made, the
+    partner never sees it, and only how the person was afterwards reaches the pace
+    (the experience returned is then None). One logged above the permitted tier is
+    kept and marked ahead of the pace; it never counts towards advancing.
+    ``back_in_minutes``: if it overwhelmed this person, when they will be back.
     """
     # A shared item is 404 for anyone outside its couple, a former partner included,
     # so it is looked up before anything else is said.
     shared = get_experience_for_person(db, person, experience_id) if experience_id else None
+    if back_in_minutes is not None and not 20 <= back_in_minutes <= 24 * 60:
+        raise Problem(
+            "invalid_entry",
+            "A break lasts at least 20 minutes, so bodies can settle, and at most a day.",
+            422,
+        )
+    if started_by is not None and started_by not in STARTED_BY:
+        raise Problem("invalid_entry", "Say who started it: you, your partner, or both.", 422)
+    if shared is None:
+        if practice_id is None:
+            raise Problem("invalid_entry", "Choose which practice this was.", 422)
+        chosen = practice(practice_id)
+        if chosen.leads is Lead.SELF:
+            return None, _record_solo(
+                db, person=person, key=key, chosen=chosen, when=occurred_at, rating=rating, now=now
+            )
     couple = paired_couple(db, person)
+    couple_policy = policy_for(couple)
     if shared is not None:
         experience = shared
         if practice_id is not None and practice_id != experience.practice_id:
@@ -352,45 +390,41 @@ def record_experience(
         if already is not None:
             raise Problem("already_reflected", "You already logged how this one went.", 409)
     else:
-        if practice_id is None:
-            raise Problem("invalid_entry", "Choose which practice this was.", 422)
-        chosen = practice(practice_id)
         when = occurred_at or now
         if when > now + CLOCK_SKEW:
             raise Problem("in_future", "An experience cannot be dated in the future.", 422)
-        pace_then = current_pace(db, couple, now)
+        # Judged against the pace in force when it happened, not when it was logged.
+        pace_then = current_pace(db, couple, min(when, now))
         experience = Experience(
             couple_id=couple.id,
             practice_id=chosen.id,
             tier=chosen.tier,
             occurred_at=when,
             created_by=person.id,
+            started_by=_starter(couple, person, started_by),
             created_at=now,
             ahead_of_pace=is_ahead_of_pace(pace_then, chosen.tier),
         )
         db.add(experience)
         db.flush()
-    # A flooding heart rate during the practice's time box counts as flooding (rule 3).
-    minutes = practice(experience.practice_id).minutes
-    hr_flooded = heart.flooded_during(db, person, key, experience.occurred_at, minutes)
-    try:
-        reflection = ExperienceRating(
-            practice_id=experience.practice_id,
-            tier=experience.tier,
-            occurred_at=experience.occurred_at,
-            heart_rate_flooded=hr_flooded,
-            **rating,
-        )
-    except InvalidEntry as error:
-        raise entry_problem(error) from None
+    reflection = _reflection(
+        db, person, key, experience.practice_id, experience.occurred_at, rating
+    )
     row = ExperienceRatingEntry(experience_id=experience.id, person_id=person.id, created_at=now)
     seal_entry(db, row, key, reflection)
     signals = signals_from_rating(
-        str(person.id), str(experience.id), reflection, policy(), written_at=now
+        str(person.id),
+        str(experience.id),
+        reflection,
+        couple_policy,
+        written_at=now,
+        back_in_minutes=back_in_minutes,
     )
     from reconnect import insights  # imported here: insights reads through this module
 
-    half = experience_half(str(person.id), str(experience.id), reflection, policy(), written_at=now)
+    half = experience_half(
+        str(person.id), str(experience.id), reflection, couple_policy, written_at=now
+    )
     insights.record_fact(
         db,
         person_id=person.id,
@@ -402,6 +436,70 @@ def record_experience(
     add_signals_and_decide(db, couple, person, signals, now)
     insights.refresh(db, person=person, data_key=key, now=now)
     return experience, row
+
+
+def _starter(couple: Couple, person: Person, started_by: str | None) -> int | None:
+    if started_by == "me":
+        return person.id
+    if started_by == "partner":
+        return next(m.person_id for m in couple.members if m.person_id != person.id)
+    return None  # together, or not said: never guessed from who logged it
+
+
+def _reflection(
+    db: Session,
+    person: Person,
+    key: bytes,
+    practice_id: str,
+    occurred_at: datetime,
+    rating: dict[str, Any],
+) -> ExperienceRating:
+    chosen = practice(practice_id)
+    # A flooding heart rate during the practice's time box counts as flooding (rule 3).
+    hr_flooded = heart.flooded_during(db, person, key, occurred_at, chosen.minutes)
+    try:
+        return ExperienceRating(
+            practice_id=chosen.id,
+            tier=chosen.tier,
+            occurred_at=occurred_at,
+            heart_rate_flooded=hr_flooded,
+            **rating,
+        )
+    except InvalidEntry as error:
+        raise entry_problem(error) from None
+
+
+def _record_solo(
+    db: Session,
+    *,
+    person: Person,
+    key: bytes,
+    chosen: Practice,
+    when: datetime | None,
+    rating: dict[str, Any],
+    now: datetime,
+) -> ExperienceRatingEntry:
+    """A practice done alone: kept only as the person's own sealed reflection.
+
+    The partner's side never learns of it: no shared experience, no break for the
+    couple, nothing waiting for a reflection. If the person paces with a partner,
+    how they were afterwards limits the pace as a check-in at that moment would.
+    """
+    when = when or now
+    if when > now + CLOCK_SKEW:
+        raise Problem("in_future", "A practice cannot be dated in the future.", 422)
+    reflection = _reflection(db, person, key, chosen.id, when, rating)
+    row = ExperienceRatingEntry(experience_id=None, person_id=person.id, created_at=now)
+    seal_entry(db, row, key, reflection)
+    try:
+        couple = paired_couple(db, person)
+    except Problem:
+        return row
+    signals = signals_from_solo_practice(
+        str(person.id), reflection, policy_for(couple), written_at=now
+    )
+    add_signals_and_decide(db, couple, person, signals, now)
+    return row
 
 
 def awaiting_reflection(db: Session, person: Person, couple: Couple) -> list[Experience]:

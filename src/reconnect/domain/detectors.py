@@ -463,11 +463,8 @@ def experience_half(
     rating itself is then encrypted under its author's key.
     """
     settings = settings if settings is not None else load_detector_settings()
-    signal = next(
-        s
-        for s in signals_from_rating(person_id, experience_id, rating, policy, written_at=written_at)
-        if isinstance(s, ExperienceSignal)
-    )
+    signals = signals_from_rating(person_id, experience_id, rating, policy, written_at=written_at)
+    signal = next(s for s in signals if isinstance(s, ExperienceSignal))
     return ExperienceHalf(
         signal=signal,
         left=rating.left,

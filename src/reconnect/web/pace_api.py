@@ -5,13 +5,23 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from reconnect import pace
 from reconnect.domain.catalogue import Practice
+from reconnect.domain.checkins import BODY_SIGNAL_MAX_CHARS, BODY_SIGNAL_MAX_COUNT
 from reconnect.domain.pacing import Decision, can_resume, reasons_for
 from reconnect.models import CheckInEntry, Person
-from reconnect.web.deps import API_ERRORS, MAX_ID, ApiPerson, ApiSession, Db, LocalDateTime, Now
+from reconnect.web.deps import (
+    API_ERRORS,
+    MAX_ID,
+    ApiDateTime,
+    ApiPerson,
+    ApiSession,
+    Db,
+    LocalDateTime,
+    Now,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["pace"], responses=API_ERRORS)
 
@@ -23,6 +33,7 @@ DriverName = Literal[
     "reassurance", "relief_of_guilt_or_tension", "fear_of_loss", "wish_for_closeness", "other"
 ]
 StayingName = Literal["stayed", "left_emotionally", "left_physically"]
+StartedByName = Literal["me", "partner", "both"]
 
 
 class Strict(BaseModel):
@@ -36,11 +47,11 @@ class CheckInIn(Strict):
     urgency: Scale = Field(description="How strong the pull to reconnect is, 0 to 10.")
     readiness: Scale = Field(description="How ready for closeness you feel, 0 to 10.")
     drivers: list[DriverName] = Field(default_factory=list, max_length=5)
-    body_signals: list[Annotated[str, Field(max_length=40)]] = Field(
-        default_factory=list, max_length=12
+    body_signals: list[Annotated[str, Field(max_length=BODY_SIGNAL_MAX_CHARS)]] = Field(
+        default_factory=list, max_length=BODY_SIGNAL_MAX_COUNT
     )
     note: Note = ""
-    recorded_at: AwareDatetime | None = Field(
+    recorded_at: ApiDateTime | None = Field(
         default=None, description="When it was true; defaults to now; never in the future."
     )
 
@@ -65,12 +76,22 @@ class ExperienceIn(Strict):
     experience_id: Annotated[int, Field(ge=1, le=MAX_ID)] | None = Field(
         default=None, description="Add your reflection to an experience your partner logged."
     )
-    occurred_at: AwareDatetime | None = None
+    occurred_at: ApiDateTime | None = None
+    started_by: StartedByName | None = Field(
+        default=None,
+        description="Who started this shared practice: you, your partner, or both of you "
+        "(or not sure). Logging it is not starting it. Not asked for practices done alone.",
+    )
+    back_in_minutes: Annotated[int, Field(ge=20, le=1440)] | None = Field(
+        default=None,
+        description="If it overwhelmed you: in how many minutes you will be back (20 minutes "
+        "to a day). Without it the break lasts the policy's default.",
+    )
     safety: Scale
     activation_before: Scale
     activation_after: Scale
     staying: StayingName
-    felt_pressured: bool
+    felt_pressured: StrictBool
     authenticity: Quality
     vulnerability: Quality
     transparency: Quality
@@ -79,7 +100,15 @@ class ExperienceIn(Strict):
 
 
 class ExperienceOut(BaseModel):
-    id: int
+    id: int = Field(
+        description="The shared experience; for a practice done alone, your own private "
+        "reflection (see solo)."
+    )
+    solo: bool = Field(
+        default=False,
+        description="Done alone: private to you, never shown to your partner; only how you "
+        "were afterwards reaches the pace.",
+    )
     practice_id: str
     tier: int
     occurred_at: LocalDateTime
@@ -175,8 +204,10 @@ def checkin_out(row: CheckInEntry, key: bytes) -> CheckInOut:
 
 @router.post("/experiences", status_code=201, response_model=ExperienceOut)
 def create_experience(body: ExperienceIn, session: ApiSession, db: Db, at: Now) -> ExperienceOut:
-    rating = body.model_dump(exclude={"practice_id", "experience_id", "occurred_at"})
-    experience, _ = pace.record_experience(
+    rating = body.model_dump(
+        exclude={"practice_id", "experience_id", "occurred_at", "started_by", "back_in_minutes"}
+    )
+    experience, row = pace.record_experience(
         db,
         person=session.person,
         key=session.data_key,
@@ -185,8 +216,20 @@ def create_experience(body: ExperienceIn, session: ApiSession, db: Db, at: Now) 
         occurred_at=body.occurred_at,
         rating=rating,
         now=at,
+        started_by=body.started_by,
+        back_in_minutes=body.back_in_minutes,
     )
     db.commit()
+    if experience is None:
+        own = pace.load_rating(row, session.data_key)
+        return ExperienceOut(
+            id=row.id,
+            solo=True,
+            practice_id=own.practice_id,
+            tier=own.tier,
+            occurred_at=own.occurred_at,
+            ahead_of_pace=False,
+        )
     return ExperienceOut(
         id=experience.id,
         practice_id=experience.practice_id,

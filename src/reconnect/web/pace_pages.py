@@ -37,6 +37,18 @@ STAYING = {
     "left_emotionally": "I left emotionally (went numb, far away or defensive)",
     "left_physically": "I left the room or stopped",
 }
+STARTED_BY = dict(
+    zip(pace.STARTED_BY, ("I did", "My partner did", "We both did, or I'm not sure"), strict=True)
+)
+# If it was too much: when the person who flooded will be back (20 minutes to a day).
+BACK_IN = {
+    20: "In 20 minutes",
+    30: "In half an hour",
+    60: "In an hour",
+    120: "In two hours",
+    240: "In four hours",
+    1440: "Tomorrow, this time",
+}
 QUALITIES = {
     "authenticity": "Authenticity: I said what was true for me",
     "vulnerability": "Vulnerability: I let myself be seen",
@@ -191,6 +203,8 @@ def _experience_page(
         experience=experience,
         staying=STAYING,
         qualities=QUALITIES,
+        started_by=STARTED_BY,
+        back_in=BACK_IN,
         **context,
     )
 
@@ -230,6 +244,8 @@ def log_experience(
     rating["staying"] = str(form.get("staying", ""))
     rating["felt_pressured"] = form.get("felt_pressured") == "yes"
     rating["note"] = str(form.get("note", ""))
+    started_by = str(form.get("started_by", "")) or None
+    back_in = number(form, "back_in_minutes")
     try:
         if any(value is None for value in rating.values()):
             raise Problem("invalid_entry", "Please answer each question.", 422)
@@ -242,6 +258,8 @@ def log_experience(
             occurred_at=when(form, "occurred_at"),
             rating=rating,
             now=at,
+            started_by=None if experience_id else started_by,
+            back_in_minutes=back_in,
         )
     except Problem as problem:
         db.rollback()
@@ -253,7 +271,7 @@ def log_experience(
             error=problem.message,
             practice_id=practice_id or "",
             experience_id=experience_id,
-            values=rating,
+            values={**rating, "started_by": started_by, "back_in_minutes": back_in},
         )
     db.commit()
     return go("/today")
