@@ -231,7 +231,7 @@ MALFORMED = [
     ("an offset", CALM.replace("T08:00", "T08:00+01:00"), "event 1: at: "),
     ("logged early", CALM.replace("T19:30", "T18:30"), "event 2: logged_at: "),
     ("bad return", CALM.replace("= 60", "= 5"), "event 2: ratings.hana.back_in_minutes: "),
-    ("no practice", CALM.replace("\ntier = 2\n", "\n"), "event 2: practice: give either"),
+    ("no practice", CALM.replace("\ntier = 2\n", "\n"), "event 2: practice: give one of"),
     (
         "unknown practice",
         CALM.replace("\ntier = 2", "\npractice = 'juggling'"),

@@ -55,6 +55,7 @@ __all__ = [
     "decide_at",
     "load_policy_file",
     "load_story",
+    "parse_story",
     "replay",
     "table",
     "timeline_json",
@@ -432,7 +433,7 @@ def _chosen_practice(table: _Table, policy: Policy) -> Practice:
     """The catalogue practice by id, or the first one of ``tier``; exactly one is given."""
     catalogue = load_catalogue()
     if ("practice" in table.data) == ("tier" in table.data):
-        raise table.error("practice", "give either practice (a catalogue id) or tier, not both")
+        raise table.error("practice", "give one of practice (a catalogue id) or tier")
     if "practice" in table.data:
         practice_id = table.text("practice")
         try:
