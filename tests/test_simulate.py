@@ -348,3 +348,10 @@ def test_every_key_of_the_format_is_documented() -> None:
     )
     forms = ("`{}`", "`[[{}]]`", "`[events.{}.NAME]`")
     assert sorted(k for k in keys if not any(f.format(k) in text for f in forms)) == []
+
+
+def test_the_command_and_its_options_have_help(run) -> None:
+    result = run("--help")
+    assert result.exit_code == 0
+    for text in ("STORY", "--policy FILE", "--json", "docs/simulate.md"):
+        assert text in result.stdout
