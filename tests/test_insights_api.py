@@ -96,6 +96,33 @@ def test_intimacy_ahead_of_the_pace_is_a_couple_pattern_without_blame(couple):
     assert "activation" not in text.lower() or "7" not in text
 
 
+@pytest.mark.parametrize(("started_by", "ivan_told"), [("partner", False), ("me", True)])
+def test_the_one_who_started_intimacy_is_the_one_the_person_logging_names(
+    couple, started_by, ivan_told
+):
+    """Issue 12, finding 10: Ivan, the calmer one, logs it; who started it is asked."""
+    hana, ivan = couple
+    check_in(hana, activation=5)
+    check_in(ivan)
+    logged = ivan.post(
+        "/api/v1/experiences",
+        {
+            "practice_id": practice_of_tier(ivan, 5),
+            "started_by": started_by,
+            **{**GOOD, "activation_before": 1},
+        },
+    )
+    assert logged.status_code == 201, logged.text
+    joined = hana.post(
+        "/api/v1/experiences",
+        {"experience_id": logged.json()["id"], **{**GOOD, "activation_before": 5}},
+    )
+    assert joined.status_code == 201, joined.text
+    check_in(ivan)  # his own findings are brought up to date when he next writes
+    assert ("rushing_intimacy" in patterns(ivan, "you")) is ivan_told
+    assert "rushing_intimacy" not in patterns(hana, "you")
+
+
 def test_feeling_pressured_is_reflected_only_to_the_one_who_felt_it(couple):
     hana, ivan = couple
     check_in(hana)

@@ -96,6 +96,7 @@ def _record(
             logged_by=str(e.created_by or ""),
             ahead_of_pace=e.ahead_of_pace,
             halves=halves.get(str(e.id), {}),
+            initiated_by=str(e.started_by) if e.started_by is not None else None,
         )
         for e in db.scalars(
             select(Experience).where(
