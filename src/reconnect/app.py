@@ -229,9 +229,14 @@ def _install_error_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
             413: ("body_too_large", "What was sent is too large."),
         }
         code, message = messages.get(error.status_code, ("http_error", str(error.detail)))
-        if _wants_json(request):
-            return error_json(code, message, error.status_code)
-        return error_page(request, message, error.status_code)
+        answer = (
+            error_json(code, message, error.status_code)
+            if _wants_json(request)
+            else error_page(request, message, error.status_code)
+        )
+        # A 405 names the methods the route takes (Allow), as HTTP asks.
+        answer.headers.update(error.headers or {})
+        return answer
 
     @app.exception_handler(Exception)
     async def on_crash(request: Request, error: Exception) -> Response:

@@ -6,10 +6,10 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, UploadFile
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from reconnect import heart, insights, moments
-from reconnect.web.deps import API_ERRORS, ApiSession, Db, LocalDateTime, Now, RowId
+from reconnect.web.deps import API_ERRORS, ApiDateTime, ApiSession, Db, LocalDateTime, Now, RowId
 
 router = APIRouter(prefix="/api/v1", tags=["moments"], responses=API_ERRORS)
 
@@ -39,7 +39,7 @@ class StatusesOut(BaseModel):
 class TriggerIn(Strict):
     what: Annotated[str, Field(min_length=1, max_length=moments.WORDS_MAX)]
     strength: Annotated[int, Field(ge=0, le=10)]
-    tell_partner: bool = False
+    tell_partner: StrictBool = False
 
 
 class TriggerOut(BaseModel):
@@ -234,7 +234,7 @@ class ImportOut(BaseModel):
 
 
 class ReadingIn(Strict):
-    at: AwareDatetime
+    at: ApiDateTime
     bpm: Annotated[int, Field(ge=25, le=250)]
 
 
