@@ -26,12 +26,7 @@ FINDINGS = [name for name in ALL_STORIES if re.match(r"\d\d-", name)]
 V2_POLICY = Path(simulate.__file__).parent / "domain" / "policies" / "v2.toml"
 
 # Stories of a defect the engine still has: a strict xfail, so a fix shows up here.
-KNOWN_DEFECTS = {
-    "found-a-flood-tap-and-its-practice-step-back-once.toml": (
-        "a flood tap and the practice it interrupted, logged after the tap's break, "
-        "step the ladder back twice"
-    ),
-}
+KNOWN_DEFECTS: dict[str, str] = {}
 # Finding 11 was about which signals a solo practice yields (the old app sent a
 # shared rating), not a policy value: under v1 today's code already keeps it
 # private. Against commit 4770871 the story fails (a break and a step back).

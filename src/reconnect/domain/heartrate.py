@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BASELINE_MIN_HOURS",
+    "MAX_UNZIPPED_BYTES",
+    "MAX_ZIP_RATIO",
+    "ArchiveTooLarge",
     "DETECT_BYTES",
     "DUPLICATE_MEMORY",
     "MAX_BPM",
@@ -72,6 +75,12 @@ _CHUNK = 256 * 1024
 # take unbounded memory.
 _MAX_LINE = 64 * 1024
 
+# An Apple export.zip is read only this far unzipped, and only if it unzips to at most
+# this many times its zipped size: a real export.xml (text, repeated) zips to 1/10 to
+# 1/30 of its size; a "zip bomb" of 47 MB unzipped to 10 GiB, 20 s of work.
+MAX_UNZIPPED_BYTES = 4 * 1024**3
+MAX_ZIP_RATIO = 100
+
 _APPLE_HEART_RATE = "HKQuantityTypeIdentifierHeartRate"
 _APPLE_UNIT = "count/min"
 _APPLE_MEMBER = "apple_health_export/export.xml"
@@ -100,6 +109,14 @@ class UnknownFormat(InvalidEntry):
 
     def __init__(self, message: str) -> None:
         super().__init__("file", message)
+
+
+class ArchiveTooLarge(InvalidEntry):
+    """A zip archive that would unzip beyond what any heart-rate export needs."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("file", message)
+        self.message = message
 
 
 class SkipReason(Enum):
@@ -427,7 +444,35 @@ def _zip_readings(source: BinaryReader) -> Iterator[_Reading]:
             "This zip archive has no apple_health_export/export.xml inside, "
             "so it does not look like an Apple Health export."
         )
+    _check_unzipped_size(archive.getinfo(name))
     return _zip_member_readings(archive, name)
+
+
+def _check_unzipped_size(member: zipfile.ZipInfo) -> None:
+    """Refuse a member that would unzip too far, before unzipping any of it.
+
+    The sizes are the archive's own claims; zipfile never hands out more than the
+    claimed size (past it, the checksum fails and reading stops). Other methods than
+    deflate are refused: Python's bzip2 and lzma readers can unzip a whole block at once.
+    """
+    name = member.filename.rsplit("/", 1)[-1]
+    if member.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise UnknownFormat(
+            f"The {name} in this zip archive is compressed in a way the Health app does "
+            "not use, so it was not read. Exporting again from the Health app usually helps."
+        )
+    if member.file_size > MAX_UNZIPPED_BYTES:
+        raise ArchiveTooLarge(
+            f"The {name} in this zip archive says it is {member.file_size / 1024**3:.1f} GiB, "
+            f"larger than the {MAX_UNZIPPED_BYTES // 1024**3} GiB we read, so nothing was "
+            "imported. Upload the export.xml itself, or a shorter export."
+        )
+    if member.file_size > MAX_ZIP_RATIO * max(member.compress_size, 1):
+        raise ArchiveTooLarge(
+            f"The {name} in this zip archive unzips to far more than a real export does "
+            f"(over {MAX_ZIP_RATIO} times its zipped size), so it was not read. "
+            "Exporting again from the Health app usually helps."
+        )
 
 
 def _export_member(archive: zipfile.ZipFile) -> str | None:

@@ -222,12 +222,15 @@ class LadderState:
     # recent lived days' check-ins per person, and calm days already counted.
     days: tuple[DayMark, ...] = ()
     counted_days: tuple[date, ...] = ()
+    # recent flooding episodes, as (began, break ended).
+    episodes: tuple[tuple[datetime, datetime], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         extra: dict[str, Any] = {}
         # Written only when used, so v1's stored checkpoints keep their exact form.
-        if self.settling or self.pace_log or self.first_seen or self.days or self.counted_days:
+        if any((self.settling, self.pace_log, self.first_seen, self.days, self.counted_days)):
             extra = {
+                "episodes": [[a.isoformat(), b.isoformat()] for a, b in self.episodes],
                 "settling": [[p, at.isoformat()] for p, at in self.settling],
                 "pace_log": [[at.isoformat(), tier] for at, tier in self.pace_log],
                 "first_seen": [[i, at.isoformat(), t] for i, at, t in self.first_seen],
@@ -277,6 +280,10 @@ class LadderState:
             ),
             days=tuple(DayMark.from_list(d) for d in data.get("days", ())),
             counted_days=tuple(date.fromisoformat(d) for d in data.get("counted_days", ())),
+            episodes=tuple(
+                (datetime.fromisoformat(a), datetime.fromisoformat(b))
+                for a, b in data.get("episodes", ())
+            ),
         )
 
 
@@ -481,6 +488,7 @@ class _Fold:
         self.first_seen = {i: (at, tier) for i, at, tier in state.first_seen}
         self.days = {(d.person_id, d.day): d for d in state.days}
         self.counted_days = set(state.counted_days)
+        self.episodes = list(state.episodes)
 
     def apply(self, signal: Signal) -> None:
         person = signal.person_id
@@ -624,12 +632,29 @@ class _Fold:
             end = at + timedelta(minutes=policy.flood_default_break_minutes)
         self.break_until = _later(self.break_until, end)
         self.hold_until = _later(self.hold_until, at + policy.flood_no_advance)
+        if self.logging:
+            if self.episodes and at < self.episodes[-1][1]:
+                began, ended = self.episodes.pop()
+                self.episodes.append((began, max(ended, self.break_until)))
+            else:
+                self.episodes.append((at, self.break_until))
+
+    def _in_episode(self, happened: datetime) -> bool:
+        """v2: a flooded practice that happened around an episode already stepped back for."""
+        lookback = timedelta(minutes=self.policy.flood_episode_lookback_minutes)
+        return any(began - lookback <= happened <= ended for began, ended in self.episodes)
 
     def _experience(self, half: ExperienceSignal) -> None:
         policy = self.policy
         key = half.experience_id
-        if half.flooded:
-            self._flood(key, half.at, half.break_until)
+        if half.flooded and key not in self.stepped:
+            happened = half.occurred_at
+            if happened is not None and self.logging and self._in_episode(happened):
+                # One episode, one step: the talk an "I'm flooded" tap interrupted,
+                # logged after its break, neither steps back again nor starts a break.
+                self.stepped[key] = half.at
+            else:
+                self._flood(key, half.at, half.break_until)
         if key in self.judged:
             return  # the first rating from each partner is the one that counts
         if self.logging and key not in self.first_seen:
@@ -719,6 +744,7 @@ class _Fold:
             return
         for key in [k for k, (when, _) in self.first_seen.items() if when < pairing_cutoff]:
             del self.first_seen[key]
+        self.episodes = [(a, b) for a, b in self.episodes if b >= pairing_cutoff]
         for person in [p for p, until in self.settling.items() if until <= at]:
             del self.settling[person]
         # The log needs to reach back as far as a practice may be dated.
@@ -763,6 +789,7 @@ class _Fold:
             ),
             days=tuple(sorted(self.days.values(), key=lambda d: (d.day, d.person_id))),
             counted_days=tuple(sorted(self.counted_days)),
+            episodes=tuple(self.episodes),
         )
 
 

@@ -94,6 +94,9 @@ class Policy:
     first_step_by_calm_days: bool = False
     # The break after a flood, when the person who flooded does not choose its end.
     flood_default_break_minutes: int = 20
+    # A practice that flooded and happened from this many minutes before a flooding
+    # episode began until its break ended belongs to that episode (one step back).
+    flood_episode_lookback_minutes: int = 0
 
     def __post_init__(self) -> None:
         problems = _problems(self)
@@ -259,6 +262,7 @@ _ADDED_IN_V2: tuple[tuple[str, str, str], ...] = (
     ("advance", "judge_when_it_happened", "judge_when_it_happened"),
     ("advance", "first_step_by_calm_days", "first_step_by_calm_days"),
     ("flood", "default_break_minutes", "flood_default_break_minutes"),
+    ("flood", "episode_lookback_minutes", "flood_episode_lookback_minutes"),
 )
 
 
