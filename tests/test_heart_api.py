@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import time
+import zipfile
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -120,6 +123,19 @@ def test_a_flooding_heart_rate_during_a_practice_starts_a_break(couple, clock):
     assert upload(ivan, racing).status_code == 201
     ivan.post("/api/v1/experiences", {"experience_id": logged["id"], **GOOD})
     assert ivan.get("/api/v1/pace").json()["break_until"] is not None
+
+
+def test_a_zip_bomb_is_refused_at_once_with_a_calm_reason(couple):
+    hana, _ = couple
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("apple_health_export/export.xml", b"<HealthData>" + b" " * 50_000_000)
+    started = time.monotonic()
+    answer = upload(hana, buffer.getvalue(), "export.zip")
+    assert time.monotonic() - started < 5
+    assert answer.status_code == 422
+    assert answer.json()["error"]["code"] == "archive_too_large"
+    assert "unzips to far more than a real export" in answer.json()["error"]["message"]
 
 
 def test_the_import_page_shows_the_summary(app, hana_and_ivan):

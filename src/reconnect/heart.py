@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from reconnect import keys, localtime
 from reconnect.auth import SignedIn
 from reconnect.domain.heartrate import (
+    ArchiveTooLarge,
     ImportReport,
     Sample,
     SkipReason,
@@ -115,6 +116,8 @@ def import_file(db: Session, *, signed_in: SignedIn, upload: IO[bytes], now: dat
         reading = read_heart_rate(upload, now=now, zone=zone)
     except UnknownFormat as error:
         raise Problem("unknown_format", error.message, 422) from None
+    except ArchiveTooLarge as error:
+        raise Problem("archive_too_large", error.message, 422) from None
     except InvalidEntry as error:
         raise Problem("invalid_file", str(error), 422) from None
     if known is not None:

@@ -12,8 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reconnect.domain import heartrate
 from reconnect.domain.heartrate import (
     DUPLICATE_MEMORY,
+    ArchiveTooLarge,
     Format,
     HeartRateImport,
     ImportReport,
@@ -424,6 +426,71 @@ def test_a_zip_member_damaged_inside_keeps_what_was_read(tmp_path: Path) -> None
     samples, report = run(bytes(data))
     assert 1000 < len(samples) < 3000  # the reads before the last one were imported
     assert report.problem is not None and "could not be read to the end" in report.problem
+
+
+# ---------------------------------------------------------------- zip bombs
+
+
+def zipped(member: bytes, *, method: int = zipfile.ZIP_DEFLATED) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", method) as archive:
+        archive.writestr("apple_health_export/export.xml", member)
+    return buffer.getvalue()
+
+
+def declaring(archive: bytes, size: int) -> bytes:
+    """The same archive, its table of contents claiming the member unzips to ``size``."""
+    data = bytearray(archive)
+    central = data.rindex(b"PK\x01\x02")
+    data[central + 24 : central + 28] = size.to_bytes(4, "little")
+    return bytes(data)
+
+
+def test_a_zip_that_unzips_far_beyond_its_size_is_refused_before_reading() -> None:
+    bomb = zipped(APPLE_HEAD + b" " * (20 * 1024 * 1024) + b"</HealthData>\n")
+    assert len(bomb) < 100_000
+    with pytest.raises(ArchiveTooLarge, match="unzips to far more") as refused:
+        read_heart_rate(io.BytesIO(bomb), now=NOW)
+    assert "export.xml" in str(refused.value)
+
+
+def test_a_zip_whose_member_claims_more_than_the_limit_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 4 GiB and more needs zip64 headers; a lower limit shows the same check.
+    monkeypatch.setattr(heartrate, "MAX_UNZIPPED_BYTES", 1024**3)
+    record = apple_record("2024-05-01 08:00:00 +0200", "70")
+    claimed = declaring(zipped(apple(record), method=zipfile.ZIP_STORED), 0xFFFF_FFF0)
+    with pytest.raises(ArchiveTooLarge, match="larger than"):
+        read_heart_rate(io.BytesIO(claimed), now=NOW)
+
+
+def test_a_zip_member_that_unzips_past_what_it_declared_stops_there() -> None:
+    start = datetime(2024, 5, 1, tzinfo=UTC)
+    records = [
+        apple_record(f"{start + timedelta(minutes=m):%Y-%m-%d %H:%M:%S %z}", "70")
+        for m in range(3000)
+    ]
+    honest = zipped(apple(*records))
+    samples, report = run(declaring(honest, 200_000))  # the member says it is smaller
+    assert len(samples) < 3000
+    assert report.problem is not None and "could not be read to the end" in report.problem
+
+
+def test_only_the_compression_apple_uses_is_unzipped() -> None:
+    record = apple_record("2024-05-01 08:00:00 +0200", "70")
+    with pytest.raises(UnknownFormat, match="compressed in a way"):
+        read_heart_rate(io.BytesIO(zipped(apple(record), method=zipfile.ZIP_BZIP2)), now=NOW)
+
+
+def test_an_ordinary_export_zip_is_well_inside_the_limits() -> None:
+    start = datetime(2024, 5, 1, tzinfo=UTC)
+    records = [
+        apple_record(f"{start + timedelta(minutes=m):%Y-%m-%d %H:%M:%S %z}", str(60 + m % 40))
+        for m in range(5000)
+    ]
+    samples, report = run(zipped(apple(*records)))
+    assert len(samples) == 5000 and report.complete
 
 
 # ---------------------------------------------------------------- format detection

@@ -38,13 +38,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BASELINE_MIN_HOURS",
-    "MAX_UNZIPPED_BYTES",
-    "MAX_ZIP_RATIO",
-    "ArchiveTooLarge",
     "DETECT_BYTES",
     "DUPLICATE_MEMORY",
     "MAX_BPM",
+    "MAX_UNZIPPED_BYTES",
+    "MAX_ZIP_RATIO",
     "MIN_BPM",
+    "ArchiveTooLarge",
     "FloodingPolicy",
     "Format",
     "HeartRateImport",
