@@ -313,3 +313,21 @@ def test_account_sign_ins_show_local_times(app, clock, people):
     page = signed_in(app, "hana").get("/account")
     assert "Mon 2 Mar, 19:00" in text_of(page, "#sessions")
     assert "UTC" not in text_of(page, "#sessions")
+
+
+def test_a_therapist_reads_the_couples_pace_on_their_own_calendar(app, clock, people):
+    clock.now = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)  # already 3 March in Tokyo
+    hana, ivan = people.couple("hana", "ivan")
+    check_in(hana)
+    check_in(ivan)
+    thea = people.register("thea", screen=None)
+    move(thea, "Asia/Tokyo")
+    code = hana.post("/api/v1/therapist/invites").json()["code"]
+    assert thea.post("/api/v1/therapist/join", {"code": code}).status_code == 201
+    assert ivan.post("/api/v1/therapist/consent").status_code == 204
+    couple_id = hana.get("/api/v1/couples/current").json()["id"]
+    case = thea.get(f"/api/v1/caseload/{couple_id}").json()
+    assert case["tiers"] and all(at.endswith("+09:00") for at, _ in case["tiers"])
+    page = signed_in(app, "thea").get(f"/caseload/{couple_id}")
+    days = {row.find("td").get_text(strip=True) for row in page.select("#tiers tbody tr")}
+    assert days == {"3 Mar 2026"}
