@@ -102,7 +102,9 @@ def test_signing_out_ends_the_session_and_clears_the_browser(visitor):
     old_cookie = visitor.client.cookies.get("reconnect_session")
     response = visitor.post("/logout", {})
     assert response.status_code == 303
-    assert "cookies" in response.headers["clear-site-data"]
+    assert "storage" in response.headers["clear-site-data"]
+    assert not visitor.client.cookies.get("reconnect_session")
+    assert visitor.client.cookies.get("reconnect_device"), "the browser stays known"
     replay = Visitor(visitor.client.app)
     replay.client.cookies.set("reconnect_session", old_cookie)
     replay.get("/couple")

@@ -2,34 +2,65 @@
 or in Redis, and holds across processes because no process keeps its own count.
 
 The Redis cases use the real Redis at 127.0.0.1:6379 under a key prefix of their
-own; they skip with a reason when it is down, except in CI, where they must run.
+own; they skip with a reason when it is down, except in CI, where they must run. The
+PostgreSQL cases keep the counters in a fresh PostgreSQL database of their own.
+
+Besides the counting itself, this file holds what keeps guessing expensive without
+letting one person lock another out: the device token a person's own browser or client
+keeps after signing in, password checks inside a session, TOTP codes that work once,
+and failed names kept only as keyed digests.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import logging
 import uuid
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
+import pyotp
 import pytest
 import redis
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from reconnect.app import create_app
-from reconnect.settings import Settings
-from tests.conftest import IN_CI, PASSWORD, Clock, make_settings
+from reconnect.models import LoginFailure
+from reconnect.settings import Settings, load_settings
+from tests.conftest import IN_CI, PASSWORD, Clock, fresh_postgres_database, make_settings
+from tests.pages import Visitor, soup
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 WRONG = "not the right password at all"
 
 
-@pytest.fixture(params=["database", "redis"])
-def store(request: pytest.FixtureRequest) -> Iterator[str]:
+@dataclass(frozen=True)
+class Store:
+    """Where a test's counters live: the SQLite database, a PostgreSQL one, or Redis."""
+
+    kind: str
+    changes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def prefix(self) -> str:
+        return str(self.changes.get("redis_prefix", ""))
+
+
+@pytest.fixture(params=["database", pytest.param("postgres", marks=pytest.mark.postgres), "redis"])
+def store(request: pytest.FixtureRequest) -> Iterator[Store]:
     if request.param == "database":
-        yield ""
+        yield Store("database")
+        return
+    if request.param == "postgres":
+        with fresh_postgres_database("reconnect_ratelimit") as url:
+            yield Store("postgres", {"database_url": url})
         return
     client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
     try:
@@ -39,20 +70,20 @@ def store(request: pytest.FixtureRequest) -> Iterator[str]:
             pytest.fail(f"Redis must be reachable in CI at {REDIS_URL}: {error}")
         pytest.skip(f"Redis not reachable at {REDIS_URL} (runs in CI): {error}")
     prefix = f"reconnect-test-{uuid.uuid4().hex[:12]}"
-    yield prefix
+    yield Store("redis", {"redis_url": REDIS_URL, "redis_prefix": prefix})
     for key in client.scan_iter(f"{prefix}:*"):
         client.delete(key)
 
 
-def limited_settings(tmp_path: Path, prefix: str, **changes: Any) -> Settings:
+def limited_settings(tmp_path: Path, store: Store | None = None, **changes: Any) -> Settings:
     base = make_settings(tmp_path)
     values: dict[str, Any] = {
         "login_attempts_per_account": 3,
         "login_attempts_per_address": 5,
         "login_window_minutes": 15,
     }
-    if prefix:
-        values.update(redis_url=REDIS_URL, redis_prefix=prefix)
+    if store is not None:
+        values.update(store.changes)
     return base.model_copy(update={**values, **changes})
 
 
@@ -70,9 +101,12 @@ class Site:
         )
         assert answer.status_code == 201, answer.text
 
-    def login(self, username: str, password: str = PASSWORD) -> int:
+    def login(self, username: str, password: str = PASSWORD, **more: str) -> int:
+        return self.sign_in(username, password, **more).status_code
+
+    def sign_in(self, username: str, password: str = PASSWORD, **more: str) -> Any:
         answer = self.client.post(
-            "/api/v1/auth/login", json={"username": username, "password": password}
+            "/api/v1/auth/login", json={"username": username, "password": password, **more}
         )
         if answer.status_code >= 400:
             assert answer.json()["error"]["code"] in {
@@ -81,7 +115,7 @@ class Site:
                 "too_many_attempts",
                 "sign_in_unavailable",
             }
-        return answer.status_code
+        return answer
 
     def close(self) -> None:
         self.client.close()
@@ -160,7 +194,7 @@ def test_two_processes_share_one_count(tmp_path, store, clock):
 
 def test_without_its_redis_the_sign_in_is_refused_calmly(tmp_path, clock):
     # A port nothing listens on: the limit cannot be checked, so nobody gets in.
-    settings = limited_settings(tmp_path, "unreachable", redis_url="redis://127.0.0.1:9/0")
+    settings = limited_settings(tmp_path, redis_url="redis://127.0.0.1:9/0")
     unreachable = Site(settings, clock)
     try:
         unreachable.register("hana")
@@ -181,7 +215,243 @@ def test_redis_keys_name_neither_the_account_nor_the_address(tmp_path, store, cl
         assert running.login("hana", WRONG) == 401
     finally:
         running.close()
-    keys = [key.decode() for key in redis.Redis.from_url(REDIS_URL).scan_iter(f"{store}:*")]
+    pattern = f"{store.prefix}:*"
+    keys = [key.decode() for key in redis.Redis.from_url(REDIS_URL).scan_iter(pattern)]
     assert len(keys) == 2, "one for the account, one for the address"
     assert not any("hana" in key or "testclient" in key for key in keys)
     assert all(0 < redis.Redis.from_url(REDIS_URL).ttl(key) <= 16 * 60 for key in keys)
+
+
+# --- 4. a forged X-Forwarded-For does not spread guesses over made-up addresses ------
+
+
+def test_serve_believes_no_forwarded_for_header_by_default(tmp_path, monkeypatch):
+    """`reconnect serve` as an operator starts it: a sender on the same machine cannot
+    claim another address with X-Forwarded-For, so the per-address limit holds."""
+    import uvicorn
+
+    started: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **server: started.update(app=app, **server))
+    environment = {
+        "RECONNECT_DATA_DIR": str(tmp_path / "data"),
+        "RECONNECT_PASSWORD_HASH_MEMORY_KIB": "256",
+        "RECONNECT_LOGIN_ATTEMPTS_PER_ACCOUNT": "1000",
+        "RECONNECT_LOGIN_ATTEMPTS_PER_ADDRESS": "5",
+    }
+    from reconnect.cli import main
+
+    result = CliRunner().invoke(main, ["serve"], env=environment)
+    assert result.exit_code == 0, result.output
+    app = started.pop("app")
+    config = uvicorn.Config(app, **started)
+    config.load()  # wraps the app in uvicorn's proxy-headers middleware, as it serves
+
+    async def guesses() -> list[int]:
+        transport = httpx.ASGITransport(config.loaded_app, client=("127.0.0.1", 50123))
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as web:
+            answers = []
+            for n in range(8):
+                answer = await web.post(
+                    "/api/v1/auth/login",
+                    json={"username": "hana", "password": WRONG},
+                    headers={"X-Forwarded-For": f"203.0.113.{n}"},
+                )
+                answers.append(answer.status_code)
+            return answers
+
+    try:
+        assert asyncio.run(guesses()) == [401] * 5 + [429] * 3
+    finally:
+        app.state.engine.dispose()
+
+
+def test_no_proxy_is_trusted_unless_the_operator_names_one():
+    assert load_settings().trusted_proxies == ""
+    assert load_settings(trusted_proxies="10.0.0.2").trusted_proxies == "10.0.0.2"
+
+
+# --- 5. one person cannot lock another out of their own device ----------------------
+
+
+def test_the_partner_cannot_lock_a_person_out_of_the_client_she_signed_in_with(site, store):
+    site.register("hana")
+    first = site.sign_in("hana")
+    assert first.status_code == 200
+    device = first.json()["device_token"]
+    assert "hana" not in device
+    # Ivan, at another client (or the same one without her token), guesses on.
+    assert [site.login("hana", WRONG) for _ in range(6)] == [401, 401, 401, 429, 429, 429]
+    assert site.login("hana") == 429, "an unknown client still waits for the window"
+    again = site.sign_in("hana", device_token=device)
+    assert again.status_code == 200, "her own client, known from before, is spared"
+    assert again.json()["device_token"] != device, "each sign-in gives a fresh device token"
+
+
+def test_a_known_device_that_keeps_guessing_is_paused_on_its_own(site, clock):
+    site.register("hana")
+    device = site.sign_in("hana").json()["device_token"]
+    tries = [site.login("hana", WRONG, device_token=device) for _ in range(4)]
+    assert tries == [401, 401, 401, 429]
+    assert site.login("hana", device_token=device) == 429
+    assert site.login("hana") == 200, "other clients are not held back by that device"
+    clock.advance(minutes=16)
+    assert site.login("hana", device_token=device) == 200
+
+
+def test_a_device_token_counts_only_for_the_account_that_earned_it(site):
+    site.register("hana")
+    site.register("ivan")
+    hanas_device = site.sign_in("hana").json()["device_token"]
+    assert [site.login("ivan", WRONG) for _ in range(4)] == [401, 401, 401, 429]
+    assert site.login("ivan", device_token=hanas_device) == 429
+    assert site.login("ivan", device_token="made-up.token") == 429
+
+
+def test_a_browser_that_signed_in_before_is_spared_when_someone_else_guesses(site):
+    site.register("hana")
+    hanas_browser, other_browser = Visitor(site.app), Visitor(site.app)
+    hanas_browser.post("/login", {"username": "hana", "password": PASSWORD})
+    assert hanas_browser.last.status_code == 303
+    hanas_browser.post("/logout", {})
+    assert hanas_browser.client.cookies.get("reconnect_device"), "signing out keeps it"
+    for _ in range(6):
+        other_browser.post("/login", {"username": "hana", "password": WRONG})
+    assert other_browser.last.status_code == 429
+    assert "Please wait a few minutes" in soup(other_browser.last).get_text()
+    other_browser.post("/login", {"username": "hana", "password": PASSWORD})
+    assert other_browser.last.status_code == 429
+    hanas_browser.post("/login", {"username": "hana", "password": PASSWORD})
+    assert hanas_browser.last.status_code == 303
+
+
+# --- 6. password checks inside a session are counted like sign-ins ------------------
+
+
+def _enable_totp(site: Site, headers: dict[str, str]) -> str:
+    secret = site.client.get("/api/v1/auth/totp/new", headers=headers).json()["secret"]
+    on = site.client.post(
+        "/api/v1/auth/totp",
+        headers=headers,
+        json={"secret": secret, "code": pyotp.TOTP(secret).now()},
+    )
+    assert on.status_code == 204, on.text
+    return secret
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/api/v1/auth/password", "current_password"),
+        ("/api/v1/auth/totp/disable", "password"),
+        ("/api/v1/account/delete", "password"),
+    ],
+)
+def test_password_guesses_inside_a_session_are_counted(site, clock, path, field):
+    site.register("hana")
+    headers = {"Authorization": f"Bearer {site.sign_in('hana').json()['token']}"}
+    if "totp" in path:
+        _enable_totp(site, headers)
+
+    def confirm(password: str) -> Any:
+        body = {field: password}
+        if field == "current_password":
+            body["new_password"] = "another quiet river stone"
+        return site.client.post(path, headers=headers, json=body)
+
+    assert [confirm(WRONG).status_code for _ in range(3)] == [403, 403, 403]
+    refused = confirm(PASSWORD)
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "too_many_attempts"
+    assert "wait a few minutes" in refused.json()["error"]["message"]
+    assert site.client.get("/api/v1/me", headers=headers).status_code == 200, "nothing changed"
+    clock.advance(minutes=16)
+    assert confirm(PASSWORD).status_code == 204
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/account/password", "current_password"),
+        ("/account/totp/disable", "password"),
+        ("/account/delete", "password"),
+    ],
+)
+def test_password_guesses_on_the_account_page_are_counted(site, path, field):
+    site.register("hana")
+    browser = Visitor(site.app)
+    browser.post("/login", {"username": "hana", "password": PASSWORD})
+    assert browser.last.status_code == 303
+
+    def confirm(password: str) -> Any:
+        body = {field: password}
+        if field == "current_password":
+            body["new_password"] = "another quiet river stone"
+        return browser.post(path, body)
+
+    assert [confirm(WRONG).status_code for _ in range(3)] == [403, 403, 403]
+    refused = confirm(PASSWORD)
+    assert refused.status_code == 429
+    assert "Please wait a few minutes" in soup(refused).get_text()
+    assert browser.get("/account") and browser.last.status_code == 200, "still signed in"
+
+
+# --- 7. a TOTP code works once ---------------------------------------------------
+
+
+def test_a_two_step_code_signs_in_once_through_the_api(site):
+    site.register("hana")
+    headers = {"Authorization": f"Bearer {site.sign_in('hana').json()['token']}"}
+    secret = _enable_totp(site, headers)
+    code = pyotp.TOTP(secret).now()
+    assert site.login("hana", totp=code) == 200
+    replayed = site.sign_in("hana", totp=code)
+    assert replayed.status_code == 401
+    assert replayed.json()["error"]["code"] == "second_step_needed"
+    earlier = pyotp.TOTP(secret).at(datetime.now(UTC).timestamp() - 30)
+    assert site.login("hana", totp=earlier) == 401, "a code from before the used one is refused"
+    later = pyotp.TOTP(secret).at(datetime.now(UTC).timestamp() + 30)
+    assert site.login("hana", totp=later) == 200, "the next code still works"
+
+
+def test_a_two_step_code_signs_in_once_through_the_pages(site):
+    site.register("hana")
+    headers = {"Authorization": f"Bearer {site.sign_in('hana').json()['token']}"}
+    secret = _enable_totp(site, headers)
+    code = pyotp.TOTP(secret).now()
+    first, second = Visitor(site.app), Visitor(site.app)
+    first.post("/login", {"username": "hana", "password": PASSWORD, "totp": code})
+    assert first.last.status_code == 303
+    second.post("/login", {"username": "hana", "password": PASSWORD, "totp": code})
+    assert second.last.status_code == 401
+    assert "used already" in soup(second.last).get_text()
+
+
+# --- 11. failed names are kept only as keyed digests, and never logged -------------
+
+
+# Someone types their password into the name box by mistake.
+TYPED_NAME = "my-own-secret-passphrase"
+
+
+def test_a_failed_name_is_kept_only_as_a_keyed_digest(site, store, caplog):
+    caplog.set_level(logging.DEBUG)
+    assert site.login(TYPED_NAME, WRONG) == 401
+    assert site.login("hana", WRONG) == 401
+    assert TYPED_NAME not in caplog.text, "the typed name is never logged"
+    if store.kind == "redis":
+        pattern = f"{store.prefix}:*"
+        names = [k.decode() for k in redis.Redis.from_url(REDIS_URL).scan_iter(pattern)]
+    else:
+        with site.app.state.reconnect.sessions() as db:
+            names = list(db.scalars(select(LoginFailure.key)))
+    assert names, "the failures are counted"
+    unkeyed = hashlib.sha256(f"account:{TYPED_NAME}".encode()).hexdigest()
+    for name in names:
+        assert TYPED_NAME not in name
+        assert unkeyed not in name, "a plain hash could be checked against guesses"
+    if store.kind == "database":
+        # Nor in the file, its WAL, or next to the digests: the key is not in there.
+        secret = site.app.state.reconnect.secret.encode()
+        for path in Path(site.app.state.reconnect.settings.data_dir).glob("reconnect.db*"):
+            assert TYPED_NAME.encode() not in path.read_bytes(), path.name
+            assert secret not in path.read_bytes(), path.name

@@ -7,9 +7,11 @@ the database cannot be replayed as a cookie.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -17,9 +19,10 @@ from functools import lru_cache
 import pyotp
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from reconnect import keys, localtime, ratelimit
 from reconnect.domain.passwords import password_problem
@@ -146,58 +149,108 @@ def _dummy_hash(hasher: PasswordHasher) -> str:
     return hasher.hash(secrets.token_urlsafe(16))
 
 
-def check_login(
+SIGN_IN_PAUSED = "Too many sign-in attempts. Please wait a few minutes and try again."
+CHECKS_PAUSED = "Too many tries with the password. Please wait a few minutes and try again."
+NO_MATCH = "That username and password do not match."
+CODE_NEEDED = "Please add the current code from your authenticator app."
+CODE_USED = "That code has been used already. Please wait for the next one in your app."
+
+
+def device_account(person: Person) -> str:
+    """The name a device token is bound to: this account, and no later one that might
+    get the same id (SQLite can reuse the id of the newest row once it is deleted)."""
+    return f"{person.id}:{person.username}"
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    person: Person
+    data_key: bytes
+    device_token: str  # fresh, for the browser or client to keep (see ratelimit.py)
+
+
+def sign_in(
     db: Session,
     *,
     username: str,
     password: str,
+    code: str | None,
     address: str,
+    device_tokens: list[str],
     settings: Settings,
+    secret: str,
     hasher: PasswordHasher,
     now: datetime,
-) -> Person | None:
-    """The person these credentials belong to, or None (the failure is recorded).
+) -> SignInResult:
+    """Check the password (and the two-step code when it is on) and unlock the data key.
 
-    Raises Problem 429 when the account or the address has failed too often lately.
-    The caller commits, so a failure counts even though the sign-in is refused.
+    ``device_tokens`` are what the browser or client kept from earlier sign-ins: one
+    this account earned makes the attempt count on that device alone, so guesses made
+    elsewhere cannot lock the person out of it (ratelimit.py). Raises Problem:
+    too_many_attempts (429), invalid_credentials or second_step_needed (401). The
+    caller commits, also when this raises, so a failure counts.
     """
     name = normalise_username(username)
-    since = now - timedelta(minutes=settings.login_window_minutes)
-    account_key, address_key = f"account:{name}", f"address:{address}"
-    failures = ratelimit.failure_store(db, settings)
-    if (
-        failures.count(account_key, since) >= settings.login_attempts_per_account
-        or failures.count(address_key, since) >= settings.login_attempts_per_address
-    ):
-        log.warning("sign-in rate-limited for %r from %s", name, address)
-        raise Problem(
-            "too_many_attempts",
-            "Too many sign-in attempts. Please wait a few minutes and try again.",
-            429,
-        )
     person = db.scalar(select(Person).where(Person.username == name))
+    account = device_account(person) if person else ""
+    device = ratelimit.known_device(secret, account, device_tokens) if person else None
+    limiter = ratelimit.Limiter(db, settings, secret)
+    counters = limiter.sign_in_counters(name=name, address=address, device=device)
+    # Never the typed name in the log: it is sometimes a password typed into the wrong box.
+    who = f"person {person.id}" if person else "an unknown name"
+    try:
+        limiter.check(counters, now, SIGN_IN_PAUSED)
+    except Problem:
+        log.warning("sign-in paused for %s from %s", who, address)
+        raise
     stored = person.password_hash if person else _dummy_hash(hasher)
     try:
         hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
         person = None
     if person is None:
-        record_failure(db, name=name, address=address, now=now, settings=settings)
-        return None
-    log.info("signed in: person %s from %s", person.id, address)
+        limiter.fail(counters, now)
+        log.warning("sign-in refused for %s from %s", who, address)
+        raise Problem("invalid_credentials", NO_MATCH, 401)
+    data_key = unlock_with_password(person, password)
+    problem = second_step_problem(db, person, data_key, code)
+    if problem:
+        limiter.fail(counters, now)
+        log.warning("second step refused for %s from %s", who, address)
+        raise Problem("second_step_needed", problem, 401)
+    log.info("signed in: %s from %s", who, address)
     if hasher.check_needs_rehash(person.password_hash):
         person.password_hash = hasher.hash(password)
-    return person
+    return SignInResult(person, data_key, ratelimit.new_device_token(secret, account))
 
 
-def record_failure(
-    db: Session, *, name: str, address: str, now: datetime, settings: Settings
+def confirm_password(
+    db: Session,
+    *,
+    signed_in: SignedIn,
+    password: str,
+    settings: Settings,
+    secret: str,
+    hasher: PasswordHasher,
+    now: datetime,
+    wrong: str = "Your password is not right.",
 ) -> None:
-    """Count a failed sign-in towards both rate limits, in the database (the caller
-    commits) or in Redis (at once), as ``settings`` say."""
-    # Logged for the operator: who tried and from where, never what they typed.
-    log.warning("sign-in refused for %r from %s", name, address)
-    ratelimit.failure_store(db, settings).add([f"account:{name}", f"address:{address}"], now)
+    """Check the signed-in person's own password before a change that needs it.
+
+    Wrong passwords count like failed sign-ins, per sign-in: after too many, even the
+    right one waits for the window (too_many_attempts, 429), so a session left open
+    does not let anyone guess the password. Raises Problem wrong_password (403, with
+    ``wrong``). The caller commits, also when this raises, so a wrong guess counts.
+    """
+    limiter = ratelimit.Limiter(db, settings, secret)
+    counters = limiter.session_counters(signed_in.token_hash)
+    limiter.check(counters, now, CHECKS_PAUSED)
+    try:
+        hasher.verify(signed_in.person.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        limiter.fail(counters, now)
+        log.warning("password check refused for person %s", signed_in.person.id)
+        raise Problem("wrong_password", wrong, 403) from None
 
 
 def start_session(
@@ -263,14 +316,26 @@ def change_password(
     signed_in: SignedIn,
     current_password: str,
     new_password: str,
+    settings: Settings,
+    secret: str,
     hasher: PasswordHasher,
+    now: datetime,
 ) -> None:
-    """New password: re-wraps only the data key, and signs out every other session."""
+    """New password: re-wraps only the data key, and signs out every other session.
+
+    The current password is checked by ``confirm_password`` (wrong ones are counted).
+    """
     person = signed_in.person
-    try:
-        hasher.verify(person.password_hash, current_password)
-    except (VerificationError, InvalidHashError):
-        raise Problem("wrong_password", "Your current password is not right.", 403) from None
+    confirm_password(
+        db,
+        signed_in=signed_in,
+        password=current_password,
+        settings=settings,
+        secret=secret,
+        hasher=hasher,
+        now=now,
+        wrong="Your current password is not right.",
+    )
     problem = password_problem(new_password, person.username)
     if problem:
         raise Problem("weak_password", problem)
@@ -341,32 +406,98 @@ def totp_uri(person: Person, secret: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=person.username, issuer_name="Reconnect")
 
 
+def _step_context(person: Person) -> str:
+    return f"totp-step:person:{person.id}"
+
+
+def _matching_step(secret: str, code: str) -> int | None:
+    """The time step ``code`` belongs to, allowing one step either side, or None.
+
+    Read from the real clock, as the authenticator app reads its own."""
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(time.time())
+    for step in (current - 1, current, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step).encode(), code.encode()):
+            return step
+    return None
+
+
 def enable_totp(person: Person, data_key: bytes, secret: str, code: str) -> None:
     """Turn on two-step sign-in once the person shows their app produces ``code``."""
-    if not TOTP_SECRET.fullmatch(secret) or not pyotp.TOTP(secret).verify(
-        code.strip(), valid_window=1
-    ):
+    if not TOTP_SECRET.fullmatch(secret) or _matching_step(secret, code.strip()) is None:
         raise Problem(
             "wrong_code",
             "That code did not match. Check the time on your phone and try the newest code.",
             422,
         )
     person.totp_sealed = keys.seal(data_key, secret.encode(), _totp_context(person))
+    person.totp_step_sealed = None
 
 
-def disable_totp(person: Person, password: str, hasher: PasswordHasher) -> None:
+def disable_totp(
+    db: Session,
+    *,
+    signed_in: SignedIn,
+    password: str,
+    settings: Settings,
+    secret: str,
+    hasher: PasswordHasher,
+    now: datetime,
+) -> None:
+    """Turn off two-step sign-in; the password is checked by ``confirm_password``."""
+    confirm_password(
+        db,
+        signed_in=signed_in,
+        password=password,
+        settings=settings,
+        secret=secret,
+        hasher=hasher,
+        now=now,
+    )
+    signed_in.person.totp_sealed = None
+    signed_in.person.totp_step_sealed = None
+
+
+def _last_step(person: Person, data_key: bytes) -> int | None:
+    if person.totp_step_sealed is None:
+        return None
     try:
-        hasher.verify(person.password_hash, password)
-    except (VerificationError, InvalidHashError):
-        raise Problem("wrong_password", "Your password is not right.", 403) from None
-    person.totp_sealed = None
+        return int(keys.unseal(data_key, person.totp_step_sealed, _step_context(person)))
+    except keys.SealBroken:
+        # Sealed under a key the person no longer has (an operator's reset).
+        return None
 
 
-def check_second_step(person: Person, data_key: bytes, code: str | None) -> bool:
-    """True when no second step is set up, or ``code`` is the current one."""
+def second_step_problem(db: Session, person: Person, data_key: bytes, code: str | None) -> str:
+    """What to tell the person when the second step fails, or "" when it passes: no
+    second step is set up, or ``code`` is current and newer than the last one used.
+
+    A code works once: the time step it belongs to is remembered (sealed under the
+    data key, so the database does not show when the person signed in), and a code at
+    or before it is refused, also when two sign-ins race with the same code.
+    """
     if person.totp_sealed is None:
-        return True
+        return ""
     if not code:
-        return False
+        return CODE_NEEDED
     secret = keys.unseal(data_key, person.totp_sealed, _totp_context(person)).decode()
-    return bool(pyotp.TOTP(secret).verify(code.strip(), valid_window=1))
+    step = _matching_step(secret, code.strip())
+    if step is None:
+        return CODE_NEEDED
+    last = _last_step(person, data_key)
+    if last is not None and step <= last:
+        return CODE_USED
+    old = person.totp_step_sealed
+    new = keys.seal(data_key, str(step).encode(), _step_context(person))
+    unchanged = Person.totp_step_sealed.is_(None) if old is None else Person.totp_step_sealed == old
+    # Compare-and-set: of two sign-ins with the same code, only one changes the row.
+    written = db.execute(
+        update(Person)
+        .where(Person.id == person.id, unchanged)
+        .values(totp_step_sealed=new)
+        .execution_options(synchronize_session=False)
+    )
+    if written.rowcount != 1:  # type: ignore[attr-defined]
+        return CODE_USED
+    set_committed_value(person, "totp_step_sealed", new)
+    return ""

@@ -77,6 +77,9 @@ class Person(Base):
     key_by_recovery: Mapped[bytes] = mapped_column(LargeBinary(128))
     # Optional two-step sign-in: the TOTP secret, sealed under the data key.
     totp_sealed: Mapped[bytes | None] = mapped_column(LargeBinary(128), nullable=True)
+    # The time step of the last code used, sealed too (it tells when the person signed
+    # in): a code at or before it is refused, so a code works once.
+    totp_step_sealed: Mapped[bytes | None] = mapped_column(LargeBinary(64), nullable=True)
     # An IANA time zone name ("Europe/Berlin"): the person's days, weeks and times.
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
 
@@ -168,7 +171,10 @@ class SafetyScreen(Base):
 
 
 class LoginFailure(Base):
-    """Failed sign-ins, kept briefly to rate-limit guessing per account and per address."""
+    """Failed sign-ins and password checks, kept briefly to rate-limit guessing.
+
+    ``key`` is a keyed digest naming the counter (ratelimit.py), never a typed name,
+    an address or a token."""
 
     __tablename__ = "login_failure"
     __table_args__ = (Index("ix_login_failure_key_at", "key", "at"),)

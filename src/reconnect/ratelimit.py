@@ -1,21 +1,49 @@
-"""Where failed sign-ins are counted: the database, or Redis when one is configured.
+"""Where failed sign-ins and password checks are counted, and which devices are known.
 
-Both stores answer the same question the same way: how many failures were recorded
-under a key (``account:<name>`` or ``address:<ip>``) at or after a moment. Every web
-process reads and writes the same store, so the limit holds however many processes
-serve the app; nothing is counted in a process's memory.
+Both stores (the database, or Redis when one is configured) answer the same question
+the same way: how many failures were recorded under a counter at or after a moment.
+Every web process reads and writes the same store, so the limit holds however many
+processes serve the app; nothing is counted in a process's memory.
+
+A counter is named by a keyed digest (HMAC-SHA256 under a key derived from the app's
+secret key, which lives in the data folder or the environment, never in the
+database): neither store holds a name someone typed (often a password typed into the
+wrong box), an address or a token, nor a plain hash of one that could be checked
+against guesses.
+
+The counters, each allowing ``login_attempts_per_account`` failures in the window
+unless said otherwise:
+
+- ``account``: sign-ins to one account from devices it does not know;
+- ``address``: sign-ins from one network address, to any account
+  (``login_attempts_per_address``), again only from unknown devices;
+- ``device``: sign-ins from one known device (below) to the account that knows it;
+- ``session``: password checks inside one sign-in (changing the password, turning
+  off two-step sign-in, deleting the account).
+
+Known devices follow OWASP's "device cookies": after a successful sign-in the
+browser (a cookie) or the API client (a token it keeps) gets a device token, a random
+nonce with a MAC binding it to that one account. It names nobody and opens nothing.
+A device that shows a token the account earned is counted on its own, so someone
+guessing elsewhere (the partner at another browser, or on the same home network)
+cannot lock the person out of their own device; unknown devices still share the
+account's and the address's limits.
 
 The database store writes in the request's transaction (the caller commits, so a
-refused sign-in still counts). The Redis store writes at once, keeps each key only
-for the length of the window, and names keys by a hash, so Redis never holds a
-username or an address.
+refused attempt still counts). The Redis store writes at once and keeps each key
+only for the length of the window.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import logging
+import re
 import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Protocol
@@ -72,7 +100,7 @@ class RedisFailures:
         self.window = window
 
     def _name(self, key: str) -> str:
-        return f"{self.prefix}:login-failures:{hashlib.sha256(key.encode()).hexdigest()}"
+        return f"{self.prefix}:login-failures:{key}"
 
     def count(self, key: str, since: datetime) -> int:
         try:
@@ -119,3 +147,106 @@ def failure_store(db: Session, settings: Settings) -> FailureStore:
         window = timedelta(minutes=settings.login_window_minutes)
         return RedisFailures(_client(settings.redis_url), settings.redis_prefix, window)
     return DatabaseFailures(db)
+
+
+def _derived_key(secret: str, purpose: str) -> bytes:
+    # One key per use, so a digest made for one purpose is no use for another.
+    return hmac.new(secret.encode(), f"reconnect {purpose} v1".encode(), hashlib.sha256).digest()
+
+
+@dataclass(frozen=True)
+class Counter:
+    """One count of failures (named by its keyed digest) and how many it allows."""
+
+    name: str
+    limit: int
+
+
+class Limiter:
+    """The counters of this installation, in its store, named under its secret key."""
+
+    def __init__(self, db: Session, settings: Settings, secret: str) -> None:
+        self.store = failure_store(db, settings)
+        self.settings = settings
+        self.window = timedelta(minutes=settings.login_window_minutes)
+        self._key = _derived_key(secret, "rate-limit counters")
+
+    def counter(self, kind: str, value: str, limit: int | None = None) -> Counter:
+        digest = hmac.new(self._key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+        return Counter(digest, self.settings.login_attempts_per_account if limit is None else limit)
+
+    def sign_in_counters(self, *, name: str, address: str, device: str | None) -> list[Counter]:
+        """What a sign-in is counted under: its known device alone, or, from a device
+        the account does not know, the account and the address."""
+        if device is not None:
+            return [self.counter("device", device)]
+        return [
+            self.counter("account", name),
+            self.counter("address", address, self.settings.login_attempts_per_address),
+        ]
+
+    def session_counters(self, token_hash: str) -> list[Counter]:
+        """What a password check inside a sign-in is counted under."""
+        return [self.counter("session", token_hash)]
+
+    def check(self, counters: list[Counter], now: datetime, message: str) -> None:
+        """Raise Problem 429 (``message``) when any counter is used up for the window."""
+        since = now - self.window
+        if any(self.store.count(c.name, since) >= c.limit for c in counters):
+            raise Problem("too_many_attempts", message, 429)
+
+    def fail(self, counters: list[Counter], now: datetime) -> None:
+        """One failure on each counter (the database store: in the caller's transaction)."""
+        self.store.add([c.name for c in counters], now)
+
+
+# --- known devices (OWASP "device cookies") -----------------------------------------
+
+# How many accounts' device tokens one browser keeps (partners may share a computer).
+DEVICE_TOKENS_KEPT = 4
+_NONCE_BYTES = 16
+DEVICE_TOKEN = re.compile(r"[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}")
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _device_mac(secret: str, account: str, nonce: str) -> str:
+    key = _derived_key(secret, "device tokens")
+    return _b64(hmac.new(key, f"{account}:{nonce}".encode(), hashlib.sha256).digest())
+
+
+def new_device_token(secret: str, account: str) -> str:
+    """A fresh token for a device that just signed in to ``account`` (an opaque,
+    stable name for the account): ``<nonce>.<mac>``, naming nobody."""
+    nonce = _b64(secrets.token_bytes(_NONCE_BYTES))
+    return f"{nonce}.{_device_mac(secret, account, nonce)}"
+
+
+def earned_by(secret: str, account: str, token: str) -> str | None:
+    """The token's nonce (its device's name) if ``account`` earned it, else None."""
+    if not DEVICE_TOKEN.fullmatch(token):
+        return None
+    nonce, _, mac = token.partition(".")
+    return nonce if hmac.compare_digest(mac, _device_mac(secret, account, nonce)) else None
+
+
+def known_device(secret: str, account: str, tokens: Iterable[str]) -> str | None:
+    """The device name of the first of ``tokens`` that ``account`` earned, or None."""
+    for token in tokens:
+        nonce = earned_by(secret, account, token)
+        if nonce is not None:
+            return nonce
+    return None
+
+
+def keep_device_token(secret: str, account: str, new: str, kept: Iterable[str]) -> list[str]:
+    """The tokens a browser keeps after signing in to ``account``: the new one, and
+    those other accounts earned (newest first, at most ``DEVICE_TOKENS_KEPT``)."""
+    others = [
+        t
+        for t in kept
+        if t != new and DEVICE_TOKEN.fullmatch(t) and earned_by(secret, account, t) is None
+    ]
+    return [new, *others][:DEVICE_TOKENS_KEPT]

@@ -78,11 +78,14 @@ class Settings(BaseSettings):
             "Web server processes. More than one needs PostgreSQL; see docs/deployment.md."
         ),
     )
+    # Empty by default: trusting 127.0.0.1 let anyone on the machine claim any address
+    # and spread their guesses past the per-address sign-in limit.
     trusted_proxies: str = Field(
-        default="127.0.0.1",
+        default="",
         description=(
             "Comma-separated addresses of reverse proxies whose X-Forwarded-For and "
-            "X-Forwarded-Proto headers are believed; '*' believes any sender."
+            "X-Forwarded-Proto headers are believed. Empty (the default) believes no one; "
+            "'*' believes any sender."
         ),
     )
     secret_key: str = Field(

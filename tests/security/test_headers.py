@@ -128,8 +128,20 @@ def test_signing_out_tells_the_browser_to_forget(app, hana_and_ivan):
     response = send_form(hana, "/logout", {})
     assert response.status_code == 303
     forget = {part.strip() for part in response.headers["clear-site-data"].split(",")}
-    assert forget >= {'"cache"', '"cookies"', '"storage"'}
+    assert forget >= {'"cache"', '"storage"'}
+    # Every cookie goes but the device cookie, which keeps this browser known to the
+    # account (ratelimit.py); "cookies" here would clear that one too.
+    deleted = {name for name, cookie in cookies_set(response).items() if cookie["max-age"] == "0"}
+    assert deleted == {"reconnect_session", "reconnect_csrf"}
     assert_protective_headers(response)
+
+
+def test_deleting_the_account_forgets_every_cookie(app, hana_and_ivan):
+    hana = signed_in(app, "hana")
+    response = send_form(hana, "/account/delete", {"password": PASSWORD})
+    assert response.status_code == 200
+    forget = {part.strip() for part in response.headers["clear-site-data"].split(",")}
+    assert forget >= {'"cache"', '"cookies"', '"storage"'}
 
 
 # --- cookies ----------------------------------------------------------------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
@@ -77,11 +76,20 @@ def enable_totp(request: Request, form: CheckedForm, session: PageSession, db: D
 
 @router.post("/account/totp/disable")
 def disable_totp(
-    request: Request, form: CheckedForm, session: PageSession, db: Db, state: State
+    request: Request, form: CheckedForm, session: PageSession, db: Db, state: State, at: Now
 ) -> Response:
     try:
-        auth.disable_totp(session.person, str(form.get("password", "")), state.hasher)
+        auth.disable_totp(
+            db,
+            signed_in=session,
+            password=str(form.get("password", "")),
+            settings=state.settings,
+            secret=state.secret,
+            hasher=state.hasher,
+            now=at,
+        )
     except Problem as problem:
+        db.commit()  # a wrong password counts toward the limit
         return _account_page(request, session, db, problem.status, error=problem.message)
     db.commit()
     return _account_page(request, session, db, done="Two-step sign-in is off.")
@@ -89,7 +97,7 @@ def disable_totp(
 
 @router.post("/account/password")
 def change_password(
-    request: Request, form: CheckedForm, session: PageSession, db: Db, state: State
+    request: Request, form: CheckedForm, session: PageSession, db: Db, state: State, at: Now
 ) -> Response:
     try:
         auth.change_password(
@@ -97,9 +105,13 @@ def change_password(
             signed_in=session,
             current_password=str(form.get("current_password", "")),
             new_password=str(form.get("new_password", "")),
+            settings=state.settings,
+            secret=state.secret,
             hasher=state.hasher,
+            now=at,
         )
     except Problem as problem:
+        db.commit()  # a wrong password counts toward the limit
         return _account_page(request, session, db, problem.status, error=problem.message)
     db.commit()
     return _account_page(
@@ -148,12 +160,21 @@ def leave_couple(request: Request, form: CheckedForm, session: PageSession, db: 
 
 @router.post("/account/delete")
 def delete_account(
-    request: Request, form: CheckedForm, session: PageSession, db: Db, state: State
+    request: Request, form: CheckedForm, session: PageSession, db: Db, state: State, at: Now
 ) -> Response:
     try:
-        state.hasher.verify(session.person.password_hash, str(form.get("password", "")))
-    except (VerificationError, InvalidHashError):
-        return _account_page(request, session, db, 403, error="Your password is not right.")
+        auth.confirm_password(
+            db,
+            signed_in=session,
+            password=str(form.get("password", "")),
+            settings=state.settings,
+            secret=state.secret,
+            hasher=state.hasher,
+            now=at,
+        )
+    except Problem as problem:
+        db.commit()  # a wrong password counts toward the limit
+        return _account_page(request, session, db, problem.status, error=problem.message)
     account.delete_account(db, session.person)
     db.commit()
     account.flush_deleted_pages(db)

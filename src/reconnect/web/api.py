@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
@@ -46,9 +45,17 @@ class Credentials(Strict):
     password: Password
 
 
+DeviceToken = Annotated[str, Field(max_length=100)]
+
+
 class LoginIn(Credentials):
     totp: Annotated[str, Field(max_length=12)] | None = Field(
         default=None, description="The code from an authenticator app, if two-step sign-in is on."
+    )
+    device_token: DeviceToken | None = Field(
+        default=None,
+        description="The device_token from this client's last sign-in to this account, if it "
+        "kept one: failed attempts from elsewhere then do not hold this client back.",
     )
 
 
@@ -75,6 +82,10 @@ class TimeZoneIn(Strict):
 
 class TokenOut(BaseModel):
     token: str
+    device_token: str = Field(
+        description="Keep it for this account and send it with the next sign-in from this "
+        'client (docs/api.md, "Known devices"). It names no one and unlocks nothing.'
+    )
 
 
 class PartnerOut(BaseModel):
@@ -196,38 +207,32 @@ def register(body: RegisterIn, db: Db, state: State) -> RegisteredOut:
 
 @router.post("/auth/login", response_model=TokenOut)
 def login(body: LoginIn, request: Request, db: Db, state: State, at: Now) -> TokenOut:
-    person = auth.check_login(
+    try:
+        signed = auth.sign_in(
+            db,
+            username=body.username,
+            password=body.password,
+            code=body.totp,
+            address=client_address(request),
+            device_tokens=[body.device_token] if body.device_token else [],
+            settings=state.settings,
+            secret=state.secret,
+            hasher=state.hasher,
+            now=at,
+        )
+    except Problem:
+        db.commit()  # the failure counts toward the rate limit
+        raise
+    token = auth.start_session(
         db,
-        username=body.username,
-        password=body.password,
-        address=client_address(request),
+        person=signed.person,
+        data_key=signed.data_key,
+        kind="api",
         settings=state.settings,
-        hasher=state.hasher,
         now=at,
     )
-    if person is None:
-        db.commit()  # the failure counts toward the rate limit
-        raise Problem("invalid_credentials", "That username and password do not match.", 401)
-    data_key = auth.unlock_with_password(person, body.password)
-    if not auth.check_second_step(person, data_key, body.totp):
-        auth.record_failure(
-            db,
-            name=person.username,
-            address=client_address(request),
-            now=at,
-            settings=state.settings,
-        )
-        db.commit()
-        raise Problem(
-            "second_step_needed",
-            "Please add the current code from your authenticator app.",
-            401,
-        )
-    token = auth.start_session(
-        db, person=person, data_key=data_key, kind="api", settings=state.settings, now=at
-    )
     db.commit()
-    return TokenOut(token=token)
+    return TokenOut(token=token, device_token=signed.device_token)
 
 
 @router.post("/auth/logout", status_code=204)
@@ -353,15 +358,24 @@ class SessionOut(BaseModel):
 
 
 @router.post("/auth/password", status_code=204)
-def change_password(body: PasswordChange, session: ApiSession, db: Db, state: State) -> Response:
+def change_password(
+    body: PasswordChange, session: ApiSession, db: Db, state: State, at: Now
+) -> Response:
     """New password. Entries are not re-encrypted; other sign-ins end."""
-    auth.change_password(
-        db,
-        signed_in=session,
-        current_password=body.current_password,
-        new_password=body.new_password,
-        hasher=state.hasher,
-    )
+    try:
+        auth.change_password(
+            db,
+            signed_in=session,
+            current_password=body.current_password,
+            new_password=body.new_password,
+            settings=state.settings,
+            secret=state.secret,
+            hasher=state.hasher,
+            now=at,
+        )
+    except Problem:
+        db.commit()  # a wrong password counts toward the limit
+        raise
     db.commit()
     return Response(status_code=204)
 
@@ -430,13 +444,24 @@ def leave_couple(person: ApiPerson, db: Db) -> Response:
 
 
 @router.post("/account/delete", status_code=204)
-def delete_account(body: PasswordConfirm, person: ApiPerson, db: Db, state: State) -> Response:
+def delete_account(
+    body: PasswordConfirm, session: ApiSession, db: Db, state: State, at: Now
+) -> Response:
     """Delete your account and everything that is yours. It cannot be undone."""
     try:
-        state.hasher.verify(person.password_hash, body.password)
-    except (VerificationError, InvalidHashError):
-        raise Problem("wrong_password", "Your password is not right.", 403) from None
-    account.delete_account(db, person)
+        auth.confirm_password(
+            db,
+            signed_in=session,
+            password=body.password,
+            settings=state.settings,
+            secret=state.secret,
+            hasher=state.hasher,
+            now=at,
+        )
+    except Problem:
+        db.commit()  # a wrong password counts toward the limit
+        raise
+    account.delete_account(db, session.person)
     db.commit()
     account.flush_deleted_pages(db)
     return Response(status_code=204)
@@ -468,7 +493,21 @@ def enable_totp(body: TotpConfirm, session: ApiSession, db: Db) -> Response:
 
 
 @router.post("/auth/totp/disable", status_code=204)
-def disable_totp(body: PasswordConfirm, person: ApiPerson, db: Db, state: State) -> Response:
-    auth.disable_totp(person, body.password, state.hasher)
+def disable_totp(
+    body: PasswordConfirm, session: ApiSession, db: Db, state: State, at: Now
+) -> Response:
+    try:
+        auth.disable_totp(
+            db,
+            signed_in=session,
+            password=body.password,
+            settings=state.settings,
+            secret=state.secret,
+            hasher=state.hasher,
+            now=at,
+        )
+    except Problem:
+        db.commit()  # a wrong password counts toward the limit
+        raise
     db.commit()
     return Response(status_code=204)

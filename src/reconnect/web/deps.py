@@ -24,7 +24,7 @@ from pydantic import (
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import FormData
 
-from reconnect import auth, localtime
+from reconnect import auth, localtime, ratelimit
 from reconnect.errors import Problem
 from reconnect.models import Person, utcnow
 from reconnect.settings import Settings
@@ -87,6 +87,39 @@ def session_cookie_name(request: Request) -> str:
 
 def csrf_cookie_name(request: Request) -> str:
     return "__Host-reconnect-csrf" if is_https(request) else "reconnect_csrf"
+
+
+def device_cookie_name(request: Request) -> str:
+    return "__Host-reconnect-device" if is_https(request) else "reconnect_device"
+
+
+# A browser is known to an account for half a year after it last signed in to it.
+DEVICE_COOKIE_DAYS = 183
+
+
+def device_tokens(request: Request) -> list[str]:
+    """The device tokens this browser kept from earlier sign-ins (ratelimit.py)."""
+    value = request.cookies.get(device_cookie_name(request), "")
+    return value.split("~")[: ratelimit.DEVICE_TOKENS_KEPT] if len(value) <= 1000 else []
+
+
+def remember_device(
+    request: Request, response: Response, secret: str, person: Person, token: str = ""
+) -> None:
+    """Keep ``token`` (just earned by signing in as ``person``; a fresh one when not
+    given) in this browser's device cookie, beside the tokens other accounts earned."""
+    account = auth.device_account(person)
+    token = token or ratelimit.new_device_token(secret, account)
+    kept = ratelimit.keep_device_token(secret, account, token, device_tokens(request))
+    response.set_cookie(
+        device_cookie_name(request),
+        "~".join(kept),
+        max_age=DEVICE_COOKIE_DAYS * 24 * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=is_https(request),
+        path="/",
+    )
 
 
 # --- who is asking -----------------------------------------------------------
@@ -198,17 +231,23 @@ def _written_as_a_moment(value: Any) -> Any:
 ApiDateTime = Annotated[AwareDatetime, BeforeValidator(_written_as_a_moment)]
 
 
-def forget_browser(request: Request, response: Response) -> Response:
+def forget_browser(request: Request, response: Response, *, keep_device: bool = False) -> Response:
     """Delete the session cookie (as browsers accept it for a __Host- name: with
-    Secure) and ask the browser to clear what it kept of this site."""
-    response.delete_cookie(
-        session_cookie_name(request),
-        path="/",
-        secure=is_https(request),
-        httponly=True,
-        samesite="lax",
-    )
-    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    Secure) and ask the browser to clear what it kept of this site.
+
+    With ``keep_device`` (signing out), every cookie but the device cookie goes: the
+    person's own browser stays known, so guesses made elsewhere cannot lock them out
+    of it (ratelimit.py). "cookies" in Clear-Site-Data would take that one too.
+    """
+    names = [session_cookie_name(request)]
+    if keep_device:
+        names.append(csrf_cookie_name(request))
+    for name in names:
+        response.delete_cookie(
+            name, path="/", secure=is_https(request), httponly=True, samesite="lax"
+        )
+    forget = ['"cache"', '"storage"'] if keep_device else ['"cache"', '"cookies"', '"storage"']
+    response.headers["Clear-Site-Data"] = ", ".join(forget)
     return response
 
 

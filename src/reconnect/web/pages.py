@@ -22,7 +22,9 @@ from reconnect.web.deps import (
     State,
     client_address,
     csrf_token,
+    device_tokens,
     forget_browser,
+    remember_device,
     session_cookie_name,
 )
 
@@ -140,6 +142,7 @@ def register(request: Request, form: CheckedForm, db: Db, state: State, at: Now)
     response = render(
         request, "recovery_key.html", account.person, recovery_key=account.recovery_key
     )
+    remember_device(request, response, state.secret, account.person)
     return sign_in(request, response, token, state)
 
 
@@ -152,16 +155,20 @@ def login_form(request: Request, person: MaybePerson) -> Response:
 def login(request: Request, form: CheckedForm, db: Db, state: State, at: Now) -> Response:
     username = str(form.get("username", ""))
     try:
-        person = auth.check_login(
+        signed = auth.sign_in(
             db,
             username=username,
             password=str(form.get("password", "")),
+            code=str(form.get("totp", "")) or None,
             address=client_address(request),
+            device_tokens=device_tokens(request),
             settings=state.settings,
+            secret=state.secret,
             hasher=state.hasher,
             now=at,
         )
     except Problem as problem:
+        db.commit()  # a failure counts toward the rate limit
         return render(
             request,
             "login.html",
@@ -170,41 +177,20 @@ def login(request: Request, form: CheckedForm, db: Db, state: State, at: Now) ->
             error=problem.message,
             username=username,
         )
-    if person is None:
-        db.commit()
-        return render(
-            request,
-            "login.html",
-            None,
-            status=401,
-            error="That username and password do not match.",
-            username=username,
-        )
     # A new token on every sign-in: a cookie planted before sign-in is never promoted.
-    data_key = auth.unlock_with_password(person, str(form.get("password", "")))
-    if not auth.check_second_step(person, data_key, str(form.get("totp", "")) or None):
-        auth.record_failure(
-            db,
-            name=person.username,
-            address=client_address(request),
-            now=at,
-            settings=state.settings,
-        )
-        db.commit()
-        return render(
-            request,
-            "login.html",
-            None,
-            status=401,
-            error="Please add the current code from your authenticator app.",
-            username=username,
-        )
     auth.end_session(db, request.cookies.get(session_cookie_name(request)))
     token = auth.start_session(
-        db, person=person, data_key=data_key, kind="browser", settings=state.settings, now=at
+        db,
+        person=signed.person,
+        data_key=signed.data_key,
+        kind="browser",
+        settings=state.settings,
+        now=at,
     )
     db.commit()
-    return sign_in(request, go("/"), token, state)
+    response = sign_in(request, go("/"), token, state)
+    remember_device(request, response, state.secret, signed.person, signed.device_token)
+    return response
 
 
 @router.post("/logout")
@@ -212,7 +198,7 @@ def logout(request: Request, form: CheckedForm, db: Db) -> Response:
     auth.end_session(db, request.cookies.get(session_cookie_name(request)))
     db.commit()
     response = go("/")
-    return forget_browser(request, response)
+    return forget_browser(request, response, keep_device=True)
 
 
 # --- the private safety screen -----------------------------------------------
