@@ -69,6 +69,13 @@ def test_a_local_day_starts_at_local_midnight_and_may_be_23_hours_long():
     assert next_monday == datetime(2026, 3, 9, 7, tzinfo=UTC)
 
 
+def test_a_time_typed_without_an_offset_is_read_on_the_persons_clock():
+    typed = datetime(2026, 3, 2, 19, 0)
+    assert localtime.from_local(typed, LA) == datetime(2026, 3, 3, 3, 0, tzinfo=UTC)
+    aware = datetime(2026, 3, 2, 19, 0, tzinfo=UTC)
+    assert localtime.from_local(aware, LA) == aware
+
+
 def test_the_pages_formats():
     local = localtime.Local.of(LA)
     moment = datetime(2026, 3, 4, 3, 20, tzinfo=UTC)  # Tuesday evening in California

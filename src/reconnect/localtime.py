@@ -25,6 +25,7 @@ __all__ = [
     "check_zone",
     "day_bounds",
     "day_start",
+    "from_local",
     "is_known",
     "local_day",
     "to_local",
@@ -93,6 +94,15 @@ def _aware(moment: datetime) -> datetime:
 def to_local(moment: datetime, where: Zone) -> datetime:
     """The same instant, on the clock of ``where``."""
     return _aware(moment).astimezone(_tz(where))
+
+
+def from_local(moment: datetime, where: Zone) -> datetime:
+    """A wall-clock time as read in ``where`` (a form's ``datetime-local`` value, which
+    has no offset) as a UTC instant. An aware time keeps its own offset. Of the two
+    readings of an hour repeated when clocks go back, the first is taken."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=_tz(where))
+    return moment.astimezone(UTC)
 
 
 def local_day(moment: datetime, where: Zone) -> date:
