@@ -6,6 +6,7 @@ builds one from the environment and flags.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from importlib import resources
@@ -53,6 +54,12 @@ log = logging.getLogger("reconnect")
 
 # Routes that take a wearable's export file.
 UPLOAD_PATHS = frozenset({"/api/v1/heart-rate/import", "/heart-rate/import"})
+# A request body must keep arriving: no wait between its parts longer than the first,
+# and all of it within the second (an export file within the third). Without these a
+# client that sends headers and then nothing holds a connection for ever.
+BODY_IDLE_SECONDS = 30.0
+BODY_TOTAL_SECONDS = 120.0
+UPLOAD_TOTAL_SECONDS = 3600.0
 
 # Every router the app serves; the access-control matrix test walks these.
 ROUTERS = (
@@ -163,6 +170,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         max_bytes=settings.max_body_bytes,
         upload_paths=UPLOAD_PATHS,
         max_upload_bytes=settings.max_upload_bytes,
+        idle_seconds=BODY_IDLE_SECONDS,
+        total_seconds=BODY_TOTAL_SECONDS,
+        upload_total_seconds=UPLOAD_TOTAL_SECONDS,
     )
     return app
 
@@ -254,7 +264,9 @@ class BodyTooLarge(Exception):
 
 
 class BodyLimit:
-    """Refuses request bodies over ``max_bytes`` with 413, before a handler reads them."""
+    """Refuses request bodies over ``max_bytes`` with 413, before a handler reads them,
+    and bodies that stop arriving (``idle_seconds``) or take too long in all
+    (``total_seconds``) with 408, closing the connection."""
 
     def __init__(
         self,
@@ -262,36 +274,62 @@ class BodyLimit:
         max_bytes: int,
         upload_paths: frozenset[str] = frozenset(),
         max_upload_bytes: int = 0,
+        idle_seconds: float = BODY_IDLE_SECONDS,
+        total_seconds: float = BODY_TOTAL_SECONDS,
+        upload_total_seconds: float = UPLOAD_TOTAL_SECONDS,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         # File uploads are streamed to disk by the form parser, so they may be large.
         self.upload_paths = upload_paths
         self.max_upload_bytes = max_upload_bytes
+        self.idle_seconds = idle_seconds
+        self.total_seconds = total_seconds
+        self.upload_total_seconds = upload_total_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.max_upload_bytes if scope["path"] in self.upload_paths else self.max_bytes
+        upload = scope["path"] in self.upload_paths
+        limit = self.max_upload_bytes if upload else self.max_bytes
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await self._refuse(scope, send)
             return
         received = 0
         started = False
+        body_done = False
+        too_slow = False
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + (self.upload_total_seconds if upload else self.total_seconds)
 
         async def counting_receive() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, body_done, too_slow
+            if body_done:  # after the body, only a disconnect is awaited: no bound
+                return await receive()
+            wait = min(self.idle_seconds, deadline - loop.time())
+            try:
+                message = await asyncio.wait_for(receive(), timeout=max(wait, 0))
+            except TimeoutError:
+                # Answered here: a handler would take any error while reading the body
+                # for a malformed one. The app then sees the client gone.
+                log.info("a request body stopped arriving on %s", scope["path"])
+                if not started:
+                    await self._too_slow(scope, send)
+                too_slow = body_done = True
+                return {"type": "http.disconnect"}
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
                     raise BodyTooLarge
+                body_done = not message.get("more_body", False)
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if too_slow:  # answered already, with 408
+                return
             started = started or message["type"] == "http.response.start"
             await send(message)
 
@@ -300,9 +338,19 @@ class BodyLimit:
         except BodyTooLarge:
             if not started:
                 await self._refuse(scope, send)
+        except Exception:
+            if not too_slow:  # after a 408, the handler's complaint is moot
+                raise
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
         response = error_json("body_too_large", "What was sent is too large.", 413)
+        await protect(response, scope["path"])(scope, _no_body, send)
+
+    async def _too_slow(self, scope: Scope, send: Send) -> None:
+        response = error_json(
+            "body_too_slow", "What was being sent stopped arriving. Please try again.", 408
+        )
+        response.headers["Connection"] = "close"  # the rest of the body is never read
         await protect(response, scope["path"])(scope, _no_body, send)
 
 
