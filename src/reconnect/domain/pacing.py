@@ -222,7 +222,7 @@ class LadderState:
     # recent lived days' check-ins per person, and calm days already counted.
     days: tuple[DayMark, ...] = ()
     counted_days: tuple[date, ...] = ()
-    # recent flooding episodes, as (began, break ended).
+    # recent flooding episodes, as (began, end of the break its first flood set).
     episodes: tuple[tuple[datetime, datetime], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
@@ -613,48 +613,64 @@ class _Fold:
         self.evidence.append(Evidence(evidence_id, signal.at, day, happened, logged))
         self._maybe_advance(signal.at)
 
-    def _flood(self, key: str, at: datetime, until: datetime | None = None) -> None:
-        """Rule 3: step back once per flooding episode, break, and hold advancing."""
+    def _flood(
+        self,
+        key: str,
+        at: datetime,
+        until: datetime | None = None,
+        happened: datetime | None = None,
+    ) -> None:
+        """Rule 3: step back once per flooding episode, break, and hold advancing.
+
+        ``happened``: for a practice, when it happened (v2 links it to an episode).
+        """
         policy = self.policy
         if key in self.stepped:
             return
         self.stepped[key] = at
-        # One episode, one step: a flood reported while its break still runs (say a
-        # tap on "I'm flooded", then the same conversation logged as flooded) only
-        # lengthens the break.
-        if self.break_until is None or at >= self.break_until:
-            self.tier = max(0, self.tier - policy.flood_step_back)
-            self.evidence.clear()  # what came before the flood starts over
         shortest = at + policy.flood_break
         if until is not None:
             end = max(shortest, until)
         else:
             end = at + timedelta(minutes=policy.flood_default_break_minutes)
-        self.break_until = _later(self.break_until, end)
+        if not self.logging:
+            # v1: a flood reported while a break still runs only lengthens the break.
+            if self.break_until is None or at >= self.break_until:
+                self.tier = max(0, self.tier - policy.flood_step_back)
+                self.evidence.clear()  # what came before the flood starts over
+            self.break_until = _later(self.break_until, end)
+            self.hold_until = _later(self.hold_until, at + policy.flood_no_advance)
+            return
+        # v2: one episode, one step. A flood within the first break of an episode
+        # (a second tap) lengthens the break; the talk a tap interrupted, logged
+        # later, adds no break. Either way what came before starts over and the
+        # hold runs from the newest flood, so no flood ever makes the pace faster.
+        if happened is not None and self._in_episode(happened, at):
+            pass
+        elif self.episodes and at < self.episodes[-1][1]:
+            self.break_until = _later(self.break_until, end)
+        else:
+            self.tier = max(0, self.tier - policy.flood_step_back)
+            self.break_until = _later(self.break_until, end)
+            self.episodes.append((at, end))
+        self.evidence.clear()
         self.hold_until = _later(self.hold_until, at + policy.flood_no_advance)
-        if self.logging:
-            if self.episodes and at < self.episodes[-1][1]:
-                began, ended = self.episodes.pop()
-                self.episodes.append((began, max(ended, self.break_until)))
-            else:
-                self.episodes.append((at, self.break_until))
 
-    def _in_episode(self, happened: datetime) -> bool:
-        """v2: a flooded practice that happened around an episode already stepped back for."""
+    def _in_episode(self, happened: datetime, written: datetime) -> bool:
+        """v2: a flooded practice that happened around an episode already stepped back
+        for, and was written before that episode's hold ran out."""
         lookback = timedelta(minutes=self.policy.flood_episode_lookback_minutes)
-        return any(began - lookback <= happened <= ended for began, ended in self.episodes)
+        hold = self.policy.flood_no_advance
+        return any(
+            began - lookback <= happened <= first_break_end and written <= began + hold
+            for began, first_break_end in self.episodes
+        )
 
     def _experience(self, half: ExperienceSignal) -> None:
         policy = self.policy
         key = half.experience_id
-        if half.flooded and key not in self.stepped:
-            happened = half.occurred_at
-            if happened is not None and self.logging and self._in_episode(happened):
-                # One episode, one step: the talk an "I'm flooded" tap interrupted,
-                # logged after its break, neither steps back again nor starts a break.
-                self.stepped[key] = half.at
-            else:
-                self._flood(key, half.at, half.break_until)
+        if half.flooded:
+            self._flood(key, half.at, half.break_until, half.occurred_at)
         if key in self.judged:
             return  # the first rating from each partner is the one that counts
         if self.logging and key not in self.first_seen:
