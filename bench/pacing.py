@@ -36,7 +36,8 @@ from reconnect.domain.signals import (
 
 HURT, INVOLVED = "hana", "ivan"
 PARTNERS = (Partner(HURT, Role.HURT), Partner(INVOLVED, Role.INVOLVED))
-START = datetime(2023, 1, 2, 7, 0, tzinfo=UTC)
+START = datetime(2023, 1, 2, 15, 0, tzinfo=UTC)  # 07:00 in the couple's zone
+ZONE = "America/Los_Angeles"
 TARGET_MS = 5.0
 TARGET_RATIO = 1.5
 
@@ -66,7 +67,7 @@ def live(days: int, policy: Policy, seed: int = 7) -> tuple[list[Signal], Decisi
             recorded_at=at,
             drivers=("reassurance",) if rng.random() < 0.5 else (),
         )
-        add(*signals_from_checkin(person, entry, policy))
+        add(*signals_from_checkin(person, entry, policy, logged_at=at))
 
     for day in range(days):
         morning = START + timedelta(days=day)
@@ -79,7 +80,7 @@ def live(days: int, policy: Policy, seed: int = 7) -> tuple[list[Signal], Decisi
             paused_until = morning + timedelta(days=rng.randint(1, 3))
             resume_by = who
         evening = morning + timedelta(hours=12)
-        decision = decide(History(PARTNERS, signals, checkpoint), policy, evening)
+        decision = decide(History(PARTNERS, signals, checkpoint, ZONE), policy, evening)
         checkpoint = decision
         if day == days - 2:
             stored = decision
@@ -134,8 +135,8 @@ def main() -> None:
         # The next evening, after both partners rated that day's practice.
         now = stored.decided_at + timedelta(hours=29)
         tail = sum(1 for s in signals if stored.decided_at < s.at <= now)
-        couples[label] = (History(PARTNERS, signals, stored), now, tail)
-        replay = History(PARTNERS, signals)
+        couples[label] = (History(PARTNERS, signals, stored, ZONE), now, tail)
+        replay = History(PARTNERS, signals, time_zone=ZONE)
         full = median_ms(replay, policy, now, rounds=3, batch=1)
         final = decide(couples[label][0], policy, now)
         print(
