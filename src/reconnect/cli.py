@@ -261,6 +261,7 @@ from pathlib import Path  # noqa: E402
 from reconnect.backup import (  # noqa: E402
     BackupError,
     Verified,
+    Withdrawn,
     backup,
     pg_commands,
     restore,
@@ -286,10 +287,19 @@ def _sqlite_file_or_fail(settings: Settings, path: str, tool: str) -> Path:
     if live is None:
         dump, restore_command = pg_commands(settings.database_url, path)
         command = dump if tool == "pg_dump" else restore_command
+        after = (
+            "\npg_restore brings back everything the dump held, the sign-ins and therapist "
+            "consents of then included; it cannot know what was ended since. Afterwards end "
+            "every sign-in (DELETE FROM auth_session;) and ask each couple to check their "
+            "therapist page. See docs/operations.md."
+            if tool == "pg_restore"
+            else ""
+        )
         raise click.ClickException(
             f"This database is PostgreSQL; use {tool}, which knows its own format:\n"
             f"  {command}\n"
             "Give the password through PGPASSWORD or ~/.pgpass. See docs/operations.md."
+            f"{after}"
         )
     return live
 
@@ -335,7 +345,7 @@ def restore_command(path: str, yes: bool, data_dir: str | None, database_url: st
         raise click.ClickException(f"There is no backup file at {source}. Nothing was changed.")
     if not yes and not click.confirm(
         f"Replace {live} with the backup {source}? The current database is kept as "
-        f"{live.name}.before-restore",
+        f"{live.name}.before-restore. Everyone will sign in again",
         default=False,
     ):
         raise click.ClickException("Restore cancelled; nothing was changed.")
@@ -354,6 +364,38 @@ def restore_command(path: str, yes: bool, data_dir: str | None, database_url: st
     _show_contents(restored.verified)
     if restored.previous:
         click.echo(f"The database it replaced is kept as {restored.previous}.")
+    _say_what_stays_ended(restored.withdrawn)
+
+
+def _say_what_stays_ended(withdrawn: Withdrawn) -> None:
+    def count(n: int, thing: str) -> str:
+        return f"{n} {thing}{'' if n == 1 else 's'}"
+
+    click.echo(
+        f"Every sign-in was ended ({count(withdrawn.sign_ins, 'sign-in')} in the backup): "
+        "everyone signs in again with their password."
+    )
+    if withdrawn.compared:
+        click.echo(
+            "Therapist access withdrawn after the backup was made is kept withdrawn: "
+            f"{count(withdrawn.therapist_links, 'therapist link')} and "
+            f"{count(withdrawn.consents, 'consent')} the backup still held were removed."
+        )
+    else:
+        why = (
+            "The database it replaced could not be read"
+            if withdrawn.replaced_existed
+            else "There was no current database to compare with"
+        )
+        click.echo(
+            f"Warning: {why}, so therapist access withdrawn after the backup was made may "
+            "be back: ask each couple to check their therapist page (either partner can "
+            "withdraw again at once)."
+        )
+    click.echo(
+        "The data is as it was at the backup: anything written, deleted or left since "
+        "(an account, a couple space) is as it was then."
+    )
 
 
 # --- end of backup and restore -------------------------------------------------------
@@ -484,6 +526,65 @@ def reset_password_command(username: str, data_dir: str | None, database_url: st
         db.commit()
     click.echo("Done. Give them this new recovery key, once, to keep safe:")
     click.echo(f"  {account.recovery_key}")
+
+
+@main.group()
+def pace() -> None:
+    """The couples' pacing policies."""
+
+
+@pace.command("use-policy")
+@click.argument("version")
+@click.option("--user", "username", help="Move only this person's couple.")
+@click.option("--all", "everyone", is_flag=True, help="Move every couple not yet on VERSION.")
+@database_options
+def pace_use_policy(
+    version: str,
+    username: str | None,
+    everyone: bool,
+    data_dir: str | None,
+    database_url: str | None,
+) -> None:
+    """Pace couples under policy VERSION (for example v2) from now on.
+
+    Each couple keeps the tier it has earned; decisions made before stay
+    reproducible under the policy they name. New couples always start on the newest
+    policy. Try a policy on a story first: reconnect simulate --policy.
+    """
+    from sqlalchemy import select
+
+    from reconnect import pace as pacing
+    from reconnect.domain.policy import UnknownPolicy, load_policy
+    from reconnect.models import Couple, Membership, Person
+
+    if bool(username) == everyone:
+        fail("Say which couples to move: --user NAME, or --all.")
+    try:
+        load_policy(version)
+    except UnknownPolicy as error:
+        fail(str(error))
+    app = _open_app(data_dir, database_url)
+    state = app.state.reconnect
+    with state.sessions() as db:
+        if username:
+            person = db.scalar(select(Person).where(Person.username == username.casefold()))
+            membership = db.get(Membership, person.id) if person else None
+            if membership is None:
+                fail(f"{username} is not in a couple space.")
+            couples = [membership.couple]
+        else:
+            couples = list(db.scalars(select(Couple).order_by(Couple.id)))
+        moved = 0
+        for couple in couples:
+            if couple.policy_version == version:
+                continue
+            moved += 1
+            if len(couple.members) < 2:
+                couple.policy_version = version  # nothing decided yet: it simply starts there
+            else:
+                pacing.use_policy(db, couple, version, state.clock())
+        db.commit()
+    click.echo(f"{moved} couple(s) now paced under {version}; {len(couples) - moved} already were.")
 
 
 @main.group()

@@ -543,3 +543,33 @@ def resume(db: Session, *, person: Person, now: datetime) -> Decision:
             403,
         )
     return add_signals_and_decide(db, couple, person, [ResumeSignal(str(person.id), now)], now)
+
+
+def use_policy(db: Session, couple: Couple, version: str, now: datetime) -> Decision | None:
+    """Move a couple to another pacing policy from ``now`` on; None if already on it.
+
+    The couple keeps what it has earned: the pace at ``now`` under the old policy
+    becomes the checkpoint the new policy resumes from, and is stored as a decision
+    that names the new version. Decisions made before stay reproducible under the
+    version each names; later ones resume from this one (docs/pacing.md).
+    Raises UnknownPolicy for a version that does not exist.
+    """
+    target = load_policy(version)
+    if couple.policy_version == target.version:
+        return None
+    _hold_couple(db, couple)
+    carried = current_pace(db, couple, now)
+    couple.policy_version = target.version
+    history = History(partners(couple), (), carried, couple.time_zone)
+    decision = decide(history, target, now, catalogue=catalogue())
+    db.add(
+        PaceDecision(
+            couple_id=couple.id,
+            decided_at=decision.decided_at,
+            policy_version=decision.policy_version,
+            permitted_tier=decision.permitted_tier,
+            data=json.dumps(decision.to_dict()),
+        )
+    )
+    db.flush()
+    return decision
