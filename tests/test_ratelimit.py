@@ -455,3 +455,22 @@ def test_a_failed_name_is_kept_only_as_a_keyed_digest(site, store, caplog):
         for path in Path(site.app.state.reconnect.settings.data_dir).glob("reconnect.db*"):
             assert TYPED_NAME.encode() not in path.read_bytes(), path.name
             assert secret not in path.read_bytes(), path.name
+
+
+def test_two_sign_ins_racing_with_one_code_let_only_one_in(site, store):
+    """Both read the person before either writes: the compare-and-set lets one through."""
+    from reconnect import auth
+    from reconnect.models import Person
+
+    site.register("hana")
+    headers = {"Authorization": f"Bearer {site.sign_in('hana').json()['token']}"}
+    secret = _enable_totp(site, headers)
+    code = pyotp.TOTP(secret).now()
+    sessions = site.app.state.reconnect.sessions
+    with sessions() as first, sessions() as second:
+        hana_first = first.scalar(select(Person).where(Person.username == "hana"))
+        hana_second = second.scalar(select(Person).where(Person.username == "hana"))
+        key = auth.unlock_with_password(hana_first, PASSWORD)
+        assert auth.second_step_problem(first, hana_first, key, code) == ""
+        first.commit()
+        assert auth.second_step_problem(second, hana_second, key, code) == auth.CODE_USED
