@@ -31,8 +31,8 @@ def tier_tables() -> list[dict[str, Any]]:
     return [tomllib.loads(folder.joinpath(f"tier{n}.toml").read_text()) for n in range(7)]
 
 
-def policy_table() -> dict[str, Any]:
-    path = resources.files("reconnect.domain").joinpath("policies", "v1.toml")
+def policy_table(version: str = "v1") -> dict[str, Any]:
+    path = resources.files("reconnect.domain").joinpath("policies", f"{version}.toml")
     return tomllib.loads(path.read_text())
 
 
@@ -183,9 +183,10 @@ def test_an_inconsistent_policy_is_refused(
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "pacing.md"
 
 
-def test_every_policy_key_is_documented() -> None:
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_every_policy_key_is_documented(version: str) -> None:
     text = DOCS.read_text(encoding="utf-8")
-    for section, values in policy_table().items():
+    for section, values in policy_table(version).items():
         if isinstance(values, dict):
             for key in values:
                 if section == "experience" and key == "activation_bands":
