@@ -123,6 +123,94 @@ def test_a_backup_taken_while_serving_restores_exactly_what_it_held(
         assert couple.status_code == 200, couple.text
 
 
+def test_a_restore_ends_every_sign_in_and_keeps_withdrawn_therapist_consent_withdrawn(
+    app: Any, people: People, settings: Settings, run: Run, tmp_path: Path
+) -> None:
+    hana, ivan = people.couple("hana", "ivan")
+    thea = people.register("thea", screen=None)
+    code = hana.post("/api/v1/therapist/invites").json()["code"]
+    assert thea.post("/api/v1/therapist/join", {"code": code}).status_code == 201
+    assert ivan.post("/api/v1/therapist/consent").status_code == 204
+    couple_id = hana.get("/api/v1/couples/current").json()["id"]
+    assert [c["couple_id"] for c in thea.get("/api/v1/caseload").json()] == [couple_id]
+    backup = tmp_path / "with-thea.db"
+    assert run("backup", backup, "--data-dir", settings.data_dir).exit_code == 0
+    # After the backup: Ivan withdraws, and Hana signs out of this device.
+    assert ivan.post("/api/v1/therapist/revoke").status_code == 204
+    assert hana.post("/api/v1/auth/logout").status_code == 204
+    app.state.engine.dispose()
+
+    restored = run("restore", backup, "--yes", "--data-dir", settings.data_dir)
+
+    assert restored.exit_code == 0, restored.output
+    said = " ".join(restored.output.split())
+    assert "Every sign-in was ended" in said
+    assert "withdrawn after the backup was made is kept withdrawn: 1 therapist link" in said
+    with serving(settings) as after:
+        for person in (hana, ivan, thea):  # the tokens of before the restore
+            answer = after.client.get("/api/v1/me", headers=person.headers)
+            assert answer.status_code == 401, person.username
+        thea_again = {"Authorization": f"Bearer {after.login('thea')}"}
+        assert after.client.get("/api/v1/caseload", headers=thea_again).json() == []
+        seen = after.client.get(f"/api/v1/caseload/{couple_id}", headers=thea_again)
+        assert seen.status_code == 404
+        ivan_again = {"Authorization": f"Bearer {after.login('ivan')}"}
+        status = after.client.get("/api/v1/therapist/status", headers=ivan_again)
+        assert status.status_code in {200, 404}
+        assert status.status_code == 404 or not status.json().get("active")
+
+
+def test_a_consent_given_again_but_not_by_both_stays_partial_after_a_restore(
+    app: Any, people: People, settings: Settings, run: Run, tmp_path: Path
+) -> None:
+    hana, ivan = people.couple("hana", "ivan")
+    thea = people.register("thea", screen=None)
+    code = hana.post("/api/v1/therapist/invites").json()["code"]
+    assert thea.post("/api/v1/therapist/join", {"code": code}).status_code == 201
+    assert ivan.post("/api/v1/therapist/consent").status_code == 204
+    backup = tmp_path / "both-consented.db"
+    assert run("backup", backup, "--data-dir", settings.data_dir).exit_code == 0
+    assert ivan.post("/api/v1/therapist/revoke").status_code == 204
+    code = hana.post("/api/v1/therapist/invites").json()["code"]  # Hana alone invites again
+    assert thea.post("/api/v1/therapist/join", {"code": code}).status_code == 201
+    app.state.engine.dispose()
+
+    restored = run("restore", backup, "--yes", "--data-dir", settings.data_dir)
+
+    assert restored.exit_code == 0, restored.output
+    assert "0 therapist links and 1 consent the backup still held" in " ".join(
+        restored.output.split()
+    )
+    with serving(settings) as after:
+        thea_again = {"Authorization": f"Bearer {after.login('thea')}"}
+        assert after.client.get("/api/v1/caseload", headers=thea_again).json() == []
+
+
+def test_with_no_database_to_compare_the_restore_says_what_it_could_not_check(
+    app: Any, people: People, settings: Settings, run: Run, tmp_path: Path
+) -> None:
+    people.register("hana")
+    backup = tmp_path / "only-copy.db"
+    assert run("backup", backup, "--data-dir", settings.data_dir).exit_code == 0
+    app.state.engine.dispose()
+    fresh = tmp_path / "new-machine"
+
+    restored = run("restore", backup, "--yes", "--data-dir", fresh)
+
+    assert restored.exit_code == 0, restored.output
+    said = " ".join(restored.output.split())
+    assert "Every sign-in was ended" in said
+    assert "no current database to compare with" in said
+    assert "ask each couple to check their therapist page" in said
+
+
+def test_the_postgresql_restore_says_what_pg_restore_brings_back(run: Run) -> None:
+    result = run("restore", "monday.dump", "--yes", "--database-url", "postgresql://r@h/db")
+
+    said = " ".join(result.output.split())
+    assert "sign-ins" in said and "therapist" in said
+
+
 def test_the_database_a_restore_replaced_is_kept_whole(
     app: Any, people: People, settings: Settings, run: Run, tmp_path: Path
 ) -> None:

@@ -6,7 +6,10 @@ writes only live rows, so pages freed by deleted entries never reach the copy.
 
 A restore never touches the live database until the replacement has been copied
 beside it, synced, checked and migrated; the previous database is kept next to it
-as ``<name>.before-restore``, so a restore cannot lose anything either.
+as ``<name>.before-restore``, so a restore cannot lose anything either. What people
+ended on purpose after the backup stays ended: every sign-in the backup held is
+removed, and therapist links and consents withdrawn since (missing from the database
+being replaced) are removed from the copy too.
 
 PostgreSQL is backed up with its own tools; ``pg_commands`` says which.
 """
@@ -50,10 +53,23 @@ class Verified:
 
 
 @dataclass(frozen=True)
+class Withdrawn:
+    """What a restore took out of the backup, so that nothing ended comes back."""
+
+    sign_ins: int
+    # False when there was no readable database to compare with; the counts are 0.
+    compared: bool
+    replaced_existed: bool
+    therapist_links: int = 0
+    consents: int = 0
+
+
+@dataclass(frozen=True)
 class Restored:
     verified: Verified
     previous: Path | None
     revision: str | None
+    withdrawn: Withdrawn
 
 
 def sqlite_path(database_url: str) -> Path | None:
@@ -208,6 +224,7 @@ def restore(source: Path, live: Path, *, database_url: str) -> Restored:
             upgrade(engine)
         finally:
             engine.dispose()
+        withdrawn = _keep_ended_things_ended(scratch, live)
         _single_file(scratch)
         _fsync(scratch)
         migrated = verify(scratch, name=f"{source} after migrating")
@@ -215,7 +232,59 @@ def restore(source: Path, live: Path, *, database_url: str) -> Restored:
         previous = _set_aside(live) if live.exists() else None
         os.replace(scratch, live)
     _fsync_dir(live.parent)
-    return Restored(verified, previous, migrated.revision)
+    return Restored(verified, previous, migrated.revision, withdrawn)
+
+
+_THERAPIST_TABLES = {"therapist_link", "therapist_consent", "therapist_invite"}
+# A link of the backup that the database being replaced also has: the same therapist
+# with the same couple (a link withdrawn and given again has a new id).
+_LINK_STILL_THERE = """EXISTS (SELECT 1 FROM live.therapist_link AS now
+    WHERE now.couple_id = therapist_link.couple_id
+    AND now.therapist_id = therapist_link.therapist_id)"""
+_CONSENT_STILL_THERE = """EXISTS (SELECT 1 FROM live.therapist_consent AS given
+    JOIN live.therapist_link AS now ON now.id = given.link_id
+    JOIN main.therapist_link AS backed_up ON backed_up.id = therapist_consent.link_id
+    WHERE now.couple_id = backed_up.couple_id AND now.therapist_id = backed_up.therapist_id
+    AND given.person_id = therapist_consent.person_id)"""
+
+
+def _keep_ended_things_ended(copy: Path, live: Path) -> Withdrawn:
+    """In the migrated ``copy``: end every sign-in, and remove the therapist links,
+    consents and unused therapist invitations that ``live`` no longer has.
+
+    A backup is an old state: the sign-ins it holds may have been ended since (a
+    stolen phone signed out), and a partner may have withdrawn consent since. The
+    database being replaced is the only record of that; without it (a new machine,
+    or a damaged file) nothing can be compared, and ``compared`` says so.
+    """
+    module = sqlite_module()
+    with closing(_connect(copy)) as db:
+        db.execute("PRAGMA foreign_keys = ON")  # a link's consents and shares go with it
+        sign_ins = db.execute("DELETE FROM auth_session").rowcount
+        if not live.exists():
+            return Withdrawn(sign_ins, compared=False, replaced_existed=False)
+        try:
+            # Only read; opening it may fold its WAL in, as setting it aside does anyway.
+            db.execute("ATTACH DATABASE ? AS live", (str(live.resolve()),))
+            tables = {row[0] for row in db.execute("SELECT name FROM live.sqlite_schema")}
+        except module.DatabaseError:
+            return Withdrawn(sign_ins, compared=False, replaced_existed=True)
+        if not _THERAPIST_TABLES.issubset(tables):
+            return Withdrawn(sign_ins, compared=False, replaced_existed=True)
+        consents = db.execute(
+            f"DELETE FROM therapist_consent WHERE NOT {_CONSENT_STILL_THERE} "  # noqa: S608 # nosec B608 - constant SQL
+            f"AND link_id IN (SELECT id FROM therapist_link WHERE {_LINK_STILL_THERE})"
+        ).rowcount
+        links = db.execute(
+            f"DELETE FROM therapist_link WHERE NOT {_LINK_STILL_THERE}"  # noqa: S608 # nosec B608 - constant SQL
+        ).rowcount
+        # An invitation code carries the couple key: one used or replaced since stays gone.
+        db.execute(
+            "DELETE FROM therapist_invite WHERE code_hash NOT IN "
+            "(SELECT code_hash FROM live.therapist_invite)"
+        )
+        db.execute("DETACH DATABASE live")
+    return Withdrawn(sign_ins, True, True, therapist_links=links, consents=consents)
 
 
 def _check_revision(revision: str | None) -> None:
