@@ -259,10 +259,50 @@ def test_an_unknown_practice_page_is_a_calm_404(paired):
     assert hana.last.status_code == 404
 
 
+REFLECTION = {
+    "safety": "8",
+    "activation_before": "4",
+    "activation_after": "3",
+    "staying": "stayed",
+    "felt_pressured": "no",
+    "authenticity": "3",
+    "vulnerability": "2",
+    "transparency": "3",
+    "presence": "3",
+}
+
+
+def test_the_form_asks_who_started_a_shared_practice_and_when_you_will_be_back(paired):
+    hana, _ = paired
+    form = hana.get("/experiences/new?practice=walk-side-by-side")
+    starters = {i["value"] for i in form.select("input[name=started_by]")}
+    assert starters == {"me", "partner", "both"}
+    legend = form.select_one("input[name=started_by]").find_parent("fieldset").legend
+    assert "Who started it?" in legend.get_text()
+    label = text_of(form, "label[for=back_in_minutes]")
+    assert "when will you be back" in label
+    minutes = [o["value"] for o in form.select("#back_in_minutes option") if o["value"]]
+    assert minutes and min(map(int, minutes)) >= 20 and max(map(int, minutes)) <= 1440
+
+
+def test_a_practice_done_alone_never_reaches_the_partners_pages(paired):
+    """Issue 12, finding 11: no break, no 'waiting for your reflection', no shared week."""
+    hana, ivan = paired
+    overwhelmed = {**REFLECTION, "activation_after": "9", "practice_id": "longer-out-breath"}
+    assert hana.post("/experiences", overwhelmed).status_code == 303
+    today = ivan.get("/today")
+    assert not today.select("a[href^='/experiences/new?experience=']")
+    words = text_of(today, "#main")
+    assert "waiting for your reflection" not in words.lower()
+    assert "overwhelmed" not in words
+    assert "A longer out-breath" not in text_of(ivan.get("/summary"), "#main")
+
+
 def test_a_reflection_logged_by_one_partner_waits_for_the_other(paired):
     hana, ivan = paired
     answers = {
-        "practice_id": "longer-out-breath",
+        "practice_id": "walk-side-by-side",
+        "started_by": "partner",
         "safety": "8",
         "activation_before": "4",
         "activation_after": "3",
