@@ -58,7 +58,7 @@ from reconnect.settings import Settings
 
 log = logging.getLogger("reconnect.ratelimit")
 
-# The database keeps a day of failures (for the operator's eye), then prunes them.
+# The database keeps a day of failures (digests only), then prunes them.
 DATABASE_KEEP = timedelta(days=1)
 
 

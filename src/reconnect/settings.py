@@ -104,12 +104,19 @@ class Settings(BaseSettings):
     login_attempts_per_account: int = Field(
         default=5,
         ge=1,
-        description="Failed sign-ins allowed per account in the rate-limit window.",
+        description=(
+            "Failed sign-ins allowed per account from unknown devices, and per known device, "
+            "in the rate-limit window; also wrong passwords within one sign-in (password "
+            "change, two-step off, deletion)."
+        ),
     )
     login_attempts_per_address: int = Field(
         default=20,
         ge=1,
-        description="Failed sign-ins allowed per network address in the rate-limit window.",
+        description=(
+            "Failed sign-ins from unknown devices allowed per network address in the "
+            "rate-limit window."
+        ),
     )
     login_window_minutes: int = Field(
         default=15, ge=1, description="Length of the sign-in rate-limit window, in minutes."
