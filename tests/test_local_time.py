@@ -183,6 +183,10 @@ def test_either_partner_changes_the_couples_zone(app, hana_and_ivan):
     assert browser.last.status_code == 200
     assert text_of(page, "#couple-zone-now") == "Europe/Lisbon"
     assert ivan.get("/api/v1/couples/current").json()["time_zone"] == "Europe/Lisbon"
+    page = soup(browser.post("/couple/time-zone", {"time_zone": "Atlantis/Capital"}))
+    assert browser.last.status_code == 422
+    assert "time zone" in text_of(page, "#form-error")
+    assert text_of(page, "#couple-zone-now") == "Europe/Lisbon"
     # The person's own zone is a separate thing, and stayed as it was.
     assert ivan.get("/api/v1/me").json()["time_zone"] == "UTC"
 
