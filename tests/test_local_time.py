@@ -280,6 +280,7 @@ def test_the_weekly_summary_and_charts_cut_days_at_local_midnight(app, clock, pe
     assert hana.post("/api/v1/checkins", {**CALM, "recorded_at": late_sunday}).status_code == 201
     browser = signed_in(app, "hana")
     summary = browser.get("/summary")
+    assert text_of(summary, "#week-dates").startswith("Mon 2 Mar to Sun 8 Mar")
     assert "check-in with yourself" not in text_of(summary, "#mine")
     assert checkin_days(browser.get("/progress")) == ["2026-03-01"]
     # Monday 23:30 in California (Tuesday in UTC) is this week, on Monday.

@@ -178,6 +178,11 @@ class Local:
         value = self.at(moment) if isinstance(moment, datetime) else moment
         return f"{value.day} {value:%b %Y}"
 
+    def week(self, day: date) -> str:
+        """ "Mon 2 Mar to Sun 8 Mar": the local week (Monday to Sunday) holding ``day``."""
+        monday = week_start(day)
+        return f"{self.day(monday)} to {self.day(monday + timedelta(days=6))}"
+
     def moment(self, moment: datetime, *, with_zone: bool = False) -> str:
         """ "Tue 3 Mar, 19:20" (and the zone's short name when asked)."""
         return f"{self.day(moment)}, {self.time(moment, with_zone=with_zone)}"
