@@ -11,22 +11,32 @@ import csv
 import io
 import json
 import zipfile
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from argon2 import PasswordHasher
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from reconnect import measures, moments, notes, pace
+from reconnect import auth, measures, moments, notes, pace
 from reconnect.auth import SignedIn
 from reconnect.couples import couple_view, dissolve_couple
+from reconnect.domain.passwords import password_problem
 from reconnect.errors import Problem
 from reconnect.models import (
     AuthSession,
     CheckInEntry,
+    Couple,
     ExperienceRatingEntry,
+    Finding,
+    HeartRateImport,
+    Invite,
     Membership,
     Person,
+    QuestionnaireResponse,
+    TherapistLink,
+    Trigger,
 )
 
 EXPORT_FORMAT = "reconnect-export/1"
@@ -190,3 +200,111 @@ def flush_deleted_pages(db: Session) -> None:
     database file, so the removed rows linger in neither. No-op on PostgreSQL."""
     if db.get_bind().dialect.name == "sqlite":
         db.connection().exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+# --- a fresh start when both password and recovery key are lost -------------------
+
+# Every binary column, by whose key seals it. A reset removes what is sealed under the
+# person's own key: no one can open it any more. test_reset_password checks that every
+# binary column is in one of the two lists, so a new sealed column is not forgotten.
+SEALED_UNDER_OWN_KEY = (
+    ("checkin", "sealed"),
+    ("experience_rating", "sealed"),
+    ("trigger", "sealed"),  # the trigger goes, and the copy told to the partner with it
+    ("questionnaire_response", "sealed"),
+    ("heart_rate_import", "sealed"),
+    ("finding", "sealed"),  # the owner's findings; the couple's are under the couple key
+    ("person", "totp_sealed"),  # two-step sign-in is turned off
+    ("person", "totp_step_sealed"),
+    ("person", "key_by_password"),  # new wraps of a new data key
+    ("person", "key_by_recovery"),
+    ("membership", "couple_key_wrap"),  # the person leaves the couple space
+    ("therapist_link", "couple_key_wrap"),  # a therapist's links end
+    ("therapist_link", "private_key_sealed"),
+)
+NOT_UNDER_OWN_KEY = (
+    ("person", "kdf_salt"),  # not secret
+    ("auth_session", "key_wrap"),  # under the session's token; every session ends
+    ("invite", "couple_key_wrap"),  # under the invitation code
+    ("therapist_invite", "couple_key_wrap"),
+    ("therapist_link", "public_key"),  # public
+    ("shared_status", "sealed"),  # under the couple key: the partner keeps reading it
+    ("trigger", "told_sealed"),
+    ("proposal", "sealed"),
+    ("shared_note", "sealed"),
+    ("therapist_share", "sealed"),  # to the therapist's public key
+)
+# What a reset removes, by the name the command says it with.
+_OWN_ENTRIES: tuple[tuple[str, Any], ...] = (
+    ("check-in", CheckInEntry),
+    ("reflection", ExperienceRatingEntry),
+    ("trigger", Trigger),
+    ("questionnaire result", QuestionnaireResponse),
+    ("heart-rate import", HeartRateImport),
+    ("private insight", Finding),
+)
+
+
+@dataclass(frozen=True)
+class FreshStart:
+    """What a reset removed, for the operator to tell the person plainly."""
+
+    account: auth.NewAccount
+    removed: dict[str, int]  # each kind of entry ("check-in": 2), even when 0
+    two_step_turned_off: bool
+    left_couple: bool
+    partner_username: str | None  # who keeps the couple space the person left
+    therapist_links: int
+
+
+def start_fresh(
+    db: Session, *, person: Person, new_password: str, hasher: PasswordHasher
+) -> FreshStart:
+    """Reset without the password or the recovery key.
+
+    Everything sealed under the lost data key is removed (no one can open it any
+    more), two-step sign-in is turned off (its secret was sealed too), a therapist's
+    links end, and the person leaves their couple space: the couple key reached them
+    only under the lost key. The partner keeps the space, what was shared and the
+    pace, and can invite them again; the new code carries the couple key back.
+    Raises Problem (weak_password) before changing anything.
+    """
+    problem = password_problem(new_password, person.username)
+    if problem:
+        raise Problem("weak_password", problem)
+    removed = {
+        name: _count(db.execute(delete(table).where(table.person_id == person.id)))
+        for name, table in _OWN_ENTRIES
+    }
+    two_step = person.totp_sealed is not None
+    for table, column in SEALED_UNDER_OWN_KEY:
+        if table == "person" and column.startswith("totp"):
+            setattr(person, column, None)  # two-step sign-in, and all it remembers, off
+    links = _count(db.execute(delete(TherapistLink).where(TherapistLink.therapist_id == person.id)))
+    left, partner = _leave_couple(db, person)
+    fresh = auth.start_fresh(db, person=person, new_password=new_password, hasher=hasher)
+    return FreshStart(fresh, removed, two_step, left, partner, links)
+
+
+def _count(result: Any) -> int:
+    return int(result.rowcount)
+
+
+def _leave_couple(db: Session, person: Person) -> tuple[bool, str | None]:
+    """Take the person out of their couple space; the partner keeps it. Says whether
+    they were in one, and who the partner is (None when there was none yet)."""
+    membership = db.get(Membership, person.id)
+    if membership is None:
+        return False, None
+    couple_id = membership.couple_id
+    partner = next((m for m in membership.couple.members if m.person_id != person.id), None)
+    if partner is None:  # no one else holds the couple key: the space goes
+        db.execute(delete(Couple).where(Couple.id == couple_id))
+        db.expire_all()
+        return True, None
+    username = partner.person.username
+    # An unused code the person made carries the couple key; it is theirs to give no more.
+    db.execute(delete(Invite).where(Invite.couple_id == couple_id, Invite.created_by == person.id))
+    db.execute(delete(Membership).where(Membership.person_id == person.id))
+    db.expire_all()
+    return True, username

@@ -527,10 +527,13 @@ def reset_password_command(username: str, data_dir: str | None, database_url: st
 
     Their private history was locked with a key only those opened, so it cannot be
     read by anyone any more; it is removed, and they begin again with new keys.
+    What goes: check-ins, reflections, triggers, questionnaire results, heart-rate
+    imports, private insights and two-step sign-in; they leave their couple space,
+    which their partner keeps and can invite them back to; a therapist's links end.
     """
     from sqlalchemy import select
 
-    from reconnect import auth
+    from reconnect import account, auth
     from reconnect.errors import Problem
     from reconnect.models import Person
 
@@ -544,20 +547,48 @@ def reset_password_command(username: str, data_dir: str | None, database_url: st
             fail(f"There is no account called {username!r}.")
         click.echo(
             f"{username}'s private history cannot be opened without their password or recovery "
-            "key. It will be removed and they will start fresh. Their partner's entries and "
-            "the couple's pace are not affected."
+            "key. It will be removed and they will start fresh: their check-ins, reflections, "
+            "triggers, questionnaire results, heart-rate imports and private insights. "
+            "Two-step sign-in is turned off, and they leave their couple space; their "
+            "partner keeps it, with everything shared and the pace, and can invite them again."
         )
         click.confirm("Continue?", abort=True)
         password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
         try:
-            account = auth.start_fresh(
+            fresh = account.start_fresh(
                 db, person=person, new_password=password, hasher=state.hasher
             )
         except Problem as problem:
             fail(problem.message)
         db.commit()
+    _say_what_the_reset_removed(username, fresh)
     click.echo("Done. Give them this new recovery key, once, to keep safe:")
-    click.echo(f"  {account.recovery_key}")
+    click.echo(f"  {fresh.account.recovery_key}")
+
+
+def _say_what_the_reset_removed(username: str, fresh: Any) -> None:
+    def count(n: int, thing: str) -> str:
+        return f"{n} {thing}{'' if n == 1 else 's'}"
+
+    click.echo("Removed: " + ", ".join(count(n, kind) for kind, n in fresh.removed.items()) + ".")
+    if fresh.two_step_turned_off:
+        click.echo(
+            f"{username}'s two-step sign-in was turned off; they can turn it on again "
+            "on their Account page."
+        )
+    if fresh.partner_username:
+        click.echo(
+            f"{username} left the couple space: {fresh.partner_username} keeps it, with "
+            f"everything shared and the pace, and can invite {username} again from the "
+            f"Couple page; once {username} joins, what the couple shared opens for them again."
+        )
+    elif fresh.left_couple:
+        click.echo(f"{username} left the couple space they had made; no partner had joined it.")
+    if fresh.therapist_links:
+        click.echo(
+            f"{count(fresh.therapist_links, 'therapist link')} ended; a couple can invite "
+            f"{username} again."
+        )
 
 
 @main.group()

@@ -23,7 +23,7 @@ from reconnect.database import keep
 from reconnect.domain.policy import load_policy
 from reconnect.domain.safety import IncompleteScreen, needs_support
 from reconnect.errors import Problem
-from reconnect.models import Couple, Invite, Membership, Person, SafetyScreen
+from reconnect.models import Couple, Invite, Membership, PaceSignal, Person, SafetyScreen
 
 ROLES = {
     "hurt": "the hurt partner",
@@ -285,6 +285,24 @@ def join_couple(
     members = db.scalars(select(Membership).where(Membership.couple_id == invite.couple_id)).all()
     if len(members) >= 2:
         raise Problem("couple_full", "That couple space already has two partners.", 409)
+    # A couple space whose pace holds someone else (a partner who left it after a
+    # password reset) is theirs to come back to; the pace cannot mix three people.
+    former = db.scalar(
+        select(PaceSignal.id)
+        .where(
+            PaceSignal.couple_id == invite.couple_id,
+            PaceSignal.person_id.not_in([*(m.person_id for m in members), person.id]),
+        )
+        .limit(1)
+    )
+    if former is not None:
+        raise Problem(
+            "couple_has_history",
+            "This couple space holds the pace of the partner who was in it before, so only "
+            "they can join it again. To pace with someone new, your partner can start a "
+            "new couple space.",
+            409,
+        )
     expected = PARTNER_ROLE[members[0].role]
     if role != expected:
         raise Problem(
