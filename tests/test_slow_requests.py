@@ -17,7 +17,9 @@ import pytest
 import uvicorn
 
 from reconnect import app as app_module
+from reconnect import connections
 from reconnect.app import create_app
+from reconnect.connections import HeadersInTime
 from tests.conftest import make_settings
 from tests.test_crash import free_port
 
@@ -84,6 +86,49 @@ def test_a_body_that_trickles_in_is_cut_off_at_the_total_bound(served: Any):
         answer = read_until_closed(connection)
     assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
     assert time.monotonic() - started < 8
+
+
+def test_headers_that_never_finish_arriving_do_not_hold_the_connection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(connections, "HEADER_TIMEOUT_SECONDS", 1.0)
+    application = create_app(make_settings(tmp_path))
+    port = free_port()
+    config = uvicorn.Config(
+        application, host="127.0.0.1", port=port, log_level="warning", http=HeadersInTime
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + WAIT_S
+        while not server.started:
+            assert time.monotonic() < deadline, "the test server did not start"
+            time.sleep(0.05)
+        started = time.monotonic()
+        with socket.create_connection(("127.0.0.1", port), timeout=WAIT_S) as connection:
+            connection.sendall(b"GET /login HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            try:
+                for _ in range(40):  # a header byte every 0.2 s, never the blank line
+                    connection.sendall(b"X")
+                    time.sleep(0.2)
+            except OSError:
+                pass  # the server hung up on us, as it should
+            assert read_until_closed(connection) == b""
+        assert time.monotonic() - started < 5
+        with socket.create_connection(("127.0.0.1", port), timeout=WAIT_S) as connection:
+            connection.sendall(b"GET /login HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert connection.recv(65536).startswith(b"HTTP/1.1 200 ")
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        application.state.engine.dispose()
+
+
+def test_serve_uses_the_protocol_that_bounds_headers(tmp_path: Path):
+    from reconnect.cli import server_options
+
+    assert server_options(make_settings(tmp_path))["http"] is HeadersInTime
 
 
 def test_a_body_sent_at_once_is_read_as_usual(served: Any):

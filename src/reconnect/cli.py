@@ -82,15 +82,7 @@ def serve(
             err=True,
         )
         sys.exit(2)
-    server: dict[str, Any] = {
-        "host": settings.host,
-        "port": settings.port,
-        "log_level": "warning",
-        # X-Forwarded-For/-Proto from these proxies give the client's own address
-        # (for the per-address sign-in limit) and https (for secure cookies).
-        "proxy_headers": True,
-        "forwarded_allow_ips": settings.trusted_proxies,
-    }
+    server = server_options(settings)
     address = f"http://{settings.host}:{settings.port}"
     if settings.workers == 1:
         try:
@@ -119,6 +111,23 @@ def serve(
         f"Reconnect {__version__} at {address} with {settings.workers} workers  (Ctrl+C stops)"
     )
     run_workers("reconnect.cli:worker_app", factory=True, workers=settings.workers, **server)
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options for ``serve``, one process or several."""
+    from reconnect.connections import HeadersInTime
+
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": "warning",
+        # X-Forwarded-For/-Proto from these proxies give the client's own address
+        # (for the per-address sign-in limit) and https (for secure cookies).
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.trusted_proxies,
+        # Request headers that never finish arriving do not hold a connection for ever.
+        "http": HeadersInTime,
+    }
 
 
 def worker_app() -> Any:
