@@ -156,6 +156,7 @@ def test_a_reset_removes_every_sealed_entry_and_says_what_went(everything, setti
         "2 heart-rate imports",
         "two-step sign-in was turned off",
         "left the couple space",
+        "consent to the couple's therapist was withdrawn",
     ):
         assert removed in said, removed
     assert "ivan keeps" in said and "invite hana again" in said
@@ -165,6 +166,7 @@ def test_a_reset_removes_every_sealed_entry_and_says_what_went(everything, setti
         assert db.get(Membership, person.id) is None
         ivan = db.scalar(select(Person).where(Person.username == "ivan"))
         assert db.get(Membership, ivan.id) is not None, "Ivan keeps the couple space"
+    assert everything["thea"].get("/api/v1/caseload").json() == [], "she consents anew"
 
 
 def test_after_a_reset_every_route_answers_as_for_a_newcomer(everything, people, settings, app):

@@ -35,6 +35,7 @@ from reconnect.models import (
     Membership,
     Person,
     QuestionnaireResponse,
+    TherapistConsent,
     TherapistLink,
     Trigger,
 )
@@ -254,7 +255,8 @@ class FreshStart:
     two_step_turned_off: bool
     left_couple: bool
     partner_username: str | None  # who keeps the couple space the person left
-    therapist_links: int
+    therapist_links: int  # links of theirs as a therapist, ended
+    therapist_consents: int  # their consents to a couple's therapist, withdrawn
 
 
 def start_fresh(
@@ -281,9 +283,13 @@ def start_fresh(
         if table == "person" and column.startswith("totp"):
             setattr(person, column, None)  # two-step sign-in, and all it remembers, off
     links = _count(db.execute(delete(TherapistLink).where(TherapistLink.therapist_id == person.id)))
+    # A fresh start asks again: the couple's therapist sees them only once they consent anew.
+    consents = _count(
+        db.execute(delete(TherapistConsent).where(TherapistConsent.person_id == person.id))
+    )
     left, partner = _leave_couple(db, person)
     fresh = auth.start_fresh(db, person=person, new_password=new_password, hasher=hasher)
-    return FreshStart(fresh, removed, two_step, left, partner, links)
+    return FreshStart(fresh, removed, two_step, left, partner, links, consents)
 
 
 def _count(result: Any) -> int:

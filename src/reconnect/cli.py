@@ -598,6 +598,11 @@ def _say_what_the_reset_removed(username: str, fresh: Any) -> None:
             f"{count(fresh.therapist_links, 'therapist link')} ended; a couple can invite "
             f"{username} again."
         )
+    if fresh.therapist_consents:
+        click.echo(
+            f"{username}'s consent to the couple's therapist was withdrawn; they can give "
+            "it again on the Therapist page."
+        )
 
 
 @main.group()
