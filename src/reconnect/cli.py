@@ -405,38 +405,6 @@ def _say_what_stays_ended(withdrawn: Withdrawn) -> None:
         "The data is as it was at the backup: anything written, deleted or left since "
         "(an account, a couple space) is as it was then."
     )
-    _say_what_stays_ended(restored.withdrawn)
-
-
-def _say_what_stays_ended(withdrawn: Withdrawn) -> None:
-    def count(n: int, thing: str) -> str:
-        return f"{n} {thing}{'' if n == 1 else 's'}"
-
-    click.echo(
-        f"Every sign-in was ended ({count(withdrawn.sign_ins, 'sign-in')} in the backup): "
-        "everyone signs in again with their password."
-    )
-    if withdrawn.compared:
-        click.echo(
-            "Therapist access withdrawn after the backup was made is kept withdrawn: "
-            f"{count(withdrawn.therapist_links, 'therapist link')} and "
-            f"{count(withdrawn.consents, 'consent')} the backup still held were removed."
-        )
-    else:
-        why = (
-            "The database it replaced could not be read"
-            if withdrawn.replaced_existed
-            else "There was no current database to compare with"
-        )
-        click.echo(
-            f"Warning: {why}, so therapist access withdrawn after the backup was made may "
-            "be back: ask each couple to check their therapist page (either partner can "
-            "withdraw again at once)."
-        )
-    click.echo(
-        "The data is as it was at the backup: anything written, deleted or left since "
-        "(an account, a couple space) is as it was then."
-    )
 
 
 # --- end of backup and restore -------------------------------------------------------

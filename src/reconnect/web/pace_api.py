@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from reconnect import pace
 from reconnect.domain.catalogue import Practice
 from reconnect.domain.checkins import BODY_SIGNAL_MAX_CHARS, BODY_SIGNAL_MAX_COUNT
-from reconnect.domain.checkins import BODY_SIGNAL_MAX_CHARS, BODY_SIGNAL_MAX_COUNT
 from reconnect.domain.pacing import Decision, can_resume, reasons_for
 from reconnect.models import CheckInEntry, Person
 from reconnect.web.deps import (
