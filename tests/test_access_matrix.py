@@ -192,7 +192,9 @@ API_ROWS = [
         {"anonymous": 401, "hana": 201, "ivan": 403, "olga": 201, **therapists(409)},
         {"what": "a song", "strength": 4, "tell_partner": True},
     ),
-    Row("GET", "/api/v1/triggers", members(200, therapists=409)),
+    # Anyone lists their own triggers (none, for a therapist); there is nothing to answer
+    # without a partner.
+    Row("GET", "/api/v1/triggers", members(200)),
     Row(
         "POST",
         "/api/v1/triggers/{trigger_id}/respond",
@@ -205,7 +207,7 @@ API_ROWS = [
         "POST",
         "/api/v1/proposals",
         members(201, therapists=409),
-        {"practice_id": "longer-out-breath"},
+        {"practice_id": "walk-side-by-side"},
     ),
     Row("GET", "/api/v1/proposals", members(200, therapists=409)),
     Row(
@@ -350,7 +352,7 @@ PAGE_ROWS = [
         "POST",
         "/proposals",
         members(303, anonymous=303, therapists=409),
-        {"practice_id": "longer-out-breath"},
+        {"practice_id": "walk-side-by-side"},
     ),
     Row(
         "POST",
@@ -419,7 +421,7 @@ def world(people: People, hana_and_ivan, olga_and_oscar) -> dict[str, Any]:
     couple_of = {name: p.get("/api/v1/couples/current").json()["id"] for name, p in named.items()}
     checkins = {name: p.post("/api/v1/checkins", CALM).json()["id"] for name, p in named.items()}
     experience = named["hana"].post(
-        "/api/v1/experiences", {"practice_id": "longer-out-breath", **GOOD}
+        "/api/v1/experiences", {"practice_id": "walk-side-by-side", **GOOD}
     )
     trigger = named["hana"].post(
         "/api/v1/triggers", {"what": "a date", "strength": 5, "tell_partner": True}

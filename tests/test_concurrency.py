@@ -322,7 +322,7 @@ def partner_work(
             body = (
                 {"experience_id": theirs, **rating}
                 if theirs
-                else {"practice_id": "longer-out-breath", **rating}
+                else {"practice_id": "walk-side-by-side", **rating}
             )
             answer = send(client, ledger, "POST", "/api/v1/experiences", me, body)
             if answer is None:

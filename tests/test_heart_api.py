@@ -117,7 +117,7 @@ def test_a_flooding_heart_rate_during_a_practice_starts_a_break(couple, clock):
     racing = csv_of(practice_start + timedelta(minutes=1), [112] * 5, step_seconds=30)
     logged = hana.post(
         "/api/v1/experiences",
-        {"practice_id": "longer-out-breath", **GOOD, "occurred_at": practice_start.isoformat()},
+        {"practice_id": "walk-side-by-side", **GOOD, "occurred_at": practice_start.isoformat()},
     ).json()
     clock.advance(minutes=10)
     assert upload(ivan, racing).status_code == 201

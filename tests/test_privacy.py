@@ -43,7 +43,7 @@ def write_private_everything(hana, ivan) -> dict[str, int]:
         ids[f"{name}_checkin"] = checkin.json()["id"]
     logged = hana.post(
         "/api/v1/experiences",
-        {"practice_id": "longer-out-breath", **GOOD, "note": f"{CANARY} hana reflection"},
+        {"practice_id": "walk-side-by-side", **GOOD, "note": f"{CANARY} hana reflection"},
     )
     assert logged.status_code == 201, logged.text
     ids["experience"] = logged.json()["id"]

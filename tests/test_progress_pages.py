@@ -13,7 +13,7 @@ def test_the_progress_page_has_charts_with_tables_and_words(app, hana_and_ivan, 
     for _ in range(3):
         check_in(hana)
         check_in(ivan)
-        logged = hana.post("/api/v1/experiences", {"practice_id": "longer-out-breath", **GOOD})
+        logged = hana.post("/api/v1/experiences", {"practice_id": "walk-side-by-side", **GOOD})
         ivan.post("/api/v1/experiences", {"experience_id": logged.json()["id"], **GOOD})
         clock.advance(days=1)
     page = signed_in(app, "hana").get("/progress")

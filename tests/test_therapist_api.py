@@ -57,7 +57,7 @@ def test_with_both_consents_the_therapist_sees_the_pace_and_patterns_not_private
     check_in(hana, note=CANARY)
     check_in(ivan, note=CANARY)
     logged = hana.post(
-        "/api/v1/experiences", {"practice_id": "longer-out-breath", **GOOD, "note": CANARY}
+        "/api/v1/experiences", {"practice_id": "walk-side-by-side", **GOOD, "note": CANARY}
     )
     ivan.post("/api/v1/experiences", {"experience_id": logged.json()["id"], **GOOD})
     hana.post("/api/v1/status", {"status": "okay", "words": CANARY})

@@ -84,7 +84,7 @@ def hanas_experience(hana_and_ivan) -> int:
     """Hana checks in and logs a practice, which Ivan is invited to reflect on."""
     hana, _ = hana_and_ivan
     assert hana.post("/api/v1/checkins", CALM).status_code == 201
-    logged = hana.post("/api/v1/experiences", {"practice_id": "longer-out-breath", **GOOD})
+    logged = hana.post("/api/v1/experiences", {"practice_id": "walk-side-by-side", **GOOD})
     assert logged.status_code == 201, logged.text
     return int(logged.json()["id"])
 

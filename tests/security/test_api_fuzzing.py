@@ -70,7 +70,7 @@ def paired_data_dir(tmp_path_factory) -> Path:
     with TestClient(app) as client:
         hana, _ = People(client).couple("hana", "ivan")
         assert hana.post("/api/v1/checkins", CALM).status_code == 201
-        logged = hana.post("/api/v1/experiences", {"practice_id": "longer-out-breath", **GOOD})
+        logged = hana.post("/api/v1/experiences", {"practice_id": "walk-side-by-side", **GOOD})
         assert logged.status_code == 201, logged.text
     app.state.engine.dispose()  # checkpoints the WAL, so the folder copies whole
     return folder

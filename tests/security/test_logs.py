@@ -46,7 +46,7 @@ def write_the_canary_everywhere(app, hana, ivan, experience_id: int) -> list:
     browser = signed_in(app, "hana")
     form = {**CALM_FORM, "note": CANARY, "body_signals": CANARY[:40]}
     answers.append(send_form(browser, "/checkin", form))
-    logged = {"practice_id": "longer-out-breath", "felt_pressured": "no", **GOOD_FORM}
+    logged = {"practice_id": "walk-side-by-side", "felt_pressured": "no", **GOOD_FORM}
     answers.append(send_form(browser, "/experiences", {**logged, "note": CANARY}))
     assert [a.status_code for a in answers] == [201, 201, 303, 303]
     return answers

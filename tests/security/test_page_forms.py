@@ -20,7 +20,7 @@ NUMBER_FIELDS = {
     "check-in scale": ("/checkin", {**CALM_FORM}, "activation"),
     "reflection scale": (
         "/experiences",
-        {"practice_id": "longer-out-breath", "felt_pressured": "no", **GOOD_FORM},
+        {"practice_id": "walk-side-by-side", "felt_pressured": "no", **GOOD_FORM},
         "safety",
     ),
     "reflection on an experience": (

@@ -25,7 +25,7 @@ from tests.security.conftest import (
     signed_in,
     without_csrf_values,
 )
-from tests.test_pace_api import CALM, check_in, do_together, tier
+from tests.test_pace_api import CALM, GOOD, check_in, tier
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -35,6 +35,8 @@ FRESH_EACH_TIME = [
     (re.compile(r'"exported_at": ?"[^"]*"'), '"exported_at": ""'),
     (re.compile(r"\b[A-Z2-7]{32}\b"), "SECRET"),
     (re.compile(r"DTSTAMP:\d{8}T\d{6}Z"), "DTSTAMP:"),  # when his calendar file was made
+    # The Account page tells him the time it is now where he lives.
+    (re.compile(r"where it is\s+\d\d:\d\d [^.]*\."), "where it is ."),
 ]
 
 
@@ -53,7 +55,7 @@ def same_band_checkins(count: int) -> list[dict]:
             {
                 **CALM,
                 "activation": pick.randint(0, 5),  # 6 and above slows the pace
-                "safety": pick.randint(0, 10),
+                "safety": pick.randint(5, 10),  # feeling unsafe (below 5) slows it too
                 "readiness": readiness,
                 "urgency": pick.randint(0, readiness + 3),  # a gap of 4 would be named
                 "drivers": pick.sample(["reassurance", "fear_of_loss", "other"], k=n % 3),
@@ -69,10 +71,10 @@ def comparable(response) -> str:
     CSRF token values and what is made afresh for each request."""
     kind = response.headers.get("content-type", "")
     if kind.startswith("text/html"):
-        return without_csrf_values(response.text)
-    if kind == "application/pdf":
+        text = without_csrf_values(response.text)
+    elif kind == "application/pdf":
         return pdf_text(response.content)
-    if kind == "application/zip":
+    elif kind == "application/zip":
         with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
             text = "\n".join(f"{n}:{archive.read(n).decode()}" for n in archive.namelist())
     else:
@@ -119,9 +121,11 @@ def test_ivan_sees_the_same_bytes_whether_hana_wrote_nothing_or_fifty_entries(
     clock, app, people, hana_and_ivan, hanas_experience, couple_id
 ):
     hana, ivan = hana_and_ivan
-    # Up one tier first, so that a change in Hana's band would show in Ivan's pace.
+    # Up one tier first (three calm days), so that a change in Hana's band would show
+    # in Ivan's pace.
     for _ in range(3):
-        do_together(hana, ivan, 0)
+        check_in(hana)
+        check_in(ivan)
         clock.advance(days=1)
         hana.token, ivan.token = people.login("hana"), people.login("ivan")  # 12-hour sessions
     check_in(hana)
@@ -144,7 +148,13 @@ def test_ivan_sees_the_same_bytes_whether_hana_wrote_nothing_or_fifty_entries(
     for entry in same_band_checkins(50):
         clock.advance(minutes=3)
         assert hana.post("/api/v1/checkins", entry).status_code == 201
-    assert len(hana.get("/api/v1/checkins").json()) == 2 + 50
+    assert len(hana.get("/api/v1/checkins").json()) == 5 + 50
+    # Practices she does alone are private too, whenever she logs them.
+    for minutes, after in ((7, 3), (31, 0), (2, 5)):
+        clock.advance(minutes=minutes)
+        alone = {**GOOD, "practice_id": "longer-out-breath", "activation_after": after}
+        logged = hana.post("/api/v1/experiences", {**alone, "note": f"alone {minutes}"})
+        assert logged.status_code == 201 and logged.json()["solo"] is True, logged.text
 
     after = ivans_view(browser, token, hanas_experience, couple_id)
     changed = [address for address in before if before[address] != after[address]]

@@ -114,7 +114,7 @@ ECHOES = {
     ),
     "reflection note": (
         "/experiences",
-        {"practice_id": "longer-out-breath", "felt_pressured": "no"},
+        {"practice_id": "walk-side-by-side", "felt_pressured": "no"},
         "textarea[name=note]",
         "note",
     ),
@@ -157,7 +157,7 @@ def store_everywhere(hana, ivan, browsers: list[Visitor], experience_id: int, te
         "/api/v1/experiences", {"experience_id": experience_id, **GOOD, "note": text}
     )
     assert reflected.status_code in {201, 409}, reflected.text  # one reflection each
-    logged = {"practice_id": "longer-out-breath", **GOOD_FORM, "felt_pressured": "no"}
+    logged = {"practice_id": "walk-side-by-side", **GOOD_FORM, "felt_pressured": "no"}
     forms = {
         "/checkin": {**CALM_FORM, "note": text, "body_signals": text[:40]},
         "/experiences": {**logged, "note": text},
