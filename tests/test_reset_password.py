@@ -189,6 +189,9 @@ def test_after_a_reset_every_route_answers_as_for_a_newcomer(everything, people,
     assert pages == page_answers(app, "nina", PASSWORD)
     assert hana.get("/api/v1/triggers").json() == {"mine": [], "to_respond": []}
     assert hana.get("/api/v1/export").json()["checkins"] == []
+    # Ivan, waiting for her to come back, reads everything of his without a hitch.
+    assert_readable(api_answers(everything["ivan"]))
+    assert_readable(page_answers(app, "ivan", PASSWORD))
 
 
 def test_invited_again_she_reads_what_the_couple_shared_and_every_route_works(
