@@ -31,7 +31,13 @@ from alembic.util import CommandError
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from reconnect.database import make_engine, normalise_url, sqlite_module, upgrade
+from reconnect.database import (
+    make_engine,
+    normalise_url,
+    private_folder,
+    sqlite_module,
+    upgrade,
+)
 
 # How long a restore waits for another process to let go of the live database
 # before saying it is in use (the app's own busy timeout is 15 s; this is a check).
@@ -205,7 +211,7 @@ def restore(source: Path, live: Path, *, database_url: str) -> Restored:
         raise BackupError(f"There is no backup file at {source}.")
     if live.exists() and _same_file(source, live):
         raise BackupError("That file is the live database itself; choose a backup file.")
-    live.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(live.parent)
 
     with _scratch_file(live.parent, live.name) as scratch:
         # Check a copy: opening an SQLite file can write to it, and a backup is

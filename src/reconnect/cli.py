@@ -12,7 +12,15 @@ from typing import Any, NoReturn
 import click
 
 from reconnect import __version__
-from reconnect.database import DatabaseError, current_revision, head_revision, make_engine, upgrade
+from reconnect.database import (
+    DatabaseError,
+    NotPrivate,
+    current_revision,
+    head_revision,
+    make_engine,
+    refuse_shared,
+    upgrade,
+)
 from reconnect.settings import Settings, SettingsError, load_settings
 
 
@@ -40,7 +48,19 @@ def fail(message: str) -> NoReturn:
     sys.exit(1)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Main(click.Group):
+    """The ``reconnect`` group: a data folder or database others can read stops any
+    command that opens it, with one line saying what to run and exit status 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except NotPrivate as error:
+            click.echo(f"Error: {error}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reconnect")
 def main() -> None:
     """Reconnect: rebuild connection after a betrayal, at the pace of the more
@@ -310,6 +330,8 @@ def _sqlite_file_or_fail(settings: Settings, path: str, tool: str) -> Path:
             "Give the password through PGPASSWORD or ~/.pgpass. See docs/operations.md."
             f"{after}"
         )
+    if live.parent.exists():
+        refuse_shared(live.parent, live, *(Path(f"{live}{end}") for end in ("-wal", "-shm")))
     return live
 
 

@@ -7,6 +7,10 @@ in 3.51.3, and a tool that must never lose a word cannot run on it.
 
 from __future__ import annotations
 
+import os
+import shlex
+import stat
+from contextlib import suppress
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -24,6 +28,54 @@ MIN_SQLITE = (3, 51, 3)
 
 class DatabaseError(Exception):
     """The database cannot be used; the message says why and what to do."""
+
+
+class NotPrivate(Exception):
+    """The data folder or a database file can be read by other users of the computer.
+
+    Not a DatabaseError: every command lets it through to one handler that prints it
+    on one line and exits with status 2 (cli.Main)."""
+
+
+# Group and others may do nothing with the data folder or the files in it.
+_SHARED_BITS = stat.S_IRWXG | stat.S_IRWXO
+
+
+def private_folder(folder: Path) -> None:
+    """Create ``folder`` (and its parents) readable by its owner only (0700)."""
+    if not folder.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        # mkdir's mode goes through the umask; chmod says it exactly.
+        folder.chmod(0o700)
+
+
+def refuse_shared(folder: Path, *files: Path) -> None:
+    """Raise NotPrivate if ``folder`` or any existing file in ``files`` (the database,
+    its -wal and -shm, the secret key) gives any access to group or others."""
+    shared = [
+        path for path in (folder, *files) if path.exists() and path.stat().st_mode & _SHARED_BITS
+    ]
+    if shared:
+        names = ", ".join(f"{path} ({stat.filemode(path.stat().st_mode)})" for path in shared)
+        fix = f"chmod 700 {shlex.quote(str(folder))}"
+        if files:
+            fix += f"; chmod 600 {shlex.quote(str(files[0]))}*"
+        raise NotPrivate(
+            f"Other users of this computer can read {names}; Reconnect will not run on it. "
+            f"Run: {fix}"
+        )
+
+
+def private_sqlite_file(path: Path) -> None:
+    """Make ``path`` ready for SQLite, private: a 0700 folder and, for a new database,
+    an empty 0600 file (SQLite gives the -wal and -shm files the database's mode);
+    then refuse the folder or the files if anyone else may read them."""
+    private_folder(path.parent)
+    if not path.exists():
+        # Another process may create it first; it is checked below like any other.
+        with suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    refuse_shared(path.parent, path, *(Path(f"{path}{end}") for end in ("-wal", "-shm")))
 
 
 def sqlite_module() -> Any:
@@ -63,7 +115,7 @@ def make_engine(
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite_file(Path(parsed.database))
         # hide_parameters: even with statement logging on, values never reach the logs.
         engine = create_engine(
             url, module=sqlite_module(), connect_args={"timeout": 15}, hide_parameters=True

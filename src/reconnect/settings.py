@@ -194,13 +194,16 @@ class Settings(BaseSettings):
         """The configured secret, or the one kept in the data folder (created if absent)."""
         if self.secret_key:
             return self.secret_key
+        from reconnect.database import private_folder, refuse_shared
+
         path = self.data_dir / "secret_key"
         if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            private_folder(self.data_dir)
             # Created with 0600 so other local accounts cannot read it.
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as handle:
                 handle.write(secrets.token_urlsafe(48))
+        refuse_shared(self.data_dir, path)
         return path.read_text().strip()
 
 
