@@ -20,7 +20,7 @@ from reconnect import account
 from reconnect.app import ROUTERS
 from reconnect.cli import main
 from reconnect.models import Base, Membership, Person, TherapistLink
-from tests.conftest import PASSWORD, ApiPerson, People
+from tests.conftest import NO_CONCERNS, PASSWORD, ApiPerson, People
 from tests.pages import Visitor
 from tests.test_pace_api import CALM, GOOD
 
@@ -71,7 +71,15 @@ def write_one_of_everything(hana: ApiPerson, ivan: ApiPerson, thea: ApiPerson) -
 def reset(settings: Any, username: str) -> str:
     result = CliRunner().invoke(
         main,
-        ["reset-password", "--user", username, "--database-url", settings.database_url],
+        [
+            "reset-password",
+            "--user",
+            username,
+            "--data-dir",
+            str(settings.data_dir),
+            "--database-url",
+            settings.database_url,
+        ],
         input=f"y\n{NEW_PASSWORD}\n{NEW_PASSWORD}\n",
     )
     assert result.exit_code == 0, result.output
@@ -154,6 +162,7 @@ def test_a_reset_removes_every_sealed_entry_and_says_what_went(everything, setti
         "2 triggers",
         "1 questionnaire result",
         "2 heart-rate imports",
+        "1 safety-screen answer",
         "two-step sign-in was turned off",
         "left the couple space",
         "consent to the couple's therapist was withdrawn",
@@ -180,6 +189,12 @@ def test_after_a_reset_every_route_answers_as_for_a_newcomer(everything, people,
         == 401
     )
     hana = signed_in(people, "hana")  # no second step asked: it was turned off
+    assert_readable(api_answers(hana))
+    assert_readable(page_answers(app, "hana", NEW_PASSWORD))
+    # A fresh start asks the private safety questions again, as for anyone new.
+    assert hana.get("/api/v1/me").json()["safety_screen_answered"] is False
+    answered = hana.post("/api/v1/safety-screen", {"answers": NO_CONCERNS})
+    assert answered.status_code == 200, answered.text
     newcomer = api_answers(everything["nina"])
     after = api_answers(hana)
     assert_readable(after)
@@ -199,6 +214,7 @@ def test_invited_again_she_reads_what_the_couple_shared_and_every_route_works(
 ):
     reset(settings, "hana")
     hana = signed_in(people, "hana")
+    assert hana.post("/api/v1/safety-screen", {"answers": NO_CONCERNS}).status_code == 200
     ivan = everything["ivan"]
     code = ivan.post("/api/v1/couples/invites")
     assert code.status_code == 201, code.text

@@ -35,6 +35,7 @@ from reconnect.models import (
     Membership,
     Person,
     QuestionnaireResponse,
+    SafetyScreen,
     TherapistConsent,
     TherapistLink,
     Trigger,
@@ -214,6 +215,8 @@ SEALED_UNDER_OWN_KEY = (
     ("trigger", "sealed"),  # the trigger goes, and the copy told to the partner with it
     ("questionnaire_response", "sealed"),
     ("heart_rate_import", "sealed"),
+    ("heart_rate_import", "span_sealed"),
+    ("safety_screen", "sealed"),  # the safety questions are asked again
     ("finding", "sealed"),  # the owner's findings; the couple's are under the couple key
     ("person", "totp_sealed"),  # two-step sign-in is turned off
     ("person", "totp_step_sealed"),
@@ -243,6 +246,7 @@ _OWN_ENTRIES: tuple[tuple[str, Any], ...] = (
     ("questionnaire result", QuestionnaireResponse),
     ("heart-rate import", HeartRateImport),
     ("private insight", Finding),
+    ("safety-screen answer", SafetyScreen),
 )
 
 
@@ -265,7 +269,8 @@ def start_fresh(
     """Reset without the password or the recovery key.
 
     Everything sealed under the lost data key is removed (no one can open it any
-    more), two-step sign-in is turned off (its secret was sealed too), a therapist's
+    more; the safety questions are asked again), two-step sign-in is turned off (its
+    secret was sealed too), a therapist's
     links end, and the person leaves their couple space: the couple key reached them
     only under the lost key. The partner keeps the space, what was shared and the
     pace, and can invite them again; the new code carries the couple key back.
