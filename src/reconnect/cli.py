@@ -548,7 +548,8 @@ def reset_password_command(username: str, data_dir: str | None, database_url: st
             f"{username}'s private history cannot be opened without their password or recovery "
             "key. It will be removed and they will start fresh: their check-ins, reflections, "
             "triggers, questionnaire results, heart-rate imports and private insights. "
-            "Two-step sign-in is turned off, and they leave their couple space; their "
+            "They answer the safety questions again, two-step sign-in is turned off, and "
+            "they leave their couple space; their "
             "partner keeps it, with everything shared and the pace, and can invite them again."
         )
         click.confirm("Continue?", abort=True)
