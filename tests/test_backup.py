@@ -469,7 +469,7 @@ def test_restore_refuses_while_the_app_has_the_database_open(
 
 def test_an_older_backup_is_brought_up_to_the_latest_schema(run: Run, tmp_path: Path) -> None:
     old = tmp_path / "old"
-    old.mkdir()
+    old.mkdir(mode=0o700)  # a data folder is private, or the app will not open it
     engine = make_engine(f"sqlite:///{old / 'reconnect.db'}")
     upgrade(engine, "0001")
     first = current_revision(engine)
