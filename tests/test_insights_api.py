@@ -143,8 +143,14 @@ def test_conversations_left_early_again_and_again_are_a_couple_pattern(couple, c
         shared_experience(hana, ivan, practice_of_tier(hana, 4), ivan_rating=left)
         clock.advance(days=1)
     check_in(hana)
+    # Private writes never rewrite the couple's patterns (that would tell the partner
+    # when they were made); the next thing shared brings them up to date.
+    assert "avoiding_conversations" not in patterns(hana, "couple")
+    assert hana.post("/api/v1/status", {"status": "okay", "words": ""}).status_code == 201
     assert "avoiding_conversations" in patterns(hana, "couple")
     assert "avoiding_conversations" in patterns(ivan, "couple")
+    found = next(f for f in ivan.get("/api/v1/insights").json() if f["audience"] == "couple")
+    assert found["found_at"].endswith(("T00:00:00Z", "T00:00:00+00:00")), "a day, no time"
 
 
 def test_affection_right_after_a_hard_unresolved_talk_is_a_couple_pattern(couple, clock):

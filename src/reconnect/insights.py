@@ -9,7 +9,8 @@ a proposal or an answer), never when a page is merely read.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime, time
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -167,10 +168,17 @@ def _record(
 
 
 def refresh(
-    db: Session, *, person: Person, data_key: bytes, now: datetime
+    db: Session, *, person: Person, data_key: bytes, now: datetime, shared: bool = True
 ) -> tuple[d.Finding, ...]:
-    """Run every detector for this person and replace what is stored for them and for
-    the couple. Does nothing for a person without a partner to pace with."""
+    """Run every detector for this person and replace what is stored for them, and
+    for the couple when ``shared``. Does nothing for a person without a partner.
+
+    ``shared``: the write was one the partner sees anyway (a status, a note, a
+    proposal or its answer, a newly logged shared practice). After a private write
+    (a check-in, a reflection) the couple's patterns are left exactly as they were:
+    rewritten then, they would tell the partner when the other wrote privately.
+    Couple-level patterns carry only the day they were found, for the same reason.
+    """
     signed_in = SignedIn(person, data_key, "")  # not a session: detectors need no token
     try:
         membership = pace.paired_membership(db, signed_in.person)
@@ -180,15 +188,17 @@ def refresh(
     record = _record(db, signed_in, membership, now)
     found = d.run_detectors(record, now, checker=coach_checker.checker())
     mine = [f for f in found if f.audience == str(signed_in.person.id)]
-    shared = [f for f in found if f.audience == COUPLE]
+    day = datetime.combine(now.astimezone(UTC).date(), time.min, UTC)
+    ours = [replace(f, found_at=day) for f in found if f.audience == COUPLE] if shared else []
     db.execute(delete(Finding).where(Finding.person_id == signed_in.person.id))
-    db.execute(delete(Finding).where(Finding.couple_id == membership.couple_id))
-    for finding in mine + shared:
+    if shared:
+        db.execute(delete(Finding).where(Finding.couple_id == membership.couple_id))
+    for finding in mine + ours:
         owner_only = finding.audience != COUPLE
         row = Finding(
             person_id=signed_in.person.id if owner_only else None,
             couple_id=None if owner_only else membership.couple_id,
-            created_at=now,
+            created_at=now if owner_only else day,
             sealed=b"",
         )
         db.add(row)
@@ -199,7 +209,7 @@ def refresh(
             finding_context(row),
         )
     db.flush()
-    return tuple(mine + shared)
+    return tuple(mine + ours)
 
 
 def visible_findings(db: Session, *, signed_in: SignedIn) -> list[d.Finding]:

@@ -302,7 +302,7 @@ def record_checkin(
     add_signals_and_decide(db, couple, person, signals, now)
     from reconnect import insights  # imported here: insights reads through this module
 
-    insights.refresh(db, person=person, data_key=key, now=now)
+    insights.refresh(db, person=person, data_key=key, now=now, shared=False)
     return row
 
 
@@ -434,7 +434,8 @@ def record_experience(
     )
     # The engine itself never counts an experience above the permitted tier.
     add_signals_and_decide(db, couple, person, signals, now)
-    insights.refresh(db, person=person, data_key=key, now=now)
+    # A newly logged shared practice is seen by both; a reflection on one is private.
+    insights.refresh(db, person=person, data_key=key, now=now, shared=shared is None)
     return experience, row
 
 

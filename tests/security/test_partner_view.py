@@ -25,7 +25,7 @@ from tests.security.conftest import (
     signed_in,
     without_csrf_values,
 )
-from tests.test_pace_api import CALM, GOOD, check_in, tier
+from tests.test_pace_api import CALM, GOOD, check_in, do_together, tier
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -130,6 +130,11 @@ def test_ivan_sees_the_same_bytes_whether_hana_wrote_nothing_or_fifty_entries(
         hana.token, ivan.token = people.login("hana"), people.login("ivan")  # 12-hour sessions
     check_in(hana)
     check_in(ivan)
+    assert tier(ivan) == 1
+    # Closeness ahead of the pace: a couple-level pattern both of them see, which
+    # Hana's private writes must not touch, not even its time.
+    do_together(hana, ivan, 5)
+    assert any(f["audience"] == "couple" for f in ivan.get("/api/v1/insights").json())
     assert tier(ivan) == 1
     therapist = people.register("thea", screen=None)
     code = hana.post("/api/v1/therapist/invites").json()["code"]
