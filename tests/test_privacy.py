@@ -319,7 +319,8 @@ def test_without_the_recovery_key_the_person_starts_fresh_and_is_told_why(people
     hana.post("/api/v1/checkins", {**CALM, "note": "unreachable now"})
     result = CliRunner().invoke(
         main,
-        ["reset-password", "--user", "hana", "--database-url", settings.database_url],
+        ["reset-password", "--user", "hana", "--data-dir", str(settings.data_dir)]
+        + ["--database-url", settings.database_url],
         input=f"y\n{NEW_PASSWORD}\n{NEW_PASSWORD}\n",
     )
     assert result.exit_code == 0, result.output
@@ -337,7 +338,7 @@ def test_operators_export_a_person_only_with_that_persons_password(people, setti
     hana.post("/api/v1/checkins", {**CALM, "note": "for my own records"})
     target = tmp_path / "hana.json"
     args = ["export", "--user", "hana", "--output", str(target)]
-    args += ["--database-url", settings.database_url]
+    args += ["--data-dir", str(settings.data_dir), "--database-url", settings.database_url]
     refused = CliRunner().invoke(main, args, input="not her password\n")
     assert refused.exit_code == 1 and not target.exists()
     done = CliRunner().invoke(main, args, input=f"{PASSWORD}\n")
