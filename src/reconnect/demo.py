@@ -86,7 +86,7 @@ class DemoCouple:
 
 def _activation(day: int, person: str, rng: random.Random) -> int:
     """A slow, noisy descent, with a spike around the rushed evening."""
-    base = 7.5 - day / 12 if person == HURT else 5.5 - day / 20
+    base = 7.5 - day / 7 if person == HURT else 5.0 - day / 20
     if RUSHED_DAY <= day <= RUSHED_DAY + 3:
         base += 2.5 if person == HURT else 1
     return max(1, min(10, round(base + rng.uniform(-1.2, 1.2))))
@@ -95,7 +95,7 @@ def _activation(day: int, person: str, rng: random.Random) -> int:
 def _check_in(db: Session, account: NewAccount, at: datetime, day: int, rng: random.Random) -> None:
     person = account.person
     activation = _activation(day, person.username, rng)
-    state = "settled" if activation <= 4 else ("shut_down" if rng.random() < 0.15 else "revved_up")
+    state = "settled" if activation <= 5 else ("shut_down" if rng.random() < 0.15 else "revved_up")
     urgency = min(10, activation + rng.randint(-1, 3)) if day < 20 else rng.randint(2, 6)
     readiness = max(0, min(10, 9 - activation + rng.randint(-1, 1)))
     pace.record_checkin(
