@@ -67,11 +67,14 @@ def test_incomplete_or_odd_answers_change_nothing(people, app, answers):
         assert db.scalars(select(SafetyScreen)).all() == []
 
 
-def test_the_answers_themselves_are_never_stored(people, app):
-    people.register("hana", screen=concern("control"))
+def test_the_answers_themselves_are_never_stored_and_the_outcome_only_sealed(people, app):
+    hana = people.register("hana", screen=concern("control"))
     with app.state.engine.connect() as connection:
-        columns = connection.exec_driver_sql("SELECT * FROM safety_screen").keys()
-    assert set(columns) == {"person_id", "answered_at", "needs_support", "continued_at"}
+        rows = connection.exec_driver_sql("SELECT * FROM safety_screen")
+        columns, row = rows.keys(), rows.one()
+    assert set(columns) == {"person_id", "sealed"}
+    assert row.person_id == hana.get("/api/v1/me").json()["id"]
+    assert b"true" not in row.sealed and len(row.sealed) > 28  # nonce, tag and a ciphertext
 
 
 PARTNER_VIEWS = ["/api/v1/me", "/api/v1/couples/current"]

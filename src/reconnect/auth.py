@@ -263,16 +263,28 @@ def start_session(
     """
     token = secrets.token_urlsafe(32)
     hashed = token_hash(token)
+    # Ended sign-ins go, and the times kept are to the hour (the expiry rounded up,
+    # so a sign-in never lasts less than session_hours): the database needs no more
+    # to refuse an expired token, and a stolen copy dates no sign-in more finely.
+    db.execute(
+        delete(AuthSession).where(AuthSession.person_id == person.id, AuthSession.expires_at <= now)
+    )
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    lasts = timedelta(hours=settings.session_hours + (1 if now > hour else 0))
     db.add(
         AuthSession(
             token_hash=hashed,
             person_id=person.id,
             kind=kind,
-            created_at=now,
-            expires_at=now + timedelta(hours=settings.session_hours),
+            created_at=hour,
+            expires_at=hour + lasts,
             key_wrap=keys.seal(keys.token_key(token), data_key, f"wrap:session:{hashed}"),
         )
     )
+    # The person's key is at hand: seal what older versions kept in clear.
+    from reconnect.reseal import seal_what_was_clear  # it reads the stores, which import auth
+
+    seal_what_was_clear(db, person, data_key)
     return token
 
 

@@ -206,7 +206,11 @@ def build_demo(
         involved = auth.register(db, username=INVOLVED, password=PASSWORD, hasher=hasher, kdf=kdf)
         for account in (hurt, involved):
             couples.record_screen(
-                db, person=account.person, answers=dict.fromkeys(_screen_ids(), False), now=start
+                db,
+                person=account.person,
+                data_key=account.data_key,
+                answers=dict.fromkeys(_screen_ids(), False),
+                now=start,
             )
         couple = couples.create_couple(
             db, person=hurt.person, data_key=hurt.data_key, role="hurt", now=start
@@ -227,9 +231,13 @@ def build_demo(
             _check_in(db, hurt, morning, day, rng)
             _check_in(db, involved, morning + timedelta(minutes=20), day, rng)
             if day == RUSHED_DAY + 1:
-                pace.pause(db, person=hurt.person, now=morning + timedelta(hours=1))
+                pace.pause(
+                    db, person=hurt.person, key=hurt.data_key, now=morning + timedelta(hours=1)
+                )
             if day == RUSHED_DAY + 3:
-                pace.resume(db, person=hurt.person, now=morning + timedelta(hours=1))
+                pace.resume(
+                    db, person=hurt.person, key=hurt.data_key, now=morning + timedelta(hours=1)
+                )
             if day % 3 == 0 or day == RUSHED_DAY:  # not every day: life happens
                 _together(db, couple, demo, morning + timedelta(hours=12), day, rng)
             _moments(db, demo, morning, day)

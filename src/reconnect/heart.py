@@ -38,6 +38,7 @@ from reconnect.errors import Problem
 from reconnect.models import HeartRateImport, Person
 
 _PACK = struct.Struct("<IB")  # seconds since 1970 (to 2106), bpm (25-250)
+_PACK_SPAN = struct.Struct("<II")  # the first and last sample's seconds since 1970
 BASELINE_LOOKBACK = timedelta(days=30)
 
 
@@ -70,6 +71,30 @@ class Imported:
 
 def _context(row: HeartRateImport) -> str:
     return f"entry:heart_rate_import:{row.id}:person:{row.person_id}"
+
+
+def _span_context(row: HeartRateImport) -> str:
+    return f"entry:heart_rate_import_span:{row.id}:person:{row.person_id}"
+
+
+def seal_span(row: HeartRateImport, data_key: bytes, first: int, last: int) -> None:
+    """Seal the span (epoch seconds) the import's samples cover."""
+    row.span_sealed = keys.seal(data_key, _PACK_SPAN.pack(first, last), _span_context(row))
+
+
+def span(row: HeartRateImport, data_key: bytes) -> tuple[int, int]:
+    """The first and last sample's epoch seconds; read from the samples themselves for
+    an import from before migration 0010, whose span was not sealed yet."""
+    if row.span_sealed is not None:
+        first, last = _PACK_SPAN.unpack(keys.unseal(data_key, row.span_sealed, _span_context(row)))
+        return first, last
+    times = [
+        t
+        for t, _ in _PACK.iter_unpack(
+            zlib.decompress(keys.unseal(data_key, row.sealed, _context(row)))
+        )
+    ]
+    return min(times), max(times)
 
 
 def _file_hash(data_key: bytes, digest: bytes) -> str:
@@ -137,17 +162,11 @@ def import_file(db: Session, *, signed_in: SignedIn, upload: IO[bytes], now: dat
         rates.append(sample.bpm)
     if times:
         packed = b"".join(_PACK.pack(t, r) for t, r in zip(times, rates, strict=True))
-        row = HeartRateImport(
-            person_id=signed_in.person.id,
-            imported_at=now,
-            file_hash=file_hash,
-            first_at=datetime.fromtimestamp(min(times), UTC),
-            last_at=datetime.fromtimestamp(max(times), UTC),
-            sealed=b"",
-        )
+        row = HeartRateImport(person_id=signed_in.person.id, file_hash=file_hash, sealed=b"")
         db.add(row)
         db.flush()
         row.sealed = keys.seal(signed_in.data_key, zlib.compress(packed, 6), _context(row))
+        seal_span(row, signed_in.data_key, min(times), max(times))
         db.flush()
     return Imported(reading.report, duplicates, already_imported=False)
 
@@ -165,10 +184,7 @@ def add_reading(db: Session, *, signed_in: SignedIn, at: datetime, bpm: int, now
         raise Problem("duplicate", "A reading at that moment is already stored.", 409)
     row = HeartRateImport(
         person_id=signed_in.person.id,
-        imported_at=now,
         file_hash=_file_hash(signed_in.data_key, f"reading:{seconds}".encode()),
-        first_at=at,
-        last_at=at,
         sealed=b"",
     )
     db.add(row)
@@ -176,25 +192,27 @@ def add_reading(db: Session, *, signed_in: SignedIn, at: datetime, bpm: int, now
     row.sealed = keys.seal(
         signed_in.data_key, zlib.compress(_PACK.pack(seconds, bpm)), _context(row)
     )
+    seal_span(row, signed_in.data_key, seconds, seconds)
     db.flush()
 
 
 def samples_between(
     db: Session, person: Person, data_key: bytes, start: datetime, end: datetime
 ) -> list[Sample]:
-    rows = db.scalars(
-        select(HeartRateImport).where(
-            HeartRateImport.person_id == person.id,
-            HeartRateImport.first_at <= end,
-            HeartRateImport.last_at >= start,
-        )
-    )
+    # The spans are sealed: each is opened (a few bytes) to find the imports that overlap.
+    rows = db.scalars(select(HeartRateImport).where(HeartRateImport.person_id == person.id))
+    first, last = int(start.timestamp()), int(end.timestamp()) + 1
     return [
         sample
         for row in rows
+        if _overlaps(span(row, data_key), first, last)
         for sample in _unpack(keys.unseal(data_key, row.sealed, _context(row)))
         if start <= sample.at <= end
     ]
+
+
+def _overlaps(covered: tuple[int, int], first: int, last: int) -> bool:
+    return covered[0] <= last and covered[1] >= first
 
 
 def flooded_during(

@@ -181,7 +181,7 @@ def refresh(
     """
     signed_in = SignedIn(person, data_key, "")  # not a session: detectors need no token
     try:
-        membership = pace.paired_membership(db, signed_in.person)
+        membership = pace.paired_membership(db, signed_in.person, data_key)
     except Problem:  # not paired, or joint features off: nothing to detect
         return ()
     couple_key = couple_key_for(membership, signed_in.data_key)

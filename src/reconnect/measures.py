@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -65,7 +65,7 @@ class Taken:
     change: Change | None
 
 
-def _context(row: QuestionnaireResponse) -> str:
+def context(row: QuestionnaireResponse) -> str:
     return pace.entry_context("questionnaire_response", row.id, row.person_id)
 
 
@@ -84,23 +84,42 @@ def _score_of(instrument: Instrument, data: dict[str, Any]) -> Score:
     return score(instrument, data["answers"])
 
 
+def opened(row: QuestionnaireResponse, data_key: bytes) -> dict[str, Any]:
+    """One administration as stored, opened: which instrument, when, answers and scores.
+
+    Which questionnaire and when are sealed with the answers; a row from before
+    migration 0010 still has them in clear until its owner signs in (reseal.py)."""
+    data: dict[str, Any] = json.loads(keys.unseal(data_key, row.sealed, context(row)))
+    instrument = data.pop("instrument", row.instrument_id)
+    taken_at = data.pop("taken_at", None) or (row.taken_at and row.taken_at.isoformat())
+    return {"instrument": instrument, "taken_at": taken_at, **data}
+
+
+def _all_opened(db: Session, signed_in: SignedIn) -> list[tuple[int, dict[str, Any]]]:
+    """(row id, opened content) of every administration of this person, oldest first."""
+    rows = db.scalars(
+        select(QuestionnaireResponse).where(QuestionnaireResponse.person_id == signed_in.person.id)
+    )
+    found = [(row.id, opened(row, signed_in.data_key)) for row in rows]
+    return sorted(found, key=lambda item: (datetime.fromisoformat(item[1]["taken_at"]), item[0]))
+
+
+def taken_instruments(db: Session, *, signed_in: SignedIn) -> set[str]:
+    """The ids of the questionnaires this person has answered at least once."""
+    return {data["instrument"] for _, data in _all_opened(db, signed_in)}
+
+
 def history(db: Session, *, signed_in: SignedIn, instrument: Instrument) -> list[Taken]:
     """This person's administrations of ``instrument``, oldest first, each with the
     reliable change since the one before."""
-    rows = db.scalars(
-        select(QuestionnaireResponse)
-        .where(
-            QuestionnaireResponse.person_id == signed_in.person.id,
-            QuestionnaireResponse.instrument_id == instrument.id,
-        )
-        .order_by(QuestionnaireResponse.taken_at, QuestionnaireResponse.id)
-    )
     taken: list[Taken] = []
     previous: Score | None = None
-    for row in rows:
-        data = json.loads(keys.unseal(signed_in.data_key, row.sealed, _context(row)))
+    for row_id, data in _all_opened(db, signed_in):
+        if data["instrument"] != instrument.id:
+            continue
         current = _score_of(instrument, data)
-        taken.append(Taken(row.id, row.taken_at, current, _change(instrument, previous, current)))
+        when = datetime.fromisoformat(data["taken_at"])
+        taken.append(Taken(row_id, when, current, _change(instrument, previous, current)))
         previous = current
     return taken
 
@@ -108,19 +127,7 @@ def history(db: Session, *, signed_in: SignedIn, instrument: Instrument) -> list
 def own_results(db: Session, *, signed_in: SignedIn) -> list[dict[str, Any]]:
     """Every questionnaire this person answered, oldest first, as stored: the answers,
     the scores and the definition's version (for the export)."""
-    rows = db.scalars(
-        select(QuestionnaireResponse)
-        .where(QuestionnaireResponse.person_id == signed_in.person.id)
-        .order_by(QuestionnaireResponse.taken_at, QuestionnaireResponse.id)
-    )
-    return [
-        {
-            "instrument": row.instrument_id,
-            "taken_at": row.taken_at.isoformat(),
-            **json.loads(keys.unseal(signed_in.data_key, row.sealed, _context(row))),
-        }
-        for row in rows
-    ]
+    return [data for _, data in _all_opened(db, signed_in)]
 
 
 def _change(instrument: Instrument, before: Score | None, after: Score) -> Change | None:
@@ -146,14 +153,16 @@ def take(
     except InvalidAnswers as error:
         raise Problem("invalid_answers", str(error), 422) from None
     before = history(db, signed_in=signed_in, instrument=instrument)
-    row = QuestionnaireResponse(
-        person_id=signed_in.person.id, instrument_id=instrument.id, taken_at=now, sealed=b""
-    )
+    # Which questionnaire and when are private too: sealed with the answers.
+    row = QuestionnaireResponse(person_id=signed_in.person.id, sealed=b"")
     db.add(row)
     db.flush()
-    row.sealed = keys.seal(
-        signed_in.data_key, json.dumps(_score_data(result)).encode(), _context(row)
-    )
+    content = {
+        "instrument": instrument.id,
+        "taken_at": now.astimezone(UTC).isoformat(),
+        **_score_data(result),
+    }
+    row.sealed = keys.seal(signed_in.data_key, json.dumps(content).encode(), context(row))
     db.flush()
     if result.crisis:
         # Logged for nobody's eyes but the operator's: that crisis resources were shown.

@@ -94,6 +94,8 @@ class AuthSession(Base):
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(16))  # "browser" | "api"
+    # Both to the hour (auth.start_session): expiry is checked without anyone's key,
+    # and a stolen file should not date each sign-in to the second.
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # The data key, wrapped under a key only the token itself yields: the
@@ -156,8 +158,9 @@ class Invite(Base):
 class SafetyScreen(Base):
     """The outcome of a person's private safety screen; never shown to the partner.
 
-    The individual answers are not kept: only whether joint features are on for
-    this person, which is all the app needs.
+    The individual answers are not kept. The outcome (support needed, when answered,
+    when the person chose to go on) is sealed under their own key (couples.py): the
+    row's existence says only that the screen was answered, as any couple space does.
     """
 
     __tablename__ = "safety_screen"
@@ -165,9 +168,7 @@ class SafetyScreen(Base):
     person_id: Mapped[int] = mapped_column(
         ForeignKey("person.id", ondelete="CASCADE"), primary_key=True
     )
-    answered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    needs_support: Mapped[bool] = mapped_column(Boolean)
-    continued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class LoginFailure(Base):
@@ -294,8 +295,11 @@ class SharedStatus(Base):
 
 
 class Trigger(Base):
-    """A trigger a hurt partner logged. What and how strong are sealed under their own
-    key; if they chose to tell their partner, a copy is sealed under the couple key."""
+    """A trigger a hurt partner logged. What, how strong and when are sealed under their
+    own key; if they chose to tell their partner, a copy is sealed under the couple key
+    and ``at`` (to the minute) is the time the partner is shown. An untold trigger has
+    no time in clear (``at`` is null; rows from before migration 0010 keep theirs until
+    the owner next signs in, see reseal.py)."""
 
     __tablename__ = "trigger"
 
@@ -304,7 +308,7 @@ class Trigger(Base):
     couple_id: Mapped[int | None] = mapped_column(
         ForeignKey("couple.id", ondelete="SET NULL"), nullable=True, index=True
     )
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
     told_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     response_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
@@ -343,7 +347,9 @@ class HeartRateImport(Base):
     """One import of a person's heart-rate samples, sealed under their own key.
 
     ``file_hash`` (SHA-256 of the uploaded file, keyed per person) lets the same
-    export be recognised and not stored twice.
+    export be recognised and not stored twice. The span the samples cover is sealed
+    too (``span_sealed``), so a practice's window opens only the imports that overlap
+    it without a date range in clear.
     """
 
     __tablename__ = "heart_rate_import"
@@ -351,12 +357,10 @@ class HeartRateImport(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
-    imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
     file_hash: Mapped[str] = mapped_column(String(64))
-    # The span the samples cover, so a practice's window opens only the imports
-    # that overlap it.
-    first_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    last_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Null only for imports made before migration 0010: their span is read from the
+    # samples and sealed at the owner's next sign-in (reseal.py).
+    span_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
 
 
@@ -395,16 +399,18 @@ class ExperienceFact(Base):
 
 
 class QuestionnaireResponse(Base):
-    """One administration of a questionnaire: answers and score, sealed under the
-    person's own key. Only which instrument and when are in the clear."""
+    """One administration of a questionnaire: which one, when, the answers and the
+    score, all sealed under the person's own key.
+
+    ``instrument_id`` and ``taken_at`` are null; rows from before migration 0010 keep
+    them in clear until the owner next signs in (reseal.py)."""
 
     __tablename__ = "questionnaire_response"
-    __table_args__ = (Index("ix_questionnaire_person_taken", "person_id", "taken_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
-    instrument_id: Mapped[str] = mapped_column(String(40))
-    taken_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    instrument_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -60,7 +60,7 @@ class Shared:
 
 
 def _membership(db: Session, signed_in: SignedIn) -> Membership:
-    return pace.paired_membership(db, signed_in.person)
+    return pace.paired_membership(db, signed_in.person, signed_in.data_key)
 
 
 def _couple_key(db: Session, signed_in: SignedIn) -> tuple[Couple, bytes]:
@@ -191,15 +191,27 @@ def log_trigger(
     if not 0 <= strength <= 10:
         raise Problem("invalid_entry", "How strong is a number from 0 to 10.", 422)
     content = {"what": what, "strength": strength}
-    row = Trigger(person_id=signed_in.person.id, couple_id=membership.couple_id, at=now, sealed=b"")
+    # When is sealed with what; only a told trigger keeps a time in clear, to the
+    # minute, for the partner who is shown it.
+    told_at = now.replace(second=0, microsecond=0) if tell_partner else None
+    row = Trigger(
+        person_id=signed_in.person.id, couple_id=membership.couple_id, at=told_at, sealed=b""
+    )
     db.add(row)
     db.flush()
-    row.sealed = _seal_json(signed_in.data_key, content, _trigger_context(row, told=False))
+    seal_own_trigger(row, signed_in.data_key, content, now)
     if tell_partner:
         couple_key = couple_key_for(membership, signed_in.data_key)
         row.told_sealed = _seal_json(couple_key, content, _trigger_context(row, told=True))
     db.flush()
     return row
+
+
+def seal_own_trigger(row: Trigger, data_key: bytes, content: dict[str, Any], at: datetime) -> None:
+    """Seal what, how strong and when under the owner's key."""
+    row.sealed = _seal_json(
+        data_key, {**content, "at": at.astimezone(UTC).isoformat()}, _trigger_context(row, False)
+    )
 
 
 def own_triggers(
@@ -209,20 +221,25 @@ def own_triggers(
     rows = db.scalars(
         select(Trigger)
         .where(Trigger.person_id == signed_in.person.id)
-        .order_by(Trigger.at.desc())
+        .order_by(Trigger.id.desc())  # ids grow with time; the times are sealed
         .limit(limit)
     )
-    return [
-        {
-            "id": row.id,
-            "at": row.at,
-            "told": row.told_sealed is not None,
-            "response_kind": row.response_kind,
-            "responded_at": row.responded_at,
-            **_open_json(signed_in.data_key, row.sealed, _trigger_context(row, told=False)),
-        }
-        for row in rows
-    ]
+    return [own_trigger(row, signed_in.data_key) for row in rows]
+
+
+def own_trigger(row: Trigger, data_key: bytes) -> dict[str, Any]:
+    """One of the person's own triggers, opened with their key."""
+    content = _open_json(data_key, row.sealed, _trigger_context(row, told=False))
+    # Sealed since migration 0010; older rows keep it in clear until the next sign-in.
+    sealed_at = content.pop("at", None)
+    return {
+        "id": row.id,
+        "at": datetime.fromisoformat(sealed_at) if sealed_at else row.at,
+        "told": row.told_sealed is not None,
+        "response_kind": row.response_kind,
+        "responded_at": row.responded_at,
+        **content,
+    }
 
 
 def triggers_to_answer(db: Session, *, signed_in: SignedIn) -> list[Shared]:
@@ -242,13 +259,13 @@ def triggers_to_answer(db: Session, *, signed_in: SignedIn) -> list[Shared]:
             Trigger.told_sealed.is_not(None),
             Trigger.responded_at.is_(None),
         )
-        .order_by(Trigger.at)
+        .order_by(Trigger.at, Trigger.id)
     )
     return [
         Shared(
             row.id,
             "partner",
-            row.at,
+            row.at or datetime.min.replace(tzinfo=UTC),  # a told trigger always has one
             _open_json(couple_key, row.told_sealed or b"", _trigger_context(row, told=True)),
         )
         for row in rows
@@ -373,7 +390,7 @@ def start_break(db: Session, *, signed_in: SignedIn, minutes: int, now: datetime
             "A break lasts at least 20 minutes, so bodies can settle, and at most a day.",
             422,
         )
-    couple = pace.paired_couple(db, signed_in.person)
+    couple = pace.paired_couple(db, signed_in.person, signed_in.data_key)
     row = FloodBreak(
         couple_id=couple.id,
         started_by=signed_in.person.id,

@@ -109,7 +109,7 @@ def _open(row: SharedNote, couple_key: bytes) -> str:
 
 
 def _couple(db: Session, signed_in: SignedIn) -> tuple[int, bytes]:
-    membership = pace.paired_membership(db, signed_in.person)
+    membership = pace.paired_membership(db, signed_in.person, signed_in.data_key)
     return membership.couple_id, couple_key_for(membership, signed_in.data_key)
 
 

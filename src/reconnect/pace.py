@@ -142,9 +142,10 @@ def load_rating(row: ExperienceRatingEntry, key: bytes) -> ExperienceRating:
 # --- the couple's pace --------------------------------------------------------
 
 
-def paired_membership(db: Session, person: Person) -> Membership:
+def paired_membership(db: Session, person: Person, key: bytes) -> Membership:
     """The person's place in a couple where joint work is possible: two partners, and
-    joint features on for this person. Raises Problem otherwise."""
+    joint features on for this person (their sealed safety screen, opened with their
+    ``key``). Raises Problem otherwise."""
     membership = db.get(Membership, person.id)
     if membership is None or len(membership.couple.members) < 2:
         raise Problem(
@@ -154,12 +155,12 @@ def paired_membership(db: Session, person: Person) -> Membership:
         )
     # A page asks for this several times; kept, the later asks need no query.
     keep(db, membership, membership.couple, *membership.couple.members)
-    require_joint_features(db, person)
+    require_joint_features(db, person, key)
     return membership
 
 
-def paired_couple(db: Session, person: Person) -> Couple:
-    return paired_membership(db, person).couple
+def paired_couple(db: Session, person: Person, key: bytes) -> Couple:
+    return paired_membership(db, person, key).couple
 
 
 def partners(couple: Couple) -> tuple[Partner, Partner]:
@@ -293,7 +294,7 @@ def record_checkin(
     row = CheckInEntry(person_id=person.id, recorded_at=recorded_at, created_at=now)
     seal_entry(db, row, key, checkin)
     try:
-        couple = paired_couple(db, person)
+        couple = paired_couple(db, person, key)
     except Problem:
         # Private check-ins help a person on their own too; without a partner to
         # pace with, they yield no signals.
@@ -375,7 +376,7 @@ def record_experience(
             return None, _record_solo(
                 db, person=person, key=key, chosen=chosen, when=occurred_at, rating=rating, now=now
             )
-    couple = paired_couple(db, person)
+    couple = paired_couple(db, person, key)
     couple_policy = policy_for(couple)
     if shared is not None:
         experience = shared
@@ -493,7 +494,7 @@ def _record_solo(
     row = ExperienceRatingEntry(experience_id=None, person_id=person.id, created_at=now)
     seal_entry(db, row, key, reflection)
     try:
-        couple = paired_couple(db, person)
+        couple = paired_couple(db, person, key)
     except Problem:
         return row
     signals = signals_from_solo_practice(
@@ -529,14 +530,14 @@ def awaiting_reflection(db: Session, person: Person, couple: Couple) -> list[Exp
     )
 
 
-def pause(db: Session, *, person: Person, now: datetime) -> Decision:
-    couple = paired_couple(db, person)
+def pause(db: Session, *, person: Person, key: bytes, now: datetime) -> Decision:
+    couple = paired_couple(db, person, key)
     signal = PauseSignal(str(person.id), now)
     return add_signals_and_decide(db, couple, person, [signal], now)
 
 
-def resume(db: Session, *, person: Person, now: datetime) -> Decision:
-    couple = paired_couple(db, person)
+def resume(db: Session, *, person: Person, key: bytes, now: datetime) -> Decision:
+    couple = paired_couple(db, person, key)
     if not can_resume(current_pace(db, couple, now), str(person.id)):
         raise Problem(
             "not_your_pause",

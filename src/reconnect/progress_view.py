@@ -24,7 +24,6 @@ from reconnect.models import (
     Membership,
     PaceDecision,
     PaceSignal,
-    QuestionnaireResponse,
 )
 
 
@@ -41,11 +40,7 @@ def score_charts(
 ) -> list[progress.Chart]:
     """One chart for each questionnaire this person has answered, with reliable change
     marked; from their own results, opened with their key."""
-    taken_ids = db.scalars(
-        select(QuestionnaireResponse.instrument_id)
-        .where(QuestionnaireResponse.person_id == signed_in.person.id)
-        .distinct()
-    )
+    taken_ids = measures.taken_instruments(db, signed_in=signed_in)
     known = measures.instruments(instruments_dir)
     zone = localtime.zone(signed_in.person.time_zone)
     charts = []

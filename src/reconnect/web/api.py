@@ -176,13 +176,13 @@ def couple_out(view: CoupleView | None) -> CoupleOut | None:
     )
 
 
-def me_out(db: Db, person: Person) -> MeOut:
+def me_out(db: Db, person: Person, data_key: bytes) -> MeOut:
     return MeOut(
         id=person.id,
         username=person.username,
         time_zone=person.time_zone,
         safety_screen_answered=couples.screen_answered(db, person),
-        joint_features=couples.joint_features_on(db, person),
+        joint_features=couples.joint_features_on(db, person, data_key),
         couple=couple_out(couples.couple_view(db, person)),
     )
 
@@ -201,7 +201,7 @@ def register(body: RegisterIn, db: Db, state: State) -> RegisteredOut:
         time_zone=body.time_zone or localtime.DEFAULT_ZONE,
     )
     db.commit()
-    me = me_out(db, account.person)
+    me = me_out(db, account.person, account.data_key)
     return RegisteredOut(**me.model_dump(), recovery_key=account.recovery_key)
 
 
@@ -243,16 +243,16 @@ def logout(request: Request, person: ApiPerson, db: Db) -> Response:
 
 
 @router.get("/me", response_model=MeOut)
-def me(person: ApiPerson, db: Db) -> MeOut:
-    return me_out(db, person)
+def me(session: ApiSession, db: Db) -> MeOut:
+    return me_out(db, session.person, session.data_key)
 
 
 @router.patch("/me", response_model=MeOut)
-def change_my_time_zone(body: TimeZoneIn, person: ApiPerson, db: Db) -> MeOut:
+def change_my_time_zone(body: TimeZoneIn, session: ApiSession, db: Db) -> MeOut:
     """Your own time zone: your days, weeks and every time the API returns follow it."""
-    person.time_zone = localtime.check_zone(body.time_zone)
+    session.person.time_zone = localtime.check_zone(body.time_zone)
     db.commit()
-    return me_out(db, person)
+    return me_out(db, session.person, session.data_key)
 
 
 # --- couples -----------------------------------------------------------------
@@ -314,22 +314,25 @@ def safety_questions(person: ApiPerson) -> ScreenOut:
 
 
 @router.post("/safety-screen", response_model=ScreenResult)
-def answer_safety_screen(body: ScreenAnswers, person: ApiPerson, db: Db, at: Now) -> ScreenResult:
-    support = couples.record_screen(db, person=person, answers=body.answers, now=at)
+def answer_safety_screen(body: ScreenAnswers, session: ApiSession, db: Db, at: Now) -> ScreenResult:
+    support = couples.record_screen(
+        db, person=session.person, data_key=session.data_key, answers=body.answers, now=at
+    )
     db.commit()
-    return screen_result(db, person, support)
+    return screen_result(db, session, support)
 
 
 @router.post("/safety-screen/continue", response_model=ScreenResult)
-def continue_after_screen(person: ApiPerson, db: Db, at: Now) -> ScreenResult:
-    couples.continue_to_joint_features(db, person=person, now=at)
+def continue_after_screen(session: ApiSession, db: Db, at: Now) -> ScreenResult:
+    couples.continue_to_joint_features(db, person=session.person, data_key=session.data_key, now=at)
     db.commit()
-    return screen_result(db, person, support=True)
+    return screen_result(db, session, support=True)
 
 
-def screen_result(db: Db, person: Person, support: bool) -> ScreenResult:
+def screen_result(db: Db, session: auth.SignedIn, support: bool) -> ScreenResult:
     resources = [ResourceOut(**vars(r)) for r in crisis_resources()] if support else []
-    return ScreenResult(joint_features=couples.joint_features_on(db, person), resources=resources)
+    joint = couples.joint_features_on(db, session.person, session.data_key)
+    return ScreenResult(joint_features=joint, resources=resources)
 
 
 # --- the person's own account: password, recovery, sign-ins, export, deletion ---

@@ -140,7 +140,7 @@ def log_trigger(body: TriggerIn, session: ApiSession, db: Db, at: Now) -> Trigge
     db.commit()
     return TriggerOut(
         id=row.id,
-        at=row.at,
+        at=at,  # the owner's own answer: the time is sealed in the row
         what=body.what.strip(),
         strength=body.strength,
         told=body.tell_partner,

@@ -240,25 +240,25 @@ def create_experience(body: ExperienceIn, session: ApiSession, db: Db, at: Now) 
 
 
 @router.get("/pace", response_model=PaceOut)
-def get_pace(person: ApiPerson, db: Db, at: Now) -> PaceOut:
-    couple = pace.paired_couple(db, person)
-    return pace_out(pace.current_pace(db, couple, at), person)
+def get_pace(session: ApiSession, db: Db, at: Now) -> PaceOut:
+    couple = pace.paired_couple(db, session.person, session.data_key)
+    return pace_out(pace.current_pace(db, couple, at), session.person)
 
 
 @router.post("/pause", response_model=PaceOut)
-def pause(person: ApiPerson, db: Db, at: Now) -> PaceOut:
+def pause(session: ApiSession, db: Db, at: Now) -> PaceOut:
     """Pause everything, at once, without giving a reason."""
-    decision = pace.pause(db, person=person, now=at)
+    decision = pace.pause(db, person=session.person, key=session.data_key, now=at)
     db.commit()
-    return pace_out(decision, person)
+    return pace_out(decision, session.person)
 
 
 @router.post("/resume", response_model=PaceOut)
-def resume(person: ApiPerson, db: Db, at: Now) -> PaceOut:
+def resume(session: ApiSession, db: Db, at: Now) -> PaceOut:
     """Lift your own pause. Only the person who paused can."""
-    decision = pace.resume(db, person=person, now=at)
+    decision = pace.resume(db, person=session.person, key=session.data_key, now=at)
     db.commit()
-    return pace_out(decision, person)
+    return pace_out(decision, session.person)
 
 
 @router.get("/practices", response_model=list[PracticeOut])

@@ -122,7 +122,7 @@ def checkin(request: Request, form: CheckedForm, session: PageSession, db: Db, a
 def today(request: Request, session: PageSession, db: Db, at: Now) -> Response:
     person = session.person
     try:
-        membership = pace.paired_membership(db, person)
+        membership = pace.paired_membership(db, person, session.data_key)
     except Problem as problem:
         return render(request, "today.html", person, unavailable=problem.message)
     couple = membership.couple
@@ -157,15 +157,15 @@ def today(request: Request, session: PageSession, db: Db, at: Now) -> Response:
 
 
 @router.post("/pause")
-def pause(request: Request, form: CheckedForm, person: PagePerson, db: Db, at: Now) -> Response:
-    pace.pause(db, person=person, now=at)
+def pause(request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now) -> Response:
+    pace.pause(db, person=session.person, key=session.data_key, now=at)
     db.commit()
     return go("/today")
 
 
 @router.post("/resume")
-def resume(request: Request, form: CheckedForm, person: PagePerson, db: Db, at: Now) -> Response:
-    pace.resume(db, person=person, now=at)
+def resume(request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now) -> Response:
+    pace.resume(db, person=session.person, key=session.data_key, now=at)
     db.commit()
     return go("/today")
 

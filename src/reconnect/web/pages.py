@@ -74,6 +74,16 @@ def sign_in(request: Request, response: Response, token: str, state: State) -> R
 # --- public pages ------------------------------------------------------------
 
 
+def _data_key(request: Request) -> bytes:
+    """The signed-in person's data key, kept on the request by the sign-in dependency."""
+    signed_in: auth.SignedIn = request.state.signed_in
+    return signed_in.data_key
+
+
+def _joint_features_on(request: Request, db: Db, person: Person) -> bool:
+    return couples.joint_features_on(db, person, _data_key(request))
+
+
 @router.get("/")
 def home(request: Request, person: MaybePerson, db: Db) -> Response:
     if person is None:
@@ -83,7 +93,7 @@ def home(request: Request, person: MaybePerson, db: Db) -> Response:
         "dashboard.html",
         person,
         screened=couples.screen_answered(db, person),
-        joint=couples.joint_features_on(db, person),
+        joint=_joint_features_on(request, db, person),
         couple=couples.couple_view(db, person),
     )
 
@@ -215,7 +225,9 @@ def screen_answer(
 ) -> Response:
     answers = {q.id: form.get(q.id) == "yes" for q in QUESTIONS if form.get(q.id) in {"yes", "no"}}
     try:
-        support = couples.record_screen(db, person=person, answers=answers, now=at)
+        support = couples.record_screen(
+            db, person=person, data_key=_data_key(request), answers=answers, now=at
+        )
     except Problem as problem:
         return render(
             request,
@@ -237,7 +249,7 @@ def support(request: Request, person: PagePerson, db: Db) -> Response:
         "support.html",
         person,
         resources=crisis_resources(),
-        joint=couples.joint_features_on(db, person),
+        joint=_joint_features_on(request, db, person),
     )
 
 
@@ -245,7 +257,7 @@ def support(request: Request, person: PagePerson, db: Db) -> Response:
 def continue_to_couple(
     request: Request, form: CheckedForm, person: PagePerson, db: Db, at: Now
 ) -> Response:
-    couples.continue_to_joint_features(db, person=person, now=at)
+    couples.continue_to_joint_features(db, person=person, data_key=_data_key(request), now=at)
     db.commit()
     return go("/couple")
 
@@ -296,7 +308,7 @@ def _couple_page(
         "couple.html",
         person,
         status=status,
-        joint=couples.joint_features_on(db, person),
+        joint=_joint_features_on(request, db, person),
         couple=couples.couple_view(db, person),
         roles=couples.ROLES,
         zones=localtime.zone_choices(),
@@ -345,7 +357,7 @@ def join_form(request: Request, person: PagePerson, db: Db) -> Response:
         "join.html",
         person,
         roles=couples.ROLES,
-        joint=couples.joint_features_on(db, person),
+        joint=_joint_features_on(request, db, person),
     )
 
 
@@ -367,7 +379,7 @@ def join(request: Request, form: CheckedForm, session: PageSession, db: Db, at: 
             roles=couples.ROLES,
             code=code,
             role=role,
-            joint=couples.joint_features_on(db, person),
+            joint=_joint_features_on(request, db, person),
         )
     db.commit()
     return go("/couple")
