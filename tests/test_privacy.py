@@ -319,8 +319,15 @@ def test_without_the_recovery_key_the_person_starts_fresh_and_is_told_why(people
     hana.post("/api/v1/checkins", {**CALM, "note": "unreachable now"})
     result = CliRunner().invoke(
         main,
-        ["reset-password", "--user", "hana", "--data-dir", str(settings.data_dir)]
-        + ["--database-url", settings.database_url],
+        [
+            "reset-password",
+            "--user",
+            "hana",
+            "--data-dir",
+            str(settings.data_dir),
+            "--database-url",
+            settings.database_url,
+        ],
         input=f"y\n{NEW_PASSWORD}\n{NEW_PASSWORD}\n",
     )
     assert result.exit_code == 0, result.output
