@@ -35,7 +35,14 @@ def check_in(page, base: str, activation: int = 2) -> None:
     expect(page.get_by_role("status")).to_contain_text("saved")
 
 
-def reflect(page, *, after: int = 2, staying: str = "I stayed present") -> None:
+def reflect(
+    page,
+    *,
+    after: int = 2,
+    staying: str = "I stayed present",
+    started_by: str | None = None,
+    back_in: str | None = None,
+) -> None:
     for name, value in (
         ("safety", 8 if after < 8 else 3),
         ("activation_before", 3),
@@ -48,6 +55,10 @@ def reflect(page, *, after: int = 2, staying: str = "I stayed present") -> None:
         pick(page, name, value)
     page.get_by_label(staying).check()
     page.locator("input[name=felt_pressured][value=no]").check()
+    if started_by is not None:
+        page.get_by_label(started_by).check()
+    if back_in is not None:
+        page.get_by_label(re.compile("when will you be back")).select_option(label=back_in)
     page.get_by_role("button", name="Save my reflection").click()
 
 
@@ -59,6 +70,8 @@ def practise_together(hana, ivan, base: str, *, flooded: bool = False) -> None:
         hana,
         after=9 if flooded else 2,
         staying="I left the room or stopped" if flooded else "I stayed present",
+        started_by="My partner did",
+        back_in="In an hour" if flooded else None,
     )
     expect(hana).to_have_url(f"{base}/today")
     ivan.goto(f"{base}/today")
@@ -74,23 +87,33 @@ def pace_heading(page, base: str):
 def test_a_couple_advances_floods_steps_back_and_pauses(new_page, live_server, server_clock):
     hana, ivan = pair(new_page, live_server)
 
-    # Three calm days with a safe practice each: the pace moves up one tier.
+    # Tier 0 is practised alone: Hana's practice stays hers, and nothing waits for Ivan.
+    check_in(hana, live_server)
+    hana.goto(f"{live_server}/today")
+    hana.locator(".practices a").first.click()
+    hana.get_by_role("link", name="Log how it went").click()
+    reflect(hana)
+    expect(hana).to_have_url(f"{live_server}/today")
+    ivan.goto(f"{live_server}/today")
+    expect(ivan.locator("a[href^='/experiences/new?experience=']")).to_have_count(0)
+
+    # Three calm days, both checking in: the first step, to tier 1.
     for _ in range(3):
         check_in(hana, live_server)
         check_in(ivan, live_server)
-        practise_together(hana, ivan, live_server)
         server_clock.advance(days=1)
     check_in(hana, live_server)
     check_in(ivan, live_server)
     expect(pace_heading(hana, live_server)).to_contain_text("tier 1")
 
-    # An evening that floods: a break for both, and the ladder steps back.
+    # An evening that floods: a break for both until the hour Hana chose, and the
+    # ladder steps back; how she was afterwards keeps the pace gentle.
     practise_together(hana, ivan, live_server, flooded=True)
     for page in (hana, ivan):
         page.goto(f"{live_server}/today")
         expect(page.locator("#break-title")).to_be_visible()
-    server_clock.advance(hours=1)
-    check_in(hana, live_server)
+        expect(page.locator("#main")).to_contain_text("09:")
+    server_clock.advance(hours=2)
     check_in(ivan, live_server)
     expect(pace_heading(ivan, live_server)).to_contain_text("tier 0")
 
