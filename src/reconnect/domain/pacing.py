@@ -944,15 +944,19 @@ def _pace(fold: _Fold, at: datetime, *, explain: bool) -> tuple[int, list[Reason
             )
         )
     if ladder < policy.top_tier:
-        days = len({e.day for e in fold.evidence})
+        days = fold.separate_days()
+        if ladder == 0 and policy.first_step_by_calm_days:
+            what = "Calm days together (both of you checked in, and nothing asked for a slower day)"
+        else:
+            what = f"Safe shared practices at tier {ladder}"
         reasons.append(
             Reason(
                 "advance",
                 COUPLE,
-                f"Safe shared practices at tier {ladder} in the last "
-                f"{policy.advance_window_days} days: {len(fold.evidence)}, on {days} "
-                f"separate days. Moving up needs {policy.advance_safe_experiences} on "
-                f"{policy.advance_distinct_days} separate days; one good evening is not enough.",
+                f"{what} in the last {policy.advance_window_days} days: "
+                f"{len(fold.evidence)}, on {days} separate days. Moving up needs "
+                f"{policy.advance_safe_experiences} on {policy.advance_distinct_days} separate "
+                "days; one good evening is not enough.",
                 {
                     "safe_experiences": len(fold.evidence),
                     "distinct_days": days,
