@@ -6,12 +6,13 @@ moved by the test.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from reconnect.models import CheckInEntry, PaceDecision
+from reconnect.models import CheckInEntry, PaceDecision, PaceSignal
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -122,6 +123,26 @@ def test_the_partner_sees_the_pace_but_never_the_numbers_behind_it(couple):
     hana_rules = {r["rule"] for r in hana_view["reasons"]}
     ivan_rules = {r["rule"] for r in ivan_view["reasons"]}
     assert hana_rules - ivan_rules, "Hana's own reasons (e.g. urgency) are hers alone"
+
+
+def test_what_only_one_partner_may_read_is_never_kept_in_the_shared_rows(couple, app):
+    """The urgency note and a person's own reasons say more than the pace: the shared
+    tables (readable with the database file, no key needed) keep neither."""
+    hana, ivan = couple
+    check_in(ivan)
+    check_in(hana, activation=7, urgency=9, readiness=2)
+    own = {r["rule"] for r in hana.get("/api/v1/pace").json()["reasons"]}
+    assert "urgency" in own, "Hana still reads it, from her own check-in"
+    assert "urgency" not in {r["rule"] for r in ivan.get("/api/v1/pace").json()["reasons"]}
+    with app.state.reconnect.sessions() as db:
+        kinds = set(db.scalars(select(PaceSignal.kind)))
+        audiences = {
+            reason["audience"]
+            for data in db.scalars(select(PaceDecision.data))
+            for reason in json.loads(data)["reasons"]
+        }
+    assert "urgency_gap" not in kinds
+    assert audiences == {"couple"}
 
 
 def test_partner_answers_are_identical_for_any_activation_inside_a_band(couple, clock):
@@ -298,8 +319,6 @@ def test_the_pace_needs_a_partner(people):
 
 
 def test_every_stored_decision_is_reproduced_by_replaying_all_signals(couple, clock, app):
-    import json
-
     from reconnect.domain.pacing import Decision, History, decide
     from reconnect.domain.policy import load_policy
     from reconnect.domain.signals import signal_from_dict

@@ -27,13 +27,17 @@ from reconnect.domain.checkins import CheckIn
 from reconnect.domain.detectors import experience_half
 from reconnect.domain.experiences import ExperienceRating
 from reconnect.domain.pacing import (
+    COUPLE,
     Decision,
     History,
     Partner,
+    Reason,
     Role,
     can_resume,
     decide,
     is_ahead_of_pace,
+    reasons_for,
+    urgency_reason,
 )
 from reconnect.domain.policy import Policy, load_policy
 from reconnect.domain.signals import (
@@ -209,6 +213,10 @@ def current_pace(
 
 def _add_signals(db: Session, couple: Couple, person: Person, signals: Sequence[Signal]) -> None:
     for signal in signals:
+        if getattr(signal, "owner_only", False):
+            # Never in the shared rows: only its owner reads it, from their own sealed
+            # check-in (reasons_for_person). The pace is the same without it.
+            continue
         db.add(
             PaceSignal(
                 couple_id=couple.id,
@@ -221,6 +229,30 @@ def _add_signals(db: Session, couple: Couple, person: Person, signals: Sequence[
     db.flush()
 
 
+def reasons_for_person(
+    db: Session, person: Person, key: bytes, couple: Couple, decision: Decision, now: datetime
+) -> tuple[Reason, ...]:
+    """What ``person`` may read about ``decision``: the couple's reasons, their own, and
+    the urgency note their own latest check-in calls for (read under their key)."""
+    reasons = reasons_for(decision, str(person.id))
+    latest = own_checkins(db, person, limit=1)
+    if not latest or any(r.rule == "urgency" for r in reasons):
+        return reasons
+    rules = policy_for(couple)
+    checkin = load_checkin(latest[0], key)
+    fresh = now - checkin.recorded_at < rules.urgency_window
+    if fresh and checkin.urgency_gap >= rules.urgency_gap_min:
+        return (*reasons, urgency_reason(str(person.id), rules))
+    return reasons
+
+
+def _stored(decision: Decision) -> str:
+    """A decision as kept in the shared table: only the couple's reasons. A person's
+    own reasons are worked out again when they look (they say more than the pace)."""
+    couple_only = tuple(r for r in decision.reasons if r.audience == COUPLE)
+    return json.dumps(replace(decision, reasons=couple_only).to_dict())
+
+
 def _decide_and_store(
     db: Session, couple: Couple, now: datetime, changed_from: datetime
 ) -> Decision:
@@ -231,7 +263,7 @@ def _decide_and_store(
             decided_at=decision.decided_at,
             policy_version=decision.policy_version,
             permitted_tier=decision.permitted_tier,
-            data=json.dumps(decision.to_dict()),
+            data=_stored(decision),
         )
     )
     db.flush()
@@ -570,7 +602,7 @@ def use_policy(db: Session, couple: Couple, version: str, now: datetime) -> Deci
             decided_at=decision.decided_at,
             policy_version=decision.policy_version,
             permitted_tier=decision.permitted_tier,
-            data=json.dumps(decision.to_dict()),
+            data=_stored(decision),
         )
     )
     db.flush()

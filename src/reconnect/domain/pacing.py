@@ -55,6 +55,7 @@ __all__ = [
     "signals_from_checkin",
     "signals_from_rating",
     "signals_needed_after",
+    "urgency_reason",
 ]
 
 COUPLE = "couple"
@@ -969,17 +970,24 @@ def _pace(fold: _Fold, at: datetime, *, explain: bool) -> tuple[int, list[Reason
     for person in fold.person_ids:
         gap = fold.urgency.get(person)
         if gap is not None and at - gap.at < policy.urgency_window:
-            reasons.append(
-                Reason(
-                    "urgency",
-                    person,
-                    "Your pull to reconnect is strong right now, stronger than your sense "
-                    "of being ready. The pull is real and it matters. Urgency is not "
-                    "readiness, though, so it does not change the pace.",
-                    {"gap_at_least": policy.urgency_gap_min},
-                )
-            )
+            reasons.append(urgency_reason(person, policy))
     return tier, reasons
+
+
+def urgency_reason(person: str, policy: Policy) -> Reason:
+    """Rule 4's word to ``person`` alone: urgency ran ahead of readiness (P1).
+
+    Storage may keep the urgency signal out of the shared rows and add this reason
+    from the person's own check-in instead; the pace is the same either way.
+    """
+    return Reason(
+        "urgency",
+        person,
+        "Your pull to reconnect is strong right now, stronger than your sense "
+        "of being ready. The pull is real and it matters. Urgency is not "
+        "readiness, though, so it does not change the pace.",
+        {"gap_at_least": policy.urgency_gap_min},
+    )
 
 
 def _cap(fold: _Fold, person: str, at: datetime) -> tuple[int, str]:

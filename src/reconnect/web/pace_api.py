@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from sqlalchemy.orm import Session
 
 from reconnect import pace
+from reconnect.auth import SignedIn
 from reconnect.domain.catalogue import Practice
 from reconnect.domain.checkins import BODY_SIGNAL_MAX_CHARS, BODY_SIGNAL_MAX_COUNT
-from reconnect.domain.pacing import Decision, can_resume, reasons_for
-from reconnect.models import CheckInEntry, Person
+from reconnect.domain.pacing import Decision, can_resume
+from reconnect.models import CheckInEntry
 from reconnect.web.deps import (
     API_ERRORS,
     MAX_ID,
@@ -154,15 +157,15 @@ def practice_out(practice: Practice) -> PracticeOut:
     )
 
 
-def pace_out(decision: Decision, person: Person) -> PaceOut:
+def pace_out(decision: Decision, session: SignedIn, db: Session, now: datetime) -> PaceOut:
     catalogue = pace.catalogue()
+    person = session.person
+    couple = pace.paired_couple(db, person, session.data_key)
+    own = pace.reasons_for_person(db, person, session.data_key, couple, decision, now)
     return PaceOut(
         permitted_tier=decision.permitted_tier,
         practices=[practice_out(catalogue.get(p)) for p in decision.practices],
-        reasons=[
-            ReasonOut(rule=r.rule, message=r.message, numbers=dict(r.numbers))
-            for r in reasons_for(decision, str(person.id))
-        ],
+        reasons=[ReasonOut(rule=r.rule, message=r.message, numbers=dict(r.numbers)) for r in own],
         break_until=decision.break_until,
         paused=decision.paused,
         can_resume=can_resume(decision, str(person.id)),
@@ -242,7 +245,7 @@ def create_experience(body: ExperienceIn, session: ApiSession, db: Db, at: Now) 
 @router.get("/pace", response_model=PaceOut)
 def get_pace(session: ApiSession, db: Db, at: Now) -> PaceOut:
     couple = pace.paired_couple(db, session.person, session.data_key)
-    return pace_out(pace.current_pace(db, couple, at), session.person)
+    return pace_out(pace.current_pace(db, couple, at), session, db, at)
 
 
 @router.post("/pause", response_model=PaceOut)
@@ -250,7 +253,7 @@ def pause(session: ApiSession, db: Db, at: Now) -> PaceOut:
     """Pause everything, at once, without giving a reason."""
     decision = pace.pause(db, person=session.person, key=session.data_key, now=at)
     db.commit()
-    return pace_out(decision, session.person)
+    return pace_out(decision, session, db, at)
 
 
 @router.post("/resume", response_model=PaceOut)
@@ -258,7 +261,7 @@ def resume(session: ApiSession, db: Db, at: Now) -> PaceOut:
     """Lift your own pause. Only the person who paused can."""
     decision = pace.resume(db, person=session.person, key=session.data_key, now=at)
     db.commit()
-    return pace_out(decision, session.person)
+    return pace_out(decision, session, db, at)
 
 
 @router.get("/practices", response_model=list[PracticeOut])

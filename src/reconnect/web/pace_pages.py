@@ -12,7 +12,7 @@ from starlette.datastructures import FormData
 from reconnect import moments, pace
 from reconnect.domain.catalogue import UnknownPractice
 from reconnect.domain.checkins import SUGGESTED_BODY_SIGNALS
-from reconnect.domain.pacing import can_resume, reasons_for
+from reconnect.domain.pacing import can_resume
 from reconnect.errors import Problem
 from reconnect.models import Person
 from reconnect.web.deps import CheckedForm, Db, Now, PagePerson, PageSession, whole_digits
@@ -136,7 +136,7 @@ def today(request: Request, session: PageSession, db: Db, at: Now) -> Response:
         now=at,
         tier=catalogue.tier(decision.permitted_tier),
         practices=[catalogue.get(p) for p in decision.practices],
-        reasons=reasons_for(decision, str(person.id)),
+        reasons=pace.reasons_for_person(db, person, session.data_key, couple, decision, at),
         can_resume=can_resume(decision, str(person.id)),
         awaiting=pace.awaiting_reflection(db, person, couple),
         catalogue=catalogue,
