@@ -246,28 +246,28 @@ def reasons_for_person(
     return reasons
 
 
-def _stored(decision: Decision) -> str:
-    """A decision as kept in the shared table: only the couple's reasons. A person's
-    own reasons are worked out again when they look (they say more than the pace)."""
+def _store(db: Session, couple: Couple, decision: Decision) -> Decision:
+    """Keep ``decision`` for the audit trail, as the checkpoint the next one resumes
+    from, with only the couple's reasons: a person's own are worked out again when
+    they look (they say more than the pace)."""
     couple_only = tuple(r for r in decision.reasons if r.audience == COUPLE)
-    return json.dumps(replace(decision, reasons=couple_only).to_dict())
-
-
-def _decide_and_store(
-    db: Session, couple: Couple, now: datetime, changed_from: datetime
-) -> Decision:
-    decision = current_pace(db, couple, now, changed_from=changed_from)
     db.add(
         PaceDecision(
             couple_id=couple.id,
             decided_at=decision.decided_at,
             policy_version=decision.policy_version,
             permitted_tier=decision.permitted_tier,
-            data=_stored(decision),
+            data=json.dumps(replace(decision, reasons=couple_only).to_dict()),
         )
     )
     db.flush()
     return decision
+
+
+def _decide_and_store(
+    db: Session, couple: Couple, now: datetime, changed_from: datetime
+) -> Decision:
+    return _store(db, couple, current_pace(db, couple, now, changed_from=changed_from))
 
 
 def _hold_couple(db: Session, couple: Couple) -> datetime | None:
@@ -595,15 +595,4 @@ def use_policy(db: Session, couple: Couple, version: str, now: datetime) -> Deci
     carried = current_pace(db, couple, now)
     couple.policy_version = target.version
     history = History(partners(couple), (), carried, couple.time_zone)
-    decision = decide(history, target, now, catalogue=catalogue())
-    db.add(
-        PaceDecision(
-            couple_id=couple.id,
-            decided_at=decision.decided_at,
-            policy_version=decision.policy_version,
-            permitted_tier=decision.permitted_tier,
-            data=_stored(decision),
-        )
-    )
-    db.flush()
-    return decision
+    return _store(db, couple, decide(history, target, now, catalogue=catalogue()))
