@@ -8,6 +8,7 @@ what docs/privacy.md ("What a stolen database file shows") lists, which
 
 from __future__ import annotations
 
+import json
 import re
 import stat
 from datetime import UTC, datetime, timedelta
@@ -104,7 +105,9 @@ SEALED = "sealed"  # ciphertext (AES-256-GCM) under a key the file does not hold
 DIGEST = "digest"  # a hash, a keyed digest or a password hash
 ID = "id"  # a row id or a foreign key
 LEGACY = "legacy"  # null: kept only for rows from before migration 0010 (reseal.py)
-PACE = "pace: see the lead's change"  # the pacing engine's own rows, coarsened there
+# The pace is computed while a partner is signed out, from coarse signals only
+# (docs/pacing.md): what each signal and each decision shows is in docs/privacy.md.
+PACE = "readable: the pace's coarse signals and decisions, computed while a partner is away"
 
 COLUMNS: dict[str, dict[str, str]] = {
     "alembic_version": {"version_num": "readable: the schema version, to migrate"},
@@ -396,6 +399,12 @@ def test_a_stolen_database_file_shows_only_what_docs_privacy_lists(app, tmp_path
     for row in rows["auth_session"]:
         for column in ("created_at", "expires_at"):
             assert stored(row[column]) == stored(row[column]).replace(minute=0, second=0), column
+    # The pace keeps only what it must: no owner-only signal, no one's own reasons.
+    assert "urgency_gap" not in {row["kind"] for row in rows["pace_signal"]}
+    for row in rows["pace_decision"]:
+        decision = json.loads(row["data"])
+        assert {r["audience"] for r in decision["reasons"]} <= {"couple"}
+        assert decision["state"]["urgency"] == []
 
 
 def stored(value: object) -> datetime:
