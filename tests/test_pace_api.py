@@ -265,6 +265,8 @@ def test_every_write_stores_a_decision_for_the_audit_trail(couple, app):
         ({"drivers": ["boredom"]}, "invalid_input"),
         ({"note": "x" * 5000}, "invalid_input"),
         ({"recorded_at": "2030-01-01T00:00:00+00:00"}, "in_future"),
+        ({"recorded_at": "0001-01-01T00:00:00+00:00"}, "too_old"),
+        ({"recorded_at": "1969-12-31T23:00:00+00:00"}, "too_old"),
         ({"recorded_at": "2026-03-01T10:00:00"}, "invalid_input"),
     ],
 )
@@ -275,6 +277,20 @@ def test_bad_check_ins_are_refused_and_nothing_is_stored(couple, app, change, co
     assert response.json()["error"]["code"] == code
     with app.state.reconnect.sessions() as db:
         assert db.scalar(select(func.count()).select_from(CheckInEntry)) == 0
+
+
+@pytest.mark.parametrize("when", ["0001-01-01T00:00:00+00:00", "1969-07-20T20:17:00+00:00"])
+@pytest.mark.parametrize("practice", ["walk-side-by-side", "longer-out-breath"])
+def test_a_practice_dated_to_a_mistyped_year_is_refused_calmly(couple, clock, when, practice):
+    """Issue 13, item 8: year 1 was a 500, 1969 stretched the progress page to 4 MB."""
+    hana, _ = couple
+    check_in(hana)
+    response = hana.post(
+        "/api/v1/experiences", {"practice_id": practice, "occurred_at": when, **GOOD}
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "too_old"
+    assert "90 days" in response.json()["error"]["message"]
 
 
 def test_an_unknown_practice_is_refused(couple):

@@ -64,6 +64,23 @@ from reconnect.models import (
 
 # A check-in may be dated a little ahead to allow for clocks that disagree.
 CLOCK_SKEW = timedelta(minutes=5)
+# ...and back at most this far: an entry from further back is a mistyped year, which
+# would otherwise stretch every chart and the pace's arithmetic to year 1.
+OLDEST_ENTRY_DAYS = 90
+
+
+def check_when(when: datetime, now: datetime, what: str) -> datetime:
+    """``when`` as given, or Problem: no later than a few minutes ahead of ``now`` and
+    no earlier than :data:`OLDEST_ENTRY_DAYS` days before it. ``what``: "A check-in"."""
+    if when > now + CLOCK_SKEW:
+        raise Problem("in_future", f"{what} cannot be dated in the future.", 422)
+    if when < now - timedelta(days=OLDEST_ENTRY_DAYS):
+        raise Problem(
+            "too_old",
+            f"{what} can be dated up to {OLDEST_ENTRY_DAYS} days back. Please check the date.",
+            422,
+        )
+    return when
 
 
 def policy() -> Policy:
@@ -316,9 +333,7 @@ def record_checkin(
     ``fields`` are the check-in's fields; ``recorded_at`` defaults to ``now`` and
     may not lie in the future.
     """
-    recorded_at = fields.get("recorded_at") or now
-    if recorded_at > now + CLOCK_SKEW:
-        raise Problem("in_future", "A check-in cannot be dated in the future.", 422)
+    recorded_at = check_when(fields.get("recorded_at") or now, now, "A check-in")
     try:
         checkin = CheckIn(**{**fields, "recorded_at": recorded_at})
     except InvalidEntry as error:
@@ -423,9 +438,7 @@ def record_experience(
         if already is not None:
             raise Problem("already_reflected", "You already logged how this one went.", 409)
     else:
-        when = occurred_at or now
-        if when > now + CLOCK_SKEW:
-            raise Problem("in_future", "An experience cannot be dated in the future.", 422)
+        when = check_when(occurred_at or now, now, "A practice")
         # Judged against the pace in force when it happened, not when it was logged.
         pace_then = current_pace(db, couple, min(when, now))
         experience = Experience(
@@ -519,9 +532,7 @@ def _record_solo(
     couple, nothing waiting for a reflection. If the person paces with a partner,
     how they were afterwards limits the pace as a check-in at that moment would.
     """
-    when = when or now
-    if when > now + CLOCK_SKEW:
-        raise Problem("in_future", "A practice cannot be dated in the future.", 422)
+    when = check_when(when or now, now, "A practice")
     reflection = _reflection(db, person, key, chosen.id, when, rating)
     row = ExperienceRatingEntry(experience_id=None, person_id=person.id, created_at=now)
     seal_entry(db, row, key, reflection)
