@@ -198,7 +198,8 @@ def refresh(
         row = Finding(
             person_id=signed_in.person.id if owner_only else None,
             couple_id=None if owner_only else membership.couple_id,
-            created_at=now if owner_only else day,
+            # The day only: the row is rewritten at each write, private ones included.
+            created_at=day,
             sealed=b"",
         )
         db.add(row)
