@@ -104,7 +104,7 @@ def device_tokens(request: Request) -> list[str]:
 
 
 def remember_device(
-    request: Request, response: Response, secret: str, person: Person, token: str = ""
+    request: Request, response: Response, secret: str, person: Person, token: str | None = None
 ) -> None:
     """Keep ``token`` (just earned by signing in as ``person``; a fresh one when not
     given) in this browser's device cookie, beside the tokens other accounts earned."""
