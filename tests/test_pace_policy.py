@@ -61,6 +61,11 @@ def test_a_couple_from_before_v2_moves_with_its_earned_tier_and_its_past_intact(
     check_in(ivan)
     clock.advance(hours=1)
 
+    where = ["--data-dir", str(settings.data_dir), "--database-url", settings.database_url]
+    upgraded = CliRunner().invoke(main, ["db", "upgrade", *where])
+    assert "1 couple(s) are paced under an older pacing policy" in upgraded.output
+    assert "reconnect pace use-policy v2 --all" in upgraded.output
+
     result = CliRunner().invoke(
         main,
         [
@@ -72,6 +77,8 @@ def test_a_couple_from_before_v2_moves_with_its_earned_tier_and_its_past_intact(
     assert "1 couple(s) now paced under v2; 1 already were." in result.output
 
     check_in(hana)
+    again = CliRunner().invoke(main, ["db", "upgrade", *where])
+    assert "older pacing policy" not in again.output
     with app.state.reconnect.sessions() as db:
         couple = couple_of(db, "hana")
         assert couple.policy_version == "v2"

@@ -110,6 +110,7 @@ def serve(
         except DatabaseError as error:
             fail(str(error))
         click.echo(f"Reconnect {__version__} at {address}  (Ctrl+C stops)")
+        _older_policy_notice(app.state.engine)
         uvicorn.run(app, **server)
         return
     try:
@@ -241,6 +242,22 @@ def demo(
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
 
 
+def _older_policy_notice(engine: Any) -> None:
+    """Say so when couples are still paced under an older policy (after an upgrade)."""
+    from sqlalchemy.orm import Session
+
+    from reconnect import pace as pacing
+
+    with Session(engine) as db:
+        older = pacing.couples_on_older_policy(db)
+    if older:
+        newest = pacing.policy().version
+        click.echo(
+            f"{older} couple(s) are paced under an older pacing policy; "
+            f"`reconnect pace use-policy {newest} --all` moves them (docs/operations.md)."
+        )
+
+
 @main.group()
 def db() -> None:
     """Manage the database schema."""
@@ -255,6 +272,7 @@ def db_upgrade(data_dir: str | None, database_url: str | None) -> None:
         engine = make_engine(settings.database_url)
         upgrade(engine)
         click.echo(f"Database is at revision {current_revision(engine)} (latest).")
+        _older_policy_notice(engine)
     except DatabaseError as error:
         fail(str(error))
 

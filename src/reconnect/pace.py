@@ -607,3 +607,9 @@ def use_policy(db: Session, couple: Couple, version: str, now: datetime) -> Deci
     couple.policy_version = target.version
     history = History(partners(couple), (), carried, couple.time_zone)
     return _store(db, couple, decide(history, target, now, catalogue=catalogue()))
+
+
+def couples_on_older_policy(db: Session) -> int:
+    """How many couples are still paced under a policy older than the newest."""
+    newest = policy().version
+    return db.scalar(select(func.count(Couple.id)).where(Couple.policy_version != newest)) or 0
