@@ -7,9 +7,11 @@ Hana's and Ivan's.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -243,3 +245,11 @@ def clock(app: Any) -> Clock:
     fake = Clock(datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
     app.state.reconnect = replace(app.state.reconnect, clock=fake)
     return fake
+
+
+def run_coroutine(coroutine: Coroutine[Any, Any, Any]) -> Any:
+    """``asyncio.run`` on a thread of its own. The browser tests keep Playwright's event
+    loop running in the worker's main thread for the whole session, and asyncio.run
+    refuses to start beside a running loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

@@ -68,9 +68,9 @@ def test_only_true_or_false_is_a_yes_or_no(hana_and_ivan, value):
         assert answer.json()["error"]["code"] == "invalid_input", what
 
 
-def test_written_moments_and_yes_or_no_still_work(hana_and_ivan):
+def test_written_moments_and_yes_or_no_still_work(hana_and_ivan, clock):
     hana, _ = hana_and_ivan
-    at = "2026-03-01T20:00:00+01:00"
+    at = "2026-03-01T20:00:00+01:00"  # the evening before the test clock's morning
     assert hana.post("/api/v1/checkins", {**CALM, "recorded_at": at}).status_code == 201
     told = {"what": "a song", "strength": 4, "tell_partner": True}
     assert hana.post("/api/v1/triggers", told).status_code == 201

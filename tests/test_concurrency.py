@@ -56,7 +56,7 @@ from reconnect.models import (
     utcnow,
 )
 from reconnect.pace import partners
-from tests.conftest import NO_CONCERNS, PASSWORD, fresh_postgres_database
+from tests.conftest import NO_CONCERNS, PASSWORD, fresh_postgres_database, run_coroutine
 from tests.test_crash import CHECKIN, free_port
 from tests.test_pace_api import GOOD
 
@@ -109,7 +109,7 @@ def test_connections_to_several_workers_send_small_answers_at_once():
         writer.close()
         server.close()
 
-    asyncio.run(accept_one())
+    run_coroutine(accept_one())
     assert accepted == [1]
 
 

@@ -13,7 +13,6 @@ and failed names kept only as keyed digests.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import uuid
@@ -34,7 +33,14 @@ from sqlalchemy import select
 from reconnect.app import create_app
 from reconnect.models import LoginFailure
 from reconnect.settings import Settings, load_settings
-from tests.conftest import IN_CI, PASSWORD, Clock, fresh_postgres_database, make_settings
+from tests.conftest import (
+    IN_CI,
+    PASSWORD,
+    Clock,
+    fresh_postgres_database,
+    make_settings,
+    run_coroutine,
+)
 from tests.pages import Visitor, soup
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -269,7 +275,7 @@ def test_serve_believes_no_forwarded_for_header_by_default(tmp_path, monkeypatch
             return answers
 
     try:
-        assert asyncio.run(guesses()) == [401] * 5 + [429] * 4
+        assert run_coroutine(guesses()) == [401] * 5 + [429] * 4
     finally:
         app.state.engine.dispose()
 
