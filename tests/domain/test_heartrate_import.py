@@ -6,6 +6,7 @@ import io
 import zipfile
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from xml.parsers import expat
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -90,6 +91,100 @@ def test_an_apple_export_zip_is_read_from_its_member(tmp_path: Path) -> None:
     assert heart_rate.format is Format.APPLE_HEALTH_ZIP
     assert [s.bpm for s in samples] == [64, 72, 104]
     assert heart_rate.report.complete
+
+
+@pytest.mark.parametrize(
+    "member",
+    [
+        "apple_health_export/Export.xml",  # another case
+        "exportación de Salud/export.xml",  # the folder in the phone's language
+        "Downloads/health 2024/EXPORT.XML",  # another folder, and deeper
+        "export.xml",  # no folder at all
+    ],
+)
+def test_any_member_ending_in_export_xml_is_read(member: str) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zipped:
+        zipped.writestr("__MACOSX/apple_health_export/._export.xml", b"\x00\x05\x16\x07")
+        zipped.write(DATA / "apple_export.xml", member)
+    buffer.seek(0)
+    samples, report = run(buffer.getvalue())
+    assert report.format is Format.APPLE_HEALTH_ZIP
+    assert [s.bpm for s in samples] == [64, 72, 104]
+    assert report.complete
+
+
+def test_export_xml_is_preferred_over_other_members_ending_in_it() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zipped:
+        zipped.writestr("apple_health_export/old_export.xml", apple())
+        zipped.writestr("apple_health_export/export_cda.xml", "<ClinicalDocument/>")
+        zipped.write(DATA / "apple_export.xml", "apple_health_export/export.xml")
+    samples, _ = run(buffer.getvalue())
+    assert [s.bpm for s in samples] == [64, 72, 104]
+
+
+def test_the_zip_limits_apply_to_a_member_found_by_its_ending() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("Santé/Export.xml", APPLE_HEAD + b" " * (20 * 1024 * 1024))
+    with pytest.raises(ArchiveTooLarge, match="unzips to far more"):
+        read_heart_rate(io.BytesIO(buffer.getvalue()), now=NOW)
+
+
+def test_an_ios_16_export_with_its_broken_dtd_is_read() -> None:
+    raw = (DATA / "apple_export_ios16.xml").read_bytes()
+    with pytest.raises(expat.ExpatError):  # the fixture has the defect
+        expat.ParserCreate().Parse(raw, True)
+    samples, report = run(raw)
+    assert samples == [
+        Sample(at("2024-05-01 08:00:00-07:00"), 66),
+        Sample(at("2024-05-01 19:30:00-07:00"), 78),
+    ]
+    assert report.complete, report.problem
+
+
+def test_an_ios_16_export_is_read_from_its_zip_too() -> None:
+    samples, report = run(zipped((DATA / "apple_export_ios16.xml").read_bytes()))
+    assert [s.bpm for s in samples] == [66, 78] and report.complete
+
+
+def test_damage_after_a_repaired_dtd_is_reported_at_its_true_line() -> None:
+    raw = (DATA / "apple_export_ios16.xml").read_bytes().replace(b"<Me ", b"<Me <")
+    _, report = run(raw)
+    assert report.problem is not None and "damaged at line 29" in report.problem
+
+
+def test_entities_in_a_broken_dtd_are_still_refused() -> None:
+    laughs = (
+        b'<?xml version="1.0"?>\n<!DOCTYPE HealthData [\n'
+        b"<!ELEMENT WorkoutActivity (WorkoutEvent*)\n"
+        b'<!ENTITY lol "lol">\n<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">\n'
+        b"]>\n<HealthData>&lol2;</HealthData>\n"
+    )
+    samples, report = run(laughs)
+    assert samples == []
+    assert report.problem is not None and "declares XML entities" in report.problem
+
+
+def test_a_vertical_tab_skips_no_sample() -> None:
+    records = [
+        apple_record(f"2024-05-01 08:{minute:02}:00 +0200", str(60 + minute)) for minute in range(6)
+    ]
+    records[2] = records[2].replace(b'sourceName="watch"', b'sourceName="Hana\x0bs watch"')
+    records[4] = b" \x0b\x1f\x00" + records[4]
+    samples, report = run(apple(*records))
+    assert [s.bpm for s in samples] == [60, 61, 62, 63, 64, 65]
+    assert report.complete, report.problem
+
+
+def test_control_characters_across_chunks_are_skipped_in_a_large_file() -> None:
+    filler = apple_record("2024-05-01 07:00:00 +0200", "300")  # left out as impossible
+    count = (2 * 256 * 1024) // len(filler) + 1
+    tabbed = apple_record("2024-05-01 08:00:00 +0200", "70").replace(b" value", b"\x0b value")
+    samples, report = run(apple(*([filler] * count), tabbed, *([filler] * count), tabbed))
+    assert [s.bpm for s in samples] == [70]  # the second is a repeat
+    assert report.skipped[SkipReason.DUPLICATE] == 1 and report.complete
 
 
 def test_ivans_fitbit_takeout_csv_is_read() -> None:
@@ -409,8 +504,9 @@ def test_a_zip_without_an_apple_export_is_refused(tmp_path: Path) -> None:
     with zipfile.ZipFile(buffer, "w") as zipped:
         zipped.writestr("holiday.jpg", b"not a photo")
     buffer.seek(0)
-    with pytest.raises(UnknownFormat, match=r"no apple_health_export/export\.xml"):
+    with pytest.raises(UnknownFormat, match=r"no export\.xml inside") as refused:
         read_heart_rate(buffer, now=NOW)
+    assert "it holds: holiday.jpg" in refused.value.message
 
 
 def test_a_zip_member_damaged_inside_keeps_what_was_read(tmp_path: Path) -> None:

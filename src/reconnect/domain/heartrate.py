@@ -83,7 +83,7 @@ MAX_ZIP_RATIO = 100
 
 _APPLE_HEART_RATE = "HKQuantityTypeIdentifierHeartRate"
 _APPLE_UNIT = "count/min"
-_APPLE_MEMBER = "apple_health_export/export.xml"
+_APPLE_MEMBER_ENDING = "export.xml"
 
 _GENERIC_COLUMNS = ("timestamp", "bpm")
 _FITBIT_COLUMNS = ("timestamp", "beats per minute")
@@ -441,8 +441,9 @@ def _zip_readings(source: BinaryReader) -> Iterator[_Reading]:
         ) from None
     if name is None:
         raise UnknownFormat(
-            "This zip archive has no apple_health_export/export.xml inside, "
-            "so it does not look like an Apple Health export."
+            "This zip archive has no export.xml inside (Apple Health keeps it in "
+            "apple_health_export/export.xml), so it does not look like an Apple Health "
+            f"export; it holds: {_member_names(archive)}."
         )
     _check_unzipped_size(archive.getinfo(name))
     return _zip_member_readings(archive, name)
@@ -476,15 +477,39 @@ def _check_unzipped_size(member: zipfile.ZipInfo) -> None:
 
 
 def _export_member(archive: zipfile.ZipFile) -> str | None:
-    names = archive.namelist()
-    if _APPLE_MEMBER in names:
-        return _APPLE_MEMBER
-    return next((n for n in names if n.rsplit("/", 1)[-1] == "export.xml"), None)
+    """The member holding the export: any name ending in export.xml, in any case and
+    any folder (the folder is named in the phone's language). A file named exactly
+    export.xml comes first, then the shortest path; macOS's ``__MACOSX`` and ``._``
+    copies are resource forks, not exports."""
+    candidates = [
+        name
+        for name in archive.namelist()
+        if name.lower().endswith(_APPLE_MEMBER_ENDING)
+        and not name.startswith("__MACOSX/")
+        and not name.rsplit("/", 1)[-1].startswith("._")
+    ]
+    if not candidates:
+        return None
+    return min(
+        candidates,
+        key=lambda name: (name.rsplit("/", 1)[-1].lower() != _APPLE_MEMBER_ENDING, len(name)),
+    )
+
+
+def _member_names(archive: zipfile.ZipFile) -> str:
+    names = [name for name in archive.namelist() if not name.endswith("/")]
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5:,} more" if len(names) > 5 else "")
+    return shown[:300] or "nothing"
 
 
 def _zip_member_readings(archive: zipfile.ZipFile, name: str) -> Iterator[_Reading]:
     with archive, archive.open(name) as member:
         yield from _apple_readings(member)
+
+
+_ENTITIES_REFUSED = (
+    "This file declares XML entities, which an Apple Health export never does, so it was not read."
+)
 
 
 def _apple_readings(stream: BinaryReader) -> Iterator[_Reading]:
@@ -501,10 +526,7 @@ def _apple_readings(stream: BinaryReader) -> Iterator[_Reading]:
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
 
     def refuse_entities(*_: object) -> None:
-        raise _Broken(
-            "This file declares XML entities, which an Apple Health export never does, "
-            "so it was not read."
-        )
+        raise _Broken(_ENTITIES_REFUSED)
 
     def record(name: str, attributes: dict[str, str]) -> None:
         if name == "Record" and attributes.get("type") == _APPLE_HEART_RATE:
@@ -512,8 +534,7 @@ def _apple_readings(stream: BinaryReader) -> Iterator[_Reading]:
 
     parser.EntityDeclHandler = refuse_entities
     parser.StartElementHandler = record
-    while True:
-        chunk = _read(stream)
+    for chunk in _tolerant_chunks(stream):
         failure: expat.ExpatError | None = None
         try:
             parser.Parse(chunk, not chunk)
@@ -525,6 +546,55 @@ def _apple_readings(stream: BinaryReader) -> Iterator[_Reading]:
             raise _Broken(_xml_break(failure, at_end=not chunk))
         if not chunk:
             return
+
+
+# XML 1.0 allows no control characters but tab, line feed and carriage return, yet
+# real exports hold some (a vertical tab in a device name). None of these bytes can be
+# part of a longer UTF-8 character, so they are removed from the raw bytes.
+_XML_FORBIDDEN = bytes(c for c in range(32) if c not in (0x09, 0x0A, 0x0D))
+# The DTD sits at the top of the file; it is looked for this far, no further.
+_HEADER_LIMIT = 1024 * 1024
+
+
+def _tolerant_chunks(stream: BinaryReader) -> Iterator[bytes]:
+    """The export's bytes a chunk at a time, made readable, ending with ``b""``.
+
+    Control characters are dropped everywhere. The header is held back (at most
+    :data:`_HEADER_LIMIT` bytes) until the root element starts, so that the DTD can be
+    repaired by :func:`_repair_header`; after that, chunks pass straight through.
+    """
+    chunks = iter(lambda: _read(stream).translate(None, _XML_FORBIDDEN), b"")
+    head = b""
+    for chunk in chunks:
+        head += chunk
+        if b"<HealthData" in head or len(head) >= _HEADER_LIMIT:
+            break
+    if head:
+        yield _repair_header(head)
+    yield from chunks
+    yield b""
+
+
+def _repair_header(head: bytes) -> bytes:
+    """The header with the DTD's internal subset emptied, unless it declares entities.
+
+    iOS 16 (Export Version 12) writes a DTD that is not well-formed: a declaration
+    left open and stray lines before ``]>``. The subset only describes the elements;
+    nothing here reads it, so it is replaced by as many line breaks (line numbers in
+    messages stay true). A subset declaring entities is refused here, whole: no entity
+    is ever declared to the parser, let alone expanded.
+    """
+    doctype = head.find(b"<!DOCTYPE")
+    root = head.find(b"<HealthData")
+    end = root if root >= 0 else len(head)
+    opening = head.find(b"[", doctype, end)
+    closing = head.rfind(b"]>", 0, end)
+    if doctype < 0 or opening < 0 or closing < opening:
+        return head
+    subset = head[opening + 1 : closing]
+    if b"<!ENTITY" in subset:
+        raise _Broken(_ENTITIES_REFUSED)
+    return head[: opening + 1] + b"\n" * subset.count(b"\n") + head[closing:]
 
 
 def _apple_reading(attributes: dict[str, str]) -> _Reading:
