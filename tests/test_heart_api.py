@@ -6,11 +6,15 @@ import io
 import time
 import zipfile
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
-from reconnect.models import HeartRateImport
+from reconnect import auth, heart
+from reconnect.domain.heartrate import FloodingPolicy
+from reconnect.models import HeartRateImport, Person
+from tests.conftest import PASSWORD
 from tests.pages import Visitor, soup, text_of
 from tests.test_pace_api import GOOD, check_in
 
@@ -149,3 +153,34 @@ def test_the_import_page_shows_the_summary(app, hana_and_ivan):
     )
     assert response.status_code == 200
     assert "2" in text_of(soup(response), "#import-summary")
+
+
+def test_a_baseline_is_read_on_the_persons_own_clock(couple, app):
+    # Hana lives in Los Angeles (UTC-8 in January), Ivan in UTC; each sleeps from
+    # midnight to seven at 52 bpm on their own clock and is awake at 74 to 89 bpm.
+    hana, ivan = couple
+    answer = hana.client.patch(
+        "/api/v1/me", json={"time_zone": "America/Los_Angeles"}, headers=hana.headers
+    )
+    assert answer.status_code == 200, answer.text
+    for person, where in ((hana, ZoneInfo("America/Los_Angeles")), (ivan, UTC)):
+        rows = ["timestamp,bpm"]
+        for day in range(3):
+            for hour in range(24):
+                start = datetime(2025, 1, 6 + day, hour, tzinfo=where)
+                bpm = 52 if hour < 7 else 74 + hour - 7
+                rows += [
+                    f"{(start + timedelta(minutes=10 * i)).isoformat()},{bpm}" for i in range(4)
+                ]
+        assert upload(person, ("\n".join(rows) + "\n").encode()).status_code == 201
+    before = datetime(2025, 1, 10, tzinfo=UTC)
+    with app.state.reconnect.sessions() as db:
+        found = {}
+        for name in ("hana", "ivan"):
+            person = db.scalar(select(Person).where(Person.username == name))
+            data_key = auth.unlock_with_password(person, PASSWORD)
+            found[name] = heart.calm_baseline(db, person, data_key, before)
+    assert found == {"hana": 75, "ivan": 75}
+    assert (
+        FloodingPolicy().threshold(found["hana"]) == FloodingPolicy().threshold(found["ivan"]) == 85
+    )

@@ -196,6 +196,15 @@ def add_reading(db: Session, *, signed_in: SignedIn, at: datetime, bpm: int, now
     db.flush()
 
 
+def calm_baseline(db: Session, person: Person, data_key: bytes, before: datetime) -> int | None:
+    """This person's calm resting heart rate from the samples of the 30 days before
+    ``before``, or None while there are too few. Night hours are the person's own
+    night (their time zone), not UTC's: for someone in UTC-8, UTC's night is their
+    afternoon, and their sleep would otherwise count as calm waking rest."""
+    history = samples_between(db, person, data_key, before - BASELINE_LOOKBACK, before)
+    return resting_baseline(history, zone=localtime.zone(person.time_zone))
+
+
 def samples_between(
     db: Session, person: Person, data_key: bytes, start: datetime, end: datetime
 ) -> list[Sample]:
@@ -227,4 +236,11 @@ def flooded_during(
     return flooding(during, resting_baseline(history)) is not None
 
 
-__all__ = ["Imported", "SkipReason", "add_reading", "flooded_during", "import_file"]
+__all__ = [
+    "Imported",
+    "SkipReason",
+    "add_reading",
+    "calm_baseline",
+    "flooded_during",
+    "import_file",
+]

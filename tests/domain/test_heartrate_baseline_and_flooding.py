@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -101,6 +102,28 @@ def test_night_is_judged_on_the_local_clock() -> None:
     assert resting_baseline(samples, zone=tokyo) is None
     local = [Sample(s.at.astimezone(tokyo), s.bpm) for s in samples]
     assert resting_baseline(local) is None  # each sample's own offset is its clock
+
+
+def days_on_the_local_clock(where: tzinfo, days: int = 3) -> list[Sample]:
+    """Sleep from midnight to seven at 52 bpm, waking hours at 74 to 89, on ``where``'s
+    clock, stored as a server stores them: in UTC."""
+    samples: list[Sample] = []
+    for day in range(days):
+        for hour in range(24):
+            start = datetime(2025, 1, 6 + day, hour, tzinfo=where)  # January: UTC-8
+            bpm = 52 if hour < 7 else 74 + hour - 7
+            samples.extend(Sample(s.at.astimezone(UTC), s.bpm) for s in hour_of(bpm, start))
+    return samples
+
+
+def test_a_baseline_in_los_angeles_equals_one_in_utc_at_the_same_local_times() -> None:
+    los_angeles, policy = ZoneInfo("America/Los_Angeles"), FloodingPolicy()
+    in_utc = resting_baseline(days_on_the_local_clock(UTC), zone=UTC)
+    in_los_angeles = resting_baseline(days_on_the_local_clock(los_angeles), zone=los_angeles)
+    assert in_utc == in_los_angeles == 75
+    assert policy.threshold(in_utc) == policy.threshold(in_los_angeles) == 85
+    # Read on UTC's clock, her sleep would count as waking rest.
+    assert resting_baseline(days_on_the_local_clock(los_angeles), zone=UTC) == 52
 
 
 def test_one_artefact_in_an_hour_does_not_move_its_median() -> None:
