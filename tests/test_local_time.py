@@ -239,7 +239,10 @@ def test_an_experience_is_shown_at_the_readers_local_time(app, clock, people, ha
     )  # Tuesday 19:20 in California
     check_in(hana)
     shared = practice_at(hana, 1)  # tier 0 is practised alone, and stays private
-    logged = hana.post("/api/v1/experiences", {"practice_id": shared, **GOOD})
+    started = "2026-03-04T03:20:00+00:00"
+    logged = hana.post(
+        "/api/v1/experiences", {"practice_id": shared, **GOOD, "started_at": started}
+    )
     assert logged.status_code == 201, logged.text
     page = signed_in(app, "ivan").get(f"/experiences/new?experience={logged.json()['id']}")
     assert "Tue 3 Mar, 19:20" in page.get_text()

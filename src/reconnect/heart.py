@@ -225,10 +225,10 @@ def _overlaps(covered: tuple[int, int], first: int, last: int) -> bool:
 
 
 def flooded_during(
-    db: Session, person: Person, data_key: bytes, start: datetime, minutes: int
+    db: Session, person: Person, data_key: bytes, start: datetime, end: datetime
 ) -> bool:
-    """Whether this person's heart rate showed flooding during a practice's time box."""
-    end = start + timedelta(minutes=minutes)
+    """Whether this person's heart rate showed flooding while a practice went on, from
+    when it started to when it ended (not from when it was logged, which comes after)."""
     during = samples_between(db, person, data_key, start, end)
     if not during:
         return False

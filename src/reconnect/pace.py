@@ -83,6 +83,35 @@ def check_when(when: datetime, now: datetime, what: str) -> datetime:
     return when
 
 
+def practice_window(
+    started: datetime | None, ended: datetime | None, minutes: int, now: datetime
+) -> tuple[datetime, datetime]:
+    """When a practice went on, [started, ended], or Problem (422).
+
+    Without either end it has just ended and lasted its time box; with one end, the
+    other is that end's time box away. Neither end may be in the future, and it lasts
+    more than no time and at most a day.
+    """
+    if started is not None:
+        check_when(started, now, "A practice's start")
+    if ended is not None:
+        check_when(ended, now, "A practice's end")
+    box = timedelta(minutes=minutes)
+    if ended is None:
+        ended = now if started is None else started + box
+    if started is None:
+        started = ended - box
+    if ended <= started:
+        raise Problem(
+            "invalid_entry", "A practice ends after it starts. Please check both times.", 422
+        )
+    if ended - started > timedelta(days=1):
+        raise Problem(
+            "invalid_entry", "A practice lasts at most a day. Please check both times.", 422
+        )
+    return started, ended
+
+
 def policy() -> Policy:
     """The newest policy: what a new couple is paced under."""
     return load_policy()
@@ -157,6 +186,8 @@ def load_checkin(row: CheckInEntry, key: bytes) -> CheckIn:
 def load_rating(row: ExperienceRatingEntry, key: bytes) -> ExperienceRating:
     data = _open_entry(row, key)
     data["occurred_at"] = datetime.fromisoformat(data["occurred_at"])
+    if data.get("ended_at"):
+        data["ended_at"] = datetime.fromisoformat(data["ended_at"])
     return ExperienceRating(**data)
 
 
@@ -392,6 +423,7 @@ def record_experience(
     now: datetime,
     started_by: str | None = None,
     back_in_minutes: int | None = None,
+    ended_at: datetime | None = None,
 ) -> tuple[Experience | None, ExperienceRatingEntry]:
     """Log a practice with this person's private reflection.
 
@@ -403,6 +435,11 @@ def record_experience(
     (the experience returned is then None). One logged above the permitted tier is
     kept and marked ahead of the pace; it never counts towards advancing.
     ``back_in_minutes``: if it overwhelmed this person, when they will be back.
+
+    ``occurred_at`` is when the practice started and ``ended_at`` when it ended (see
+    :func:`practice_window` for the defaults); the experience is dated at its start, and
+    the person's heart rate is judged over the whole window. A reflection on a shared
+    experience starts at the experience's time.
     """
     # A shared item is 404 for anyone outside its couple, a former partner included,
     # so it is looked up before anything else is said.
@@ -420,8 +457,15 @@ def record_experience(
             raise Problem("invalid_entry", "Choose which practice this was.", 422)
         chosen = practice(practice_id)
         if chosen.leads is Lead.SELF:
+            started, ended = practice_window(occurred_at, ended_at, chosen.minutes, now)
             return None, _record_solo(
-                db, person=person, key=key, chosen=chosen, when=occurred_at, rating=rating, now=now
+                db,
+                person=person,
+                key=key,
+                chosen=chosen,
+                window=(started, ended),
+                rating=rating,
+                now=now,
             )
     couple = paired_couple(db, person, key)
     couple_policy = policy_for(couple)
@@ -437,8 +481,12 @@ def record_experience(
         )
         if already is not None:
             raise Problem("already_reflected", "You already logged how this one went.", 409)
+        window = practice_window(
+            experience.occurred_at, ended_at, practice(experience.practice_id).minutes, now
+        )
     else:
-        when = check_when(occurred_at or now, now, "A practice")
+        window = practice_window(occurred_at, ended_at, chosen.minutes, now)
+        when = window[0]
         # Judged against the pace in force when it happened, not when it was logged.
         pace_then = current_pace(db, couple, min(when, now))
         experience = Experience(
@@ -453,9 +501,7 @@ def record_experience(
         )
         db.add(experience)
         db.flush()
-    reflection = _reflection(
-        db, person, key, experience.practice_id, experience.occurred_at, rating
-    )
+    reflection = _reflection(db, person, key, experience.practice_id, window, rating)
     row = ExperienceRatingEntry(experience_id=experience.id, person_id=person.id, created_at=now)
     seal_entry(db, row, key, reflection)
     signals = signals_from_rating(
@@ -498,17 +544,19 @@ def _reflection(
     person: Person,
     key: bytes,
     practice_id: str,
-    occurred_at: datetime,
+    window: tuple[datetime, datetime],
     rating: dict[str, Any],
 ) -> ExperienceRating:
     chosen = practice(practice_id)
-    # A flooding heart rate during the practice's time box counts as flooding (rule 3).
-    hr_flooded = heart.flooded_during(db, person, key, occurred_at, chosen.minutes)
+    occurred_at, ended_at = window
+    # A flooding heart rate while the practice went on counts as flooding (rule 3).
+    hr_flooded = heart.flooded_during(db, person, key, occurred_at, ended_at)
     try:
         return ExperienceRating(
             practice_id=chosen.id,
             tier=chosen.tier,
             occurred_at=occurred_at,
+            ended_at=ended_at,
             heart_rate_flooded=hr_flooded,
             **rating,
         )
@@ -522,7 +570,7 @@ def _record_solo(
     person: Person,
     key: bytes,
     chosen: Practice,
-    when: datetime | None,
+    window: tuple[datetime, datetime],
     rating: dict[str, Any],
     now: datetime,
 ) -> ExperienceRatingEntry:
@@ -532,8 +580,7 @@ def _record_solo(
     couple, nothing waiting for a reflection. If the person paces with a partner,
     how they were afterwards limits the pace as a check-in at that moment would.
     """
-    when = check_when(when or now, now, "A practice")
-    reflection = _reflection(db, person, key, chosen.id, when, rating)
+    reflection = _reflection(db, person, key, chosen.id, window, rating)
     row = ExperienceRatingEntry(experience_id=None, person_id=person.id, created_at=now)
     seal_entry(db, row, key, reflection)
     try:

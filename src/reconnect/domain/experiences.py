@@ -59,6 +59,9 @@ class ExperienceRating:
     presence: int
     heart_rate_flooded: bool = False
     note: str = field(default="", repr=False)  # private words stay out of logs
+    # When it ended: how the person was afterwards is known from then. None in entries
+    # written before it was asked (then: when it happened).
+    ended_at: datetime | None = None
 
     def __post_init__(self) -> None:
         practice_id = check_text(
@@ -68,6 +71,8 @@ class ExperienceRating:
             raise InvalidEntry("practice_id", "Choose which practice this was.")
         check_scale("tier", "The tier", self.tier, 0, TOP_TIER)
         check_aware("occurred_at", "When it happened", self.occurred_at)
+        if self.ended_at is not None:
+            check_aware("ended_at", "When it ended", self.ended_at)
         check_scale("safety", "Felt safety", self.safety, 0, 10)
         check_scale("activation_before", "Activation before", self.activation_before, 0, 10)
         check_scale("activation_after", "Activation after", self.activation_after, 0, 10)

@@ -480,7 +480,7 @@ def _after_practice(
     max_tier = (
         policy.stop_tier if flooded else ceiling_tier(policy, activation=rating.activation_after)
     )
-    observed = rating.occurred_at
+    observed = rating.ended_at or rating.occurred_at
     return CeilingSignal(
         person_id,
         at,

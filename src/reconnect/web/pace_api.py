@@ -79,7 +79,19 @@ class ExperienceIn(Strict):
     experience_id: Annotated[int, Field(ge=1, le=MAX_ID)] | None = Field(
         default=None, description="Add your reflection to an experience your partner logged."
     )
-    occurred_at: ApiDateTime | None = None
+    occurred_at: ApiDateTime | None = Field(
+        default=None, description="The same as started_at, kept for older clients."
+    )
+    started_at: ApiDateTime | None = Field(
+        default=None,
+        description="When the practice started. Without it: its time box before it ended.",
+    )
+    ended_at: ApiDateTime | None = Field(
+        default=None,
+        description="When the practice ended: after it started, at most a day later, not in "
+        "the future. Without it: now, or its time box after started_at. Your heart rate is "
+        "judged over this window.",
+    )
     started_by: StartedByName | None = Field(
         default=None,
         description="Who started this shared practice: you, your partner, or both of you "
@@ -208,7 +220,15 @@ def checkin_out(row: CheckInEntry, key: bytes) -> CheckInOut:
 @router.post("/experiences", status_code=201, response_model=ExperienceOut)
 def create_experience(body: ExperienceIn, session: ApiSession, db: Db, at: Now) -> ExperienceOut:
     rating = body.model_dump(
-        exclude={"practice_id", "experience_id", "occurred_at", "started_by", "back_in_minutes"}
+        exclude={
+            "practice_id",
+            "experience_id",
+            "occurred_at",
+            "started_at",
+            "ended_at",
+            "started_by",
+            "back_in_minutes",
+        }
     )
     experience, row = pace.record_experience(
         db,
@@ -216,7 +236,8 @@ def create_experience(body: ExperienceIn, session: ApiSession, db: Db, at: Now) 
         key=session.data_key,
         practice_id=body.practice_id,
         experience_id=body.experience_id,
-        occurred_at=body.occurred_at,
+        occurred_at=body.started_at or body.occurred_at,
+        ended_at=body.ended_at,
         rating=rating,
         now=at,
         started_by=body.started_by,

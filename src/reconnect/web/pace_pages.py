@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from reconnect import moments, pace
+from reconnect import localtime, moments, pace
 from reconnect.domain.catalogue import UnknownPractice
 from reconnect.domain.checkins import SUGGESTED_BODY_SIGNALS
 from reconnect.domain.pacing import can_resume
@@ -71,6 +71,18 @@ def when(form: FormData, name: str) -> datetime | None:
     except ValueError:
         raise Problem("invalid_entry", "Please give the time as shown in the form.", 422) from None
     return value if value.tzinfo else None
+
+
+def local_when(form: FormData, name: str, where: str) -> datetime | None:
+    """A ``datetime-local`` field, read on the person's own clock (an offset is kept)."""
+    raw = str(form.get(name, "")).strip()
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise Problem("invalid_entry", "Please give the time as shown in the form.", 422) from None
+    return localtime.from_local(value, where)
 
 
 # --- check-in ------------------------------------------------------------------
@@ -246,6 +258,7 @@ def log_experience(
     rating["note"] = str(form.get("note", ""))
     started_by = str(form.get("started_by", "")) or None
     back_in = number(form, "back_in_minutes")
+    window = {name: str(form.get(name, "")).strip() for name in ("started_at", "ended_at")}
     try:
         if any(value is None for value in rating.values()):
             raise Problem("invalid_entry", "Please answer each question.", 422)
@@ -255,7 +268,9 @@ def log_experience(
             key=session.data_key,
             practice_id=None if experience_id else practice_id,
             experience_id=experience_id,
-            occurred_at=when(form, "occurred_at"),
+            occurred_at=local_when(form, "started_at", person.time_zone)
+            or when(form, "occurred_at"),
+            ended_at=local_when(form, "ended_at", person.time_zone),
             rating=rating,
             now=at,
             started_by=None if experience_id else started_by,
@@ -271,7 +286,12 @@ def log_experience(
             error=problem.message,
             practice_id=practice_id or "",
             experience_id=experience_id,
-            values={**rating, "started_by": started_by, "back_in_minutes": back_in},
+            values={
+                **rating,
+                "started_by": started_by,
+                "back_in_minutes": back_in,
+                **window,
+            },
         )
     db.commit()
     return go("/today")
