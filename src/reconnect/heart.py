@@ -232,8 +232,8 @@ def flooded_during(
     during = samples_between(db, person, data_key, start, end)
     if not during:
         return False
-    history = samples_between(db, person, data_key, start - BASELINE_LOOKBACK, start)
-    return flooding(during, resting_baseline(history)) is not None
+    # The calm baseline on the person's own clock (their night, not UTC's).
+    return flooding(during, calm_baseline(db, person, data_key, start)) is not None
 
 
 __all__ = [
