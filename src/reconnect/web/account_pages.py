@@ -17,6 +17,7 @@ from reconnect.web.deps import (
     PagePerson,
     PageSession,
     State,
+    failures_kept,
     forget_browser,
 )
 from reconnect.web.pages import go, render
@@ -79,17 +80,17 @@ def disable_totp(
     request: Request, form: CheckedForm, session: PageSession, db: Db, state: State, at: Now
 ) -> Response:
     try:
-        auth.disable_totp(
-            db,
-            signed_in=session,
-            password=str(form.get("password", "")),
-            settings=state.settings,
-            secret=state.secret,
-            hasher=state.hasher,
-            now=at,
-        )
+        with failures_kept(db):
+            auth.disable_totp(
+                db,
+                signed_in=session,
+                password=str(form.get("password", "")),
+                settings=state.settings,
+                secret=state.secret,
+                hasher=state.hasher,
+                now=at,
+            )
     except Problem as problem:
-        db.commit()  # a wrong password counts toward the limit
         return _account_page(request, session, db, problem.status, error=problem.message)
     db.commit()
     return _account_page(request, session, db, done="Two-step sign-in is off.")
@@ -100,18 +101,18 @@ def change_password(
     request: Request, form: CheckedForm, session: PageSession, db: Db, state: State, at: Now
 ) -> Response:
     try:
-        auth.change_password(
-            db,
-            signed_in=session,
-            current_password=str(form.get("current_password", "")),
-            new_password=str(form.get("new_password", "")),
-            settings=state.settings,
-            secret=state.secret,
-            hasher=state.hasher,
-            now=at,
-        )
+        with failures_kept(db):
+            auth.change_password(
+                db,
+                signed_in=session,
+                current_password=str(form.get("current_password", "")),
+                new_password=str(form.get("new_password", "")),
+                settings=state.settings,
+                secret=state.secret,
+                hasher=state.hasher,
+                now=at,
+            )
     except Problem as problem:
-        db.commit()  # a wrong password counts toward the limit
         return _account_page(request, session, db, problem.status, error=problem.message)
     db.commit()
     return _account_page(
@@ -163,17 +164,17 @@ def delete_account(
     request: Request, form: CheckedForm, session: PageSession, db: Db, state: State, at: Now
 ) -> Response:
     try:
-        auth.confirm_password(
-            db,
-            signed_in=session,
-            password=str(form.get("password", "")),
-            settings=state.settings,
-            secret=state.secret,
-            hasher=state.hasher,
-            now=at,
-        )
+        with failures_kept(db):
+            auth.confirm_password(
+                db,
+                signed_in=session,
+                password=str(form.get("password", "")),
+                settings=state.settings,
+                secret=state.secret,
+                hasher=state.hasher,
+                now=at,
+            )
     except Problem as problem:
-        db.commit()  # a wrong password counts toward the limit
         return _account_page(request, session, db, problem.status, error=problem.message)
     account.delete_account(db, session.person)
     db.commit()

@@ -27,6 +27,7 @@ from reconnect.web.deps import (
     State,
     bearer_token,
     client_address,
+    failures_kept,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["api"], responses=API_ERRORS)
@@ -365,7 +366,7 @@ def change_password(
     body: PasswordChange, session: ApiSession, db: Db, state: State, at: Now
 ) -> Response:
     """New password. Entries are not re-encrypted; other sign-ins end."""
-    try:
+    with failures_kept(db):
         auth.change_password(
             db,
             signed_in=session,
@@ -376,9 +377,6 @@ def change_password(
             hasher=state.hasher,
             now=at,
         )
-    except Problem:
-        db.commit()  # a wrong password counts toward the limit
-        raise
     db.commit()
     return Response(status_code=204)
 
@@ -451,7 +449,7 @@ def delete_account(
     body: PasswordConfirm, session: ApiSession, db: Db, state: State, at: Now
 ) -> Response:
     """Delete your account and everything that is yours. It cannot be undone."""
-    try:
+    with failures_kept(db):
         auth.confirm_password(
             db,
             signed_in=session,
@@ -461,9 +459,6 @@ def delete_account(
             hasher=state.hasher,
             now=at,
         )
-    except Problem:
-        db.commit()  # a wrong password counts toward the limit
-        raise
     account.delete_account(db, session.person)
     db.commit()
     account.flush_deleted_pages(db)
@@ -499,7 +494,7 @@ def enable_totp(body: TotpConfirm, session: ApiSession, db: Db) -> Response:
 def disable_totp(
     body: PasswordConfirm, session: ApiSession, db: Db, state: State, at: Now
 ) -> Response:
-    try:
+    with failures_kept(db):
         auth.disable_totp(
             db,
             signed_in=session,
@@ -509,8 +504,5 @@ def disable_totp(
             hasher=state.hasher,
             now=at,
         )
-    except Problem:
-        db.commit()  # a wrong password counts toward the limit
-        raise
     db.commit()
     return Response(status_code=204)

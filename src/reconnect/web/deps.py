@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
@@ -307,3 +308,14 @@ def _in_asker_zone(moment: datetime, handler: SerializerFunctionWrapHandler) -> 
 # Every datetime the API returns: stored in UTC, written with the asker's offset
 # ("2026-03-02T19:00:00-08:00").
 LocalDateTime = Annotated[datetime, WrapSerializer(_in_asker_zone, when_used="json")]
+
+
+@contextmanager
+def failures_kept(db: Session) -> Iterator[None]:
+    """Around a password check inside a session: a wrong password still counts toward
+    the limit, so what was written before the refusal is committed, then it is raised."""
+    try:
+        yield
+    except Problem:
+        db.commit()
+        raise
