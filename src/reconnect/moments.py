@@ -21,6 +21,7 @@ from reconnect import keys, pace
 from reconnect.auth import SignedIn
 from reconnect.couples import couple_key_for
 from reconnect.domain.catalogue import Lead
+from reconnect.domain.policy import BREAK_MINUTES_MAX, BREAK_MINUTES_MIN
 from reconnect.domain.signals import FloodSignal
 from reconnect.errors import Problem
 from reconnect.models import (
@@ -46,7 +47,6 @@ TRIGGER_EXAMPLES = (
     "A memory out of nowhere",
 )
 WORDS_MAX = 500
-BREAK_MINUTES_MIN, BREAK_MINUTES_MAX = 20, 24 * 60
 
 
 @dataclass(frozen=True)

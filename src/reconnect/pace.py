@@ -39,7 +39,7 @@ from reconnect.domain.pacing import (
     reasons_for,
     urgency_reason,
 )
-from reconnect.domain.policy import Policy, load_policy
+from reconnect.domain.policy import BREAK_MINUTES_MAX, BREAK_MINUTES_MIN, Policy, load_policy
 from reconnect.domain.signals import (
     PauseSignal,
     ResumeSignal,
@@ -444,7 +444,10 @@ def record_experience(
     # A shared item is 404 for anyone outside its couple, a former partner included,
     # so it is looked up before anything else is said.
     shared = get_experience_for_person(db, person, experience_id) if experience_id else None
-    if back_in_minutes is not None and not 20 <= back_in_minutes <= 24 * 60:
+    if (
+        back_in_minutes is not None
+        and not BREAK_MINUTES_MIN <= back_in_minutes <= BREAK_MINUTES_MAX
+    ):
         raise Problem(
             "invalid_entry",
             "A break lasts at least 20 minutes, so bodies can settle, and at most a day.",

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,6 +28,8 @@ from reconnect.domain.checkins import CheckIn
 from reconnect.domain.experiences import ExperienceRating
 from reconnect.domain.pacing import Decision, History, LadderState, Partner, Role, decide
 from reconnect.domain.policy import (
+    BREAK_MINUTES_MAX,
+    BREAK_MINUTES_MIN,
     InvalidPolicy,
     Policy,
     UnknownPolicy,
@@ -61,37 +63,17 @@ __all__ = [
     "timeline_json",
 ]
 
-# The return times the app accepts for a break after a flood (moments.py, pace.py):
-# at least 20 minutes so bodies can settle, at most a day.
-BREAK_MINUTES_MIN, BREAK_MINUTES_MAX = 20, 24 * 60
 
 _TOP_KEYS = {"time_zone", "start_tier", "policy", "probes", "partners", "events", "expect"}
 _PARTNER_KEYS = {"name", "role"}
-_CHECKIN_KEYS = {
-    "activation",
-    "state",
-    "safety",
-    "urgency",
-    "readiness",
-    "drivers",
-    "body_signals",
-    "note",
-}
-_RATING_KEYS = {
-    "safety",
-    "activation_before",
-    "activation_after",
-    "staying",
-    "felt_pressured",
-    "authenticity",
-    "vulnerability",
-    "transparency",
-    "presence",
-    "heart_rate_flooded",
-    "note",
-    "logged_at",
-    "back_in_minutes",
-}
+# The fields a story may give are the domain's own, so the two never drift apart.
+_CHECKIN_KEYS = {f.name for f in fields(CheckIn)} - {"recorded_at"}
+_RATING_KEYS = {f.name for f in fields(ExperienceRating)} - {
+    "practice_id",
+    "tier",
+    "occurred_at",
+    "ended_at",
+} | {"logged_at", "back_in_minutes"}
 # The four qualities never reach the pace, so a story may leave them out.
 _QUALITIES = ("authenticity", "vulnerability", "transparency", "presence")
 _EVENT_KEYS = {

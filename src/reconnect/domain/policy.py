@@ -16,9 +16,21 @@ from importlib import resources
 from itertools import pairwise
 from typing import Any
 
-__all__ = ["InvalidPolicy", "Policy", "UnknownPolicy", "available_policies", "load_policy"]
+__all__ = [
+    "BREAK_MINUTES_MAX",
+    "BREAK_MINUTES_MIN",
+    "InvalidPolicy",
+    "Policy",
+    "UnknownPolicy",
+    "available_policies",
+    "load_policy",
+]
 
 _VERSION = re.compile(r"v(\d+)")
+
+# A break after a flood: at least 20 minutes, so bodies can settle, and at most a day
+# (the product's promise; every policy and every chosen return time stays inside it).
+BREAK_MINUTES_MIN, BREAK_MINUTES_MAX = 20, 24 * 60
 
 
 class InvalidPolicy(ValueError):
@@ -202,9 +214,9 @@ def _problems(policy: Policy) -> list[str]:
     if not 1 <= policy.urgency_gap_min <= 10:
         found.append("urgency_gap_min must be from 1 to 10")
     # The product promises a break of at least 20 minutes and at most a day.
-    if not 20 <= policy.flood_break_minutes <= 24 * 60:
+    if not BREAK_MINUTES_MIN <= policy.flood_break_minutes <= BREAK_MINUTES_MAX:
         found.append("flood_break_minutes must be from 20 to 1440")
-    if not policy.flood_break_minutes <= policy.flood_default_break_minutes <= 24 * 60:
+    if not policy.flood_break_minutes <= policy.flood_default_break_minutes <= BREAK_MINUTES_MAX:
         found.append("flood default_break_minutes must be from break_minutes to 1440")
     if not 0 <= policy.day_starts_hour <= 23:
         found.append("day_starts_hour must be from 0 to 23")

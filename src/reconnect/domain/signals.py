@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 from reconnect.domain.checkins import CheckIn, State
 from reconnect.domain.experiences import ExperienceRating, Staying
-from reconnect.domain.policy import Policy
+from reconnect.domain.policy import BREAK_MINUTES_MAX, Policy
 
 __all__ = [
     "CeilingSignal",
@@ -520,7 +520,7 @@ def signals_from_rating(
         safe = False
     break_until = None
     if flooded and back_in_minutes is not None:
-        minutes = min(max(back_in_minutes, policy.flood_break_minutes), 24 * 60)
+        minutes = min(max(back_in_minutes, policy.flood_break_minutes), BREAK_MINUTES_MAX)
         break_until = at + timedelta(minutes=minutes)
     signals: list[Signal] = [
         ExperienceSignal(

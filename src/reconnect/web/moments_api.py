@@ -9,6 +9,7 @@ from fastapi import APIRouter, UploadFile
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from reconnect import heart, insights, moments
+from reconnect.domain.policy import BREAK_MINUTES_MAX, BREAK_MINUTES_MIN
 from reconnect.web.deps import API_ERRORS, ApiDateTime, ApiSession, Db, LocalDateTime, Now, RowId
 
 router = APIRouter(prefix="/api/v1", tags=["moments"], responses=API_ERRORS)
@@ -77,7 +78,7 @@ class RespondedOut(BaseModel):
 
 
 class BreakIn(Strict):
-    minutes: Annotated[int, Field(ge=20, le=24 * 60)] = 20
+    minutes: Annotated[int, Field(ge=BREAK_MINUTES_MIN, le=BREAK_MINUTES_MAX)] = BREAK_MINUTES_MIN
 
 
 class BreakOut(BaseModel):

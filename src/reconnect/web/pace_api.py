@@ -14,6 +14,7 @@ from reconnect.auth import SignedIn
 from reconnect.domain.catalogue import Practice
 from reconnect.domain.checkins import BODY_SIGNAL_MAX_CHARS, BODY_SIGNAL_MAX_COUNT
 from reconnect.domain.pacing import Decision, can_resume
+from reconnect.domain.policy import BREAK_MINUTES_MAX, BREAK_MINUTES_MIN
 from reconnect.models import CheckInEntry
 from reconnect.web.deps import (
     API_ERRORS,
@@ -97,10 +98,12 @@ class ExperienceIn(Strict):
         description="Who started this shared practice: you, your partner, or both of you "
         "(or not sure). Logging it is not starting it. Not asked for practices done alone.",
     )
-    back_in_minutes: Annotated[int, Field(ge=20, le=1440)] | None = Field(
-        default=None,
-        description="If it overwhelmed you: in how many minutes you will be back (20 minutes "
-        "to a day). Without it the break lasts the policy's default.",
+    back_in_minutes: Annotated[int, Field(ge=BREAK_MINUTES_MIN, le=BREAK_MINUTES_MAX)] | None = (
+        Field(
+            default=None,
+            description="If it overwhelmed you: in how many minutes you will be back (20 minutes "
+            "to a day). Without it the break lasts the policy's default.",
+        )
     )
     safety: Scale
     activation_before: Scale
