@@ -19,6 +19,10 @@ class Visitor:
 
     def get(self, path: str) -> BeautifulSoup:
         self.last = self.client.get(path)
+        # Only pages are parsed: a PDF's compressed bytes can look like broken markup
+        # to the HTML parser, which then refuses them (seen once in CI).
+        if not self.last.headers.get("content-type", "").startswith("text/html"):
+            return BeautifulSoup("", "html.parser")
         return BeautifulSoup(self.last.text, "html.parser")
 
     def csrf(self) -> str:
