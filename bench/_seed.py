@@ -29,12 +29,14 @@ from typing import Any
 from sqlalchemy import Engine, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from reconnect import keys, pace
-from reconnect.auth import kdf_params, make_hasher
-from reconnect.domain.checkins import CheckIn
-from reconnect.domain.experiences import ExperienceRating
-from reconnect.domain.pacing import History, Partner, Role, decide
-from reconnect.domain.signals import signals_from_checkin
+from reconnect import access, keys
+from reconnect.accounts.auth import kdf_params, make_hasher
+from reconnect.accounts.signed_in import SignedIn
+from reconnect.after_write import look_again
+from reconnect.domain.pacing.checkins import CheckIn
+from reconnect.domain.pacing.engine import History, Partner, Role, decide
+from reconnect.domain.pacing.experiences import ExperienceRating
+from reconnect.domain.pacing.signals import signals_from_checkin
 from reconnect.models import (
     CheckInEntry,
     Couple,
@@ -46,6 +48,7 @@ from reconnect.models import (
     Person,
     SafetyScreen,
 )
+from reconnect.pacing import store as pace
 from reconnect.settings import Settings
 
 PASSWORD = "synthetic couples only, never real"  # noqa: S105 - made-up people
@@ -333,9 +336,17 @@ def add_history(
                     pace.record_checkin(
                         db, person=person, key=keys_by_id[person.id], fields=fields, now=moment
                     )
+                    look_again(
+                        db,
+                        signed_in=SignedIn(person, keys_by_id[person.id], ""),
+                        now=moment,
+                        shared=False,
+                    )
                     moment += timedelta(minutes=30)
                 if day % 3 == 2:
-                    couple = pace.paired_couple(db, first)
+                    couple = access.get_couple_for_person(
+                        db, person=first, data_key=keys_by_id[first.id]
+                    )
                     level = pace.current_pace(db, couple, moment).permitted_tier
                     # Tier 0 is practised alone; the seed's practices are shared ones.
                     chosen = next(p for p in pace.catalogue() if p.tier == max(level, 1))
@@ -364,6 +375,7 @@ def add_history(
                     )
                     if experience is None:  # shared practices always make one
                         continue
+                    look_again(db, signed_in=SignedIn(first, keys_by_id[first.id], ""), now=moment)
                     pace.record_experience(
                         db,
                         person=second,
@@ -373,6 +385,12 @@ def add_history(
                         occurred_at=None,
                         rating=rating,
                         now=moment + timedelta(minutes=5),
+                    )
+                    look_again(
+                        db,
+                        signed_in=SignedIn(second, keys_by_id[second.id], ""),
+                        now=moment + timedelta(minutes=5),
+                        shared=False,
                     )
             db.commit()
 

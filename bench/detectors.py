@@ -27,8 +27,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from reconnect.domain.checkins import CheckIn
-from reconnect.domain.detectors import (
+from reconnect.domain.insights.detectors import (
     CoupleRecord,
     ExperienceHalf,
     Mood,
@@ -44,9 +43,10 @@ from reconnect.domain.detectors import (
     load_phrase_list,
     run_detectors,
 )
-from reconnect.domain.experiences import ExperienceRating
-from reconnect.domain.pacing import Partner, Role
-from reconnect.domain.policy import Policy, load_policy
+from reconnect.domain.pacing.checkins import CheckIn
+from reconnect.domain.pacing.engine import Partner, Role
+from reconnect.domain.pacing.experiences import ExperienceRating
+from reconnect.domain.pacing.policy import Policy, load_policy
 
 HURT, INVOLVED = "hana", "ivan"
 PARTNERS = (Partner(HURT, Role.HURT), Partner(INVOLVED, Role.INVOLVED))

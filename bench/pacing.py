@@ -22,11 +22,11 @@ import statistics
 import time
 from datetime import UTC, datetime, timedelta
 
-from reconnect.domain.checkins import CheckIn
-from reconnect.domain.experiences import ExperienceRating
-from reconnect.domain.pacing import Decision, History, Partner, Role, decide
-from reconnect.domain.policy import Policy, load_policy
-from reconnect.domain.signals import (
+from reconnect.domain.pacing.checkins import CheckIn
+from reconnect.domain.pacing.engine import Decision, History, Partner, Role, decide
+from reconnect.domain.pacing.experiences import ExperienceRating
+from reconnect.domain.pacing.policy import Policy, load_policy
+from reconnect.domain.pacing.signals import (
     PauseSignal,
     ResumeSignal,
     Signal,

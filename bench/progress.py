@@ -18,19 +18,17 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from reconnect.domain.checkins import State
-from reconnect.progress import (
+from reconnect.domain.pacing.checkins import State
+from reconnect.domain.progress.points import (
     CheckInPoint,
     ExperiencePoint,
     ScorePoint,
     SharedExperience,
     TierPoint,
-    couple_dashboard,
-    person_dashboard,
-    score_chart,
     tier_changes,
-    weekly_summary,
 )
+from reconnect.progress.charts import couple_dashboard, person_dashboard, score_chart
+from reconnect.progress.summary import weekly_summary
 
 # The shipped questionnaires and their highest totals.
 INSTRUMENTS = {"phq-9": 27, "gad-7": 21, "pcl-5": 80}

@@ -25,8 +25,16 @@ from sqlalchemy import Engine, text
 
 from reconnect import coach
 from reconnect.app import create_app
+from reconnect.coach.checker import MEMORY
 from reconnect.models import Base
 from reconnect.settings import Settings, load_settings
+from tests.coach.stand_in import (
+    CLOSING_WORDS,
+    OPENING_WORDS,
+    UNLISTED_SENTENCE,
+    UNLISTED_WORDS,
+    fake_reader,
+)
 
 PG_ADMIN_URL = os.environ.get("RECONNECT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -253,3 +261,27 @@ def run_coroutine(coroutine: Coroutine[Any, Any, Any]) -> Any:
     refuses to start beside a running loop."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coroutine).result()
+
+
+# --- the message coach ---------------------------------------------------------
+
+
+@pytest.fixture
+def steady_coach(monkeypatch):
+    """The app's part, tested apart from the model's accuracy (bench/coach.py measures
+    that): a stand-in coach with fixed readings of the sample texts."""
+    monkeypatch.setattr(
+        coach,
+        "read",
+        fake_reader(
+            {
+                CLOSING_WORDS: ("minimizing", 0.8),
+                OPENING_WORDS: ("validation", 0.8),
+                UNLISTED_WORDS: ("minimizing", 0.7),
+                UNLISTED_SENTENCE: ("minimizing", 0.9),
+            }
+        ),
+    )
+    MEMORY.forget()
+    yield
+    MEMORY.forget()

@@ -20,16 +20,7 @@ from fastapi.routing import APIRoute
 from reconnect.app import ROUTERS
 from tests.conftest import NO_CONCERNS, PASSWORD, People
 from tests.pages import Visitor
-from tests.test_pace_api import CALM, GOOD
-
-CALM_FORM = {
-    "activation": "2",
-    "state": "settled",
-    "safety": "7",
-    "urgency": "3",
-    "readiness": "5",
-}
-GOOD_FORM = {key: str(value) for key, value in GOOD.items() if key != "felt_pressured"}
+from tests.payloads import CALM, CALM_FORM, GOOD, GOOD_FORM
 
 PARTNERS = ("hana", "ivan", "olga")
 THERAPISTS = ("thea", "tara", "theo", "otto")

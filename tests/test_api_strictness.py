@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from reconnect.domain.checkins import BODY_SIGNAL_MAX_CHARS, BODY_SIGNAL_MAX_COUNT
-from tests.test_pace_api import CALM, GOOD
+from reconnect.domain.pacing.checkins import BODY_SIGNAL_MAX_CHARS, BODY_SIGNAL_MAX_COUNT
+from tests.payloads import CALM, GOOD
 
 NOT_MOMENTS = [0, 1767225600, "0", "1767225600", True, 1.5]
 NOT_YES_OR_NO = [0, 1, "true", "yes", "", None]

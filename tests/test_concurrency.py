@@ -43,9 +43,9 @@ from sqlalchemy.orm import Session
 
 from reconnect.cli import main
 from reconnect.database import normalise_url
-from reconnect.domain.pacing import Decision, History, decide
-from reconnect.domain.policy import load_policy
-from reconnect.domain.signals import signal_from_dict
+from reconnect.domain.pacing.engine import Decision, History, decide
+from reconnect.domain.pacing.policy import load_policy
+from reconnect.domain.pacing.signals import signal_from_dict
 from reconnect.models import (
     CheckInEntry,
     Couple,
@@ -55,10 +55,10 @@ from reconnect.models import (
     PaceSignal,
     utcnow,
 )
-from reconnect.pace import partners
+from reconnect.pacing.store import partners
 from tests.conftest import NO_CONCERNS, PASSWORD, fresh_postgres_database, run_coroutine
-from tests.test_crash import CHECKIN, free_port
-from tests.test_pace_api import GOOD
+from tests.payloads import CHECKIN, GOOD
+from tests.ports import free_port
 
 WORKERS = 2
 COUPLES = 3
@@ -552,7 +552,7 @@ def _replay(
     couple: Couple, signals: list[tuple[Any, Any]], at: Any, version: str | None = None
 ) -> Decision:
     """What the engine decides at ``at`` from these signals, as the test in
-    test_pace_api replays it (signals up to ``at``, in time order)."""
+    tests/pacing/test_api.py replays it (signals up to ``at``, in time order)."""
     known = sorted(
         ((when, index, signal) for index, (when, signal) in enumerate(signals) if when <= at),
         key=lambda item: (item[0], item[1]),
@@ -563,7 +563,7 @@ def _replay(
 
 def _assert_decisions_replay(db: Session) -> None:
     """Every stored decision is what replaying all the couple's signals up to its time
-    gives (as in test_pace_api): no decision was taken without a signal dated before
+    gives (as in tests/pacing/test_api.py): no decision was taken without a signal dated before
     it, even when the two partners' requests overlapped on two workers."""
     for couple in db.scalars(select(Couple)):
         signals = _stored_signals(db, couple.id)

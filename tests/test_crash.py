@@ -19,7 +19,6 @@ import itertools
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -35,27 +34,14 @@ import pytest
 
 from reconnect.database import sqlite_module
 from tests.conftest import NO_CONCERNS, PASSWORD
+from tests.payloads import CHECKIN
+from tests.ports import free_port
 
 KILLS = max(20, int(os.environ.get("RECONNECT_CRASH_KILLS", "20")))  # more, never fewer
 SEED = int(os.environ.get("RECONNECT_CRASH_SEED", str(time.time_ns() % 1_000_000)))
 # Generous: CI and laptops are shared and noisy; a slow start is not a failure.
 START_TIMEOUT_S = 60.0
 REQUEST_TIMEOUT_S = 20.0
-CHECKIN = {
-    "activation": 4,
-    "state": "settled",
-    "safety": 6,
-    "urgency": 3,
-    "readiness": 5,
-    "drivers": [],
-    "body_signals": [],
-}
-
-
-def free_port() -> int:
-    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass

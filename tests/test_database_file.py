@@ -318,9 +318,12 @@ def stolen_demo(app, tmp_path: Path) -> tuple[Path, dict[str, list[dict[str, obj
     sign-in each), then every row of every table, read as a thief would."""
     import sqlite3  # the standard library's: any SQLite reads the file
 
-    from reconnect import auth, heart, moments
-    from reconnect.auth import SignedIn, kdf_params
+    from reconnect.accounts import auth
+    from reconnect.accounts.auth import kdf_params
+    from reconnect.accounts.signed_in import SignedIn
     from reconnect.demo import build_demo
+    from reconnect.heart import store as heart
+    from reconnect.moments import store as moments
 
     state = app.state.reconnect
     demo = build_demo(state.sessions, state.hasher, kdf_params(state.settings), DEMO_NOW)
@@ -507,8 +510,11 @@ def test_what_was_in_clear_is_sealed_at_the_owners_next_sign_in(people, app):
 
     from sqlalchemy import select
 
-    from reconnect import auth, keys, measures, moments
+    from reconnect import keys
+    from reconnect.accounts import auth
+    from reconnect.measures import store as measures
     from reconnect.models import HeartRateImport, Person, QuestionnaireResponse, Trigger
+    from reconnect.moments import store as moments
     from tests.conftest import PASSWORD
 
     hana = people.register("hana")

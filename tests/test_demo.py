@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from itertools import pairwise
 
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from reconnect.auth import kdf_params
+from reconnect.accounts.auth import kdf_params
+from reconnect.accounts.signed_in import SignedIn
 from reconnect.cli import main
 from reconnect.demo import HURT, INVOLVED, build_demo
 from reconnect.models import CheckInEntry, Experience, PaceDecision, Person
+from tests.demo import NOW
 from tests.pages import Visitor
-
-NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 
 def ladder_history(db) -> list[int]:
@@ -78,8 +77,9 @@ def test_the_demo_command_creates_its_own_database_and_a_filled_today_page(tmp_p
 
 
 def test_the_demo_couple_has_reflections_and_a_trigger_to_look_at(app):
-    from reconnect import auth, insights
+    from reconnect.accounts import auth
     from reconnect.demo import PASSWORD
+    from reconnect.insights import store as insights
     from reconnect.models import Trigger
 
     state = app.state.reconnect
@@ -89,14 +89,15 @@ def test_the_demo_couple_has_reflections_and_a_trigger_to_look_at(app):
         for name in (HURT, INVOLVED):
             person = db.scalar(select(Person).where(Person.username == name))
             key = auth.unlock_with_password(person, PASSWORD)
-            seen = insights.visible_findings(db, signed_in=auth.SignedIn(person, key, ""))
+            seen = insights.visible_findings(db, signed_in=SignedIn(person, key, ""))
             assert len(seen) >= 3, name
 
 
 def test_the_demo_has_questionnaire_history_and_a_therapist_with_consent(app):
-    from reconnect import auth, therapists
+    from reconnect.accounts import auth
     from reconnect.demo import PASSWORD, THERAPIST
     from reconnect.models import QuestionnaireResponse
+    from reconnect.therapist import store as therapists
 
     state = app.state.reconnect
     build_demo(state.sessions, state.hasher, kdf_params(state.settings), NOW)

@@ -17,29 +17,14 @@ from icalendar import Calendar
 from reconnect import localtime
 from reconnect.errors import Problem
 from tests.conftest import PASSWORD
+from tests.pacing.api_steps import check_in, practice_at
 from tests.pages import Visitor, soup, text_of
+from tests.payloads import CALM, GOOD
 from tests.security.conftest import signed_in
-from tests.test_pace_api import CALM, GOOD, check_in, practice_at
+from tests.zones_and_clock import move, patch, set_clock
 
 LA = "America/Los_Angeles"
 PACIFIC = ZoneInfo(LA)
-
-
-def patch(person: Any, path: str, body: Any) -> Any:
-    return person.client.patch(path, json=body, headers=person.headers)
-
-
-def move(person: Any, zone: str) -> None:
-    moved = patch(person, "/api/v1/me", {"time_zone": zone})
-    assert moved.status_code == 200, moved.text
-    assert moved.json()["time_zone"] == zone
-
-
-def set_clock(clock: Any, people: Any, when: datetime, *persons: Any) -> None:
-    """Move the app's clock, and sign the API people in again (tokens last 12 hours)."""
-    clock.now = when
-    for person in persons:
-        person.token = people.login(person.username)
 
 
 def at_pacific(*parts: int) -> datetime:

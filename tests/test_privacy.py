@@ -13,19 +13,19 @@ import json
 import shutil
 import subprocess
 import zipfile
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
 from reconnect import keys
-from reconnect.auth import token_hash
+from reconnect.accounts.signed_in import token_hash
 from reconnect.backup import backup
 from reconnect.cli import main
 from reconnect.models import AuthSession, CheckInEntry, Membership, Person
 from tests.conftest import PASSWORD
-from tests.test_pace_api import CALM, GOOD
+from tests.on_disk import assert_absent, sqlite_files
+from tests.payloads import CALM, GOOD
 
 CANARY = "CANARY-7f3a-never-on-disk"
 NEW_PASSWORD = "another calm evening walk"
@@ -53,16 +53,6 @@ def write_private_everything(hana, ivan) -> dict[str, int]:
     )
     assert joined.status_code == 201, joined.text
     return ids
-
-
-def sqlite_files(app) -> list[Path]:
-    database = Path(app.state.engine.url.database)
-    return [p for p in (database, Path(f"{database}-wal")) if p.exists()]
-
-
-def assert_absent(needle: bytes, *paths: Path) -> None:
-    for path in paths:
-        assert needle not in path.read_bytes(), f"found in {path.name}"
 
 
 # --- threat 1: a copy of the database file, its WAL or a backup is stolen -------------
@@ -163,7 +153,7 @@ def test_a_flipped_bit_in_a_sealed_entry_fails_loudly(people, app):
 # --- threat 3: the partner uses the app normally -------------------------------------
 # The access-control matrix (test_access_matrix.py), the byte-identical partner views
 # (security/test_partner_view.py) and the privacy of pace explanations
-# (test_pace_api.py) cover this threat; these add what is specific to entries.
+# (tests/pacing/test_api.py) cover this threat; these add what is specific to entries.
 
 
 def test_threat_3_the_partner_never_reads_the_other_partners_entries(hana_and_ivan):
@@ -358,8 +348,8 @@ def test_both_partners_hold_the_same_couple_key_and_the_code_carries_it_once(peo
     hana.post("/api/v1/couples", {"role": "hurt"})
     code = hana.post("/api/v1/couples/invites").json()["code"]
     ivan.post("/api/v1/couples/join", {"code": code, "role": "involved"})
-    from reconnect.auth import session_for_token
-    from reconnect.couples import couple_key_for
+    from reconnect.accounts.auth import session_for_token
+    from reconnect.couples.store import couple_key_for
     from reconnect.models import Invite, utcnow
 
     with app.state.reconnect.sessions() as db:

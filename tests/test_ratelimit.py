@@ -477,7 +477,7 @@ def test_a_failed_name_is_kept_only_as_a_keyed_digest(site, store, caplog):
 
 def test_two_sign_ins_racing_with_one_code_let_only_one_in(site, store):
     """Both read the person before either writes: the compare-and-set lets one through."""
-    from reconnect import auth
+    from reconnect.accounts import auth
     from reconnect.models import Person
 
     site.register("hana")

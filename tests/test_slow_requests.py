@@ -21,7 +21,7 @@ from reconnect import connections
 from reconnect.app import create_app
 from reconnect.connections import HeadersInTime
 from tests.conftest import make_settings
-from tests.test_crash import free_port
+from tests.ports import free_port
 
 WAIT_S = 15  # no test here waits longer than this for any answer
 

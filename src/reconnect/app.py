@@ -20,28 +20,36 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from reconnect import __version__, coach, measures
-from reconnect.auth import make_hasher
+from reconnect import __version__, coach
+from reconnect.accounts import api as accounts_api
+from reconnect.accounts import pages as accounts_pages
+from reconnect.accounts.auth import make_hasher
+from reconnect.coach import api as coach_api
+from reconnect.couples import api as couples_api
+from reconnect.couples import pages as couples_pages
 from reconnect.database import make_engine, session_factory, upgrade
 from reconnect.errors import Problem
+from reconnect.heart import api as heart_api
+from reconnect.heart import pages as heart_pages
+from reconnect.home import pages as home_pages
+from reconnect.insights import api as insights_api
+from reconnect.insights import pages as insights_pages
 from reconnect.keys import SealBroken
+from reconnect.measures import api as measures_api
+from reconnect.measures import pages as measures_pages
+from reconnect.measures import store as measures
+from reconnect.moments import api as moments_api
+from reconnect.moments import pages as moments_pages
+from reconnect.notes import api as notes_api
+from reconnect.notes import pages as notes_pages
+from reconnect.pacing import api as pacing_api
+from reconnect.pacing import pages as pacing_pages
+from reconnect.progress import pages as progress_pages
+from reconnect.safety import api as safety_api
+from reconnect.safety import pages as safety_pages
 from reconnect.settings import Settings, load_settings
-from reconnect.web import (
-    account_pages,
-    api,
-    coach_api,
-    coach_pages,
-    measures_api,
-    measures_pages,
-    moments_api,
-    moments_pages,
-    pace_api,
-    pace_pages,
-    pages,
-    progress_pages,
-    therapist_api,
-    therapist_pages,
-)
+from reconnect.therapist import api as therapist_api
+from reconnect.therapist import pages as therapist_pages
 from reconnect.web.deps import (
     AppState,
     SignInRequired,
@@ -62,21 +70,32 @@ BODY_TOTAL_SECONDS = 120.0
 UPLOAD_TOTAL_SECONDS = 3600.0
 
 # Every router the app serves; the access-control matrix test walks these.
+# Each feature's JSON API and pages, feature by feature; the order is the API's order
+# in /openapi.json.
 ROUTERS = (
-    api.router,
-    pace_api.router,
+    accounts_api.router,
+    couples_api.router,
+    safety_api.router,
+    pacing_api.router,
     moments_api.router,
+    heart_api.router,
+    insights_api.router,
     coach_api.router,
+    notes_api.router,
     measures_api.router,
     therapist_api.router,
-    pages.router,
+    home_pages.router,
+    accounts_pages.router,
+    couples_pages.router,
+    safety_pages.router,
+    pacing_pages.router,
+    moments_pages.router,
+    heart_pages.router,
+    insights_pages.router,
+    notes_pages.router,
     measures_pages.router,
     progress_pages.router,
     therapist_pages.router,
-    moments_pages.router,
-    coach_pages.router,
-    pace_pages.router,
-    account_pages.router,
 )
 
 CONTENT_SECURITY_POLICY = (

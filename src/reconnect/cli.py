@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import socket
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
+import uvicorn
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from uvicorn.supervisors import Multiprocess
 
-from reconnect import __version__
+from reconnect import __version__, access
+from reconnect.accounts import auth
+from reconnect.accounts import your_data as account
+from reconnect.accounts.auth import kdf_params
+from reconnect.accounts.signed_in import SignedIn
+from reconnect.app import create_app
+from reconnect.coach.corpus import CORPUS_DIR
+from reconnect.coach.light import MODEL_DIR
+from reconnect.coach.train import TrainingError, train
+from reconnect.connections import HeadersInTime
 from reconnect.database import (
     DatabaseError,
     NotPrivate,
@@ -21,7 +36,14 @@ from reconnect.database import (
     refuse_shared,
     upgrade,
 )
-from reconnect.settings import Settings, SettingsError, load_settings
+from reconnect.demo import build_demo
+from reconnect.domain.pacing.policy import UnknownPolicy, load_policy
+from reconnect.errors import Problem
+from reconnect.keys import SealBroken
+from reconnect.models import Couple, Person, utcnow
+from reconnect.pacing import simulate
+from reconnect.pacing import store as pacing
+from reconnect.settings import Settings, SettingsError, describe_settings, load_settings
 
 
 def _help(field: str) -> str:
@@ -88,9 +110,6 @@ def serve(
     which restarts a worker that dies); the schema is upgraded once, before any
     worker starts. Several workers need PostgreSQL.
     """
-    import uvicorn
-
-    from reconnect.app import create_app
 
     settings = settings_from(
         host=host, port=port, workers=workers, data_dir=data_dir, database_url=database_url
@@ -136,7 +155,6 @@ def serve(
 
 def server_options(settings: Settings) -> dict[str, Any]:
     """uvicorn's options for ``serve``, one process or several."""
-    from reconnect.connections import HeadersInTime
 
     return {
         "host": settings.host,
@@ -153,7 +171,6 @@ def server_options(settings: Settings) -> dict[str, Any]:
 
 def worker_app() -> Any:
     """The app of one ``serve --workers N`` process; the parent has migrated already."""
-    from reconnect.app import create_app
 
     return create_app(load_settings(), migrate=False)
 
@@ -176,10 +193,6 @@ def run_workers(app: str, *, factory: bool, workers: int, **server: Any) -> None
     a kept-alive connection (a browser's, or a reverse proxy's) waits about 40 ms for
     a delayed ACK (uvicorn issue #3149).
     """
-    import inspect
-
-    import uvicorn
-    from uvicorn.supervisors import Multiprocess
 
     config = uvicorn.Config(app, factory=factory, workers=workers, **server)
     listener = tcp_listener(config.bind_socket())
@@ -212,12 +225,6 @@ def demo(
     The demo lives in its own database, away from real data. Open the printed
     address to look around as either partner.
     """
-    import uvicorn
-
-    from reconnect.app import create_app
-    from reconnect.auth import kdf_params
-    from reconnect.demo import build_demo
-    from reconnect.models import utcnow
 
     base = settings_from()
     settings = settings_from(
@@ -244,9 +251,6 @@ def demo(
 
 def _older_policy_notice(engine: Any) -> None:
     """Say so when couples are still paced under an older policy (after an upgrade)."""
-    from sqlalchemy.orm import Session
-
-    from reconnect import pace as pacing
 
     with Session(engine) as db:
         older = pacing.couples_on_older_policy(db)
@@ -293,7 +297,6 @@ def db_status(data_dir: str | None, database_url: str | None) -> None:
 @main.command()
 def settings() -> None:
     """List every setting, its environment variable, default and meaning."""
-    from reconnect.settings import describe_settings
 
     for env, default, text in describe_settings():
         click.echo(f"{env}\n    {text}\n    default: {default or '(empty)'}")
@@ -303,7 +306,6 @@ def settings() -> None:
 # Imported here rather than at the top so this section stays self-contained.
 # ClickException prints "Error: ..." and exits 1 just like fail(), and type
 # checkers know that it does not return.
-from pathlib import Path  # noqa: E402
 
 from reconnect.backup import (  # noqa: E402
     BackupError,
@@ -454,7 +456,6 @@ def _say_what_stays_ended(withdrawn: Withdrawn) -> None:
 
 
 def _open_app(data_dir: str | None, database_url: str | None) -> Any:
-    from reconnect.app import create_app
 
     try:
         return create_app(settings_from(data_dir=data_dir, database_url=database_url))
@@ -490,12 +491,6 @@ def export_command(
     Their private entries open only with their password or recovery key, which is
     asked for without echoing; the partner's private data is never included.
     """
-    from pathlib import Path
-
-    from sqlalchemy import select
-
-    from reconnect import account, auth
-    from reconnect.models import Person, utcnow
 
     app = _open_app(data_dir, database_url)
     secret = click.prompt(
@@ -514,7 +509,7 @@ def export_command(
             )
         if person is None or key is None:
             fail("That person and secret do not match; nothing was exported.")
-        document = account.export(db, auth.SignedIn(person, key, ""), utcnow())
+        document = account.export(db, SignedIn(person, key, ""), utcnow())
     target = Path(output)
     if kind == "csv":
         target.write_bytes(account.export_csv_zip(document))
@@ -527,8 +522,6 @@ def export_command(
 
 
 def _unlock_or_none(person: Any, password: str) -> bytes | None:
-    from reconnect import auth
-    from reconnect.keys import SealBroken
 
     try:
         return auth.unlock_with_password(person, password)
@@ -548,11 +541,6 @@ def reset_password_command(username: str, data_dir: str | None, database_url: st
     imports, private insights and two-step sign-in; they leave their couple space,
     which their partner keeps and can invite them back to; a therapist's links end.
     """
-    from sqlalchemy import select
-
-    from reconnect import account, auth
-    from reconnect.errors import Problem
-    from reconnect.models import Person
 
     app = _open_app(data_dir, database_url)
     state = app.state.reconnect
@@ -637,11 +625,6 @@ def pace_use_policy(
     reproducible under the policy they name. New couples always start on the newest
     policy. Try a policy on a story first: reconnect simulate --policy.
     """
-    from sqlalchemy import select
-
-    from reconnect import pace as pacing
-    from reconnect.domain.policy import UnknownPolicy, load_policy
-    from reconnect.models import Couple, Membership, Person
 
     if bool(username) == everyone:
         fail("Say which couples to move: --user NAME, or --all.")
@@ -654,7 +637,7 @@ def pace_use_policy(
     with state.sessions() as db:
         if username:
             person = db.scalar(select(Person).where(Person.username == username.casefold()))
-            membership = db.get(Membership, person.id) if person else None
+            membership = access.membership_of(db, person) if person else None
             if membership is None:
                 fail(f"{username} is not in a couple space.")
             couples = [membership.couple]
@@ -700,11 +683,6 @@ def coach_train(embedding: bool | None, corpus_dir: str | None, out_dir: str | N
     Every third message of each label is held out for testing; the figures printed
     are on those messages only. Needs scikit-learn: pip install 'reconnect[train]'.
     """
-    from pathlib import Path
-
-    from reconnect.coach.corpus import CORPUS_DIR
-    from reconnect.coach.light import MODEL_DIR
-    from reconnect.coach.train import TrainingError, train
 
     try:
         train(
@@ -723,7 +701,7 @@ def coach_train(embedding: bool | None, corpus_dir: str | None, out_dir: str | N
     "--policy",
     "policy_file",
     type=click.Path(dir_okay=False),
-    help="A pacing policy TOML file (laid out like domain/policies/v2.toml) to use "
+    help="A pacing policy TOML file (laid out like domain/pacing/policies/v2.toml) to use "
     "instead of the story's own.",
 )
 @click.option("--json", "as_json", is_flag=True, help='Print {"timeline": [...]} as JSON.')
@@ -736,7 +714,6 @@ def simulate_command(story: str, policy_file: str | None, as_json: bool) -> None
     stderr and exit status 2; an [[expect]] the replay does not meet is named on
     stderr with exit status 1. The format is in docs/simulate.md.
     """
-    from reconnect import simulate
 
     try:
         policy = simulate.load_policy_file(Path(policy_file)) if policy_file else None

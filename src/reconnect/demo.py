@@ -15,11 +15,21 @@ from argon2 import PasswordHasher
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from reconnect import auth, couples, measures, moments, notes, pace, therapists
-from reconnect.auth import NewAccount, SignedIn
-from reconnect.domain.catalogue import Lead
+from reconnect.accounts import auth
+from reconnect.accounts.auth import NewAccount
+from reconnect.accounts.signed_in import SignedIn
+from reconnect.after_write import look_again
+from reconnect.couples import store as couples
+from reconnect.domain.pacing.catalogue import Lead
+from reconnect.domain.safety import QUESTIONS
 from reconnect.keys import KdfParams
+from reconnect.measures import store as measures
 from reconnect.models import Couple, Membership, Person
+from reconnect.moments import store as moments
+from reconnect.notes import store as notes
+from reconnect.pacing import store as pace
+from reconnect.safety import store as safety
+from reconnect.therapist import store as therapists
 
 HURT, INVOLVED, THERAPIST = "demo-hana", "demo-ivan", "demo-thea"
 PASSWORD = "demo couple, not for real use"  # noqa: S105 - made-up demo people
@@ -117,6 +127,7 @@ def _check_in(db: Session, account: NewAccount, at: datetime, day: int, rng: ran
         },
         now=at,
     )
+    look_again(db, signed_in=SignedIn(person, account.data_key, ""), now=at, shared=False)
 
 
 def _rating(safe: bool, flooded: bool, rng: random.Random) -> dict[str, object]:
@@ -172,6 +183,8 @@ def _together(
     )
     if experience is None:  # a practice done together is always shared
         return
+    hana = SignedIn(demo.hurt.person, demo.hurt.data_key, "")
+    look_again(db, signed_in=hana, now=at + timedelta(minutes=40))
     pace.record_experience(
         db,
         person=demo.involved.person,
@@ -182,6 +195,8 @@ def _together(
         rating=_rating(safe=True, flooded=False, rng=rng),
         now=at + timedelta(minutes=50),
     )
+    ivan = SignedIn(demo.involved.person, demo.involved.data_key, "")
+    look_again(db, signed_in=ivan, now=at + timedelta(minutes=50), shared=False)
 
 
 def build_demo(
@@ -205,7 +220,7 @@ def build_demo(
         hurt = auth.register(db, username=HURT, password=PASSWORD, hasher=hasher, kdf=kdf)
         involved = auth.register(db, username=INVOLVED, password=PASSWORD, hasher=hasher, kdf=kdf)
         for account in (hurt, involved):
-            couples.record_screen(
+            safety.record_screen(
                 db,
                 person=account.person,
                 data_key=account.data_key,
@@ -299,17 +314,21 @@ def _moments(db: Session, demo: DemoCouple, morning: datetime, day: int) -> None
             },
             now=morning + timedelta(hours=9),
         )
+        look_again(db, signed_in=hana, now=morning + timedelta(hours=9), shared=False)
 
     if day % 4 == 1:
         moments.share_status(db, signed_in=hana, status="struggling", words="", now=evening)
+        look_again(db, signed_in=hana, now=evening)
     if day in {RUSHED_DAY + 1, WEEKS * 7 - 2}:
         # Ivan, wanting the hard evenings to be over, smooths them over.
         moments.share_status(
             db, signed_in=ivan, status="okay", words="it was just one bad night", now=evening
         )
+        look_again(db, signed_in=ivan, now=evening)
     if day == WEEKS * 7 - 1:
         # Hana says she is okay on a day her own check-in says otherwise.
         moments.share_status(db, signed_in=hana, status="okay", words="", now=evening)
+        look_again(db, signed_in=hana, now=evening)
     if day in {WEEKS * 7 - 9, WEEKS * 7 - 3}:
         trigger = moments.log_trigger(
             db,
@@ -327,18 +346,23 @@ def _moments(db: Session, demo: DemoCouple, morning: datetime, day: int) -> None
             now=morning + timedelta(hours=3, minutes=12),
         )
     for at, writer, text in DEMO_NOTES.get(day, ()):
-        notes.send_note(db, signed_in=hana if writer == HURT else ivan, text=text, now=morning + at)
+        author = hana if writer == HURT else ivan
+        notes.send_note(db, signed_in=author, text=text, now=morning + at)
+        look_again(db, signed_in=author, now=morning + at)
     if day == WEEKS * 7 - 6:
         asked = moments.propose(
             db, signed_in=ivan, practice_id=_practice_at(4), now=morning + timedelta(hours=2)
         )
+        look_again(db, signed_in=ivan, now=morning + timedelta(hours=2))
         moments.answer_proposal(
             db, signed_in=hana, proposal_id=asked.id, accept=False, now=morning + timedelta(hours=4)
         )
+        look_again(db, signed_in=hana, now=morning + timedelta(hours=4))
     if day == WEEKS * 7 - 4:
         moments.propose(
             db, signed_in=ivan, practice_id=_practice_at(4), now=morning + timedelta(hours=2)
         )
+        look_again(db, signed_in=ivan, now=morning + timedelta(hours=2))
 
 
 def _practice_at(tier: int) -> str:
@@ -348,6 +372,5 @@ def _practice_at(tier: int) -> str:
 
 
 def _screen_ids() -> list[str]:
-    from reconnect.domain.safety import QUESTIONS
 
     return [q.id for q in QUESTIONS]

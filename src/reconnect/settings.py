@@ -17,6 +17,8 @@ import platformdirs
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from reconnect.database import private_folder, refuse_shared
+
 APP_NAME = "reconnect"
 
 
@@ -194,8 +196,6 @@ class Settings(BaseSettings):
         """The configured secret, or the one kept in the data folder (created if absent)."""
         if self.secret_key:
             return self.secret_key
-        from reconnect.database import private_folder, refuse_shared
-
         path = self.data_dir / "secret_key"
         if not path.exists():
             private_folder(self.data_dir)

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from reconnect import coach
-from tests.browser.test_pairing import pair
+from tests.browser.steps import pair
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("coach_loaded")]
 

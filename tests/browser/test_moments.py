@@ -7,8 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_pacing_journey import check_in, pick
-from tests.browser.test_pairing import pair
+from tests.browser.steps import check_in, pair, pick
 
 pytestmark = pytest.mark.browser
 

@@ -10,29 +10,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_pairing import pair
+from tests.browser.steps import check_in, pair, pick
 
 pytestmark = pytest.mark.browser
-
-
-def pick(page, name: str, value: int) -> None:
-    """Tap a number on a 0–10 scale, as a person would: on its visible label."""
-    page.locator(f"label.pip:has(input[name={name}][value='{value}'])").click()
-    expect(page.locator(f"input[name={name}][value='{value}']")).to_be_checked()
-
-
-def check_in(page, base: str, activation: int = 2) -> None:
-    page.goto(f"{base}/checkin")
-    for name, value in (
-        ("activation", activation),
-        ("safety", 7),
-        ("urgency", 3),
-        ("readiness", 5),
-    ):
-        pick(page, name, value)
-    page.locator("input[name=state][value=settled]").check()
-    page.get_by_role("button", name="Save my check-in").click()
-    expect(page.get_by_role("status")).to_contain_text("saved")
 
 
 def reflect(

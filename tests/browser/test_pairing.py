@@ -8,39 +8,9 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import QUICK_EXIT_URL
-from tests.conftest import PASSWORD
+from tests.browser.steps import register_and_screen
 
 pytestmark = pytest.mark.browser
-
-
-def register_and_screen(page, base: str, username: str) -> None:
-    page.goto(f"{base}/register")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    expect(page.locator("#recovery-key")).to_be_visible()
-    page.get_by_role("link", name="I have kept it safe, continue").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("A few private questions first")
-    for group in page.locator("fieldset").all():
-        group.get_by_label("No").check()
-    page.get_by_role("button", name="Continue").click()
-    expect(page).to_have_url(f"{base}/couple")
-
-
-def pair(new_page, base: str):
-    """Hana and Ivan, registered, screened and paired, each in their own browser."""
-    hana, ivan = new_page(), new_page()
-    register_and_screen(hana, base, "hana")
-    hana.get_by_label("I am the hurt partner").check()
-    hana.get_by_role("button", name="Create our couple space").click()
-    hana.get_by_role("button", name="Make an invitation code").click()
-    code = hana.locator("#invite-code").inner_text().strip()
-    register_and_screen(ivan, base, "ivan")
-    ivan.goto(f"{base}/couple/join")
-    ivan.get_by_label("Invitation code").fill(code)
-    ivan.get_by_label("I am the involved partner").check()
-    ivan.get_by_role("button", name="Join").click()
-    return hana, ivan
 
 
 def test_two_partners_register_and_pair_up(new_page, live_server):

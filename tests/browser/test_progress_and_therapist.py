@@ -8,8 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_pacing_journey import check_in
-from tests.browser.test_pairing import pair
+from tests.browser.steps import check_in, pair
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser

@@ -15,8 +15,8 @@ from reconnect.app import ROUTERS
 from reconnect.models import Base
 from tests.conftest import PASSWORD
 from tests.pages import Visitor
+from tests.payloads import CALM, GOOD
 from tests.security import fuzz_tally
-from tests.test_pace_api import CALM, GOOD
 
 # Real values for the path parameters of page and API routes.
 PATH_VALUES = {

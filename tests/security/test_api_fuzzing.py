@@ -30,10 +30,9 @@ from schemathesis.checks import (
 
 from reconnect.app import ROUTERS, create_app
 from tests.conftest import People, make_settings
+from tests.payloads import CALM, GOOD, GOOD_FORM
 from tests.security.conftest import send_form, signed_in
 from tests.security.fuzz_tally import TALLY
-from tests.test_access_matrix import GOOD_FORM
-from tests.test_pace_api import CALM, GOOD
 
 OPERATIONS = sorted(
     (method, route.path)

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from tests.conftest import NO_CONCERNS, PASSWORD
 from tests.pages import Visitor
+from tests.payloads import CALM, CALM_FORM, GOOD_FORM
 from tests.security.conftest import PATH_VALUES, is_api, routes, signed_in, snapshot
-from tests.test_access_matrix import CALM_FORM, GOOD_FORM
-from tests.test_pace_api import CALM
 
 NEW_PASSWORD = "a different long passphrase entirely"
 # A form for every page POST that would change something if it were accepted.

@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import PASSWORD
 from tests.pages import Visitor
+from tests.payloads import CALM_FORM
 from tests.security.conftest import api_addresses, page_addresses, send_form, signed_in
-from tests.test_access_matrix import CALM_FORM
 
 CANARY = "canary-7f3e the words only I know"
 

@@ -9,32 +9,11 @@ from __future__ import annotations
 
 import logging
 
-import pytest
-
+from tests.log_capture import every_logger, records_holding
+from tests.payloads import CALM, CALM_FORM, GOOD, GOOD_FORM
 from tests.security.conftest import send_form, signed_in
-from tests.test_access_matrix import CALM_FORM, GOOD_FORM
-from tests.test_pace_api import CALM, GOOD
 
 CANARY = "canary-4b1d-what-I-never-said-aloud"
-
-
-def records_holding(caplog: pytest.LogCaptureFixture, text: str) -> list[str]:
-    found = []
-    for record in caplog.records:
-        args = record.args if isinstance(record.args, tuple) else (record.args,)
-        seen = " ".join([str(record.msg), *(repr(arg) for arg in args)])
-        if record.exc_text:
-            seen += record.exc_text
-        if text in seen:
-            found.append(f"{record.name}: {record.getMessage()[:200]}")
-    return found
-
-
-def every_logger(caplog: pytest.LogCaptureFixture) -> None:
-    """DEBUG everywhere, including loggers that set their own quieter level (SQLAlchemy)."""
-    caplog.set_level(logging.DEBUG)
-    for name in list(logging.root.manager.loggerDict):
-        caplog.set_level(logging.DEBUG, logger=name)
 
 
 def write_the_canary_everywhere(app, hana, ivan, experience_id: int) -> list:

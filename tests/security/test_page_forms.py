@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import PASSWORD
-from tests.test_access_matrix import CALM_FORM, GOOD_FORM
+from tests.payloads import CALM_FORM, GOOD_FORM
 
 # isdigit() says yes to each; int() says no.
 NOT_NUMBERS = {"superscript two": "²", "5,000 nines": "9" * 5000}

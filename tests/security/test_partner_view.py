@@ -19,13 +19,14 @@ import zipfile
 
 import pytest
 
+from tests.pacing.api_steps import check_in, do_together, tier
+from tests.payloads import CALM, GOOD
 from tests.security.conftest import (
     api_addresses,
     page_addresses,
     signed_in,
     without_csrf_values,
 )
-from tests.test_pace_api import CALM, GOOD, check_in, do_together, tier
 
 pytestmark = pytest.mark.usefixtures("backend")
 

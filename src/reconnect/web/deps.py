@@ -25,7 +25,9 @@ from pydantic import (
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import FormData
 
-from reconnect import auth, localtime, ratelimit
+from reconnect import localtime, ratelimit
+from reconnect.accounts import auth
+from reconnect.accounts.signed_in import SignedIn
 from reconnect.errors import Problem
 from reconnect.models import Person, utcnow
 from reconnect.settings import Settings
@@ -161,13 +163,13 @@ def api_person(request: Request, db: Db, at: Now) -> Person:
 
 def page_session(
     request: Request, person: Annotated[Person, Depends(page_person)]
-) -> auth.SignedIn:
-    signed_in: auth.SignedIn = request.state.signed_in
+) -> SignedIn:
+    signed_in: SignedIn = request.state.signed_in
     return signed_in
 
 
-def api_session(request: Request, person: Annotated[Person, Depends(api_person)]) -> auth.SignedIn:
-    signed_in: auth.SignedIn = request.state.signed_in
+def api_session(request: Request, person: Annotated[Person, Depends(api_person)]) -> SignedIn:
+    signed_in: SignedIn = request.state.signed_in
     return signed_in
 
 
@@ -176,8 +178,8 @@ PagePerson = Annotated[Person, Depends(page_person)]
 ApiPerson = Annotated[Person, Depends(api_person)]
 # The signed-in person with their unlocked data key, for handlers that read or
 # write private entries.
-PageSession = Annotated[auth.SignedIn, Depends(page_session)]
-ApiSession = Annotated[auth.SignedIn, Depends(api_session)]
+PageSession = Annotated[SignedIn, Depends(page_session)]
+ApiSession = Annotated[SignedIn, Depends(api_session)]
 
 
 # --- CSRF (double-submit token, plus the browser's own Sec-Fetch-Site) -------

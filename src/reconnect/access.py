@@ -1,0 +1,151 @@
+"""May this person see this thing? The one place that answers it.
+
+A partner reaches only their own couple, through their membership row; each shared
+thing then has a ``get_<thing>_for_person`` helper here that returns it or raises
+Problem, most often 404 (the same answer as for a thing that does not exist). A
+therapist reaches a couple only through ``get_couple_for_therapist``, while both
+partners consent. Every helper takes the session first and keyword arguments after
+it; handlers and stores call these instead of looking memberships up themselves
+(``tests/test_access_module.py`` keeps it so). The access-control matrix
+(``tests/test_access_matrix.py``) proves the answers for every route and role.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from reconnect.database import keep
+from reconnect.errors import Problem
+from reconnect.models import (
+    Couple,
+    Experience,
+    Membership,
+    Person,
+    Proposal,
+    TherapistConsent,
+    TherapistLink,
+    Trigger,
+)
+from reconnect.safety.store import require_joint_features
+
+# --- partners --------------------------------------------------------------------------
+
+
+def membership_of(db: Session, person: Person) -> Membership | None:
+    """The person's couple membership, if any: only for asking whether they are in a
+    couple at all (the couple page, leaving, deleting), never to open a joint feature."""
+    return db.get(Membership, person.id)
+
+
+def get_membership_for_person(db: Session, *, person: Person, data_key: bytes) -> Membership:
+    """The person's place in a couple where joint work is possible: two partners, and
+    joint features on for this person (their sealed safety screen, opened with their
+    ``data_key``). Raises Problem otherwise (409 not_paired, or the screen's 403)."""
+    membership = membership_of(db, person)
+    if membership is None or len(membership.couple.members) < 2:
+        raise Problem(
+            "not_paired",
+            "The shared pace starts once you and your partner share a couple space.",
+            409,
+        )
+    # A page asks for this several times; kept, the later asks need no query.
+    keep(db, membership, membership.couple, *membership.couple.members)
+    require_joint_features(db, person, data_key)
+    return membership
+
+
+def get_couple_for_person(db: Session, *, person: Person, data_key: bytes) -> Couple:
+    """The couple of :func:`get_membership_for_person`, on the same terms."""
+    return get_membership_for_person(db, person=person, data_key=data_key).couple
+
+
+def get_experience_for_person(db: Session, *, person: Person, experience_id: int) -> Experience:
+    """A shared experience of the person's own couple, or 404 (never another couple's)."""
+    membership = membership_of(db, person)
+    # Out-of-range ids cannot name a row; asking the database would overflow.
+    experience = db.get(Experience, experience_id) if 0 < experience_id < 2**31 else None
+    if membership is None or experience is None or experience.couple_id != membership.couple_id:
+        raise Problem("experience_not_found", "There is no such shared experience.", 404)
+    return experience
+
+
+def get_trigger_for_person(db: Session, *, person: Person, trigger_id: int) -> Trigger:
+    """A trigger this person's partner told them about; anything else is 404."""
+    membership = membership_of(db, person)
+    row = db.get(Trigger, trigger_id)
+    if (
+        membership is None
+        or row is None
+        or row.couple_id != membership.couple_id
+        or row.person_id == person.id
+        or row.told_sealed is None
+    ):
+        raise Problem("trigger_not_found", "There is no such trigger to respond to.", 404)
+    return row
+
+
+def get_proposal_for_person(db: Session, *, person: Person, proposal_id: int) -> Proposal:
+    """A proposal the partner made to this person; their own or anyone else's is 404."""
+    membership = membership_of(db, person)
+    row = db.get(Proposal, proposal_id)
+    if (
+        membership is None
+        or row is None
+        or row.couple_id != membership.couple_id
+        or row.proposed_by == person.id
+    ):
+        raise Problem("proposal_not_found", "There is no such proposal to answer.", 404)
+    return row
+
+
+def get_membership_to_invite_therapist(db: Session, *, person: Person) -> Membership:
+    """The inviting partner's place in a couple of two, or 409 not_paired."""
+    # No safety screen: a therapist is support, not joint work, and sees nothing unconsented.
+    membership = membership_of(db, person)
+    if membership is None or len(membership.couple.members) < 2:
+        raise Problem("not_paired", "A therapist joins a couple space that has both partners.", 409)
+    return membership
+
+
+def get_therapist_link_for_person(db: Session, *, person: Person) -> TherapistLink:
+    """The therapist link of the person's own couple, or 404 no_therapist."""
+    membership = membership_of(db, person)
+    link = (
+        db.scalar(select(TherapistLink).where(TherapistLink.couple_id == membership.couple_id))
+        if membership
+        else None
+    )
+    if link is None:
+        raise Problem("no_therapist", "No therapist has joined your couple space.", 404)
+    return link
+
+
+# --- therapists ------------------------------------------------------------------------
+
+
+def both_partners_consent(db: Session, link: TherapistLink) -> bool:
+    """Whether the link holds both partners' consent: the therapist's only gate."""
+    consents = (
+        db.scalar(
+            select(func.count())
+            .select_from(TherapistConsent)
+            .where(TherapistConsent.link_id == link.id)
+        )
+        or 0
+    )
+    return consents >= 2
+
+
+def get_couple_for_therapist(db: Session, *, therapist: Person, couple_id: int) -> TherapistLink:
+    """The therapist's link to this couple, only while both partners consent; else 404
+    (the same answer as for a couple they never knew)."""
+    # No safety screen: a therapist is not a partner and never answers one; consent gates.
+    link = db.scalar(
+        select(TherapistLink).where(
+            TherapistLink.couple_id == couple_id, TherapistLink.therapist_id == therapist.id
+        )
+    )
+    if link is None or not both_partners_consent(db, link):
+        raise Problem("couple_not_found", "There is no such couple in your caseload.", 404)
+    return link

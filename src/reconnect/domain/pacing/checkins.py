@@ -1,0 +1,139 @@
+"""The private check-in: about a minute, on a phone, a few times a day at most.
+
+A check-in stays with the person who wrote it. The pace never reads it directly:
+:func:`reconnect.domain.pacing.signals.signals_from_checkin` turns it into coarse signals
+at the moment it is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+
+from reconnect.domain.validation import (
+    InvalidEntry,
+    check_aware,
+    check_choice,
+    check_scale,
+    check_text,
+)
+
+__all__ = [
+    "BODY_SIGNAL_MAX_CHARS",
+    "BODY_SIGNAL_MAX_COUNT",
+    "NOTE_MAX_CHARS",
+    "SUGGESTED_BODY_SIGNALS",
+    "CheckIn",
+    "Driver",
+    "InvalidEntry",
+    "State",
+]
+
+NOTE_MAX_CHARS = 4000
+BODY_SIGNAL_MAX_COUNT = 8
+BODY_SIGNAL_MAX_CHARS = 40
+
+# Offered as quick taps; a person may type their own words instead.
+SUGGESTED_BODY_SIGNALS: tuple[str, ...] = (
+    "tight chest",
+    "racing heart",
+    "short breath",
+    "knot in the stomach",
+    "clenched jaw",
+    "tense shoulders",
+    "hot face",
+    "cold hands",
+    "shaky",
+    "restless",
+    "lump in the throat",
+    "heavy",
+    "numb",
+    "foggy",
+    "tired",
+    "slow breath",
+    "loose shoulders",
+    "warm",
+    "steady",
+)
+
+
+class State(Enum):
+    """Where a person is, in plain window-of-tolerance words."""
+
+    SETTLED = "settled"
+    REVVED_UP = "revved_up"
+    SHUT_DOWN = "shut_down"
+
+
+class Driver(Enum):
+    """What is behind the pull to reconnect right now."""
+
+    REASSURANCE = "reassurance"
+    RELIEF = "relief_of_guilt_or_tension"
+    FEAR_OF_LOSS = "fear_of_loss"
+    WISH_FOR_CLOSENESS = "wish_for_closeness"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    """One person's private check-in.
+
+    All scales are whole numbers from 0 to 10. ``recorded_at`` must carry a time
+    zone. ``state`` and ``drivers`` accept the enum members or their string values
+    (the web layer passes strings); they are stored as enum members. Invalid input
+    raises :class:`InvalidEntry` naming the field.
+    """
+
+    activation: int
+    state: State
+    safety: int
+    urgency: int
+    readiness: int
+    recorded_at: datetime
+    drivers: tuple[Driver, ...] = ()
+    body_signals: tuple[str, ...] = ()
+    note: str = field(default="", repr=False)  # private words stay out of logs
+
+    def __post_init__(self) -> None:
+        check_scale("activation", "Activation", self.activation, 0, 10)
+        object.__setattr__(self, "state", check_choice("state", "State", self.state, State))
+        check_scale("safety", "Felt safety", self.safety, 0, 10)
+        check_scale("urgency", "Urgency", self.urgency, 0, 10)
+        check_scale("readiness", "Readiness", self.readiness, 0, 10)
+        check_aware("recorded_at", "The check-in time", self.recorded_at)
+        object.__setattr__(self, "drivers", _drivers(self.drivers))
+        object.__setattr__(self, "body_signals", _body_signals(self.body_signals))
+        check_text("note", "The note", self.note, NOTE_MAX_CHARS)
+
+    @property
+    def urgency_gap(self) -> int:
+        """How far urgency runs ahead of readiness (negative when it does not)."""
+        return self.urgency - self.readiness
+
+
+def _drivers(value: object) -> tuple[Driver, ...]:
+    if isinstance(value, str) or not isinstance(value, tuple | list):
+        raise InvalidEntry("drivers", "What drives the pull is a list of choices.")
+    drivers = tuple(check_choice("drivers", "Each driver", item, Driver) for item in value)
+    if len(set(drivers)) != len(drivers):
+        raise InvalidEntry("drivers", "Each driver can be chosen once.")
+    return drivers
+
+
+def _body_signals(value: object) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, tuple | list):
+        raise InvalidEntry("body_signals", "Body signals are a list of short words.")
+    if len(value) > BODY_SIGNAL_MAX_COUNT:
+        raise InvalidEntry(
+            "body_signals", f"Pick up to {BODY_SIGNAL_MAX_COUNT} body signals; fewer is fine."
+        )
+    cleaned: list[str] = []
+    for item in value:
+        text = check_text("body_signals", "A body signal", item, BODY_SIGNAL_MAX_CHARS).strip()
+        if not text:
+            raise InvalidEntry("body_signals", "A body signal cannot be empty.")
+        if text not in cleaned:
+            cleaned.append(text)
+    return tuple(cleaned)

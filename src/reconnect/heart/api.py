@@ -1,0 +1,62 @@
+"""Heart-rate readings in the JSON API: importing a wearable's export, or one reading by hand."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, UploadFile
+from pydantic import BaseModel, Field
+
+from reconnect.heart import store as heart
+from reconnect.web.deps import API_ERRORS, ApiDateTime, ApiSession, Db, Now
+from reconnect.web.schemas import Strict
+
+router = APIRouter(prefix="/api/v1", tags=["heart rate"], responses=API_ERRORS)
+
+
+class ImportOut(BaseModel):
+    format: str
+    imported: int = Field(description="Readable samples found in the file.")
+    stored: int = Field(description="Samples newly stored (duplicates are never stored twice).")
+    skipped: dict[str, int] = Field(description="Rows left out, by reason.")
+    duplicates_of_earlier_imports: int
+    already_imported: bool
+    complete: bool = Field(description="False when the file broke off part way.")
+    summary: str
+
+
+class ReadingIn(Strict):
+    at: ApiDateTime
+    bpm: Annotated[int, Field(ge=25, le=250)]
+
+
+@router.post("/heart-rate/import", status_code=201, response_model=ImportOut)
+def import_heart_rate(file: UploadFile, session: ApiSession, db: Db, at: Now) -> ImportOut:
+    """Import heart-rate samples from an Apple Health export (export.xml or export.zip),
+    a Fitbit/Google Takeout heart-rate CSV, or a `timestamp,bpm` CSV. Private: sealed
+    under your own key."""
+    result = heart.import_file(db, signed_in=session, upload=file.file, now=at)
+    db.commit()
+    return import_out(result)
+
+
+def import_out(result: heart.Imported) -> ImportOut:
+    report = result.report
+    return ImportOut(
+        format=report.format.value,
+        imported=report.imported,
+        stored=result.stored,
+        skipped={reason.value: count for reason, count in report.skipped.items() if count},
+        duplicates_of_earlier_imports=result.duplicates_of_earlier_imports,
+        already_imported=result.already_imported,
+        complete=report.complete,
+        summary=result.summary,
+    )
+
+
+@router.post("/heart-rate", status_code=201)
+def add_reading(body: ReadingIn, session: ApiSession, db: Db, at: Now) -> dict[str, str]:
+    """Enter one reading by hand."""
+    heart.add_reading(db, signed_in=session, at=body.at, bpm=body.bpm, now=at)
+    db.commit()
+    return {"status": "stored"}

@@ -1,0 +1,41 @@
+"""The heart-rate page: importing a wearable's export file."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile as StarletteUploadFile
+
+from reconnect.errors import Problem
+from reconnect.heart import store as heart
+from reconnect.web.deps import CheckedForm, Db, Now, PagePerson, PageSession
+from reconnect.web.render import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/heart-rate")
+def heart_rate_page(request: Request, person: PagePerson) -> Response:
+    return render(request, "heart/heart_rate.html", person)
+
+
+@router.post("/heart-rate/import")
+async def import_heart_rate(
+    request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now
+) -> Response:
+    upload = form.get("file")
+    if not isinstance(upload, StarletteUploadFile) or not upload.filename:
+        return render(
+            request, "heart/heart_rate.html", session.person, 422, error="Please choose a file."
+        )
+    try:
+        result = await run_in_threadpool(
+            heart.import_file, db, signed_in=session, upload=upload.file, now=at
+        )
+    except Problem as problem:
+        return render(
+            request, "heart/heart_rate.html", session.person, problem.status, error=problem.message
+        )
+    db.commit()
+    return render(request, "heart/heart_rate.html", session.person, result=result)

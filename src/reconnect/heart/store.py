@@ -1,0 +1,246 @@
+"""Storing a person's heart-rate samples, sealed under their own key, and using them
+to notice flooding during a shared practice.
+
+Samples are packed compactly (seconds and bpm), compressed and sealed per import.
+A file already imported is recognised by its hash and not stored again; samples
+already stored from an earlier import are skipped and counted as duplicates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import struct
+import zlib
+from array import array
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import IO
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from reconnect import keys, localtime
+from reconnect.accounts.signed_in import SignedIn
+from reconnect.domain.heart.readings import (
+    ArchiveTooLarge,
+    ImportReport,
+    Sample,
+    SkipReason,
+    UnknownFormat,
+    flooding,
+    read_heart_rate,
+    resting_baseline,
+)
+from reconnect.domain.validation import InvalidEntry
+from reconnect.errors import Problem
+from reconnect.models import HeartRateImport, Person
+
+_PACK = struct.Struct("<IB")  # seconds since 1970 (to 2106), bpm (25-250)
+_PACK_SPAN = struct.Struct("<II")  # the first and last sample's seconds since 1970
+BASELINE_LOOKBACK = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class Imported:
+    report: ImportReport
+    duplicates_of_earlier_imports: int
+    already_imported: bool
+
+    @property
+    def stored(self) -> int:
+        return (
+            0
+            if self.already_imported
+            else self.report.imported - self.duplicates_of_earlier_imports
+        )
+
+    @property
+    def summary(self) -> str:
+        if self.already_imported:
+            return "This file was imported before; nothing was stored twice."
+        extra = (
+            f" {self.duplicates_of_earlier_imports} were already stored from an earlier "
+            "import and were not stored again."
+            if self.duplicates_of_earlier_imports
+            else ""
+        )
+        return self.report.summary + extra
+
+
+def _context(row: HeartRateImport) -> str:
+    return f"entry:heart_rate_import:{row.id}:person:{row.person_id}"
+
+
+def _span_context(row: HeartRateImport) -> str:
+    return f"entry:heart_rate_import_span:{row.id}:person:{row.person_id}"
+
+
+def seal_span(row: HeartRateImport, data_key: bytes, first: int, last: int) -> None:
+    """Seal the span (epoch seconds) the import's samples cover."""
+    row.span_sealed = keys.seal(data_key, _PACK_SPAN.pack(first, last), _span_context(row))
+
+
+def span(row: HeartRateImport, data_key: bytes) -> tuple[int, int]:
+    """The first and last sample's epoch seconds; read from the samples themselves for
+    an import from before migration 0010, whose span was not sealed yet."""
+    if row.span_sealed is not None:
+        first, last = _PACK_SPAN.unpack(keys.unseal(data_key, row.span_sealed, _span_context(row)))
+        return first, last
+    times = [
+        t
+        for t, _ in _PACK.iter_unpack(
+            zlib.decompress(keys.unseal(data_key, row.sealed, _context(row)))
+        )
+    ]
+    return min(times), max(times)
+
+
+def _file_hash(data_key: bytes, digest: bytes) -> str:
+    # Keyed with the person's own key: the stored hash says nothing to anyone
+    # who holds a copy of the same export.
+    return hmac.new(data_key, digest, hashlib.sha256).hexdigest()
+
+
+def _unpack(blob: bytes) -> Iterator[Sample]:
+    for seconds, bpm in _PACK.iter_unpack(zlib.decompress(blob)):
+        yield Sample(datetime.fromtimestamp(seconds, UTC), bpm)
+
+
+def _stored_times(db: Session, signed_in: SignedIn) -> set[int]:
+    times: set[int] = set()
+    for row in db.scalars(
+        select(HeartRateImport).where(HeartRateImport.person_id == signed_in.person.id)
+    ):
+        blob = keys.unseal(signed_in.data_key, row.sealed, _context(row))
+        times.update(seconds for seconds, _ in _PACK.iter_unpack(zlib.decompress(blob)))
+    return times
+
+
+def import_file(db: Session, *, signed_in: SignedIn, upload: IO[bytes], now: datetime) -> Imported:
+    """Import an export file (Apple Health, Fitbit/Google, or timestamp,bpm CSV).
+
+    Raises Problem for a file that is not a heart-rate export at all; a damaged
+    file keeps what was read before the damage, and the report says so.
+    """
+    digest = hashlib.sha256()
+    while chunk := upload.read(1 << 20):
+        digest.update(chunk)
+    upload.seek(0)
+    file_hash = _file_hash(signed_in.data_key, digest.digest())
+    known = db.scalar(
+        select(HeartRateImport.id).where(
+            HeartRateImport.person_id == signed_in.person.id,
+            HeartRateImport.file_hash == file_hash,
+        )
+    )
+    try:
+        # A CSV written without offsets is in the person's own local time.
+        zone = localtime.zone(signed_in.person.time_zone)
+        reading = read_heart_rate(upload, now=now, zone=zone)
+    except UnknownFormat as error:
+        raise Problem("unknown_format", error.message, 422) from None
+    except ArchiveTooLarge as error:
+        raise Problem("archive_too_large", error.message, 422) from None
+    except InvalidEntry as error:
+        raise Problem("invalid_file", str(error), 422) from None
+    if known is not None:
+        for _ in reading:  # read through only to report, nothing is stored
+            pass
+        return Imported(reading.report, 0, already_imported=True)
+    earlier = _stored_times(db, signed_in)
+    times, rates = array("I"), array("B")
+    duplicates = 0
+    for sample in reading:
+        seconds = int(sample.at.timestamp())
+        if seconds in earlier:
+            duplicates += 1
+            continue
+        earlier.add(seconds)
+        times.append(seconds)
+        rates.append(sample.bpm)
+    if times:
+        packed = b"".join(_PACK.pack(t, r) for t, r in zip(times, rates, strict=True))
+        row = HeartRateImport(person_id=signed_in.person.id, file_hash=file_hash, sealed=b"")
+        db.add(row)
+        db.flush()
+        row.sealed = keys.seal(signed_in.data_key, zlib.compress(packed, 6), _context(row))
+        seal_span(row, signed_in.data_key, min(times), max(times))
+        db.flush()
+    return Imported(reading.report, duplicates, already_imported=False)
+
+
+def add_reading(db: Session, *, signed_in: SignedIn, at: datetime, bpm: int, now: datetime) -> None:
+    """A single reading entered by hand, checked like an imported one."""
+    if at > now:
+        raise Problem("in_future", "A reading cannot be dated in the future.", 422)
+    try:
+        Sample(at, bpm)
+    except InvalidEntry as error:
+        raise Problem("invalid_entry", str(error), 422) from None
+    seconds = int(at.timestamp())
+    if seconds in _stored_times(db, signed_in):
+        raise Problem("duplicate", "A reading at that moment is already stored.", 409)
+    row = HeartRateImport(
+        person_id=signed_in.person.id,
+        file_hash=_file_hash(signed_in.data_key, f"reading:{seconds}".encode()),
+        sealed=b"",
+    )
+    db.add(row)
+    db.flush()
+    row.sealed = keys.seal(
+        signed_in.data_key, zlib.compress(_PACK.pack(seconds, bpm)), _context(row)
+    )
+    seal_span(row, signed_in.data_key, seconds, seconds)
+    db.flush()
+
+
+def calm_baseline(db: Session, person: Person, data_key: bytes, before: datetime) -> int | None:
+    """This person's calm resting heart rate from the samples of the 30 days before
+    ``before``, or None while there are too few. Night hours are the person's own
+    night (their time zone), not UTC's: for someone in UTC-8, UTC's night is their
+    afternoon, and their sleep would otherwise count as calm waking rest."""
+    history = samples_between(db, person, data_key, before - BASELINE_LOOKBACK, before)
+    return resting_baseline(history, zone=localtime.zone(person.time_zone))
+
+
+def samples_between(
+    db: Session, person: Person, data_key: bytes, start: datetime, end: datetime
+) -> list[Sample]:
+    # The spans are sealed: each is opened (a few bytes) to find the imports that overlap.
+    rows = db.scalars(select(HeartRateImport).where(HeartRateImport.person_id == person.id))
+    first, last = int(start.timestamp()), int(end.timestamp()) + 1
+    return [
+        sample
+        for row in rows
+        if _overlaps(span(row, data_key), first, last)
+        for sample in _unpack(keys.unseal(data_key, row.sealed, _context(row)))
+        if start <= sample.at <= end
+    ]
+
+
+def _overlaps(covered: tuple[int, int], first: int, last: int) -> bool:
+    return covered[0] <= last and covered[1] >= first
+
+
+def flooded_during(
+    db: Session, person: Person, data_key: bytes, start: datetime, end: datetime
+) -> bool:
+    """Whether this person's heart rate showed flooding while a practice went on, from
+    when it started to when it ended (not from when it was logged, which comes after)."""
+    during = samples_between(db, person, data_key, start, end)
+    if not during:
+        return False
+    # The calm baseline on the person's own clock (their night, not UTC's).
+    return flooding(during, calm_baseline(db, person, data_key, start)) is not None
+
+
+__all__ = [
+    "Imported",
+    "SkipReason",
+    "add_reading",
+    "calm_baseline",
+    "flooded_during",
+    "import_file",
+]

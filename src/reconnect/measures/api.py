@@ -1,0 +1,133 @@
+"""JSON API for validated questionnaires."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, ConfigDict, Field
+
+from reconnect.domain.measures.questionnaires import Instrument
+from reconnect.domain.safety import crisis_resources
+from reconnect.measures import store as measures
+from reconnect.safety.api import ResourceOut
+from reconnect.web.deps import API_ERRORS, ApiSession, Db, LocalDateTime, Now, State
+
+router = APIRouter(prefix="/api/v1", tags=["questionnaires"], responses=API_ERRORS)
+InstrumentId = Annotated[str, Path(max_length=40, pattern=r"^[a-z0-9-]+$")]
+
+
+class OptionOut(BaseModel):
+    value: int
+    label: str
+
+
+class ItemOut(BaseModel):
+    id: str
+    text: str
+    options: list[OptionOut]
+
+
+class InstrumentOut(BaseModel):
+    id: str
+    title: str
+    instructions: str
+    reported_as: str
+    notes: list[str]
+    items: list[ItemOut]
+
+
+class AnswersIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    answers: dict[Annotated[str, Field(max_length=40)], int] = Field(max_length=100)
+
+
+class ChangeOut(BaseModel):
+    difference: float
+    rci: float | None
+    reliable: bool
+    direction: str
+
+
+class TakenOut(BaseModel):
+    id: int
+    instrument_id: str
+    taken_at: LocalDateTime
+    total: float | None
+    subscales: dict[str, float]
+    band: str | None = Field(description="Symptom level in words; never a diagnosis.")
+    crisis: bool
+    resources: list[ResourceOut] = Field(
+        description="Crisis contacts, filled at once when an answer calls for them."
+    )
+    change: ChangeOut | None = Field(description="Reliable change since the previous time.")
+
+
+def instrument_out(instrument: Instrument) -> InstrumentOut:
+    return InstrumentOut(
+        id=instrument.id,
+        title=instrument.title,
+        instructions=instrument.instructions,
+        reported_as=instrument.reported_as,
+        notes=list(instrument.notes),
+        items=[
+            ItemOut(
+                id=item.id,
+                text=item.text,
+                options=[OptionOut(value=o.value, label=o.label) for o in item.options],
+            )
+            for item in instrument.items
+        ],
+    )
+
+
+def taken_out(instrument: Instrument, taken: measures.Taken) -> TakenOut:
+    result, change = taken.score, taken.change
+    return TakenOut(
+        id=taken.id,
+        instrument_id=instrument.id,
+        taken_at=taken.taken_at,
+        total=result.total,
+        subscales=dict(result.subscales),
+        band=result.band.label if result.band else None,
+        crisis=result.crisis,
+        resources=[ResourceOut(**vars(r)) for r in crisis_resources()] if result.crisis else [],
+        change=ChangeOut(
+            difference=change.difference,
+            rci=change.rci,
+            reliable=change.reliable,
+            direction=change.direction.value,
+        )
+        if change
+        else None,
+    )
+
+
+@router.get("/questionnaires", response_model=list[InstrumentOut])
+def list_questionnaires(session: ApiSession, state: State) -> list[InstrumentOut]:
+    found = measures.instruments(state.settings.instruments_dir)
+    return [instrument_out(i) for i in found.values()]
+
+
+@router.post("/questionnaires/{instrument_id}", status_code=201, response_model=TakenOut)
+def take_questionnaire(
+    instrument_id: InstrumentId, body: AnswersIn, session: ApiSession, db: Db, state: State, at: Now
+) -> TakenOut:
+    """Answer a questionnaire. Private: answers and score are sealed under your key."""
+    instrument = measures.get_instrument(instrument_id, state.settings.instruments_dir)
+    taken = measures.take(
+        db, signed_in=session, instrument=instrument, answers=body.answers, now=at
+    )
+    db.commit()
+    return taken_out(instrument, taken)
+
+
+@router.get("/questionnaires/{instrument_id}/history", response_model=list[TakenOut])
+def questionnaire_history(
+    instrument_id: InstrumentId, session: ApiSession, db: Db, state: State
+) -> list[TakenOut]:
+    instrument = measures.get_instrument(instrument_id, state.settings.instruments_dir)
+    return [
+        taken_out(instrument, t)
+        for t in measures.history(db, signed_in=session, instrument=instrument)
+    ]

@@ -1,0 +1,119 @@
+"""Page actions for the moments between check-ins; each returns to the Today page."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from reconnect.after_write import look_again
+from reconnect.errors import Problem
+from reconnect.moments import store as moments
+from reconnect.notes import store as notes
+from reconnect.web.deps import CheckedForm, Db, Now, PageSession, RowId, whole_digits
+from reconnect.web.render import go, render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _number(raw: object, default: int) -> int:
+    text = str(raw or "").strip()
+    return int(text) if whole_digits(text) else default
+
+
+@router.post("/status")
+def share_status(
+    request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now
+) -> Response:
+    moments.share_status(
+        db,
+        signed_in=session,
+        status=str(form.get("status", "")),
+        words=str(form.get("words", "")),
+        now=at,
+    )
+    look_again(db, signed_in=session, now=at)
+    db.commit()
+    return go("/today")
+
+
+@router.post("/triggers")
+def log_trigger(
+    request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now
+) -> Response:
+    strength = str(form.get("strength", ""))
+    if not whole_digits(strength):
+        raise Problem("invalid_entry", "Choose how strong it is, from 0 to 10.", 422)
+    moments.log_trigger(
+        db,
+        signed_in=session,
+        what=str(form.get("what", "")),
+        strength=int(strength),
+        tell_partner=form.get("tell_partner") == "yes",
+        now=at,
+    )
+    db.commit()
+    return go("/today?trigger=1")
+
+
+@router.post("/triggers/{trigger_id}/respond")
+def respond_to_trigger(
+    trigger_id: RowId, request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now
+) -> Response:
+    moments.respond_to_trigger(
+        db, signed_in=session, trigger_id=trigger_id, kind=str(form.get("kind", "")), now=at
+    )
+    db.commit()
+    return go("/today")
+
+
+@router.post("/breaks")
+def start_break(
+    request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now
+) -> Response:
+    moments.start_break(db, signed_in=session, minutes=_number(form.get("minutes"), 20), now=at)
+    db.commit()
+    return go("/today")
+
+
+@router.post("/proposals")
+def propose(request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now) -> Response:
+    moments.propose(db, signed_in=session, practice_id=str(form.get("practice_id", "")), now=at)
+    look_again(db, signed_in=session, now=at)
+    db.commit()
+    return go("/today?proposed=1")
+
+
+@router.post("/proposals/{proposal_id}/accept")
+def accept(
+    proposal_id: RowId, request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now
+) -> Response:
+    moments.answer_proposal(db, signed_in=session, proposal_id=proposal_id, accept=True, now=at)
+    look_again(db, signed_in=session, now=at)
+    db.commit()
+    return go("/today")
+
+
+@router.post("/proposals/{proposal_id}/decline")
+def decline(
+    proposal_id: RowId, request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now
+) -> Response:
+    moments.answer_proposal(db, signed_in=session, proposal_id=proposal_id, accept=False, now=at)
+    look_again(db, signed_in=session, now=at)
+    db.commit()
+    return go("/today")
+
+
+@router.post("/status/preview")
+def preview_status(request: Request, form: CheckedForm, session: PageSession) -> Response:
+    """The coach's reading of the words of a shared status, before it is shared."""
+    words = str(form.get("words", ""))[: moments.WORDS_MAX]
+    chosen = str(form.get("status", ""))
+    return render(
+        request,
+        "moments/status_preview.html",
+        session.person,
+        hint=notes.preview(words),
+        words=words,
+        chosen=chosen if chosen in moments.STATUSES else "",
+        status_names=moments.STATUSES,
+    )

@@ -1,0 +1,50 @@
+"""Notes between partners in the JSON API."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from reconnect.after_write import look_again
+from reconnect.moments.store import Shared
+from reconnect.notes import store as notes
+from reconnect.web.deps import API_ERRORS, ApiSession, Db, LocalDateTime, Now
+from reconnect.web.schemas import Strict
+
+router = APIRouter(prefix="/api/v1", tags=["notes"], responses=API_ERRORS)
+
+
+class NoteIn(Strict):
+    text: Annotated[str, Field(min_length=1, max_length=notes.NOTE_MAX)]
+
+
+class NoteOut(BaseModel):
+    id: int
+    who: Literal["you", "partner"]
+    text: str
+    at: LocalDateTime
+
+
+class NotesOut(BaseModel):
+    notes: list[NoteOut] = Field(description="Notes between you, newest first.")
+
+
+def _note_out(item: Shared) -> NoteOut:
+    return NoteOut(id=item.id, who=item.who, text=item.content["text"], at=item.at)
+
+
+@router.post("/notes", status_code=201, response_model=NoteOut)
+def send_note(body: NoteIn, session: ApiSession, db: Db, at: Now) -> NoteOut:
+    """Send your partner a note. It is sealed under your couple's key; both of you
+    read it. Preview it with `POST /api/v1/coach` first if you like; nothing is blocked."""
+    row = notes.send_note(db, signed_in=session, text=body.text, now=at)
+    look_again(db, signed_in=session, now=at)
+    db.commit()
+    return NoteOut(id=row.id, who="you", text=notes.note_text(body.text), at=row.at)
+
+
+@router.get("/notes", response_model=NotesOut)
+def list_notes(session: ApiSession, db: Db) -> NotesOut:
+    return NotesOut(notes=[_note_out(n) for n in notes.notes(db, signed_in=session)])

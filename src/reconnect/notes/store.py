@@ -1,0 +1,166 @@
+"""Notes between partners, and the message coach's reading of a draft before it goes.
+
+A sent note is sealed under the couple key: both partners read it, nobody else. The
+coach reads a draft only when its writer asks for a preview; what it reads is shown
+to the writer alone and kept nowhere (neither stored nor logged). The coach suggests
+and never blocks: a note is sent as written, whatever the coach read in it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from reconnect import access, coach, keys
+from reconnect.accounts.signed_in import SignedIn
+from reconnect.couples.store import couple_key_for
+from reconnect.errors import Problem
+from reconnect.models import SharedNote
+from reconnect.moments.store import Shared
+
+NOTE_MAX = 4000
+"""The longest note, in characters: room for a letter, not for a book."""
+
+LIST_LIMIT = 100
+OWN_HINTS = 5
+"""How many of a writer's latest notes the page reads again with the coach."""
+
+# For labels that tend to open connection the coach gives no direction; the page
+# names what the words do well instead, in a sentence or two.
+ACKNOWLEDGEMENTS = {
+    "ownership": (
+        "This owns your part plainly. Words like these can help your partner feel "
+        "that what happened is taken seriously."
+    ),
+    "validation": (
+        "This makes room for your partner's feelings without arguing with them. That "
+        "is often what being heard feels like."
+    ),
+    "presence": (
+        "This stays with a hard moment rather than leaving it. Staying, even briefly, "
+        "is how safety is built again."
+    ),
+}
+NOTHING_STOOD_OUT = (
+    "Nothing in this stood out to the coach as closing or opening. It is yours to send as it is."
+)
+
+
+@dataclass(frozen=True)
+class Hint:
+    """The coach's reading in the words a page shows the writer.
+
+    ``tone`` is ``closing``, ``opening``, ``neutral`` or ``unread`` (the coach could
+    not read the text, and ``message`` says why). ``notice`` says when the coach read
+    only the start. ``message`` is a reflection, never a verdict, and the writer may
+    send the note as it is whatever it says.
+    """
+
+    tone: str
+    label: str | None
+    message: str
+    notice: str | None
+
+
+def read(text: str) -> coach.Reading:
+    """The coach's reading of a draft. Nothing is kept."""
+    return coach.read(text)
+
+
+def hint_for(reading: coach.Reading) -> Hint:
+    label = reading.label
+    if label is None:
+        return Hint("unread", None, reading.notice or "The coach could not read this.", None)
+    if label in coach.CLOSING:
+        message = reading.suggestion or NOTHING_STOOD_OUT
+        return Hint("closing", label, message, reading.notice)
+    if label in coach.OPENING:
+        message = ACKNOWLEDGEMENTS.get(label, NOTHING_STOOD_OUT)
+        return Hint("opening", label, message, reading.notice)
+    return Hint("neutral", label, NOTHING_STOOD_OUT, reading.notice)
+
+
+def preview(text: str) -> Hint:
+    return hint_for(read(text))
+
+
+def own_hints(listed: list[Shared], limit: int = OWN_HINTS) -> dict[int, Hint]:
+    """The coach's reading of the writer's own latest notes, read afresh for the page
+    (never stored). A partner's notes are never read for the one who receives them:
+    the coach is a mirror for the writer, not a judge of the other."""
+    own = [item for item in listed if item.who == "you"][:limit]
+    return {item.id: preview(item.content["text"]) for item in own}
+
+
+# --- sending and reading notes ---------------------------------------------------------
+
+
+def _context(row: SharedNote) -> str:
+    return f"shared:note:{row.id}:couple:{row.couple_id}"
+
+
+def _open(row: SharedNote, couple_key: bytes) -> str:
+    content = json.loads(keys.unseal(couple_key, row.sealed, _context(row)))
+    return str(content["text"])
+
+
+def _couple(db: Session, signed_in: SignedIn) -> tuple[int, bytes]:
+    membership = access.get_membership_for_person(
+        db, person=signed_in.person, data_key=signed_in.data_key
+    )
+    return membership.couple_id, couple_key_for(membership, signed_in.data_key)
+
+
+def note_text(text: str) -> str:
+    """The note as it will be sent: trimmed, not empty, not longer than ``NOTE_MAX``."""
+    text = text.strip()
+    if not text:
+        raise Problem("invalid_entry", "Write a few words first.", 422)
+    if len(text) > NOTE_MAX:
+        raise Problem("invalid_entry", f"Please keep a note under {NOTE_MAX} characters.", 422)
+    return text
+
+
+def send_note(db: Session, *, signed_in: SignedIn, text: str, now: datetime) -> SharedNote:
+    """Seal a note under the couple key, for both partners to read. The coach is not
+    consulted here: a preview is the writer's choice, and nothing is ever blocked."""
+    text = note_text(text)
+    couple_id, couple_key = _couple(db, signed_in)
+    row = SharedNote(couple_id=couple_id, person_id=signed_in.person.id, at=now, sealed=b"")
+    db.add(row)
+    db.flush()
+    row.sealed = keys.seal(couple_key, json.dumps({"text": text}).encode(), _context(row))
+    db.flush()
+    return row
+
+
+def _shared(row: SharedNote, signed_in: SignedIn, couple_key: bytes) -> Shared:
+    who = "you" if row.person_id == signed_in.person.id else "partner"
+    return Shared(row.id, who, row.at, {"text": _open(row, couple_key)})
+
+
+def notes(db: Session, *, signed_in: SignedIn, limit: int = LIST_LIMIT) -> list[Shared]:
+    """The couple's notes, newest first, each marked as yours or your partner's."""
+    couple_id, couple_key = _couple(db, signed_in)
+    rows = db.scalars(
+        select(SharedNote)
+        .where(SharedNote.couple_id == couple_id)
+        .order_by(SharedNote.at.desc(), SharedNote.id.desc())
+        .limit(limit)
+    )
+    return [_shared(row, signed_in, couple_key) for row in rows]
+
+
+def notes_since(db: Session, *, signed_in: SignedIn, since: datetime) -> list[tuple[int, Shared]]:
+    """Every note sent in the couple since ``since``, oldest first, with its author's id."""
+    couple_id, couple_key = _couple(db, signed_in)
+    rows = db.scalars(
+        select(SharedNote)
+        .where(SharedNote.couple_id == couple_id, SharedNote.at >= since)
+        .order_by(SharedNote.at, SharedNote.id)
+    )
+    return [(row.person_id, _shared(row, signed_in, couple_key)) for row in rows]

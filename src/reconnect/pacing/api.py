@@ -1,0 +1,299 @@
+"""JSON API for check-ins, experiences, the couple's pace, pause and the practices."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from sqlalchemy.orm import Session
+
+from reconnect import access
+from reconnect.accounts.signed_in import SignedIn
+from reconnect.after_write import look_again
+from reconnect.domain.pacing.catalogue import Practice
+from reconnect.domain.pacing.checkins import BODY_SIGNAL_MAX_CHARS, BODY_SIGNAL_MAX_COUNT
+from reconnect.domain.pacing.engine import Decision, can_resume
+from reconnect.domain.pacing.policy import BREAK_MINUTES_MAX, BREAK_MINUTES_MIN
+from reconnect.models import CheckInEntry
+from reconnect.pacing import store as pace
+from reconnect.web.deps import (
+    API_ERRORS,
+    MAX_ID,
+    ApiDateTime,
+    ApiPerson,
+    ApiSession,
+    Db,
+    LocalDateTime,
+    Now,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["pace"], responses=API_ERRORS)
+
+Scale = Annotated[int, Field(ge=0, le=10)]
+Quality = Annotated[int, Field(ge=0, le=4)]
+Note = Annotated[str, Field(max_length=4000)]
+StateName = Literal["settled", "revved_up", "shut_down"]
+DriverName = Literal[
+    "reassurance", "relief_of_guilt_or_tension", "fear_of_loss", "wish_for_closeness", "other"
+]
+StayingName = Literal["stayed", "left_emotionally", "left_physically"]
+StartedByName = Literal["me", "partner", "both"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CheckInIn(Strict):
+    activation: Scale = Field(description="How activated or distressed, 0 (calm) to 10.")
+    state: StateName
+    safety: Scale = Field(description="How safe you feel with your partner, 0 to 10.")
+    urgency: Scale = Field(description="How strong the pull to reconnect is, 0 to 10.")
+    readiness: Scale = Field(description="How ready for closeness you feel, 0 to 10.")
+    drivers: list[DriverName] = Field(default_factory=list, max_length=5)
+    body_signals: list[Annotated[str, Field(max_length=BODY_SIGNAL_MAX_CHARS)]] = Field(
+        default_factory=list, max_length=BODY_SIGNAL_MAX_COUNT
+    )
+    note: Note = ""
+    recorded_at: ApiDateTime | None = Field(
+        default=None, description="When it was true; defaults to now; never in the future."
+    )
+
+
+class CheckInOut(BaseModel):
+    id: int
+    recorded_at: LocalDateTime
+    activation: int
+    state: StateName
+    safety: int
+    urgency: int
+    readiness: int
+    drivers: list[DriverName]
+    body_signals: list[str]
+    note: str
+
+
+class ExperienceIn(Strict):
+    practice_id: Annotated[str, Field(max_length=80)] | None = Field(
+        default=None, description="The practice done; not needed when adding to experience_id."
+    )
+    experience_id: Annotated[int, Field(ge=1, le=MAX_ID)] | None = Field(
+        default=None, description="Add your reflection to an experience your partner logged."
+    )
+    occurred_at: ApiDateTime | None = Field(
+        default=None, description="The same as started_at, kept for older clients."
+    )
+    started_at: ApiDateTime | None = Field(
+        default=None,
+        description="When the practice started. Without it: its time box before it ended.",
+    )
+    ended_at: ApiDateTime | None = Field(
+        default=None,
+        description="When the practice ended: after it started, at most a day later, not in "
+        "the future. Without it: now, or its time box after started_at. Your heart rate is "
+        "judged over this window.",
+    )
+    started_by: StartedByName | None = Field(
+        default=None,
+        description="Who started this shared practice: you, your partner, or both of you "
+        "(or not sure). Logging it is not starting it. Not asked for practices done alone.",
+    )
+    back_in_minutes: Annotated[int, Field(ge=BREAK_MINUTES_MIN, le=BREAK_MINUTES_MAX)] | None = (
+        Field(
+            default=None,
+            description="If it overwhelmed you: in how many minutes you will be back (20 minutes "
+            "to a day). Without it the break lasts the policy's default.",
+        )
+    )
+    safety: Scale
+    activation_before: Scale
+    activation_after: Scale
+    staying: StayingName
+    felt_pressured: StrictBool
+    authenticity: Quality
+    vulnerability: Quality
+    transparency: Quality
+    presence: Quality
+    note: Note = ""
+
+
+class ExperienceOut(BaseModel):
+    id: int = Field(
+        description="The shared experience; for a practice done alone, your own private "
+        "reflection (see solo)."
+    )
+    solo: bool = Field(
+        default=False,
+        description="Done alone: private to you, never shown to your partner; only how you "
+        "were afterwards reaches the pace.",
+    )
+    practice_id: str
+    tier: int
+    occurred_at: LocalDateTime
+    ahead_of_pace: bool = Field(
+        description="Logged above the tier permitted then: kept, never counted towards advancing."
+    )
+
+
+class PracticeOut(BaseModel):
+    id: str
+    tier: int
+    title: str
+    leads: str
+    minutes: int
+    steps: list[str]
+    stop_rule: str
+
+
+class ReasonOut(BaseModel):
+    rule: str
+    message: str
+    numbers: dict[str, int | float | str]
+
+
+class PaceOut(BaseModel):
+    permitted_tier: int
+    practices: list[PracticeOut]
+    reasons: list[ReasonOut] = Field(description="Only what this person may see.")
+    break_until: LocalDateTime | None
+    paused: bool
+    can_resume: bool
+
+
+def practice_out(practice: Practice) -> PracticeOut:
+    return PracticeOut(
+        id=practice.id,
+        tier=practice.tier,
+        title=practice.title,
+        leads=practice.leads.value,
+        minutes=practice.minutes,
+        steps=list(practice.steps),
+        stop_rule=practice.stop_rule,
+    )
+
+
+def pace_out(decision: Decision, session: SignedIn, db: Session, now: datetime) -> PaceOut:
+    catalogue = pace.catalogue()
+    person = session.person
+    couple = access.get_couple_for_person(db, person=person, data_key=session.data_key)
+    own = pace.reasons_for_person(db, person, session.data_key, couple, decision, now)
+    return PaceOut(
+        permitted_tier=decision.permitted_tier,
+        practices=[practice_out(catalogue.get(p)) for p in decision.practices],
+        reasons=[ReasonOut(rule=r.rule, message=r.message, numbers=dict(r.numbers)) for r in own],
+        break_until=decision.break_until,
+        paused=decision.paused,
+        can_resume=can_resume(decision, str(person.id)),
+    )
+
+
+@router.post("/checkins", status_code=201, response_model=CheckInOut)
+def create_checkin(body: CheckInIn, session: ApiSession, db: Db, at: Now) -> CheckInOut:
+    key = session.data_key
+    row = pace.record_checkin(db, person=session.person, key=key, fields=body.model_dump(), now=at)
+    look_again(db, signed_in=session, now=at, shared=False)  # a check-in is private
+    db.commit()
+    return checkin_out(row, key)
+
+
+@router.get("/checkins", response_model=list[CheckInOut])
+def list_checkins(
+    session: ApiSession, db: Db, limit: Annotated[int, Query(ge=1, le=500)] = 100
+) -> list[CheckInOut]:
+    """Your own check-ins, newest first. Nobody else's are ever listed."""
+    rows = pace.own_checkins(db, session.person, limit)
+    return [checkin_out(row, session.data_key) for row in rows]
+
+
+def checkin_out(row: CheckInEntry, key: bytes) -> CheckInOut:
+    entry = pace.load_checkin(row, key)
+    return CheckInOut(
+        id=row.id,
+        recorded_at=entry.recorded_at,
+        activation=entry.activation,
+        state=entry.state.value,
+        safety=entry.safety,
+        urgency=entry.urgency,
+        readiness=entry.readiness,
+        drivers=[d.value for d in entry.drivers],
+        body_signals=list(entry.body_signals),
+        note=entry.note,
+    )
+
+
+@router.post("/experiences", status_code=201, response_model=ExperienceOut)
+def create_experience(body: ExperienceIn, session: ApiSession, db: Db, at: Now) -> ExperienceOut:
+    rating = body.model_dump(
+        exclude={
+            "practice_id",
+            "experience_id",
+            "occurred_at",
+            "started_at",
+            "ended_at",
+            "started_by",
+            "back_in_minutes",
+        }
+    )
+    experience, row = pace.record_experience(
+        db,
+        person=session.person,
+        key=session.data_key,
+        practice_id=body.practice_id,
+        experience_id=body.experience_id,
+        occurred_at=body.started_at or body.occurred_at,
+        ended_at=body.ended_at,
+        rating=rating,
+        now=at,
+        started_by=body.started_by,
+        back_in_minutes=body.back_in_minutes,
+    )
+    if experience is not None:  # a practice done alone changes no shared pattern
+        # A newly logged shared practice is seen by both; a reflection on one is private.
+        look_again(db, signed_in=session, now=at, shared=body.experience_id is None)
+    db.commit()
+    if experience is None:
+        own = pace.load_rating(row, session.data_key)
+        return ExperienceOut(
+            id=row.id,
+            solo=True,
+            practice_id=own.practice_id,
+            tier=own.tier,
+            occurred_at=own.occurred_at,
+            ahead_of_pace=False,
+        )
+    return ExperienceOut(
+        id=experience.id,
+        practice_id=experience.practice_id,
+        tier=experience.tier,
+        occurred_at=experience.occurred_at,
+        ahead_of_pace=experience.ahead_of_pace,
+    )
+
+
+@router.get("/pace", response_model=PaceOut)
+def get_pace(session: ApiSession, db: Db, at: Now) -> PaceOut:
+    couple = access.get_couple_for_person(db, person=session.person, data_key=session.data_key)
+    return pace_out(pace.current_pace(db, couple, at), session, db, at)
+
+
+@router.post("/pause", response_model=PaceOut)
+def pause(session: ApiSession, db: Db, at: Now) -> PaceOut:
+    """Pause everything, at once, without giving a reason."""
+    decision = pace.pause(db, person=session.person, key=session.data_key, now=at)
+    db.commit()
+    return pace_out(decision, session, db, at)
+
+
+@router.post("/resume", response_model=PaceOut)
+def resume(session: ApiSession, db: Db, at: Now) -> PaceOut:
+    """Lift your own pause. Only the person who paused can."""
+    decision = pace.resume(db, person=session.person, key=session.data_key, now=at)
+    db.commit()
+    return pace_out(decision, session, db, at)
+
+
+@router.get("/practices", response_model=list[PracticeOut])
+def list_practices(person: ApiPerson) -> list[PracticeOut]:
+    return [practice_out(p) for p in pace.catalogue()]

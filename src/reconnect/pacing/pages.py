@@ -1,0 +1,306 @@
+"""Pages for the daily rhythm: check in, see today's pace, log how a practice went."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.datastructures import FormData
+
+from reconnect import access, localtime
+from reconnect.after_write import look_again
+from reconnect.domain.pacing.catalogue import UnknownPractice
+from reconnect.domain.pacing.checkins import SUGGESTED_BODY_SIGNALS
+from reconnect.domain.pacing.engine import can_resume
+from reconnect.errors import Problem
+from reconnect.models import Person
+from reconnect.moments import store as moments
+from reconnect.pacing import store as pace
+from reconnect.web.deps import CheckedForm, Db, Now, PagePerson, PageSession, whole_digits
+from reconnect.web.render import go, render
+
+router = APIRouter(include_in_schema=False)
+
+STATES = {
+    "settled": "Settled: I can think and feel at the same time",
+    "revved_up": "Revved up: racing, tense, on edge",
+    "shut_down": "Shut down: numb, far away, heavy",
+}
+DRIVERS = {
+    "reassurance": "Wanting reassurance that we still matter",
+    "relief_of_guilt_or_tension": "Wanting relief from guilt or tension",
+    "fear_of_loss": "Fear of losing each other",
+    "wish_for_closeness": "A calm wish for closeness",
+    "other": "Something else",
+}
+STAYING = {
+    "stayed": "I stayed present",
+    "left_emotionally": "I left emotionally (went numb, far away or defensive)",
+    "left_physically": "I left the room or stopped",
+}
+STARTED_BY = dict(
+    zip(pace.STARTED_BY, ("I did", "My partner did", "We both did, or I'm not sure"), strict=True)
+)
+# If it was too much: when the person who flooded will be back (20 minutes to a day).
+BACK_IN = {
+    20: "In 20 minutes",
+    30: "In half an hour",
+    60: "In an hour",
+    120: "In two hours",
+    240: "In four hours",
+    1440: "Tomorrow, this time",
+}
+QUALITIES = {
+    "authenticity": "Authenticity: I said what was true for me",
+    "vulnerability": "Vulnerability: I let myself be seen",
+    "transparency": "Transparency: nothing important was hidden",
+    "presence": "Presence: I stayed with it, without escaping",
+}
+
+
+def number(form: FormData, name: str) -> int | None:
+    raw = str(form.get(name, "")).strip()
+    return int(raw) if whole_digits(raw) else None
+
+
+def when(form: FormData, name: str) -> datetime | None:
+    raw = str(form.get(name, "")).strip()
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise Problem("invalid_entry", "Please give the time as shown in the form.", 422) from None
+    return value if value.tzinfo else None
+
+
+def local_when(form: FormData, name: str, where: str) -> datetime | None:
+    """A ``datetime-local`` field, read on the person's own clock (an offset is kept)."""
+    raw = str(form.get(name, "")).strip()
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise Problem("invalid_entry", "Please give the time as shown in the form.", 422) from None
+    return localtime.from_local(value, where)
+
+
+# --- check-in ------------------------------------------------------------------
+
+
+def _checkin_page(request: Request, person: Person, status: int = 200, **context: Any) -> Response:
+    return render(
+        request,
+        "pacing/checkin.html",
+        person,
+        status=status,
+        states=STATES,
+        drivers=DRIVERS,
+        body_signals=SUGGESTED_BODY_SIGNALS,
+        **context,
+    )
+
+
+@router.get("/checkin")
+def checkin_form(request: Request, person: PagePerson) -> Response:
+    return _checkin_page(request, person, values={})
+
+
+@router.post("/checkin")
+def checkin(request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now) -> Response:
+    person = session.person
+    fields: dict[str, Any] = {
+        name: number(form, name) for name in ("activation", "safety", "urgency", "readiness")
+    }
+    fields["state"] = str(form.get("state", ""))
+    fields["drivers"] = [str(d) for d in form.getlist("drivers")]
+    fields["body_signals"] = [str(s) for s in form.getlist("body_signals")]
+    fields["note"] = str(form.get("note", ""))
+    try:
+        missing = [name for name, value in fields.items() if value is None]
+        if missing:
+            raise Problem("invalid_entry", "Please choose a number for each scale.", 422)
+        pace.record_checkin(db, person=person, key=session.data_key, fields=fields, now=at)
+    except Problem as problem:
+        return _checkin_page(request, person, problem.status, error=problem.message, values=fields)
+    look_again(db, signed_in=session, now=at, shared=False)  # a check-in is private
+    db.commit()
+    return go("/today?checked_in=1")
+
+
+# --- today -----------------------------------------------------------------------
+
+
+@router.get("/today")
+def today(request: Request, session: PageSession, db: Db, at: Now) -> Response:
+    person = session.person
+    try:
+        membership = access.get_membership_for_person(db, person=person, data_key=session.data_key)
+    except Problem as problem:
+        return render(request, "pacing/today.html", person, unavailable=problem.message)
+    couple = membership.couple
+    decision = pace.current_pace(db, couple, at)
+    catalogue = pace.catalogue()
+    return render(
+        request,
+        "pacing/today.html",
+        person,
+        decision=decision,
+        now=at,
+        tier=catalogue.tier(decision.permitted_tier),
+        practices=[catalogue.get(p) for p in decision.practices],
+        reasons=pace.reasons_for_person(db, person, session.data_key, couple, decision, at),
+        can_resume=can_resume(decision, str(person.id)),
+        awaiting=pace.awaiting_reflection(db, person, couple),
+        catalogue=catalogue,
+        checked_in=request.query_params.get("checked_in") == "1",
+        just_logged_trigger=request.query_params.get("trigger") == "1",
+        statuses=moments.statuses_today(db, signed_in=session, now=at),
+        status_names=moments.STATUSES,
+        can_log_triggers=membership.role in {"hurt", "both_hurt"},
+        trigger_examples=moments.TRIGGER_EXAMPLES,
+        to_respond=moments.triggers_to_answer(db, signed_in=session),
+        responses=moments.RESPONSES,
+        to_answer=[
+            p
+            for p in moments.proposals(db, signed_in=session)
+            if not p["mine"] and p["response"] is None
+        ],
+    )
+
+
+@router.post("/pause")
+def pause(request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now) -> Response:
+    pace.pause(db, person=session.person, key=session.data_key, now=at)
+    db.commit()
+    return go("/today")
+
+
+@router.post("/resume")
+def resume(request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now) -> Response:
+    pace.resume(db, person=session.person, key=session.data_key, now=at)
+    db.commit()
+    return go("/today")
+
+
+# --- practices and experiences --------------------------------------------------------
+
+
+@router.get("/practices/{practice_id}")
+def practice(request: Request, practice_id: str, person: PagePerson) -> Response:
+    try:
+        chosen = pace.catalogue().get(practice_id)
+    except UnknownPractice:
+        raise Problem("not_found", "There is no practice with that name.", 404) from None
+    return render(
+        request,
+        "pacing/practice.html",
+        person,
+        practice=chosen,
+        tier=pace.catalogue().tier(chosen.tier),
+    )
+
+
+def _experience_page(
+    request: Request, person: Person, db: Db, status: int = 200, **context: Any
+) -> Response:
+    experience = None
+    if context.get("experience_id"):
+        experience = access.get_experience_for_person(
+            db, person=person, experience_id=int(context["experience_id"])
+        )
+    return render(
+        request,
+        "pacing/experience.html",
+        person,
+        status=status,
+        catalogue=pace.catalogue(),
+        experience=experience,
+        staying=STAYING,
+        qualities=QUALITIES,
+        started_by=STARTED_BY,
+        back_in=BACK_IN,
+        **context,
+    )
+
+
+@router.get("/experiences/new")
+def experience_form(request: Request, person: PagePerson, db: Db) -> Response:
+    experience_id = request.query_params.get("experience", "")
+    if experience_id and not whole_digits(experience_id):
+        raise Problem("experience_not_found", "There is no such shared experience.", 404)
+    return _experience_page(
+        request,
+        person,
+        db,
+        practice_id=request.query_params.get("practice", ""),
+        experience_id=int(experience_id) if whole_digits(experience_id) else None,
+        values={},
+    )
+
+
+@router.post("/experiences")
+def log_experience(
+    request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now
+) -> Response:
+    person = session.person
+    raw_experience = str(form.get("experience_id", ""))
+    experience_id = int(raw_experience) if whole_digits(raw_experience) else None
+    practice_id = str(form.get("practice_id", "")) or None
+    rating: dict[str, Any] = {
+        name: number(form, name)
+        for name in (
+            "safety",
+            "activation_before",
+            "activation_after",
+            *QUALITIES,
+        )
+    }
+    rating["staying"] = str(form.get("staying", ""))
+    rating["felt_pressured"] = form.get("felt_pressured") == "yes"
+    rating["note"] = str(form.get("note", ""))
+    started_by = str(form.get("started_by", "")) or None
+    back_in = number(form, "back_in_minutes")
+    window = {name: str(form.get(name, "")).strip() for name in ("started_at", "ended_at")}
+    try:
+        if any(value is None for value in rating.values()):
+            raise Problem("invalid_entry", "Please answer each question.", 422)
+        experience, _ = pace.record_experience(
+            db,
+            person=person,
+            key=session.data_key,
+            practice_id=None if experience_id else practice_id,
+            experience_id=experience_id,
+            occurred_at=local_when(form, "started_at", person.time_zone)
+            or when(form, "occurred_at"),
+            ended_at=local_when(form, "ended_at", person.time_zone),
+            rating=rating,
+            now=at,
+            started_by=None if experience_id else started_by,
+            back_in_minutes=back_in,
+        )
+    except Problem as problem:
+        db.rollback()
+        return _experience_page(
+            request,
+            person,
+            db,
+            problem.status,
+            error=problem.message,
+            practice_id=practice_id or "",
+            experience_id=experience_id,
+            values={
+                **rating,
+                "started_by": started_by,
+                "back_in_minutes": back_in,
+                **window,
+            },
+        )
+    if experience is not None:  # a practice done alone changes no shared pattern
+        # A newly logged shared practice is seen by both; a reflection on one is private.
+        look_again(db, signed_in=session, now=at, shared=not experience_id)
+    db.commit()
+    return go("/today")

@@ -1,0 +1,59 @@
+"""The reminder file: an iCalendar (.ics) file of a person's next check-in times.
+
+Neutral titles and nothing private: no names, roles or notes. Each event keeps the
+time zone it was given in, so a reminder stays at its local hour.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from icalendar import Alarm, Calendar, Event
+
+__all__ = [
+    "REMINDER_DESCRIPTION",
+    "REMINDER_MINUTES",
+    "REMINDER_TITLE",
+    "reminders_ics",
+]
+
+REMINDER_TITLE = "Reconnect: a minute for yourself"
+REMINDER_DESCRIPTION = "Time for a short check-in in Reconnect."
+REMINDER_MINUTES = 5
+
+
+def reminders_ics(person_label: str, next_checkins: list[datetime], now: datetime) -> bytes:
+    """An iCalendar file with one event (and an alarm) per upcoming check-in.
+
+    Titles are neutral and carry nothing private; ``person_label`` only seeds the
+    events' stable ids, so it never appears in the file. Times before ``now`` and
+    repeats are dropped. Every time must carry a time zone; each event keeps the zone
+    its time was given in (TZID, with its VTIMEZONE), so it stays at that local hour.
+    """
+    for moment in (now, *next_checkins):
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise ValueError("reminder times need a time zone")
+    calendar = Calendar()
+    calendar.add("prodid", "-//Reconnect//check-in reminders//EN")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", "Reconnect check-ins")
+    namespace = uuid.uuid5(uuid.NAMESPACE_OID, f"reconnect:{person_label}")
+    for start in sorted({t for t in next_checkins if t > now}):
+        event = Event()
+        stamp = start.astimezone(UTC).isoformat()  # the same id whatever the zone
+        event.add("uid", f"{uuid.uuid5(namespace, stamp)}@reconnect")
+        event.add("dtstamp", now)
+        event.add("dtstart", start)
+        event.add("duration", timedelta(minutes=REMINDER_MINUTES))
+        event.add("summary", REMINDER_TITLE)
+        event.add("description", REMINDER_DESCRIPTION)
+        event.add("transp", "TRANSPARENT")
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", REMINDER_TITLE)
+        alarm.add("trigger", timedelta(0))
+        event.add_component(alarm)
+        calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return bytes(calendar.to_ical())

@@ -1,0 +1,127 @@
+"""The weekly summary: one week of a person's or the couple's progress, in words.
+
+What went well, what was hard, where the pace went and something to try next, as
+plain sentences for the summary page. The thresholds come from the progress policy
+(``reconnect.domain.progress``); the rules it shares with the markers are there too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from reconnect import localtime
+from reconnect.domain.progress.markers import (
+    stayed_through_hard_conversation,
+    was_seen_and_still_safe,
+)
+from reconnect.domain.progress.points import (
+    CheckInPoint,
+    ExperiencePoint,
+    SharedExperience,
+    TierPoint,
+    setbacks,
+)
+from reconnect.domain.progress.policy import ProgressPolicy, load_progress_policy
+
+__all__ = ["WeeklySummary", "weekly_summary"]
+
+
+@dataclass(frozen=True)
+class WeeklySummary:
+    """One week in four parts, as data for the summary page.
+
+    ``policy_version`` names the progress policy whose thresholds it used.
+    """
+
+    week_of: date
+    went_well: tuple[str, ...]
+    was_hard: tuple[str, ...]
+    pace: str
+    to_try: tuple[str, ...]
+    policy_version: str = field(kw_only=True)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def weekly_summary(
+    week_of: date,
+    *,
+    checkins: Sequence[CheckInPoint] = (),
+    experiences: Sequence[ExperiencePoint | SharedExperience] = (),
+    tiers: Sequence[TierPoint] = (),
+    policy: ProgressPolicy | None = None,
+) -> WeeklySummary:
+    """The week starting on the Monday of ``week_of``.
+
+    For one person pass their own check-ins and ratings; for the couple pass shared
+    experiences and the tier history (and no check-ins). The thresholds come from
+    ``policy``, the newest progress policy when none is given.
+    """
+    policy = load_progress_policy() if policy is None else policy
+    start = localtime.week_start(week_of)
+    end = start + timedelta(days=7)
+    week_checkins = [c for c in checkins if start <= c.day < end]
+    week_experiences = [e for e in experiences if start <= e.day < end]
+    ordered = sorted(tiers, key=lambda t: t.at)
+    week_tiers = [t for t in ordered if start <= t.at.date() < end]
+    before = [t for t in ordered if t.at.date() < start]
+
+    went_well: list[str] = []
+    was_hard: list[str] = []
+    to_try: list[str] = []
+    safe_days = {e.day for e in week_experiences if e.safe}
+    if safe_days:
+        went_well.append(f"Safe shared experiences on {_plural(len(safe_days), 'day')}.")
+    stayed = [e for e in week_experiences if stayed_through_hard_conversation(e)]
+    if stayed:
+        went_well.append(f"{_plural(len(stayed), 'hard conversation')} without anyone leaving.")
+    if any(
+        isinstance(e, ExperiencePoint) and was_seen_and_still_safe(e, policy)
+        for e in week_experiences
+    ):
+        went_well.append("You shared something vulnerable and still felt safe.")
+    if week_checkins:
+        went_well.append(f"{_plural(len(week_checkins), 'check-in')} with yourself.")
+
+    unsafe = [e for e in week_experiences if not e.safe]
+    if unsafe:
+        was_hard.append(f"{_plural(len(unsafe), 'shared experience')} did not feel safe.")
+    left = [e for e in week_experiences if e.left]
+    if left:
+        was_hard.append(f"Someone left during {_plural(len(left), 'practice')}.")
+    high_days = {c.day for c in week_checkins if c.activation >= policy.summary_high_activation}
+    if high_days:
+        was_hard.append(f"High activation on {_plural(len(high_days), 'day')}.")
+    week_setbacks = [p for p in setbacks([*before[-1:], *week_tiers]) if p.at.date() >= start]
+    if week_setbacks:
+        was_hard.append(f"The tier stepped back {_plural(len(week_setbacks), 'time')}.")
+
+    if week_tiers:
+        first = before[-1].tier if before else week_tiers[0].tier
+        last = week_tiers[-1].tier
+        pace = f"The permitted tier went from {first} to {last} this week."
+    elif before:
+        pace = f"The permitted tier stayed at {before[-1].tier} this week."
+    else:
+        pace = "The pace has not been worked out yet."
+
+    if high_days or week_setbacks:
+        to_try.append("Start each day with a few minutes of settling on your own (tier 0).")
+    if any(c.urgency > c.readiness for c in week_checkins):
+        to_try.append("When the pull to reconnect is strong, notice it and check readiness first.")
+    if len(safe_days) < 2:
+        to_try.append("Aim for short, safe practices on two or three separate days.")
+    if not to_try:
+        to_try.append("Keep the rhythm: repeated safe days matter more than big steps.")
+    return WeeklySummary(
+        start,
+        tuple(went_well),
+        tuple(was_hard),
+        pace,
+        tuple(to_try),
+        policy_version=policy.version,
+    )

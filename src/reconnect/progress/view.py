@@ -1,0 +1,208 @@
+"""Assembling a person's and a couple's progress from storage, for the pages.
+
+A person's charts come from their own entries, opened with their key; the couple's
+come only from shared data: the stored pace decisions and the coarse experience
+signals and facts. Stored entries become the domain's plain points here, on the
+clock of the person looking.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from reconnect import access, localtime
+from reconnect.accounts.signed_in import SignedIn
+from reconnect.domain.pacing.checkins import CheckIn
+from reconnect.domain.pacing.experiences import ExperienceRating
+from reconnect.domain.pacing.signals import ExperienceSignal, signal_from_dict
+from reconnect.domain.progress.points import (
+    CheckInPoint,
+    ExperiencePoint,
+    ScorePoint,
+    SharedExperience,
+    TierPoint,
+    tier_changes,
+)
+from reconnect.measures import store as measures
+from reconnect.models import (
+    CheckInEntry,
+    Experience,
+    ExperienceFact,
+    ExperienceRatingEntry,
+    PaceDecision,
+    PaceSignal,
+)
+from reconnect.pacing import store as pace
+from reconnect.progress import charts as progress
+
+
+def checkin_point(checkin: CheckIn, zone: localtime.Zone = UTC) -> CheckInPoint:
+    """The chart point for a stored check-in (its date in ``zone``; the note stays out)."""
+    return CheckInPoint(
+        day=localtime.local_day(checkin.recorded_at, zone),
+        activation=checkin.activation,
+        safety=checkin.safety,
+        urgency=checkin.urgency,
+        readiness=checkin.readiness,
+        state=checkin.state,
+    )
+
+
+def experience_point(
+    rating: ExperienceRating,
+    *,
+    safe: bool,
+    vulnerable_share: bool = False,
+    zone: localtime.Zone = UTC,
+) -> ExperiencePoint:
+    """The chart point for a stored rating (its date in ``zone``); ``safe`` comes from
+    the pacing policy."""
+    return ExperiencePoint(
+        day=localtime.local_day(rating.occurred_at, zone),
+        tier=rating.tier,
+        safe=safe,
+        safety=rating.safety,
+        authenticity=rating.authenticity,
+        vulnerability=rating.vulnerability,
+        transparency=rating.transparency,
+        presence=rating.presence,
+        left=rating.left,
+        vulnerable_share=vulnerable_share,
+    )
+
+
+def person(
+    db: Session, signed_in: SignedIn, today: date, instruments_dir: str = ""
+) -> progress.PersonDashboard:
+    checkins, experiences = person_inputs(db, signed_in)
+    scores = score_charts(db, signed_in, instruments_dir)
+    return progress.person_dashboard(checkins, experiences, today, scores)
+
+
+def score_charts(
+    db: Session, signed_in: SignedIn, instruments_dir: str = ""
+) -> list[progress.Chart]:
+    """One chart for each questionnaire this person has answered, with reliable change
+    marked; from their own results, opened with their key."""
+    taken_ids = measures.taken_instruments(db, signed_in=signed_in)
+    known = measures.instruments(instruments_dir)
+    zone = localtime.zone(signed_in.person.time_zone)
+    charts = []
+    for instrument_id in sorted(taken_ids):
+        instrument = known.get(instrument_id)
+        if instrument is None or instrument.total_range is None:
+            continue  # an operator's definition that is no longer loaded, or no total
+        points = [
+            ScorePoint(
+                localtime.local_day(taken.taken_at, zone),
+                taken.score.total,
+                taken.change.direction.value if taken.change else None,
+            )
+            for taken in measures.history(db, signed_in=signed_in, instrument=instrument)
+            if taken.score.total is not None
+        ]
+        charts.append(
+            progress.score_chart(
+                f"scores-{instrument.id}", instrument.title, points, instrument.total_range.high
+            )
+        )
+    return charts
+
+
+def person_inputs(
+    db: Session, signed_in: SignedIn
+) -> tuple[list[CheckInPoint], list[ExperiencePoint]]:
+    """This person's own chart points, opened with their key, on their own local days."""
+    me, key = signed_in.person, signed_in.data_key
+    zone = localtime.zone(me.time_zone)
+    policy = pace.policy()
+    checkins = [
+        checkin_point(pace.load_checkin(row, key), zone)
+        for row in db.scalars(select(CheckInEntry).where(CheckInEntry.person_id == me.id))
+    ]
+    experiences = []
+    for row in db.scalars(
+        select(ExperienceRatingEntry).where(ExperienceRatingEntry.person_id == me.id)
+    ):
+        rating = pace.load_rating(row, key)
+        safe = rating.safety >= policy.advance_safety_min and not rating.left
+        experiences.append(
+            experience_point(rating, safe=safe, vulnerable_share=rating.tier == 3, zone=zone)
+        )
+    return checkins, experiences
+
+
+def couple(db: Session, signed_in: SignedIn) -> progress.CoupleDashboard | None:
+    inputs = couple_inputs(db, signed_in)
+    return None if inputs is None else progress.couple_dashboard(*inputs)
+
+
+def couple_inputs(
+    db: Session, signed_in: SignedIn
+) -> tuple[list[TierPoint], list[SharedExperience]] | None:
+    """The couple's shared chart points: pace decisions (on the clock of the person
+    looking) and coarse experience facts."""
+    membership = access.membership_of(db, signed_in.person)
+    if membership is None:
+        return None
+    couple_id = membership.couple_id
+    zone = localtime.zone(signed_in.person.time_zone)
+    # Changes only: the time of every decision would show when the other checked in.
+    tiers = list(
+        tier_changes(
+            TierPoint(at=localtime.to_local(at, zone), tier=tier)
+            for at, tier in db.execute(
+                select(PaceDecision.decided_at, PaceDecision.permitted_tier)
+                .where(PaceDecision.couple_id == couple_id)
+                .order_by(PaceDecision.decided_at, PaceDecision.id)
+            )
+        )
+    )
+    left = set(
+        db.scalars(
+            select(ExperienceFact.experience_id)
+            .join(Experience, Experience.id == ExperienceFact.experience_id)
+            .where(Experience.couple_id == couple_id, ExperienceFact.left.is_(True))
+        )
+    )
+    halves: dict[str, list[ExperienceSignal]] = {}
+    for data in db.scalars(
+        select(PaceSignal.data).where(
+            PaceSignal.couple_id == couple_id, PaceSignal.kind == "experience"
+        )
+    ):
+        signal = signal_from_dict(json.loads(data))
+        if isinstance(signal, ExperienceSignal):
+            halves.setdefault(signal.experience_id, []).append(signal)
+    shared = [
+        SharedExperience(
+            day=min(h.day for h in pair),
+            tier=pair[0].tier,
+            safe=all(h.safe for h in pair),
+            left=int(experience_id) in left,
+        )
+        for experience_id, pair in halves.items()
+        if len(pair) == 2
+    ]
+    return tiers, shared
+
+
+def next_checkins(db: Session, signed_in: SignedIn, now: datetime, days: int = 7) -> list[datetime]:
+    """The next week's check-in times, in this person's zone, at the local hour they last
+    checked in (08:00 before any check-in). Each day keeps that local hour across a
+    change of daylight saving time."""
+    zone = localtime.zone(signed_in.person.time_zone)
+    last = db.scalar(
+        select(CheckInEntry.recorded_at)
+        .where(CheckInEntry.person_id == signed_in.person.id)
+        .order_by(CheckInEntry.recorded_at.desc())
+        .limit(1)
+    )
+    hour = localtime.to_local(last, zone).hour if last else 8
+    today = localtime.local_day(now, zone)
+    first_day = today if localtime.at_hour(today, hour, zone) > now else today + timedelta(days=1)
+    return [localtime.at_hour(first_day + timedelta(days=n), hour, zone) for n in range(days)]

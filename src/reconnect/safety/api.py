@@ -1,0 +1,74 @@
+"""The private safety screen in the JSON API."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field, StrictBool
+
+from reconnect.accounts.signed_in import SignedIn
+from reconnect.domain.safety import QUESTIONS, crisis_resources
+from reconnect.safety import store as safety
+from reconnect.web.deps import API_ERRORS, ApiPerson, ApiSession, Db, Now
+from reconnect.web.schemas import Strict
+
+router = APIRouter(prefix="/api/v1", tags=["api"], responses=API_ERRORS)
+
+
+class QuestionOut(BaseModel):
+    id: str
+    text: str
+
+
+class ScreenOut(BaseModel):
+    questions: list[QuestionOut]
+    note: str
+
+
+class ScreenAnswers(Strict):
+    answers: dict[Annotated[str, Field(max_length=64)], StrictBool] = Field(max_length=32)
+
+
+class ResourceOut(BaseModel):
+    name: str
+    region: str
+    contact: str
+    note: str
+
+
+class ScreenResult(BaseModel):
+    joint_features: bool
+    resources: list[ResourceOut] = Field(
+        description="Individual support and advocacy contacts; filled when support may help."
+    )
+
+
+@router.get("/safety-screen", response_model=ScreenOut)
+def safety_questions(person: ApiPerson) -> ScreenOut:
+    return ScreenOut(
+        questions=[QuestionOut(id=q.id, text=q.text) for q in QUESTIONS],
+        note="Your answers are private. Your partner is never told them or their outcome.",
+    )
+
+
+@router.post("/safety-screen", response_model=ScreenResult)
+def answer_safety_screen(body: ScreenAnswers, session: ApiSession, db: Db, at: Now) -> ScreenResult:
+    support = safety.record_screen(
+        db, person=session.person, data_key=session.data_key, answers=body.answers, now=at
+    )
+    db.commit()
+    return screen_result(db, session, support)
+
+
+@router.post("/safety-screen/continue", response_model=ScreenResult)
+def continue_after_screen(session: ApiSession, db: Db, at: Now) -> ScreenResult:
+    safety.continue_to_joint_features(db, person=session.person, data_key=session.data_key, now=at)
+    db.commit()
+    return screen_result(db, session, support=True)
+
+
+def screen_result(db: Db, session: SignedIn, support: bool) -> ScreenResult:
+    resources = [ResourceOut(**vars(r)) for r in crisis_resources()] if support else []
+    joint = safety.joint_features_on(db, session.person, session.data_key)
+    return ScreenResult(joint_features=joint, resources=resources)

@@ -1,0 +1,211 @@
+"""JSON API for a couple's therapist: invitation, consent, revocation, the caseload."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from reconnect import localtime
+from reconnect.errors import Problem
+from reconnect.therapist import store as therapists
+from reconnect.therapist.report import therapist_report
+from reconnect.web.deps import API_ERRORS, ApiSession, Db, LocalDateTime, Now, RowId
+
+router = APIRouter(prefix="/api/v1", tags=["therapist"], responses=API_ERRORS)
+
+
+class InviteOut(BaseModel):
+    code: str = Field(description="Give this to your therapist; it works once, for 72 hours.")
+    expires_at: LocalDateTime
+
+
+class JoinIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class JoinedOut(BaseModel):
+    couple_id: int
+    visible: bool = Field(description="False until both partners have consented.")
+
+
+class StatusOut(BaseModel):
+    therapist_username: str
+    i_consented: bool
+    partner_consented: bool
+    active: bool
+
+
+class CaseOut(BaseModel):
+    couple_id: int
+    permitted_tier: int | None
+    setbacks_since_review: int
+    breaks_since_review: int
+
+
+class PatternOut(BaseModel):
+    pattern: str
+    message: str
+    try_instead: str
+
+
+class SharedResultOut(BaseModel):
+    role: str = Field(description="hurt, involved or both_hurt: which partner shared it.")
+    at: LocalDateTime
+    instrument: str
+    title: str
+    total: float | None
+    highest: float | None = Field(None, description="The highest total the scale allows.")
+    band: str | None
+    change: str | None = Field(
+        None,
+        description="Reliable change (Jacobson–Truax) since this partner's result before: "
+        "improved, worse or no reliable change; null for a first result.",
+    )
+    crisis: bool
+
+
+class SharedFindingOut(BaseModel):
+    role: str
+    at: LocalDateTime
+    pattern: str
+    message: str
+    try_instead: str
+
+
+class SharedCountOut(BaseModel):
+    shared: int
+
+
+class CoupleOut(BaseModel):
+    couple_id: int
+    tiers: list[tuple[LocalDateTime, int]]
+    setbacks: list[tuple[LocalDateTime, int]]
+    breaks: list[tuple[LocalDateTime, LocalDateTime]]
+    patterns: list[PatternOut]
+    shared_results: list[SharedResultOut] = Field(
+        description="Questionnaire results each consenting partner shared with you alone."
+    )
+    shared_findings: list[SharedFindingOut] = Field(
+        description="Private reflections a partner chose to show you."
+    )
+
+
+@router.post("/therapist/invites", status_code=201, response_model=InviteOut)
+def invite_therapist(session: ApiSession, db: Db, at: Now) -> InviteOut:
+    """A partner invites their therapist. The therapist sees the couple only once
+    both partners consent, and loses access as soon as either revokes."""
+    code, row = therapists.invite(db, signed_in=session, now=at)
+    db.commit()
+    return InviteOut(code=code, expires_at=row.expires_at)
+
+
+@router.post("/therapist/join", status_code=201, response_model=JoinedOut)
+def join_as_therapist(body: JoinIn, session: ApiSession, db: Db, at: Now) -> JoinedOut:
+    link = therapists.join(db, signed_in=session, code=body.code, now=at)
+    db.commit()
+    visible = therapists.visible(db, session.person, link.couple_id)
+    return JoinedOut(couple_id=link.couple_id, visible=visible)
+
+
+@router.get("/therapist/status", response_model=StatusOut)
+def therapist_status(session: ApiSession, db: Db) -> StatusOut:
+    status = therapists.status_for_partner(db, session)
+    if status is None:
+        raise Problem("no_therapist", "No therapist has joined your couple space.", 404)
+    return StatusOut(
+        therapist_username=status.therapist_username,
+        i_consented=status.i_consented,
+        partner_consented=status.partner_consented,
+        active=status.active,
+    )
+
+
+@router.post("/therapist/consent", status_code=204)
+def consent(session: ApiSession, db: Db, at: Now) -> Response:
+    therapists.consent(db, signed_in=session, now=at)
+    db.commit()
+    return Response(status_code=204)
+
+
+@router.post("/therapist/revoke", status_code=204)
+def revoke(session: ApiSession, db: Db) -> Response:
+    """Either partner, alone: effective on the therapist's very next request."""
+    therapists.revoke(db, signed_in=session)
+    db.commit()
+    return Response(status_code=204)
+
+
+@router.get("/caseload", response_model=list[CaseOut])
+def caseload(session: ApiSession, db: Db) -> list[CaseOut]:
+    """For a therapist: the couples who both consent, and what changed since review."""
+    return [CaseOut(**vars(c)) for c in therapists.caseload(db, session.person.id)]
+
+
+@router.get("/caseload/{couple_id}", response_model=CoupleOut)
+def caseload_couple(couple_id: RowId, session: ApiSession, db: Db) -> CoupleOut:
+    view = therapists.couple_view(db, signed_in=session, couple_id=couple_id)
+    return CoupleOut(
+        couple_id=view.couple_id,
+        tiers=view.tiers,
+        setbacks=view.setbacks,
+        breaks=view.breaks,
+        patterns=[
+            PatternOut(pattern=f.pattern.value, message=f.message, try_instead=f.try_instead)
+            for f in view.patterns
+        ],
+        shared_results=[SharedResultOut(role=s.role, at=s.at, **s.content) for s in view.results],
+        shared_findings=[
+            SharedFindingOut(
+                role=s.role,
+                at=s.at,
+                **{k: v for k, v in s.content.items() if k != "kind"},
+            )
+            for s in view.findings
+        ],
+    )
+
+
+@router.post("/caseload/{couple_id}/reviewed", status_code=204)
+def mark_reviewed(couple_id: RowId, session: ApiSession, db: Db, at: Now) -> Response:
+    therapists.mark_reviewed(db, signed_in=session, couple_id=couple_id, now=at)
+    db.commit()
+    return Response(status_code=204)
+
+
+@router.get(
+    "/caseload/{couple_id}/report.pdf",
+    responses={200: {"content": {"application/pdf": {}}}},
+    response_class=Response,
+)
+def report(
+    couple_id: RowId,
+    session: ApiSession,
+    db: Db,
+    at: Now,
+    start: date | None = None,
+    end: date | None = None,
+) -> Response:
+    """A PDF report for a period (default: the last 28 days), for the therapist."""
+    view = therapists.couple_view(db, signed_in=session, couple_id=couple_id)
+    until = end or localtime.local_day(at, session.person.time_zone)
+    since = start or until - timedelta(days=28)
+    if since > until:
+        raise Problem("invalid_period", "The period starts after it ends.", 422)
+    return Response(
+        therapist_report(view, since, until),
+        media_type="application/pdf",
+        headers={"Content-Disposition": 'attachment; filename="reconnect-report.pdf"'},
+    )
+
+
+@router.post("/therapist/share-findings", status_code=201, response_model=SharedCountOut)
+def share_findings(session: ApiSession, db: Db, at: Now) -> SharedCountOut:
+    """Show your own private reflections to your therapist (only with your agreement).
+    Your partner never sees them."""
+    shared = therapists.share_findings(db, signed_in=session, now=at)
+    db.commit()
+    return SharedCountOut(shared=shared)

@@ -1,0 +1,116 @@
+"""The therapist report: a PDF for a chosen period, built with reportlab.
+
+It holds only what the therapist may see: the pace over the period with its chart,
+setbacks, flooding breaks and couple-level patterns. Never a private note.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+
+from matplotlib.figure import Figure
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import cm
+from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from reconnect import localtime
+from reconnect.progress import charts as progress
+from reconnect.therapist.store import CoupleForTherapist
+
+
+def _tier_png(points: list[tuple[datetime, int]]) -> bytes:
+    figure = Figure(figsize=(7, 2.6), dpi=110)
+    axes = figure.add_subplot()
+    first = points[0][0]
+    days = [(p[0] - first).total_seconds() / 86400 for p in points]
+    axes.step(days, [p[1] for p in points], where="post", color="#2f6f73")
+    axes.set_xlabel(f"days since {first.day} {first:%b %Y}")
+    axes.set_ylim(-0.3, 6.3)
+    axes.set_ylabel("tier")
+    axes.set_title("Permitted tier over the period")
+    buffer = io.BytesIO()
+    with progress.DRAWING:
+        figure.savefig(buffer, format="png", bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def therapist_report(view: CoupleForTherapist, start: date, end: date) -> bytes:
+    """A PDF for the local days ``start``..``end`` (inclusive), in the therapist's zone
+    (``view`` holds its times on that clock already). A period without data says so."""
+    styles = getSampleStyleSheet()
+    local = localtime.Local.of(view.time_zone)
+    # view.tiers holds the changes; the tier in force when the period began counts too.
+    before = [t for t in view.tiers if t[0].date() < start]
+    period_start, _ = localtime.day_bounds(start, local.tz)
+    _, period_end = localtime.day_bounds(end, local.tz)
+    in_period = [(local.at(period_start), before[-1][1])] if before else []
+    in_period += [t for t in view.tiers if start <= t[0].date() <= end]
+    if in_period:
+        in_period.append((local.at(period_end), in_period[-1][1]))
+    results = [r for r in view.results if start <= r.at.date() <= end]
+    setbacks = [s for s in view.setbacks if start <= s[0].date() <= end]
+    breaks = [b for b in view.breaks if start <= b[0].date() <= end]
+    story: list[object] = [
+        Paragraph("Reconnect: between-session report", styles["Title"]),
+        Paragraph(
+            f"Couple {view.couple_id}, {local.calendar_date(start)} to "
+            f"{local.calendar_date(end)} (times in {view.time_zone.replace('_', ' ')})",
+            styles["Normal"],
+        ),
+        Paragraph(
+            "Shared with both partners' consent. It contains no private entries or notes.",
+            styles["Italic"],
+        ),
+        Spacer(1, 0.4 * cm),
+    ]
+    if not in_period and not breaks:
+        story.append(Paragraph("No pace data was recorded in this period.", styles["Heading2"]))
+    else:
+        story.append(Paragraph("The pace", styles["Heading2"]))
+        if len(in_period) >= 2:
+            story.append(Image(io.BytesIO(_tier_png(in_period)), width=16 * cm, height=6 * cm))
+        story.append(
+            Paragraph(
+                f"Latest permitted tier: {in_period[-1][1] if in_period else 'not recorded'}. "
+                f"Setbacks: {len(setbacks)}. Flooding breaks: {len(breaks)}.",
+                styles["Normal"],
+            )
+        )
+        if breaks:
+            rows = [["Break started", "Agreed return"]] + [
+                [local.moment(b[0]), local.moment(b[1])] for b in breaks
+            ]
+            table = Table(rows)
+            table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.grey)]))
+            story += [Spacer(1, 0.3 * cm), table]
+    story.append(Paragraph("Questionnaire results shared with you", styles["Heading2"]))
+    if results:
+        rows = [["Date", "Partner", "Questionnaire", "Score", "Reliable change"]] + [
+            [
+                local.calendar_date(r.at),
+                r.role.replace("_", " "),
+                str(r.content.get("title", "")),
+                str(r.content.get("total", "")),
+                str(r.content.get("change") or ""),
+            ]
+            for r in results
+        ]
+        table = Table(rows)
+        table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.grey)]))
+        story.append(table)
+    else:
+        story.append(Paragraph("None in this period.", styles["Normal"]))
+    story.append(Paragraph("Couple-level patterns", styles["Heading2"]))
+    if view.patterns:
+        for finding in view.patterns:
+            story.append(
+                Paragraph(f"{finding.message} <i>{finding.try_instead}</i>", styles["Normal"])
+            )
+    else:
+        story.append(Paragraph("None noticed.", styles["Normal"]))
+    buffer = io.BytesIO()
+    SimpleDocTemplate(buffer, pagesize=A4, title="Reconnect report").build(story)
+    return buffer.getvalue()

@@ -1,0 +1,386 @@
+"""A couple's therapist: invited by a partner, seeing the couple only while both
+partners consent, and losing access on the next request after either revokes.
+
+``access.get_couple_for_therapist`` answers "may this therapist see this couple";
+every therapist view goes through it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from nacl.public import PrivateKey, PublicKey, SealedBox
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from reconnect import access, keys, localtime
+from reconnect.accounts.signed_in import SignedIn, token_hash
+from reconnect.couples.store import INVITE_LIFETIME, code_with_couple_key, normalise_code
+from reconnect.domain.insights import detectors as d
+from reconnect.domain.progress.points import ScorePoint, TierPoint, tier_changes
+from reconnect.errors import Problem
+from reconnect.insights import store as insights
+from reconnect.insights.store import finding_context
+from reconnect.models import (
+    Finding,
+    FloodBreak,
+    Membership,
+    PaceDecision,
+    Person,
+    TherapistConsent,
+    TherapistInvite,
+    TherapistLink,
+    TherapistShare,
+)
+from reconnect.progress import charts as progress
+
+
+def _invite_context(couple_id: int) -> str:
+    return f"wrap:therapist-invite:couple:{couple_id}"
+
+
+def _link_context(link: TherapistLink) -> str:
+    return f"wrap:therapist:{link.therapist_id}:couple:{link.couple_id}"
+
+
+def invite(db: Session, *, signed_in: SignedIn, now: datetime) -> tuple[str, TherapistInvite]:
+    """A partner makes a one-time code for their therapist (it also counts as that
+    partner's consent once the therapist joins)."""
+    membership = access.get_membership_to_invite_therapist(db, person=signed_in.person)
+    db.execute(delete(TherapistInvite).where(TherapistInvite.couple_id == membership.couple_id))
+    code, code_hash, wrap = code_with_couple_key(
+        membership, signed_in.data_key, _invite_context(membership.couple_id)
+    )
+    row = TherapistInvite(
+        couple_id=membership.couple_id,
+        code_hash=code_hash,
+        created_by=signed_in.person.id,
+        created_at=now,
+        expires_at=now + INVITE_LIFETIME,
+        couple_key_wrap=wrap,
+    )
+    db.add(row)
+    db.flush()
+    return code, row
+
+
+def join(db: Session, *, signed_in: SignedIn, code: str, now: datetime) -> TherapistLink:
+    """The therapist redeems the code; the inviting partner's consent comes with it."""
+    cleaned = normalise_code(code)
+    row = db.scalar(select(TherapistInvite).where(TherapistInvite.code_hash == token_hash(cleaned)))
+    if not cleaned or row is None or row.couple_key_wrap is None:
+        raise Problem("invite_not_found", "That code does not match an invitation.", 404)
+    if row.expires_at <= now:
+        raise Problem("invite_expired", "That code has expired. Ask for a new one.", 410)
+    if access.membership_of(db, signed_in.person) is not None:
+        raise Problem(
+            "partner_not_therapist", "A partner in a couple space cannot be its therapist.", 409
+        )
+    couple_key = keys.unseal(
+        keys.invite_key(cleaned), row.couple_key_wrap, _invite_context(row.couple_id)
+    )
+    # One therapist per couple space: the partners' therapist page shows one, and
+    # consent and revocation act on that one. A new therapist replaces the earlier
+    # link, and its key wrap goes with it.
+    db.execute(
+        delete(TherapistLink).where(
+            TherapistLink.couple_id == row.couple_id,
+            TherapistLink.therapist_id != signed_in.person.id,
+        )
+    )
+    link = db.scalar(
+        select(TherapistLink).where(
+            TherapistLink.couple_id == row.couple_id,
+            TherapistLink.therapist_id == signed_in.person.id,
+        )
+    ) or TherapistLink(couple_id=row.couple_id, therapist_id=signed_in.person.id, created_at=now)
+    link.couple_key_wrap = b""
+    db.add(link)
+    db.flush()
+    link.couple_key_wrap = keys.seal(signed_in.data_key, couple_key, _link_context(link))
+    # A key pair for what partners share with the therapist alone (sealed boxes).
+    private = PrivateKey.generate()
+    link.public_key = bytes(private.public_key)
+    link.private_key_sealed = keys.seal(
+        signed_in.data_key, bytes(private), f"therapist-private:{link.id}"
+    )
+    db.execute(delete(TherapistConsent).where(TherapistConsent.link_id == link.id))
+    db.add(TherapistConsent(link_id=link.id, person_id=row.created_by, granted_at=now))
+    db.delete(row)
+    db.flush()
+    return link
+
+
+def consent(db: Session, *, signed_in: SignedIn, now: datetime) -> None:
+    link = access.get_therapist_link_for_person(db, person=signed_in.person)
+    existing = db.scalar(
+        select(TherapistConsent).where(
+            TherapistConsent.link_id == link.id, TherapistConsent.person_id == signed_in.person.id
+        )
+    )
+    if existing is None:
+        db.add(TherapistConsent(link_id=link.id, person_id=signed_in.person.id, granted_at=now))
+        db.flush()
+
+
+def share_with_therapist(
+    db: Session, *, signed_in: SignedIn, content: dict[str, object], now: datetime
+) -> bool:
+    """Seal ``content`` for the couple's therapist alone, if this person consents.
+
+    Returns whether anything was shared. The other partner cannot open it: it is
+    sealed to the therapist's public key, not under the couple key.
+    """
+    try:
+        link = access.get_therapist_link_for_person(db, person=signed_in.person)
+    except Problem:
+        return False
+    if not link.public_key:
+        return False
+    consented = db.scalar(
+        select(TherapistConsent.id).where(
+            TherapistConsent.link_id == link.id, TherapistConsent.person_id == signed_in.person.id
+        )
+    )
+    if consented is None:
+        return False
+    sealed = SealedBox(PublicKey(link.public_key)).encrypt(json.dumps(content).encode())
+    db.add(TherapistShare(link_id=link.id, person_id=signed_in.person.id, at=now, sealed=sealed))
+    db.flush()
+    return True
+
+
+def revoke(db: Session, *, signed_in: SignedIn) -> None:
+    """Either partner, alone, at any time: the link and its key wrap are deleted."""
+    link = access.get_therapist_link_for_person(db, person=signed_in.person)
+    db.delete(link)
+    db.flush()
+
+
+@dataclass(frozen=True)
+class TherapistStatus:
+    """What a partner sees about their therapist: whether one joined and who consented."""
+
+    therapist_username: str
+    i_consented: bool
+    partner_consented: bool
+
+    @property
+    def active(self) -> bool:
+        return self.i_consented and self.partner_consented
+
+
+def status_for_partner(db: Session, signed_in: SignedIn) -> TherapistStatus | None:
+    try:
+        link = access.get_therapist_link_for_person(db, person=signed_in.person)
+    except Problem:
+        return None
+    consented = set(
+        db.scalars(select(TherapistConsent.person_id).where(TherapistConsent.link_id == link.id))
+    )
+    therapist = db.get_one(Person, link.therapist_id)
+    return TherapistStatus(
+        therapist.username,
+        signed_in.person.id in consented,
+        bool(consented - {signed_in.person.id}),
+    )
+
+
+def visible(db: Session, therapist: Person, couple_id: int) -> bool:
+    try:
+        access.get_couple_for_therapist(db, therapist=therapist, couple_id=couple_id)
+    except Problem:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class CaseloadEntry:
+    couple_id: int
+    permitted_tier: int | None
+    setbacks_since_review: int
+    breaks_since_review: int
+
+
+def caseload(db: Session, therapist_id: int) -> list[CaseloadEntry]:
+    """The couples this therapist may see now, with what changed since their last review."""
+    entries = []
+    for link in db.scalars(select(TherapistLink).where(TherapistLink.therapist_id == therapist_id)):
+        if not access.both_partners_consent(db, link):
+            continue
+        tiers = _tiers(db, link.couple_id)
+        since = link.reviewed_at
+        entries.append(
+            CaseloadEntry(
+                couple_id=link.couple_id,
+                permitted_tier=tiers[-1][1] if tiers else None,
+                setbacks_since_review=sum(
+                    1
+                    for (_, a), (at, b) in itertools.pairwise(tiers)
+                    if b < a and (since is None or at > since)
+                ),
+                breaks_since_review=db.scalar(
+                    select(func.count())
+                    .select_from(FloodBreak)
+                    .where(
+                        FloodBreak.couple_id == link.couple_id,
+                        FloodBreak.started_at > (since or datetime.min.replace(tzinfo=UTC)),
+                    )
+                )
+                or 0,
+            )
+        )
+    return entries
+
+
+def _tiers(db: Session, couple_id: int) -> list[tuple[datetime, int]]:
+    """When the permitted tier changed. Not every decision: one follows each check-in,
+    and their times would tell the therapist when each partner checked in."""
+    points = tier_changes(
+        TierPoint(at=at, tier=tier)
+        for at, tier in db.execute(
+            select(PaceDecision.decided_at, PaceDecision.permitted_tier)
+            .where(PaceDecision.couple_id == couple_id)
+            .order_by(PaceDecision.decided_at, PaceDecision.id)
+        )
+    )
+    return [(p.at, p.tier) for p in points]
+
+
+@dataclass(frozen=True)
+class SharedResult:
+    """A questionnaire result a partner shared with the therapist."""
+
+    role: str
+    at: datetime
+    content: dict[str, object]
+
+
+@dataclass(frozen=True)
+class CoupleForTherapist:
+    couple_id: int
+    tiers: list[tuple[datetime, int]]
+    setbacks: list[tuple[datetime, int]]
+    breaks: list[tuple[datetime, datetime]]
+    patterns: list[d.Finding]
+    shared: list[SharedResult]
+    # The therapist's own zone: every time above is already on its clock.
+    time_zone: str = localtime.DEFAULT_ZONE
+
+    @property
+    def results(self) -> list[SharedResult]:
+        return [s for s in self.shared if s.content.get("kind") != "finding"]
+
+    @property
+    def findings(self) -> list[SharedResult]:
+        return [s for s in self.shared if s.content.get("kind") == "finding"]
+
+
+def charts(view: CoupleForTherapist) -> tuple[progress.Chart, ...]:
+    """The couple view's charts: the permitted tier with setbacks, and each shared
+    questionnaire's scores per partner, with reliable change marked."""
+    found = [progress.tier_chart([TierPoint(at, tier) for at, tier in view.tiers])]
+    series: dict[tuple[str, str], list[SharedResult]] = {}
+    for result in view.results:
+        if isinstance(result.content.get("total"), int | float):
+            key = (result.role, str(result.content.get("instrument", "")))
+            series.setdefault(key, []).append(result)
+    for (role, instrument), results in sorted(series.items()):
+        points = [
+            ScorePoint(
+                r.at.date(),
+                float(r.content["total"]),  # type: ignore[arg-type]
+                str(r.content["change"]) if r.content.get("change") else None,
+            )
+            for r in results
+        ]
+        highest = results[-1].content.get("highest")
+        top = float(highest) if isinstance(highest, int | float) else max(p.score for p in points)
+        title = f"{results[-1].content.get('title', instrument)}, {role.replace('_', ' ')} partner"
+        found.append(progress.score_chart(f"scores-{role}-{instrument}", title, points, top or 1))
+    return tuple(found)
+
+
+def couple_view(db: Session, *, signed_in: SignedIn, couple_id: int) -> CoupleForTherapist:
+    """Pace and tier history, setbacks, flooding breaks and couple-level patterns, with
+    every time in the therapist's own zone. Never anyone's private entries or private
+    findings."""
+    link = access.get_couple_for_therapist(db, therapist=signed_in.person, couple_id=couple_id)
+    couple_key = keys.unseal(signed_in.data_key, link.couple_key_wrap, _link_context(link))
+    zone = localtime.zone(signed_in.person.time_zone)
+    tiers = [(localtime.to_local(at, zone), tier) for at, tier in _tiers(db, couple_id)]
+    patterns = [
+        d.Finding.from_dict(json.loads(keys.unseal(couple_key, row.sealed, finding_context(row))))
+        for row in db.scalars(select(Finding).where(Finding.couple_id == couple_id))
+    ]
+    private = PrivateKey(
+        keys.unseal(signed_in.data_key, link.private_key_sealed, f"therapist-private:{link.id}")
+    )
+    roles = {
+        m.person_id: m.role
+        for m in db.scalars(select(Membership).where(Membership.couple_id == couple_id))
+    }
+    shared = [
+        SharedResult(
+            roles.get(row.person_id, "partner"),
+            localtime.to_local(row.at, zone),
+            json.loads(SealedBox(private).decrypt(row.sealed)),
+        )
+        for row in db.scalars(
+            select(TherapistShare)
+            .where(TherapistShare.link_id == link.id)
+            .order_by(TherapistShare.at)
+        )
+    ]
+    return CoupleForTherapist(
+        shared=shared,
+        couple_id=couple_id,
+        tiers=tiers,
+        setbacks=[b for a, b in itertools.pairwise(tiers) if b[1] < a[1]],
+        breaks=[
+            (localtime.to_local(row.started_at, zone), localtime.to_local(row.return_at, zone))
+            for row in db.scalars(
+                select(FloodBreak)
+                .where(FloodBreak.couple_id == couple_id)
+                .order_by(FloodBreak.started_at)
+            )
+        ],
+        patterns=patterns,
+        time_zone=signed_in.person.time_zone,
+    )
+
+
+def mark_reviewed(db: Session, *, signed_in: SignedIn, couple_id: int, now: datetime) -> None:
+    link = access.get_couple_for_therapist(db, therapist=signed_in.person, couple_id=couple_id)
+    link.reviewed_at = now
+    db.flush()
+
+
+def share_findings(db: Session, *, signed_in: SignedIn, now: datetime) -> int:
+    """A partner chooses to show their own private reflections to the therapist."""
+    own = [
+        f
+        for f in insights.visible_findings(db, signed_in=signed_in)
+        if f.audience == str(signed_in.person.id)
+    ]
+    shared = 0
+    for finding in own:
+        shared += share_with_therapist(
+            db,
+            signed_in=signed_in,
+            content={
+                "kind": "finding",
+                "pattern": finding.pattern.value,
+                "message": finding.message,
+                "try_instead": finding.try_instead,
+            },
+            now=now,
+        )
+    if own and not shared:
+        raise Problem(
+            "no_therapist", "There is no therapist with your agreement to share with.", 409
+        )
+    return shared
