@@ -34,8 +34,9 @@ from reconnect.accounts.auth import kdf_params, make_hasher
 from reconnect.accounts.signed_in import SignedIn
 from reconnect.after_write import look_again
 from reconnect.domain.pacing.checkins import CheckIn
-from reconnect.domain.pacing.engine import History, Partner, Role, decide
+from reconnect.domain.pacing.engine import decide
 from reconnect.domain.pacing.experiences import ExperienceRating
+from reconnect.domain.pacing.history import History, Partner, Role
 from reconnect.domain.pacing.signals import signals_from_checkin
 from reconnect.models import (
     CheckInEntry,

@@ -27,7 +27,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from reconnect.domain.insights.detectors import (
+from reconnect.domain.insights.couple_record import (
     CoupleRecord,
     ExperienceHalf,
     Mood,
@@ -39,13 +39,13 @@ from reconnect.domain.insights.detectors import (
     SharedStatus,
     SharedText,
     experience_half,
-    load_detector_settings,
-    load_phrase_list,
-    run_detectors,
 )
+from reconnect.domain.insights.detector_settings import load_detector_settings
+from reconnect.domain.insights.detectors import run_detectors
+from reconnect.domain.insights.text_checker import load_phrase_list
 from reconnect.domain.pacing.checkins import CheckIn
-from reconnect.domain.pacing.engine import Partner, Role
 from reconnect.domain.pacing.experiences import ExperienceRating
+from reconnect.domain.pacing.history import Partner, Role
 from reconnect.domain.pacing.policy import Policy, load_policy
 
 HURT, INVOLVED = "hana", "ivan"

@@ -123,7 +123,7 @@ def write_export(path: Path, size_mb: int, seed: int = 5) -> int:
 
 def parse_only(path: Path) -> None:
     """Child process: import the file, print timings and peak memory as JSON."""
-    from reconnect.domain.heart.readings import read_heart_rate
+    from reconnect.domain.heart.exports.importing import read_heart_rate
 
     started = time.perf_counter()
     with path.open("rb") as upload:

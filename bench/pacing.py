@@ -23,8 +23,9 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from reconnect.domain.pacing.checkins import CheckIn
-from reconnect.domain.pacing.engine import Decision, History, Partner, Role, decide
+from reconnect.domain.pacing.engine import decide
 from reconnect.domain.pacing.experiences import ExperienceRating
+from reconnect.domain.pacing.history import Decision, History, Partner, Role
 from reconnect.domain.pacing.policy import Policy, load_policy
 from reconnect.domain.pacing.signals import (
     PauseSignal,

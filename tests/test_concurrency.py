@@ -43,7 +43,8 @@ from sqlalchemy.orm import Session
 
 from reconnect.cli import main
 from reconnect.database import normalise_url
-from reconnect.domain.pacing.engine import Decision, History, decide
+from reconnect.domain.pacing.engine import decide
+from reconnect.domain.pacing.history import Decision, History
 from reconnect.domain.pacing.policy import load_policy
 from reconnect.domain.pacing.signals import signal_from_dict
 from reconnect.models import (

@@ -165,3 +165,18 @@ def test_no_module_imports_inside_a_function(name: str) -> None:
 def test_no_module_is_over_800_lines(name: str) -> None:
     lines = MODULES[name].read_text(encoding="utf-8").count("\n")
     assert lines <= LONGEST, f"{name} has {lines} lines"
+
+
+def test_no_test_module_imports_another() -> None:
+    """What tests share lives in helper modules (tests/payloads.py, tests/pacing/api_steps.py,
+    ...) or in a conftest, so a test file can be read, moved or deleted on its own."""
+    tests = Path(__file__).resolve().parent
+    offenders = [
+        f"{path.relative_to(tests.parent)}: {target}"
+        for path in sorted(tests.rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for target in list(imported(node))[:1]
+        if target.startswith("tests.") and target.rsplit(".", 1)[-1].startswith("test_")
+    ]
+    assert not offenders

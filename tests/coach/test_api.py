@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from reconnect import coach
 from reconnect.coach.checker import CONCERNS, THRESHOLD, CoachChecker, Memory, WithPhrases
-from reconnect.domain.insights.detectors import TextConcern, TextFlag, load_phrase_list
+from reconnect.domain.insights.text_checker import TextConcern, TextFlag, load_phrase_list
 from reconnect.models import Base, SharedNote
 from tests.coach.stand_in import (
     CLOSING_WORDS,

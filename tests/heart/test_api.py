@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from reconnect.accounts import auth
-from reconnect.domain.heart.readings import FloodingPolicy
+from reconnect.domain.heart.baseline_and_flooding import FloodingPolicy
 from reconnect.heart import store as heart
 from reconnect.models import HeartRateImport, Person
 from tests.conftest import PASSWORD

@@ -9,13 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconnect.domain.heart.readings import (
+from reconnect.domain.heart.baseline_and_flooding import (
     BASELINE_MIN_HOURS,
     FloodingPolicy,
-    Sample,
     flooding,
     resting_baseline,
 )
+from reconnect.domain.heart.samples import Sample
 from reconnect.domain.validation import InvalidEntry
 
 MORNING = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)  # a Monday, awake

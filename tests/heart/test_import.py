@@ -13,19 +13,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconnect.domain.heart import readings as heartrate
-from reconnect.domain.heart.readings import (
+from reconnect.domain.heart.exports import apple_health
+from reconnect.domain.heart.exports.apple_health import ArchiveTooLarge
+from reconnect.domain.heart.exports.formats import Format, detect_format
+from reconnect.domain.heart.exports.importing import (
     DUPLICATE_MEMORY,
-    ArchiveTooLarge,
-    Format,
     HeartRateImport,
-    ImportReport,
-    Sample,
-    SkipReason,
-    UnknownFormat,
-    detect_format,
     read_heart_rate,
 )
+from reconnect.domain.heart.exports.reading import UnknownFormat
+from reconnect.domain.heart.exports.report import ImportReport, SkipReason
+from reconnect.domain.heart.samples import Sample
 from reconnect.domain.validation import InvalidEntry
 
 DATA = Path(__file__).parent / "data"
@@ -554,7 +552,7 @@ def test_a_zip_whose_member_claims_more_than_the_limit_is_refused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # 4 GiB and more needs zip64 headers; a lower limit shows the same check.
-    monkeypatch.setattr(heartrate, "MAX_UNZIPPED_BYTES", 1024**3)
+    monkeypatch.setattr(apple_health, "MAX_UNZIPPED_BYTES", 1024**3)
     record = apple_record("2024-05-01 08:00:00 +0200", "70")
     claimed = declaring(zipped(apple(record), method=zipfile.ZIP_STORED), 0xFFFF_FFF0)
     with pytest.raises(ArchiveTooLarge, match="larger than"):

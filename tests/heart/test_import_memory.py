@@ -8,7 +8,8 @@ import tracemalloc
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-from reconnect.domain.heart.readings import Format, read_heart_rate
+from reconnect.domain.heart.exports.formats import Format
+from reconnect.domain.heart.exports.importing import read_heart_rate
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
 SIZE = 50 * 1024 * 1024

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from reconnect.domain.pacing.engine import Partner, Role
+from reconnect.domain.pacing.history import Partner, Role
 
 HANA = "hana"  # the hurt partner
 IVAN = "ivan"  # the involved partner

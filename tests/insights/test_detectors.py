@@ -15,46 +15,52 @@ from typing import Any
 
 import pytest
 
-from reconnect.domain.insights.detectors import (
-    COUPLE,
+from reconnect.domain.insights.affection_bypass import detect_affection_bypass
+from reconnect.domain.insights.avoiding_conversations import detect_avoiding_conversations
+from reconnect.domain.insights.couple_record import (
     CoupleRecord,
-    DetectorSettings,
-    Evidence,
     ExperienceHalf,
-    Finding,
-    InvalidDetectorSettings,
     InvalidRecord,
     Mood,
-    Pattern,
     PermittedTier,
-    PhraseList,
     PrivateEntries,
     Proposal,
     Response,
-    Severity,
     SharedExperience,
     SharedStatus,
     SharedText,
-    TextConcern,
-    TextFlag,
-    couple_findings,
-    detect_affection_bypass,
-    detect_avoiding_conversations,
-    detect_minimizing,
-    detect_pressuring_forgiveness,
-    detect_pretending_okay,
-    detect_rushing_intimacy,
-    detect_urgency_as_readiness,
     experience_half,
-    findings_for,
+)
+from reconnect.domain.insights.detector_settings import (
+    DetectorSettings,
+    InvalidDetectorSettings,
     history_needed_since,
     load_detector_settings,
-    load_phrase_list,
-    run_detectors,
     settings_from_mapping,
 )
+from reconnect.domain.insights.detectors import run_detectors
+from reconnect.domain.insights.findings import (
+    Evidence,
+    Finding,
+    Pattern,
+    Severity,
+    couple_findings,
+    findings_for,
+)
+from reconnect.domain.insights.minimizing import detect_minimizing
+from reconnect.domain.insights.pressuring_forgiveness import detect_pressuring_forgiveness
+from reconnect.domain.insights.pretending_okay import detect_pretending_okay
+from reconnect.domain.insights.rushing_intimacy import detect_rushing_intimacy
+from reconnect.domain.insights.text_checker import (
+    PhraseList,
+    TextConcern,
+    TextFlag,
+    load_phrase_list,
+)
+from reconnect.domain.insights.urgency_as_readiness import detect_urgency_as_readiness
 from reconnect.domain.pacing.checkins import CheckIn
 from reconnect.domain.pacing.experiences import ExperienceRating
+from reconnect.domain.pacing.history import COUPLE
 from reconnect.domain.pacing.policy import load_policy
 from tests.insights.people import HANA, IVAN, NOW, PARTNERS
 
@@ -742,7 +748,9 @@ def test_the_shipped_settings_load_and_bad_ones_are_refused() -> None:
     import tomllib
     from importlib import resources
 
-    raw = resources.files("reconnect.domain").joinpath("data", "detectors.toml").read_text()
+    raw = (
+        resources.files("reconnect.domain.insights").joinpath("data", "detectors.toml").read_text()
+    )
     table = tomllib.loads(raw)["v1"]
     broken = {**table, "urgency_readiness": {**table["urgency_readiness"], "flagged_min": 6}}
     with pytest.raises(InvalidDetectorSettings, match="flagged_min"):

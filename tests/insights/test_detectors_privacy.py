@@ -16,14 +16,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconnect.domain.insights.detectors import (
-    COUPLE,
-    DETECTORS,
+from reconnect.domain.insights.couple_record import (
     CoupleRecord,
     ExperienceHalf,
-    Finding,
     Mood,
-    Pattern,
     PermittedTier,
     PrivateEntries,
     Proposal,
@@ -31,13 +27,13 @@ from reconnect.domain.insights.detectors import (
     SharedExperience,
     SharedStatus,
     SharedText,
-    couple_findings,
-    findings_for,
-    history_needed_since,
-    run_detectors,
 )
+from reconnect.domain.insights.detector_settings import history_needed_since
+from reconnect.domain.insights.detectors import DETECTORS, run_detectors
+from reconnect.domain.insights.findings import Finding, Pattern, couple_findings, findings_for
 from reconnect.domain.pacing.checkins import CheckIn
 from reconnect.domain.pacing.experiences import ExperienceRating
+from reconnect.domain.pacing.history import COUPLE
 from reconnect.domain.pacing.signals import ExperienceSignal
 from tests.insights.people import HANA, IVAN, NOW, PARTNERS
 

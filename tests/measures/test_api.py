@@ -110,7 +110,7 @@ def test_a_malformed_operator_definition_is_named_and_the_app_starts_without_it(
     from fastapi.testclient import TestClient
 
     from reconnect.app import create_app
-    from reconnect.domain.measures.questionnaires import example_folder
+    from reconnect.domain.measures.definition_files import example_folder
     from tests.conftest import PASSWORD
 
     folder = tmp_path / "instruments"

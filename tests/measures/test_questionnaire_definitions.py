@@ -7,15 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from reconnect.domain.measures.questionnaires import (
-    SHIPPED,
-    InvalidDefinition,
-    Rule,
-    UnknownInstrument,
+from reconnect.domain.measures.definition_files import (
     example_folder,
     load_instrument,
     load_operator_folder,
     load_shipped,
+)
+from reconnect.domain.measures.definitions import (
+    SHIPPED,
+    InvalidDefinition,
+    Rule,
+    UnknownInstrument,
 )
 
 GOOD = """\

@@ -8,16 +8,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconnect.domain.measures.questionnaires import (
-    Direction,
-    Instrument,
-    InvalidAnswers,
-    NoReliableChangeData,
+from reconnect.domain.measures.definition_files import (
     example_folder,
     instrument_from_text,
     load_instrument,
     load_operator_folder,
     load_shipped,
+)
+from reconnect.domain.measures.definitions import Instrument
+from reconnect.domain.measures.scoring import (
+    Direction,
+    InvalidAnswers,
+    NoReliableChangeData,
     reliable_change,
     score,
 )

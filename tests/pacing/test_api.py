@@ -287,7 +287,8 @@ def test_the_pace_needs_a_partner(people):
 
 
 def test_every_stored_decision_is_reproduced_by_replaying_all_signals(couple, clock, app):
-    from reconnect.domain.pacing.engine import Decision, History, decide
+    from reconnect.domain.pacing.engine import decide
+    from reconnect.domain.pacing.history import Decision, History
     from reconnect.domain.pacing.policy import load_policy
     from reconnect.domain.pacing.signals import signal_from_dict
     from reconnect.models import Couple, PaceSignal

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconnect.domain.pacing.catalogue import load_catalogue
-from reconnect.domain.pacing.engine import COUPLE, History, decide, reasons_for
+from reconnect.domain.pacing.engine import decide, reasons_for
+from reconnect.domain.pacing.history import COUPLE, History
 from tests.pacing.histories import (
     DAYS,
     CheckInEvent,

@@ -407,7 +407,8 @@ def test_readiness_for_closeness_expires_after_24_hours() -> None:
 def test_a_flood_tap_steps_back_once_and_sets_the_agreed_return_time():
     from datetime import UTC, datetime, timedelta
 
-    from reconnect.domain.pacing.engine import History, Partner, Role, decide
+    from reconnect.domain.pacing.engine import decide
+    from reconnect.domain.pacing.history import History, Partner, Role
     from reconnect.domain.pacing.policy import load_policy
     from reconnect.domain.pacing.signals import ExperienceSignal, FloodSignal
 

@@ -18,8 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconnect.domain.pacing.checkins import CheckIn, State
-from reconnect.domain.pacing.engine import Decision, History, LadderState, decide
+from reconnect.domain.pacing.engine import decide
 from reconnect.domain.pacing.experiences import ExperienceRating
+from reconnect.domain.pacing.history import Decision, History, LadderState
 from reconnect.domain.pacing.policy import load_policy
 from reconnect.domain.pacing.signals import (
     FloodSignal,

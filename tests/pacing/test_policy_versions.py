@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from reconnect.cli import main
-from reconnect.domain.pacing.engine import Decision, History, LadderState, decide
+from reconnect.domain.pacing.engine import decide
+from reconnect.domain.pacing.history import Decision, History, LadderState
 from reconnect.domain.pacing.policy import load_policy
 from reconnect.domain.pacing.signals import signal_from_dict
 from reconnect.models import Couple, Membership, PaceDecision, PaceSignal, Person

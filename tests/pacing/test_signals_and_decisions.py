@@ -10,14 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconnect.domain.pacing.engine import (
-    Decision,
-    History,
-    Partner,
-    Role,
-    decide,
-    signals_needed_after,
-)
+from reconnect.domain.pacing.engine import decide
+from reconnect.domain.pacing.history import Decision, History, Partner, Role, signals_needed_after
 from reconnect.domain.pacing.policy import load_policy
 from reconnect.domain.pacing.signals import (
     CeilingSignal,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from xml.etree import ElementTree
 
-from tests.pacing.test_api import GOOD, check_in
+from tests.pacing.api_steps import check_in
+from tests.payloads import GOOD
 from tests.security.conftest import signed_in
 
 

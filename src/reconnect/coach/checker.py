@@ -1,7 +1,7 @@
 """The message coach as a text checker for the false-connection detectors.
 
 Detector (b) (minimizing) and the words part of (d) (pressuring forgiveness) take
-any :class:`~reconnect.domain.insights.detectors.TextChecker`. :func:`checker` gives them the
+any :class:`~reconnect.domain.insights.text_checker.TextChecker`. :func:`checker` gives them the
 shipped phrase list plus the coach: the phrase list's flags exactly as before, and a
 flag from the coach for a concern the phrase list did not find in that text.
 
@@ -30,7 +30,12 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 from reconnect import coach
-from reconnect.domain.insights.detectors import TextChecker, TextConcern, TextFlag, load_phrase_list
+from reconnect.domain.insights.text_checker import (
+    TextChecker,
+    TextConcern,
+    TextFlag,
+    load_phrase_list,
+)
 
 CONCERNS: dict[str, TextConcern] = {
     "minimizing": TextConcern.MINIMIZING,

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from reconnect.couples import store as couples
 from reconnect.couples.store import CoupleView
+from reconnect.domain.couples import Role
 from reconnect.errors import Problem
 from reconnect.web.deps import API_ERRORS, ApiPerson, ApiSession, Db, LocalDateTime, Now
 from reconnect.web.schemas import Strict, TimeZoneIn
 
 router = APIRouter(prefix="/api/v1", tags=["api"], responses=API_ERRORS)
-
-
-Role = Literal["hurt", "involved", "both_hurt"]
 
 
 class PartnerOut(BaseModel):
@@ -50,13 +48,13 @@ def couple_out(view: CoupleView | None) -> CoupleOut | None:
     if view is None:
         return None
     partner = (
-        PartnerOut(username=view.partner_username, role=view.partner_role)
+        PartnerOut(username=view.partner_username, role=Role(view.partner_role))
         if view.partner_username and view.partner_role
         else None
     )
     return CoupleOut(
         id=view.couple_id,
-        my_role=view.my_role,
+        my_role=Role(view.my_role),
         paired=view.paired,
         partner=partner,
         time_zone=view.time_zone,
@@ -66,7 +64,9 @@ def couple_out(view: CoupleView | None) -> CoupleOut | None:
 @router.post("/couples", status_code=201, response_model=CoupleOut)
 def create_couple(body: NewCouple, session: ApiSession, db: Db, at: Now) -> CoupleOut | None:
     person = session.person
-    couples.create_couple(db, person=person, data_key=session.data_key, role=body.role, now=at)
+    couples.create_couple(
+        db, person=person, data_key=session.data_key, role=body.role.value, now=at
+    )
     db.commit()
     return couple_out(couples.couple_view(db, person))
 
@@ -84,7 +84,7 @@ def create_invite(session: ApiSession, db: Db, at: Now) -> InviteOut:
 def join(body: JoinIn, session: ApiSession, db: Db, at: Now) -> CoupleOut | None:
     person = session.person
     couples.join_couple(
-        db, person=person, data_key=session.data_key, code=body.code, role=body.role, now=at
+        db, person=person, data_key=session.data_key, code=body.code, role=body.role.value, now=at
     )
     db.commit()
     return couple_out(couples.couple_view(db, person))

@@ -9,11 +9,12 @@ from fastapi.responses import Response
 
 from reconnect import localtime
 from reconnect.couples import store as couples
+from reconnect.domain.couples import ROLE_LABELS
 from reconnect.errors import Problem
 from reconnect.models import Person
 from reconnect.safety import store as safety
 from reconnect.web.deps import CheckedForm, Db, Now, PagePerson, PageSession
-from reconnect.web.render import data_key, go, render
+from reconnect.web.render import choices, data_key, go, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,7 +31,7 @@ def _couple_page(
         status=status,
         joint=safety.joint_features_on(db, person, data_key(request)),
         couple=couples.couple_view(db, person),
-        roles=couples.ROLES,
+        roles=choices(ROLE_LABELS),
         zones=localtime.zone_choices(),
         **context,
     )
@@ -76,7 +77,7 @@ def join_form(request: Request, person: PagePerson, db: Db) -> Response:
         request,
         "couples/join.html",
         person,
-        roles=couples.ROLES,
+        roles=choices(ROLE_LABELS),
         joint=safety.joint_features_on(db, person, data_key(request)),
     )
 
@@ -96,7 +97,7 @@ def join(request: Request, form: CheckedForm, session: PageSession, db: Db, at: 
             person,
             status=problem.status,
             error=problem.message,
-            roles=couples.ROLES,
+            roles=choices(ROLE_LABELS),
             code=code,
             role=role,
             joint=safety.joint_features_on(db, person, data_key(request)),

@@ -16,18 +16,12 @@ from sqlalchemy.orm import Session
 
 from reconnect import access, keys, localtime
 from reconnect.accounts.signed_in import token_hash
+from reconnect.domain.couples import PARTNER_ROLE, ROLE_LABELS, Role
 from reconnect.domain.pacing.policy import load_policy
 from reconnect.errors import Problem
 from reconnect.models import Couple, Invite, Membership, PaceSignal, Person
 from reconnect.safety.store import require_joint_features
 
-ROLES = {
-    "hurt": "the hurt partner",
-    "involved": "the involved partner",
-    "both_hurt": "both of us are hurt",
-}
-# The role a partner must take given the other's.
-PARTNER_ROLE = {"hurt": "involved", "involved": "hurt", "both_hurt": "both_hurt"}
 INVITE_LIFETIME = timedelta(hours=72)
 # Crockford's base32: no I, L, O or U, so a code read aloud is hard to get wrong.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -50,8 +44,9 @@ class CoupleView:
 
 
 def check_role(role: str) -> str:
-    if role not in ROLES:
-        raise Problem("invalid_role", "Please choose one of: hurt, involved, both_hurt.", 422)
+    known = [choice.value for choice in Role]
+    if role not in known:
+        raise Problem("invalid_role", f"Please choose one of: {', '.join(known)}.", 422)
     return role
 
 
@@ -238,11 +233,12 @@ def join_couple(
             "new couple space.",
             409,
         )
-    expected = PARTNER_ROLE[members[0].role]
+    theirs = Role(members[0].role)
+    expected = PARTNER_ROLE[theirs].value
     if role != expected:
         raise Problem(
             "role_conflict",
-            f"Your partner chose {ROLES[members[0].role]!s}, so your role here is "
+            f"Your partner chose {ROLE_LABELS[theirs]}, so your role here is "
             f"{expected.replace('_', ' ')}.",
             409,
         )

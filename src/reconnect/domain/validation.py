@@ -12,6 +12,12 @@ from typing import TypeVar
 
 E = TypeVar("E", bound=Enum)
 
+SCALE_MAX = 10
+"""Every 0-to-10 answer tops out here: activation, felt safety, urgency, readiness,
+a trigger's strength."""
+NOTE_MAX_CHARS = 4000
+"""A private note, on a check-in or a reflection."""
+
 
 class InvalidEntry(ValueError):
     """An entry a person typed cannot be stored as it is.

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, UploadFile
 from pydantic import BaseModel, Field
 
+from reconnect.domain.heart.samples import MAX_BPM, MIN_BPM
 from reconnect.heart import store as heart
 from reconnect.web.deps import API_ERRORS, ApiDateTime, ApiSession, Db, Now
 from reconnect.web.schemas import Strict
@@ -27,7 +28,7 @@ class ImportOut(BaseModel):
 
 class ReadingIn(Strict):
     at: ApiDateTime
-    bpm: Annotated[int, Field(ge=25, le=250)]
+    bpm: Annotated[int, Field(ge=MIN_BPM, le=MAX_BPM)]
 
 
 @router.post("/heart-rate/import", status_code=201, response_model=ImportOut)

@@ -23,16 +23,12 @@ from sqlalchemy.orm import Session
 
 from reconnect import keys, localtime
 from reconnect.accounts.signed_in import SignedIn
-from reconnect.domain.heart.readings import (
-    ArchiveTooLarge,
-    ImportReport,
-    Sample,
-    SkipReason,
-    UnknownFormat,
-    flooding,
-    read_heart_rate,
-    resting_baseline,
-)
+from reconnect.domain.heart.baseline_and_flooding import flooding, resting_baseline
+from reconnect.domain.heart.exports.apple_health import ArchiveTooLarge
+from reconnect.domain.heart.exports.importing import read_heart_rate
+from reconnect.domain.heart.exports.reading import UnknownFormat
+from reconnect.domain.heart.exports.report import ImportReport, SkipReason
+from reconnect.domain.heart.samples import Sample
 from reconnect.domain.validation import InvalidEntry
 from reconnect.errors import Problem
 from reconnect.models import HeartRateImport, Person

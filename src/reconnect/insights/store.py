@@ -19,7 +19,21 @@ from reconnect import access, keys
 from reconnect.accounts.signed_in import SignedIn
 from reconnect.coach import checker as coach_checker
 from reconnect.couples.store import couple_key_for
-from reconnect.domain.insights import detectors as d
+from reconnect.domain.insights import findings as d
+from reconnect.domain.insights.couple_record import (
+    CoupleRecord,
+    ExperienceHalf,
+    Mood,
+    PermittedTier,
+    PrivateEntries,
+    Proposal,
+    Response,
+    SharedExperience,
+    SharedStatus,
+    SharedText,
+)
+from reconnect.domain.insights.detector_settings import history_needed_since
+from reconnect.domain.insights.detectors import run_detectors
 from reconnect.domain.pacing.signals import ExperienceSignal, signal_from_dict
 from reconnect.errors import Problem
 from reconnect.models import (
@@ -47,13 +61,13 @@ def finding_context(row: Finding) -> str:
 
 def _record(
     db: Session, signed_in: SignedIn, membership: Membership, now: datetime
-) -> d.CoupleRecord:
+) -> CoupleRecord:
     couple = membership.couple
-    since = d.history_needed_since(now)
+    since = history_needed_since(now)
     me = signed_in.person
     key = signed_in.data_key
 
-    halves: dict[str, dict[str, d.ExperienceHalf]] = {}
+    halves: dict[str, dict[str, ExperienceHalf]] = {}
     facts = {
         (str(f.experience_id), str(f.person_id)): f
         for f in db.scalars(
@@ -73,13 +87,13 @@ def _record(
         if not isinstance(signal, ExperienceSignal):  # selected by kind; never happens
             continue
         fact = facts.get((signal.experience_id, signal.person_id))
-        halves.setdefault(signal.experience_id, {})[signal.person_id] = d.ExperienceHalf(
+        halves.setdefault(signal.experience_id, {})[signal.person_id] = ExperienceHalf(
             signal,
             left=fact.left if fact else False,
             ended_activated=fact.ended_activated if fact else False,
         )
     experiences = [
-        d.SharedExperience(
+        SharedExperience(
             id=str(e.id),
             practice_id=e.practice_id,
             tier=e.tier,
@@ -97,7 +111,7 @@ def _record(
         if e.created_by is not None
     ]
     tiers = [
-        d.PermittedTier(at, tier)
+        PermittedTier(at, tier)
         for at, tier in db.execute(
             select(PaceDecision.decided_at, PaceDecision.permitted_tier)
             .where(PaceDecision.couple_id == couple.id, PaceDecision.decided_at >= since)
@@ -105,19 +119,17 @@ def _record(
         )
     ]
     statuses = [
-        d.SharedStatus(
-            str(s.id), str(person_id), s.at, d.Mood(s.content["status"]), s.content["words"]
-        )
+        SharedStatus(str(s.id), str(person_id), s.at, Mood(s.content["status"]), s.content["words"])
         for person_id, s in moments.statuses_since(db, signed_in=signed_in, since=since)
     ]
     proposals = [
-        d.Proposal(
+        Proposal(
             str(p["id"]),
             str(p["by"]),
             p["practice_id"],
             p["tier"],
             p["at"],
-            d.Response(p["response"]) if p["response"] else None,
+            Response(p["response"]) if p["response"] else None,
             p["responded_at"],
         )
         for p in moments.proposals(db, signed_in=signed_in)
@@ -125,7 +137,7 @@ def _record(
     ]
     # Status words reach the word detectors through ``statuses``; here only the notes.
     texts = [
-        d.SharedText(f"note-{n.id}", str(person_id), n.at, n.content["text"], "note")
+        SharedText(f"note-{n.id}", str(person_id), n.at, n.content["text"], "note")
         for person_id, n in notes.notes_since(db, signed_in=signed_in, since=since)
     ]
     checkins = {
@@ -146,14 +158,14 @@ def _record(
             )
         )
     }
-    return d.CoupleRecord(
+    return CoupleRecord(
         partners=pace.partners(couple),
         experiences=experiences,
         permitted_tiers=tiers,
         statuses=statuses,
         proposals=proposals,
         shared_texts=texts,
-        private={str(me.id): d.PrivateEntries(str(me.id), checkins, ratings)},
+        private={str(me.id): PrivateEntries(str(me.id), checkins, ratings)},
     )
 
 
@@ -178,7 +190,7 @@ def refresh(
         return ()
     couple_key = couple_key_for(membership, signed_in.data_key)
     record = _record(db, signed_in, membership, now)
-    found = d.run_detectors(record, now, checker=coach_checker.checker())
+    found = run_detectors(record, now, checker=coach_checker.checker())
     mine = [f for f in found if f.audience == str(signed_in.person.id)]
     day = datetime.combine(now.astimezone(UTC).date(), time.min, UTC)
     ours = [replace(f, found_at=day) for f in found if f.audience == COUPLE] if shared else []

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
-from reconnect.domain.measures.questionnaires import Instrument
+from reconnect.domain.measures.definitions import Instrument
 from reconnect.domain.safety import crisis_resources
 from reconnect.measures import store as measures
 from reconnect.safety.api import ResourceOut

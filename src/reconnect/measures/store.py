@@ -21,14 +21,13 @@ from sqlalchemy.orm import Session
 
 from reconnect import keys
 from reconnect.accounts.signed_in import SignedIn
-from reconnect.domain.measures.questionnaires import (
+from reconnect.domain.measures.definition_files import load_operator_folder, load_shipped
+from reconnect.domain.measures.definitions import Instrument
+from reconnect.domain.measures.scoring import (
     Change,
-    Instrument,
     InvalidAnswers,
     NoReliableChangeData,
     Score,
-    load_operator_folder,
-    load_shipped,
     reliable_change,
     score,
 )

@@ -9,24 +9,27 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field, StrictBool
 
 from reconnect.after_write import look_again
+from reconnect.domain.moments import WORDS_MAX, Mood, Response, TriggerResponse
+from reconnect.domain.pacing.experiences import PRACTICE_ID_MAX_CHARS
 from reconnect.domain.pacing.policy import BREAK_MINUTES_MAX, BREAK_MINUTES_MIN
+from reconnect.domain.validation import SCALE_MAX
 from reconnect.moments import store as moments
 from reconnect.web.deps import API_ERRORS, ApiSession, Db, LocalDateTime, Now, RowId
 from reconnect.web.schemas import Strict
 
 router = APIRouter(prefix="/api/v1", tags=["moments"], responses=API_ERRORS)
 
-Words = Annotated[str, Field(max_length=moments.WORDS_MAX)]
+Words = Annotated[str, Field(max_length=WORDS_MAX)]
 
 
 class StatusIn(Strict):
-    status: Literal["okay", "struggling", "need_space"]
+    status: Mood
     words: Words = ""
 
 
 class StatusOut(BaseModel):
     who: Literal["you", "partner"]
-    status: str
+    status: Mood
     words: str
     at: LocalDateTime
 
@@ -36,8 +39,8 @@ class StatusesOut(BaseModel):
 
 
 class TriggerIn(Strict):
-    what: Annotated[str, Field(min_length=1, max_length=moments.WORDS_MAX)]
-    strength: Annotated[int, Field(ge=0, le=10)]
+    what: Annotated[str, Field(min_length=1, max_length=WORDS_MAX)]
+    strength: Annotated[int, Field(ge=0, le=SCALE_MAX)]
     tell_partner: StrictBool = False
 
 
@@ -47,7 +50,7 @@ class TriggerOut(BaseModel):
     what: str
     strength: int
     told: bool
-    response_kind: str | None
+    response_kind: TriggerResponse | None
     responded_at: LocalDateTime | None
 
 
@@ -66,12 +69,12 @@ class TriggersOut(BaseModel):
 
 
 class ResponseIn(Strict):
-    kind: Literal["acknowledge", "comfort", "space"]
+    kind: TriggerResponse
 
 
 class RespondedOut(BaseModel):
     id: int
-    response_kind: str
+    response_kind: TriggerResponse
     responded_at: LocalDateTime
 
 
@@ -86,7 +89,7 @@ class BreakOut(BaseModel):
 
 
 class ProposalIn(Strict):
-    practice_id: Annotated[str, Field(max_length=80)]
+    practice_id: Annotated[str, Field(max_length=PRACTICE_ID_MAX_CHARS)]
 
 
 class ProposalOut(BaseModel):
@@ -95,7 +98,7 @@ class ProposalOut(BaseModel):
     mine: bool
     practice_id: str
     tier: int
-    response: Literal["accepted", "declined"] | None
+    response: Response | None
     responded_at: LocalDateTime | None
 
 
@@ -111,7 +114,7 @@ def _proposal_out(data: dict[str, Any]) -> ProposalOut:
 def share_status(body: StatusIn, session: ApiSession, db: Db, at: Now) -> StatusesOut:
     """Share how you are today: okay, struggling or needing space. Your partner sees
     only this, never your private check-ins."""
-    moments.share_status(db, signed_in=session, status=body.status, words=body.words, now=at)
+    moments.share_status(db, signed_in=session, status=body.status.value, words=body.words, now=at)
     look_again(db, signed_in=session, now=at)
     db.commit()
     return StatusesOut(
@@ -167,7 +170,7 @@ def respond_to_trigger(
     """Respond to a trigger your partner told you about: acknowledge, offer comfort,
     or offer space. There is no option to explain or defend."""
     row = moments.respond_to_trigger(
-        db, signed_in=session, trigger_id=trigger_id, kind=body.kind, now=at
+        db, signed_in=session, trigger_id=trigger_id, kind=body.kind.value, now=at
     )
     db.commit()
     return RespondedOut(id=row.id, response_kind=body.kind, responded_at=at)

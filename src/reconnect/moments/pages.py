@@ -6,11 +6,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from reconnect.after_write import look_again
+from reconnect.domain.moments import STATUS_LABELS, WORDS_MAX
+from reconnect.domain.pacing.policy import BREAK_MINUTES_MIN
+from reconnect.domain.validation import SCALE_MAX
 from reconnect.errors import Problem
 from reconnect.moments import store as moments
 from reconnect.notes import store as notes
 from reconnect.web.deps import CheckedForm, Db, Now, PageSession, RowId, whole_digits
-from reconnect.web.render import go, render
+from reconnect.web.render import choices, go, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -42,7 +45,7 @@ def log_trigger(
 ) -> Response:
     strength = str(form.get("strength", ""))
     if not whole_digits(strength):
-        raise Problem("invalid_entry", "Choose how strong it is, from 0 to 10.", 422)
+        raise Problem("invalid_entry", f"Choose how strong it is, from 0 to {SCALE_MAX}.", 422)
     moments.log_trigger(
         db,
         signed_in=session,
@@ -70,7 +73,9 @@ def respond_to_trigger(
 def start_break(
     request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now
 ) -> Response:
-    moments.start_break(db, signed_in=session, minutes=_number(form.get("minutes"), 20), now=at)
+    moments.start_break(
+        db, signed_in=session, minutes=_number(form.get("minutes"), BREAK_MINUTES_MIN), now=at
+    )
     db.commit()
     return go("/today")
 
@@ -106,14 +111,16 @@ def decline(
 @router.post("/status/preview")
 def preview_status(request: Request, form: CheckedForm, session: PageSession) -> Response:
     """The coach's reading of the words of a shared status, before it is shared."""
-    words = str(form.get("words", ""))[: moments.WORDS_MAX]
+    words = str(form.get("words", ""))[:WORDS_MAX]
     chosen = str(form.get("status", ""))
+    names = choices(STATUS_LABELS)
     return render(
         request,
         "moments/status_preview.html",
         session.person,
         hint=notes.preview(words),
         words=words,
-        chosen=chosen if chosen in moments.STATUSES else "",
-        status_names=moments.STATUSES,
+        chosen=chosen if chosen in names else "",
+        status_names=names,
+        words_max=WORDS_MAX,
     )

@@ -20,9 +20,18 @@ from sqlalchemy.orm import Session
 from reconnect import access, keys
 from reconnect.accounts.signed_in import SignedIn
 from reconnect.couples.store import couple_key_for
+from reconnect.domain.couples import Role
+from reconnect.domain.moments import (
+    TRIGGER_ROLES,
+    WORDS_MAX,
+    Mood,
+    Response,
+    TriggerResponse,
+)
 from reconnect.domain.pacing.catalogue import Lead
 from reconnect.domain.pacing.policy import BREAK_MINUTES_MAX, BREAK_MINUTES_MIN
 from reconnect.domain.pacing.signals import FloodSignal
+from reconnect.domain.validation import SCALE_MAX
 from reconnect.errors import Problem
 from reconnect.models import (
     Couple,
@@ -33,12 +42,6 @@ from reconnect.models import (
 )
 from reconnect.pacing import store as pace
 
-STATUSES = {"okay": "Okay", "struggling": "Struggling", "need_space": "Needing some space"}
-RESPONSES = {
-    "acknowledge": "I see it, and I am here.",
-    "comfort": "I would like to comfort you, if you want that.",
-    "space": "I will give you space, and I am not going anywhere.",
-}
 TRIGGER_EXAMPLES = (
     "A song or a place",
     "A message or a phone",
@@ -46,7 +49,6 @@ TRIGGER_EXAMPLES = (
     "Something said",
     "A memory out of nowhere",
 )
-WORDS_MAX = 500
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,7 @@ def _status_context(row: SharedStatus) -> str:
 def share_status(
     db: Session, *, signed_in: SignedIn, status: str, words: str, now: datetime
 ) -> SharedStatus:
-    if status not in STATUSES:
+    if status not in {mood.value for mood in Mood}:
         raise Problem("invalid_entry", "Choose okay, struggling or need space.", 422)
     couple, couple_key = _couple_key(db, signed_in)
     row = SharedStatus(couple_id=couple.id, person_id=signed_in.person.id, at=now, sealed=b"")
@@ -175,13 +177,13 @@ def log_trigger(
     membership = access.get_membership_for_person(
         db, person=signed_in.person, data_key=signed_in.data_key
     )
-    if membership.role not in {"hurt", "both_hurt"}:
+    if Role(membership.role) not in TRIGGER_ROLES:
         raise Problem("hurt_partner_only", "Triggers are logged by the partner who was hurt.", 403)
     what = _words(what)
     if not what:
         raise Problem("invalid_entry", "Say in a word or two what it was.", 422)
-    if not 0 <= strength <= 10:
-        raise Problem("invalid_entry", "How strong is a number from 0 to 10.", 422)
+    if not 0 <= strength <= SCALE_MAX:
+        raise Problem("invalid_entry", f"How strong is a number from 0 to {SCALE_MAX}.", 422)
     content = {"what": what, "strength": strength}
     # When is sealed with what; only a told trigger keeps a time in clear, to the
     # minute, for the partner who is shown it.
@@ -268,7 +270,7 @@ def respond_to_trigger(
     db: Session, *, signed_in: SignedIn, trigger_id: int, kind: str, now: datetime
 ) -> Trigger:
     row = access.get_trigger_for_person(db, person=signed_in.person, trigger_id=trigger_id)
-    if kind not in RESPONSES:
+    if kind not in {response.value for response in TriggerResponse}:
         raise Problem("invalid_entry", "Choose acknowledge, comfort or space.", 422)
     if row.responded_at is not None:
         raise Problem("already_answered", "You already responded to this one.", 409)
@@ -335,7 +337,8 @@ def answer_proposal(
     row = access.get_proposal_for_person(db, person=signed_in.person, proposal_id=proposal_id)
     if row.response is not None:
         raise Problem("already_answered", "This proposal was already answered.", 409)
-    row.response, row.responded_at = ("accepted" if accept else "declined"), now
+    answer = Response.ACCEPTED if accept else Response.DECLINED
+    row.response, row.responded_at = answer.value, now
     db.flush()
     return row
 

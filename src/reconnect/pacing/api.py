@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
@@ -13,8 +13,22 @@ from reconnect import access
 from reconnect.accounts.signed_in import SignedIn
 from reconnect.after_write import look_again
 from reconnect.domain.pacing.catalogue import Practice
-from reconnect.domain.pacing.checkins import BODY_SIGNAL_MAX_CHARS, BODY_SIGNAL_MAX_COUNT
-from reconnect.domain.pacing.engine import Decision, can_resume
+from reconnect.domain.pacing.checkins import (
+    BODY_SIGNAL_MAX_CHARS,
+    BODY_SIGNAL_MAX_COUNT,
+    NOTE_MAX_CHARS,
+    SCALE_MAX,
+    Driver,
+    State,
+)
+from reconnect.domain.pacing.engine import can_resume
+from reconnect.domain.pacing.experiences import (
+    PRACTICE_ID_MAX_CHARS,
+    QUALITY_MAX,
+    StartedBy,
+    Staying,
+)
+from reconnect.domain.pacing.history import Decision
 from reconnect.domain.pacing.policy import BREAK_MINUTES_MAX, BREAK_MINUTES_MIN
 from reconnect.models import CheckInEntry
 from reconnect.pacing import store as pace
@@ -31,15 +45,9 @@ from reconnect.web.deps import (
 
 router = APIRouter(prefix="/api/v1", tags=["pace"], responses=API_ERRORS)
 
-Scale = Annotated[int, Field(ge=0, le=10)]
-Quality = Annotated[int, Field(ge=0, le=4)]
-Note = Annotated[str, Field(max_length=4000)]
-StateName = Literal["settled", "revved_up", "shut_down"]
-DriverName = Literal[
-    "reassurance", "relief_of_guilt_or_tension", "fear_of_loss", "wish_for_closeness", "other"
-]
-StayingName = Literal["stayed", "left_emotionally", "left_physically"]
-StartedByName = Literal["me", "partner", "both"]
+Scale = Annotated[int, Field(ge=0, le=SCALE_MAX)]
+Quality = Annotated[int, Field(ge=0, le=QUALITY_MAX)]
+Note = Annotated[str, Field(max_length=NOTE_MAX_CHARS)]
 
 
 class Strict(BaseModel):
@@ -47,14 +55,16 @@ class Strict(BaseModel):
 
 
 class CheckInIn(Strict):
-    activation: Scale = Field(description="How activated or distressed, 0 (calm) to 10.")
-    state: StateName
-    safety: Scale = Field(description="How safe you feel with your partner, 0 to 10.")
-    urgency: Scale = Field(description="How strong the pull to reconnect is, 0 to 10.")
-    readiness: Scale = Field(description="How ready for closeness you feel, 0 to 10.")
-    drivers: list[DriverName] = Field(default_factory=list, max_length=5)
+    activation: Scale = Field(description=f"How activated or distressed, 0 (calm) to {SCALE_MAX}.")
+    state: State
+    safety: Scale = Field(description=f"How safe you feel with your partner, 0 to {SCALE_MAX}.")
+    urgency: Scale = Field(description=f"How strong the pull to reconnect is, 0 to {SCALE_MAX}.")
+    readiness: Scale = Field(description=f"How ready for closeness you feel, 0 to {SCALE_MAX}.")
+    drivers: list[Driver] = Field(default_factory=list, max_length=len(Driver))
     body_signals: list[Annotated[str, Field(max_length=BODY_SIGNAL_MAX_CHARS)]] = Field(
-        default_factory=list, max_length=BODY_SIGNAL_MAX_COUNT
+        default_factory=list,
+        max_length=BODY_SIGNAL_MAX_COUNT,
+        description="What you notice in your body, in your own short words.",
     )
     note: Note = ""
     recorded_at: ApiDateTime | None = Field(
@@ -66,17 +76,17 @@ class CheckInOut(BaseModel):
     id: int
     recorded_at: LocalDateTime
     activation: int
-    state: StateName
+    state: State
     safety: int
     urgency: int
     readiness: int
-    drivers: list[DriverName]
+    drivers: list[Driver]
     body_signals: list[str]
     note: str
 
 
 class ExperienceIn(Strict):
-    practice_id: Annotated[str, Field(max_length=80)] | None = Field(
+    practice_id: Annotated[str, Field(max_length=PRACTICE_ID_MAX_CHARS)] | None = Field(
         default=None, description="The practice done; not needed when adding to experience_id."
     )
     experience_id: Annotated[int, Field(ge=1, le=MAX_ID)] | None = Field(
@@ -95,7 +105,7 @@ class ExperienceIn(Strict):
         "the future. Without it: now, or its time box after started_at. Your heart rate is "
         "judged over this window.",
     )
-    started_by: StartedByName | None = Field(
+    started_by: StartedBy | None = Field(
         default=None,
         description="Who started this shared practice: you, your partner, or both of you "
         "(or not sure). Logging it is not starting it. Not asked for practices done alone.",
@@ -110,7 +120,7 @@ class ExperienceIn(Strict):
     safety: Scale
     activation_before: Scale
     activation_after: Scale
-    staying: StayingName
+    staying: Staying
     felt_pressured: StrictBool
     authenticity: Quality
     vulnerability: Quality
@@ -213,11 +223,11 @@ def checkin_out(row: CheckInEntry, key: bytes) -> CheckInOut:
         id=row.id,
         recorded_at=entry.recorded_at,
         activation=entry.activation,
-        state=entry.state.value,
+        state=entry.state,
         safety=entry.safety,
         urgency=entry.urgency,
         readiness=entry.readiness,
-        drivers=[d.value for d in entry.drivers],
+        drivers=list(entry.drivers),
         body_signals=list(entry.body_signals),
         note=entry.note,
     )
@@ -246,7 +256,7 @@ def create_experience(body: ExperienceIn, session: ApiSession, db: Db, at: Now) 
         ended_at=body.ended_at,
         rating=rating,
         now=at,
-        started_by=body.started_by,
+        started_by=body.started_by.value if body.started_by else None,
         back_in_minutes=body.back_in_minutes,
     )
     if experience is not None:  # a practice done alone changes no shared pattern

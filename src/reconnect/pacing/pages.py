@@ -11,52 +11,47 @@ from starlette.datastructures import FormData
 
 from reconnect import access, localtime
 from reconnect.after_write import look_again
+from reconnect.domain.couples import Role
+from reconnect.domain.moments import (
+    STATUS_LABELS,
+    TRIGGER_RESPONSE_WORDS,
+    TRIGGER_ROLES,
+    WORDS_MAX,
+)
 from reconnect.domain.pacing.catalogue import UnknownPractice
-from reconnect.domain.pacing.checkins import SUGGESTED_BODY_SIGNALS
+from reconnect.domain.pacing.checkins import (
+    DRIVER_LABELS,
+    NOTE_MAX_CHARS,
+    SCALE_MAX,
+    STATE_LABELS,
+    SUGGESTED_BODY_SIGNALS,
+)
 from reconnect.domain.pacing.engine import can_resume
+from reconnect.domain.pacing.experiences import (
+    QUALITIES,
+    QUALITY_LABELS,
+    QUALITY_MAX,
+    STARTED_BY_LABELS,
+    STAYING_LABELS,
+)
+from reconnect.domain.pacing.policy import BREAK_MINUTES_MAX, BREAK_MINUTES_MIN
 from reconnect.errors import Problem
 from reconnect.models import Person
 from reconnect.moments import store as moments
 from reconnect.pacing import store as pace
 from reconnect.web.deps import CheckedForm, Db, Now, PagePerson, PageSession, whole_digits
-from reconnect.web.render import go, render
+from reconnect.web.render import choices, go, render
 
 router = APIRouter(include_in_schema=False)
 
-STATES = {
-    "settled": "Settled: I can think and feel at the same time",
-    "revved_up": "Revved up: racing, tense, on edge",
-    "shut_down": "Shut down: numb, far away, heavy",
-}
-DRIVERS = {
-    "reassurance": "Wanting reassurance that we still matter",
-    "relief_of_guilt_or_tension": "Wanting relief from guilt or tension",
-    "fear_of_loss": "Fear of losing each other",
-    "wish_for_closeness": "A calm wish for closeness",
-    "other": "Something else",
-}
-STAYING = {
-    "stayed": "I stayed present",
-    "left_emotionally": "I left emotionally (went numb, far away or defensive)",
-    "left_physically": "I left the room or stopped",
-}
-STARTED_BY = dict(
-    zip(pace.STARTED_BY, ("I did", "My partner did", "We both did, or I'm not sure"), strict=True)
-)
 # If it was too much: when the person who flooded will be back (20 minutes to a day).
 BACK_IN = {
-    20: "In 20 minutes",
+    BREAK_MINUTES_MIN: "In 20 minutes",
     30: "In half an hour",
     60: "In an hour",
     120: "In two hours",
     240: "In four hours",
-    1440: "Tomorrow, this time",
-}
-QUALITIES = {
-    "authenticity": "Authenticity: I said what was true for me",
-    "vulnerability": "Vulnerability: I let myself be seen",
-    "transparency": "Transparency: nothing important was hidden",
-    "presence": "Presence: I stayed with it, without escaping",
+    BREAK_MINUTES_MAX: "Tomorrow, this time",
 }
 
 
@@ -97,9 +92,11 @@ def _checkin_page(request: Request, person: Person, status: int = 200, **context
         "pacing/checkin.html",
         person,
         status=status,
-        states=STATES,
-        drivers=DRIVERS,
+        states=choices(STATE_LABELS),
+        drivers=choices(DRIVER_LABELS),
         body_signals=SUGGESTED_BODY_SIGNALS,
+        scale_max=SCALE_MAX,
+        note_max=NOTE_MAX_CHARS,
         **context,
     )
 
@@ -159,11 +156,13 @@ def today(request: Request, session: PageSession, db: Db, at: Now) -> Response:
         checked_in=request.query_params.get("checked_in") == "1",
         just_logged_trigger=request.query_params.get("trigger") == "1",
         statuses=moments.statuses_today(db, signed_in=session, now=at),
-        status_names=moments.STATUSES,
-        can_log_triggers=membership.role in {"hurt", "both_hurt"},
+        status_names=choices(STATUS_LABELS),
+        words_max=WORDS_MAX,
+        scale_max=SCALE_MAX,
+        can_log_triggers=Role(membership.role) in TRIGGER_ROLES,
         trigger_examples=moments.TRIGGER_EXAMPLES,
         to_respond=moments.triggers_to_answer(db, signed_in=session),
-        responses=moments.RESPONSES,
+        responses=choices(TRIGGER_RESPONSE_WORDS),
         to_answer=[
             p
             for p in moments.proposals(db, signed_in=session)
@@ -219,10 +218,13 @@ def _experience_page(
         status=status,
         catalogue=pace.catalogue(),
         experience=experience,
-        staying=STAYING,
-        qualities=QUALITIES,
-        started_by=STARTED_BY,
+        staying=choices(STAYING_LABELS),
+        qualities=QUALITY_LABELS,
+        started_by=choices(STARTED_BY_LABELS),
         back_in=BACK_IN,
+        scale_max=SCALE_MAX,
+        quality_max=QUALITY_MAX,
+        note_max=NOTE_MAX_CHARS,
         **context,
     )
 

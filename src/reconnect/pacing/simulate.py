@@ -25,8 +25,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reconnect.domain.pacing.catalogue import Practice, UnknownPractice, load_catalogue
 from reconnect.domain.pacing.checkins import CheckIn
-from reconnect.domain.pacing.engine import Decision, History, LadderState, Partner, Role, decide
-from reconnect.domain.pacing.experiences import ExperienceRating
+from reconnect.domain.pacing.engine import decide
+from reconnect.domain.pacing.experiences import QUALITIES, ExperienceRating
+from reconnect.domain.pacing.history import Decision, History, LadderState, Partner, Role
 from reconnect.domain.pacing.policy import (
     BREAK_MINUTES_MAX,
     BREAK_MINUTES_MIN,
@@ -74,8 +75,6 @@ _RATING_KEYS = {f.name for f in fields(ExperienceRating)} - {
     "occurred_at",
     "ended_at",
 } | {"logged_at", "back_in_minutes"}
-# The four qualities never reach the pace, so a story may leave them out.
-_QUALITIES = ("authenticity", "vulnerability", "transparency", "presence")
 _EVENT_KEYS = {
     "checkin": {"at", "logged_at", "who", "kind", *_CHECKIN_KEYS},
     "practice": {"at", "logged_at", "who", "kind", "tier", "practice", "started_by", "solo"}
@@ -445,7 +444,8 @@ def _rating(table: _Table, practice: Practice, at: datetime) -> ExperienceRating
     }
     for key in ("safety", "activation_before", "activation_after", "staying", "felt_pressured"):
         table.require(key)
-    for quality in _QUALITIES:
+    # The four qualities never reach the pace, so a story may leave them out.
+    for quality in QUALITIES:
         fields.setdefault(quality, 0)
     return _entry(
         table,

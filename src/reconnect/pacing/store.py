@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from reconnect import access, keys
-from reconnect.domain.insights.detectors import experience_half
+from reconnect.domain.insights.couple_record import experience_half
 from reconnect.domain.pacing.catalogue import (
     Catalogue,
     Lead,
@@ -29,20 +29,10 @@ from reconnect.domain.pacing.catalogue import (
     load_catalogue,
 )
 from reconnect.domain.pacing.checkins import CheckIn
-from reconnect.domain.pacing.engine import (
-    COUPLE,
-    Decision,
-    History,
-    Partner,
-    Reason,
-    Role,
-    can_resume,
-    decide,
-    is_ahead_of_pace,
-    reasons_for,
-    urgency_reason,
-)
-from reconnect.domain.pacing.experiences import ExperienceRating
+from reconnect.domain.pacing.engine import can_resume, decide, is_ahead_of_pace, reasons_for
+from reconnect.domain.pacing.experiences import ExperienceRating, StartedBy
+from reconnect.domain.pacing.history import COUPLE, Decision, History, Partner, Reason, Role
+from reconnect.domain.pacing.limits import urgency_reason
 from reconnect.domain.pacing.policy import BREAK_MINUTES_MAX, BREAK_MINUTES_MIN, Policy, load_policy
 from reconnect.domain.pacing.signals import (
     PauseSignal,
@@ -377,11 +367,6 @@ def own_checkins(db: Session, person: Person, limit: int = 100) -> list[CheckInE
     )
 
 
-STARTED_BY = ("me", "partner", "both")
-"""Who started a shared practice, as the person logging it says ("both": together,
-or not sure). Logging a practice is not starting it."""
-
-
 def record_experience(
     db: Session,
     *,
@@ -400,7 +385,7 @@ def record_experience(
 
     With ``experience_id`` the person adds their reflection to one their partner
     logged; otherwise a new shared experience is created, and ``started_by`` (one
-    of :data:`STARTED_BY`) says who started it. A practice one does alone (the
+    a :class:`StartedBy` value) says who started it. A practice one does alone (the
     catalogue's ``leads = "self"``) is private: no shared experience is made, the
     partner never sees it, and only how the person was afterwards reaches the pace
     (the experience returned is then None). One logged above the permitted tier is
@@ -428,7 +413,7 @@ def record_experience(
             "A break lasts at least 20 minutes, so bodies can settle, and at most a day.",
             422,
         )
-    if started_by is not None and started_by not in STARTED_BY:
+    if started_by is not None and started_by not in {who.value for who in StartedBy}:
         raise Problem("invalid_entry", "Say who started it: you, your partner, or both.", 422)
     if shared is None:
         if practice_id is None:
@@ -509,9 +494,9 @@ def record_experience(
 
 
 def _starter(couple: Couple, person: Person, started_by: str | None) -> int | None:
-    if started_by == "me":
+    if started_by == StartedBy.ME.value:
         return person.id
-    if started_by == "partner":
+    if started_by == StartedBy.PARTNER.value:
         return next(m.person_id for m in couple.members if m.person_id != person.id)
     return None  # together, or not said: never guessed from who logged it
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from reconnect import access, keys, localtime
 from reconnect.accounts.signed_in import SignedIn, token_hash
 from reconnect.couples.store import INVITE_LIFETIME, code_with_couple_key, normalise_code
-from reconnect.domain.insights import detectors as d
+from reconnect.domain.insights import findings as d
 from reconnect.domain.progress.points import ScorePoint, TierPoint, tier_changes
 from reconnect.errors import Problem
 from reconnect.insights import store as insights

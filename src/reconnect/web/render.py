@@ -3,7 +3,9 @@ the session cookie."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from enum import Enum
+from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
@@ -35,6 +37,14 @@ def render(
         },
         status_code=status,
     )
+
+
+E = TypeVar("E", bound=Enum)
+
+
+def choices(labels: Mapping[E, str]) -> dict[str, str]:
+    """A form's choices, value to label, from one of the domain's labelled enums."""
+    return {member.value: label for member, label in labels.items()}
 
 
 def go(path: str) -> RedirectResponse:

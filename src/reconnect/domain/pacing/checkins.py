@@ -12,6 +12,8 @@ from datetime import datetime
 from enum import Enum
 
 from reconnect.domain.validation import (
+    NOTE_MAX_CHARS,
+    SCALE_MAX,
     InvalidEntry,
     check_aware,
     check_choice,
@@ -22,7 +24,10 @@ from reconnect.domain.validation import (
 __all__ = [
     "BODY_SIGNAL_MAX_CHARS",
     "BODY_SIGNAL_MAX_COUNT",
+    "DRIVER_LABELS",
     "NOTE_MAX_CHARS",
+    "SCALE_MAX",
+    "STATE_LABELS",
     "SUGGESTED_BODY_SIGNALS",
     "CheckIn",
     "Driver",
@@ -30,7 +35,6 @@ __all__ = [
     "State",
 ]
 
-NOTE_MAX_CHARS = 4000
 BODY_SIGNAL_MAX_COUNT = 8
 BODY_SIGNAL_MAX_CHARS = 40
 
@@ -76,6 +80,21 @@ class Driver(Enum):
     OTHER = "other"
 
 
+# How the check-in form words each choice; the API takes the values.
+STATE_LABELS: dict[State, str] = {
+    State.SETTLED: "Settled: I can think and feel at the same time",
+    State.REVVED_UP: "Revved up: racing, tense, on edge",
+    State.SHUT_DOWN: "Shut down: numb, far away, heavy",
+}
+DRIVER_LABELS: dict[Driver, str] = {
+    Driver.REASSURANCE: "Wanting reassurance that we still matter",
+    Driver.RELIEF: "Wanting relief from guilt or tension",
+    Driver.FEAR_OF_LOSS: "Fear of losing each other",
+    Driver.WISH_FOR_CLOSENESS: "A calm wish for closeness",
+    Driver.OTHER: "Something else",
+}
+
+
 @dataclass(frozen=True)
 class CheckIn:
     """One person's private check-in.
@@ -97,11 +116,11 @@ class CheckIn:
     note: str = field(default="", repr=False)  # private words stay out of logs
 
     def __post_init__(self) -> None:
-        check_scale("activation", "Activation", self.activation, 0, 10)
+        check_scale("activation", "Activation", self.activation, 0, SCALE_MAX)
         object.__setattr__(self, "state", check_choice("state", "State", self.state, State))
-        check_scale("safety", "Felt safety", self.safety, 0, 10)
-        check_scale("urgency", "Urgency", self.urgency, 0, 10)
-        check_scale("readiness", "Readiness", self.readiness, 0, 10)
+        check_scale("safety", "Felt safety", self.safety, 0, SCALE_MAX)
+        check_scale("urgency", "Urgency", self.urgency, 0, SCALE_MAX)
+        check_scale("readiness", "Readiness", self.readiness, 0, SCALE_MAX)
         check_aware("recorded_at", "The check-in time", self.recorded_at)
         object.__setattr__(self, "drivers", _drivers(self.drivers))
         object.__setattr__(self, "body_signals", _body_signals(self.body_signals))

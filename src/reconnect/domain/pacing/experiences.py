@@ -11,6 +11,8 @@ from datetime import datetime
 from enum import Enum
 
 from reconnect.domain.validation import (
+    NOTE_MAX_CHARS,
+    SCALE_MAX,
     InvalidEntry,
     check_aware,
     check_choice,
@@ -19,11 +21,31 @@ from reconnect.domain.validation import (
     check_text,
 )
 
-__all__ = ["NOTE_MAX_CHARS", "ExperienceRating", "InvalidEntry", "Staying"]
+__all__ = [
+    "NOTE_MAX_CHARS",
+    "PRACTICE_ID_MAX_CHARS",
+    "QUALITIES",
+    "QUALITY_LABELS",
+    "QUALITY_MAX",
+    "STARTED_BY_LABELS",
+    "STAYING_LABELS",
+    "ExperienceRating",
+    "InvalidEntry",
+    "StartedBy",
+    "Staying",
+]
 
-NOTE_MAX_CHARS = 4000
 PRACTICE_ID_MAX_CHARS = 80
 TOP_TIER = 6
+QUALITY_MAX = 4
+# The four qualities of a practice, each 0 to QUALITY_MAX, as the reflection form asks them.
+QUALITY_LABELS: dict[str, str] = {
+    "authenticity": "Authenticity: I said what was true for me",
+    "vulnerability": "Vulnerability: I let myself be seen",
+    "transparency": "Transparency: nothing important was hidden",
+    "presence": "Presence: I stayed with it, without escaping",
+}
+QUALITIES = tuple(QUALITY_LABELS)
 
 
 class Staying(Enum):
@@ -32,6 +54,29 @@ class Staying(Enum):
     STAYED = "stayed"
     LEFT_EMOTIONALLY = "left_emotionally"
     LEFT_PHYSICALLY = "left_physically"
+
+
+STAYING_LABELS: dict[Staying, str] = {
+    Staying.STAYED: "I stayed present",
+    Staying.LEFT_EMOTIONALLY: "I left emotionally (went numb, far away or defensive)",
+    Staying.LEFT_PHYSICALLY: "I left the room or stopped",
+}
+
+
+class StartedBy(Enum):
+    """Who started a shared practice, as the person logging it says. Logging a
+    practice is not starting it; nothing is assumed from who logs it."""
+
+    ME = "me"
+    PARTNER = "partner"
+    BOTH = "both"  # together, or not sure
+
+
+STARTED_BY_LABELS: dict[StartedBy, str] = {
+    StartedBy.ME: "I did",
+    StartedBy.PARTNER: "My partner did",
+    StartedBy.BOTH: "We both did, or I'm not sure",
+}
 
 
 @dataclass(frozen=True)
@@ -73,14 +118,14 @@ class ExperienceRating:
         check_aware("occurred_at", "When it happened", self.occurred_at)
         if self.ended_at is not None:
             check_aware("ended_at", "When it ended", self.ended_at)
-        check_scale("safety", "Felt safety", self.safety, 0, 10)
-        check_scale("activation_before", "Activation before", self.activation_before, 0, 10)
-        check_scale("activation_after", "Activation after", self.activation_after, 0, 10)
+        check_scale("safety", "Felt safety", self.safety, 0, SCALE_MAX)
+        check_scale("activation_before", "Activation before", self.activation_before, 0, SCALE_MAX)
+        check_scale("activation_after", "Activation after", self.activation_after, 0, SCALE_MAX)
         staying = check_choice("staying", "Staying present", self.staying, Staying)
         object.__setattr__(self, "staying", staying)
         check_flag("felt_pressured", "Feeling pressured", self.felt_pressured)
-        for name in ("authenticity", "vulnerability", "transparency", "presence"):
-            check_scale(name, name.capitalize(), getattr(self, name), 0, 4)
+        for name in QUALITIES:
+            check_scale(name, name.capitalize(), getattr(self, name), 0, QUALITY_MAX)
         check_flag("heart_rate_flooded", "Heart-rate flooding", self.heart_rate_flooded)
         check_text("note", "The note", self.note, NOTE_MAX_CHARS)
 

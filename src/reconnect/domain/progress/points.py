@@ -15,7 +15,7 @@ from itertools import pairwise
 from typing import Protocol
 
 from reconnect.domain.pacing.checkins import State
-from reconnect.domain.pacing.engine import Decision
+from reconnect.domain.pacing.history import Decision
 
 __all__ = [
     "HARD_CONVERSATION_TIER",

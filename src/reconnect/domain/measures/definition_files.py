@@ -1,10 +1,7 @@
-"""Questionnaires: validated measures as TOML definition files, scored by published rules.
+"""Loading questionnaire definitions from TOML files, each checked as it is loaded.
 
-A definition holds the items, the response options, which items are reverse-keyed,
-the subscales, the scoring rule, the score range, the severity bands, the data for
-reliable change (Jacobson–Truax) and flags such as PHQ-9 item 9. Every file is
-checked when it is loaded; a problem raises :class:`InvalidDefinition` naming the
-file and the field, so an operator can fix it without reading code.
+A problem raises :class:`~reconnect.domain.measures.definitions.InvalidDefinition`
+naming the file and the field, so an operator can fix it without reading code.
 
 Shipped in ``domain/measures/instruments/``: PHQ-9, GAD-7 and PCL-5, whose licences allow
 the item text to be redistributed. Instruments free only for research or clinical
@@ -20,46 +17,34 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from enum import Enum
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
+from reconnect.domain.measures.definitions import (
+    SHIPPED,
+    Band,
+    Flag,
+    Instrument,
+    InvalidDefinition,
+    Item,
+    Option,
+    ReliableChangeData,
+    Rule,
+    ScoreRange,
+    Subscale,
+    UnknownInstrument,
+)
+
 __all__ = [
-    "RELIABLE_Z",
-    "SHIPPED",
-    "Band",
-    "Change",
-    "Direction",
-    "Flag",
-    "Instrument",
-    "InvalidAnswers",
-    "InvalidDefinition",
-    "Item",
-    "NoReliableChangeData",
-    "Option",
-    "ReliableChangeData",
-    "Rule",
-    "Score",
-    "ScoreRange",
-    "Subscale",
-    "UnknownInstrument",
     "example_folder",
     "instrument_from_text",
     "load_instrument",
     "load_operator_folder",
     "load_shipped",
-    "reliable_change",
-    "score",
 ]
-
-# Jacobson & Truax (1991): a change is reliable when |RCI| exceeds this.
-RELIABLE_Z = 1.96
-# The built-in instruments, in the order they are offered.
-SHIPPED = ("phq-9", "gad-7", "pcl-5")
 
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _ITEM_ID = re.compile(r"[A-Za-z0-9_-]+")
@@ -91,331 +76,6 @@ _SUBSCALE_KEYS = frozenset({"id", "title", "scoring", "reliable_change"})
 _BAND_KEYS = frozenset({"label", "min", "max", "description"})
 _FLAG_KEYS = frozenset({"id", "item", "at_least", "message"})
 _RC_KEYS = frozenset({"points", "sd", "reliability", "source"})
-
-
-class InvalidDefinition(ValueError):
-    """A definition file cannot be used as it is.
-
-    ``file`` names the file, ``field`` the place inside it (``items[3].text``,
-    positions counting from 0) and ``problem`` what is wrong, in plain words.
-    """
-
-    def __init__(self, file: str, field: str, problem: str) -> None:
-        super().__init__(f"{file}: {field}: {problem}")
-        self.file = file
-        self.field = field
-        self.problem = problem
-
-
-class UnknownInstrument(LookupError):
-    """No built-in questionnaire has this id."""
-
-    def __init__(self, instrument_id: str) -> None:
-        super().__init__(
-            f"There is no built-in questionnaire called {instrument_id!r}; "
-            f"the built-in ones are {', '.join(SHIPPED)}."
-        )
-        self.instrument_id = instrument_id
-
-
-class InvalidAnswers(ValueError):
-    """A set of answers cannot be scored; ``message`` is safe to show to the person."""
-
-    def __init__(self, item: str | None, message: str) -> None:
-        super().__init__(message)
-        self.item = item
-        self.message = message
-
-
-class NoReliableChangeData(LookupError):
-    """The definition gives no reliable-change value for this scale."""
-
-
-class Rule(Enum):
-    """How item scores combine into a scale score."""
-
-    SUM = "sum"
-    MEAN = "mean"
-
-
-class Direction(Enum):
-    """What a change between two administrations means for the person."""
-
-    IMPROVED = "improved"
-    WORSE = "worse"
-    NO_RELIABLE_CHANGE = "no reliable change"
-
-
-@dataclass(frozen=True)
-class Option:
-    """One response option: the number scored and the words shown."""
-
-    value: int
-    label: str
-
-
-@dataclass(frozen=True)
-class ScoreRange:
-    """The lowest and highest score a scale can take, inclusive."""
-
-    low: float
-    high: float
-
-    def __contains__(self, value: object) -> bool:
-        return isinstance(value, int | float) and self.low <= value <= self.high
-
-
-@dataclass(frozen=True)
-class Item:
-    """One question. ``reverse`` items are scored as (lowest + highest − answer)."""
-
-    id: str
-    text: str
-    options: tuple[Option, ...]
-    reverse: bool = False
-    subscale: str | None = None
-
-    @property
-    def low(self) -> int:
-        return min(option.value for option in self.options)
-
-    @property
-    def high(self) -> int:
-        return max(option.value for option in self.options)
-
-    def scored(self, answer: int) -> int:
-        """The value this answer adds to the score, after reverse-keying."""
-        return self.low + self.high - answer if self.reverse else answer
-
-
-@dataclass(frozen=True)
-class ReliableChangeData:
-    """What is needed to judge whether a change is larger than measurement error.
-
-    With ``sd`` and ``reliability`` (test–retest r) the Jacobson–Truax index is
-    computed; with only ``points``, a change of at least that many points counts
-    as reliable. ``source`` names where the figures come from.
-    """
-
-    points: float | None
-    sd: float | None
-    reliability: float | None
-    source: str
-
-    @property
-    def standard_error_of_difference(self) -> float | None:
-        """SD · √2 · √(1 − r), the denominator of the RCI; None without SD and r."""
-        if self.sd is None or self.reliability is None:
-            return None
-        return self.sd * math.sqrt(2) * math.sqrt(1 - self.reliability)
-
-
-@dataclass(frozen=True)
-class Subscale:
-    """A group of items scored together (PCL-5 clusters, ECR-S anxiety and avoidance)."""
-
-    id: str
-    title: str
-    rule: Rule
-    item_ids: tuple[str, ...]
-    range: ScoreRange
-    reliable_change: ReliableChangeData | None = None
-
-
-@dataclass(frozen=True)
-class Band:
-    """A range of total scores with a label that describes symptom level, never a diagnosis."""
-
-    label: str
-    low: float
-    high: float
-    description: str = ""
-
-    def __contains__(self, value: object) -> bool:
-        return isinstance(value, int | float) and self.low <= value <= self.high
-
-
-@dataclass(frozen=True)
-class Flag:
-    """Raised when ``item`` is answered with ``at_least`` or more (PHQ-9 item 9 → crisis)."""
-
-    id: str
-    item: str
-    at_least: int
-    message: str
-
-
-@dataclass(frozen=True)
-class Instrument:
-    """A checked questionnaire definition. Build one with :func:`load_instrument`."""
-
-    id: str
-    title: str
-    version: str
-    licence: str
-    instructions: str
-    reported_as: str
-    higher_is_worse: bool
-    items: tuple[Item, ...]
-    subscales: tuple[Subscale, ...]
-    total_rule: Rule | None
-    total_range: ScoreRange | None
-    bands: tuple[Band, ...]
-    reliable_change: ReliableChangeData | None
-    flags: tuple[Flag, ...]
-    notes: tuple[str, ...]
-    file: str
-
-    def item(self, item_id: str) -> Item:
-        """The item with this id; raises ``LookupError``."""
-        for item in self.items:
-            if item.id == item_id:
-                return item
-        raise LookupError(f"{self.id} has no item {item_id!r}")
-
-    def subscale(self, subscale_id: str) -> Subscale:
-        """The subscale with this id; raises ``LookupError``."""
-        for subscale in self.subscales:
-            if subscale.id == subscale_id:
-                return subscale
-        raise LookupError(f"{self.id} has no subscale {subscale_id!r}")
-
-    def band_for(self, total: float) -> Band | None:
-        """The band this total falls in, or None when the bands leave a gap there."""
-        return next((band for band in self.bands if total in band), None)
-
-
-@dataclass(frozen=True)
-class Score:
-    """The result of one administration."""
-
-    instrument_id: str
-    instrument_version: str
-    answers: Mapping[str, int]
-    total: float | None
-    subscales: Mapping[str, float]
-    band: Band | None
-    flags: tuple[str, ...]
-
-    @property
-    def crisis(self) -> bool:
-        """True when an answer means crisis resources open at once (PHQ-9 item 9)."""
-        return "crisis" in self.flags
-
-
-@dataclass(frozen=True)
-class Change:
-    """Reliable change on one scale (``"total"`` or a subscale id) between two scores."""
-
-    scale: str
-    before: float
-    after: float
-    difference: float
-    rci: float | None
-    reliable: bool
-    direction: Direction
-
-
-# Scoring ----------------------------------------------------------------------
-
-
-def score(instrument: Instrument, answers: Mapping[str, int]) -> Score:
-    """Score one set of answers by the instrument's rules.
-
-    ``answers`` maps every item id to one of that item's option values. Missing,
-    extra or out-of-range answers raise :class:`InvalidAnswers`.
-    """
-    _check_answers(instrument, answers)
-    scored = {item.id: item.scored(answers[item.id]) for item in instrument.items}
-    total = None
-    if instrument.total_rule is not None:
-        total = _combine(instrument.total_rule, list(scored.values()))
-    subscales = {
-        sub.id: _combine(sub.rule, [scored[item_id] for item_id in sub.item_ids])
-        for sub in instrument.subscales
-    }
-    flags = tuple(flag.id for flag in instrument.flags if answers[flag.item] >= flag.at_least)
-    return Score(
-        instrument_id=instrument.id,
-        instrument_version=instrument.version,
-        answers=dict(answers),
-        total=total,
-        subscales=subscales,
-        band=None if total is None else instrument.band_for(total),
-        flags=tuple(dict.fromkeys(flags)),
-    )
-
-
-def _check_answers(instrument: Instrument, answers: Mapping[str, int]) -> None:
-    for number, item in enumerate(instrument.items, start=1):
-        if item.id not in answers:
-            raise InvalidAnswers(item.id, f"Question {number} has no answer yet.")
-        value = answers[item.id]
-        allowed = [option.value for option in item.options]
-        if isinstance(value, bool) or not isinstance(value, int) or value not in allowed:
-            raise InvalidAnswers(
-                item.id,
-                f"Question {number} takes one of the listed answers "
-                f"({', '.join(str(v) for v in allowed)}).",
-            )
-    known = {item.id for item in instrument.items}
-    extra = sorted(str(key) for key in answers if key not in known)
-    if extra:
-        raise InvalidAnswers(
-            extra[0], f"{instrument.title} has no question {extra[0]!r}; please check the form."
-        )
-
-
-def _combine(rule: Rule, values: Sequence[int]) -> float:
-    if rule is Rule.SUM:
-        return sum(values)
-    return sum(values) / len(values)
-
-
-def reliable_change(
-    instrument: Instrument, before: Score, after: Score, scale: str = "total"
-) -> Change:
-    """Whether the change from ``before`` to ``after`` is larger than measurement error.
-
-    With SD and test–retest r in the definition, RCI = (x2 − x1) / (SD·√2·√(1 − r))
-    and the change is reliable when |RCI| > 1.96 (Jacobson & Truax, 1991). With only
-    a documented number of points, it is reliable when |x2 − x1| ≥ points and RCI
-    is None. ``scale`` is ``"total"`` or a subscale id.
-    """
-    for result in (before, after):
-        if result.instrument_id != instrument.id:
-            raise ValueError(
-                f"a {result.instrument_id} score cannot be compared on {instrument.id}"
-            )
-    if scale == "total":
-        data = instrument.reliable_change
-        x1, x2 = before.total, after.total
-    else:
-        data = instrument.subscale(scale).reliable_change
-        x1, x2 = before.subscales.get(scale), after.subscales.get(scale)
-    if data is None:
-        raise NoReliableChangeData(f"{instrument.id} gives no reliable-change value for {scale}")
-    if x1 is None or x2 is None:
-        raise NoReliableChangeData(f"{instrument.id} has no {scale} score")
-    difference = x2 - x1
-    denominator = data.standard_error_of_difference
-    rci: float | None = None
-    if denominator is not None:
-        rci = difference / denominator
-        reliable = abs(rci) > RELIABLE_Z
-    else:
-        # The loader refuses a table with neither points nor SD and r.
-        reliable = data.points is not None and abs(difference) >= data.points
-    if not reliable:
-        direction = Direction.NO_RELIABLE_CHANGE
-    elif (difference < 0) == instrument.higher_is_worse:
-        direction = Direction.IMPROVED
-    else:
-        direction = Direction.WORSE
-    return Change(scale, x1, x2, difference, rci, reliable, direction)
-
-
-# Loading ----------------------------------------------------------------------
 
 
 def _instruments_folder() -> Traversable:

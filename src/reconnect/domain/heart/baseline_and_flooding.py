@@ -1,0 +1,116 @@
+"""A person's calm resting heart rate, and when a heart rate counts as flooding.
+
+Both are pure functions of :class:`~reconnect.domain.heart.samples.Sample` values;
+the method is described in docs/heart-rate.md.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+
+from reconnect.domain.heart.samples import MAX_BPM, MIN_BPM, Sample
+from reconnect.domain.validation import check_scale
+
+__all__ = ["BASELINE_MIN_HOURS", "FloodingPolicy", "flooding", "resting_baseline"]
+
+BASELINE_MIN_HOURS = 24
+_BASELINE_MIN_PER_HOUR = 3
+_BASELINE_PERCENTILE = 10
+# Hours 00:00-06:59 local time are left out: a sleeping heart rate sits well below a
+# calm waking one, and a baseline set by sleep would call ordinary talk "flooding".
+_NIGHT_HOURS = range(0, 7)
+
+
+def resting_baseline(samples: Iterable[Sample], *, zone: tzinfo | None = None) -> int | None:
+    """A person's calm resting heart rate, or ``None`` while there is too little data.
+
+    Samples are grouped by clock hour (in ``zone``, or in each sample's own offset
+    when ``zone`` is None) and night hours are dropped. Each hour with at least
+    three samples gives its median; the baseline is the 10th percentile (nearest
+    rank) of those hourly medians, once at least :data:`BASELINE_MIN_HOURS` hours
+    qualify. Memory grows with the number of hours, not samples.
+    """
+    hours: dict[datetime, Counter[int]] = {}
+    for sample in samples:
+        local = sample.at.astimezone(zone) if zone is not None else sample.at
+        if local.hour in _NIGHT_HOURS:
+            continue
+        hour = local.replace(minute=0, second=0, microsecond=0)
+        hours.setdefault(hour, Counter())[sample.bpm] += 1
+    medians = sorted(
+        _median(rates) for rates in hours.values() if rates.total() >= _BASELINE_MIN_PER_HOUR
+    )
+    if len(medians) < BASELINE_MIN_HOURS:
+        return None
+    rank = math.ceil(_BASELINE_PERCENTILE / 100 * len(medians))
+    return round(medians[rank - 1])
+
+
+def _median(rates: Counter[int]) -> float:
+    return statistics.median(rates.elements())
+
+
+# ---------------------------------------------------------------- flooding
+
+
+@dataclass(frozen=True)
+class FloodingPolicy:
+    """When a heart rate counts as flooding (Gottman's diffuse physiological arousal).
+
+    A sample is *raised* when it is at least ``absolute_bpm``, or at least
+    ``above_baseline_bpm`` over the person's calm baseline. Flooding needs raised
+    samples one after another, the first and last at least ``sustained_seconds``
+    apart (so at least two), with no gap longer than ``max_gap_seconds`` between
+    neighbours: one artefact spike, or two raised readings with an unknown stretch
+    between them, is not flooding.
+    """
+
+    absolute_bpm: int = 100
+    above_baseline_bpm: int = 10
+    sustained_seconds: int = 30
+    max_gap_seconds: int = 600
+
+    def __post_init__(self) -> None:
+        check_scale("absolute_bpm", "The flooding heart rate", self.absolute_bpm, MIN_BPM, MAX_BPM)
+        check_scale("above_baseline_bpm", "The rise over baseline", self.above_baseline_bpm, 1, 100)
+        check_scale("sustained_seconds", "The sustained time", self.sustained_seconds, 1, 3600)
+        check_scale("max_gap_seconds", "The longest gap", self.max_gap_seconds, 1, 86_400)
+
+    def threshold(self, baseline: int | None) -> int:
+        """The lowest heart rate that counts as raised for someone with this baseline."""
+        if baseline is None:
+            return self.absolute_bpm
+        return min(self.absolute_bpm, baseline + self.above_baseline_bpm)
+
+
+def flooding(
+    samples_during: Iterable[Sample],
+    baseline: int | None,
+    policy: FloodingPolicy | None = None,
+) -> datetime | None:
+    """When flooding began during a practice or conversation, or ``None``.
+
+    ``samples_during`` are the samples inside the window (any order). Without a
+    baseline only the absolute threshold applies. The time returned is the first
+    sample of the first sustained run of raised samples (see :class:`FloodingPolicy`).
+    """
+    rule = policy or FloodingPolicy()
+    threshold = rule.threshold(baseline)
+    sustained = timedelta(seconds=rule.sustained_seconds)
+    max_gap = timedelta(seconds=rule.max_gap_seconds)
+    run_start: datetime | None = None
+    previous: datetime | None = None
+    for sample in sorted(samples_during, key=lambda s: s.at):
+        if sample.bpm < threshold:
+            run_start = None
+        elif run_start is None or previous is None or sample.at - previous > max_gap:
+            run_start = sample.at
+        previous = sample.at
+        if run_start is not None and sample.at - run_start >= sustained:
+            return run_start
+    return None
