@@ -161,9 +161,7 @@ def api_person(request: Request, db: Db, at: Now) -> Person:
     return person
 
 
-def page_session(
-    request: Request, person: Annotated[Person, Depends(page_person)]
-) -> SignedIn:
+def page_session(request: Request, person: Annotated[Person, Depends(page_person)]) -> SignedIn:
     signed_in: SignedIn = request.state.signed_in
     return signed_in
 
