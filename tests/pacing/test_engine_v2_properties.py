@@ -317,7 +317,9 @@ def newest_allowance(life: list[Event], person: str, now: datetime) -> int | Non
     known = [(when, allows) for when, allows in known if when <= now]
     if not known:
         return None
-    when, allows = max(known, key=lambda k: k[0])
+    # At the same instant the state written later is the newer one, as in the engine
+    # (a person may correct a check-in within the minute).
+    when, allows = max(reversed(known), key=lambda k: k[0])
     if now - when >= POLICY.ceiling_window:
         allows = min(allows, POLICY.unknown_tier)
     return allows

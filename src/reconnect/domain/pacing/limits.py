@@ -63,16 +63,20 @@ def pace(fold: LadderView, at: datetime, *, explain: bool) -> tuple[int, list[Re
     if binding:
         tier = min(cap for _, cap, _ in binding)
 
-    # Tier 6 (the gated tier) needs both partners' fresh "ready".
+    # Tier 6 (the gated tier) needs both partners' fresh "ready". Who is not ready is
+    # asked whenever the shared ladder has reached it, not only when the caps leave it
+    # open: a partner's own word about their readiness must not depend on whether the
+    # other's private check-in capped the day.
     gated = policy.closeness_gated_tier
     not_ready: list[str] = []
-    if tier >= gated:
+    if ladder >= gated:
         for person in fold.person_ids:
             signal = fold.closeness.get(person)
             if signal is None or not signal.ready or at >= signal.until:
                 not_ready.append(person)
-        if not_ready:
-            tier = gated - 1
+    gate_closes = tier >= gated and bool(not_ready)
+    if gate_closes:
+        tier = gated - 1
 
     on_break = fold.break_until is not None and at < fold.break_until
     if fold.paused_by or on_break:
@@ -137,7 +141,7 @@ def pace(fold: LadderView, at: datetime, *, explain: bool) -> tuple[int, list[Re
         )
     for person, cap, why in binding:
         reasons.append(_own_ceiling_reason(person, cap, why, policy))
-    if not_ready and not dominated:
+    if gate_closes and not dominated:
         reasons.append(
             Reason(
                 "closeness",
