@@ -130,9 +130,7 @@ def login(body: LoginIn, request: Request, db: Db, state: State, at: Now) -> Tok
             device_tokens=[body.device_token] if body.device_token else [],
             kind="api",
             replacing=None,
-            settings=state.settings,
-            secret=state.secret,
-            hasher=state.hasher,
+            checks=state.checks,
             now=at,
         )
     db.commit()
@@ -192,9 +190,7 @@ def change_password(
             signed_in=session,
             current_password=body.current_password,
             new_password=body.new_password,
-            settings=state.settings,
-            secret=state.secret,
-            hasher=state.hasher,
+            checks=state.checks,
             now=at,
         )
     db.commit()
@@ -266,9 +262,7 @@ def delete_account(
             db,
             signed_in=session,
             password=body.password,
-            settings=state.settings,
-            secret=state.secret,
-            hasher=state.hasher,
+            checks=state.checks,
             now=at,
         )
     account.delete_account(db, session.person)
@@ -311,9 +305,7 @@ def disable_totp(
             db,
             signed_in=session,
             password=body.password,
-            settings=state.settings,
-            secret=state.secret,
-            hasher=state.hasher,
+            checks=state.checks,
             now=at,
         )
     db.commit()

@@ -35,6 +35,16 @@ log = logging.getLogger("reconnect.accounts.auth")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._+@-]{2,253}$")
 
 
+@dataclass(frozen=True)
+class PasswordChecks:
+    """What every password check needs: the limits' settings, the app's secret (for
+    the keyed failure counters and device tokens) and the password hasher."""
+
+    settings: Settings
+    secret: str
+    hasher: PasswordHasher
+
+
 def make_hasher(settings: Settings) -> PasswordHasher:
     return PasswordHasher(
         time_cost=3, memory_cost=settings.password_hash_memory_kib, parallelism=4, type=Type.ID
@@ -174,9 +184,7 @@ def sign_in(
     code: str | None,
     address: str,
     device_tokens: list[str],
-    settings: Settings,
-    secret: str,
-    hasher: PasswordHasher,
+    checks: PasswordChecks,
     now: datetime,
 ) -> SignInResult:
     """Check the password (and the two-step code when it is on) and unlock the data key.
@@ -190,8 +198,8 @@ def sign_in(
     name = normalise_username(username)
     person = db.scalar(select(Person).where(Person.username == name))
     account = device_account(person) if person else ""
-    device = ratelimit.known_device(secret, account, device_tokens) if person else None
-    limiter = ratelimit.Limiter(db, settings, secret)
+    device = ratelimit.known_device(checks.secret, account, device_tokens) if person else None
+    limiter = ratelimit.Limiter(db, checks.settings, checks.secret)
     counters = limiter.sign_in_counters(name=name, address=address, device=device)
     # Never the typed name in the log: it is sometimes a password typed into the wrong box.
     who = f"person {person.id}" if person else "an unknown name"
@@ -200,9 +208,9 @@ def sign_in(
     except Problem:
         log.warning("sign-in paused for %s from %s", who, address)
         raise
-    stored = person.password_hash if person else _dummy_hash(hasher)
+    stored = person.password_hash if person else _dummy_hash(checks.hasher)
     try:
-        hasher.verify(stored, password)
+        checks.hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
         person = None
     if person is None:
@@ -216,9 +224,9 @@ def sign_in(
         log.warning("second step refused for %s from %s", who, address)
         raise Problem("second_step_needed", problem, 401)
     log.info("signed in: %s from %s", who, address)
-    if hasher.check_needs_rehash(person.password_hash):
-        person.password_hash = hasher.hash(password)
-    return SignInResult(person, data_key, ratelimit.new_device_token(secret, account))
+    if checks.hasher.check_needs_rehash(person.password_hash):
+        person.password_hash = checks.hasher.hash(password)
+    return SignInResult(person, data_key, ratelimit.new_device_token(checks.secret, account))
 
 
 def confirm_password(
@@ -226,9 +234,7 @@ def confirm_password(
     *,
     signed_in: SignedIn,
     password: str,
-    settings: Settings,
-    secret: str,
-    hasher: PasswordHasher,
+    checks: PasswordChecks,
     now: datetime,
     wrong: str = "Your password is not right.",
 ) -> None:
@@ -239,11 +245,11 @@ def confirm_password(
     does not let anyone guess the password. Raises Problem wrong_password (403, with
     ``wrong``). The caller commits, also when this raises, so a wrong guess counts.
     """
-    limiter = ratelimit.Limiter(db, settings, secret)
+    limiter = ratelimit.Limiter(db, checks.settings, checks.secret)
     counters = limiter.session_counters(signed_in.token_hash)
     limiter.check(counters, now, CHECKS_PAUSED)
     try:
-        hasher.verify(signed_in.person.password_hash, password)
+        checks.hasher.verify(signed_in.person.password_hash, password)
     except (VerificationError, InvalidHashError):
         limiter.fail(counters, now)
         log.warning("password check refused for person %s", signed_in.person.id)
@@ -300,9 +306,7 @@ def log_in(
     device_tokens: list[str],
     kind: str,
     replacing: str | None,
-    settings: Settings,
-    secret: str,
-    hasher: PasswordHasher,
+    checks: PasswordChecks,
     now: datetime,
 ) -> LoggedIn:
     """Sign in (see :func:`sign_in`) and start a new session of ``kind``.
@@ -318,14 +322,17 @@ def log_in(
         code=code,
         address=address,
         device_tokens=device_tokens,
-        settings=settings,
-        secret=secret,
-        hasher=hasher,
+        checks=checks,
         now=now,
     )
     end_session(db, replacing)
     token = start_session(
-        db, person=signed.person, data_key=signed.data_key, kind=kind, settings=settings, now=now
+        db,
+        person=signed.person,
+        data_key=signed.data_key,
+        kind=kind,
+        settings=checks.settings,
+        now=now,
     )
     return LoggedIn(signed.person, token, signed.device_token)
 
@@ -363,9 +370,7 @@ def change_password(
     signed_in: SignedIn,
     current_password: str,
     new_password: str,
-    settings: Settings,
-    secret: str,
-    hasher: PasswordHasher,
+    checks: PasswordChecks,
     now: datetime,
 ) -> None:
     """New password: re-wraps only the data key, and signs out every other session.
@@ -377,16 +382,14 @@ def change_password(
         db,
         signed_in=signed_in,
         password=current_password,
-        settings=settings,
-        secret=secret,
-        hasher=hasher,
+        checks=checks,
         now=now,
         wrong="Your current password is not right.",
     )
     problem = password_problem(new_password, person.username)
     if problem:
         raise Problem("weak_password", problem)
-    person.password_hash = hasher.hash(new_password)
+    person.password_hash = checks.hasher.hash(new_password)
     wrap_for_password(person, signed_in.data_key, new_password)
     end_other_sessions(db, person, keep=signed_in.token_hash)
 
@@ -484,9 +487,7 @@ def disable_totp(
     *,
     signed_in: SignedIn,
     password: str,
-    settings: Settings,
-    secret: str,
-    hasher: PasswordHasher,
+    checks: PasswordChecks,
     now: datetime,
 ) -> None:
     """Turn off two-step sign-in; the password is checked by ``confirm_password``."""
@@ -494,9 +495,7 @@ def disable_totp(
         db,
         signed_in=signed_in,
         password=password,
-        settings=settings,
-        secret=secret,
-        hasher=hasher,
+        checks=checks,
         now=now,
     )
     signed_in.person.totp_sealed = None

@@ -93,9 +93,7 @@ def disable_totp(
                 db,
                 signed_in=session,
                 password=str(form.get("password", "")),
-                settings=state.settings,
-                secret=state.secret,
-                hasher=state.hasher,
+                checks=state.checks,
                 now=at,
             )
     except Problem as problem:
@@ -115,9 +113,7 @@ def change_password(
                 signed_in=session,
                 current_password=str(form.get("current_password", "")),
                 new_password=str(form.get("new_password", "")),
-                settings=state.settings,
-                secret=state.secret,
-                hasher=state.hasher,
+                checks=state.checks,
                 now=at,
             )
     except Problem as problem:
@@ -177,9 +173,7 @@ def delete_account(
                 db,
                 signed_in=session,
                 password=str(form.get("password", "")),
-                settings=state.settings,
-                secret=state.secret,
-                hasher=state.hasher,
+                checks=state.checks,
                 now=at,
             )
     except Problem as problem:
@@ -286,9 +280,7 @@ def login(request: Request, form: CheckedForm, db: Db, state: State, at: Now) ->
                 device_tokens=device_tokens(request),
                 kind="browser",
                 replacing=request.cookies.get(session_cookie_name(request)),
-                settings=state.settings,
-                secret=state.secret,
-                hasher=state.hasher,
+                checks=state.checks,
                 now=at,
             )
     except Problem as problem:

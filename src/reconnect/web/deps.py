@@ -45,6 +45,10 @@ class AppState:
     # The current time; tests replace it to walk a couple through weeks in seconds.
     clock: Callable[[], datetime] = utcnow
 
+    @property
+    def checks(self) -> auth.PasswordChecks:
+        return auth.PasswordChecks(self.settings, self.secret, self.hasher)
+
 
 def app_state(request: Request) -> AppState:
     state: AppState = request.app.state.reconnect

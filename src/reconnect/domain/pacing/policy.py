@@ -7,14 +7,13 @@ once decisions were made under it; a new behaviour gets a new file, and
 
 from __future__ import annotations
 
-import re
-import tomllib
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
-from importlib import resources
 from itertools import pairwise
 from typing import Any
+
+from reconnect.domain.versions import available_versions, is_version, read_version, version_number
 
 __all__ = [
     "BREAK_MINUTES_MAX",
@@ -26,7 +25,6 @@ __all__ = [
     "load_policy",
 ]
 
-_VERSION = re.compile(r"v(\d+)")
 
 # A break after a flood: at least 20 minutes, so bodies can settle, and at most a day
 # (the product's promise; every policy and every chosen return time stays inside it).
@@ -178,7 +176,7 @@ class Policy:
 def _problems(policy: Policy) -> list[str]:
     """Every reason the policy cannot be used, in words (empty when fine)."""
     found: list[str] = []
-    if not _VERSION.fullmatch(policy.version):
+    if not is_version(policy.version):
         found.append("version must look like v1, v2, ...")
     for name, value in vars(policy).items():
         if name in _FLAGS:
@@ -280,14 +278,7 @@ _ADDED_IN_V2: tuple[tuple[str, str, str], ...] = (
 
 def available_policies() -> tuple[str, ...]:
     """Every shipped policy version, oldest first."""
-    files = resources.files("reconnect.domain.pacing").joinpath("policies").iterdir()
-    versions = [f.name.removesuffix(".toml") for f in files if f.name.endswith(".toml")]
-    return tuple(sorted((v for v in versions if _VERSION.fullmatch(v)), key=_version_number))
-
-
-def _version_number(version: str) -> int:
-    match = _VERSION.fullmatch(version)
-    return int(match.group(1)) if match else -1
+    return available_versions("reconnect.domain.pacing")
 
 
 @cache
@@ -304,9 +295,7 @@ def load_policy(version: str | None = None) -> Policy:
         version = versions[-1]
     if version not in versions:
         raise UnknownPolicy(f"no pacing policy called {version!r}; known: {', '.join(versions)}")
-    path = resources.files("reconnect.domain.pacing").joinpath("policies", f"{version}.toml")
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    policy = policy_from_mapping(data)
+    policy = policy_from_mapping(read_version("reconnect.domain.pacing", version))
     if policy.version != version:
         raise InvalidPolicy(f"{version}.toml says its version is {policy.version!r}")
     return policy
@@ -329,9 +318,7 @@ def policy_from_mapping(data: dict[str, Any]) -> Policy:
     if not isinstance(version, str):
         raise InvalidPolicy("version must be text such as 'v1'")
     added = (
-        {name: get(s, key) for s, key, name in _ADDED_IN_V2}
-        if _version_number(version) >= 2
-        else {}
+        {name: get(s, key) for s, key, name in _ADDED_IN_V2} if version_number(version) >= 2 else {}
     )
     return Policy(
         version=version,

@@ -8,13 +8,12 @@ from the pacing policy: it decides what the progress pages count, never the pace
 
 from __future__ import annotations
 
-import re
-import tomllib
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
-from importlib import resources
 from typing import Any
+
+from reconnect.domain.versions import available_versions, is_version, read_version
 
 __all__ = [
     "InvalidProgressPolicy",
@@ -24,9 +23,6 @@ __all__ = [
     "load_progress_policy",
     "progress_policy_from_mapping",
 ]
-
-_VERSION = re.compile(r"v(\d+)")
-_FOLDER = "policies"
 
 
 class InvalidProgressPolicy(ValueError):
@@ -73,7 +69,7 @@ class ProgressPolicy:
 def _problems(policy: ProgressPolicy) -> list[str]:
     """Every reason the policy cannot be used, in words (empty when fine)."""
     found: list[str] = []
-    if not isinstance(policy.version, str) or not _VERSION.fullmatch(policy.version):
+    if not isinstance(policy.version, str) or not is_version(policy.version):
         found.append("version must look like v1, v2, ...")
     for name, value in vars(policy).items():
         if name != "version" and (isinstance(value, bool) or not isinstance(value, int)):
@@ -95,14 +91,7 @@ def _problems(policy: ProgressPolicy) -> list[str]:
 
 def available_progress_policies() -> tuple[str, ...]:
     """Every shipped progress policy version, oldest first."""
-    files = resources.files("reconnect.domain.progress").joinpath(_FOLDER).iterdir()
-    versions = [f.name.removesuffix(".toml") for f in files if f.name.endswith(".toml")]
-    return tuple(sorted((v for v in versions if _VERSION.fullmatch(v)), key=_version_number))
-
-
-def _version_number(version: str) -> int:
-    match = _VERSION.fullmatch(version)
-    return int(match.group(1)) if match else -1
+    return available_versions("reconnect.domain.progress")
 
 
 @cache
@@ -120,8 +109,7 @@ def load_progress_policy(version: str | None = None) -> ProgressPolicy:
     if version not in versions:
         known = ", ".join(versions)
         raise UnknownProgressPolicy(f"no progress policy called {version!r}; known: {known}")
-    path = resources.files("reconnect.domain.progress").joinpath(_FOLDER, f"{version}.toml")
-    policy = progress_policy_from_mapping(tomllib.loads(path.read_text(encoding="utf-8")))
+    policy = progress_policy_from_mapping(read_version("reconnect.domain.progress", version))
     if policy.version != version:
         raise InvalidProgressPolicy(f"{version}.toml says its version is {policy.version!r}")
     return policy
