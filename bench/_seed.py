@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from reconnect import access, keys
+from reconnect import access, keys, sealing
 from reconnect.accounts.auth import kdf_params, make_hasher
 from reconnect.accounts.signed_in import SignedIn
 from reconnect.after_write import look_again
@@ -199,14 +199,14 @@ def add_couples(
                     transparency=3,
                     presence=3,
                 )
-                context = pace.entry_context("experience_rating", rating_id, person_id)
+                context = sealing.entry_context("experience_rating", rating_id, person_id)
                 ratings.append(
                     {
                         "id": rating_id,
                         "experience_id": experience_id,
                         "person_id": person_id,
                         "created_at": done_at,
-                        "sealed": keys.seal(data_key, pace.to_json(reflection), context),
+                        "sealed": keys.seal(data_key, sealing.to_json(reflection), context),
                     }
                 )
                 rating_id += 1
@@ -215,8 +215,8 @@ def add_couples(
                     entry = _checkin(rng, at, calm=0.5)
                     sealed = keys.seal(
                         data_key,
-                        pace.to_json(entry),
-                        pace.entry_context("checkin", checkin_id, person_id),
+                        sealing.to_json(entry),
+                        sealing.entry_context("checkin", checkin_id, person_id),
                     )
                     checkins.append(
                         {

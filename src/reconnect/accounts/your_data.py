@@ -45,6 +45,7 @@ from reconnect.models import (
 from reconnect.moments import store as moments
 from reconnect.notes import store as notes
 from reconnect.pacing import store as pace
+from reconnect.sealing import to_json
 
 EXPORT_FORMAT = "reconnect-export/1"
 CHECKIN_COLUMNS = [
@@ -133,7 +134,7 @@ def _shared_by_me(db: Session, signed_in: SignedIn) -> list[dict[str, Any]]:
 
 
 def _entry(entry: Any) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(pace.to_json(entry))
+    data: dict[str, Any] = json.loads(to_json(entry))
     data.pop("heart_rate_flooded", None)
     return data
 

@@ -33,7 +33,7 @@ from reconnect.domain.measures.scoring import (
 )
 from reconnect.errors import Problem
 from reconnect.models import QuestionnaireResponse
-from reconnect.pacing import store as pace
+from reconnect.sealing import entry_context
 from reconnect.therapist import store as therapists
 
 log = logging.getLogger("reconnect.measures.store")
@@ -67,7 +67,7 @@ class Taken:
 
 
 def context(row: QuestionnaireResponse) -> str:
-    return pace.entry_context("questionnaire_response", row.id, row.person_id)
+    return entry_context("questionnaire_response", row.id, row.person_id)
 
 
 def _score_data(result: Score) -> dict[str, Any]:

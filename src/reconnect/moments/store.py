@@ -41,6 +41,7 @@ from reconnect.models import (
     Trigger,
 )
 from reconnect.pacing import store as pace
+from reconnect.sealing import entry_context
 
 TRIGGER_EXAMPLES = (
     "A song or a place",
@@ -160,7 +161,7 @@ def _trigger_context(row: Trigger, told: bool) -> str:
     return (
         f"shared:trigger:{row.id}:couple:{row.couple_id}"
         if told
-        else pace.entry_context("trigger", row.id, row.person_id)
+        else entry_context("trigger", row.id, row.person_id)
     )
 
 

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
-from enum import Enum
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from reconnect import access, keys
+from reconnect import access
 from reconnect.domain.insights.couple_record import experience_half
 from reconnect.domain.pacing.catalogue import (
     Catalogue,
@@ -56,6 +55,7 @@ from reconnect.models import (
     PaceSignal,
     Person,
 )
+from reconnect.sealing import open_entry, seal_entry
 
 # A check-in may be dated a little ahead to allow for clocks that disagree.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -135,51 +135,14 @@ def entry_problem(error: InvalidEntry) -> Problem:
     return Problem("invalid_entry", str(error), 422)
 
 
-def to_json(entry: Any) -> bytes:
-    def plain(value: Any) -> Any:
-        if isinstance(value, Enum):
-            return value.value
-        if isinstance(value, datetime):
-            return value.isoformat()
-        if isinstance(value, tuple | list):
-            return [plain(v) for v in value]
-        return value
-
-    return json.dumps({k: plain(v) for k, v in asdict(entry).items()}).encode()
-
-
-def entry_context(table: str, entry_id: int, owner_id: int) -> str:
-    # Binding the row and its owner: a ciphertext copied elsewhere does not open.
-    return f"entry:{table}:{entry_id}:person:{owner_id}"
-
-
-def seal_entry(
-    db: Session, row: CheckInEntry | ExperienceRatingEntry, key: bytes, entry: Any
-) -> None:
-    """Give ``row`` an id, then seal ``entry`` into it under the owner's key."""
-    row.sealed = b""
-    db.add(row)
-    db.flush()
-    row.sealed = keys.seal(
-        key, to_json(entry), entry_context(row.__tablename__, row.id, row.person_id)
-    )
-    db.flush()
-
-
-def _open_entry(row: CheckInEntry | ExperienceRatingEntry, key: bytes) -> dict[str, Any]:
-    context = entry_context(row.__tablename__, row.id, row.person_id)
-    data: dict[str, Any] = json.loads(keys.unseal(key, row.sealed, context))
-    return data
-
-
 def load_checkin(row: CheckInEntry, key: bytes) -> CheckIn:
-    data = _open_entry(row, key)
+    data = open_entry(row, key)
     data["recorded_at"] = datetime.fromisoformat(data["recorded_at"])
     return CheckIn(**data)
 
 
 def load_rating(row: ExperienceRatingEntry, key: bytes) -> ExperienceRating:
-    data = _open_entry(row, key)
+    data = open_entry(row, key)
     data["occurred_at"] = datetime.fromisoformat(data["occurred_at"])
     if data.get("ended_at"):
         data["ended_at"] = datetime.fromisoformat(data["ended_at"])
