@@ -412,9 +412,15 @@ def answers_by_worker(server: Workers, therapist: Person, path: str) -> dict[int
     the statuses each worker gave, by its process id."""
     pids = server.worker_pids()
     answers: dict[int, set[int]] = {}
-    for _ in range(200):
+    # A worker that is still importing the app accepts nothing yet: keep asking for a
+    # while, not a fixed number of times (on a loaded machine 200 quick requests can
+    # all land on the worker that started first).
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
         if len(answers) == len(pids):
             return answers
+        if answers:
+            time.sleep(0.05)
         connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=20)
         try:
             connection.request("GET", path, headers=therapist.headers)
