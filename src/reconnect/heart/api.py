@@ -5,14 +5,23 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, UploadFile
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
+from reconnect import localtime
 from reconnect.domain.heart.samples import MAX_BPM, MIN_BPM
 from reconnect.heart import store as heart
+from reconnect.pacing.late_floods import LateFlood, after_new_samples
 from reconnect.web.deps import API_ERRORS, ApiDateTime, ApiSession, Db, Now
 from reconnect.web.schemas import Strict
 
 router = APIRouter(prefix="/api/v1", tags=["heart rate"], responses=API_ERRORS)
+
+
+class FloodFoundOut(BaseModel):
+    practice: str = Field(description="The shared practice's title.")
+    started_at: AwareDatetime
+    flooding_began_at: AwareDatetime
+    message: str = Field(description="What was found, for you alone.")
 
 
 class ImportOut(BaseModel):
@@ -24,6 +33,10 @@ class ImportOut(BaseModel):
     already_imported: bool
     complete: bool = Field(description="False when the file broke off part way.")
     summary: str
+    floods_found: list[FloodFoundOut] = Field(
+        description="Shared practices the new samples cover whose heart rate showed "
+        "flooding: each steps the pace back from when it began. Private to you."
+    )
 
 
 class ReadingIn(Strict):
@@ -37,11 +50,14 @@ def import_heart_rate(file: UploadFile, session: ApiSession, db: Db, at: Now) ->
     a Fitbit/Google Takeout heart-rate CSV, or a `timestamp,bpm` CSV. Private: sealed
     under your own key."""
     result = heart.import_file(db, signed_in=session, upload=file.file, now=at)
+    floods = after_new_samples(db, session, result.new_span, at)
     db.commit()
-    return import_out(result)
+    return import_out(result, floods, localtime.Local.of(session.person.time_zone))
 
 
-def import_out(result: heart.Imported) -> ImportOut:
+def import_out(
+    result: heart.Imported, floods: list[LateFlood], local: localtime.Local
+) -> ImportOut:
     report = result.report
     return ImportOut(
         format=report.format.value,
@@ -52,6 +68,15 @@ def import_out(result: heart.Imported) -> ImportOut:
         already_imported=result.already_imported,
         complete=report.complete,
         summary=result.summary,
+        floods_found=[
+            FloodFoundOut(
+                practice=flood.practice_title,
+                started_at=local.at(flood.started_at),
+                flooding_began_at=local.at(flood.began_at),
+                message=flood.described(local),
+            )
+            for flood in floods
+        ],
     )
 
 
@@ -59,5 +84,6 @@ def import_out(result: heart.Imported) -> ImportOut:
 def add_reading(body: ReadingIn, session: ApiSession, db: Db, at: Now) -> dict[str, str]:
     """Enter one reading by hand."""
     heart.add_reading(db, signed_in=session, at=body.at, bpm=body.bpm, now=at)
+    after_new_samples(db, session, (body.at, body.at), at)
     db.commit()
     return {"status": "stored"}

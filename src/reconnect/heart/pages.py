@@ -7,8 +7,10 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
+from reconnect import localtime
 from reconnect.errors import Problem
 from reconnect.heart import store as heart
+from reconnect.pacing.late_floods import after_new_samples
 from reconnect.web.deps import CheckedForm, Db, Now, PagePerson, PageSession
 from reconnect.web.render import render
 
@@ -37,5 +39,13 @@ async def import_heart_rate(
         return render(
             request, "heart/heart_rate.html", session.person, problem.status, error=problem.message
         )
+    floods = await run_in_threadpool(after_new_samples, db, session, result.new_span, at)
     db.commit()
-    return render(request, "heart/heart_rate.html", session.person, result=result)
+    local = localtime.Local.of(session.person.time_zone)
+    return render(
+        request,
+        "heart/heart_rate.html",
+        session.person,
+        result=result,
+        floods=[flood.described(local) for flood in floods],
+    )

@@ -43,6 +43,9 @@ class Imported:
     report: ImportReport
     duplicates_of_earlier_imports: int
     already_imported: bool
+    # The first and last of the samples newly stored, None when none were: a practice
+    # in this span may be judged again (a watch file is often imported the next day).
+    new_span: tuple[datetime, datetime] | None = None
 
     @property
     def stored(self) -> int:
@@ -164,7 +167,12 @@ def import_file(db: Session, *, signed_in: SignedIn, upload: IO[bytes], now: dat
         row.sealed = keys.seal(signed_in.data_key, zlib.compress(packed, 6), _context(row))
         seal_span(row, signed_in.data_key, min(times), max(times))
         db.flush()
-    return Imported(reading.report, duplicates, already_imported=False)
+    new_span = (_instant(min(times)), _instant(max(times))) if times else None
+    return Imported(reading.report, duplicates, already_imported=False, new_span=new_span)
+
+
+def _instant(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 def add_reading(db: Session, *, signed_in: SignedIn, at: datetime, bpm: int, now: datetime) -> None:
@@ -220,16 +228,24 @@ def _overlaps(covered: tuple[int, int], first: int, last: int) -> bool:
     return covered[0] <= last and covered[1] >= first
 
 
+def flooding_began(
+    db: Session, person: Person, data_key: bytes, start: datetime, end: datetime
+) -> datetime | None:
+    """When this person's heart rate began to show flooding while a practice went on,
+    from when it started to when it ended (not from when it was logged, which comes
+    after), or None."""
+    during = samples_between(db, person, data_key, start, end)
+    if not during:
+        return None
+    # The calm baseline on the person's own clock (their night, not UTC's).
+    return flooding(during, calm_baseline(db, person, data_key, start))
+
+
 def flooded_during(
     db: Session, person: Person, data_key: bytes, start: datetime, end: datetime
 ) -> bool:
-    """Whether this person's heart rate showed flooding while a practice went on, from
-    when it started to when it ended (not from when it was logged, which comes after)."""
-    during = samples_between(db, person, data_key, start, end)
-    if not during:
-        return False
-    # The calm baseline on the person's own clock (their night, not UTC's).
-    return flooding(during, calm_baseline(db, person, data_key, start)) is not None
+    """Whether :func:`flooding_began` finds flooding in the window."""
+    return flooding_began(db, person, data_key, start, end) is not None
 
 
 __all__ = [
@@ -238,5 +254,6 @@ __all__ = [
     "add_reading",
     "calm_baseline",
     "flooded_during",
+    "flooding_began",
     "import_file",
 ]

@@ -39,6 +39,7 @@ from reconnect.errors import Problem
 from reconnect.models import Person
 from reconnect.moments import store as moments
 from reconnect.pacing import store as pace
+from reconnect.pacing.late_floods import recent_floods
 from reconnect.web.deps import CheckedForm, Db, Now, PagePerson, PageSession, whole_digits
 from reconnect.web.render import choices, go, render
 
@@ -152,6 +153,7 @@ def today(request: Request, session: PageSession, db: Db, at: Now) -> Response:
         reasons=pace.reasons_for_person(db, person, session.data_key, couple, decision, at),
         can_resume=can_resume(decision, str(person.id)),
         awaiting=pace.awaiting_reflection(db, person, couple),
+        heart_floods=recent_floods(db, signed_in=session, now=at),
         catalogue=catalogue,
         checked_in=request.query_params.get("checked_in") == "1",
         just_logged_trigger=request.query_params.get("trigger") == "1",
