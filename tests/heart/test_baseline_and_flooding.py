@@ -11,7 +11,11 @@ from hypothesis import strategies as st
 
 from reconnect.domain.heart.baseline_and_flooding import (
     BASELINE_MIN_HOURS,
+    DEVICE_RESTING_MIN_DAYS,
+    Baseline,
+    BaselineSource,
     FloodingPolicy,
+    calm_baseline,
     flooding,
     resting_baseline,
 )
@@ -124,6 +128,39 @@ def test_a_baseline_in_los_angeles_equals_one_in_utc_at_the_same_local_times() -
     assert policy.threshold(in_utc) == policy.threshold(in_los_angeles) == 85
     # Read on UTC's clock, her sleep would count as waking rest.
     assert resting_baseline(days_on_the_local_clock(los_angeles), zone=UTC) == 52
+
+
+# The better readings, when the watch gives them (Apple's RestingHeartRate records and
+# readings marked "sedentary"): a busy person's waking hours run at 80 here.
+BUSY = [s for h in waking_hours(40) for s in hour_of(80, h)]
+STILL = [s for h in waking_hours(30) for s in hour_of(66, h)]
+
+
+def resting_records(*rates: int) -> list[Sample]:
+    return [Sample(MORNING + timedelta(days=i), bpm) for i, bpm in enumerate(rates)]
+
+
+def test_the_watchs_own_resting_heart_rate_comes_first() -> None:
+    found = calm_baseline(BUSY, device_resting=resting_records(61, 59, 64), still=STILL)
+    assert found == Baseline(61, BaselineSource.DEVICE_RESTING)
+
+
+def test_a_few_days_of_resting_records_are_needed() -> None:
+    too_few = resting_records(*[60] * (DEVICE_RESTING_MIN_DAYS - 1))
+    found = calm_baseline(BUSY, device_resting=too_few, still=STILL)
+    assert found == Baseline(66, BaselineSource.STILL_READINGS)
+
+
+def test_still_readings_come_before_all_readings() -> None:
+    assert calm_baseline(BUSY, still=STILL) == Baseline(66, BaselineSource.STILL_READINGS)
+    assert calm_baseline(BUSY, still=STILL[:8]) == Baseline(80, BaselineSource.ALL_READINGS)
+    assert calm_baseline(BUSY) == Baseline(80, BaselineSource.ALL_READINGS)
+    assert calm_baseline(BUSY[:8]) is None
+
+
+def test_still_readings_are_read_on_the_local_clock_too() -> None:
+    tokyo = timezone(timedelta(hours=9))
+    assert calm_baseline(BUSY[:8], still=STILL, zone=tokyo) is None
 
 
 def test_one_artefact_in_an_hour_does_not_move_its_median() -> None:

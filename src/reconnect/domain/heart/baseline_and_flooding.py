@@ -12,13 +12,25 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from enum import Enum
 
 from reconnect.domain.heart.samples import MAX_BPM, MIN_BPM, Sample
 from reconnect.domain.validation import check_scale
 
-__all__ = ["BASELINE_MIN_HOURS", "FloodingPolicy", "flooding", "resting_baseline"]
+__all__ = [
+    "BASELINE_MIN_HOURS",
+    "DEVICE_RESTING_MIN_DAYS",
+    "Baseline",
+    "BaselineSource",
+    "FloodingPolicy",
+    "calm_baseline",
+    "flooding",
+    "resting_baseline",
+]
 
 BASELINE_MIN_HOURS = 24
+# The device's own resting heart rate (one a day) is used once it gave this many.
+DEVICE_RESTING_MIN_DAYS = 3
 _BASELINE_MIN_PER_HOUR = 3
 _BASELINE_PERCENTILE = 10
 # Hours 00:00-06:59 local time are left out: a sleeping heart rate sits well below a
@@ -53,6 +65,50 @@ def resting_baseline(samples: Iterable[Sample], *, zone: tzinfo | None = None) -
 
 def _median(rates: Counter[int]) -> float:
     return statistics.median(rates.elements())
+
+
+class BaselineSource(Enum):
+    """Which readings a calm baseline came from, best first."""
+
+    DEVICE_RESTING = "device_resting"  # the watch's own resting heart rate, once a day
+    STILL_READINGS = "still_readings"  # readings the watch marked as taken sitting still
+    ALL_READINGS = "all_readings"  # every waking reading
+
+
+@dataclass(frozen=True)
+class Baseline:
+    bpm: int
+    source: BaselineSource
+
+
+def calm_baseline(
+    readings: Iterable[Sample],
+    *,
+    device_resting: Iterable[Sample] = (),
+    still: Iterable[Sample] = (),
+    zone: tzinfo | None = None,
+) -> Baseline | None:
+    """The calm baseline from the best readings there are enough of, or ``None``.
+
+    1. ``device_resting``: the resting heart rate the watch itself works out (Apple's
+       RestingHeartRate records, one a day), once there are
+       :data:`DEVICE_RESTING_MIN_DAYS`: their median. It is measured while awake and
+       at rest, which is what the flooding rule compares against.
+    2. ``still``: readings the watch marked as taken sitting still (Apple's
+       "sedentary" motion context), by :func:`resting_baseline`'s method.
+    3. All ``readings``, by :func:`resting_baseline`'s method.
+    """
+    resting = [sample.bpm for sample in device_resting]
+    if len(resting) >= DEVICE_RESTING_MIN_DAYS:
+        return Baseline(math.floor(statistics.median(resting) + 0.5), BaselineSource.DEVICE_RESTING)
+    for source, samples in (
+        (BaselineSource.STILL_READINGS, still),
+        (BaselineSource.ALL_READINGS, readings),
+    ):
+        bpm = resting_baseline(samples, zone=zone)
+        if bpm is not None:
+            return Baseline(bpm, source)
+    return None
 
 
 # ---------------------------------------------------------------- flooding
