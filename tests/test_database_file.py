@@ -252,6 +252,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "file_hash": DIGEST,
         "span_sealed": SEALED,
         "sealed": SEALED,
+        "calm_sealed": SEALED,
     },
     "finding": {
         "id": ID,
@@ -486,7 +487,7 @@ def test_the_upgrade_removes_clear_screen_outcomes_and_coarsens_what_it_cannot_s
             "'2026-01-01 21:15:00', x'00'), (?, 1, 'api', ?, ?, x'00')",
             ("live", future - timedelta(hours=12), future),
         )
-    upgrade(engine)
+    upgrade(engine, "0010")
     assert current_revision(engine) == "0010"
     with engine.connect() as db:
         assert db.exec_driver_sql("SELECT * FROM safety_screen").all() == []

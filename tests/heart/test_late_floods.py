@@ -124,8 +124,8 @@ def test_the_pages_tell_only_the_person_whose_heart_it_was(app, walked):
     assert tier(hana_api) == 0
 
 
-def test_a_flood_known_when_the_practice_is_logged_is_told_on_today_too(app, walked, clock):
-    hana_api, ivan_api = walked
+def test_a_flood_known_when_the_practice_is_logged_is_told_on_today_too(app, walked):
+    hana_api, _ = walked
     assert upload(hana_api, walk_file(118)).status_code == 201
     # A second walk that evening's file already covers, logged after the import.
     second = {"practice_id": WALK, **GOOD, "started_at": STARTED.isoformat()}

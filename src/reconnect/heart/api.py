@@ -46,9 +46,10 @@ class ReadingIn(Strict):
 
 @router.post("/heart-rate/import", status_code=201, response_model=ImportOut)
 def import_heart_rate(file: UploadFile, session: ApiSession, db: Db, at: Now) -> ImportOut:
-    """Import heart-rate samples from an Apple Health export (export.xml or export.zip),
-    a Fitbit/Google Takeout heart-rate CSV, or a `timestamp,bpm` CSV. Private: sealed
-    under your own key."""
+    """Import heart-rate samples from a watch's or tracker's export: Apple Health
+    (export.zip, export.xml, export_cda.xml), Fitbit (JSON, or Google Takeout's CSV),
+    FIT and TCX activities, Fitabase, FHIR and Open mHealth files, or a CSV with a time
+    and a heart-rate column (docs/heart-rate.md). Private: sealed under your own key."""
     result = heart.import_file(db, signed_in=session, upload=file.file, now=at)
     floods = after_new_samples(db, session, result.new_span, at)
     db.commit()

@@ -23,18 +23,20 @@ from sqlalchemy.orm import Session
 
 from reconnect import keys, localtime
 from reconnect.accounts.signed_in import SignedIn
-from reconnect.domain.heart.baseline_and_flooding import flooding, resting_baseline
+from reconnect.domain.heart import baseline_and_flooding as baselines
+from reconnect.domain.heart.baseline_and_flooding import flooding
 from reconnect.domain.heart.exports.apple_health import ArchiveTooLarge
 from reconnect.domain.heart.exports.importing import read_heart_rate
 from reconnect.domain.heart.exports.reading import UnknownFormat
 from reconnect.domain.heart.exports.report import ImportReport, SkipReason
-from reconnect.domain.heart.samples import Sample
+from reconnect.domain.heart.samples import CalmKind, CalmSample, Sample
 from reconnect.domain.validation import InvalidEntry
 from reconnect.errors import Problem
 from reconnect.models import HeartRateImport, Person
 
 _PACK = struct.Struct("<IB")  # seconds since 1970 (to 2106), bpm (25-250)
 _PACK_SPAN = struct.Struct("<II")  # the first and last sample's seconds since 1970
+_PACK_CALM = struct.Struct("<IBB")  # seconds since 1970, bpm, CalmKind's value
 BASELINE_LOOKBACK = timedelta(days=30)
 
 
@@ -74,6 +76,25 @@ def _context(row: HeartRateImport) -> str:
 
 def _span_context(row: HeartRateImport) -> str:
     return f"entry:heart_rate_import_span:{row.id}:person:{row.person_id}"
+
+
+def _calm_context(row: HeartRateImport) -> str:
+    return f"entry:heart_rate_import_calm:{row.id}:person:{row.person_id}"
+
+
+def _seal_calm(row: HeartRateImport, data_key: bytes, calm: Iterator[CalmSample]) -> None:
+    packed = b"".join(
+        _PACK_CALM.pack(int(c.sample.at.timestamp()), c.sample.bpm, c.kind.value) for c in calm
+    )
+    row.calm_sealed = keys.seal(data_key, zlib.compress(packed, 6), _calm_context(row))
+
+
+def _unpack_calm(row: HeartRateImport, data_key: bytes) -> Iterator[CalmSample]:
+    if row.calm_sealed is None:
+        return
+    blob = zlib.decompress(keys.unseal(data_key, row.calm_sealed, _calm_context(row)))
+    for seconds, bpm, kind in _PACK_CALM.iter_unpack(blob):
+        yield CalmSample(Sample(_instant(seconds), bpm), CalmKind(kind))
 
 
 def seal_span(row: HeartRateImport, data_key: bytes, first: int, last: int) -> None:
@@ -118,7 +139,7 @@ def _stored_times(db: Session, signed_in: SignedIn) -> set[int]:
 
 
 def import_file(db: Session, *, signed_in: SignedIn, upload: IO[bytes], now: datetime) -> Imported:
-    """Import an export file (Apple Health, Fitbit/Google, or timestamp,bpm CSV).
+    """Import a watch's or tracker's export file (any format docs/heart-rate.md lists).
 
     Raises Problem for a file that is not a heart-rate export at all; a damaged
     file keeps what was read before the damage, and the report says so.
@@ -159,13 +180,16 @@ def import_file(db: Session, *, signed_in: SignedIn, upload: IO[bytes], now: dat
         earlier.add(seconds)
         times.append(seconds)
         rates.append(sample.bpm)
-    if times:
+    if times or reading.calm_count:
         packed = b"".join(_PACK.pack(t, r) for t, r in zip(times, rates, strict=True))
         row = HeartRateImport(person_id=signed_in.person.id, file_hash=file_hash, sealed=b"")
         db.add(row)
         db.flush()
         row.sealed = keys.seal(signed_in.data_key, zlib.compress(packed, 6), _context(row))
-        seal_span(row, signed_in.data_key, min(times), max(times))
+        covered = times or array("I", (int(c.sample.at.timestamp()) for c in reading.calm()))
+        seal_span(row, signed_in.data_key, min(covered), max(covered))
+        if reading.calm_count:
+            _seal_calm(row, signed_in.data_key, reading.calm())
         db.flush()
     new_span = (_instant(min(times)), _instant(max(times))) if times else None
     return Imported(reading.report, duplicates, already_imported=False, new_span=new_span)
@@ -201,12 +225,32 @@ def add_reading(db: Session, *, signed_in: SignedIn, at: datetime, bpm: int, now
 
 
 def calm_baseline(db: Session, person: Person, data_key: bytes, before: datetime) -> int | None:
-    """This person's calm resting heart rate from the samples of the 30 days before
-    ``before``, or None while there are too few. Night hours are the person's own
-    night (their time zone), not UTC's: for someone in UTC-8, UTC's night is their
-    afternoon, and their sleep would otherwise count as calm waking rest."""
-    history = samples_between(db, person, data_key, before - BASELINE_LOOKBACK, before)
-    return resting_baseline(history, zone=localtime.zone(person.time_zone))
+    """This person's calm resting heart rate from the 30 days before ``before``, or
+    None while there is too little: the watch's own resting heart rate when it gave
+    one, else readings taken sitting still, else all waking samples (the rule is
+    :func:`~reconnect.domain.heart.baseline_and_flooding.calm_baseline`). Night hours
+    are the person's own night (their time zone), not UTC's: for someone in UTC-8,
+    UTC's night is their afternoon, and their sleep would otherwise count as calm
+    waking rest."""
+    start = before - BASELINE_LOOKBACK
+    history = samples_between(db, person, data_key, start, before)
+    calm = [
+        c
+        for row in db.scalars(
+            select(HeartRateImport).where(
+                HeartRateImport.person_id == person.id, HeartRateImport.calm_sealed.is_not(None)
+            )
+        )
+        for c in _unpack_calm(row, data_key)
+        if start <= c.sample.at <= before
+    ]
+    found = baselines.calm_baseline(
+        history,
+        device_resting=[c.sample for c in calm if c.kind is CalmKind.DEVICE_RESTING],
+        still=[c.sample for c in calm if c.kind is CalmKind.STILL],
+        zone=localtime.zone(person.time_zone),
+    )
+    return found.bpm if found else None
 
 
 def samples_between(

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
+from typing import NamedTuple
 
 from reconnect.domain.validation import InvalidEntry, check_aware, check_scale
 
-__all__ = ["MAX_BPM", "MIN_BPM", "Sample"]
+__all__ = ["MAX_BPM", "MIN_BPM", "CalmKind", "CalmReading", "CalmSample", "Sample"]
 
 MIN_BPM = 25
 MAX_BPM = 250
@@ -33,3 +35,26 @@ class Sample:
         if self.at.timestamp() < 0:
             raise InvalidEntry("at", "A heart-rate reading cannot be dated before 1970.")
         check_scale("bpm", "A heart rate", self.bpm, MIN_BPM, MAX_BPM)
+
+
+class CalmKind(Enum):
+    """Readings a watch marks as calm, which make a better calm baseline."""
+
+    DEVICE_RESTING = 1  # the watch's own resting heart rate for a day (not a sample)
+    STILL = 2  # a sample the watch marked as taken sitting still
+
+
+class CalmReading(NamedTuple):
+    """A calm reading as an export reader found it, before it is checked."""
+
+    at: datetime
+    rate: float
+    kind: CalmKind
+
+
+@dataclass(frozen=True, slots=True)
+class CalmSample:
+    """A checked calm reading."""
+
+    sample: Sample
+    kind: CalmKind

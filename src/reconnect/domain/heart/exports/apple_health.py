@@ -13,13 +13,16 @@ from datetime import datetime
 from typing import IO, cast
 from xml.parsers import expat
 
+from reconnect.domain.heart.exports.apple_cda import cda_readings
 from reconnect.domain.heart.exports.reading import (
     CHUNK_BYTES,
+    AnyReading,
     BinaryReader,
     BrokenFile,
     Reading,
     UnknownFormat,
 )
+from reconnect.domain.heart.samples import CalmKind, CalmReading
 from reconnect.domain.validation import InvalidEntry
 
 __all__ = ["MAX_UNZIPPED_BYTES", "MAX_ZIP_RATIO", "ArchiveTooLarge", "xml_readings", "zip_readings"]
@@ -31,8 +34,12 @@ MAX_UNZIPPED_BYTES = 4 * 1024**3
 MAX_ZIP_RATIO = 100
 
 _APPLE_HEART_RATE = "HKQuantityTypeIdentifierHeartRate"
+_APPLE_RESTING_HEART_RATE = "HKQuantityTypeIdentifierRestingHeartRate"
+_MOTION_CONTEXT = "HKMetadataKeyHeartRateMotionContext"
+_SEDENTARY = "1"  # 0: not set, 1: sedentary, 2: active
 _APPLE_UNIT = "count/min"
 _APPLE_MEMBER_ENDING = "export.xml"
+_APPLE_CDA_ENDING = "export_cda.xml"
 
 
 class ArchiveTooLarge(InvalidEntry):
@@ -43,7 +50,7 @@ class ArchiveTooLarge(InvalidEntry):
         self.message = message
 
 
-def zip_readings(source: BinaryReader) -> Iterator[Reading]:
+def zip_readings(source: BinaryReader) -> Iterator[AnyReading]:
     seek = getattr(source, "seek", None)
     seekable = getattr(source, "seekable", None)
     if seek is None or (seekable is not None and not seekable()):
@@ -100,20 +107,23 @@ def _export_member(archive: zipfile.ZipFile) -> str | None:
     """The member holding the export: any name ending in export.xml, in any case and
     any folder (the folder is named in the phone's language). A file named exactly
     export.xml comes first, then the shortest path; macOS's ``__MACOSX`` and ``._``
-    copies are resource forks, not exports."""
-    candidates = [
-        name
-        for name in archive.namelist()
-        if name.lower().endswith(_APPLE_MEMBER_ENDING)
-        and not name.startswith("__MACOSX/")
-        and not name.rsplit("/", 1)[-1].startswith("._")
-    ]
-    if not candidates:
-        return None
-    return min(
-        candidates,
-        key=lambda name: (name.rsplit("/", 1)[-1].lower() != _APPLE_MEMBER_ENDING, len(name)),
-    )
+    copies are resource forks, not exports. Only when there is none is an
+    export_cda.xml read (the Health app's vital signs, heart rates among them, in
+    HL7 CDA): a person may zip that one alone, as export.xml can be very large."""
+    for ending in (_APPLE_MEMBER_ENDING, _APPLE_CDA_ENDING):
+        candidates = [
+            name
+            for name in archive.namelist()
+            if name.lower().endswith(ending)
+            and not name.startswith("__MACOSX/")
+            and not name.rsplit("/", 1)[-1].startswith("._")
+        ]
+        if candidates:
+            return min(
+                candidates,
+                key=lambda name: (name.rsplit("/", 1)[-1].lower() != ending, len(name)),
+            )
+    return None
 
 
 def _member_names(archive: zipfile.ZipFile) -> str:
@@ -122,9 +132,10 @@ def _member_names(archive: zipfile.ZipFile) -> str:
     return shown[:300] or "nothing"
 
 
-def _zip_member_readings(archive: zipfile.ZipFile, name: str) -> Iterator[Reading]:
+def _zip_member_readings(archive: zipfile.ZipFile, name: str) -> Iterator[AnyReading]:
+    reader = cda_readings if name.lower().endswith(_APPLE_CDA_ENDING) else xml_readings
     with archive, archive.open(name) as member:
-        yield from xml_readings(member)
+        yield from reader(member)
 
 
 _ENTITIES_REFUSED = (
@@ -132,7 +143,7 @@ _ENTITIES_REFUSED = (
 )
 
 
-def xml_readings(stream: BinaryReader) -> Iterator[Reading]:
+def xml_readings(stream: BinaryReader) -> Iterator[AnyReading]:
     """Heart-rate records of an Apple Health export.xml, read with expat.
 
     expat is driven directly rather than through ElementTree: no tree is built,
@@ -141,19 +152,41 @@ def xml_readings(stream: BinaryReader) -> Iterator[Reading]:
     (Apple's export has a DTD, so a DOCTYPE alone cannot be refused); expat never
     fetches external entities or DTDs.
     """
-    found: list[Reading] = []
+    found: list[AnyReading] = []
     parser = expat.ParserCreate()
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
 
     def refuse_entities(*_: object) -> None:
         raise BrokenFile(_ENTITIES_REFUSED)
 
-    def record(name: str, attributes: dict[str, str]) -> None:
-        if name == "Record" and attributes.get("type") == _APPLE_HEART_RATE:
-            found.append(_apple_reading(attributes))
+    # A heart-rate record's motion context is in a MetadataEntry inside it, so the
+    # record is held until its end tag (an empty element gives both at once).
+    open_record: list[Reading] = []
+    still: list[bool] = []
+
+    def start(name: str, attributes: dict[str, str]) -> None:
+        if name == "Record":
+            kind = attributes.get("type")
+            if kind == _APPLE_HEART_RATE:
+                open_record.append(_apple_reading(attributes))
+                still.append(False)
+            elif kind == _APPLE_RESTING_HEART_RATE:
+                resting = _apple_reading(attributes)
+                if resting is not None:
+                    found.append(CalmReading(*resting, CalmKind.DEVICE_RESTING))
+        elif name == "MetadataEntry" and open_record and attributes.get("key") == _MOTION_CONTEXT:
+            still[-1] = attributes.get("value") == _SEDENTARY
+
+    def end(name: str) -> None:
+        if name == "Record" and open_record:
+            reading, was_still = open_record.pop(), still.pop()
+            found.append(reading)
+            if reading is not None and was_still:
+                found.append(CalmReading(*reading, CalmKind.STILL))
 
     parser.EntityDeclHandler = refuse_entities
-    parser.StartElementHandler = record
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
     for chunk in _tolerant_chunks(stream):
         failure: expat.ExpatError | None = None
         try:

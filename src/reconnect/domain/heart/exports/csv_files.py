@@ -1,61 +1,181 @@
-"""CSV exports: a Fitbit account's heart-rate CSV files, or a plain ``timestamp,bpm`` CSV.
+"""CSV exports: the layouts of heart-rate CSV we recognise by their first line, and their reader.
 
-The first line names the columns; rows are read one line at a time, each line at most
-64 KiB.
+- a Fitbit account's heart-rate CSV from Google Takeout (``timestamp,beats per minute``);
+- a plain ``timestamp,bpm`` CSV, for any other device or a spreadsheet;
+- Fitabase's ``heartrate_seconds_merged.csv`` (``Id,Time,Value``, US 12-hour local times);
+- the CSV that Apple-Health-export converter apps write (``startDate`` and ``value``, often
+  with a ``type`` column naming each row's kind of record).
+
+Each may be separated by commas or, as European spreadsheets save it, by semicolons; with
+semicolons a decimal comma (``71,5``) is read as a decimal point. The first line names the
+columns; rows are read one line at a time, each line at most 64 KiB. A time written
+without an offset is yielded naive: the importer reads it in the person's zone.
 """
 
 from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Iterator
-from datetime import datetime, tzinfo
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from typing import IO
 
 from reconnect.domain.heart.exports.reading import BrokenFile, Reading
 
-__all__ = ["FITBIT_COLUMNS", "GENERIC_COLUMNS", "columns_at", "csv_readings", "header_columns"]
+__all__ = [
+    "APPLE_HEALTH_LAYOUT",
+    "FITABASE_LAYOUT",
+    "FITBIT_LAYOUT",
+    "GENERIC_LAYOUT",
+    "LAYOUTS",
+    "CsvLayout",
+    "csv_layout",
+    "csv_readings",
+    "header_columns",
+]
 
 # A CSV line longer than this is not a heart-rate row; reading it whole could
 # take unbounded memory.
 _MAX_LINE = 64 * 1024
 
+# The separators tried, in this order: a header that reads as a layout with commas is a
+# comma CSV, whatever else it holds.
+_DELIMITERS = (",", ";")
 
-GENERIC_COLUMNS = ("timestamp", "bpm")
-FITBIT_COLUMNS = ("timestamp", "beats per minute")
+# What an Apple-converter CSV's type column says on a heart-rate row: Apple's own name,
+# or the short name some converters strip it to. Other kinds of record are passed over.
+_APPLE_HEART_RATE = frozenset({"HKQuantityTypeIdentifierHeartRate", "HeartRate"})
+_APPLE_UNIT = "count/min"
+
+# Fitabase writes local times the US way: month/day/year and a 12-hour clock.
+_US_TIME = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4}) (\d{1,2}):(\d{2}):(\d{2}) ?([AaPp])[Mm]")
 
 
-def header_columns(line: str) -> list[str]:
+def iso_time(text: str) -> datetime | None:
+    """An ISO 8601 time (``T`` or a space, offset with or without a colon), or None."""
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
+def us_time(text: str) -> datetime | None:
+    """A US 12-hour time such as ``4/12/2016 7:21:00 AM`` (always naive), or None."""
+    match = _US_TIME.fullmatch(text.strip())
+    if match is None:
+        return None
+    month, day, year, hour, minute, second = (int(part) for part in match.groups()[:6])
+    if not 1 <= hour <= 12:
+        return None
+    hour = hour % 12 + (12 if match[7] in "Pp" else 0)
+    try:
+        return datetime(year, month, day, hour, minute, second)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class CsvLayout:
+    """One layout of heart-rate CSV: the columns its first line names, and how to read them.
+
+    ``time`` and ``rate`` (and every name in ``also``) must be on the first line, in any
+    order and any case. ``kind``, when the file has that column, names each row's kind
+    of record: only heart-rate rows count, the others are passed over without a word.
+    ``unit``, when the file has it and a row fills it, must say beats per minute.
+    """
+
+    time: str
+    rate: str
+    read_time: Callable[[str], datetime | None]
+    also: tuple[str, ...] = ()
+    kind: str | None = None
+    unit: str | None = None
+
+    def fits(self, columns: list[str]) -> bool:
+        return all(name in columns for name in (self.time, self.rate, *self.also))
+
+
+FITBIT_LAYOUT = CsvLayout("timestamp", "beats per minute", iso_time)
+GENERIC_LAYOUT = CsvLayout("timestamp", "bpm", iso_time)
+FITABASE_LAYOUT = CsvLayout("time", "value", us_time, also=("id",))
+APPLE_HEALTH_LAYOUT = CsvLayout("startdate", "value", iso_time, kind="type", unit="unit")
+
+# In the order detection tries them.
+LAYOUTS = (FITBIT_LAYOUT, GENERIC_LAYOUT, FITABASE_LAYOUT, APPLE_HEALTH_LAYOUT)
+
+
+def header_columns(line: str, delimiter: str = ",") -> list[str]:
     """The column names on a CSV file's first line, lower-cased."""
     try:
-        row = next(csv.reader([line], skipinitialspace=True), [])
+        row = next(csv.reader([line], delimiter=delimiter, skipinitialspace=True), [])
     except csv.Error:
         return []
     return [cell.strip().lower() for cell in row]
 
 
-def columns_at(columns: list[str], wanted: tuple[str, str]) -> tuple[int, int] | None:
-    """Where the two ``wanted`` columns are, or None when either is missing."""
-    if all(name in columns for name in wanted):
-        return columns.index(wanted[0]), columns.index(wanted[1])
+def csv_layout(line: str) -> tuple[CsvLayout, str] | None:
+    """The layout a CSV's first ``line`` names and its separator, or None."""
+    for delimiter in _DELIMITERS:
+        columns = header_columns(line, delimiter)
+        for layout in LAYOUTS:
+            if layout.fits(columns):
+                return layout, delimiter
     return None
 
 
-def csv_readings(stream: IO[bytes], wanted: tuple[str, str], zone: tzinfo) -> Iterator[Reading]:
+@dataclass(frozen=True)
+class _Columns:
+    """Where one file keeps what ``_row_reading`` needs, and how its numbers are written."""
+
+    layout: CsvLayout
+    time: int
+    rate: int
+    kind: int | None
+    unit: int | None
+    width: int
+    delimiter: str
+
+    @classmethod
+    def find(cls, layout: CsvLayout, line: str) -> _Columns | None:
+        for delimiter in _DELIMITERS:
+            columns = header_columns(line, delimiter)
+            if layout.fits(columns):
+                kind = _position(columns, layout.kind)
+                unit = _position(columns, layout.unit)
+                time, rate = columns.index(layout.time), columns.index(layout.rate)
+                return cls(
+                    layout=layout,
+                    time=time,
+                    rate=rate,
+                    kind=kind,
+                    unit=unit,
+                    width=max(p for p in (time, rate, kind, unit) if p is not None) + 1,
+                    delimiter=delimiter,
+                )
+        return None
+
+    @property
+    def decimal_comma(self) -> bool:
+        """Where semicolons part the columns, a comma in a number is its decimal point."""
+        return self.delimiter == ";"
+
+
+def _position(columns: list[str], name: str | None) -> int | None:
+    return columns.index(name) if name is not None and name in columns else None
+
+
+def csv_readings(stream: IO[bytes], layout: CsvLayout) -> Iterator[Reading]:
+    """A reading per row of a CSV in ``layout``; rows of another kind of record yield nothing."""
     lines = _Lines(stream)
-    rows = csv.reader(lines, skipinitialspace=True)
-    try:
-        header = next(rows, None)
-    except csv.Error:
-        header = None
-    positions = columns_at([c.strip().lower() for c in header or []], wanted)
-    if positions is None:
+    columns = _Columns.find(layout, next(lines, ""))
+    if columns is None:
+        names = " and ".join((layout.time, layout.rate, *layout.also))
         raise BrokenFile(
-            f"The first line should name the columns {wanted[0]} and {wanted[1]}; "
-            "it does not, so nothing was read."
+            f"The first line should name the columns {names}; it does not, so nothing was read."
         )
-    when_at, rate_at = positions
-    width = max(positions) + 1
+    rows = csv.reader(lines, delimiter=columns.delimiter, skipinitialspace=True)
     while True:
         try:
             row = next(rows, None)
@@ -66,9 +186,9 @@ def csv_readings(stream: IO[bytes], wanted: tuple[str, str], zone: tzinfo) -> It
             ) from None
         if row is None:
             return
-        if not row or row == [""]:
+        if not row or row == [""] or _other_kind(row, columns):
             continue
-        reading = _csv_reading(row, when_at, rate_at, width, zone)
+        reading = _row_reading(row, columns)
         if reading is None and lines.ended_mid_line:
             raise BrokenFile(
                 "The file ends part way through a row, as if it was cut short; "
@@ -77,18 +197,28 @@ def csv_readings(stream: IO[bytes], wanted: tuple[str, str], zone: tzinfo) -> It
         yield reading
 
 
-def _csv_reading(row: list[str], when_at: int, rate_at: int, width: int, zone: tzinfo) -> Reading:
-    if len(row) < width:
+def _other_kind(row: list[str], columns: _Columns) -> bool:
+    """Whether the row names a kind of record other than heart rate (so is not ours)."""
+    if columns.kind is None or len(row) <= columns.kind:
+        return False
+    return row[columns.kind].strip() not in _APPLE_HEART_RATE
+
+
+def _row_reading(row: list[str], columns: _Columns) -> Reading:
+    if len(row) < columns.width:
         return None
+    if columns.unit is not None and row[columns.unit].strip() not in ("", _APPLE_UNIT):
+        return None
+    at = columns.layout.read_time(row[columns.time])
+    cell = row[columns.rate].strip()
+    if columns.decimal_comma:
+        cell = cell.replace(",", ".")
     try:
-        at = datetime.fromisoformat(row[when_at].strip())
-        rate = float(row[rate_at])
+        rate = float(cell)
     except ValueError:
         return None
-    if math.isnan(rate):
+    if at is None or math.isnan(rate):
         return None
-    if at.utcoffset() is None:
-        at = at.replace(tzinfo=zone)
     return at, rate
 
 

@@ -14,17 +14,45 @@ from __future__ import annotations
 
 import io
 import math
+from array import array
 from collections import deque
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, tzinfo
 from typing import IO, TYPE_CHECKING
 
+from reconnect.domain.heart.exports.apple_cda import cda_readings
 from reconnect.domain.heart.exports.apple_health import xml_readings, zip_readings
-from reconnect.domain.heart.exports.csv_files import FITBIT_COLUMNS, GENERIC_COLUMNS, csv_readings
+from reconnect.domain.heart.exports.csv_files import (
+    APPLE_HEALTH_LAYOUT,
+    FITABASE_LAYOUT,
+    FITBIT_LAYOUT,
+    GENERIC_LAYOUT,
+    csv_readings,
+)
+from reconnect.domain.heart.exports.fit_files import fit_readings
 from reconnect.domain.heart.exports.formats import DETECT_BYTES, Format, detect_format
-from reconnect.domain.heart.exports.reading import CHUNK_BYTES, BinaryReader, BrokenFile, Reading
+from reconnect.domain.heart.exports.json_files import (
+    fhir_readings,
+    fitbit_readings,
+    open_mhealth_readings,
+)
+from reconnect.domain.heart.exports.reading import (
+    CHUNK_BYTES,
+    AnyReading,
+    BinaryReader,
+    BrokenFile,
+    Reading,
+)
 from reconnect.domain.heart.exports.report import ImportReport, SkipReason
-from reconnect.domain.heart.samples import MAX_BPM, MIN_BPM, Sample
+from reconnect.domain.heart.exports.tcx import tcx_readings
+from reconnect.domain.heart.samples import (
+    MAX_BPM,
+    MIN_BPM,
+    CalmKind,
+    CalmReading,
+    CalmSample,
+    Sample,
+)
 from reconnect.domain.validation import check_aware
 
 if TYPE_CHECKING:
@@ -41,13 +69,21 @@ DUPLICATE_MEMORY = 50_000
 # The readers, by format. One that needs the whole file (a zip archive keeps its table
 # of contents at the end) is handed the source; the others read the file's bytes as a
 # stream, the bytes read for detection included.
-_WHOLE_FILE_READERS: dict[Format, Callable[[BinaryReader], Iterator[Reading]]] = {
+_WHOLE_FILE_READERS: dict[Format, Callable[[BinaryReader], Iterator[AnyReading]]] = {
     Format.APPLE_HEALTH_ZIP: zip_readings,
 }
-_STREAM_READERS: dict[Format, Callable[[IO[bytes], tzinfo], Iterator[Reading]]] = {
+_STREAM_READERS: dict[Format, Callable[[IO[bytes], tzinfo], Iterator[AnyReading]]] = {
     Format.APPLE_HEALTH_XML: lambda stream, zone: xml_readings(stream),
-    Format.FITBIT_CSV: lambda stream, zone: csv_readings(stream, FITBIT_COLUMNS, zone),
-    Format.GENERIC_CSV: lambda stream, zone: csv_readings(stream, GENERIC_COLUMNS, zone),
+    Format.FITBIT_CSV: lambda stream, zone: csv_readings(stream, FITBIT_LAYOUT),
+    Format.GENERIC_CSV: lambda stream, zone: csv_readings(stream, GENERIC_LAYOUT),
+    Format.FITABASE_CSV: lambda stream, zone: csv_readings(stream, FITABASE_LAYOUT),
+    Format.APPLE_HEALTH_CSV: lambda stream, zone: csv_readings(stream, APPLE_HEALTH_LAYOUT),
+    Format.FITBIT_JSON: lambda stream, zone: fitbit_readings(stream),
+    Format.FHIR_JSON: lambda stream, zone: fhir_readings(stream),
+    Format.OPEN_MHEALTH_JSON: lambda stream, zone: open_mhealth_readings(stream),
+    Format.TCX: lambda stream, zone: tcx_readings(stream),
+    Format.APPLE_HEALTH_CDA: lambda stream, zone: cda_readings(stream),
+    Format.FIT: lambda stream, zone: fit_readings(stream),
 }
 
 
@@ -65,7 +101,8 @@ def read_heart_rate(
     :class:`~reconnect.domain.heart.exports.reading.UnknownFormat` here, before
     anything is read. Samples come out as the returned object is iterated; its
     ``report`` is final once iteration ends. ``now`` (aware) marks the future: later samples are
-    skipped. ``zone`` is used for CSV timestamps written without an offset.
+    skipped. ``zone`` is the person's own: a time written without an offset (a reader
+    yields it naive) is read in it, and the report's days are its days.
 
     An Apple ``export.zip`` needs a seekable ``source`` (zip keeps its table of
     contents at the end); an uploaded or opened file is.
@@ -78,7 +115,7 @@ def read_heart_rate(
     else:
         stream = io.BufferedReader(_Rejoined(prefix, source), buffer_size=CHUNK_BYTES)
         readings = _STREAM_READERS[kind](stream, zone)
-    return HeartRateImport(kind, readings, now)
+    return HeartRateImport(kind, readings, now, zone)
 
 
 class HeartRateImport:
@@ -88,10 +125,14 @@ class HeartRateImport:
     impossible, in the future, a repeat, or unreadable is counted instead.
     """
 
-    def __init__(self, kind: Format, readings: Iterator[Reading], now: datetime) -> None:
+    def __init__(
+        self, kind: Format, readings: Iterator[AnyReading], now: datetime, zone: tzinfo = UTC
+    ) -> None:
         self.format = kind
         self._readings = readings
         self._now = now
+        self._zone = zone
+        self._local_times = 0
         self._counts = dict.fromkeys(SkipReason, 0)
         self._imported = 0
         self._first: datetime | None = None
@@ -100,6 +141,8 @@ class HeartRateImport:
         self._recent: set[int] = set()
         self._recent_order: deque[int] = deque()
         self._started = False
+        # The watch's calm readings, kept compactly (still readings can be most of a file).
+        self._calm_times, self._calm_rates, self._calm_kinds = array("I"), array("B"), array("B")
 
     def __iter__(self) -> Iterator[Sample]:
         if self._started:
@@ -117,11 +160,40 @@ class HeartRateImport:
             first_at=self._first,
             last_at=self._last,
             problem=self._problem,
+            zone=self._zone,
+            local_times=self._local_times,
         )
+
+    @property
+    def calm_count(self) -> int:
+        """How many calm readings were kept (final once iteration has ended)."""
+        return len(self._calm_times)
+
+    def calm(self) -> Iterator[CalmSample]:
+        """The watch's calm readings, checked like samples: its daily resting heart rate
+        (not a sample) and samples it marked as taken sitting still (also samples)."""
+        for seconds, rate, kind in zip(
+            self._calm_times, self._calm_rates, self._calm_kinds, strict=True
+        ):
+            yield CalmSample(Sample(datetime.fromtimestamp(seconds, UTC), rate), CalmKind(kind))
+
+    def _keep_calm(self, reading: CalmReading) -> None:
+        at = (
+            reading.at
+            if reading.at.utcoffset() is not None
+            else reading.at.replace(tzinfo=self._zone)
+        )
+        if MIN_BPM <= reading.rate <= MAX_BPM and at.timestamp() >= 0 and at <= self._now:
+            self._calm_times.append(int(at.timestamp()))
+            self._calm_rates.append(math.floor(reading.rate + 0.5))
+            self._calm_kinds.append(reading.kind.value)
 
     def _samples(self) -> Iterator[Sample]:
         try:
             for reading in self._readings:
+                if isinstance(reading, CalmReading):
+                    self._keep_calm(reading)
+                    continue
                 sample = self._admit(reading)
                 if sample is not None:
                     yield sample
@@ -133,6 +205,9 @@ class HeartRateImport:
             self._counts[SkipReason.UNREADABLE] += 1
             return None
         at, rate = reading
+        if at.utcoffset() is None:  # written without an offset: the person's own clock
+            at = at.replace(tzinfo=self._zone)
+            self._local_times += 1
         key = round(at.timestamp() * 1000)
         # NaN fails the first test too; a time before 1970 is not a real reading.
         if not MIN_BPM <= rate <= MAX_BPM or at.timestamp() < 0:

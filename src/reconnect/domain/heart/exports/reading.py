@@ -11,9 +11,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
+from reconnect.domain.heart.samples import CalmReading
 from reconnect.domain.validation import InvalidEntry
 
-__all__ = ["CHUNK_BYTES", "BinaryReader", "BrokenFile", "Reading", "UnknownFormat"]
+__all__ = [
+    "CHUNK_BYTES",
+    "AnyReading",
+    "BinaryReader",
+    "BrokenFile",
+    "Reading",
+    "UnknownFormat",
+]
 
 # Files are read this many bytes at a time.
 CHUNK_BYTES = 256 * 1024
@@ -42,3 +50,6 @@ class BrokenFile(Exception):
 
 # A reading as a parser found it: a time and a rate, or None for a row it could not read.
 Reading = tuple[datetime, float] | None
+# What a reader may yield: a reading, or one of the watch's calm readings (its daily
+# resting heart rate, or a sample marked as taken sitting still, also yielded as a Reading).
+AnyReading = Reading | CalmReading
