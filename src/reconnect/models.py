@@ -362,6 +362,9 @@ class HeartRateImport(Base):
     # samples and sealed at the owner's next sign-in (reseal.py).
     span_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    # The watch's calm readings (its daily resting heart rate, readings taken sitting
+    # still), for the calm baseline; null when the file had none (migration 0011).
+    calm_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
 
 class Finding(Base):

@@ -222,6 +222,7 @@ SEALED_UNDER_OWN_KEY = (
     ("questionnaire_response", "sealed"),
     ("heart_rate_import", "sealed"),
     ("heart_rate_import", "span_sealed"),
+    ("heart_rate_import", "calm_sealed"),
     ("safety_screen", "sealed"),  # the safety questions are asked again
     ("finding", "sealed"),  # the owner's findings; the couple's are under the couple key
     ("person", "totp_sealed"),  # two-step sign-in is turned off
