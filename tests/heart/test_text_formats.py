@@ -384,6 +384,27 @@ def test_open_mhealth_data_of_another_kind_is_refused_as_holding_no_heart_rate()
 # ---------------------------------------------------------------- Fitabase CSV
 
 
+def test_an_open_mhealth_statistic_is_a_summary_not_a_reading() -> None:
+    interval = {
+        "time_interval": {
+            "start_date_time": "2024-05-01T00:00:00Z",
+            "end_date_time": "2024-05-02T00:00:00Z",
+        }
+    }
+    lowest = {**omh_body(48, interval), "descriptive_statistic": "minimum"}
+    reading = omh_body(72, {"date_time": "2024-05-01T08:00:00Z"})
+    samples, report = run(json.dumps([lowest, reading]).encode())
+    assert samples == [Sample(at("2024-05-01T08:00:00Z"), 72)]
+    assert report.skipped_total == 0
+
+
+@pytest.mark.parametrize("name", ["heart_rate", "Heart Rate", "heartrate", "HR"])
+def test_a_csv_may_name_its_bpm_column_in_other_words(name: str) -> None:
+    samples, report = run(f"timestamp,{name}\n2024-05-01T08:00:00Z,72\n".encode())
+    assert report.format is Format.GENERIC_CSV
+    assert samples == [Sample(at("2024-05-01T08:00:00Z"), 72)]
+
+
 def test_a_fitabase_heartrate_seconds_csv_is_read_in_local_time() -> None:
     data = (DATA / "fitabase_heartrate_seconds_merged.csv").read_bytes()
     samples, report = run(data, zone=NEW_YORK)

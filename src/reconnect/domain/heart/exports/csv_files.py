@@ -106,13 +106,19 @@ APPLE_HEALTH_LAYOUT = CsvLayout("startdate", "value", iso_time, kind="type", uni
 LAYOUTS = (FITBIT_LAYOUT, GENERIC_LAYOUT, FITABASE_LAYOUT, APPLE_HEALTH_LAYOUT)
 
 
+# Other names people give the bpm column (spreadsheets, other apps' CSV files).
+_BPM_NAMES = frozenset({"heart_rate", "heart rate", "heartrate", "hr"})
+
+
 def header_columns(line: str, delimiter: str = ",") -> list[str]:
-    """The column names on a CSV file's first line, lower-cased."""
+    """The column names on a CSV file's first line, lower-cased; another name for the
+    bpm column (``heart_rate``, ``heart rate``, ``heartrate``, ``hr``) reads as ``bpm``."""
     try:
         row = next(csv.reader([line], delimiter=delimiter, skipinitialspace=True), [])
     except csv.Error:
         return []
-    return [cell.strip().lower() for cell in row]
+    names = [cell.strip().lower() for cell in row]
+    return ["bpm" if name in _BPM_NAMES and "bpm" not in names else name for name in names]
 
 
 def csv_layout(line: str) -> tuple[CsvLayout, str] | None:

@@ -205,7 +205,8 @@ def _open_mhealth_point(point: object) -> Iterator[Reading]:
         if name not in (None, _OPEN_MHEALTH_SCHEMA):
             return
         body = point["body"]
-    if isinstance(body, dict) and "heart_rate" in body:
+    # A statistic (a day's minimum, an hour's average) is a summary, not a reading.
+    if isinstance(body, dict) and "heart_rate" in body and "descriptive_statistic" not in body:
         yield _open_mhealth_reading(body)
 
 
