@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from reconnect.domain.heart.exports import apple_health
 from reconnect.domain.heart.exports.apple_health import ArchiveTooLarge
-from reconnect.domain.heart.exports.formats import Format, detect_format
+from reconnect.domain.heart.exports.formats import ACCEPTED, Format, detect_format
 from reconnect.domain.heart.exports.importing import (
     DUPLICATE_MEMORY,
     HeartRateImport,
@@ -505,6 +505,7 @@ def test_a_zip_without_an_apple_export_is_refused(tmp_path: Path) -> None:
     with pytest.raises(UnknownFormat, match=r"no export\.xml inside") as refused:
         read_heart_rate(buffer, now=NOW)
     assert "it holds: holiday.jpg" in refused.value.message
+    assert refused.value.message.endswith(ACCEPTED)  # what to upload instead
 
 
 def test_a_zip_member_damaged_inside_keeps_what_was_read(tmp_path: Path) -> None:

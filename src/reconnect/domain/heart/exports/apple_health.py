@@ -14,6 +14,7 @@ from typing import IO, cast
 from xml.parsers import expat
 
 from reconnect.domain.heart.exports.apple_cda import cda_readings
+from reconnect.domain.heart.exports.formats import ACCEPTED
 from reconnect.domain.heart.exports.reading import (
     CHUNK_BYTES,
     AnyReading,
@@ -70,7 +71,8 @@ def zip_readings(source: BinaryReader) -> Iterator[AnyReading]:
         raise UnknownFormat(
             "This zip archive has no export.xml inside (Apple Health keeps it in "
             "apple_health_export/export.xml), so it does not look like an Apple Health "
-            f"export; it holds: {_member_names(archive)}."
+            f"export; it holds: {_member_names(archive)}. Other zip archives (a Garmin or "
+            f"Fitbit download) can be unzipped, and a heart-rate file inside uploaded. {ACCEPTED}"
         )
     _check_unzipped_size(archive.getinfo(name))
     return _zip_member_readings(archive, name)
