@@ -69,8 +69,8 @@ class LateFlood:
         return (
             f"During “{self.practice_title}” ({local.moment(self.started_at)}), your heart "
             f"rate rose and stayed raised from {local.time(self.began_at)}. That can be a "
-            "sign your body was flooded, so the pace has stepped back a little from then. "
-            "Only you see this."
+            "sign your body was flooded, so the pace now takes it into account from that "
+            "moment. Only you see this."
         )
 
 
