@@ -7,7 +7,6 @@ zip archive is refused before unzipping when it would unzip too far.
 from __future__ import annotations
 
 import zipfile
-import zlib
 from collections.abc import Iterator
 from datetime import datetime
 from typing import IO, cast
@@ -16,13 +15,13 @@ from xml.parsers import expat
 from reconnect.domain.heart.exports.apple_cda import cda_readings
 from reconnect.domain.heart.exports.formats import ACCEPTED
 from reconnect.domain.heart.exports.reading import (
-    CHUNK_BYTES,
     AnyReading,
     BinaryReader,
     BrokenFile,
     Reading,
     UnknownFormat,
 )
+from reconnect.domain.heart.exports.xml_stream import read_chunk, xml_break
 from reconnect.domain.heart.samples import CalmKind, CalmReading
 from reconnect.domain.validation import InvalidEntry
 
@@ -198,7 +197,7 @@ def xml_readings(stream: BinaryReader) -> Iterator[AnyReading]:
         yield from found
         found.clear()
         if failure is not None:
-            raise BrokenFile(_xml_break(failure, at_end=not chunk))
+            raise BrokenFile(xml_break(failure, at_end=not chunk))
         if not chunk:
             return
 
@@ -218,7 +217,7 @@ def _tolerant_chunks(stream: BinaryReader) -> Iterator[bytes]:
     :data:`_HEADER_LIMIT` bytes) until the root element starts, so that the DTD can be
     repaired by :func:`_repair_header`; after that, chunks pass straight through.
     """
-    chunks = iter(lambda: _read(stream).translate(None, _XML_FORBIDDEN), b"")
+    chunks = iter(lambda: read_chunk(stream).translate(None, _XML_FORBIDDEN), b"")
     head = b""
     for chunk in chunks:
         head += chunk
@@ -261,25 +260,3 @@ def _apple_reading(attributes: dict[str, str]) -> Reading:
     except (KeyError, ValueError):
         return None
     return (at, rate) if at.utcoffset() is not None else None
-
-
-def _xml_break(error: expat.ExpatError, *, at_end: bool) -> str:
-    if at_end:
-        return (
-            f"The file stops part way (around line {error.lineno:,}), as if the export "
-            "was cut short; the samples before that point were imported."
-        )
-    return (
-        f"The file is damaged at line {error.lineno:,}, so reading stopped there; "
-        "the samples before that point were imported."
-    )
-
-
-def _read(stream: BinaryReader) -> bytes:
-    try:
-        return stream.read(CHUNK_BYTES)
-    except (OSError, EOFError, zipfile.BadZipFile, zlib.error):
-        raise BrokenFile(
-            "The file could not be read to the end (it may be damaged); "
-            "the samples before that point were imported."
-        ) from None

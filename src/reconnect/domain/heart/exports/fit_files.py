@@ -25,7 +25,7 @@ from typing import Any
 
 from garmin_fit_sdk import FIT_EPOCH_S, Decoder, Profile, Stream
 
-from reconnect.domain.heart.exports.reading import BinaryReader, BrokenFile, Reading
+from reconnect.domain.heart.exports.reading import BinaryReader, BrokenFile, Reading, read_up_to
 from reconnect.domain.validation import InvalidEntry
 
 __all__ = ["MAX_FIT_BYTES", "FitFileTooLarge", "fit_readings", "is_fit"]
@@ -68,7 +68,7 @@ def fit_readings(stream: BinaryReader) -> Iterator[Reading]:
     file is damaged or cut short, the readings before are yielded, then
     :class:`BrokenFile` says what happened.
     """
-    data = _read_at_most(stream, MAX_FIT_BYTES + 1)
+    data = read_up_to(stream, MAX_FIT_BYTES + 1)
     if len(data) > MAX_FIT_BYTES:
         raise FitFileTooLarge(
             f"This FIT file is larger than the {MAX_FIT_BYTES // 1024**2} MB we read, far "
@@ -253,16 +253,3 @@ def _fit_break(error: Exception, data: bytes) -> str:
         "The file is damaged part way, so reading stopped there; "
         "the samples before that point were imported."
     )
-
-
-def _read_at_most(stream: BinaryReader, size: int) -> bytes:
-    """Up to ``size`` bytes: a stream may hand back less than asked before its end."""
-    parts: list[bytes] = []
-    wanted = size
-    while wanted > 0:
-        part = stream.read(wanted)
-        if not part:
-            break
-        parts.append(part)
-        wanted -= len(part)
-    return b"".join(parts)

@@ -42,6 +42,7 @@ from reconnect.domain.heart.exports.reading import (
     BinaryReader,
     BrokenFile,
     Reading,
+    read_up_to,
 )
 from reconnect.domain.heart.exports.report import ImportReport, SkipReason
 from reconnect.domain.heart.exports.tcx import tcx_readings
@@ -108,7 +109,7 @@ def read_heart_rate(
     contents at the end); an uploaded or opened file is.
     """
     check_aware("now", "The current time", now)
-    prefix = _read_up_to(source, DETECT_BYTES)
+    prefix = read_up_to(source, DETECT_BYTES)
     kind = format or detect_format(prefix)
     if kind in _WHOLE_FILE_READERS:
         readings = _WHOLE_FILE_READERS[kind](source)
@@ -254,16 +255,3 @@ class _Rejoined(io.RawIOBase):
         data = self._rest.read(len(target))
         target[: len(data)] = data
         return len(data)
-
-
-def _read_up_to(source: BinaryReader, size: int) -> bytes:
-    """Up to ``size`` bytes: a stream may hand back less than asked before its end."""
-    parts: list[bytes] = []
-    wanted = size
-    while wanted > 0:
-        part = source.read(wanted)
-        if not part:
-            break
-        parts.append(part)
-        wanted -= len(part)
-    return b"".join(parts)

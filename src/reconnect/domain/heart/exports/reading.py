@@ -21,6 +21,7 @@ __all__ = [
     "BrokenFile",
     "Reading",
     "UnknownFormat",
+    "read_up_to",
 ]
 
 # Files are read this many bytes at a time.
@@ -53,3 +54,16 @@ Reading = tuple[datetime, float] | None
 # What a reader may yield: a reading, or one of the watch's calm readings (its daily
 # resting heart rate, or a sample marked as taken sitting still, also yielded as a Reading).
 AnyReading = Reading | CalmReading
+
+
+def read_up_to(source: BinaryReader, size: int) -> bytes:
+    """Up to ``size`` bytes: a stream may hand back less than asked before its end."""
+    parts: list[bytes] = []
+    wanted = size
+    while wanted > 0:
+        part = source.read(wanted)
+        if not part:
+            break
+        parts.append(part)
+        wanted -= len(part)
+    return b"".join(parts)

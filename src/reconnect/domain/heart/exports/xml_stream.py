@@ -1,4 +1,5 @@
-"""Streaming an XML export through expat, for the TCX and CDA readers.
+"""Streaming an XML export through expat, for the TCX and CDA readers (and the pieces
+Apple's export.xml reader shares: reading a chunk, saying where a file broke).
 
 The same safety as Apple's export.xml reader: expat is driven directly, a chunk at
 a time, with no tree built, so memory stays flat; any entity declaration stops the
@@ -18,7 +19,14 @@ from xml.parsers import expat
 
 from reconnect.domain.heart.exports.reading import CHUNK_BYTES, BinaryReader, BrokenFile, Reading
 
-__all__ = ["ElementReader", "local_name", "parsed_readings", "xml_chunks"]
+__all__ = [
+    "ElementReader",
+    "local_name",
+    "parsed_readings",
+    "read_chunk",
+    "xml_break",
+    "xml_chunks",
+]
 
 # XML 1.0 allows no control characters but tab, line feed and carriage return; none
 # of these bytes can be part of a longer UTF-8 character, so they are dropped.
@@ -55,7 +63,7 @@ def xml_chunks(stream: BinaryReader) -> Iterator[bytes]:
     with a row of spaces, which a strict parser refuses ("XML declaration not at the
     start"). A byte-order mark is dropped with it; expat reads UTF-8 without one.
     """
-    chunks = iter(lambda: _read(stream).translate(None, _XML_FORBIDDEN), b"")
+    chunks = iter(lambda: read_chunk(stream).translate(None, _XML_FORBIDDEN), b"")
     for chunk in chunks:
         chunk = chunk.removeprefix(_BOM).lstrip(_WHITESPACE)
         if chunk:
@@ -100,10 +108,11 @@ def _feed(
     yield from reader.found
     reader.found.clear()
     if failure is not None:
-        raise BrokenFile(_xml_break(failure, at_end=final))
+        raise BrokenFile(xml_break(failure, at_end=final))
 
 
-def _xml_break(error: expat.ExpatError, *, at_end: bool) -> str:
+def xml_break(error: expat.ExpatError, *, at_end: bool) -> str:
+    """The sentence for where expat stopped: "cut short" at the end, "damaged" before."""
     if at_end:
         return (
             f"The file stops part way (around line {error.lineno:,}), as if it "
@@ -115,7 +124,8 @@ def _xml_break(error: expat.ExpatError, *, at_end: bool) -> str:
     )
 
 
-def _read(stream: BinaryReader) -> bytes:
+def read_chunk(stream: BinaryReader) -> bytes:
+    """The next chunk of the file, or :class:`BrokenFile` when it cannot be read on."""
     try:
         return stream.read(CHUNK_BYTES)
     except (OSError, EOFError, zipfile.BadZipFile, zlib.error):
