@@ -42,6 +42,7 @@ from tests.conftest import (
     run_coroutine,
 )
 from tests.pages import Visitor, soup
+from tests.ports import free_port
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 WRONG = "not the right password at all"
@@ -243,6 +244,8 @@ def test_serve_believes_no_forwarded_for_header_by_default(tmp_path, monkeypatch
         "RECONNECT_PASSWORD_HASH_MEMORY_KIB": "256",
         "RECONNECT_LOGIN_ATTEMPTS_PER_ACCOUNT": "1000",
         "RECONNECT_LOGIN_ATTEMPTS_PER_ADDRESS": "5",
+        # serve checks that its port is free first: the default may be taken on this machine.
+        "RECONNECT_PORT": str(free_port()),
     }
     from reconnect.cli import main
 

@@ -40,6 +40,7 @@ from reconnect.demo import build_demo
 from reconnect.domain.pacing.policy import UnknownPolicy, load_policy
 from reconnect.errors import Problem
 from reconnect.keys import SealBroken
+from reconnect.listen import CannotListen, bind_failure_said, listen_problem
 from reconnect.models import Couple, Person, utcnow
 from reconnect.pacing import simulate
 from reconnect.pacing import store as pacing
@@ -128,9 +129,10 @@ def serve(
             app = create_app(settings)
         except DatabaseError as error:
             fail(str(error))
+        _refuse_a_taken_port(settings)
         click.echo(f"Reconnect {__version__} at {address}  (Ctrl+C stops)")
         _older_policy_notice(app.state.engine)
-        uvicorn.run(app, **server)
+        _serving(settings, lambda: uvicorn.run(app, **server))
         return
     try:
         engine = make_engine(settings.database_url)
@@ -140,6 +142,7 @@ def serve(
         fail(str(error))
     # Made once here: workers starting together would race to create it.
     settings.ensure_secret_key()
+    _refuse_a_taken_port(settings)
     # Each worker builds its settings from the environment; the flags go with them.
     os.environ.update(
         RECONNECT_HOST=settings.host,
@@ -150,7 +153,32 @@ def serve(
     click.echo(
         f"Reconnect {__version__} at {address} with {settings.workers} workers  (Ctrl+C stops)"
     )
-    run_workers("reconnect.cli:worker_app", factory=True, workers=settings.workers, **server)
+    _serving(
+        settings,
+        lambda: run_workers(
+            "reconnect.cli:worker_app", factory=True, workers=settings.workers, **server
+        ),
+    )
+
+
+def _refuse_a_taken_port(settings: Settings) -> None:
+    """Stop in one line naming --port when the server could not listen where asked;
+    asked before any address is printed (a data folder others can read, or a database
+    that cannot be reached, is said first)."""
+
+    problem = listen_problem(settings.host, settings.port)
+    if problem:
+        fail(problem)
+
+
+def _serving(settings: Settings, run: Callable[[], None]) -> None:
+    """``run`` the server; a port taken since ``_refuse_a_taken_port`` is the same line."""
+
+    try:
+        with bind_failure_said(settings.host, settings.port):
+            run()
+    except CannotListen as error:
+        fail(str(error))
 
 
 def server_options(settings: Settings) -> dict[str, Any]:
@@ -234,6 +262,8 @@ def demo(
         database_url=database_url,
         demo=True,
     )
+    if not no_serve:
+        _refuse_a_taken_port(settings)  # before a demo someone may be using is reset
     try:
         app = create_app(settings)
     except DatabaseError as error:
@@ -246,7 +276,10 @@ def demo(
         click.echo(f"Done. Start it with: reconnect demo, then open {address}")
         return
     click.echo(f"Open {address} to continue as either partner  (Ctrl+C stops)")
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    _serving(
+        settings,
+        lambda: uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning"),
+    )
 
 
 def _older_policy_notice(engine: Any) -> None:

@@ -1,0 +1,113 @@
+"""Whether the web server can listen where it is asked to, said in one line.
+
+``reconnect serve`` and ``reconnect demo`` ask before they print an address (or, for
+the demo, rebuild its data), so a port already taken by another Reconnect or another
+program is one line naming ``--port``, not uvicorn's "address already in use" after
+"Open http://...". A port taken in the moment between that check and uvicorn's own
+bind is said in the same line (``bind_failure_said``).
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+IN_USE = {errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", errno.EADDRINUSE)}
+SUGGESTIONS = 20  # ports after the taken one tried for a free one to suggest
+
+
+class CannotListen(Exception):
+    """The server cannot listen where asked; the message is the one line to show."""
+
+
+def listen_problem(host: str, port: int) -> str | None:
+    """Why the app cannot listen on ``host``:``port``, in one line, or None if it can."""
+
+    error = _bind_error(host, port)
+    return None if error is None else cannot_listen(host, port, error)
+
+
+def cannot_listen(host: str, port: int, error: OSError) -> str:
+    """The one line for ``error``, met binding ``host``:``port``."""
+
+    if error.errno in IN_USE:
+        return (
+            f"Port {port} is already in use on {host} (another Reconnect, or another "
+            f"program). Start on another port with --port {_free_port_after(host, port)}."
+        )
+    reason = error.strerror or str(error)
+    return (
+        f"Cannot listen on {host} port {port} ({reason}). Choose another address with "
+        "--host or another port with --port."
+    )
+
+
+@contextmanager
+def bind_failure_said(host: str, port: int) -> Iterator[None]:
+    """Run uvicorn, turning its own report of a failed bind into ``CannotListen``.
+
+    uvicorn logs the OSError on its "uvicorn.error" logger and exits; the record is kept
+    from the screen here and the exit becomes the same one line as ``listen_problem``'s.
+    """
+
+    caught = _BindFailure()
+    logger = logging.getLogger("uvicorn.error")
+    logger.addFilter(caught)
+    try:
+        yield
+    except SystemExit:
+        if caught.error is None:
+            raise
+        raise CannotListen(cannot_listen(host, port, caught.error)) from None
+    finally:
+        logger.removeFilter(caught)
+
+
+class _BindFailure(logging.Filter):
+    """Keeps back the OSError uvicorn logs when it cannot bind, and remembers it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.error: OSError | None = None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, OSError):
+            self.error = record.msg
+            return False
+        return True
+
+
+def _bind_error(host: str, port: int) -> OSError | None:
+    """What binding every address ``host`` names would meet, as uvicorn binds them.
+
+    SO_REUSEADDR as uvicorn and asyncio set it (except on Windows, where it would let
+    two servers share a port), so a port still closing from the last run counts as free.
+    """
+
+    try:
+        addresses = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+        for family, kind, proto, _, address in addresses:
+            with socket.socket(family, kind, proto) as probe:
+                if os.name != "nt":
+                    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if family == socket.AF_INET6:
+                    probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                probe.bind(address)
+    except OSError as error:
+        return error
+    return None
+
+
+def _free_port_after(host: str, port: int) -> int:
+    """The first free port after ``port`` (within a few), to suggest; else the next one."""
+
+    for candidate in range(port + 1, min(port + SUGGESTIONS, 65535) + 1):
+        if _bind_error(host, candidate) is None:
+            return candidate
+    return port + 1 if port < 65535 else 8001
