@@ -420,7 +420,7 @@ def test_reminders_parse_back_with_one_event_per_future_checkin() -> None:
     text = ics.decode().lower()
     for word in ("alice", "affair", "hurt", "betray", "partner", "note"):
         assert word not in text
-    assert all(str(e["summary"]) == "Reconnect: a minute for yourself" for e in events)
+    assert all(str(e["summary"]) == "Check in" for e in events)
 
 
 def test_reminders_with_nothing_ahead_is_an_empty_calendar() -> None:

@@ -7,11 +7,13 @@ told nothing, and the answers themselves are never stored.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from urllib.parse import quote
 
 
 @dataclass(frozen=True)
@@ -21,11 +23,84 @@ class Question:
 
 
 @dataclass(frozen=True)
+class ContactPart:
+    """A piece of a contact's words; ``href`` when a phone can call, text or open it."""
+
+    text: str
+    href: str | None = None
+
+
+@dataclass(frozen=True)
 class Resource:
     name: str
     region: str
     contact: str
     note: str
+
+    @property
+    def parts(self) -> tuple[ContactPart, ...]:
+        """The contact's words, with each number a call or text link (see contact_parts)."""
+        return contact_parts(self.contact)
+
+
+# A phone number: digits, with spaces or hyphens between them, maybe a leading "+";
+# never part of a word, a date or "24/7".
+_NUMBER = r"(?<![\w/.+-])\+?\d(?:[\d -]*\d)?(?![\w/])"
+_CONTACT = re.compile(
+    rf"(?P<call>\bcall)(?P<either>\s+or\s+)(?P<call_or_text>text\s+(?P<n1>{_NUMBER}))"
+    rf"|(?P<text_word>\btext\s+(?P<word>[a-z0-9]+)\s+to\s+(?P<n2>{_NUMBER}))"
+    rf"|(?P<text>\btext\s+(?P<n3>{_NUMBER}))"
+    rf"|(?P<tel>{_NUMBER})"
+    r"|(?P<web>\b(?:https?://)?(?:[a-z0-9-]+\.)+[a-z]{2,}(?:/[^\s,;)]*)?)",
+    re.IGNORECASE,
+)
+
+
+def _dial(number: str) -> str | None:
+    """The number as a tel:/sms: URI wants it ("+" and digits), or None if too short."""
+    digits = re.sub(r"[^\d+]", "", number)
+    return digits if sum(c.isdigit() for c in digits) >= 3 else None
+
+
+def contact_parts(contact: str) -> tuple[ContactPart, ...]:
+    """A contact's words cut into parts that read back as exactly the same text.
+
+    Each phone number becomes a ``tel:`` link; "text WORD to NUMBER" an ``sms:`` link
+    with the word filled in; "text NUMBER" an ``sms:`` link, and in "Call or text
+    NUMBER" the word "Call" a ``tel:`` link. A web address becomes an https link.
+    Operators write contacts in plain words in ``data/resources.toml``.
+    """
+    parts: list[ContactPart] = []
+
+    def add(text: str, href: str | None = None) -> None:
+        if not text:
+            return
+        if href is None and parts and parts[-1].href is None:
+            parts[-1] = ContactPart(parts[-1].text + text)
+        else:
+            parts.append(ContactPart(text, href))
+
+    position = 0
+    for match in _CONTACT.finditer(contact):
+        add(contact[position : match.start()])
+        position = match.end()
+        whole = match.group()
+        if match["call"] and (number := _dial(match["n1"])):
+            add(match["call"], f"tel:{number}")
+            add(match["either"])
+            add(match["call_or_text"], f"sms:{number}")
+        elif match["text_word"] and (number := _dial(match["n2"])):
+            add(whole, f"sms:{number}?&body={quote(match['word'])}")
+        elif match["text"] and (number := _dial(match["n3"])):
+            add(whole, f"sms:{number}")
+        elif match["tel"] and (number := _dial(match["tel"])):
+            add(whole, f"tel:{number}")
+        elif match["web"]:
+            add(whole, whole if "://" in whole else f"https://{whole}")
+        else:
+            add(whole)
+    add(contact[position:])
+    return tuple(parts)
 
 
 class IncompleteScreen(ValueError):

@@ -1,7 +1,8 @@
 """The reminder file: an iCalendar (.ics) file of a person's next check-in times.
 
-Neutral titles and nothing private: no names, roles or notes. Each event keeps the
-time zone it was given in, so a reminder stays at its local hour.
+Neutral through and through: a lock screen, a shared family calendar or a glance at
+the file shows "Check in" and never the app's name, nor any name, role or note. Each
+event keeps the time zone it was given in, so a reminder stays at its local hour.
 """
 
 from __future__ import annotations
@@ -18,16 +19,19 @@ __all__ = [
     "reminders_ics",
 ]
 
-REMINDER_TITLE = "Reconnect: a minute for yourself"
-REMINDER_DESCRIPTION = "Time for a short check-in in Reconnect."
+REMINDER_TITLE = "Check in"
+REMINDER_DESCRIPTION = "A few minutes for yourself."
 REMINDER_MINUTES = 5
 
 
-def reminders_ics(person_label: str, next_checkins: list[datetime], now: datetime) -> bytes:
+def reminders_ics(
+    person_label: str, next_checkins: list[datetime], now: datetime, title: str = REMINDER_TITLE
+) -> bytes:
     """An iCalendar file with one event (and an alarm) per upcoming check-in.
 
-    Titles are neutral and carry nothing private; ``person_label`` only seeds the
-    events' stable ids, so it never appears in the file. Times before ``now`` and
+    Titles are neutral ("Check in" unless ``title`` says otherwise) and carry nothing
+    private; ``person_label`` only seeds the events' stable ids, so it never appears in
+    the file, and neither does the app's name. Times before ``now`` and
     repeats are dropped. Every time must carry a time zone; each event keeps the zone
     its time was given in (TZID, with its VTIMEZONE), so it stays at that local hour.
     """
@@ -35,23 +39,23 @@ def reminders_ics(person_label: str, next_checkins: list[datetime], now: datetim
         if moment.tzinfo is None or moment.utcoffset() is None:
             raise ValueError("reminder times need a time zone")
     calendar = Calendar()
-    calendar.add("prodid", "-//Reconnect//check-in reminders//EN")
+    calendar.add("prodid", "-//check-in reminders//EN")
     calendar.add("version", "2.0")
-    calendar.add("x-wr-calname", "Reconnect check-ins")
+    calendar.add("x-wr-calname", "Check-ins")
     namespace = uuid.uuid5(uuid.NAMESPACE_OID, f"reconnect:{person_label}")
     for start in sorted({t for t in next_checkins if t > now}):
         event = Event()
         stamp = start.astimezone(UTC).isoformat()  # the same id whatever the zone
-        event.add("uid", f"{uuid.uuid5(namespace, stamp)}@reconnect")
+        event.add("uid", f"{uuid.uuid5(namespace, stamp)}@check-in")
         event.add("dtstamp", now)
         event.add("dtstart", start)
         event.add("duration", timedelta(minutes=REMINDER_MINUTES))
-        event.add("summary", REMINDER_TITLE)
+        event.add("summary", title)
         event.add("description", REMINDER_DESCRIPTION)
         event.add("transp", "TRANSPARENT")
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
-        alarm.add("description", REMINDER_TITLE)
+        alarm.add("description", title)
         alarm.add("trigger", timedelta(0))
         event.add_component(alarm)
         calendar.add_component(event)

@@ -80,5 +80,5 @@ def reminders(session: PageSession, db: Db, at: Now) -> Response:
     return Response(
         progress_calendar.reminders_ics(str(session.person.id), times, at),
         media_type="text/calendar",
-        headers={"Content-Disposition": 'attachment; filename="reconnect-check-ins.ics"'},
+        headers={"Content-Disposition": 'attachment; filename="check-ins.ics"'},
     )

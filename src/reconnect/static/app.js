@@ -1,7 +1,20 @@
 // Quick exit: sign out quietly, then replace this page (not push) with a neutral
 // one, so neither Back nor a reload brings anything private back.
+// Esc outside a text box leaves at once. In a box being typed in, one Esc does nothing
+// (a slip must not throw a draft away); two presses within a second leave as well.
 (function () {
   "use strict";
+  var TWICE_WITHIN_MS = 1000;
+  var NOT_TYPED_IN = ["button", "checkbox", "color", "file", "hidden", "image", "radio",
+    "range", "reset", "submit"];
+  function typingIn(element) {
+    if (!element) { return false; }
+    if (element.isContentEditable) { return true; }
+    var tag = element.tagName;
+    if (tag === "TEXTAREA") { return true; }
+    if (tag !== "INPUT") { return false; }
+    return NOT_TYPED_IN.indexOf((element.getAttribute("type") || "text").toLowerCase()) < 0;
+  }
   function signOut() {
     var form = document.querySelector('form[action="/logout"]');
     if (form && navigator.sendBeacon) {
@@ -21,8 +34,17 @@
       event.preventDefault();
       leave(url);
     });
+    var lastEscInBox = 0;
     document.addEventListener("keydown", function (event) {
-      if (event.key === "Escape") { leave(url); }
+      // A held key repeats, and Esc also ends an input method's composition: neither
+      // is a press meant for the page.
+      if (event.key !== "Escape" || event.repeat || event.isComposing) { return; }
+      if (!typingIn(event.target)) { leave(url); return; }
+      var now = Date.now();
+      if (now - lastEscInBox <= TWICE_WITHIN_MS) { leave(url); return; }
+      lastEscInBox = now;
+      // Esc in a search box would clear it: keep every word.
+      event.preventDefault();
     });
   });
 })();
