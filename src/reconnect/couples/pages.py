@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -14,6 +15,7 @@ from reconnect.errors import Problem
 from reconnect.models import Person
 from reconnect.safety import store as safety
 from reconnect.web.deps import CheckedForm, Db, Now, PagePerson, PageSession
+from reconnect.web.qr import qr_svg
 from reconnect.web.render import choices, data_key, go, render
 
 router = APIRouter(include_in_schema=False)
@@ -66,7 +68,16 @@ def create_invite(
         return _couple_page(request, person, db, status=problem.status, error=problem.message)
     db.commit()
     # Shown once, on this response only: the code is not stored in readable form.
-    return _couple_page(request, person, db, invite_code=code, invite_expires=invite.expires_at)
+    address = f"{request.base_url}couple/join?{urlencode({'code': code})}"
+    return _couple_page(
+        request,
+        person,
+        db,
+        invite_code=code,
+        invite_expires=invite.expires_at,
+        invite_address=address,
+        invite_qr=qr_svg(address, label="QR code of the invitation: the address and the code"),
+    )
 
 
 @router.get("/couple/join")
@@ -79,6 +90,8 @@ def join_form(request: Request, person: PagePerson, db: Db) -> Response:
         person,
         roles=choices(ROLE_LABELS),
         joint=safety.joint_features_on(db, person, data_key(request)),
+        # From the invitation's QR code: the code comes filled in.
+        code=request.query_params.get("code", "")[:64],
     )
 
 
