@@ -28,6 +28,7 @@ from reconnect.web.deps import (
     remember_device,
     session_cookie_name,
 )
+from reconnect.web.qr import qr_svg
 from reconnect.web.render import go, render, sign_in
 
 router = APIRouter(include_in_schema=False)
@@ -36,6 +37,9 @@ router = APIRouter(include_in_schema=False)
 def _account_page(
     request: Request, session: SignedIn, db: Db, status: int = 200, **context: Any
 ) -> Response:
+    if context.get("totp_secret"):
+        uri = auth.totp_uri(session.person, context["totp_secret"])
+        context["totp_qr"] = qr_svg(uri, label="QR code for your authenticator app")
     return render(
         request,
         "accounts/account.html",
