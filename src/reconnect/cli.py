@@ -40,6 +40,7 @@ from reconnect.demo import build_demo
 from reconnect.domain.pacing.policy import UnknownPolicy, load_policy
 from reconnect.errors import Problem
 from reconnect.keys import SealBroken
+from reconnect.lan import listen_host, on_lan
 from reconnect.listen import CannotListen, bind_failure_said, listen_problem
 from reconnect.models import Couple, Person, utcnow
 from reconnect.pacing import simulate
@@ -97,11 +98,18 @@ def main() -> None:
 @click.option("--host", help=_help("host"))
 @click.option("--port", type=int, help=_help("port"))
 @click.option("--workers", type=int, help=_help("workers"))
+@click.option(
+    "--lan",
+    is_flag=True,
+    help="Serve the phones on this computer's local network, over HTTPS with a certificate "
+    "kept in the data folder; with --host, on that IP address only (docs/household.md).",
+)
 @database_options
 def serve(
     host: str | None,
     port: int | None,
     workers: int | None,
+    lan: bool,
     data_dir: str | None,
     database_url: str | None,
 ) -> None:
@@ -112,6 +120,8 @@ def serve(
     worker starts. Several workers need PostgreSQL.
     """
 
+    if lan:
+        host = listen_host(host)  # every address, or the IP address given with --host
     settings = settings_from(
         host=host, port=port, workers=workers, data_dir=data_dir, database_url=database_url
     )
@@ -122,8 +132,9 @@ def serve(
             err=True,
         )
         sys.exit(2)
-    server = server_options(settings)
-    address = f"http://{settings.host}:{settings.port}"
+    phones = on_lan(settings) if lan else None
+    server = server_options(settings) | (phones.certificate.ssl_options if phones else {})
+    address = phones.address if phones else f"http://{settings.host}:{settings.port}"
     if settings.workers == 1:
         try:
             app = create_app(settings)
@@ -131,6 +142,8 @@ def serve(
             fail(str(error))
         _refuse_a_taken_port(settings)
         click.echo(f"Reconnect {__version__} at {address}  (Ctrl+C stops)")
+        if phones:
+            click.echo(phones.announcement())
         _older_policy_notice(app.state.engine)
         _serving(settings, lambda: uvicorn.run(app, **server))
         return
@@ -153,6 +166,8 @@ def serve(
     click.echo(
         f"Reconnect {__version__} at {address} with {settings.workers} workers  (Ctrl+C stops)"
     )
+    if phones:
+        click.echo(phones.announcement())
     _serving(
         settings,
         lambda: run_workers(
