@@ -124,6 +124,16 @@ def get_therapist_link_for_person(db: Session, *, person: Person) -> TherapistLi
 # --- therapists ------------------------------------------------------------------------
 
 
+def is_therapist(db: Session, person: Person) -> bool:
+    """Whether the person is here as a therapist: in no couple space of their own, and
+    joined to at least one couple's (consented to or not yet). Only for choosing their
+    landing page and navigation; it opens nothing."""
+    if membership_of(db, person) is not None:
+        return False
+    joined = select(TherapistLink.id).where(TherapistLink.therapist_id == person.id).limit(1)
+    return db.scalar(joined) is not None
+
+
 def both_partners_consent(db: Session, link: TherapistLink) -> bool:
     """Whether the link holds both partners' consent: the therapist's only gate."""
     consents = (

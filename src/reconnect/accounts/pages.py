@@ -7,12 +7,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from reconnect import localtime
+from reconnect import access, localtime
 from reconnect.accounts import auth
 from reconnect.accounts import your_data as account
 from reconnect.accounts.signed_in import SignedIn
 from reconnect.couples import store as couples
 from reconnect.errors import Problem
+from reconnect.web import home_screen
 from reconnect.web.deps import (
     CheckedForm,
     Db,
@@ -72,6 +73,21 @@ def change_time_zone(request: Request, form: CheckedForm, session: PageSession, 
     db.commit()
     shown = session.person.time_zone.replace("_", " ")
     return _account_page(request, session, db, done=f"Times are now shown in {shown}.")
+
+
+@router.post("/account/home-screen")
+def choose_home_screen(
+    request: Request, form: CheckedForm, session: PageSession, db: Db
+) -> Response:
+    look = home_screen.LOOKS.get(str(form.get("look", "")))
+    if look is None:
+        return _account_page(request, session, db, 422, error="Choose Reconnect or Notes.")
+    # This very answer already links the chosen manifest and icons.
+    request.state.home_screen = look
+    done = f"Added to the home screen from this browser, the app shows as {look.name}."
+    response = _account_page(request, session, db, done=done)
+    home_screen.remember(request, response, look)
+    return response
 
 
 @router.post("/account/totp")
@@ -296,8 +312,10 @@ def login(request: Request, form: CheckedForm, db: Db, state: State, at: Now) ->
             error=problem.message,
             username=username,
         )
+    # A therapist starts at their caseload; a partner at the home page.
+    landing = "/caseload" if access.is_therapist(db, logged_in.person) else "/"
     db.commit()
-    response = sign_in(request, go("/"), logged_in.token, state)
+    response = sign_in(request, go(landing), logged_in.token, state)
     remember_device(request, response, state.secret, logged_in.person, logged_in.device_token)
     return response
 

@@ -66,7 +66,7 @@ def respond_to_trigger(
         db, signed_in=session, trigger_id=trigger_id, kind=str(form.get("kind", "")), now=at
     )
     db.commit()
-    return go("/today")
+    return go("/today?sent=response")
 
 
 @router.post("/breaks")
@@ -95,7 +95,7 @@ def accept(
     moments.answer_proposal(db, signed_in=session, proposal_id=proposal_id, accept=True, now=at)
     look_again(db, signed_in=session, now=at)
     db.commit()
-    return go("/today")
+    return go("/today?sent=answer")
 
 
 @router.post("/proposals/{proposal_id}/decline")
@@ -105,7 +105,7 @@ def decline(
     moments.answer_proposal(db, signed_in=session, proposal_id=proposal_id, accept=False, now=at)
     look_again(db, signed_in=session, now=at)
     db.commit()
-    return go("/today")
+    return go("/today?sent=answer")
 
 
 @router.post("/status/preview")

@@ -237,6 +237,23 @@ def own_trigger(row: Trigger, data_key: bytes) -> dict[str, Any]:
     }
 
 
+def responses_to_own_triggers(
+    db: Session, *, signed_in: SignedIn, since: datetime
+) -> list[dict[str, Any]]:
+    """This person's told triggers that their partner responded to since ``since``,
+    newest response first: the trigger opened with their own key, and the response."""
+    rows = db.scalars(
+        select(Trigger)
+        .where(
+            Trigger.person_id == signed_in.person.id,
+            Trigger.told_sealed.is_not(None),
+            Trigger.responded_at >= since,
+        )
+        .order_by(Trigger.responded_at.desc(), Trigger.id.desc())
+    )
+    return [own_trigger(row, signed_in.data_key) for row in rows]
+
+
 def triggers_to_answer(db: Session, *, signed_in: SignedIn) -> list[Shared]:
     """Triggers the partner chose to tell, still waiting for this person's response.
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -44,6 +44,9 @@ from reconnect.web.deps import CheckedForm, Db, Now, PagePerson, PageSession, wh
 from reconnect.web.render import choices, go, render
 
 router = APIRouter(include_in_schema=False)
+
+# How long a partner's answer to a trigger or a proposal stays on the Today page.
+ANSWERS_SHOWN_FOR = timedelta(days=7)
 
 # If it was too much: when the person who flooded will be back (20 minutes to a day).
 BACK_IN = {
@@ -142,6 +145,7 @@ def today(request: Request, session: PageSession, db: Db, at: Now) -> Response:
     couple = membership.couple
     decision = pace.current_pace(db, couple, at)
     catalogue = pace.catalogue()
+    proposals = moments.proposals(db, signed_in=session)
     return render(
         request,
         "pacing/today.html",
@@ -165,11 +169,21 @@ def today(request: Request, session: PageSession, db: Db, at: Now) -> Response:
         trigger_examples=moments.TRIGGER_EXAMPLES,
         to_respond=moments.triggers_to_answer(db, signed_in=session),
         responses=choices(TRIGGER_RESPONSE_WORDS),
-        to_answer=[
+        to_answer=[p for p in proposals if not p["mine"] and p["response"] is None],
+        # The loops closed: what the partner answered to this person's told triggers
+        # and proposals, lately.
+        trigger_responses=moments.responses_to_own_triggers(
+            db, signed_in=session, since=at - ANSWERS_SHOWN_FOR
+        ),
+        proposal_answers=[
             p
-            for p in moments.proposals(db, signed_in=session)
-            if not p["mine"] and p["response"] is None
+            for p in proposals
+            if p["mine"]
+            and p["responded_at"] is not None
+            and p["responded_at"] >= at - ANSWERS_SHOWN_FOR
         ],
+        # After answering the partner: "response" (to a trigger) or "answer" (a proposal).
+        sent=request.query_params.get("sent", ""),
     )
 
 

@@ -25,7 +25,7 @@ from pydantic import (
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import FormData
 
-from reconnect import localtime, ratelimit
+from reconnect import access, localtime, ratelimit
 from reconnect.accounts import auth
 from reconnect.accounts.signed_in import SignedIn
 from reconnect.errors import Problem
@@ -139,6 +139,8 @@ class SignInRequired(Exception):
 def optional_page_person(request: Request, db: Db, at: Now) -> Person | None:
     signed_in = auth.session_for_token(db, request.cookies.get(session_cookie_name(request)), at)
     request.state.signed_in = signed_in
+    # Pages show a therapist their own navigation (see web/render.py).
+    request.state.therapist = signed_in is not None and access.is_therapist(db, signed_in.person)
     return signed_in.person if signed_in else None
 
 

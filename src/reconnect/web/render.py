@@ -33,6 +33,8 @@ def render(
             "quick_exit_url": state.settings.quick_exit_url,
             # Every time on a page is shown in the zone of the person reading it.
             "local": localtime.Local.of(person.time_zone if person else None),
+            # A therapist's navigation and landing differ from the partners' (base.html).
+            "as_therapist": person is not None and getattr(request.state, "therapist", False),
             **context,
         },
         status_code=status,

@@ -1,0 +1,113 @@
+"""Closing the loops: whoever reaches out learns that the partner answered.
+
+Hana (the hurt partner) tells Ivan of a trigger; his response reaches her Today page.
+Ivan proposes a practice; Hana's yes or not now reaches his. Whoever answers is told
+the answer was sent. Nothing private of either crosses over: only what was told or
+answered.
+"""
+
+from __future__ import annotations
+
+from tests.conftest import Clock
+from tests.pages import Visitor, text_of
+
+
+def tell_trigger(hana: Visitor, what: str, *, tell: bool = True) -> None:
+    form = {"what": what, "strength": "4"}
+    if tell:
+        form["tell_partner"] = "yes"
+    assert hana.post("/triggers", form).status_code == 303
+
+
+def respond(ivan: Visitor, kind: str) -> Visitor:
+    form = ivan.get("/today").select_one("form[action$='/respond']")
+    assert form is not None, "Ivan is asked to respond"
+    ivan.post(str(form["action"]), {"kind": kind})
+    assert ivan.last.status_code == 303
+    return ivan
+
+
+def test_the_response_to_a_told_trigger_reaches_the_partner_who_was_triggered(paired):
+    hana, ivan = paired
+    tell_trigger(hana, "a song on the radio")
+    assert hana.get("/today").select_one("#trigger-responses") is None, "no answer yet"
+    respond(ivan, "acknowledge")
+
+    shown = text_of(hana.get("/today"), "#trigger-responses")
+    assert "a song on the radio" in shown
+    assert "I see it, and I am here." in shown
+    assert "Your partner" in shown
+    # Ivan's own page does not echo Hana's loop back to him.
+    assert ivan.get("/today").select_one("#trigger-responses") is None
+
+
+def test_the_one_who_responds_is_told_it_was_sent(paired):
+    hana, ivan = paired
+    tell_trigger(hana, "a date")
+    page = respond(ivan, "comfort").follow()
+    notice = text_of(page, "p[role=status]")
+    assert "Sent" in notice and "Your partner will see" in notice
+    assert page.select_one("form[action$='/respond']") is None, "nothing left to answer"
+
+
+def test_a_private_trigger_has_no_response_to_show(paired):
+    hana, ivan = paired
+    tell_trigger(hana, "a private memory", tell=False)
+    assert ivan.get("/today").select_one("form[action$='/respond']") is None
+    assert "a private memory" not in ivan.get("/today").get_text()
+    assert hana.get("/today").select_one("#trigger-responses") is None
+
+
+def test_responses_older_than_a_week_leave_the_today_page(clock: Clock, paired):
+    hana, ivan = paired
+    tell_trigger(hana, "a message on a phone")
+    respond(ivan, "space")
+    assert "a message on a phone" in text_of(hana.get("/today"), "#trigger-responses")
+    clock.advance(days=8)
+    assert hana.get("/today").select_one("#trigger-responses") is None
+
+
+def test_a_proposals_answer_reaches_the_partner_who_proposed(paired):
+    hana, ivan = paired
+    assert ivan.post("/proposals", {"practice_id": "longer-out-breath"}).status_code == 303
+    assert ivan.get("/today").select_one("#proposal-answers") is None, "no answer yet"
+    form = hana.get("/today").select_one("form[action$='/accept']")
+    assert form is not None
+    hana.post(str(form["action"]), {})
+    answered = hana.follow()
+    notice = text_of(answered, "p[role=status]")
+    assert "Sent. Your partner will see your answer." in notice
+
+    shown = text_of(ivan.get("/today"), "#proposal-answers")
+    assert "yes" in shown.lower()
+    assert "A longer out-breath" in shown
+    assert hana.get("/today").select_one("#proposal-answers") is None, "only the proposer"
+
+
+def test_not_now_reaches_the_proposer_without_asking_for_a_reason(paired):
+    hana, ivan = paired
+    assert ivan.post("/proposals", {"practice_id": "longer-out-breath"}).status_code == 303
+    form = hana.get("/today").select_one("form[action$='/decline']")
+    assert form is not None
+    hana.post(str(form["action"]), {})
+    assert "Your partner will see your answer" in text_of(hana.follow(), "p[role=status]")
+    shown = text_of(ivan.get("/today"), "#proposal-answers")
+    assert "not now" in shown.lower()
+    assert "no reason" in shown.lower()
+
+
+def test_answers_older_than_a_week_leave_the_today_page(clock: Clock, paired):
+    hana, ivan = paired
+    ivan.post("/proposals", {"practice_id": "longer-out-breath"})
+    form = hana.get("/today").select_one("form[action$='/accept']")
+    assert form is not None
+    hana.post(str(form["action"]), {})
+    assert ivan.get("/today").select_one("#proposal-answers") is not None
+    clock.advance(days=8)
+    assert ivan.get("/today").select_one("#proposal-answers") is None
+
+
+def test_a_plain_visit_shows_no_sent_notice(paired):
+    hana, _ = paired
+    page = hana.get("/today")
+    assert "Your partner will see your" not in page.get_text()
