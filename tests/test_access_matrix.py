@@ -246,6 +246,7 @@ PAGE_ROWS = [
     Row("GET", "/account", members(200, anonymous=303)),
     Row("POST", "/account/password", members(200, anonymous=303), NEW_PASSWORD),
     Row("POST", "/account/time-zone", members(200, anonymous=303), {"time_zone": "Asia/Tokyo"}),
+    Row("POST", "/account/home-screen", members(200, anonymous=303), {"look": "notes"}),
     Row("POST", "/account/sign-out-everywhere", everyone(303)),
     Row("GET", "/account/export.json", members(200, anonymous=303)),
     Row("GET", "/account/export.zip", members(200, anonymous=303)),

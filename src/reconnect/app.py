@@ -50,6 +50,7 @@ from reconnect.safety import pages as safety_pages
 from reconnect.settings import Settings, load_settings
 from reconnect.therapist import api as therapist_api
 from reconnect.therapist import pages as therapist_pages
+from reconnect.web import home_screen
 from reconnect.web.deps import (
     AppState,
     SignInRequired,
@@ -140,6 +141,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     # look at each file's modification time on every page.
     templates.env.auto_reload = False
     templates.env.globals["version"] = __version__
+    # Which manifest and icons the page links: Reconnect's, or the plain "Notes" ones.
+    templates.env.globals["home_screen"] = home_screen.chosen
 
     app = FastAPI(
         title="Reconnect",

@@ -31,6 +31,7 @@ FORMS = {
     "/experiences": {"practice_id": "longer-out-breath", "felt_pressured": "no", **GOOD_FORM},
     "/account/password": {"current_password": PASSWORD, "new_password": NEW_PASSWORD},
     "/account/time-zone": {"time_zone": "Pacific/Auckland"},
+    "/account/home-screen": {"look": "notes"},
     "/account/sign-out-everywhere": {},
     "/account/delete": {"password": PASSWORD},
     "/couple/leave": {},
