@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -80,7 +81,11 @@ def test_demo_no_serve_does_not_need_the_port(tmp_path, taken_port):
 def test_a_port_taken_after_the_check_gets_the_same_line(tmp_path, taken_port, monkeypatch):
     """Another program may take the port between the check and uvicorn's own bind."""
     monkeypatch.setattr(cli, "listen_problem", lambda host, port: None)
-    status, lines = start("serve", "--port", str(taken_port), "--data-dir", str(tmp_path / "d"))
+    args = ("serve", "--port", str(taken_port), "--data-dir", str(tmp_path / "d"))
+    # uvicorn runs its own event loop: on a thread of its own, since the browser tests
+    # keep Playwright's loop running in this worker's main thread (seen in CI).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        status, lines = pool.submit(start, *args).result()
     assert status == 1
     assert lines[0].startswith("Reconnect "), lines
     assert len(lines) == 2, lines
