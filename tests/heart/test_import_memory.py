@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import io
 import itertools
-import tracemalloc
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 from reconnect.domain.heart.exports.formats import Format
-from reconnect.domain.heart.exports.importing import read_heart_rate
+from tests.heart.uploads import traced_import
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
 SIZE = 50 * 1024 * 1024
@@ -89,13 +88,7 @@ class GeneratedExport(io.RawIOBase):
 
 def test_a_50_mb_apple_export_is_read_in_flat_memory() -> None:
     export = GeneratedExport(SIZE)
-    tracemalloc.start()
-    try:
-        heart_rate = read_heart_rate(io.BufferedReader(export), now=NOW)
-        imported = sum(1 for _ in heart_rate)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    heart_rate, imported, peak = traced_import(export, NOW)
     report = heart_rate.report
     assert report.format is Format.APPLE_HEALTH_XML
     assert report.complete

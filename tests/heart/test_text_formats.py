@@ -20,6 +20,7 @@ from reconnect.domain.heart.exports.importing import read_heart_rate
 from reconnect.domain.heart.exports.reading import UnknownFormat
 from reconnect.domain.heart.exports.report import ImportReport, SkipReason
 from reconnect.domain.heart.samples import Sample
+from tests.heart.uploads import traced_import
 
 DATA = Path(__file__).parent / "data"
 NOW = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
@@ -160,13 +161,7 @@ class GeneratedFitbitJson(io.RawIOBase):
 def peak_while_importing(days: int) -> int:
     """The most memory held at once (traced allocations) while importing ``days`` days."""
     export = GeneratedFitbitJson(days)
-    tracemalloc.start()
-    try:
-        heart_rate = read_heart_rate(io.BufferedReader(export), now=NOW)
-        imported = sum(1 for _ in heart_rate)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    heart_rate, imported, peak = traced_import(export, NOW)
     assert heart_rate.report.format is Format.FITBIT_JSON and heart_rate.report.complete
     assert imported == export.entries == days * 17_280
     return peak

@@ -37,6 +37,7 @@ from reconnect.models import HeartRateImport, Person
 _PACK = struct.Struct("<IB")  # seconds since 1970 (to 2106), bpm (25-250)
 _PACK_SPAN = struct.Struct("<II")  # the first and last sample's seconds since 1970
 _PACK_CALM = struct.Struct("<IBB")  # seconds since 1970, bpm, CalmKind's value
+_NO_TIME = 2**32 - 1  # later than any time _PACK holds
 BASELINE_LOOKBACK = timedelta(days=30)
 
 
@@ -186,8 +187,11 @@ def import_file(db: Session, *, signed_in: SignedIn, upload: IO[bytes], now: dat
         db.add(row)
         db.flush()
         row.sealed = keys.seal(signed_in.data_key, zlib.compress(packed, 6), _context(row))
-        covered = times or array("I", (int(c.sample.at.timestamp()) for c in reading.calm()))
-        seal_span(row, signed_in.data_key, min(covered), max(covered))
+        # The span covers the calm readings too (a day's resting rate is dated at midnight).
+        calm_times = [int(c.sample.at.timestamp()) for c in reading.calm()]
+        first = min(min(times, default=_NO_TIME), min(calm_times, default=_NO_TIME))
+        last = max(max(times, default=0), max(calm_times, default=0))
+        seal_span(row, signed_in.data_key, first, last)
         if reading.calm_count:
             _seal_calm(row, signed_in.data_key, reading.calm())
         db.flush()
@@ -233,16 +237,10 @@ def calm_baseline(db: Session, person: Person, data_key: bytes, before: datetime
     UTC's night is their afternoon, and their sleep would otherwise count as calm
     waking rest."""
     start = before - BASELINE_LOOKBACK
-    history = samples_between(db, person, data_key, start, before)
+    rows = _overlapping(db, person, data_key, start, before)
+    history = [s for row in rows for s in _unpack_row(row, data_key) if start <= s.at <= before]
     calm = [
-        c
-        for row in db.scalars(
-            select(HeartRateImport).where(
-                HeartRateImport.person_id == person.id, HeartRateImport.calm_sealed.is_not(None)
-            )
-        )
-        for c in _unpack_calm(row, data_key)
-        if start <= c.sample.at <= before
+        c for row in rows for c in _unpack_calm(row, data_key) if start <= c.sample.at <= before
     ]
     found = baselines.calm_baseline(
         history,
@@ -256,16 +254,26 @@ def calm_baseline(db: Session, person: Person, data_key: bytes, before: datetime
 def samples_between(
     db: Session, person: Person, data_key: bytes, start: datetime, end: datetime
 ) -> list[Sample]:
-    # The spans are sealed: each is opened (a few bytes) to find the imports that overlap.
-    rows = db.scalars(select(HeartRateImport).where(HeartRateImport.person_id == person.id))
-    first, last = int(start.timestamp()), int(end.timestamp()) + 1
     return [
         sample
-        for row in rows
-        if _overlaps(span(row, data_key), first, last)
-        for sample in _unpack(keys.unseal(data_key, row.sealed, _context(row)))
+        for row in _overlapping(db, person, data_key, start, end)
+        for sample in _unpack_row(row, data_key)
         if start <= sample.at <= end
     ]
+
+
+def _overlapping(
+    db: Session, person: Person, data_key: bytes, start: datetime, end: datetime
+) -> list[HeartRateImport]:
+    """This person's imports whose span overlaps [start, end]. The spans are sealed:
+    each is opened (a few bytes) to find them."""
+    rows = db.scalars(select(HeartRateImport).where(HeartRateImport.person_id == person.id))
+    first, last = int(start.timestamp()), int(end.timestamp()) + 1
+    return [row for row in rows if _overlaps(span(row, data_key), first, last)]
+
+
+def _unpack_row(row: HeartRateImport, data_key: bytes) -> Iterator[Sample]:
+    return _unpack(keys.unseal(data_key, row.sealed, _context(row)))
 
 
 def _overlaps(covered: tuple[int, int], first: int, last: int) -> bool:
