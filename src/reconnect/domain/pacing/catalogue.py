@@ -67,10 +67,15 @@ class Practice:
 
 @dataclass(frozen=True)
 class Tier:
-    """A rung of the ladder: its number, short name and purpose."""
+    """A step of the ladder: its number, its name, a short name and its purpose.
+
+    People see the name ("Being near each other") and never the number; the short
+    name ("Near each other") labels a chart's axis or a narrow table.
+    """
 
     number: int
     name: str
+    short: str
     purpose: str
 
 
@@ -143,9 +148,8 @@ def catalogue_from_tables(tables: Sequence[Mapping[str, Any]]) -> Catalogue:
         if number not in TIERS:
             raise InvalidCatalogue(f"tier {number} is outside 0 to 6")
         where = f"tier {number}"
-        tiers.append(
-            Tier(number, _field(table, "name", str, where), _field(table, "purpose", str, where))
-        )
+        name, short = _field(table, "name", str, where), _field(table, "short", str, where)
+        tiers.append(Tier(number, name, short, _field(table, "purpose", str, where)))
         entries = table.get("practices")
         if not isinstance(entries, list) or not entries:
             raise InvalidCatalogue(f"{where} lists no practices")
