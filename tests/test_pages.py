@@ -62,12 +62,12 @@ def test_registering_shows_the_recovery_key_once_then_the_private_safety_questio
     shown = soup(response)
     key = text_of(shown, "#recovery-key")
     assert len(key.replace("-", "")) == 32
-    assert shown.select_one(".badge.private") is not None
+    assert shown.select_one(".mark.private") is not None
     # It is not stored anywhere a later page could show it again.
     assert key not in visitor.get("/").get_text()
     page = visitor.get(shown.find("a", string=lambda s: s and "continue" in s)["href"])
     assert visitor.last.url.path == "/safety-screen"
-    assert page.select_one(".badge.private") is not None
+    assert page.select_one(".mark.private") is not None
     assert len(page.select("fieldset")) == 5
 
 
@@ -208,7 +208,7 @@ CHECKIN_FORM = {
 def test_the_check_in_page_is_private_and_has_every_scale(paired):
     hana, _ = paired
     page = hana.get("/checkin")
-    assert page.select_one(".badge.private") is not None
+    assert page.select_one(".mark.private") is not None
     for name in ("activation", "safety", "urgency", "readiness"):
         assert len(page.select(f"input[name={name}]")) == 11, name
     assert len(page.select("input[name=state]")) == 3
@@ -219,7 +219,7 @@ def test_a_check_in_leads_to_today_with_the_pace_and_what_to_do(paired):
     assert hana.post("/checkin", CHECKIN_FORM).status_code == 303
     page = hana.follow()
     assert "saved" in text_of(page, "[role=status]")
-    assert "Today's pace" in text_of(page, "#pace")
+    assert "What fits today" in text_of(page, "#pace")
     assert page.select(".practices li a")
     assert page.select_one("form[action='/pause']") is not None
 

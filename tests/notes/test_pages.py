@@ -51,8 +51,8 @@ def test_a_preview_keeps_the_words_and_shows_a_private_hint_without_sending(pair
     assert page.select_one("textarea#note-text").get_text() == CLOSING
     reading = page.select_one("#coach-reading")
     assert reading["data-tone"] == "closing" and reading["data-label"] in coach.CLOSING
-    assert "Only you see this" in text_of(reading, ".badge.private")
-    assert "keeps nothing" in text_of(reading, ".badge.private")
+    assert "Only you see this" in text_of(reading, ".mark.private")
+    assert "keeps nothing" in text_of(reading, ".mark.private")
     message = text_of(page, "#coach-message")
     assert message.startswith("This may") and "You could" in message
     assert "not a verdict" in " ".join(reading.get_text(" ").split())
@@ -94,7 +94,7 @@ def test_sending_works_without_javascript_and_the_partner_reads_it(paired):
     note = theirs.select_one("#notes li")
     assert "Your partner wrote" in text_of(note, "p.muted")
     assert [p.get_text() for p in note.select("p")[1:]] == ["I am glad you told me.", "I am here."]
-    assert "Shared: your partner sees this" in text_of(theirs, "#notes-title + .badge.shared")
+    assert "You both see these" in text_of(theirs, "#notes-title + .page-mark .mark.shared")
     assert theirs.select_one("#coach-reading") is None, "the reading was never kept"
 
 
@@ -110,7 +110,7 @@ def test_the_writer_alone_sees_the_coach_read_their_sent_notes_again(paired):
             " ".join(li.select("p")[1].get_text().split()): li for li in page.select("#notes li")
         }
         hint = items[own].select_one("details.coach-hint")
-        assert "only you see this" in text_of(hint, "summary")
+        assert "Only you see this" in text_of(hint, "summary")
         assert hint["data-tone"] == ("closing" if own == CLOSING else "opening")
         assert items[other].select_one("details.coach-hint") is None
 

@@ -13,8 +13,9 @@ from bs4 import BeautifulSoup
 from tests.conftest import PASSWORD, People
 from tests.pages import Visitor
 
-PARTNER_LINKS = ["/", "/today", "/notes", "/checkin", "/insights", "/progress"]
-PARTNER_LINKS += ["/questionnaires", "/couple", "/account", "/safety"]
+# The four daily places first, then the rest under "More".
+PARTNER_LINKS = ["/today", "/checkin", "/notes", "/progress", "/", "/insights"]
+PARTNER_LINKS += ["/questionnaires", "/couple", "/safety", "/account"]
 
 
 def nav_links(page: BeautifulSoup) -> list[str]:

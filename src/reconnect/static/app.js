@@ -61,3 +61,13 @@
     } catch (e) { /* an old browser: UTC, changeable on the Account page */ }
   });
 })();
+
+// The navigation's "More" closes when a tap lands anywhere outside it, as a menu does.
+// Without JavaScript it still opens and closes from its own summary.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var open = document.querySelector("details.nav-more[open]");
+    if (open && !open.contains(event.target)) { open.removeAttribute("open"); }
+  });
+})();
