@@ -229,14 +229,22 @@ PAGE_ROWS = [
     Row("POST", "/safety-screen", members(303, anonymous=303), {k: "no" for k in NO_CONCERNS}),
     Row("GET", "/support", members(200, anonymous=303)),
     Row("POST", "/support/continue", members(303, anonymous=303, therapists=403)),
-    Row("GET", "/couple", members(200, anonymous=303, therapists=303)),
-    Row("POST", "/couple", members(409, anonymous=303, therapists=303), {"role": "hurt"}),
-    Row("POST", "/couple/invite", members(409, anonymous=303, therapists=303)),
-    Row("GET", "/couple/join", members(200, anonymous=303, therapists=303)),
+    # A therapist's account is told it has no couple space (Tara, revoked, is nobody's
+    # therapist any more: an account that has not answered the safety questions).
+    Row("GET", "/couple", members(200, anonymous=303, therapists=200) | {"tara": 303}),
+    Row(
+        "POST",
+        "/couple",
+        members(409, anonymous=303, therapists=403) | {"tara": 303},
+        {"role": "hurt"},
+    ),
+    Row("POST", "/couple/invite", members(409, anonymous=303, therapists=403) | {"tara": 303}),
+    # Someone not signed in may open an invitation link: it says to sign up first.
+    Row("GET", "/couple/join", members(200, anonymous=200, therapists=200) | {"tara": 303}),
     Row(
         "POST",
         "/couple/time-zone",
-        members(200, anonymous=303, therapists=303),
+        members(200, anonymous=303, therapists=403) | {"tara": 303},
         {"time_zone": "Europe/Paris"},
     ),
     Row("POST", "/couple/join", members(409, anonymous=303, therapists=403), "uma's code"),
@@ -361,6 +369,7 @@ PAGE_ROWS = [
     Row("GET", "/checkin", members(200, anonymous=303)),
     Row("POST", "/checkin", members(303, anonymous=303), {**CALM_FORM}),
     Row("GET", "/today", members(200, anonymous=303)),
+    Row("GET", "/moments", members(200, anonymous=303)),
     Row("POST", "/pause", members(303, anonymous=303, therapists=409)),
     Row("POST", "/resume", members(403, anonymous=303, therapists=409)),
     Row(

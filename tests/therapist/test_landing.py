@@ -14,7 +14,7 @@ from tests.conftest import PASSWORD, People
 from tests.pages import Visitor
 
 # The four daily places first, then the rest under "More".
-PARTNER_LINKS = ["/today", "/checkin", "/notes", "/progress", "/", "/insights"]
+PARTNER_LINKS = ["/today", "/checkin", "/notes", "/progress", "/", "/moments", "/insights"]
 PARTNER_LINKS += ["/questionnaires", "/couple", "/safety", "/account"]
 
 

@@ -1,21 +1,42 @@
-"""Page actions for the moments between check-ins; each returns to the Today page."""
+"""The moments between check-ins: the actions (each returns to the Today page), and
+their history, where everything the partner did for you stays to be found."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from reconnect import access
 from reconnect.after_write import look_again
-from reconnect.domain.moments import STATUS_LABELS, WORDS_MAX
+from reconnect.domain.moments import STATUS_LABELS, TRIGGER_RESPONSE_WORDS, WORDS_MAX
 from reconnect.domain.pacing.policy import BREAK_MINUTES_MIN
 from reconnect.domain.validation import SCALE_MAX
 from reconnect.errors import Problem
 from reconnect.moments import store as moments
 from reconnect.notes import store as notes
+from reconnect.pacing import store as pace
 from reconnect.web.deps import CheckedForm, Db, Now, PageSession, RowId, whole_digits
 from reconnect.web.render import choices, go, render
 
 router = APIRouter(include_in_schema=False)
+
+
+@router.get("/moments")
+def history(request: Request, session: PageSession, db: Db) -> Response:
+    """What each of you reached out with, and what the other answered, newest first."""
+    paired = access.membership_of(db, session.person) is not None
+    return render(
+        request,
+        "moments/history.html",
+        session.person,
+        own=moments.own_triggers(db, signed_in=session),
+        told_to_me=moments.told_by_partner(db, signed_in=session) if paired else [],
+        proposals=moments.proposals(db, signed_in=session) if paired else [],
+        paired=paired,
+        responses=choices(TRIGGER_RESPONSE_WORDS),
+        catalogue=pace.catalogue(),
+        scale_max=SCALE_MAX,
+    )
 
 
 def _number(raw: object, default: int) -> int:

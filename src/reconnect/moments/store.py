@@ -254,33 +254,54 @@ def responses_to_own_triggers(
     return [own_trigger(row, signed_in.data_key) for row in rows]
 
 
-def triggers_to_answer(db: Session, *, signed_in: SignedIn) -> list[Shared]:
-    """Triggers the partner chose to tell, still waiting for this person's response.
-
-    None without a partner: listing one's own triggers must not depend on having one.
-    """
+def _told_by_partner(
+    db: Session, signed_in: SignedIn, *, waiting_only: bool, limit: int | None
+) -> list[tuple[Trigger, dict[str, Any]]]:
+    """Triggers the partner chose to tell this person, each with what they told,
+    opened with the couple key. None without a partner."""
     membership = access.membership_of(db, signed_in.person)
     if membership is None or len(membership.couple.members) < 2:
         return []
     couple, couple_key = _couple_key(db, signed_in)
-    rows = db.scalars(
-        select(Trigger)
-        .where(
-            Trigger.couple_id == couple.id,
-            Trigger.person_id != signed_in.person.id,
-            Trigger.told_sealed.is_not(None),
-            Trigger.responded_at.is_(None),
-        )
-        .order_by(Trigger.at, Trigger.id)
+    query = select(Trigger).where(
+        Trigger.couple_id == couple.id,
+        Trigger.person_id != signed_in.person.id,
+        Trigger.told_sealed.is_not(None),
     )
+    if waiting_only:
+        query = query.where(Trigger.responded_at.is_(None)).order_by(Trigger.at, Trigger.id)
+    else:
+        query = query.order_by(Trigger.id.desc())
+    rows = db.scalars(query.limit(limit))
     return [
-        Shared(
-            row.id,
-            "partner",
-            row.at or datetime.min.replace(tzinfo=UTC),  # a told trigger always has one
-            _open_json(couple_key, row.told_sealed or b"", _trigger_context(row, told=True)),
-        )
+        (row, _open_json(couple_key, row.told_sealed or b"", _trigger_context(row, told=True)))
         for row in rows
+    ]
+
+
+def triggers_to_answer(db: Session, *, signed_in: SignedIn) -> list[Shared]:
+    """Triggers the partner chose to tell, still waiting for this person's response,
+    oldest first. None without a partner: listing one's own triggers must not depend
+    on having one."""
+    return [
+        # A told trigger always has its time.
+        Shared(row.id, "partner", row.at or datetime.min.replace(tzinfo=UTC), content)
+        for row, content in _told_by_partner(db, signed_in, waiting_only=True, limit=None)
+    ]
+
+
+def told_by_partner(db: Session, *, signed_in: SignedIn, limit: int = 50) -> list[dict[str, Any]]:
+    """Everything the partner told this person of their triggers, newest first, with
+    this person's response where they gave one: the history beside the Today page."""
+    return [
+        {
+            "id": row.id,
+            "at": row.at,
+            "response_kind": row.response_kind,
+            "responded_at": row.responded_at,
+            **content,
+        }
+        for row, content in _told_by_partner(db, signed_in, waiting_only=False, limit=limit)
     ]
 
 
