@@ -17,7 +17,14 @@ from reconnect.domain.insights.couple_record import (
     window,
 )
 from reconnect.domain.insights.detector_settings import DetectorSettings, settings_or_default
-from reconnect.domain.insights.findings import Evidence, Finding, Pattern, Severity, experience_ref
+from reconnect.domain.insights.findings import (
+    Evidence,
+    Finding,
+    Pattern,
+    Severity,
+    experience_ref,
+    tier_words,
+)
 from reconnect.domain.pacing.history import COUPLE
 
 __all__ = ["detect_avoiding_conversations"]
@@ -60,10 +67,11 @@ def detect_avoiding_conversations(
                     "quiet_stretch",
                     COUPLE,
                     Severity.GENTLE,
-                    f"For {rule.quiet_days} days there has been no practice at tier "
-                    f"{rule.min_tier} or above, though the pace allowed one most of that time.",
+                    f"For {rule.quiet_days} days there has been no practice of "
+                    f"{tier_words(rule.min_tier)} or a later step, though the pace allowed "
+                    "one most of that time.",
                     "Ease can be a relief, and it can also be a way round what still hurts. "
-                    "You might choose one short, time-boxed conversation from today's tier, "
+                    "You might choose one short, time-boxed conversation from what fits today, "
                     "with the pause word agreed first.",
                     (
                         Evidence("period", "start", start.date()),

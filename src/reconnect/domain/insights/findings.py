@@ -16,6 +16,7 @@ from enum import Enum
 from typing import Any
 
 from reconnect.domain.insights.couple_record import SharedExperience
+from reconnect.domain.pacing.catalogue import load_catalogue
 from reconnect.domain.pacing.history import COUPLE
 
 __all__ = [
@@ -152,5 +153,10 @@ def experience_ref(experience: SharedExperience) -> Evidence:
 
 
 def tier_words(tier: int) -> str:
-    """How a finding names a tier: affection (5), physical intimacy (6)."""
-    return "affection" if tier == 5 else "physical intimacy" if tier >= 6 else f"tier {tier}"
+    """How a finding names a step of the ladder, in words and never by its number:
+    "affection" (5), "physical intimacy" (6), otherwise the step's name."""
+    if tier == 5:
+        return "affection"
+    if tier >= 6:
+        return "physical intimacy"
+    return f"“{load_catalogue().tier(tier).name.lower()}”"

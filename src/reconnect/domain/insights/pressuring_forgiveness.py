@@ -86,7 +86,7 @@ def detect_pressuring_forgiveness(
                 "asked_again",
                 proposal.by,
                 Severity.NOTABLE if len(declined) > 1 else Severity.GENTLE,
-                "You proposed a practice again within a few days of a no, at a tier your "
+                "You proposed a practice again within a few days of a no, at a step your "
                 "partner has not said yes to lately.",
                 "A no that is allowed to stand is part of what makes a later yes safe. "
                 "You might let the next invitation come from your partner, and share how "

@@ -54,7 +54,7 @@ def detect_rushing_intimacy(
                     Severity.NOTABLE,
                     f"A moment of {what} went ahead of the pace you had that day.",
                     "Closeness that waits for the slower nervous system tends to last. "
-                    "Next time the pull comes, try a practice from today's tier first and "
+                    "Next time the pull comes, try a practice from what fits today first and "
                     "see how both bodies feel afterwards.",
                     (experience_ref(experience),),
                     now,
@@ -102,7 +102,7 @@ def detect_rushing_intimacy(
                         f"You noted feeling pressured during a moment of "
                         f"{tier_words(rating.tier)}.",
                         "Your no is part of what makes closeness safe again. You can pause "
-                        "at any time without giving a reason, and choose a gentler tier "
+                        "at any time without giving a reason, and choose a gentler step "
                         "next time.",
                         (Evidence("rating", experience_id, rating.occurred_at.date()),),
                         now,

@@ -37,7 +37,7 @@ def detect_urgency_as_readiness(
                     f"In {len(gaps)} of your last {len(recent)} check-ins the pull to "
                     f"reconnect ran at least {rule.gap_min} points ahead of your readiness.",
                     "The pull often comes from distress rather than from safety. When it is "
-                    "strong, you might try a tier-0 practice first and then ask yourself "
+                    "strong, you might try settling on your own first and then ask yourself "
                     "what the urgency is hoping for.",
                     tuple(Evidence("checkin", i, c.recorded_at.date()) for i, c in gaps),
                     now,
