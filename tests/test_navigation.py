@@ -17,7 +17,15 @@ def test_a_partner_sees_four_daily_places_and_the_rest_under_more(paired):
     more = page.select_one("nav.nav details.nav-more")
     assert text_of(more, "summary") == "More"
     rest = [a.get_text() for a in more.select("a")]
-    assert rest == ["Home", "Moments", "Reflections", "Questionnaires", "Couple space", "Safety", "Account"]
+    assert rest == [
+        "Home",
+        "Moments",
+        "Reflections",
+        "Questionnaires",
+        "Couple space",
+        "Safety",
+        "Account",
+    ]
     assert more.select_one("form[action='/logout'] button") is not None
 
 

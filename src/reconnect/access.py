@@ -125,9 +125,13 @@ def get_therapist_link_for_person(db: Session, *, person: Person) -> TherapistLi
 
 
 def is_therapist(db: Session, person: Person) -> bool:
-    """Whether the person is here as a therapist: in no couple space of their own, and
-    joined to at least one couple's (consented to or not yet). Only for choosing their
-    landing page and navigation; it opens nothing."""
+    """Whether the person is here as a therapist: they said so when they signed up
+    (from the start, before any couple links them), or, for accounts from before that
+    choice, they are in no couple space of their own and joined to at least one
+    couple's (consented to or not yet). For their landing page and navigation, and to
+    keep a therapist's account out of couple spaces; it opens nothing."""
+    if person.is_therapist:
+        return True
     if membership_of(db, person) is not None:
         return False
     joined = select(TherapistLink.id).where(TherapistLink.therapist_id == person.id).limit(1)

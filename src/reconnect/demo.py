@@ -35,6 +35,7 @@ HURT, INVOLVED, THERAPIST = "demo-hana", "demo-ivan", "demo-thea"
 PASSWORD = "demo couple, not for real use"  # noqa: S105 - made-up demo people
 WEEKS = 10
 RUSHED_DAY = 32  # week five: the evening that goes too fast
+THERAPIST_DAY = 14  # week three: they start seeing a couples therapist
 NOTES = [
     "Woke at 4 again. The pictures come back at night.",
     "Better morning. Walked before work.",
@@ -256,10 +257,12 @@ def build_demo(
             if day % 3 == 0 or day == RUSHED_DAY:  # not every day: life happens
                 _together(db, couple, demo, morning + timedelta(hours=12), day, rng)
             _moments(db, demo, morning, day)
+            if day == THERAPIST_DAY:
+                _therapist(db, demo, hasher, kdf, morning + timedelta(hours=2))
             if day % 21 == 0:
                 _questionnaires(db, demo, morning + timedelta(hours=10), day)
             db.commit()
-        _therapist(db, demo, hasher, kdf, now - timedelta(days=1))
+        _share_reflections(db, demo, now - timedelta(days=1))
         db.commit()
     return demo
 
@@ -279,14 +282,25 @@ def _questionnaires(db: Session, demo: DemoCouple, at: datetime, day: int) -> No
 def _therapist(
     db: Session, demo: DemoCouple, hasher: PasswordHasher, kdf: KdfParams, at: datetime
 ) -> None:
-    """Their therapist, with both partners' agreement."""
+    """Their therapist, with both partners' agreement: from then on each partner's
+    questionnaire results reach her too (measures.take shares them, as in real use)."""
     thea = auth.register(db, username=THERAPIST, password=PASSWORD, hasher=hasher, kdf=kdf)
+    thea.person.is_therapist = True  # she signed up as a couples therapist
     hana = SignedIn(demo.hurt.person, demo.hurt.data_key, "")
     code, _ = therapists.invite(db, signed_in=hana, now=at)
     therapists.join(db, signed_in=SignedIn(thea.person, thea.data_key, ""), code=code, now=at)
     therapists.consent(
         db, signed_in=SignedIn(demo.involved.person, demo.involved.data_key, ""), now=at
     )
+
+
+def _share_reflections(db: Session, demo: DemoCouple, at: datetime) -> None:
+    """Each partner chooses to show their therapist their own private reflections, the
+    way the Reflections page offers it."""
+    for account in (demo.hurt, demo.involved):
+        therapists.share_findings(
+            db, signed_in=SignedIn(account.person, account.data_key, ""), now=at
+        )
 
 
 def _moments(db: Session, demo: DemoCouple, morning: datetime, day: int) -> None:

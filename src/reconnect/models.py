@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -82,6 +83,9 @@ class Person(Base):
     totp_step_sealed: Mapped[bytes | None] = mapped_column(LargeBinary(64), nullable=True)
     # An IANA time zone name ("Europe/Berlin"): the person's days, weeks and times.
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    # Signed up as a couples therapist: their caseload from the start, never a couple
+    # space of their own.
+    is_therapist: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     membership: Mapped[Membership | None] = relationship(back_populates="person", uselist=False)
 
@@ -274,7 +278,8 @@ class PaceDecision(Base):
     couple_id: Mapped[int] = mapped_column(ForeignKey("couple.id", ondelete="CASCADE"))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
     policy_version: Mapped[str] = mapped_column(String(32))
-    permitted_tier: Mapped[int] = mapped_column(Integer)
+    permitted_tier: Mapped[int] = mapped_column(Integer)  # what fitted that day
+    ladder_tier: Mapped[int] = mapped_column(Integer)  # where the couple had reached
     data: Mapped[str] = mapped_column(Text)
 
 

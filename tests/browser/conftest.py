@@ -7,16 +7,22 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import replace
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import uvicorn
+from sqlalchemy import select
 
+from reconnect.accounts.auth import kdf_params
 from reconnect.app import create_app
+from reconnect.demo import HURT, build_demo
+from reconnect.models import Membership, Person
 from tests.conftest import IN_CI, Clock, make_settings
+from tests.demo import NOW
 
 CHROMIUM = os.environ.get("RECONNECT_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -44,6 +50,26 @@ def server_clock() -> Clock:
     return Clock(datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
 
 
+@contextmanager
+def serving(app: Any, **options: Any) -> Iterator[int]:
+    """``app`` served by uvicorn on a thread of its own (it runs its own event loop),
+    on loopback (on a free port unless told), for as long as the block runs; yields the port."""
+    options = {"host": "127.0.0.1", "port": free_port(), "log_level": "warning", **options}
+    server = uvicorn.Server(uvicorn.Config(app, **options))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    try:
+        yield int(options["port"])
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
 @pytest.fixture
 def live_server(tmp_path: Path, server_clock: Clock) -> Iterator[str]:
     """The whole app on a fresh SQLite file, served by uvicorn on a free local port.
@@ -56,18 +82,40 @@ def live_server(tmp_path: Path, server_clock: Clock) -> Iterator[str]:
     )
     app = create_app(settings)
     app.state.reconnect = replace(app.state.reconnect, clock=server_clock)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as port:
+        yield f"http://127.0.0.1:{port}"
+
+
+@dataclass(frozen=True)
+class Demo:
+    """The demo couple's server: its address and the couple's id (for the therapist)."""
+
+    base: str
+    couple_id: int
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """One server per test process with the demo couple (Hana, Ivan and Thea, their
+    therapist) and ten weeks of history, its clock standing at ``tests.demo.NOW``.
+
+    Shared: tests that use it look, add people of their own, or add moments between
+    Hana and Ivan that no other test counts on.
+    """
+    settings = make_settings(tmp_path_factory.mktemp("demo")).model_copy(
+        update={"quick_exit_url": QUICK_EXIT_URL, "demo": True}
+    )
+    app = create_app(settings)
+    state = app.state.reconnect
+    build_demo(state.sessions, state.hasher, kdf_params(settings), NOW)
+    app.state.reconnect = replace(state, clock=Clock(NOW))
+    with state.sessions() as db:
+        hana = select(Person.id).where(Person.username == HURT)
+        couple_id = db.scalar(select(Membership.couple_id).where(Membership.person_id.in_(hana)))
+    assert couple_id is not None
+    with serving(app) as port:
+        yield Demo(f"http://127.0.0.1:{port}", couple_id)
+    app.state.engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -84,19 +132,34 @@ def browser() -> Iterator[Any]:
         instance.close()
 
 
+def local_context(
+    browser: Any,
+    width: int = 390,
+    height: int = 844,
+    *,
+    origin: str = "http://127.0.0.1",
+    **options: Any,
+) -> Any:
+    """A new browser context (a person of their own) with a phone's viewport unless told.
+
+    Nothing may leave the machine: anything not on ``origin`` is answered locally.
+    """
+    context = browser.new_context(viewport={"width": width, "height": height}, **options)
+    context.route(
+        lambda url: not url.startswith(origin),
+        lambda route: route.fulfill(status=200, body="<title>Weather</title>Sunny"),
+    )
+    context.set_default_timeout(10_000)
+    return context
+
+
 @pytest.fixture
 def new_page(browser: Any) -> Iterator[Any]:
     """Opens pages in separate browser contexts: separate people, separate cookies."""
     contexts = []
 
     def open_page() -> Any:
-        context = browser.new_context(viewport={"width": 390, "height": 844})
-        # Nothing may leave the machine: anything not on loopback is answered locally.
-        context.route(
-            lambda url: not url.startswith("http://127.0.0.1"),
-            lambda route: route.fulfill(status=200, body="<title>Weather</title>Sunny"),
-        )
-        context.set_default_timeout(10_000)
+        context = local_context(browser)
         contexts.append(context)
         return context.new_page()
 

@@ -33,8 +33,11 @@ def pair(new_page, base: str):
     register_and_screen(ivan, base, "ivan")
     ivan.goto(f"{base}/couple/join")
     ivan.get_by_label("Invitation code").fill(code)
-    ivan.get_by_label("I am the involved partner").check()
+    ivan.get_by_role("button", name="Continue").click()
+    # The code tells which role fits beside Hana's: it comes already chosen.
+    expect(ivan.get_by_label("I am the involved partner")).to_be_checked()
     ivan.get_by_role("button", name="Join").click()
+    expect(ivan.locator("#paired")).to_be_visible()
     return hana, ivan
 
 

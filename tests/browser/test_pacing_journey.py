@@ -84,7 +84,7 @@ def test_a_couple_advances_floods_steps_back_and_pauses(new_page, live_server, s
         server_clock.advance(days=1)
     check_in(hana, live_server)
     check_in(ivan, live_server)
-    expect(pace_heading(hana, live_server)).to_contain_text("tier 1")
+    expect(pace_heading(hana, live_server)).to_contain_text("Being near each other")
 
     # An evening that floods: a break for both until the hour Hana chose, and the
     # ladder steps back; how she was afterwards keeps the pace gentle.
@@ -95,7 +95,7 @@ def test_a_couple_advances_floods_steps_back_and_pauses(new_page, live_server, s
         expect(page.locator("#main")).to_contain_text("09:")
     server_clock.advance(hours=2)
     check_in(ivan, live_server)
-    expect(pace_heading(ivan, live_server)).to_contain_text("tier 0")
+    expect(pace_heading(ivan, live_server)).to_contain_text("Settling on your own")
 
     # Ivan pauses; Hana sees the pause but cannot lift it; only Ivan can.
     ivan.goto(f"{live_server}/today")

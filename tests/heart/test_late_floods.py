@@ -117,7 +117,7 @@ def test_the_pages_tell_only_the_person_whose_heart_it_was(app, walked):
     assert answer.status_code == 200, answer.text
     assert "your heart rate rose and stayed raised from 19:00" in text_of(soup(answer), "main")
     today = text_of(hana.get("/today"), "#heart-floods")
-    assert "A quiet walk side by side" in today and "only you see this" in today
+    assert "A quiet walk side by side" in today and "Only you see this" in today
     ivan = signed_in(app, "ivan")
     assert ivan.get("/today").select_one("#heart-floods") is None
     assert "heart rate" not in text_of(ivan.get("/today"), "main").lower()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from reconnect.domain.pacing.catalogue import Lead
 from reconnect.pacing import store as pace
-from tests.moments.test_loops import respond, tell_trigger
+from tests.moments.steps import respond, tell_trigger
 from tests.pages import Visitor, text_of
 
 

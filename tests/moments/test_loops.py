@@ -9,22 +9,8 @@ answered.
 from __future__ import annotations
 
 from tests.conftest import Clock
-from tests.pages import Visitor, text_of
-
-
-def tell_trigger(hana: Visitor, what: str, *, tell: bool = True) -> None:
-    form = {"what": what, "strength": "4"}
-    if tell:
-        form["tell_partner"] = "yes"
-    assert hana.post("/triggers", form).status_code == 303
-
-
-def respond(ivan: Visitor, kind: str) -> Visitor:
-    form = ivan.get("/today").select_one("form[action$='/respond']")
-    assert form is not None, "Ivan is asked to respond"
-    ivan.post(str(form["action"]), {"kind": kind})
-    assert ivan.last.status_code == 303
-    return ivan
+from tests.moments.steps import respond, tell_trigger
+from tests.pages import text_of
 
 
 def test_the_response_to_a_told_trigger_reaches_the_partner_who_was_triggered(paired):

@@ -51,6 +51,7 @@ def test_a_couple_from_before_v2_moves_with_its_earned_tier_and_its_past_intact(
                 decided_at=clock.now,
                 policy_version="v1",
                 permitted_tier=1,
+                ladder_tier=3,
                 data=json.dumps(
                     Decision(1, 3, (), None, False, (), "v1", clock.now, (), earned).to_dict()
                 ),

@@ -30,6 +30,9 @@ from reconnect.domain.progress.points import (
 from reconnect.progress.calendar import reminders_ics
 from reconnect.progress.charts import (
     DAILY_SPAN_DAYS,
+    FONT_PX,
+    MIN_DAYS,
+    WIDTH_PX,
     Chart,
     activation_safety_chart,
     consistency_chart,
@@ -44,6 +47,7 @@ from reconnect.progress.summary import weekly_summary
 from reconnect.progress.view import checkin_point, experience_point
 
 MONDAY = date(2026, 3, 2)
+TUESDAY = MONDAY + timedelta(1)
 NAMESPACES = {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
 
 
@@ -109,25 +113,43 @@ def test_long_histories_are_grouped_by_week() -> None:
 
 
 def test_urgency_chart_names_days_where_urgency_ran_ahead() -> None:
-    points = [checkin(MONDAY, urgency=9, readiness=2), checkin(MONDAY + timedelta(1))]
+    points = [checkin(MONDAY, urgency=9, readiness=2), *(checkin(d) for d in days(2, TUESDAY))]
     chart = urgency_readiness_chart(points)
     assert_valid_chart(chart)
     assert chart.rows == (
         (MONDAY.isoformat(), "9.0", "2.0"),
-        ((MONDAY + timedelta(1)).isoformat(), "4.0", "5.0"),
+        (TUESDAY.isoformat(), "4.0", "5.0"),
+        ((TUESDAY + timedelta(1)).isoformat(), "4.0", "5.0"),
     )
-    assert "1 of 2 days" in chart.text
+    assert "1 of 3 days" in chart.text
 
 
-def test_tier_chart_marks_setbacks() -> None:
+def test_the_reached_chart_names_each_step_and_marks_steps_back() -> None:
     start = datetime(2026, 3, 2, 8, tzinfo=UTC)
     tiers = [TierPoint(start + timedelta(days=i), t) for i, t in enumerate([1, 2, 2, 1, 3])]
     assert [p.tier for p in setbacks(tiers)] == [1]
-    chart = tier_chart(tiers)
-    assert_valid_chart(chart)
-    assert chart.headers == ("Day", "Highest tier", "Lowest tier", "Setbacks")
-    assert [row[3] for row in chart.rows] == ["0", "0", "0", "1", "0"]
-    assert "1 setback " in chart.text
+    chart = tier_chart(tiers, today=MONDAY + timedelta(days=6))
+    root = assert_valid_chart(chart)
+    assert chart.title == "Where you have reached together"
+    assert chart.headers == ("Day", "Step reached", "Steps back")
+    # Every day up to today, with the step reached by its short name.
+    assert [row[1] for row in chart.rows] == [
+        "Near each other",
+        "Daily check-ins",
+        "Daily check-ins",
+        "Near each other",
+        "Openness offered",
+        "Openness offered",
+        "Openness offered",
+    ]
+    assert [row[2] for row in chart.rows] == ["0", "0", "0", "1", "0", "0", "0"]
+    assert chart.text == (
+        "From Being near each other at the start to Transparency that is offered now, "
+        "with 1 step back along the way, part of the path."
+    )
+    words = {t.text for t in root.iter("{http://www.w3.org/2000/svg}text")}
+    assert {"Near each other", "Openness offered", "step back"} <= words
+    assert not any("tier" in w.lower() for w in words if w)
 
 
 def test_only_tier_changes_are_kept_so_decision_times_stay_private() -> None:
@@ -215,12 +237,14 @@ def test_qualities_chart_gives_weekly_means() -> None:
 def test_no_data_gives_a_sentence_not_an_empty_chart(chart: Chart) -> None:
     assert chart.empty and chart.svg is None
     assert chart.rows == ()
-    assert chart.text.startswith("No data yet")
+    assert "fills in" in chart.text or "show" in chart.text
     assert chart.headers
 
 
 def test_charts_on_one_page_do_not_share_element_ids() -> None:
-    dashboard = person_dashboard([checkin(d) for d in days(5)], [experience(MONDAY)], MONDAY)
+    dashboard = person_dashboard(
+        [checkin(d) for d in days(5)], [experience(d) for d in days(9)], MONDAY
+    )
     seen: set[str] = set()
     for chart in dashboard.charts:
         assert chart.svg is not None
@@ -354,9 +378,9 @@ def test_protection_trend_needs_4_checkins_in_each_window(per_window: int, trend
 
 def test_dashboards_hold_every_chart_and_marker() -> None:
     person = person_dashboard([], [], MONDAY)
+    # The days with a safe shared experience are the couple's: charted there, once.
     assert [c.key for c in person.charts] == [
         "activation-safety",
-        "consistency",
         "qualities",
         "urgency-readiness",
     ]
@@ -392,16 +416,26 @@ def test_weekly_summary_names_what_went_well_and_what_was_hard() -> None:
     assert "1 hard conversation without anyone leaving." in summary.went_well
     assert "1 check-in with yourself." in summary.went_well
     assert "High activation on 1 day." in summary.was_hard
-    assert "The tier stepped back 1 time." in summary.was_hard
-    assert summary.pace == "The permitted tier went from 3 to 2 this week."
+    assert "You went back a step together once." in summary.was_hard
+    assert summary.pace == (
+        "You went back from “Transparency that is offered” to “A daily check-in, no fixing” "
+        "this week, to steady things; going back a step is part of the path."
+    )
     assert len(summary.to_try) == 2
 
 
 def test_a_quiet_week_still_has_a_pace_and_something_to_try() -> None:
-    summary = weekly_summary(MONDAY)
+    summary = weekly_summary(MONDAY, together=True)
     assert summary.went_well == () and summary.was_hard == ()
-    assert summary.pace == "The pace has not been worked out yet."
+    assert summary.pace is not None and "once you have both checked in" in summary.pace
     assert summary.to_try
+
+
+def test_ones_own_week_leaves_the_pace_to_the_couples_week() -> None:
+    mine = weekly_summary(MONDAY, checkins=[checkin(MONDAY, activation=9)])
+    assert mine.pace is None
+    assert "Start each day with a few minutes of settling on your own." in mine.to_try
+    assert not any("tier" in line for line in (*mine.went_well, *mine.was_hard, *mine.to_try))
 
 
 # --- reminders ------------------------------------------------------------------------
@@ -450,3 +484,79 @@ def test_charts_drawn_in_parallel_threads_match_one_at_a_time() -> None:
     with ThreadPoolExecutor(max_workers=3) as pool:
         for _ in range(3):
             assert list(pool.map(lambda h: activation_safety_chart(h).svg, histories)) == expected
+
+
+# --- drawn for a phone ------------------------------------------------------------------
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def font_sizes(root: ET.Element) -> list[float]:
+    """Every text's size in the SVG's own units, from its style."""
+    sizes = []
+    for node in root.iter(f"{SVG}text"):
+        found = re.search(r"font-size:\s*([0-9.]+)px", node.get("style", ""))
+        assert found is not None, node.get("style")
+        sizes.append(float(found.group(1)))
+    return sizes
+
+
+@pytest.mark.parametrize(
+    ("chart", "names"),
+    [
+        (activation_safety_chart([checkin(d) for d in days(10)]), {"Activation", "Felt safety"}),
+        (
+            qualities_chart([experience(d) for d in days(10)]),
+            {"Authenticity", "Vulnerability", "Transparency", "Presence"},
+        ),
+    ],
+    ids=lambda c: getattr(c, "key", ""),
+)
+def test_lines_are_named_at_their_ends_in_text_readable_on_a_phone(
+    chart: Chart, names: set[str]
+) -> None:
+    root = assert_valid_chart(chart)
+    # Drawn WIDTH_PX wide in pixels: shown at 360 CSS pixels, one unit is one pixel.
+    assert root.get("width") == str(WIDTH_PX) == root.get("viewBox", "").split()[2]
+    assert min(font_sizes(root)) >= FONT_PX >= 12
+    words = {node.text for node in root.iter(f"{SVG}text")}
+    assert names <= words, "each line carries its own name"
+    assert not any("line" in (w or "") for w in words), "no caption decoding line styles"
+    # Each name sits beside its line's end, right of the plot, in its line's colour.
+    labels = [n for n in root.iter(f"{SVG}text") if n.text in names]
+    assert len({n.get("style") for n in labels}) == len(names)
+
+
+def test_the_reached_chart_and_score_chart_keep_their_text_readable() -> None:
+    start = datetime(2026, 3, 2, 8, tzinfo=UTC)
+    reached = tier_chart(
+        [TierPoint(start, 0), TierPoint(start + timedelta(days=3), 2)], MONDAY + timedelta(9)
+    )
+    scores = score_chart(
+        "scores-phq-9",
+        "PHQ-9",
+        [ScorePoint(MONDAY, 20), ScorePoint(MONDAY + timedelta(weeks=3), 9, "improved")],
+        27,
+    )
+    for chart in (reached, scores):
+        root = assert_valid_chart(chart)
+        assert min(font_sizes(root)) >= FONT_PX
+
+
+@pytest.mark.parametrize(
+    "chart",
+    [
+        activation_safety_chart([checkin(MONDAY), checkin(TUESDAY)]),
+        urgency_readiness_chart([checkin(MONDAY)]),
+        consistency_chart([experience(d) for d in days(3)]),  # one week: one bar
+        qualities_chart([experience(MONDAY), experience(TUESDAY)]),
+        tier_chart([TierPoint(datetime(2026, 3, 2, 8, tzinfo=UTC), 0)], TUESDAY),
+        score_chart("scores-phq-9", "PHQ-9", [ScorePoint(MONDAY, 20)], 27),
+    ],
+    ids=lambda c: c.key,
+)
+def test_too_few_days_give_a_friendly_sentence_not_a_chart_of_one_dot(chart: Chart) -> None:
+    assert chart.empty and chart.svg is None
+    assert chart.rows, "the few numbers there are stay readable in the table"
+    assert "fills in" in chart.text or "show" in chart.text
+    assert MIN_DAYS == 3

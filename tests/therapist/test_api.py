@@ -151,7 +151,7 @@ def test_the_report_is_a_pdf_with_content_on_every_page(thea, hana_and_ivan, clo
         dark = sum(1 for value in image.getdata() if value < 200)
         assert dark > 1000, "the page has text and a chart, not a blank sheet"
     text = "".join(page.get_textpage().get_text_range() for page in pdf)
-    assert "Flooding breaks: 1" in text
+    assert "Breaks after flooding: 1" in text
     assert CANARY not in text
 
 

@@ -244,6 +244,7 @@ def register_form(request: Request, person: MaybePerson) -> Response:
 @router.post("/register")
 def register(request: Request, form: CheckedForm, db: Db, state: State, at: Now) -> Response:
     username = str(form.get("username", ""))
+    therapist = form.get("account") == "therapist"
     try:
         account = auth.register(
             db,
@@ -262,8 +263,12 @@ def register(request: Request, form: CheckedForm, db: Db, state: State, at: Now)
             status=problem.status,
             error=problem.message,
             username=username,
+            therapist=therapist,
             zones=localtime.zone_choices() if problem.code == "invalid_time_zone" else None,
         )
+    # A couples therapist says so here: their caseload from the start, and never the
+    # partners' safety questions or couple space.
+    account.person.is_therapist = therapist
     token = auth.start_session(
         db,
         person=account.person,
@@ -273,7 +278,9 @@ def register(request: Request, form: CheckedForm, db: Db, state: State, at: Now)
         now=at,
     )
     db.commit()
-    # The recovery key is shown on this one response and never stored.
+    # The recovery key is shown on this one response and never stored; a therapist
+    # already sees their own navigation on it.
+    request.state.therapist = therapist
     response = render(
         request, "accounts/recovery_key.html", account.person, recovery_key=account.recovery_key
     )

@@ -100,7 +100,11 @@ def export(db: Session, signed_in: SignedIn, now: datetime) -> dict[str, Any]:
     return {
         "format": EXPORT_FORMAT,
         "exported_at": now.isoformat(),
-        "person": {"username": person.username, "created_at": person.created_at.isoformat()},
+        "person": {
+            "username": person.username,
+            "created_at": person.created_at.isoformat(),
+            "is_therapist": person.is_therapist,
+        },
         "couple": None
         if view is None
         else {"my_role": view.my_role, "partner_username": view.partner_username},

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from reconnect import access, keys, localtime
 from reconnect.accounts.signed_in import token_hash
-from reconnect.domain.couples import PARTNER_ROLE, ROLE_LABELS, Role
+from reconnect.domain.couples import PARTNER_ROLE, Role, joining_as
 from reconnect.domain.pacing.policy import load_policy
 from reconnect.errors import Problem
 from reconnect.models import Couple, Invite, Membership, PaceSignal, Person
@@ -41,6 +41,18 @@ class CoupleView:
     @property
     def paired(self) -> bool:
         return self.partner_username is not None
+
+
+THERAPIST_ACCOUNT = (
+    "This is a therapist's account, so it cannot create or join a couple space. "
+    "The couples you work with appear in your caseload once they give you their code."
+)
+
+
+def refuse_therapist(db: Session, person: Person) -> None:
+    """A therapist's account never becomes a partner: 403 therapist_account."""
+    if access.is_therapist(db, person):
+        raise Problem("therapist_account", THERAPIST_ACCOUNT, 403)
 
 
 def check_role(role: str) -> str:
@@ -107,6 +119,7 @@ def couple_key_for(membership: Membership, data_key: bytes) -> bytes:
 def create_couple(
     db: Session, *, person: Person, data_key: bytes, role: str, now: datetime
 ) -> Couple:
+    refuse_therapist(db, person)
     require_joint_features(db, person, data_key)
     check_role(role)
     if access.membership_of(db, person) is not None:
@@ -162,6 +175,7 @@ def create_invite(
     The code also carries the couple key to the partner: it is wrapped under a
     key derived from the code, which the database does not hold.
     """
+    refuse_therapist(db, person)
     require_joint_features(db, person, data_key)
     membership = access.membership_of(db, person)
     if membership is None:
@@ -186,12 +200,12 @@ def create_invite(
     return code, invite
 
 
-def join_couple(
-    db: Session, *, person: Person, data_key: bytes, code: str, role: str, now: datetime
-) -> Couple:
-    require_joint_features(db, person, data_key)
-    check_role(role)
-    cleaned = normalise_code(code)
+def _open_invitation(
+    db: Session, *, person: Person, cleaned: str, now: datetime
+) -> tuple[Invite, Role]:
+    """The partner's live invitation for this (normalised) code, and the role that fits
+    beside the partner's; Problem for anything else. Nothing about the couple is told
+    before the code is known to be valid and open to this person."""
     invite = db.scalar(select(Invite).where(Invite.code_hash == token_hash(cleaned)))
     if not cleaned or invite is None:
         raise Problem(
@@ -213,6 +227,12 @@ def join_couple(
     if mine is not None:
         raise Problem("already_in_couple", "You already belong to a couple space.", 409)
     members = db.scalars(select(Membership).where(Membership.couple_id == invite.couple_id)).all()
+    if not members:  # the partner who made it has left since
+        raise Problem(
+            "invite_not_found",
+            "That code does not match an invitation. Please check it with your partner.",
+            404,
+        )
     if len(members) >= 2:
         raise Problem("couple_full", "That couple space already has two partners.", 409)
     # A couple space whose pace holds someone else (a partner who left it after a
@@ -233,13 +253,49 @@ def join_couple(
             "new couple space.",
             409,
         )
-    theirs = Role(members[0].role)
-    expected = PARTNER_ROLE[theirs].value
-    if role != expected:
+    return invite, Role(members[0].role)
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """What a person holding a valid code learns before joining: the partner's role,
+    and so theirs. Never the partner's name or anything else of the couple's."""
+
+    partner_role: Role
+
+    @property
+    def role(self) -> Role:
+        return PARTNER_ROLE[self.partner_role]
+
+    @property
+    def sentence(self) -> str:
+        return joining_as(self.partner_role)
+
+
+def invitation_for(
+    db: Session, *, person: Person, data_key: bytes, code: str, now: datetime
+) -> Invitation:
+    """Check a code before joining, on the same terms as :func:`join_couple`, and say
+    which role fits. Raises Problem (the same codes as joining, but role_conflict)."""
+    refuse_therapist(db, person)
+    require_joint_features(db, person, data_key)
+    _, theirs = _open_invitation(db, person=person, cleaned=normalise_code(code), now=now)
+    return Invitation(theirs)
+
+
+def join_couple(
+    db: Session, *, person: Person, data_key: bytes, code: str, role: str, now: datetime
+) -> Couple:
+    refuse_therapist(db, person)
+    require_joint_features(db, person, data_key)
+    check_role(role)
+    cleaned = normalise_code(code)
+    invite, theirs = _open_invitation(db, person=person, cleaned=cleaned, now=now)
+    expected = PARTNER_ROLE[theirs]
+    if role != expected.value:
         raise Problem(
             "role_conflict",
-            f"Your partner chose {ROLE_LABELS[theirs]}, so your role here is "
-            f"{expected.replace('_', ' ')}.",
+            joining_as(theirs),
             409,
         )
     couple_key = (

@@ -143,13 +143,17 @@ class ExperienceOut(BaseModel):
     tier: int
     occurred_at: LocalDateTime
     ahead_of_pace: bool = Field(
-        description="Logged above the tier permitted then: kept, never counted towards advancing."
+        description="Logged above what fitted that day (the permitted_tier then): kept, "
+        "never counted towards advancing."
     )
 
 
 class PracticeOut(BaseModel):
     id: str
-    tier: int
+    tier: int = Field(
+        description="The step of the ladder it belongs to, 0 to 6. People read the step's "
+        "name from the catalogue, never this number."
+    )
     title: str
     leads: str
     minutes: int
@@ -159,12 +163,17 @@ class PracticeOut(BaseModel):
 
 class ReasonOut(BaseModel):
     rule: str
-    message: str
+    message: str = Field(
+        description="Plain words for the person; steps are named as the catalogue names them."
+    )
     numbers: dict[str, int | float | str]
 
 
 class PaceOut(BaseModel):
-    permitted_tier: int
+    permitted_tier: int = Field(
+        description="What fits today: the highest step of the ladder today's pace allows, "
+        "0 to 6. Show people the step's name, never the number."
+    )
     practices: list[PracticeOut]
     reasons: list[ReasonOut] = Field(description="Only what this person may see.")
     break_until: LocalDateTime | None

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from reconnect import access, localtime
+from reconnect.accounts.signed_in import SignedIn
 from reconnect.after_write import look_again
 from reconnect.domain.couples import Role
 from reconnect.domain.moments import (
@@ -18,7 +19,7 @@ from reconnect.domain.moments import (
     TRIGGER_ROLES,
     WORDS_MAX,
 )
-from reconnect.domain.pacing.catalogue import UnknownPractice
+from reconnect.domain.pacing.catalogue import Catalogue, Tier, UnknownPractice
 from reconnect.domain.pacing.checkins import (
     DRIVER_LABELS,
     NOTE_MAX_CHARS,
@@ -34,6 +35,7 @@ from reconnect.domain.pacing.experiences import (
     STARTED_BY_LABELS,
     STAYING_LABELS,
 )
+from reconnect.domain.pacing.history import COUPLE, Decision, Reason
 from reconnect.domain.pacing.policy import BREAK_MINUTES_MAX, BREAK_MINUTES_MIN
 from reconnect.errors import Problem
 from reconnect.models import Person
@@ -57,6 +59,66 @@ BACK_IN = {
     240: "In four hours",
     BREAK_MINUTES_MAX: "Tomorrow, this time",
 }
+
+
+# Why today asks for a gentler step than the one reached together, from the couple's
+# own reasons (both partners read the same words; nobody's own check-in is named).
+GENTLER_BECAUSE = {
+    "pause": "the pace is paused for now",
+    "flood_break": "a break is running, so bodies can settle",
+    "ceiling": "today follows the partner who needs it slower",
+    "closeness": "closeness opens only when both of you say you are ready",
+}
+
+
+def _pace_or_none(db: Db, session: SignedIn, at: datetime) -> Decision | None:
+    """The couple's pace now, or None for someone not pacing with a partner."""
+    try:
+        membership = access.get_membership_for_person(
+            db, person=session.person, data_key=session.data_key
+        )
+    except Problem:
+        return None
+    return pace.current_pace(db, membership.couple, at)
+
+
+def _steps(catalogue: Catalogue, decision: Decision) -> dict[str, Any]:
+    """The steps of the ladder as a page names them: what fits today (the permitted
+    step), where the couple has reached together, the earlier steps (they fit too) and
+    the later ones: those reached but waiting for a day that allows them, and those
+    still ahead (they open as you go)."""
+    permitted, reached = decision.permitted_tier, decision.ladder_tier
+    later = [t for t in catalogue.tiers if t.number > permitted]
+    return {
+        "fits": catalogue.tier(permitted),
+        "reached": catalogue.tier(reached),
+        "earlier": [catalogue.tier(n) for n in range(permitted - 1, -1, -1)],
+        "later": later,
+        "waiting": [t for t in later if t.number <= reached],
+        "ahead": [t for t in later if t.number > reached],
+    }
+
+
+def _gentler_because(reasons: tuple[Reason, ...]) -> str:
+    """Why today's step is below the one reached: the first couple reason that says so."""
+    for reason in reasons:
+        if reason.audience == COUPLE and reason.rule in GENTLER_BECAUSE:
+            return GENTLER_BECAUSE[reason.rule]
+    return "of what is said under “Why this pace”"
+
+
+def _log_groups(catalogue: Catalogue, decision: Decision | None) -> list[tuple[str, Tier]]:
+    """The log form's groups, in the order offered: what fits today first, then the
+    earlier steps, then the later steps (kept so something done anyway is logged
+    honestly). Without a pace, every step in order."""
+    if decision is None:
+        return [(t.name, t) for t in catalogue.tiers]
+    steps = _steps(catalogue, decision)
+    return [
+        (f"Fits today: {steps['fits'].name}", steps["fits"]),
+        *((f"Also fine today: {t.name}", t) for t in steps["earlier"]),
+        *((f"Later step, not for today: {t.name}", t) for t in steps["later"]),
+    ]
 
 
 def number(form: FormData, name: str) -> int | None:
@@ -146,15 +208,20 @@ def today(request: Request, session: PageSession, db: Db, at: Now) -> Response:
     decision = pace.current_pace(db, couple, at)
     catalogue = pace.catalogue()
     proposals = moments.proposals(db, signed_in=session)
+    reasons = pace.reasons_for_person(db, person, session.data_key, couple, decision, at)
     return render(
         request,
         "pacing/today.html",
         person,
         decision=decision,
         now=at,
-        tier=catalogue.tier(decision.permitted_tier),
+        **_steps(catalogue, decision),
+        gentler_because=_gentler_because(reasons),
         practices=[catalogue.get(p) for p in decision.practices],
-        reasons=pace.reasons_for_person(db, person, session.data_key, couple, decision, at),
+        settling=catalogue.for_tier(0),
+        # The "ladder" reason is said by the page itself, beside what fits today.
+        shared_reasons=[r for r in reasons if r.audience == COUPLE and r.rule != "ladder"],
+        own_reasons=[r for r in reasons if r.audience != COUPLE],
         can_resume=can_resume(decision, str(person.id)),
         awaiting=pace.awaiting_reflection(db, person, couple),
         heart_floods=recent_floods(db, signed_in=session, now=at),
@@ -205,23 +272,35 @@ def resume(request: Request, form: CheckedForm, session: PageSession, db: Db, at
 
 
 @router.get("/practices/{practice_id}")
-def practice(request: Request, practice_id: str, person: PagePerson) -> Response:
+def practice(request: Request, practice_id: str, session: PageSession, db: Db, at: Now) -> Response:
+    catalogue = pace.catalogue()
     try:
-        chosen = pace.catalogue().get(practice_id)
+        chosen = catalogue.get(practice_id)
     except UnknownPractice:
         raise Problem("not_found", "There is no practice with that name.", 404) from None
+    decision = _pace_or_none(db, session, at)
     return render(
         request,
         "pacing/practice.html",
-        person,
+        session.person,
         practice=chosen,
-        tier=pace.catalogue().tier(chosen.tier),
+        tier=catalogue.tier(chosen.tier),
+        # What fits today and where the couple has reached, when this practice belongs
+        # to a later step than today's (else None).
+        fits=(
+            catalogue.tier(decision.permitted_tier)
+            if decision is not None and chosen.tier > decision.permitted_tier
+            else None
+        ),
+        reached=decision.ladder_tier if decision is not None else None,
     )
 
 
 def _experience_page(
-    request: Request, person: Person, db: Db, status: int = 200, **context: Any
+    request: Request, session: SignedIn, db: Db, at: datetime, status: int = 200, **context: Any
 ) -> Response:
+    person = session.person
+    catalogue = pace.catalogue()
     experience = None
     if context.get("experience_id"):
         experience = access.get_experience_for_person(
@@ -232,7 +311,14 @@ def _experience_page(
         "pacing/experience.html",
         person,
         status=status,
-        catalogue=pace.catalogue(),
+        catalogue=catalogue,
+        # A reflection on a logged experience names its practice: no list to choose from.
+        log_groups=[]
+        if experience is not None
+        else [
+            (label, catalogue.for_tier(step.number))
+            for label, step in _log_groups(catalogue, _pace_or_none(db, session, at))
+        ],
         experience=experience,
         staying=choices(STAYING_LABELS),
         qualities=QUALITY_LABELS,
@@ -246,14 +332,15 @@ def _experience_page(
 
 
 @router.get("/experiences/new")
-def experience_form(request: Request, person: PagePerson, db: Db) -> Response:
+def experience_form(request: Request, session: PageSession, db: Db, at: Now) -> Response:
     experience_id = request.query_params.get("experience", "")
     if experience_id and not whole_digits(experience_id):
         raise Problem("experience_not_found", "There is no such shared experience.", 404)
     return _experience_page(
         request,
-        person,
+        session,
         db,
+        at,
         practice_id=request.query_params.get("practice", ""),
         experience_id=int(experience_id) if whole_digits(experience_id) else None,
         values={},
@@ -304,8 +391,9 @@ def log_experience(
         db.rollback()
         return _experience_page(
             request,
-            person,
+            session,
             db,
+            at,
             problem.status,
             error=problem.message,
             practice_id=practice_id or "",

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from reconnect import access
+from reconnect import access, localtime
 from reconnect.domain.insights.couple_record import experience_half
 from reconnect.domain.pacing.catalogue import (
     Catalogue,
@@ -42,6 +42,7 @@ from reconnect.domain.pacing.signals import (
     signals_from_rating,
     signals_from_solo_practice,
 )
+from reconnect.domain.progress.points import TierPoint, tier_changes
 from reconnect.domain.validation import InvalidEntry
 from reconnect.errors import Problem
 from reconnect.heart import store as heart
@@ -242,6 +243,7 @@ def _store(db: Session, couple: Couple, decision: Decision) -> Decision:
             decided_at=decision.decided_at,
             policy_version=decision.policy_version,
             permitted_tier=decision.permitted_tier,
+            ladder_tier=decision.ladder_tier,
             data=json.dumps(replace(decision, reasons=couple_only).to_dict()),
         )
     )
@@ -585,3 +587,20 @@ def couples_on_older_policy(db: Session) -> int:
     """How many couples are still paced under a policy older than the newest."""
     newest = policy().version
     return db.scalar(select(func.count(Couple.id)).where(Couple.policy_version != newest)) or 0
+
+
+def pace_changes(
+    db: Session, couple_id: int, zone: localtime.Zone, *, reached: bool = False
+) -> list[TierPoint]:
+    """When the pace changed, on the clock of ``zone``: what fitted each day, or with
+    ``reached``, where the couple had reached together. The first and every change
+    only: the time of every decision would show when the other checked in."""
+    step = PaceDecision.ladder_tier if reached else PaceDecision.permitted_tier
+    rows = db.execute(
+        select(PaceDecision.decided_at, step)
+        .where(PaceDecision.couple_id == couple_id)
+        .order_by(PaceDecision.decided_at, PaceDecision.id)
+    )
+    return list(
+        tier_changes(TierPoint(at=localtime.to_local(at, zone), tier=tier) for at, tier in rows)
+    )

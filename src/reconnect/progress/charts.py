@@ -10,6 +10,7 @@ The inputs are the domain's plain points; nothing here reads a database or a req
 from __future__ import annotations
 
 import io
+import re
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -25,8 +26,8 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_svg import FigureCanvasSVG, RendererSVG
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
-from matplotlib.lines import Line2D
 
+from reconnect.domain.pacing.catalogue import Tier, load_catalogue
 from reconnect.domain.progress.markers import (
     Marker,
     pain_without_losing_connection,
@@ -47,6 +48,9 @@ from reconnect.domain.progress.policy import ProgressPolicy
 __all__ = [
     "DAILY_SPAN_DAYS",
     "DRAWING",
+    "FONT_PX",
+    "MIN_DAYS",
+    "WIDTH_PX",
     "Chart",
     "CoupleDashboard",
     "PersonDashboard",
@@ -64,6 +68,17 @@ __all__ = [
 # point per week, which keeps a three-year chart small and quick to draw.
 DAILY_SPAN_DAYS = 56
 
+# Charts are drawn for a phone: 360 units wide, shown at 360 CSS pixels wide (and
+# no wider on a large screen), so one unit is one CSS pixel and no text is smaller
+# than FONT_PX. Each line is named at its end, in its own colour.
+WIDTH_PX = 360
+HEIGHT_PX = 230
+FONT_PX = 12.0
+
+# Fewer days of data than this, and a chart says a friendly sentence instead of
+# showing a line of one or two dots; a weekly chart also needs two weeks.
+MIN_DAYS = 3
+
 # Calm, distinguishable colours (also readable in greyscale by line style).
 _BLUE = "#4f7cac"
 _SAGE = "#6a9a78"
@@ -71,6 +86,8 @@ _SAND = "#c9a66b"
 _LAVENDER = "#8e7cc3"
 _ROSE = "#b5656b"
 _GREY = "#5f6b73"
+# A line's name is written in a darker shade of its colour, readable on white.
+_INK = {_BLUE: "#3d6591", _SAGE: "#46744f", _SAND: "#7f6128", _LAVENDER: "#65559c"}
 
 _NO_METADATA: dict[str, str | None] = {
     "Creator": None,
@@ -118,8 +135,10 @@ class Chart:
     """A chart with its data table and text alternative, drawn when first asked for.
 
     A page shows the title, text and table and links the image; only the image's own
-    request draws the SVG. ``draw`` is ``None`` (and ``svg`` too) when there is no data
-    yet; ``text`` then says so, and the page shows that sentence instead of a chart.
+    request draws the SVG. ``draw`` is ``None`` (and ``svg`` too) while there is too
+    little data to draw (fewer than ``MIN_DAYS`` days, or a single point): ``text`` is
+    then a friendly sentence the page shows instead of a chart, and ``rows`` holds the
+    few numbers there are.
     Two charts are equal when they say the same: key, title, table and text.
     """
 
@@ -169,8 +188,29 @@ def _fmt(value: float) -> str:
     return f"{value:.1f}"
 
 
-def _empty(key: str, title: str, headers: tuple[str, ...], what: str) -> Chart:
-    return Chart(key, title, None, headers, (), f"No data yet: {what}")
+def _plural(count: int, word: str, words: str | None = None) -> str:
+    return f"{count} {word if count == 1 else (words or word + 's')}"
+
+
+def _step(number: int) -> Tier:
+    return load_catalogue().tier(number)
+
+
+def _waiting(
+    key: str,
+    title: str,
+    headers: tuple[str, ...],
+    sentence: str,
+    rows: tuple[tuple[str, ...], ...] = (),
+) -> Chart:
+    """A chart with too little data to draw yet: a friendly sentence, and the few
+    numbers there are (if any) for the table."""
+    return Chart(key, title, None, headers, rows, sentence)
+
+
+def _too_few(days: Iterable[date], points: int) -> bool:
+    """Too little to draw: fewer than ``MIN_DAYS`` days, or a single point."""
+    return len(set(days)) < MIN_DAYS or points < 2
 
 
 # Drawing a chart with matplotlib costs most of its time in building the figure, the
@@ -182,34 +222,63 @@ def _empty(key: str, title: str, headers: tuple[str, ...], what: str) -> Chart:
 DRAWING = threading.Lock()
 _TEMPLATES: dict[str, tuple[Figure, Axes, list[Any]]] = {}
 
+# Room around the plot, in pixels: left for the y-axis ticks, right for the names
+# written at the ends of the lines.
+_Margins = tuple[float, float]
+_NUMBERS: _Margins = (30.0, 110.0)
+_TOP_PX, _BOTTOM_PX = 12.0, 26.0
+_PLOT_HEIGHT_PX = HEIGHT_PX - _TOP_PX - _BOTTOM_PX
 
-def _figure(caption: str) -> tuple[Figure, Axes]:
-    figure = Figure(figsize=(6.4, 2.6), dpi=72)  # SVG's own resolution
+
+def _figure(margins: _Margins) -> tuple[Figure, Axes]:
+    figure = Figure(figsize=(WIDTH_PX / 72, HEIGHT_PX / 72), dpi=72)  # SVG's own resolution
     FigureCanvasSVG(figure)
-    axes = figure.add_axes((0.08, 0.17, 0.9, 0.72))
+    left, right = margins
+    axes = figure.add_axes(
+        (
+            left / WIDTH_PX,
+            _BOTTOM_PX / HEIGHT_PX,
+            (WIDTH_PX - left - right) / WIDTH_PX,
+            _PLOT_HEIGHT_PX / HEIGHT_PX,
+        )
+    )
     axes.spines[["top", "right"]].set_visible(False)
+    axes.spines[["left", "bottom"]].set_color("#b9c2c8")
     # Labels without tick marks: as readable here, and fewer SVG elements to write.
-    axes.tick_params(colors=_GREY, labelsize=8, bottom=False, left=False)
+    axes.tick_params(colors=_GREY, labelsize=FONT_PX, bottom=False, left=False, pad=3)
     # Fixed (unused) axis-label positions spare a layout pass over the tick labels.
     axes.xaxis.set_label_coords(0.5, -0.15)
     axes.yaxis.set_label_coords(-0.06, 0.5)
-    # An explicit y skips matplotlib's title placement pass on every draw.
-    axes.set_title(caption, loc="left", fontsize=8, color=_GREY, y=1.0)
     return figure, axes
 
 
+def _day_words(day: date, long: bool) -> str:
+    # Short enough for three or four ticks across a phone: "2 Mar", or "Mar 2026".
+    return day.strftime("%b %Y") if long else f"{day.day} {day:%b}"
+
+
 def _date_ticks(axes: Axes, keys: Sequence[date]) -> None:
-    """A handful of dated ticks (cheaper than matplotlib's date locators)."""
+    """Three or four dated ticks (cheaper than matplotlib's date locators)."""
     count = len(keys)
-    step = max(1, (count + 4) // 5)
+    step = max(1, -(-count // 3))
     positions = list(range(0, count, step))
-    axes.set_xticks(positions, [keys[i].isoformat() for i in positions])
+    long = (keys[-1] - keys[0]).days > 300
+    axes.set_xticks(positions, [_day_words(keys[i], long) for i in positions])
     axes.set_xlim(-0.5, count - 0.5)
 
 
-def _show_points(line: Line2D, count: int) -> None:
-    # A lone point needs a dot to be seen; longer lines stay plain and small.
-    line.set_marker("o" if count == 1 else "")
+def _spread(ends: Sequence[float], gap: float, low: float, high: float) -> list[float]:
+    """Heights for labels at these line ends, at least ``gap`` apart, within range."""
+    order = sorted(range(len(ends)), key=lambda i: ends[i])
+    placed = [0.0] * len(ends)
+    floor = low
+    for i in order:
+        placed[i] = max(ends[i], floor)
+        floor = placed[i] + gap
+    overflow = max(0.0, max(placed) - high)
+    for i in order:
+        placed[i] -= overflow
+    return placed
 
 
 _Parts = list[Any]
@@ -217,16 +286,13 @@ _Parts = list[Any]
 
 def _render(
     key: str,
-    caption: str,
     text: str,
+    margins: _Margins,
     build: Callable[[Axes], _Parts],
     update: Callable[[Axes, _Parts], None],
 ) -> str:
-    """Draw into the kept figure for ``key`` and return it as inline SVG.
-
-    ``caption`` is drawn above the plot and names each line's style: cheaper to
-    draw than a legend, and it does not rely on colour alone.
-    """
+    """Draw into the kept figure for ``key`` and return it as inline SVG, sized in
+    pixels so that its text shows at ``FONT_PX`` when it is 360 pixels wide."""
     # Text stays text (no glyph outlines, no font files); the salt keeps element ids
     # of different charts apart when they share a page.
     with (
@@ -234,14 +300,14 @@ def _render(
         mpl.rc_context(
             {
                 "svg.fonttype": "none",
-                "font.size": 9.0,
+                "font.size": FONT_PX,
                 "font.family": "sans-serif",
                 "svg.hashsalt": key,
             }
         ),
     ):
         if key not in _TEMPLATES:
-            figure, axes = _figure(caption)
+            figure, axes = _figure(margins)
             _TEMPLATES[key] = (figure, axes, build(axes))
         figure, axes, parts = _TEMPLATES[key]
         update(axes, parts)
@@ -254,8 +320,12 @@ def _render(
     # Inline SVG needs no XML prolog or DOCTYPE (which would name an external DTD).
     svg = svg[svg.index("<svg") :]
     head_end = svg.index(">") + 1
-    head = svg[:head_end].replace("<svg ", '<svg role="img" ', 1)
+    # Pixels, not points: shown at its own size, one unit is one CSS pixel.
+    head = _POINTS.sub(r'\1="\2"', svg[:head_end]).replace("<svg ", '<svg role="img" ', 1)
     return f"{head}<title>{escape(text)}</title>{svg[head_end:]}"
+
+
+_POINTS = re.compile(r'(width|height)="([0-9.]+)pt"')
 
 
 def _lines_template(
@@ -264,10 +334,22 @@ def _lines_template(
     styles = ("-", "--", "-.", ":")
 
     def build(axes: Axes) -> _Parts:
-        lines = [
-            axes.plot([], [], styles[i], color=colour, label=label, linewidth=1.6)[0]
-            for i, (label, colour) in enumerate(zip(labels, colours, strict=True))
-        ]
+        lines = []
+        for i, (label, colour) in enumerate(zip(labels, colours, strict=True)):
+            line = axes.plot([], [], styles[i], color=colour, label=label, linewidth=2.2)[0]
+            # Each line's name at its end, in its colour: no legend to decode.
+            name = axes.text(
+                1.03,
+                0,
+                label,
+                transform=axes.get_yaxis_transform(),
+                color=_INK[colour],
+                fontsize=FONT_PX,
+                va="center",
+                ha="left",
+                clip_on=False,
+            )
+            lines.append((line, name))
         axes.set_ylim(0, top)
         axes.set_yticks(list(yticks))
         return lines
@@ -276,14 +358,20 @@ def _lines_template(
 
 
 def _lines_update(series: list[tuple[date, tuple[float, ...]]]) -> Callable[[Axes, _Parts], None]:
-    def update(axes: Axes, lines: _Parts) -> None:
+    def update(axes: Axes, parts: _Parts) -> None:
         xs = list(range(len(series)))
-        for index, line in enumerate(lines):
+        low, high = axes.get_ylim()
+        gap = (high - low) * (FONT_PX * 1.2) / _PLOT_HEIGHT_PX
+        ends = _spread([series[-1][1][i] for i in range(len(parts))], gap, low, high)
+        for index, (line, name) in enumerate(parts):
             line.set_data(xs, [values[index] for _, values in series])
-            _show_points(line, len(xs))
+            name.set_y(ends[index])
         _date_ticks(axes, [k for k, _ in series])
 
     return update
+
+
+_CHECK_INS_TO_COME = "A few more days of check-ins and this fills in."
 
 
 def _two_lines_chart(
@@ -292,19 +380,20 @@ def _two_lines_chart(
     points: Sequence[CheckInPoint],
     fields: tuple[str, str],
     labels: tuple[str, str],
-    what_if_empty: str,
+    headers: tuple[str, str],
     describe: Callable[[list[tuple[date, tuple[float, ...]]], bool], str],
 ) -> Chart:
     if not points:
-        return _empty(key, title, ("Day", *labels), what_if_empty)
+        return _waiting(key, title, ("Day", *headers), _CHECK_INS_TO_COME)
     weekly, first_header = _bucket(p.day for p in points)
     series = _means(points, fields, weekly)
     rows = tuple((k.isoformat(), *(_fmt(v) for v in values)) for k, values in series)
+    if _too_few((p.day for p in points), len(series)):
+        return _waiting(key, title, (first_header, *headers), _CHECK_INS_TO_COME, rows)
     text = describe(series, weekly)
     build = _lines_template(labels, (_BLUE, _SAGE), 10.4, (0, 5, 10))
-    caption = f"{labels[0]}: solid line.   {labels[1]}: dashed line."
-    draw = partial(_render, key, caption, text, build, _lines_update(series))
-    return Chart(key, title, draw, (first_header, *labels), rows, text)
+    draw = partial(_render, key, text, _NUMBERS, build, _lines_update(series))
+    return Chart(key, title, draw, (first_header, *headers), rows, text)
 
 
 def _trend_words(first: float, last: float) -> str:
@@ -332,8 +421,8 @@ def activation_safety_chart(points: Sequence[CheckInPoint]) -> Chart:
         "Activation and felt safety",
         points,
         ("activation", "safety"),
+        ("Activation", "Felt safety"),
         ("Activation (0–10)", "Felt safety (0–10)"),
-        "activation and felt safety appear after your first check-in.",
         describe,
     )
 
@@ -354,70 +443,113 @@ def urgency_readiness_chart(points: Sequence[CheckInPoint]) -> Chart:
         "Urgency and readiness",
         points,
         ("urgency", "readiness"),
+        ("Urgency", "Readiness"),
         ("Urgency (0–10)", "Readiness (0–10)"),
-        "urgency and readiness appear after your first check-in.",
         describe,
     )
 
 
-_TIER_HEADERS = ("Highest tier", "Lowest tier", "Setbacks")
+# Room for the steps' short names beside the y axis ("Openness offered").
+_STEP_NAMES: _Margins = (124.0, 16.0)
 
 
-def tier_chart(tiers: Sequence[TierPoint]) -> Chart:
-    """(b) The permitted tier over time, with setbacks (the tier going down) marked.
-
-    One row per day (or per week for long histories): the highest and lowest
-    permitted tier in it and how many setbacks happened.
-    """
-    key, title = "tier", "Permitted tier and setbacks"
-    if not tiers:
-        what = "the tier appears once the pace has been worked out."
-        return _empty(key, title, ("Day", *_TIER_HEADERS), what)
-    ordered = sorted(tiers, key=lambda p: p.at)
-    weekly, first_header = _bucket(p.at.date() for p in ordered)
+def _reached_by_bucket(
+    ordered: Sequence[TierPoint], keys: Sequence[date], weekly: bool
+) -> tuple[list[int], list[int]]:
+    """For each day (or week) from the first point on: the step reached at its end,
+    and how many steps back happened in it."""
     back = {id(p) for p in setbacks(ordered)}
-    groups: dict[date, list[TierPoint]] = defaultdict(list)
-    for point in ordered:
-        day = point.at.date()
-        groups[_week_of(day) if weekly else day].append(point)
-    keys = sorted(groups)
-    highs = [max(p.tier for p in groups[k]) for k in keys]
-    lows = [min(p.tier for p in groups[k]) for k in keys]
-    counts = [sum(1 for p in groups[k] if id(p) in back) for k in keys]
+    reached: list[int] = []
+    counts: list[int] = []
+    index, current = 0, ordered[0].tier
+    span = timedelta(days=7 if weekly else 1)
+    for key in keys:
+        count = 0
+        while index < len(ordered) and ordered[index].at.date() < key + span:
+            current = ordered[index].tier
+            count += id(ordered[index]) in back
+            index += 1
+        reached.append(current)
+        counts.append(count)
+    return reached, counts
+
+
+def tier_chart(tiers: Sequence[TierPoint], today: date | None = None, *, who: str = "you") -> Chart:
+    """(b) Where the couple has reached on the ladder over time, steps back marked.
+
+    ``tiers`` are the changes of the tier the couple has reached (the decisions'
+    ``ladder_tier``), on the clock of the person looking; the line runs on to
+    ``today`` when given. One row per day (or per week for long histories): the step
+    reached at its end, by its short name, and how many steps back happened in it.
+    ``who`` is "you" for the couple and "they" for their therapist.
+    """
+    key, title = "tier", f"Where {who} have reached together"
+    headers = ("Step reached", "Steps back")
+    sentence = f"A few more days and this shows where {who} have reached together, step by step."
+    if not tiers:
+        return _waiting(key, title, ("Day", *headers), sentence)
+    ordered = sorted(tiers, key=lambda p: p.at)
+    first = ordered[0].at.date()
+    last = max(ordered[-1].at.date(), today or first)
+    weekly, first_header = _bucket((first, last))
+    start = _week_of(first) if weekly else first
+    span = 7 if weekly else 1
+    keys = [start + timedelta(days=span * i) for i in range((last - start).days // span + 1)]
+    reached, counts = _reached_by_bucket(ordered, keys, weekly)
     rows = tuple(
-        (k.isoformat(), str(h), str(lo), str(c))
-        for k, h, lo, c in zip(keys, highs, lows, counts, strict=True)
+        (k.isoformat(), _step(t).short, str(c))
+        for k, t, c in zip(keys, reached, counts, strict=True)
     )
+    if (last - first).days + 1 < MIN_DAYS:
+        return _waiting(key, title, (first_header, *headers), sentence, rows)
     total = sum(counts)
-    text = (
-        f"The permitted tier went from {ordered[0].tier} to {ordered[-1].tier}, "
-        f"with {total} setback{'s' if total != 1 else ''} along the way."
-    )
+    began, now = _step(ordered[0].tier).name, _step(reached[-1]).name
+    text = f"Now at {now}" if began == now else f"From {began} at the start to {now} now"
+    if total:
+        text += f", with {_plural(total, 'step')} back along the way, part of the path"
+    text += "."
+    top = min(6, max(reached) + 1)
 
     def build(axes: Axes) -> _Parts:
-        high = axes.plot([], [], drawstyle="steps-mid", color=_BLUE, linewidth=1.6)[0]
-        low = axes.plot([], [], ":", drawstyle="steps-mid", color=_BLUE, linewidth=1)[0]
-        marks = axes.plot([], [], "v", color=_ROSE, markersize=5, linestyle="none")[0]
-        high.set_label("Highest tier")
-        low.set_label("Lowest tier")
-        marks.set_label("Setback")
-        axes.set_ylim(-0.4, 6.9)
-        axes.set_yticks(range(7))
-        return [high, low, marks]
+        line = axes.plot([], [], drawstyle="steps-mid", color=_BLUE, linewidth=2.4)[0]
+        marks = axes.plot([], [], "v", color=_ROSE, markersize=9, linestyle="none")[0]
+        note = axes.annotate(
+            "step back",
+            (0, 0),
+            xytext=(7, 0),
+            textcoords="offset points",
+            color="#9a4a50",
+            fontsize=FONT_PX,
+            va="center",
+            annotation_clip=False,
+        )
+        return [line, marks, note]
 
     def update(axes: Axes, parts: _Parts) -> None:
-        high, low, marks = parts
+        line, marks, note = parts
         xs = list(range(len(keys)))
-        high.set_data(xs, highs)
-        low.set_data(xs, lows)
-        _show_points(high, len(xs))
-        marked = [(x, lo) for x, lo, c in zip(xs, lows, counts, strict=True) if c]
-        marks.set_data([x for x, _ in marked], [y for _, y in marked])
+        line.set_data(xs, reached)
+        line.set_marker("o" if len(xs) == 1 else "")
+        marked = [(x, t) for x, t, c in zip(xs, reached, counts, strict=True) if c]
+        marks.set_data([x for x, _ in marked], [t + 0.4 for _, t in marked])
+        # The newest step back is named beside its mark (a triangle pointing down),
+        # on the side away from the chart's edge.
+        note.set_visible(bool(marked))
+        if marked:
+            x, t = marked[-1]
+            right = x > len(xs) * 0.6
+            note.xy = (x, t + 0.4)
+            note.set_position((-7 if right else 7, 0))
+            note.set_horizontalalignment("right" if right else "left")
+        axes.set_ylim(-0.4, top + 0.6)
+        axes.set_yticks(range(top + 1), [_step(n).short for n in range(top + 1)])
         _date_ticks(axes, keys)
 
-    caption = "Highest tier: solid line.   Lowest tier: dotted line.   Setback: triangle."
-    draw = partial(_render, key, caption, text, build, update)
-    return Chart(key, title, draw, (first_header, *_TIER_HEADERS), rows, text)
+    draw = partial(_render, key, text, _STEP_NAMES, build, update)
+    return Chart(key, title, draw, (first_header, *headers), rows, text)
+
+
+_EXPERIENCES_TO_COME = "After a couple of weeks of shared practices, this fills in."
 
 
 def consistency_chart(experiences: Sequence[SafeDay]) -> Chart:
@@ -429,7 +561,7 @@ def consistency_chart(experiences: Sequence[SafeDay]) -> Chart:
     key, title = "consistency", "Days with a safe shared experience, per week"
     headers = ("Week of", "Days with a safe experience")
     if not experiences:
-        return _empty(key, title, headers, "this fills in after your first shared practice.")
+        return _waiting(key, title, headers, _EXPERIENCES_TO_COME)
     safe_days: dict[date, set[date]] = defaultdict(set)
     for item in experiences:
         if item.safe:
@@ -439,31 +571,37 @@ def consistency_chart(experiences: Sequence[SafeDay]) -> Chart:
     keys = [first + timedelta(weeks=i) for i in range((last - first).days // 7 + 1)]
     counts = [len(safe_days.get(k, ())) for k in keys]
     rows = tuple((k.isoformat(), str(c)) for k, c in zip(keys, counts, strict=True))
+    if _too_few((e.day for e in experiences), len(keys)):
+        return _waiting(key, title, headers, _EXPERIENCES_TO_COME, rows)
     recent = counts[-4:]
     text = (
         f"{sum(1 for c in counts if c)} of {len(keys)} weeks had at least one safe "
-        f"shared experience; the last {len(recent)} week{'s' if len(recent) != 1 else ''} "
-        f"had {sum(recent)} safe day{'s' if sum(recent) != 1 else ''} in all."
+        f"shared experience; the last {_plural(len(recent), 'week')} "
+        f"had {_plural(sum(recent), 'safe day')} in all."
     )
 
     def build(axes: Axes) -> _Parts:
         # One stepped outline rather than a bar per week: the same picture, and a
         # single SVG path however long the history is.
         bars = axes.stairs([0], [-0.5, 0.5], fill=True, color=_SAGE)
+        name = axes.text(
+            1.03, 0, "safe days", transform=axes.get_yaxis_transform(), color=_GREY, va="center"
+        )
         axes.set_ylim(0, 7)
         axes.set_yticks([0, 3, 5, 7])
-        return [bars]
+        return [bars, name]
 
     def update(axes: Axes, parts: _Parts) -> None:
         parts[0].set_data(counts, [x - 0.5 for x in range(len(keys) + 1)])
+        parts[1].set_y(max(0.4, min(6.6, counts[-1] / 2)))
         _date_ticks(axes, keys)
 
-    caption = "Days with a safe shared experience, each week (0–7)."
-    draw = partial(_render, key, caption, text, build, update)
+    draw = partial(_render, key, text, _NUMBERS, build, update)
     return Chart(key, title, draw, headers, rows, text)
 
 
 _QUALITIES = ("authenticity", "vulnerability", "transparency", "presence")
+_RATINGS_TO_COME = "After a couple of weeks of rating your shared practices, this fills in."
 
 
 def qualities_chart(experiences: Sequence[ExperiencePoint]) -> Chart:
@@ -471,22 +609,20 @@ def qualities_chart(experiences: Sequence[ExperiencePoint]) -> Chart:
     key, title = "qualities", "The four qualities, weekly average"
     headers = ("Week of", *(q.capitalize() for q in _QUALITIES))
     if not experiences:
-        return _empty(key, title, headers, "the qualities appear after your first rating.")
+        return _waiting(key, title, headers, _RATINGS_TO_COME)
     series = _means(experiences, _QUALITIES, weekly=True)
     rows = tuple((k.isoformat(), *(_fmt(v) for v in values)) for k, values in series)
+    if _too_few((e.day for e in experiences), len(series)):
+        return _waiting(key, title, headers, _RATINGS_TO_COME, rows)
     latest = dict(zip(_QUALITIES, series[-1][1], strict=True))
     strongest = max(_QUALITIES, key=lambda q: latest[q])
     text = (
-        f"Across {len(series)} week{'s' if len(series) != 1 else ''} of ratings, "
+        f"Across {_plural(len(series), 'week')} of ratings, "
         f"{strongest} was the strongest quality in the latest week "
         f"({_fmt(latest[strongest])} of 4)."
     )
     build = _lines_template(headers[1:], (_BLUE, _SAGE, _SAND, _LAVENDER), 4.6, (0, 1, 2, 3, 4))
-    caption = (
-        "Authenticity: solid.   Vulnerability: dashed.   "
-        "Transparency: dash-dot.   Presence: dotted.   (0–4)"
-    )
-    draw = partial(_render, key, caption, text, build, _lines_update(series))
+    draw = partial(_render, key, text, _NUMBERS, build, _lines_update(series))
     return Chart(key, title, draw, headers, rows, text)
 
 
@@ -495,53 +631,71 @@ _CHANGE_WORDS = {
     "worse": "reliable worsening",
     "no reliable change": "no reliable change",
 }
+_SCORES: _Margins = (30.0, 40.0)
 
 
 def score_chart(key: str, title: str, points: Sequence[ScorePoint], top: float) -> Chart:
     """A questionnaire's total over time, each reliable change (Jacobson–Truax) since
     the result before marked: a diamond for a reliable improvement, a square for a
-    reliable worsening.
+    reliable worsening, each named beside the newest of its kind.
 
     One point per result, oldest first; ``top`` is the scale's highest total. Whether
     higher is better depends on the instrument, so the marks carry the meaning, not
-    the line's direction.
+    the line's direction. A single result is a sentence and its row, not a dot.
     """
     headers = ("Date", "Score", "Reliable change")
+    sentence = "Answer this again in a few weeks and your answers show here as a line."
     if not points:
-        return _empty(key, title, headers, "the scores appear after the first time you answer.")
+        return _waiting(key, title, headers, sentence)
     ordered = sorted(points, key=lambda p: p.day)
     rows = tuple(
         (p.day.isoformat(), _fmt(p.score), _CHANGE_WORDS.get(p.change or "", "")) for p in ordered
     )
+    if len(ordered) < 2:
+        return _waiting(key, title, headers, sentence, rows)
     better = [i for i, p in enumerate(ordered) if p.change == "improved"]
     worse = [i for i, p in enumerate(ordered) if p.change == "worse"]
     text = (
-        f"{len(ordered)} result{'s' if len(ordered) != 1 else ''}, from "
+        f"{_plural(len(ordered), 'result')}, from "
         f"{_fmt(ordered[0].score)} to {_fmt(ordered[-1].score)}; "
-        f"{len(better)} reliable improvement{'s' if len(better) != 1 else ''} and "
-        f"{len(worse)} reliable worsening{'s' if len(worse) != 1 else ''} between one "
-        "result and the next."
+        f"{_plural(len(better), 'reliable improvement')} and "
+        f"{_plural(len(worse), 'reliable worsening')} between one result and the next."
     )
 
     def build(axes: Axes) -> _Parts:
-        line = axes.plot([], [], color=_BLUE, linewidth=1.6, marker="o", markersize=3)[0]
-        improved = axes.plot([], [], "D", color=_SAGE, markersize=7, linestyle="none")[0]
-        worsened = axes.plot([], [], "s", color=_ROSE, markersize=7, linestyle="none")[0]
-        return [line, improved, worsened]
+        line = axes.plot([], [], color=_BLUE, linewidth=2.2, marker="o", markersize=4)[0]
+        improved = axes.plot([], [], "D", color=_SAGE, markersize=9, linestyle="none")[0]
+        worsened = axes.plot([], [], "s", color=_ROSE, markersize=9, linestyle="none")[0]
+        names = [
+            axes.annotate(
+                word,
+                (0, 0),
+                xytext=(0, 9),
+                textcoords="offset points",
+                color=colour,
+                fontsize=FONT_PX,
+                annotation_clip=False,
+            )
+            for word, colour in (("improved", "#3f6e4c"), ("worsened", _ROSE))
+        ]
+        return [line, improved, worsened, *names]
 
     def update(axes: Axes, parts: _Parts) -> None:
-        line, improved, worsened = parts
+        line, improved, worsened, *names = parts
         line.set_data(range(len(ordered)), [p.score for p in ordered])
         improved.set_data(better, [ordered[i].score for i in better])
         worsened.set_data(worse, [ordered[i].score for i in worse])
-        axes.set_ylim(0, top * 1.08)
+        for name, marked in zip(names, (better, worse), strict=True):
+            name.set_visible(bool(marked))
+            if marked:
+                x = marked[-1]
+                name.xy = (x, ordered[x].score)
+                name.set_horizontalalignment("right" if x > len(ordered) * 0.7 else "center")
+        axes.set_ylim(0, top * 1.12)
         axes.set_yticks([0, round(top / 2), round(top)])  # few ticks: they cost the most
         _date_ticks(axes, [p.day for p in ordered])
 
-    caption = (
-        "Score: line with dots.   Reliable improvement: diamond.   Reliable worsening: square."
-    )
-    draw = partial(_render, key, caption, text, build, update)
+    draw = partial(_render, key, text, _SCORES, build, update)
     return Chart(key, title, draw, headers, rows, text)
 
 
@@ -572,11 +726,11 @@ def person_dashboard(
 
     ``scores`` are the questionnaire charts (see :func:`score_chart`), one for each
     instrument the person has answered. The markers use ``policy``, the newest progress
-    policy when none is given.
+    policy when none is given. The days with a safe shared experience are the
+    couple's (see :func:`couple_dashboard`), so they are charted there, once.
     """
     charts = (
         activation_safety_chart(checkins),
-        consistency_chart(experiences),
         qualities_chart(experiences),
         urgency_readiness_chart(checkins),
         *scores,
@@ -593,8 +747,10 @@ def couple_dashboard(
     tiers: Sequence[TierPoint],
     shared: Sequence[SharedExperience],
     *,
+    today: date | None = None,
     policy: ProgressPolicy | None = None,
 ) -> CoupleDashboard:
-    """The couple's progress page, from shared data only."""
-    charts = (tier_chart(tiers), consistency_chart(shared))
+    """The couple's progress page, from shared data only: where they have reached
+    (``tiers``: the changes of the decisions' ``ladder_tier``) and their safe days."""
+    charts = (tier_chart(tiers, today), consistency_chart(shared))
     return CoupleDashboard(charts, (pain_without_losing_connection(shared, policy=policy),))

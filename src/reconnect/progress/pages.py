@@ -1,17 +1,28 @@
-"""The progress page: charts as server-rendered SVG images, each with its data table."""
+"""The progress page: charts as server-rendered SVG images, each with its data table.
+
+The couple's half says where the two of you have reached together (the decisions'
+``ladder_tier``) and, apart from it, what fits today (the newest ``permitted_tier``),
+each by its step's name in the catalogue.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
-from reconnect import localtime
+from reconnect import access, localtime
 from reconnect.accounts.signed_in import SignedIn
+from reconnect.domain.pacing.catalogue import Tier, load_catalogue
+from reconnect.domain.progress.points import SharedExperience, TierPoint
 from reconnect.errors import Problem
+from reconnect.pacing import store as pace
 from reconnect.progress import calendar as progress_calendar
+from reconnect.progress import charts as progress_charts
 from reconnect.progress import summary as progress_summary
 from reconnect.progress import view as progress_view
 from reconnect.web.deps import Db, Now, PageSession, State
@@ -25,16 +36,47 @@ def _today(session: SignedIn, at: datetime) -> date:
     return localtime.local_day(at, session.person.time_zone)
 
 
+@dataclass(frozen=True)
+class Ours:
+    """The couple's half of the progress page."""
+
+    dashboard: progress_charts.CoupleDashboard
+    reached: Tier | None  # where the two of you have reached together
+    fits_today: Tier | None  # what fits today: can be gentler on a harder day
+    ladder: list[TierPoint]
+    shared: list[SharedExperience]
+
+
+def ours(db: Session, session: SignedIn, today: date) -> Ours | None:
+    """The couple's progress, from shared data only; ``None`` without a couple."""
+    membership = access.membership_of(db, session.person)
+    inputs = progress_view.couple_inputs(db, session)
+    if membership is None or inputs is None:
+        return None
+    permitted, shared = inputs
+    zone = localtime.zone(session.person.time_zone)
+    ladder = pace.pace_changes(db, membership.couple_id, zone, reached=True)
+    steps = load_catalogue()
+    return Ours(
+        progress_charts.couple_dashboard(ladder, shared, today=today),
+        steps.tier(ladder[-1].tier) if ladder else None,
+        steps.tier(permitted[-1].tier) if permitted else None,
+        ladder,
+        shared,
+    )
+
+
 @router.get("/progress")
 def progress_page(
     request: Request, session: PageSession, db: Db, at: Now, state: State
 ) -> Response:
+    today = _today(session, at)
     return render(
         request,
         "progress/progress.html",
         session.person,
-        mine=progress_view.person(db, session, _today(session, at), state.settings.instruments_dir),
-        ours=progress_view.couple(db, session),
+        mine=progress_view.person(db, session, today, state.settings.instruments_dir),
+        ours=ours(db, session, today),
     )
 
 
@@ -48,10 +90,14 @@ def chart_image(
     state: State,
 ) -> Response:
     # An image of its own, so the page's strict CSP needs no inline styles.
+    today = _today(session, at)
+    couple = ours(db, session, today) if scope == "couple" else None
     dashboard = (
-        progress_view.person(db, session, _today(session, at), state.settings.instruments_dir)
+        progress_view.person(db, session, today, state.settings.instruments_dir)
         if scope == "me"
-        else progress_view.couple(db, session)
+        else couple.dashboard
+        if couple
+        else None
     )
     chart = next((c for c in dashboard.charts if c.key == key), None) if dashboard else None
     if chart is None or chart.svg is None:
@@ -61,17 +107,18 @@ def chart_image(
 
 @router.get("/summary")
 def weekly_summary(request: Request, session: PageSession, db: Db, at: Now) -> Response:
+    today = _today(session, at)
     checkins, experiences = progress_view.person_inputs(db, session)
-    mine = progress_summary.weekly_summary(
-        _today(session, at), checkins=checkins, experiences=experiences
-    )
-    shared = progress_view.couple_inputs(db, session)
-    ours = (
-        progress_summary.weekly_summary(_today(session, at), experiences=shared[1], tiers=shared[0])
-        if shared
+    mine = progress_summary.weekly_summary(today, checkins=checkins, experiences=experiences)
+    couple = ours(db, session, today)
+    together = (
+        progress_summary.weekly_summary(
+            today, experiences=couple.shared, tiers=couple.ladder, together=True
+        )
+        if couple
         else None
     )
-    return render(request, "progress/summary.html", session.person, mine=mine, ours=ours)
+    return render(request, "progress/summary.html", session.person, mine=mine, ours=together)
 
 
 @router.get("/summary/reminders.ics")

@@ -25,7 +25,6 @@ from reconnect.domain.progress.points import (
     ScorePoint,
     SharedExperience,
     TierPoint,
-    tier_changes,
 )
 from reconnect.measures import store as measures
 from reconnect.models import (
@@ -33,7 +32,6 @@ from reconnect.models import (
     Experience,
     ExperienceFact,
     ExperienceRatingEntry,
-    PaceDecision,
     PaceSignal,
 )
 from reconnect.pacing import store as pace
@@ -136,32 +134,16 @@ def person_inputs(
     return checkins, experiences
 
 
-def couple(db: Session, signed_in: SignedIn) -> progress.CoupleDashboard | None:
-    inputs = couple_inputs(db, signed_in)
-    return None if inputs is None else progress.couple_dashboard(*inputs)
-
-
 def couple_inputs(
     db: Session, signed_in: SignedIn
 ) -> tuple[list[TierPoint], list[SharedExperience]] | None:
-    """The couple's shared chart points: pace decisions (on the clock of the person
-    looking) and coarse experience facts."""
+    """The couple's shared chart points: what fitted each day (on the clock of the
+    person looking) and coarse experience facts."""
     membership = access.membership_of(db, signed_in.person)
     if membership is None:
         return None
     couple_id = membership.couple_id
-    zone = localtime.zone(signed_in.person.time_zone)
-    # Changes only: the time of every decision would show when the other checked in.
-    tiers = list(
-        tier_changes(
-            TierPoint(at=localtime.to_local(at, zone), tier=tier)
-            for at, tier in db.execute(
-                select(PaceDecision.decided_at, PaceDecision.permitted_tier)
-                .where(PaceDecision.couple_id == couple_id)
-                .order_by(PaceDecision.decided_at, PaceDecision.id)
-            )
-        )
-    )
+    tiers = pace.pace_changes(db, couple_id, localtime.zone(signed_in.person.time_zone))
     left = set(
         db.scalars(
             select(ExperienceFact.experience_id)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from reconnect import localtime
+from reconnect.domain.pacing.catalogue import load_catalogue
 from reconnect.errors import Problem
 from reconnect.therapist import store as therapists
 from reconnect.therapist.report import therapist_report
@@ -71,6 +72,7 @@ def join(request: Request, form: CheckedForm, session: PageSession, db: Db, at: 
             problem.status,
             error=problem.message,
             cases=therapists.caseload(db, session.person.id),
+            step=load_catalogue().tier,
         )
     db.commit()
     return go("/caseload")
@@ -83,25 +85,29 @@ def caseload(request: Request, session: PageSession, db: Db) -> Response:
         "therapist/caseload.html",
         session.person,
         cases=therapists.caseload(db, session.person.id),
+        step=load_catalogue().tier,
     )
 
 
 @router.get("/caseload/{couple_id}")
-def couple(request: Request, couple_id: RowId, session: PageSession, db: Db) -> Response:
+def couple(request: Request, couple_id: RowId, session: PageSession, db: Db, at: Now) -> Response:
     view = therapists.couple_view(db, signed_in=session, couple_id=couple_id)
+    steps = load_catalogue()
     return render(
         request,
         "therapist/caseload_couple.html",
         session.person,
         view=view,
-        charts=therapists.charts(view),
+        charts=therapists.charts(view, localtime.local_day(at, session.person.time_zone)),
+        step=steps.tier,
     )
 
 
 @router.get("/caseload/{couple_id}/charts/{key}.svg")
-def chart_image(couple_id: RowId, key: str, session: PageSession, db: Db) -> Response:
+def chart_image(couple_id: RowId, key: str, session: PageSession, db: Db, at: Now) -> Response:
     view = therapists.couple_view(db, signed_in=session, couple_id=couple_id)
-    chart = next((c for c in therapists.charts(view) if c.key == key), None)
+    today = localtime.local_day(at, session.person.time_zone)
+    chart = next((c for c in therapists.charts(view, today) if c.key == key), None)
     if chart is None or chart.svg is None:
         raise Problem("not_found", "There is nothing here.", 404)
     return Response(chart.svg, media_type="image/svg+xml")

@@ -1,7 +1,8 @@
 """The therapist report: a PDF for a chosen period, built with reportlab.
 
-It holds only what the therapist may see: the pace over the period with its chart,
-setbacks, flooding breaks and couple-level patterns. Never a private note.
+It holds only what the therapist may see: where the couple has reached together over
+the period with its chart, steps back, breaks after flooding and couple-level patterns,
+each step named as the partners see it. Never a private note.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from reportlab.lib.units import cm
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from reconnect import localtime
+from reconnect.domain.pacing.catalogue import load_catalogue
 from reconnect.progress import charts as progress
 from reconnect.therapist.store import CoupleForTherapist
 
@@ -29,8 +31,9 @@ def _tier_png(points: list[tuple[datetime, int]]) -> bytes:
     axes.step(days, [p[1] for p in points], where="post", color="#2f6f73")
     axes.set_xlabel(f"days since {first.day} {first:%b %Y}")
     axes.set_ylim(-0.3, 6.3)
-    axes.set_ylabel("tier")
-    axes.set_title("Permitted tier over the period")
+    steps = load_catalogue()
+    axes.set_yticks(range(7), [steps.tier(n).short for n in range(7)])
+    axes.set_title("Where they have reached together over the period")
     buffer = io.BytesIO()
     with progress.DRAWING:
         figure.savefig(buffer, format="png", bbox_inches="tight")
@@ -42,16 +45,17 @@ def therapist_report(view: CoupleForTherapist, start: date, end: date) -> bytes:
     (``view`` holds its times on that clock already). A period without data says so."""
     styles = getSampleStyleSheet()
     local = localtime.Local.of(view.time_zone)
-    # view.tiers holds the changes; the tier in force when the period began counts too.
-    before = [t for t in view.tiers if t[0].date() < start]
+    # view.ladder holds the changes of where the couple has reached together; the step
+    # they were at when the period began counts too.
+    before = [t for t in view.ladder if t[0].date() < start]
     period_start, _ = localtime.day_bounds(start, local.tz)
     _, period_end = localtime.day_bounds(end, local.tz)
     in_period = [(local.at(period_start), before[-1][1])] if before else []
-    in_period += [t for t in view.tiers if start <= t[0].date() <= end]
+    in_period += [t for t in view.ladder if start <= t[0].date() <= end]
     if in_period:
         in_period.append((local.at(period_end), in_period[-1][1]))
     results = [r for r in view.results if start <= r.at.date() <= end]
-    setbacks = [s for s in view.setbacks if start <= s[0].date() <= end]
+    steps_back = [s for s in view.steps_back if start <= s[0].date() <= end]
     breaks = [b for b in view.breaks if start <= b[0].date() <= end]
     story: list[object] = [
         Paragraph("Reconnect: between-session report", styles["Title"]),
@@ -69,13 +73,14 @@ def therapist_report(view: CoupleForTherapist, start: date, end: date) -> bytes:
     if not in_period and not breaks:
         story.append(Paragraph("No pace data was recorded in this period.", styles["Heading2"]))
     else:
-        story.append(Paragraph("The pace", styles["Heading2"]))
+        story.append(Paragraph("Where they have reached together", styles["Heading2"]))
+        reached = load_catalogue().tier(in_period[-1][1]).name if in_period else "not recorded"
         if len(in_period) >= 2:
             story.append(Image(io.BytesIO(_tier_png(in_period)), width=16 * cm, height=6 * cm))
         story.append(
             Paragraph(
-                f"Latest permitted tier: {in_period[-1][1] if in_period else 'not recorded'}. "
-                f"Setbacks: {len(setbacks)}. Flooding breaks: {len(breaks)}.",
+                f"Now: {reached}. Steps back: {len(steps_back)}. "
+                f"Breaks after flooding: {len(breaks)}. Both are part of the path.",
                 styles["Normal"],
             )
         )
@@ -107,7 +112,10 @@ def therapist_report(view: CoupleForTherapist, start: date, end: date) -> bytes:
     if view.patterns:
         for finding in view.patterns:
             story.append(
-                Paragraph(f"{finding.message} <i>{finding.try_instead}</i>", styles["Normal"])
+                Paragraph(
+                    f"{finding.message} <i>{finding.try_instead}</i>",
+                    styles["Normal"],
+                )
             )
     else:
         story.append(Paragraph("None noticed.", styles["Normal"]))

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import itertools
 import json
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 
 from nacl.public import PrivateKey, PublicKey, SealedBox
 from sqlalchemy import delete, func, select
@@ -20,7 +20,7 @@ from reconnect import access, keys, localtime
 from reconnect.accounts.signed_in import SignedIn, token_hash
 from reconnect.couples.store import INVITE_LIFETIME, code_with_couple_key, normalise_code
 from reconnect.domain.insights import findings as d
-from reconnect.domain.progress.points import ScorePoint, TierPoint, tier_changes
+from reconnect.domain.progress.points import ScorePoint, TierPoint
 from reconnect.errors import Problem
 from reconnect.insights import store as insights
 from reconnect.insights.store import finding_context
@@ -28,13 +28,13 @@ from reconnect.models import (
     Finding,
     FloodBreak,
     Membership,
-    PaceDecision,
     Person,
     TherapistConsent,
     TherapistInvite,
     TherapistLink,
     TherapistShare,
 )
+from reconnect.pacing.store import pace_changes
 from reconnect.progress import charts as progress
 
 
@@ -199,10 +199,24 @@ def visible(db: Session, therapist: Person, couple_id: int) -> bool:
 
 @dataclass(frozen=True)
 class CaseloadEntry:
+    """A couple in the caseload. The API keeps its fields (``permitted_tier``, what
+    fits today, and its drops since the therapist last looked); the page shows where
+    the couple has reached together (``ladder_tier``) and its steps back since."""
+
     couple_id: int
     permitted_tier: int | None
     setbacks_since_review: int
     breaks_since_review: int
+    ladder_tier: int | None = None
+    steps_back_since_review: int = 0
+
+
+def _drops_since(changes: list[tuple[datetime, int]], since: datetime | None) -> int:
+    return sum(
+        1
+        for (_, a), (at, b) in itertools.pairwise(changes)
+        if b < a and (since is None or at > since)
+    )
 
 
 def caseload(db: Session, therapist_id: int) -> list[CaseloadEntry]:
@@ -212,16 +226,15 @@ def caseload(db: Session, therapist_id: int) -> list[CaseloadEntry]:
         if not access.both_partners_consent(db, link):
             continue
         tiers = _tiers(db, link.couple_id)
+        ladder = [(p.at, p.tier) for p in pace_changes(db, link.couple_id, UTC, reached=True)]
         since = link.reviewed_at
         entries.append(
             CaseloadEntry(
                 couple_id=link.couple_id,
                 permitted_tier=tiers[-1][1] if tiers else None,
-                setbacks_since_review=sum(
-                    1
-                    for (_, a), (at, b) in itertools.pairwise(tiers)
-                    if b < a and (since is None or at > since)
-                ),
+                setbacks_since_review=_drops_since(tiers, since),
+                ladder_tier=ladder[-1][1] if ladder else None,
+                steps_back_since_review=_drops_since(ladder, since),
                 breaks_since_review=db.scalar(
                     select(func.count())
                     .select_from(FloodBreak)
@@ -237,17 +250,9 @@ def caseload(db: Session, therapist_id: int) -> list[CaseloadEntry]:
 
 
 def _tiers(db: Session, couple_id: int) -> list[tuple[datetime, int]]:
-    """When the permitted tier changed. Not every decision: one follows each check-in,
-    and their times would tell the therapist when each partner checked in."""
-    points = tier_changes(
-        TierPoint(at=at, tier=tier)
-        for at, tier in db.execute(
-            select(PaceDecision.decided_at, PaceDecision.permitted_tier)
-            .where(PaceDecision.couple_id == couple_id)
-            .order_by(PaceDecision.decided_at, PaceDecision.id)
-        )
-    )
-    return [(p.at, p.tier) for p in points]
+    """When what fitted changed. Not every decision: one follows each check-in, and
+    their times would tell the therapist when each partner checked in."""
+    return [(p.at, p.tier) for p in pace_changes(db, couple_id, UTC)]
 
 
 @dataclass(frozen=True)
@@ -261,6 +266,11 @@ class SharedResult:
 
 @dataclass(frozen=True)
 class CoupleForTherapist:
+    """What the therapist sees of a couple. ``tiers`` and ``setbacks``: the changes of
+    what fitted each day (the permitted tier) and its drops, for the API. ``ladder``
+    and ``steps_back``: where the couple had reached together and its steps back,
+    which the pages and the report show, by each step's name."""
+
     couple_id: int
     tiers: list[tuple[datetime, int]]
     setbacks: list[tuple[datetime, int]]
@@ -269,6 +279,11 @@ class CoupleForTherapist:
     shared: list[SharedResult]
     # The therapist's own zone: every time above is already on its clock.
     time_zone: str = localtime.DEFAULT_ZONE
+    ladder: list[tuple[datetime, int]] = field(default_factory=list)
+
+    @property
+    def steps_back(self) -> list[tuple[datetime, int]]:
+        return [b for a, b in itertools.pairwise(self.ladder) if b[1] < a[1]]
 
     @property
     def results(self) -> list[SharedResult]:
@@ -279,10 +294,12 @@ class CoupleForTherapist:
         return [s for s in self.shared if s.content.get("kind") == "finding"]
 
 
-def charts(view: CoupleForTherapist) -> tuple[progress.Chart, ...]:
-    """The couple view's charts: the permitted tier with setbacks, and each shared
-    questionnaire's scores per partner, with reliable change marked."""
-    found = [progress.tier_chart([TierPoint(at, tier) for at, tier in view.tiers])]
+def charts(view: CoupleForTherapist, today: date | None = None) -> tuple[progress.Chart, ...]:
+    """The couple view's charts: where they have reached together (up to ``today``),
+    steps back marked, and each shared questionnaire's scores per partner, with
+    reliable change marked."""
+    ladder = [TierPoint(at, tier) for at, tier in view.ladder]
+    found = [progress.tier_chart(ladder, today, who="they")]
     series: dict[tuple[str, str], list[SharedResult]] = {}
     for result in view.results:
         if isinstance(result.content.get("total"), int | float):
@@ -350,6 +367,7 @@ def couple_view(db: Session, *, signed_in: SignedIn, couple_id: int) -> CoupleFo
         ],
         patterns=patterns,
         time_zone=signed_in.person.time_zone,
+        ladder=[(p.at, p.tier) for p in pace_changes(db, couple_id, zone, reached=True)],
     )
 
 

@@ -80,7 +80,7 @@ def detect_rushing_intimacy(
                     Severity.GENTLE,
                     f"You started a moment of {what} on a day when you were the "
                     "calmer of the two of you.",
-                    "At these tiers it helps when the partner who needs it slower "
+                    "At these steps it helps when the partner who needs it slower "
                     "decides when. You might let the invitation come from them, and "
                     "trust that it will.",
                     (experience_ref(experience),),

@@ -114,7 +114,7 @@ class ExperienceRating:
         )
         if not practice_id.strip():
             raise InvalidEntry("practice_id", "Choose which practice this was.")
-        check_scale("tier", "The tier", self.tier, 0, TOP_TIER)
+        check_scale("tier", "The step of the practice", self.tier, 0, TOP_TIER)
         check_aware("occurred_at", "When it happened", self.occurred_at)
         if self.ended_at is not None:
             check_aware("ended_at", "When it ended", self.ended_at)

@@ -6,6 +6,9 @@ them, no check-in for too long, settling after a hard moment), the gated tier ne
 both partners' fresh readiness for closeness, and a pause or a break after a flood
 allows only tier-0 self-soothing. With ``explain`` it also gives the
 :class:`~reconnect.domain.pacing.history.Reason` for each rule, for each audience.
+
+Reasons are words for people: they name the steps of the ladder by their catalogue
+names (:func:`step`) and never show a tier's number; the numbers stay in ``numbers``.
 """
 
 from __future__ import annotations
@@ -14,11 +17,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
+from reconnect.domain.pacing.catalogue import load_catalogue
 from reconnect.domain.pacing.history import COUPLE, Evidence, Number, Reason
 from reconnect.domain.pacing.policy import Policy
 from reconnect.domain.pacing.signals import CeilingSignal, ClosenessSignal, UrgencyGapSignal
 
-__all__ = ["LadderView", "pace", "urgency_reason"]
+__all__ = ["LadderView", "pace", "step", "urgency_reason"]
 
 
 class LadderView(Protocol):
@@ -84,14 +88,14 @@ def pace(fold: LadderView, at: datetime, *, explain: bool) -> tuple[int, list[Re
     if not explain:
         return tier, reasons
 
-    reasons.append(
-        Reason(
-            "ladder",
-            COUPLE,
-            f"Together you have reached tier {ladder} of the ladder.",
-            {"ladder_tier": ladder, "permitted_tier": tier},
+    if tier == ladder:
+        where = f"Together you have reached “{step(ladder)}”, and that is what fits today."
+    else:
+        where = (
+            f"Together you have reached “{step(ladder)}”. Today asks for a gentler step: "
+            f"“{step(tier)}”."
         )
-    )
+    reasons.append(Reason("ladder", COUPLE, where, {"ladder_tier": ladder, "permitted_tier": tier}))
     for person in fold.person_ids:
         if person in fold.paused_by:
             reasons.append(
@@ -117,9 +121,9 @@ def pace(fold: LadderView, at: datetime, *, explain: bool) -> tuple[int, list[Re
             Reason(
                 "flood_break",
                 COUPLE,
-                "A recent practice overwhelmed at least one of you. Take a break of at "
+                "At least one of you was overwhelmed a short while ago. Take a break of at "
                 f"least {policy.flood_break_minutes} minutes before anything shared; "
-                "self-soothing practices are suggested until then.",
+                "settling practices on your own are suggested until then.",
                 {
                     "break_until": fold.break_until.isoformat(),
                     "break_minutes": policy.flood_break_minutes,
@@ -146,7 +150,7 @@ def pace(fold: LadderView, at: datetime, *, explain: bool) -> tuple[int, list[Re
             Reason(
                 "closeness",
                 COUPLE,
-                f"Tier {gated} opens only when both of you, each in your own check-in, "
+                f"“{step(gated)}” opens only when both of you, each in your own check-in, "
                 "say you feel ready for closeness. It is never something to ask for.",
                 {"gated_tier": gated},
             )
@@ -156,8 +160,8 @@ def pace(fold: LadderView, at: datetime, *, explain: bool) -> tuple[int, list[Re
             Reason(
                 "closeness",
                 person,
-                f"Your latest check-in does not show readiness for closeness, so tier "
-                f"{gated} stays closed. There is no timetable for this.",
+                "Your latest check-in does not show readiness for closeness, so "
+                f"“{step(gated)}” stays closed for now. There is no timetable for this.",
                 {"readiness_min": policy.closeness_readiness_min},
             )
         )
@@ -166,7 +170,7 @@ def pace(fold: LadderView, at: datetime, *, explain: bool) -> tuple[int, list[Re
             Reason(
                 "flood_hold",
                 COUPLE,
-                "After a practice that overwhelmed, the ladder stays where it is for "
+                "After being overwhelmed, no new step opens for "
                 f"{policy.flood_no_advance_hours} hours; safety needs time to settle.",
                 {"hold_until": fold.hold_until.isoformat()},
             )
@@ -176,15 +180,15 @@ def pace(fold: LadderView, at: datetime, *, explain: bool) -> tuple[int, list[Re
         if ladder == 0 and policy.first_step_by_calm_days:
             what = "Calm days together (both of you checked in, and nothing asked for a slower day)"
         else:
-            what = f"Safe shared practices at tier {ladder}"
+            what = f"Safe shared practices of “{step(ladder)}”"
         reasons.append(
             Reason(
                 "advance",
                 COUPLE,
                 f"{what} in the last {policy.advance_window_days} days: "
-                f"{len(fold.evidence)}, on {days} separate days. Moving up needs "
-                f"{policy.advance_safe_experiences} on {policy.advance_distinct_days} separate "
-                "days; one good evening is not enough.",
+                f"{len(fold.evidence)}, on {days} separate days. The next step, "
+                f"“{step(ladder + 1)}”, needs {policy.advance_safe_experiences} on "
+                f"{policy.advance_distinct_days} separate days; one good evening is not enough.",
                 {
                     "safe_experiences": len(fold.evidence),
                     "distinct_days": days,
@@ -199,6 +203,17 @@ def pace(fold: LadderView, at: datetime, *, explain: bool) -> tuple[int, list[Re
         if gap is not None and at - gap.at < policy.urgency_window:
             reasons.append(urgency_reason(person, policy))
     return tier, reasons
+
+
+def step(number: int) -> str:
+    """The name people know a step of the ladder by (never its number).
+
+    Reasons are read by people, so they name steps the way the pages do: "Being near
+    each other", not "tier 1". A number outside the catalogue is clamped to its ends.
+    """
+    catalogue = load_catalogue()
+    numbers = [t.number for t in catalogue.tiers]
+    return catalogue.tier(max(min(numbers), min(number, max(numbers)))).name
 
 
 def urgency_reason(person: str, policy: Policy) -> Reason:
@@ -255,7 +270,7 @@ def _own_ceiling_reason(person: str, cap: int, why: str, policy: Policy) -> Reas
             "ceiling",
             person,
             f"There has been no check-in from you for more than {policy.unknown_after_hours} "
-            f"hours, so the pace stays at tier {cap} or below until you check in.",
+            f"hours, so the pace goes no further than “{step(cap)}” until you check in.",
             {"max_tier": cap, "hours_without_checkin": policy.unknown_after_hours},
         )
     if why == "stale":
@@ -263,24 +278,24 @@ def _own_ceiling_reason(person: str, cap: int, why: str, policy: Policy) -> Reas
             "ceiling",
             person,
             f"Your last check-in was more than {policy.ceiling_window_hours} hours ago. Until "
-            f"you check in again the pace stays at tier {cap} or below; a hard day is never "
-            "simply forgotten.",
+            f"you check in again the pace goes no further than “{step(cap)}”; a hard day is "
+            "never simply forgotten.",
             {"max_tier": cap, "hours_since_checkin": policy.ceiling_window_hours},
         )
     if why == "settling":
         return Reason(
             "settling",
             person,
-            "After a hard moment, a body needs time to settle. For a few hours the pace stays "
-            f"at tier {cap} or below, whatever the next check-in says.",
+            "After a hard moment, a body needs time to settle. For a few hours the pace goes "
+            f"no further than “{step(cap)}”, whatever the next check-in says.",
             {"max_tier": cap, "settle_hours": policy.settle_hours},
         )
     if why == "after_practice":
         return Reason(
             "ceiling",
             person,
-            f"How you felt after your last practice asks for a gentler pace, so it stays at "
-            f"tier {cap} or below for now. A check-in tells the app when that changes.",
+            "How you felt after your last practice asks for a gentler pace, so it goes no "
+            f"further than “{step(cap)}” for now. A check-in tells the app when that changes.",
             {"max_tier": cap},
         )
     numbers: dict[str, Number] = {"max_tier": cap}
@@ -293,7 +308,7 @@ def _own_ceiling_reason(person: str, cap: int, why: str, policy: Policy) -> Reas
     return Reason(
         "ceiling",
         person,
-        f"Your latest check-in asks for a gentler day, so today stays at tier {cap} or "
-        "below. Going slower is how safety gets built.",
+        f"Your latest check-in asks for a gentler day, so today goes no further than "
+        f"“{step(cap)}”. Going slower is how safety gets built.",
         numbers,
     )

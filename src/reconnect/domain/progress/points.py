@@ -109,7 +109,9 @@ class SharedExperience:
 
 @dataclass(frozen=True)
 class TierPoint:
-    """The permitted tier from one stored decision."""
+    """A tier from one stored decision: where the couple had reached together (its
+    ``ladder_tier``, which the progress pages chart) or what fitted that day (its
+    ``permitted_tier``). People see either by its step's name, never the number."""
 
     at: datetime
     tier: int
