@@ -12,12 +12,15 @@ no row here fails the suite, so each new route must say who may use it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.routing import APIRoute
+from sqlalchemy import select
 
 from reconnect.app import ROUTERS
+from reconnect.models import PaceDecision
 from tests.conftest import NO_CONCERNS, PASSWORD, People
 from tests.pages import Visitor
 from tests.payloads import CALM, CALM_FORM, GOOD, GOOD_FORM
@@ -317,7 +320,7 @@ PAGE_ROWS = [
         "GET",
         "/progress/charts/{scope}/{key}.svg",
         members(200, anonymous=303, therapists=404),
-        url="/progress/charts/me/activation-safety.svg",
+        url="/progress/charts/couple/tier.svg",
     ),
     Row("GET", "/questionnaires", members(200, anonymous=303)),
     Row(
@@ -413,8 +416,28 @@ def join_as_therapist(people: People, name: str, inviter: Any) -> None:
     assert therapist.post("/api/v1/therapist/join", {"code": code}).status_code == 201
 
 
+def as_if_paced_for_days(app: Any, couple_id: int, days: int) -> None:
+    """The couple's first pace, dated ``days`` earlier: a chart waits for a few days of
+    history before it draws anything (and its image is 404 until then)."""
+    with app.state.reconnect.sessions() as db:
+        first = db.scalars(
+            select(PaceDecision).where(PaceDecision.couple_id == couple_id).limit(1)
+        ).one()
+        db.add(
+            PaceDecision(
+                couple_id=couple_id,
+                decided_at=first.decided_at - timedelta(days=days),
+                policy_version=first.policy_version,
+                permitted_tier=first.permitted_tier,
+                ladder_tier=first.ladder_tier,
+                data=first.data,
+            )
+        )
+        db.commit()
+
+
 @pytest.fixture
-def world(people: People, hana_and_ivan, olga_and_oscar) -> dict[str, Any]:
+def world(app: Any, people: People, hana_and_ivan, olga_and_oscar) -> dict[str, Any]:
     uma = people.register("uma")
     uma.post("/api/v1/couples", {"role": "hurt"})
     code = uma.post("/api/v1/couples/invites").json()["code"]
@@ -428,6 +451,8 @@ def world(people: People, hana_and_ivan, olga_and_oscar) -> dict[str, Any]:
         "/api/v1/triggers", {"what": "a date", "strength": 5, "tell_partner": True}
     )
     proposal = named["ivan"].post("/api/v1/proposals", {"practice_id": "longer-out-breath"})
+    for couple_id in set(couple_of.values()):
+        as_if_paced_for_days(app, couple_id, 3)
     hana, ivan, olga = named["hana"], named["ivan"], named["olga"]
     join_as_therapist(people, "tara", hana)
     assert ivan.post("/api/v1/therapist/consent").status_code == 204

@@ -125,6 +125,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "totp_sealed": SEALED,
         "totp_step_sealed": SEALED,
         "time_zone": "readable: the zone the person's own days are cut in",
+        "is_therapist": "readable: whether the account was made by a couples therapist",
     },
     "auth_session": {
         "token_hash": DIGEST,
@@ -210,6 +211,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "decided_at": PACE,
         "policy_version": PACE,
         "permitted_tier": PACE,
+        "ladder_tier": PACE,
         "data": PACE,
     },
     "shared_status": {

@@ -1,6 +1,7 @@
 """Every page a person can open, for everyone who opens it, on a phone and a desktop:
 no accessibility violations by axe-core (every rule of WCAG 2.2 A and AA and axe's
-best practices), and the quick exit still on screen after scrolling to the very bottom.
+best practices), the quick exit still on screen after scrolling to the very bottom, and
+no page wider than the screen.
 
 The pages come from the app's routes, so a new page is swept without anybody
 remembering to add it. Not swept, by rule:
@@ -132,6 +133,9 @@ MARKUP = """() => [...document.querySelectorAll("*")].map(el => el.tagName + "["
 ).join("|")"""
 
 
+WIDEST = "() => document.documentElement.scrollWidth"
+
+
 def quick_exit_out_of_reach(page: Any) -> str | None:
     """Scrolled to the very bottom: where the quick exit is, if not wholly on screen."""
     where = page.evaluate(
@@ -190,6 +194,9 @@ def test_every_page_is_accessible_with_the_quick_exit_in_reach(
                     problems += [f"{where}: {v}" for v in axe_violations(page)]
                 if (out := quick_exit_out_of_reach(page)) is not None:
                     problems.append(f"{where}: the quick exit is off screen at the bottom: {out}")
+                # On a phone nothing may need a sideways scroll of the whole page.
+                if (wide := page.evaluate(WIDEST)) > size["width"]:
+                    problems.append(f"{where}: the page is {wide} px wide")
         context.close()
     for role, needed in MUST_SWEEP.items():
         assert needed <= swept[role], f"{role} never reached {needed - swept[role]}"

@@ -65,3 +65,12 @@ def test_someone_without_a_partner_yet_sees_their_own_and_what_comes_next(app):
     assert olga.last.status_code == 200
     assert page.select_one("#told-to-me") is None and page.select_one("#proposals") is None
     assert "Once you share a couple space" in page.get_text()
+
+
+def test_someone_whose_partner_has_not_joined_yet_sees_their_own(app):
+    hana = Visitor(app)
+    hana.register("hana")
+    assert hana.post("/couple", {"role": "hurt"}).status_code in {200, 303}
+    page = hana.get("/moments")
+    assert hana.last.status_code == 200
+    assert "Once you share a couple space" in page.get_text()

@@ -8,6 +8,8 @@ answered.
 
 from __future__ import annotations
 
+from reconnect.domain.pacing.catalogue import Lead
+from reconnect.pacing import store as pace
 from tests.conftest import Clock
 from tests.moments.steps import respond, tell_trigger
 from tests.pages import text_of
@@ -97,3 +99,19 @@ def test_a_plain_visit_shows_no_sent_notice(paired):
     hana, _ = paired
     page = hana.get("/today")
     assert "Your partner will see your" not in page.get_text()
+
+
+def test_a_proposal_of_a_later_step_says_so_to_the_one_asked(paired):
+    hana, ivan = paired
+    fits = hana.get("/today").select_one("#pace").contents[0].split(": ", 1)[1].strip()
+    later = next(p for p in pace.catalogue() if p.tier == 4 and p.leads is not Lead.MORE_ACTIVATED)
+    assert later.tier > 1, "a new couple starts well below"
+    ivan.post("/proposals", {"practice_id": later.id})
+    asked = hana.get("/today").select_one(".notice:has(form[action$='/accept'])")
+    assert asked is not None
+    note = text_of(asked, ".later-step")
+    assert "later step than what fits today" in note and f"“{fits}”" in note
+    # One that fits today carries no such note.
+    ivan.post("/proposals", {"practice_id": "longer-out-breath"})
+    notes = hana.get("/today").select(".notice:has(form[action$='/accept']) .later-step")
+    assert len(notes) == 1
