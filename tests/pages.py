@@ -49,6 +49,14 @@ class Visitor:
             assert self.post("/safety-screen", answers).status_code == 303
 
 
+def log_in(app: Any, username: str) -> Visitor:
+    """A browser of its own, signed in as ``username`` (with the tests' password)."""
+    visitor = Visitor(app)
+    visitor.post("/login", {"username": username, "password": PASSWORD})
+    assert visitor.last.status_code == 303, visitor.last.text
+    return visitor
+
+
 def soup(response: Any) -> BeautifulSoup:
     return BeautifulSoup(response.text, "html.parser")
 

@@ -15,8 +15,8 @@ from sqlalchemy import update
 
 from reconnect.domain.couples import ROLE_CHOICES
 from reconnect.models import Invite, utcnow
-from tests.conftest import NO_CONCERNS, PASSWORD
-from tests.pages import Visitor, soup, text_of
+from tests.conftest import NO_CONCERNS
+from tests.pages import Visitor, log_in, soup, text_of
 
 SCREEN = {key: "no" for key in NO_CONCERNS}
 
@@ -201,13 +201,6 @@ def test_a_kept_code_that_no_longer_works_says_so_once(app):
 
 
 # --- who may use the join page, and what each learns ------------------------------
-
-
-def log_in(app: Any, username: str) -> Visitor:
-    visitor = Visitor(app)
-    visitor.post("/login", {"username": username, "password": PASSWORD})
-    assert visitor.last.status_code == 303, visitor.last.text
-    return visitor
 
 
 @pytest.fixture

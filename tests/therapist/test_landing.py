@@ -5,13 +5,11 @@ Partners' navigation stays as it was.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from bs4 import BeautifulSoup
 
-from tests.conftest import PASSWORD, People
-from tests.pages import Visitor
+from tests.conftest import People
+from tests.pages import Visitor, log_in
 
 # The four daily places first, then the rest under "More".
 PARTNER_LINKS = ["/today", "/checkin", "/notes", "/progress", "/", "/moments", "/insights"]
@@ -27,13 +25,6 @@ def nav_links(page: BeautifulSoup) -> list[str]:
 def signs_out(page: BeautifulSoup) -> bool:
     nav = page.select_one("nav.nav")
     return nav is not None and nav.select_one("form[action='/logout'] button") is not None
-
-
-def log_in(app: Any, username: str) -> Visitor:
-    visitor = Visitor(app)
-    visitor.post("/login", {"username": username, "password": PASSWORD})
-    assert visitor.last.status_code == 303, visitor.last.text
-    return visitor
 
 
 @pytest.fixture
