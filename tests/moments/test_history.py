@@ -74,3 +74,14 @@ def test_someone_whose_partner_has_not_joined_yet_sees_their_own(app):
     page = hana.get("/moments")
     assert hana.last.status_code == 200
     assert "Once you share a couple space" in page.get_text()
+
+
+def test_each_side_shows_for_whoever_can_log_triggers(paired):
+    """Triggers are the hurt partner's to log: the involved partner is not asked for
+    any, and the hurt partner is not shown an always-empty list of the other's."""
+    hana, ivan = paired
+    theirs, mine = ivan.get("/moments"), hana.get("/moments")
+    assert theirs.select_one("#own-triggers") is None
+    assert theirs.select_one("#told-to-me") is not None
+    assert mine.select_one("#own-triggers") is not None
+    assert mine.select_one("#told-to-me") is None

@@ -8,7 +8,13 @@ from fastapi.responses import Response
 
 from reconnect import access
 from reconnect.after_write import look_again
-from reconnect.domain.moments import STATUS_LABELS, TRIGGER_RESPONSE_WORDS, WORDS_MAX
+from reconnect.domain.couples import Role
+from reconnect.domain.moments import (
+    STATUS_LABELS,
+    TRIGGER_RESPONSE_WORDS,
+    TRIGGER_ROLES,
+    WORDS_MAX,
+)
 from reconnect.domain.pacing.policy import BREAK_MINUTES_MIN
 from reconnect.domain.validation import SCALE_MAX
 from reconnect.errors import Problem
@@ -25,15 +31,27 @@ router = APIRouter(include_in_schema=False)
 def history(request: Request, session: PageSession, db: Db) -> Response:
     """What each of you reached out with, and what the other answered, newest first."""
     try:  # two partners, and joint work open to this person
-        access.get_membership_for_person(db, person=session.person, data_key=session.data_key)
-        paired = True
+        mine = access.get_membership_for_person(
+            db, person=session.person, data_key=session.data_key
+        )
     except Problem:
-        paired = False
+        mine = None
+    # Triggers are logged by a hurt partner: each side shows for whoever can log them.
+    own = moments.own_triggers(db, signed_in=session)
+    membership = access.membership_of(db, session.person)
+    can_log = membership is not None and Role(membership.role) in TRIGGER_ROLES
+    partner_can_log = mine is not None and any(
+        m.person_id != session.person.id and Role(m.role) in TRIGGER_ROLES
+        for m in mine.couple.members
+    )
+    paired = mine is not None
     return render(
         request,
         "moments/history.html",
         session.person,
-        own=moments.own_triggers(db, signed_in=session),
+        own=own,
+        show_own=can_log or bool(own),
+        show_told=partner_can_log,
         told_to_me=moments.told_by_partner(db, signed_in=session) if paired else [],
         proposals=moments.proposals(db, signed_in=session) if paired else [],
         paired=paired,
