@@ -120,9 +120,9 @@ def day_bounds(day: date, where: Zone) -> tuple[datetime, datetime]:
     return day_start(day, where), day_start(day + timedelta(days=1), where)
 
 
-def at_hour(day: date, hour: int, where: Zone) -> datetime:
-    """``hour`` o'clock on ``day`` in ``where`` (aware, in that zone)."""
-    return datetime.combine(day, time(hour), tzinfo=_tz(where))
+def at_hour(day: date, hour: int, where: Zone, minute: int = 0) -> datetime:
+    """``hour:minute`` on ``day`` in ``where`` (aware, in that zone)."""
+    return datetime.combine(day, time(hour, minute), tzinfo=_tz(where))
 
 
 def week_start(day: date) -> date:

@@ -40,3 +40,24 @@ def test_the_downloaded_file_is_neutral_at_the_persons_local_hour(app, people) -
     assert starts
     # No check-in yet: 08:00 in Tokyo, in Tokyo's zone.
     assert {(s.astimezone(TOKYO).hour, s.utcoffset()) for s in starts} == {(8, timedelta(hours=9))}
+
+
+def test_the_person_chooses_the_local_time_of_their_reminders(app, people) -> None:
+    hana = people.register("hana")
+    move(hana, "Asia/Tokyo")
+    visitor = signed_in(app, "hana")
+    form = visitor.get("/summary").select_one("form[action='/summary/reminders.ics']")
+    assert form["method"] == "get"
+    assert form.select_one("input[name=at]")["value"] == "08:00", "the usual hour first"
+    visitor.get("/summary/reminders.ics?at=21:30")
+    starts = [e.decoded("dtstart") for e in Calendar.from_ical(visitor.last.content).walk("VEVENT")]
+    assert len(starts) == 7
+    assert {(s.astimezone(TOKYO).hour, s.astimezone(TOKYO).minute) for s in starts} == {(21, 30)}
+
+
+def test_a_time_that_is_not_a_time_is_explained(app, people) -> None:
+    people.register("hana")
+    visitor = signed_in(app, "hana")
+    visitor.get("/summary/reminders.ics?at=25:00")
+    assert visitor.last.status_code == 422
+    assert "08:30" in visitor.last.text

@@ -7,8 +7,9 @@ each by its step's name in the catalogue.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Literal
 
 from fastapi import APIRouter, Request
@@ -118,12 +119,30 @@ def weekly_summary(request: Request, session: PageSession, db: Db, at: Now) -> R
         if couple
         else None
     )
-    return render(request, "progress/summary.html", session.person, mine=mine, ours=together)
+    usual = progress_view.usual_checkin_hour(db, session)
+    return render(
+        request,
+        "progress/summary.html",
+        session.person,
+        mine=mine,
+        ours=together,
+        usual=usual.strftime("%H:%M"),
+    )
+
+
+_CLOCK_TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 
 
 @router.get("/summary/reminders.ics")
-def reminders(session: PageSession, db: Db, at: Now) -> Response:
-    times = progress_view.next_checkins(db, session, at)
+def reminders(request: Request, session: PageSession, db: Db, at: Now) -> Response:
+    """A week of neutral "Check in" reminders, at the local time chosen (``at=HH:MM``),
+    or else the hour this person usually checks in."""
+    asked = request.query_params.get("at", "").strip()
+    chosen = _CLOCK_TIME.fullmatch(asked)
+    if asked and chosen is None:
+        raise Problem("invalid_time", "Choose a time of day such as 08:30.", 422)
+    when = time(int(chosen[1]), int(chosen[2])) if chosen else None
+    times = progress_view.next_checkins(db, session, at, at=when)
     return Response(
         progress_calendar.reminders_ics(str(session.person.id), times, at),
         media_type="text/calendar",

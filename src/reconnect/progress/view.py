@@ -9,7 +9,7 @@ clock of the person looking.
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -173,18 +173,30 @@ def couple_inputs(
     return tiers, shared
 
 
-def next_checkins(db: Session, signed_in: SignedIn, now: datetime, days: int = 7) -> list[datetime]:
-    """The next week's check-in times, in this person's zone, at the local hour they last
-    checked in (08:00 before any check-in). Each day keeps that local hour across a
-    change of daylight saving time."""
-    zone = localtime.zone(signed_in.person.time_zone)
+def usual_checkin_hour(db: Session, signed_in: SignedIn) -> time:
+    """The local hour this person last checked in at (08:00 before any check-in)."""
     last = db.scalar(
         select(CheckInEntry.recorded_at)
         .where(CheckInEntry.person_id == signed_in.person.id)
         .order_by(CheckInEntry.recorded_at.desc())
         .limit(1)
     )
-    hour = localtime.to_local(last, zone).hour if last else 8
+    zone = localtime.zone(signed_in.person.time_zone)
+    return time(localtime.to_local(last, zone).hour if last else 8)
+
+
+def next_checkins(
+    db: Session, signed_in: SignedIn, now: datetime, days: int = 7, at: time | None = None
+) -> list[datetime]:
+    """The next week's check-in times, in this person's zone, at the local time they
+    chose (``at``), or else the hour they usually check in. Each day keeps that local
+    time across a change of daylight saving time."""
+    zone = localtime.zone(signed_in.person.time_zone)
+    chosen = at or usual_checkin_hour(db, signed_in)
+
+    def on(day: date) -> datetime:
+        return localtime.at_hour(day, chosen.hour, zone, chosen.minute)
+
     today = localtime.local_day(now, zone)
-    first_day = today if localtime.at_hour(today, hour, zone) > now else today + timedelta(days=1)
-    return [localtime.at_hour(first_day + timedelta(days=n), hour, zone) for n in range(days)]
+    first_day = today if on(today) > now else today + timedelta(days=1)
+    return [on(first_day + timedelta(days=n)) for n in range(days)]
