@@ -15,7 +15,7 @@ from sqlalchemy import update
 
 from reconnect.domain.couples import ROLE_CHOICES
 from reconnect.models import Invite, utcnow
-from tests.conftest import NO_CONCERNS
+from tests.conftest import NO_CONCERNS, PASSWORD
 from tests.pages import Visitor, log_in, soup, text_of
 
 SCREEN = {key: "no" for key in NO_CONCERNS}
@@ -172,6 +172,25 @@ def test_someone_new_who_opens_the_link_is_brought_back_to_it_after_signing_up(a
     assert "reconnect_join" not in ivan.client.cookies
     ivan.get("/couple")
     assert ivan.last.status_code == 200
+
+
+def test_someone_with_an_account_who_signs_in_from_the_link_goes_on_to_joining(app):
+    _, code = invited_by(app, "hana")
+    Visitor(app).register("ivan")
+    ivan = Visitor(app)  # the phone, where nobody is signed in yet
+    ivan.get(f"/couple/join?code={quote(code)}")
+    ivan.post("/login", {"username": "ivan", "password": PASSWORD})
+    assert ivan.last.headers["location"] == "/couple"
+    ivan.follow()
+    assert ivan.last.headers["location"] == f"/couple/join?code={quote(code)}"
+    assert role_options(ivan.follow()) == {"involved": "I am the involved partner"}
+
+
+def test_a_plain_sign_in_lands_on_the_home_page(app):
+    Visitor(app).register("ivan")
+    ivan = Visitor(app)
+    ivan.post("/login", {"username": "ivan", "password": PASSWORD})
+    assert ivan.last.headers["location"] == "/"
 
 
 def test_a_signed_in_person_before_the_safety_questions_keeps_the_code(app):

@@ -12,6 +12,7 @@ from reconnect.accounts import auth
 from reconnect.accounts import your_data as account
 from reconnect.accounts.signed_in import SignedIn
 from reconnect.couples import store as couples
+from reconnect.couples.pages import join_cookie
 from reconnect.errors import Problem
 from reconnect.web import home_screen
 from reconnect.web.deps import (
@@ -319,8 +320,14 @@ def login(request: Request, form: CheckedForm, db: Db, state: State, at: Now) ->
             error=problem.message,
             username=username,
         )
-    # A therapist starts at their caseload; a partner at the home page.
-    landing = "/caseload" if access.is_therapist(db, logged_in.person) else "/"
+    # A therapist starts at their caseload; a partner at the home page, or, arriving
+    # by a partner's invitation link, at the couple page, which leads on to joining.
+    if access.is_therapist(db, logged_in.person):
+        landing = "/caseload"
+    elif join_cookie(request) in request.cookies:
+        landing = "/couple"
+    else:
+        landing = "/"
     db.commit()
     response = sign_in(request, go(landing), logged_in.token, state)
     remember_device(request, response, state.secret, logged_in.person, logged_in.device_token)

@@ -32,7 +32,7 @@ router = APIRouter(include_in_schema=False)
 CODE_MAX = 64
 
 
-def _join_cookie(request: Request) -> str:
+def join_cookie(request: Request) -> str:
     """Keeps the code of an invitation link opened before its person could use it
     (not signed in yet, or before the safety questions), for the couple page to
     bring back: the code is never stored on the server in readable form."""
@@ -41,7 +41,7 @@ def _join_cookie(request: Request) -> str:
 
 def _keep_code(request: Request, response: Response, code: str) -> Response:
     response.set_cookie(
-        _join_cookie(request),
+        join_cookie(request),
         code,
         max_age=int(couples.INVITE_LIFETIME.total_seconds()),
         httponly=True,
@@ -53,9 +53,9 @@ def _keep_code(request: Request, response: Response, code: str) -> Response:
 
 
 def _forget_code(request: Request, response: Response) -> Response:
-    if _join_cookie(request) in request.cookies:
+    if join_cookie(request) in request.cookies:
         response.delete_cookie(
-            _join_cookie(request), path="/", secure=is_https(request), httponly=True, samesite="lax"
+            join_cookie(request), path="/", secure=is_https(request), httponly=True, samesite="lax"
         )
     return response
 
@@ -75,7 +75,7 @@ def _couple_page(
         return go("/safety-screen")
     couple = couples.couple_view(db, person)
     joint = safety.joint_features_on(db, person, data_key(request))
-    kept = request.cookies.get(_join_cookie(request), "")[:CODE_MAX]
+    kept = request.cookies.get(join_cookie(request), "")[:CODE_MAX]
     if couple is None and joint and kept and not context:
         # Back from signing up or the safety questions: on to the invitation they opened.
         return go(f"/couple/join?{urlencode({'code': kept})}")
