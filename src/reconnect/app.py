@@ -203,14 +203,20 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path == "/openapi.json"
 
 
-def error_json(code: str, message: str, status: int, **extra: Any) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message, **extra}}, status_code=status)
+def error_json(
+    code: str, message: str, status: int, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    body = {"error": {"code": code, "message": message, **extra}}
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def _install_error_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
-    def error_page(request: Request, message: str, status: int) -> Response:
+    def error_page(
+        request: Request, message: str, status: int, headers: dict[str, str] | None = None
+    ) -> Response:
+        context = {"message": message, "person": None}
         return templates.TemplateResponse(
-            request, "error.html", {"message": message, "person": None}, status_code=status
+            request, "error.html", context, status_code=status, headers=headers
         )
 
     @app.exception_handler(Problem)
@@ -218,8 +224,8 @@ def _install_error_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
         if problem.status in {401, 403}:
             log.info("refused %s %s: %s", request.method, request.url.path, problem.code)
         if _wants_json(request):
-            return error_json(problem.code, problem.message, problem.status)
-        return error_page(request, problem.message, problem.status)
+            return error_json(problem.code, problem.message, problem.status, problem.headers)
+        return error_page(request, problem.message, problem.status, problem.headers)
 
     @app.exception_handler(SealBroken)
     async def on_seal_broken(request: Request, _: SealBroken) -> Response:

@@ -9,8 +9,11 @@ class Problem(Exception):
     ``code`` is stable and documented for API clients; ``message`` is shown as is.
     """
 
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
+    def __init__(
+        self, code: str, message: str, status: int = 400, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status
+        self.headers = headers or {}  # sent with the answer, such as Retry-After

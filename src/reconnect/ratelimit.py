@@ -32,6 +32,13 @@ account's and the address's limits.
 The database store writes in the request's transaction (the caller commits, so a
 refused attempt still counts). The Redis store writes at once and keeps each key
 only for the length of the window.
+
+The same stores also count each person's writes that feed shared work (notes, shared
+statuses, heart-rate imports and readings typed by hand; ``WriteLimits`` below), so
+that one partner cannot slow the other's requests, or another couple's, by writing
+hundreds of times: each write runs the detectors. Those counters are keyed digests of
+the kind of write and the person's row id, counted per person only, so a limit on one
+person never touches their partner or anyone else.
 """
 
 from __future__ import annotations
@@ -40,11 +47,13 @@ import base64
 import hashlib
 import hmac
 import logging
+import math
 import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from functools import lru_cache
 from typing import Protocol
 
@@ -71,6 +80,11 @@ class FailureStore(Protocol):
         """One failure at ``now`` under each of ``keys``."""
         ...
 
+    def nth_since(self, key: str, since: datetime, n: int) -> datetime | None:
+        """The time of the ``n``-th oldest (from 0) event under ``key`` at or after
+        ``since``, or None when there are not that many."""
+        ...
+
 
 class DatabaseFailures:
     """Failures as ``LoginFailure`` rows, written in the caller's transaction."""
@@ -86,6 +100,27 @@ class DatabaseFailures:
         self.db.add_all([LoginFailure(key=key, at=now) for key in keys])
         self.db.execute(delete(LoginFailure).where(LoginFailure.at < now - DATABASE_KEEP))
 
+    def nth_since(self, key: str, since: datetime, n: int) -> datetime | None:
+        query = (
+            select(LoginFailure.at)
+            .where(LoginFailure.key == key, LoginFailure.at >= since)
+            .order_by(LoginFailure.at)
+            .offset(n)
+            .limit(1)
+        )
+        return self.db.scalar(query)
+
+    def note(self, key: str, now: datetime, window: timedelta, *, prune_all: bool) -> None:
+        """One write at ``now`` under ``key``; this counter's events older than
+        ``window`` go (through the key's index), and everyone's older than a day when
+        ``prune_all`` (the first write of a window), so no row outlives a day for long."""
+        self.db.add(LoginFailure(key=key, at=now))
+        self.db.execute(
+            delete(LoginFailure).where(LoginFailure.key == key, LoginFailure.at < now - window)
+        )
+        if prune_all:
+            self.db.execute(delete(LoginFailure).where(LoginFailure.at < now - DATABASE_KEEP))
+
 
 class RedisFailures:
     """Failures as members of one sorted set per key, scored by their time.
@@ -94,19 +129,41 @@ class RedisFailures:
     window are dropped on each write, so Redis holds no more than the limit needs.
     """
 
-    def __init__(self, client: redis.Redis, prefix: str, window: timedelta) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        prefix: str,
+        window: timedelta,
+        family: str = "login-failures",
+        unavailable: Problem | None = None,
+    ) -> None:
         self.client = client
         self.prefix = prefix
         self.window = window
+        self.family = family
+        self.unavailable = unavailable
 
     def _name(self, key: str) -> str:
-        return f"{self.prefix}:login-failures:{key}"
+        return f"{self.prefix}:{self.family}:{key}"
+
+    def _error(self, error: redis.RedisError) -> Problem:
+        problem = _unavailable(error)
+        return self.unavailable or problem
 
     def count(self, key: str, since: datetime) -> int:
         try:
             return int(self.client.zcount(self._name(key), since.timestamp(), "+inf"))
         except redis.RedisError as error:
-            raise _unavailable(error) from None
+            raise self._error(error) from None
+
+    def nth_since(self, key: str, since: datetime, n: int) -> datetime | None:
+        try:
+            found = self.client.zrangebyscore(
+                self._name(key), since.timestamp(), "+inf", start=n, num=1, withscores=True
+            )
+        except redis.RedisError as error:
+            raise self._error(error) from None
+        return datetime.fromtimestamp(float(found[0][1]), tz=since.tzinfo) if found else None
 
     def add(self, keys: list[str], now: datetime) -> None:
         moment = now.timestamp()
@@ -121,12 +178,16 @@ class RedisFailures:
                     pipe.expire(name, expiry)
                 pipe.execute()
         except redis.RedisError as error:
-            raise _unavailable(error) from None
+            raise self._error(error) from None
+
+    def note(self, key: str, now: datetime, window: timedelta, *, prune_all: bool) -> None:
+        """One write at ``now`` under ``key`` (the window is this store's own)."""
+        self.add([key], now)
 
 
 def _unavailable(error: redis.RedisError) -> Problem:
     # Without its counters the limit cannot be checked; refusing is the safe side.
-    log.error("the sign-in rate limit cannot reach Redis: %s", type(error).__name__)
+    log.error("a rate limit cannot reach Redis: %s", type(error).__name__)
     return Problem(
         "sign_in_unavailable",
         "Signing in is not possible for a moment. Please try again in a minute.",
@@ -198,6 +259,152 @@ class Limiter:
     def fail(self, counters: list[Counter], now: datetime) -> None:
         """One failure on each counter (the database store: in the caller's transaction)."""
         self.store.add([c.name for c in counters], now)
+
+
+# --- writes that feed shared work ----------------------------------------------------
+
+
+class Write(StrEnum):
+    """The writes counted per person, each in a window of its own."""
+
+    NOTE = "note"
+    STATUS = "status"
+    HEART_IMPORT = "heart-import"
+    HEART_READING = "heart-reading"
+
+
+@dataclass(frozen=True)
+class _Kind:
+    setting: str  # the Settings field that holds the limit
+    window: timedelta
+    what: str  # "That is a lot of <what> <span>."
+    span: str
+    again: str  # "... you can <again> in 12 minutes."
+    kept: str  # what happened to what they sent, on a page (which keeps it)
+    unsent: str  # the same through the API (the client keeps it, or not)
+
+
+_KINDS = {
+    Write.NOTE: _Kind(
+        "notes_per_hour",
+        timedelta(hours=1),
+        "notes",
+        "in a short time",
+        "send again",
+        "Your words are kept here",
+        "This note was not sent yet",
+    ),
+    Write.STATUS: _Kind(
+        "statuses_per_hour",
+        timedelta(hours=1),
+        "shared statuses",
+        "in a short time",
+        "share again",
+        "Your words are kept here",
+        "This status was not shared yet",
+    ),
+    Write.HEART_IMPORT: _Kind(
+        "heart_imports_per_day",
+        timedelta(days=1),
+        "heart-rate imports",
+        "in one day",
+        "import again",
+        "Nothing from this file was stored yet",
+        "Nothing from this file was stored yet",
+    ),
+    Write.HEART_READING: _Kind(
+        "heart_readings_per_hour",
+        timedelta(hours=1),
+        "heart-rate readings",
+        "in a short time",
+        "add readings again",
+        "This reading was not stored yet",
+        "This reading was not stored yet",
+    ),
+}
+# The database store prunes every row older than a day: no window may be longer.
+if any(kind.window > DATABASE_KEEP for kind in _KINDS.values()):  # pragma: no cover
+    raise RuntimeError("a write window is longer than the database keeps its counters")
+
+
+class SlowDown(Problem):
+    """A person's writes of one kind used up their window: 429 ``slow_down``, with
+    ``retry_after`` (whole seconds) for the Retry-After header."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__("slow_down", message, 429, {"Retry-After": str(retry_after)})
+        self.retry_after = retry_after
+
+
+def in_words(seconds: int) -> str:
+    """A wait, said plainly: "1 minute", "12 minutes", "about 3 hours"."""
+    minutes = max(1, math.ceil(seconds / 60))
+    if minutes < 90:
+        return "1 minute" if minutes == 1 else f"{minutes} minutes"
+    return f"about {math.ceil(minutes / 60)} hours"
+
+
+class WriteLimits:
+    """How many writes of each kind one person may make in its window, counted in the
+    installation's store (the database, or Redis when configured) under keyed digests.
+
+    ``check`` before the write refuses one that would go over with ``SlowDown``;
+    ``record`` after it succeeded counts it (the database store: in the caller's
+    transaction, so a write that is rolled back is not counted)."""
+
+    def __init__(self, db: Session, settings: Settings, secret: str) -> None:
+        self.db = db
+        self.settings = settings
+        self._key = _derived_key(secret, "write-limit counters")
+        self._seen: dict[str, int] = {}
+
+    def _store(self, kind: Write) -> DatabaseFailures | RedisFailures:
+        if not self.settings.redis_url:
+            return DatabaseFailures(self.db)
+        refusal = Problem(
+            "writes_unavailable",
+            "Saving is not possible for a moment. Please try again in a minute.",
+            503,
+        )
+        client = _client(self.settings.redis_url)
+        window = _KINDS[kind].window
+        return RedisFailures(client, self.settings.redis_prefix, window, "writes", refusal)
+
+    def _name(self, kind: Write, person_id: int) -> str:
+        return hmac.new(self._key, f"{kind}:{person_id}".encode(), hashlib.sha256).hexdigest()
+
+    def limit(self, kind: Write) -> int:
+        limit: int = getattr(self.settings, _KINDS[kind].setting)
+        return limit
+
+    def check(self, kind: Write, person_id: int, now: datetime, *, page: bool = True) -> None:
+        """Raise SlowDown when ``person_id`` has used up ``kind``'s window. Its message
+        says the words are kept when a page (``page``) shows them again."""
+        about = _KINDS[kind]
+        name = self._name(kind, person_id)
+        store = self._store(kind)
+        since = now - about.window
+        count = store.count(name, since)
+        self._seen[name] = count
+        limit = self.limit(kind)
+        if count < limit:
+            return
+        # A place frees when the oldest write that keeps the count at the limit leaves
+        # the window.
+        oldest = store.nth_since(name, since, count - limit) or now
+        wait = max(1, math.ceil((oldest + about.window - now).total_seconds()))
+        raise SlowDown(
+            f"That is a lot of {about.what} {about.span}. "
+            f"{about.kept if page else about.unsent}; you can "
+            f"{about.again} in {in_words(wait)}.",
+            wait,
+        )
+
+    def record(self, kind: Write, person_id: int, now: datetime) -> None:
+        """Count one write of ``kind`` by ``person_id`` at ``now``."""
+        name = self._name(kind, person_id)
+        first = self._seen.get(name, 0) == 0
+        self._store(kind).note(name, now, _KINDS[kind].window, prune_all=first)
 
 
 # --- known devices (OWASP "device cookies") -----------------------------------------

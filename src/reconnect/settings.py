@@ -126,8 +126,8 @@ class Settings(BaseSettings):
     redis_url: str = Field(
         default="",
         description=(
-            "Redis URL (redis://host:6379/0) for the sign-in rate-limit counters, shared by "
-            "every process. Empty keeps them in the database."
+            "Redis URL (redis://host:6379/0) for the rate-limit counters (sign-ins, and each "
+            "person's writes), shared by every process. Empty keeps them in the database."
         ),
     )
     redis_prefix: str = Field(
@@ -135,6 +135,30 @@ class Settings(BaseSettings):
         min_length=1,
         max_length=100,
         description="Prefix of this installation's Redis keys, so several can share one Redis.",
+    )
+    # Per person, far above what any couple writes: they keep one partner from slowing
+    # the other (or another couple) by writing hundreds of times (ratelimit.WriteLimits).
+    notes_per_hour: int = Field(
+        default=60,
+        ge=1,
+        description="Notes one person may send in an hour; more wait, kept in the box, with 429.",
+    )
+    statuses_per_hour: int = Field(
+        default=30,
+        ge=1,
+        description="Statuses one person may share in an hour; more wait, with 429.",
+    )
+    heart_imports_per_day: int = Field(
+        default=20,
+        ge=1,
+        description="Heart-rate export files one person may import in a day; more wait, with 429.",
+    )
+    heart_readings_per_hour: int = Field(
+        default=120,
+        ge=1,
+        description=(
+            "Heart-rate readings one person may enter by hand in an hour; more wait, with 429."
+        ),
     )
     max_body_bytes: int = Field(
         default=256 * 1024,

@@ -8,6 +8,7 @@ either partner, may gain an element, an event handler or a ``javascript:`` addre
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +16,8 @@ from bs4 import BeautifulSoup
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import PASSWORD
+from reconnect.settings import Settings
+from tests.conftest import PASSWORD, make_settings
 from tests.pages import Visitor, soup
 from tests.payloads import CALM, CALM_FORM, GOOD, GOOD_FORM
 from tests.security.conftest import page_addresses, send_form, signed_in
@@ -41,6 +43,15 @@ fuzzing = settings(
     database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
+
+
+@pytest.fixture(name="settings")
+def roomy_settings(tmp_path: Path) -> Settings:
+    """Each partner here shares far more statuses and notes in an hour than the
+    per-person write limits allow anyone (test_write_limits.py)."""
+    return make_settings(tmp_path).model_copy(
+        update={"notes_per_hour": 1000, "statuses_per_hour": 1000}
+    )
 
 
 def shape(page: BeautifulSoup) -> list[tuple[str, tuple[str, ...]]]:

@@ -11,7 +11,8 @@ from reconnect import localtime
 from reconnect.domain.heart.samples import MAX_BPM, MIN_BPM
 from reconnect.heart import store as heart
 from reconnect.pacing.late_floods import LateFlood, after_new_samples
-from reconnect.web.deps import API_ERRORS, ApiDateTime, ApiSession, Db, Now
+from reconnect.ratelimit import Write, WriteLimits
+from reconnect.web.deps import API_ERRORS, ApiDateTime, ApiSession, Db, Now, State
 from reconnect.web.schemas import Strict
 
 router = APIRouter(prefix="/api/v1", tags=["heart rate"], responses=API_ERRORS)
@@ -45,13 +46,20 @@ class ReadingIn(Strict):
 
 
 @router.post("/heart-rate/import", status_code=201, response_model=ImportOut)
-def import_heart_rate(file: UploadFile, session: ApiSession, db: Db, at: Now) -> ImportOut:
+def import_heart_rate(
+    file: UploadFile, session: ApiSession, db: Db, at: Now, state: State
+) -> ImportOut:
     """Import heart-rate samples from a watch's or tracker's export: Apple Health
     (export.zip, export.xml, export_cda.xml), Fitbit (JSON, or Google Takeout's CSV),
     FIT and TCX activities, Fitabase, FHIR and Open mHealth files, or a CSV with a time
-    and a heart-rate column (docs/heart-rate.md). Private: sealed under your own key."""
+    and a heart-rate column (docs/heart-rate.md). Private: sealed under your own key.
+    More than `RECONNECT_HEART_IMPORTS_PER_DAY` in a day wait: 429 `slow_down`, with
+    Retry-After."""
+    limits = WriteLimits(db, state.settings, state.secret)
+    limits.check(Write.HEART_IMPORT, session.person.id, at, page=False)
     result = heart.import_file(db, signed_in=session, upload=file.file, now=at)
     floods = after_new_samples(db, session, result.new_span, at)
+    limits.record(Write.HEART_IMPORT, session.person.id, at)
     db.commit()
     return import_out(result, floods, localtime.Local.of(session.person.time_zone))
 
@@ -82,9 +90,15 @@ def import_out(
 
 
 @router.post("/heart-rate", status_code=201)
-def add_reading(body: ReadingIn, session: ApiSession, db: Db, at: Now) -> dict[str, str]:
-    """Enter one reading by hand."""
+def add_reading(
+    body: ReadingIn, session: ApiSession, db: Db, at: Now, state: State
+) -> dict[str, str]:
+    """Enter one reading by hand. More than `RECONNECT_HEART_READINGS_PER_HOUR` in an
+    hour wait: 429 `slow_down`, with Retry-After."""
+    limits = WriteLimits(db, state.settings, state.secret)
+    limits.check(Write.HEART_READING, session.person.id, at, page=False)
     heart.add_reading(db, signed_in=session, at=body.at, bpm=body.bpm, now=at)
     after_new_samples(db, session, (body.at, body.at), at)
+    limits.record(Write.HEART_READING, session.person.id, at)
     db.commit()
     return {"status": "stored"}

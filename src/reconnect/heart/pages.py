@@ -11,7 +11,8 @@ from reconnect import localtime
 from reconnect.errors import Problem
 from reconnect.heart import store as heart
 from reconnect.pacing.late_floods import after_new_samples
-from reconnect.web.deps import CheckedForm, Db, Now, PagePerson, PageSession
+from reconnect.ratelimit import SlowDown, Write, WriteLimits
+from reconnect.web.deps import CheckedForm, Db, Now, PagePerson, PageSession, State
 from reconnect.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -24,22 +25,28 @@ def heart_rate_page(request: Request, person: PagePerson) -> Response:
 
 @router.post("/heart-rate/import")
 async def import_heart_rate(
-    request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now
+    request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now, state: State
 ) -> Response:
     upload = form.get("file")
     if not isinstance(upload, StarletteUploadFile) or not upload.filename:
         return render(
             request, "heart/heart_rate.html", session.person, 422, error="Please choose a file."
         )
+    limits = WriteLimits(db, state.settings, state.secret)
     try:
+        await run_in_threadpool(limits.check, Write.HEART_IMPORT, session.person.id, at)
         result = await run_in_threadpool(
             heart.import_file, db, signed_in=session, upload=upload.file, now=at
         )
     except Problem as problem:
-        return render(
+        page = render(
             request, "heart/heart_rate.html", session.person, problem.status, error=problem.message
         )
+        if isinstance(problem, SlowDown):
+            page.headers.update(problem.headers)
+        return page
     floods = await run_in_threadpool(after_new_samples, db, session, result.new_span, at)
+    await run_in_threadpool(limits.record, Write.HEART_IMPORT, session.person.id, at)
     db.commit()
     local = localtime.Local.of(session.person.time_zone)
     return render(

@@ -1,9 +1,14 @@
 """Storing a person's heart-rate samples, sealed under their own key, and using them
 to notice flooding during a shared practice.
 
-Samples are packed compactly (seconds and bpm), compressed and sealed per import.
-A file already imported is recognised by its hash and not stored again; samples
-already stored from an earlier import are skipped and counted as duplicates.
+Samples are packed compactly (seconds and bpm), compressed and sealed per import; a
+large file is stored as several rows (parts) of at most PART_SAMPLES samples each, so
+an import holds one part in memory however many samples the file has. A file already
+imported is recognised by its hash and not stored again; samples already stored
+(from an earlier import, or earlier in the same file) are skipped and counted as
+duplicates. They are found without an index in clear: only the imports whose sealed
+span overlaps the new samples' span are opened, one at a time, and their seconds in
+that span kept as a sorted array (4 bytes a second) searched by bisection.
 """
 
 from __future__ import annotations
@@ -18,8 +23,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import IO
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from reconnect import keys, localtime
 from reconnect.accounts.signed_in import SignedIn
@@ -37,7 +44,11 @@ from reconnect.models import HeartRateImport, Person
 _PACK = struct.Struct("<IB")  # seconds since 1970 (to 2106), bpm (25-250)
 _PACK_SPAN = struct.Struct("<II")  # the first and last sample's seconds since 1970
 _PACK_CALM = struct.Struct("<IBB")  # seconds since 1970, bpm, CalmKind's value
+_PACKED = np.dtype([("t", "<u4"), ("b", "u1")])  # _PACK as a numpy record, 5 bytes
 _NO_TIME = 2**32 - 1  # later than any time _PACK holds
+# Samples per stored row: what an import holds in memory at once, whatever its size,
+# and what a reading typed by hand opens at most per overlapping import.
+PART_SAMPLES = 500_000
 BASELINE_LOOKBACK = timedelta(days=30)
 
 
@@ -129,14 +140,104 @@ def _unpack(blob: bytes) -> Iterator[Sample]:
         yield Sample(datetime.fromtimestamp(seconds, UTC), bpm)
 
 
-def _stored_times(db: Session, signed_in: SignedIn) -> set[int]:
-    times: set[int] = set()
-    for row in db.scalars(
-        select(HeartRateImport).where(HeartRateImport.person_id == signed_in.person.id)
-    ):
-        blob = keys.unseal(signed_in.data_key, row.sealed, _context(row))
-        times.update(seconds for seconds, _ in _PACK.iter_unpack(zlib.decompress(blob)))
-    return times
+Seconds = npt.NDArray[np.uint32]
+Mask = npt.NDArray[np.bool_]
+
+
+def _stored_seconds(db: Session, row: HeartRateImport, data_key: bytes) -> Seconds:
+    """The seconds of one import's samples, in stored order. The sealed bytes are read
+    on their own, never kept on the row (the session would hold them)."""
+    sealed = db.scalar(select(HeartRateImport.sealed).where(HeartRateImport.id == row.id))
+    raw = zlib.decompress(keys.unseal(data_key, sealed or b"", _context(row)))
+    return np.frombuffer(raw, dtype=_PACKED)["t"]
+
+
+def _stored_between(db: Session, signed_in: SignedIn, first: int, last: int) -> Seconds:
+    """Every stored second from ``first`` to ``last`` (epoch seconds), sorted: only the
+    imports whose sealed span overlaps are opened, one at a time."""
+    pieces: list[Seconds] = []
+    for row in _overlapping_seconds(db, signed_in.person, signed_in.data_key, first, last):
+        seconds = _stored_seconds(db, row, signed_in.data_key)
+        pieces.append(seconds[(seconds >= first) & (seconds <= last)])  # a compact copy
+        del seconds
+    return np.sort(np.concatenate(pieces)) if pieces else np.empty(0, np.uint32)
+
+
+def _among(values: Seconds, sorted_seconds: Seconds) -> Mask:
+    """Which of ``values`` are in ``sorted_seconds`` (sorted), by bisection."""
+    if not len(sorted_seconds) or not len(values):
+        return np.zeros(len(values), dtype=np.bool_)
+    at = np.searchsorted(sorted_seconds, values)
+    np.minimum(at, len(sorted_seconds) - 1, out=at)
+    found: Mask = sorted_seconds[at] == values
+    return found
+
+
+def _first_of_each_second(seconds: Seconds) -> Mask:
+    """True for each sample whose second has not come before it in ``seconds``."""
+    keep = np.ones(len(seconds), dtype=np.bool_)
+    ordered = np.sort(seconds)
+    repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+    del ordered
+    if len(repeated):
+        positions = np.flatnonzero(_among(seconds, repeated))
+        _, first = np.unique(seconds[positions], return_index=True)
+        keep[positions] = False
+        keep[positions[first]] = True
+    return keep
+
+
+class _Parts:
+    """Stores an import's samples part by part, skipping seconds already stored."""
+
+    def __init__(self, db: Session, signed_in: SignedIn, digest: bytes, file_hash: str):
+        self.db, self.signed_in = db, signed_in
+        self.digest, self.file_hash = digest, file_hash
+        self.rows = 0
+        self.duplicates = 0
+        self.first, self.last = _NO_TIME, 0  # of the samples stored
+
+    def store(self, times: array[int], rates: array[int], calm: list[CalmSample]) -> None:
+        seconds = np.frombuffer(times, dtype=np.uint32)
+        keep = _first_of_each_second(seconds)
+        if len(seconds):
+            earlier = _stored_between(
+                self.db, self.signed_in, int(seconds.min()), int(seconds.max())
+            )
+            keep &= ~_among(seconds, earlier)
+            del earlier
+        kept = int(np.count_nonzero(keep))
+        self.duplicates += len(seconds) - kept
+        if not kept and not calm:
+            return
+        packed = np.empty(kept, dtype=_PACKED)
+        packed["t"] = seconds[keep]
+        packed["b"] = np.frombuffer(rates, dtype=np.uint8)[keep]
+        del keep, seconds
+        # The first row carries the file's own hash (a second upload is recognised by
+        # it); the others a hash of it and their number, as unreadable as the first.
+        part = self.digest if not self.rows else self.digest + f":part:{self.rows}".encode()
+        data_key = self.signed_in.data_key
+        row = HeartRateImport(
+            person_id=self.signed_in.person.id,
+            file_hash=self.file_hash if not self.rows else _file_hash(data_key, part),
+            sealed=b"",
+        )
+        self.db.add(row)
+        self.db.flush()
+        row.sealed = keys.seal(data_key, zlib.compress(packed.tobytes(), 6), _context(row))
+        # The span covers the calm readings too (a day's resting rate is dated at midnight).
+        calm_times = [int(c.sample.at.timestamp()) for c in calm]
+        first = int(packed["t"].min()) if kept else _NO_TIME
+        last = int(packed["t"].max()) if kept else 0
+        del packed
+        seal_span(row, data_key, min([first, *calm_times]), max([last, *calm_times]))
+        if calm:
+            _seal_calm(row, data_key, iter(calm))
+        self.db.flush()
+        self.db.expunge(row)  # the session would hold its sealed bytes till the end
+        self.rows += 1
+        self.first, self.last = min(self.first, first), max(self.last, last)
 
 
 def import_file(db: Session, *, signed_in: SignedIn, upload: IO[bytes], now: datetime) -> Imported:
@@ -170,33 +271,18 @@ def import_file(db: Session, *, signed_in: SignedIn, upload: IO[bytes], now: dat
         for _ in reading:  # read through only to report, nothing is stored
             pass
         return Imported(reading.report, 0, already_imported=True)
-    earlier = _stored_times(db, signed_in)
+    parts = _Parts(db, signed_in, digest.digest(), file_hash)
     times, rates = array("I"), array("B")
-    duplicates = 0
     for sample in reading:
-        seconds = int(sample.at.timestamp())
-        if seconds in earlier:
-            duplicates += 1
-            continue
-        earlier.add(seconds)
-        times.append(seconds)
+        times.append(int(sample.at.timestamp()))
         rates.append(sample.bpm)
-    if times or reading.calm_count:
-        packed = b"".join(_PACK.pack(t, r) for t, r in zip(times, rates, strict=True))
-        row = HeartRateImport(person_id=signed_in.person.id, file_hash=file_hash, sealed=b"")
-        db.add(row)
-        db.flush()
-        row.sealed = keys.seal(signed_in.data_key, zlib.compress(packed, 6), _context(row))
-        # The span covers the calm readings too (a day's resting rate is dated at midnight).
-        calm_times = [int(c.sample.at.timestamp()) for c in reading.calm()]
-        first = min(min(times, default=_NO_TIME), min(calm_times, default=_NO_TIME))
-        last = max(max(times, default=0), max(calm_times, default=0))
-        seal_span(row, signed_in.data_key, first, last)
-        if reading.calm_count:
-            _seal_calm(row, signed_in.data_key, reading.calm())
-        db.flush()
-    new_span = (_instant(min(times)), _instant(max(times))) if times else None
-    return Imported(reading.report, duplicates, already_imported=False, new_span=new_span)
+        if len(times) == PART_SAMPLES:
+            parts.store(times, rates, [])
+            times, rates = array("I"), array("B")
+    # The last part keeps the calm readings (read once the file is read through).
+    parts.store(times, rates, list(reading.calm()) if reading.calm_count else [])
+    new_span = (_instant(parts.first), _instant(parts.last)) if parts.last else None
+    return Imported(reading.report, parts.duplicates, already_imported=False, new_span=new_span)
 
 
 def _instant(seconds: int) -> datetime:
@@ -212,8 +298,10 @@ def add_reading(db: Session, *, signed_in: SignedIn, at: datetime, bpm: int, now
     except InvalidEntry as error:
         raise Problem("invalid_entry", str(error), 422) from None
     seconds = int(at.timestamp())
-    if seconds in _stored_times(db, signed_in):
-        raise Problem("duplicate", "A reading at that moment is already stored.", 409)
+    # Only the imports whose sealed span covers this second are opened.
+    for stored in _overlapping_seconds(db, signed_in.person, signed_in.data_key, seconds, seconds):
+        if np.any(_stored_seconds(db, stored, signed_in.data_key) == seconds):
+            raise Problem("duplicate", "A reading at that moment is already stored.", 409)
     row = HeartRateImport(
         person_id=signed_in.person.id,
         file_hash=_file_hash(signed_in.data_key, f"reading:{seconds}".encode()),
@@ -267,8 +355,21 @@ def _overlapping(
 ) -> list[HeartRateImport]:
     """This person's imports whose span overlaps [start, end]. The spans are sealed:
     each is opened (a few bytes) to find them."""
-    rows = db.scalars(select(HeartRateImport).where(HeartRateImport.person_id == person.id))
-    first, last = int(start.timestamp()), int(end.timestamp()) + 1
+    return _overlapping_seconds(
+        db, person, data_key, int(start.timestamp()), int(end.timestamp()) + 1
+    )
+
+
+def _overlapping_seconds(
+    db: Session, person: Person, data_key: bytes, first: int, last: int
+) -> list[HeartRateImport]:
+    """This person's imports whose span overlaps [first, last] (epoch seconds). The
+    samples themselves are not read here: a row loads them when they are asked for."""
+    rows = db.scalars(
+        select(HeartRateImport)
+        .where(HeartRateImport.person_id == person.id)
+        .options(defer(HeartRateImport.sealed), defer(HeartRateImport.calm_sealed))
+    )
     return [row for row in rows if _overlaps(span(row, data_key), first, last)]
 
 

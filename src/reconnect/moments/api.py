@@ -14,7 +14,8 @@ from reconnect.domain.pacing.experiences import PRACTICE_ID_MAX_CHARS
 from reconnect.domain.pacing.policy import BREAK_MINUTES_MAX, BREAK_MINUTES_MIN
 from reconnect.domain.validation import SCALE_MAX
 from reconnect.moments import store as moments
-from reconnect.web.deps import API_ERRORS, ApiSession, Db, LocalDateTime, Now, RowId
+from reconnect.ratelimit import Write, WriteLimits
+from reconnect.web.deps import API_ERRORS, ApiSession, Db, LocalDateTime, Now, RowId, State
 from reconnect.web.schemas import Strict
 
 router = APIRouter(prefix="/api/v1", tags=["moments"], responses=API_ERRORS)
@@ -111,11 +112,15 @@ def _proposal_out(data: dict[str, Any]) -> ProposalOut:
 
 
 @router.post("/status", status_code=201, response_model=StatusesOut)
-def share_status(body: StatusIn, session: ApiSession, db: Db, at: Now) -> StatusesOut:
+def share_status(body: StatusIn, session: ApiSession, db: Db, at: Now, state: State) -> StatusesOut:
     """Share how you are today: okay, struggling or needing space. Your partner sees
-    only this, never your private check-ins."""
+    only this, never your private check-ins. More than `RECONNECT_STATUSES_PER_HOUR`
+    in an hour wait: 429 `slow_down`, with Retry-After."""
+    limits = WriteLimits(db, state.settings, state.secret)
+    limits.check(Write.STATUS, session.person.id, at, page=False)
     moments.share_status(db, signed_in=session, status=body.status.value, words=body.words, now=at)
     look_again(db, signed_in=session, now=at)
+    limits.record(Write.STATUS, session.person.id, at)
     db.commit()
     return StatusesOut(
         statuses=[_status_out(s) for s in moments.statuses_today(db, signed_in=session, now=at)]

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.datastructures import FormData
 
 from reconnect import access
+from reconnect.accounts.signed_in import SignedIn
 from reconnect.after_write import look_again
 from reconnect.domain.couples import Role
 from reconnect.domain.moments import (
@@ -21,7 +23,8 @@ from reconnect.errors import Problem
 from reconnect.moments import store as moments
 from reconnect.notes import store as notes
 from reconnect.pacing import store as pace
-from reconnect.web.deps import CheckedForm, Db, Now, PageSession, RowId, whole_digits
+from reconnect.ratelimit import SlowDown, Write, WriteLimits
+from reconnect.web.deps import CheckedForm, Db, Now, PageSession, RowId, State, whole_digits
 from reconnect.web.render import choices, go, render
 
 router = APIRouter(include_in_schema=False)
@@ -68,8 +71,17 @@ def _number(raw: object, default: int) -> int:
 
 @router.post("/status")
 def share_status(
-    request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now
+    request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now, state: State
 ) -> Response:
+    limits = WriteLimits(db, state.settings, state.secret)
+    try:
+        limits.check(Write.STATUS, session.person.id, at)
+    except Problem as problem:
+        # The status and its words wait in the form, ready to share once there is room.
+        page = _status_form(request, session, form, problem.message, problem.status)
+        if isinstance(problem, SlowDown):
+            page.headers.update(problem.headers)
+        return page
     moments.share_status(
         db,
         signed_in=session,
@@ -78,6 +90,7 @@ def share_status(
         now=at,
     )
     look_again(db, signed_in=session, now=at)
+    limits.record(Write.STATUS, session.person.id, at)
     db.commit()
     return go("/today")
 
@@ -154,6 +167,18 @@ def decline(
 @router.post("/status/preview")
 def preview_status(request: Request, form: CheckedForm, session: PageSession) -> Response:
     """The coach's reading of the words of a shared status, before it is shared."""
+    return _status_form(request, session, form)
+
+
+def _status_form(
+    request: Request,
+    session: SignedIn,
+    form: FormData,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    """The status form with what the person chose and wrote, the coach's reading of
+    the words beside it, and ``error`` above it when the status could not be shared."""
     words = str(form.get("words", ""))[:WORDS_MAX]
     chosen = str(form.get("status", ""))
     names = choices(STATUS_LABELS)
@@ -161,9 +186,11 @@ def preview_status(request: Request, form: CheckedForm, session: PageSession) ->
         request,
         "moments/status_preview.html",
         session.person,
+        status,
         hint=notes.preview(words),
         words=words,
         chosen=chosen if chosen in names else "",
         status_names=names,
         words_max=WORDS_MAX,
+        error=error,
     )

@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field
 from reconnect.after_write import look_again
 from reconnect.moments.store import Shared
 from reconnect.notes import store as notes
-from reconnect.web.deps import API_ERRORS, ApiSession, Db, LocalDateTime, Now
+from reconnect.ratelimit import Write, WriteLimits
+from reconnect.web.deps import API_ERRORS, ApiSession, Db, LocalDateTime, Now, State
 from reconnect.web.schemas import Strict
 
 router = APIRouter(prefix="/api/v1", tags=["notes"], responses=API_ERRORS)
@@ -36,11 +37,15 @@ def _note_out(item: Shared) -> NoteOut:
 
 
 @router.post("/notes", status_code=201, response_model=NoteOut)
-def send_note(body: NoteIn, session: ApiSession, db: Db, at: Now) -> NoteOut:
+def send_note(body: NoteIn, session: ApiSession, db: Db, at: Now, state: State) -> NoteOut:
     """Send your partner a note. It is sealed under your couple's key; both of you
-    read it. Preview it with `POST /api/v1/coach` first if you like; nothing is blocked."""
+    read it. Preview it with `POST /api/v1/coach` first if you like; nothing is blocked.
+    More than `RECONNECT_NOTES_PER_HOUR` in an hour wait: 429 `slow_down`, Retry-After."""
+    limits = WriteLimits(db, state.settings, state.secret)
+    limits.check(Write.NOTE, session.person.id, at, page=False)
     row = notes.send_note(db, signed_in=session, text=body.text, now=at)
     look_again(db, signed_in=session, now=at)
+    limits.record(Write.NOTE, session.person.id, at)
     db.commit()
     return NoteOut(id=row.id, who="you", text=notes.note_text(body.text), at=row.at)
 

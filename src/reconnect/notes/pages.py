@@ -15,7 +15,8 @@ from fastapi.responses import Response
 from reconnect.after_write import look_again
 from reconnect.errors import Problem
 from reconnect.notes import store as notes
-from reconnect.web.deps import CheckedForm, Db, Now, PageSession
+from reconnect.ratelimit import SlowDown, Write, WriteLimits
+from reconnect.web.deps import CheckedForm, Db, Now, PageSession, State
 from reconnect.web.render import go, render
 
 router = APIRouter(include_in_schema=False)
@@ -57,14 +58,20 @@ def preview_note(request: Request, form: CheckedForm, session: PageSession, db: 
 
 @router.post("/notes")
 def send_note(
-    request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now
+    request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now, state: State
 ) -> Response:
     text = str(form.get("text", ""))
+    limits = WriteLimits(db, state.settings, state.secret)
     try:
+        limits.check(Write.NOTE, session.person.id, at)
         notes.send_note(db, signed_in=session, text=text, now=at)
         look_again(db, signed_in=session, now=at)
+        limits.record(Write.NOTE, session.person.id, at)
     except Problem as problem:
         # The words stay in the box: nothing a person wrote is lost to a refusal.
-        return _notes_page(request, session, db, problem.status, text=text, error=problem.message)
+        page = _notes_page(request, session, db, problem.status, text=text, error=problem.message)
+        if isinstance(problem, SlowDown):
+            page.headers.update(problem.headers)
+        return page
     db.commit()
     return go("/notes?sent=1")

@@ -279,7 +279,7 @@ API_ERRORS: dict[int | str, dict[str, Any]] = {
         410: "Gone: used or expired",
         413: "Body too large",
         422: "Input out of range or incomplete",
-        429: "Too many attempts",
+        429: "Too many attempts, or too many writes in a short time",
     }.items()
 }
 
