@@ -11,7 +11,7 @@ from reconnect import localtime
 from reconnect.errors import Problem
 from reconnect.heart import store as heart
 from reconnect.pacing.late_floods import after_new_samples
-from reconnect.ratelimit import SlowDown, Write, WriteLimits
+from reconnect.ratelimit import Write, WriteLimits
 from reconnect.web.deps import CheckedForm, Db, Now, PagePerson, PageSession, State
 from reconnect.web.render import render
 
@@ -42,8 +42,7 @@ async def import_heart_rate(
         page = render(
             request, "heart/heart_rate.html", session.person, problem.status, error=problem.message
         )
-        if isinstance(problem, SlowDown):
-            page.headers.update(problem.headers)
+        page.headers.update(problem.headers)  # Retry-After, when there were too many
         return page
     floods = await run_in_threadpool(after_new_samples, db, session, result.new_span, at)
     await run_in_threadpool(limits.record, Write.HEART_IMPORT, session.person.id, at)

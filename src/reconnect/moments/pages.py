@@ -23,7 +23,7 @@ from reconnect.errors import Problem
 from reconnect.moments import store as moments
 from reconnect.notes import store as notes
 from reconnect.pacing import store as pace
-from reconnect.ratelimit import SlowDown, Write, WriteLimits
+from reconnect.ratelimit import Write, WriteLimits
 from reconnect.web.deps import CheckedForm, Db, Now, PageSession, RowId, State, whole_digits
 from reconnect.web.render import choices, go, render
 
@@ -79,8 +79,7 @@ def share_status(
     except Problem as problem:
         # The status and its words wait in the form, ready to share once there is room.
         page = _status_form(request, session, form, problem.message, problem.status)
-        if isinstance(problem, SlowDown):
-            page.headers.update(problem.headers)
+        page.headers.update(problem.headers)  # Retry-After, when there were too many
         return page
     moments.share_status(
         db,

@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from reconnect.after_write import look_again
 from reconnect.errors import Problem
 from reconnect.notes import store as notes
-from reconnect.ratelimit import SlowDown, Write, WriteLimits
+from reconnect.ratelimit import Write, WriteLimits
 from reconnect.web.deps import CheckedForm, Db, Now, PageSession, State
 from reconnect.web.render import go, render
 
@@ -70,8 +70,7 @@ def send_note(
     except Problem as problem:
         # The words stay in the box: nothing a person wrote is lost to a refusal.
         page = _notes_page(request, session, db, problem.status, text=text, error=problem.message)
-        if isinstance(problem, SlowDown):
-            page.headers.update(problem.headers)
+        page.headers.update(problem.headers)  # Retry-After, when there were too many
         return page
     db.commit()
     return go("/notes?sent=1")
