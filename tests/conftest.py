@@ -97,6 +97,30 @@ def fresh_postgres_database(prefix: str) -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@contextmanager
+def scratch_redis_prefix() -> Iterator[str]:
+    """A Redis key prefix of the test's own, its keys deleted afterwards. Redis must
+    answer in CI; outside it the test skips with the reason."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        if IN_CI:
+            pytest.fail(f"Redis must be reachable in CI at {REDIS_URL}: {error}")
+        pytest.skip(f"Redis not reachable at {REDIS_URL} (runs in CI): {error}")
+    prefix = f"reconnect-test-{uuid.uuid4().hex[:12]}"
+    try:
+        yield prefix
+    finally:
+        for key in client.scan_iter(f"{prefix}:*"):
+            client.delete(key)
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     with fresh_postgres_database("reconnect_test") as url:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -34,17 +33,17 @@ from reconnect.app import create_app
 from reconnect.models import LoginFailure
 from reconnect.settings import Settings, load_settings
 from tests.conftest import (
-    IN_CI,
     PASSWORD,
+    REDIS_URL,
     Clock,
     fresh_postgres_database,
     make_settings,
     run_coroutine,
+    scratch_redis_prefix,
 )
 from tests.pages import Visitor, soup
 from tests.ports import free_port
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 WRONG = "not the right password at all"
 
 
@@ -69,17 +68,8 @@ def store(request: pytest.FixtureRequest) -> Iterator[Store]:
         with fresh_postgres_database("reconnect_ratelimit") as url:
             yield Store("postgres", {"database_url": url})
         return
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        if IN_CI:
-            pytest.fail(f"Redis must be reachable in CI at {REDIS_URL}: {error}")
-        pytest.skip(f"Redis not reachable at {REDIS_URL} (runs in CI): {error}")
-    prefix = f"reconnect-test-{uuid.uuid4().hex[:12]}"
-    yield Store("redis", {"redis_url": REDIS_URL, "redis_prefix": prefix})
-    for key in client.scan_iter(f"{prefix}:*"):
-        client.delete(key)
+    with scratch_redis_prefix() as prefix:
+        yield Store("redis", {"redis_url": REDIS_URL, "redis_prefix": prefix})
 
 
 def limited_settings(tmp_path: Path, store: Store | None = None, **changes: Any) -> Settings:

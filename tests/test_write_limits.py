@@ -12,7 +12,6 @@ own), shared by every process, and only ever count one person.
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -28,11 +27,10 @@ from reconnect.app import create_app
 from reconnect.models import LoginFailure
 from reconnect.ratelimit import in_words
 from reconnect.settings import Settings
-from tests.conftest import IN_CI, ApiPerson, make_settings
+from tests.conftest import REDIS_URL, ApiPerson, make_settings, scratch_redis_prefix
 from tests.heart.uploads import csv_of, upload
 from tests.pages import Visitor, soup
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 LOW = {
     "notes_per_hour": 3,
     "statuses_per_hour": 2,
@@ -49,17 +47,8 @@ def store(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
     if request.param == "database":
         yield {}
         return
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        if IN_CI:
-            pytest.fail(f"Redis must be reachable in CI at {REDIS_URL}: {error}")
-        pytest.skip(f"Redis not reachable at {REDIS_URL} (runs in CI): {error}")
-    prefix = f"reconnect-test-{uuid.uuid4().hex[:12]}"
-    yield {"redis_url": REDIS_URL, "redis_prefix": prefix}
-    for key in client.scan_iter(f"{prefix}:*"):
-        client.delete(key)
+    with scratch_redis_prefix() as prefix:
+        yield {"redis_url": REDIS_URL, "redis_prefix": prefix}
 
 
 @pytest.fixture
