@@ -86,7 +86,7 @@ def test_connections_to_several_workers_send_small_answers_at_once():
 
     import uvicorn
 
-    from reconnect.cli import tcp_listener
+    from reconnect.listen import tcp_listener
 
     config = uvicorn.Config("reconnect.cli:worker_app", host="127.0.0.1", port=0, workers=2)
     listener = tcp_listener(config.bind_socket())

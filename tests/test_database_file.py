@@ -310,6 +310,17 @@ COLUMNS: dict[str, dict[str, str]] = {
         "at": "readable: sent to the partner, who sees when",
         "sealed": SEALED,
     },
+    # Rows live from a write until the worker has refreshed the findings (about a second).
+    "refresh_request": {
+        "person_id": ID,
+        "shared": "readable while it waits: whether a write the partner sees is among them",
+        # Under the job key, which lives in the processes' memory, never on this disk.
+        "sealed_key": SEALED,
+        "asked_at": "readable while it waits: when the latest write was",
+        "waiting_since": "readable while it waits: when the first write was",
+        "opened": "readable: a random number",
+        "latest": "readable: a random number",
+    },
 }
 
 NONCE_AND_TAG = 12 + 16

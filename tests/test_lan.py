@@ -30,7 +30,7 @@ from click.testing import CliRunner
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
-from reconnect import cli, lan
+from reconnect import cli, lan, listen
 from reconnect.app import create_app
 from reconnect.cli import main
 from reconnect.database import NotPrivate
@@ -220,7 +220,7 @@ def https_server(tmp_path) -> Iterator[tuple[str, Path]]:
     """The app served by uvicorn over TLS on a free loopback port, as serve --lan does."""
     settings = make_settings(tmp_path)
     made = lan.ensure_certificate(settings.data_dir, HOME)
-    options = cli.server_options(settings) | made.ssl_options
+    options = listen.server_options(settings) | made.ssl_options
     options.update(host="127.0.0.1", port=free_port())
     server = uvicorn.Server(uvicorn.Config(create_app(settings), **options))
     thread = threading.Thread(target=server.run, daemon=True)

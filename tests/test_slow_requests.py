@@ -126,7 +126,7 @@ def test_headers_that_never_finish_arriving_do_not_hold_the_connection(
 
 
 def test_serve_uses_the_protocol_that_bounds_headers(tmp_path: Path):
-    from reconnect.cli import server_options
+    from reconnect.listen import server_options
 
     assert server_options(make_settings(tmp_path))["http"] is HeadersInTime
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import threading
 from importlib import resources
 from typing import Any
@@ -34,6 +35,7 @@ from reconnect.heart import pages as heart_pages
 from reconnect.home import pages as home_pages
 from reconnect.insights import api as insights_api
 from reconnect.insights import pages as insights_pages
+from reconnect.jobs import Jobs, make_queue
 from reconnect.keys import SealBroken
 from reconnect.measures import api as measures_api
 from reconnect.measures import pages as measures_pages
@@ -155,14 +157,22 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         # Lets the API write each datetime with the offset of the person asking.
         dependencies=[Depends(answer_in_local_time)],
     )
+    sessions = session_factory(engine)
+    secret = settings.ensure_secret_key()
     app.state.reconnect = AppState(
         settings=settings,
-        sessions=session_factory(engine),
+        sessions=sessions,
         hasher=make_hasher(settings),
         templates=templates,
-        secret=settings.ensure_secret_key(),
+        secret=secret,
     )
     app.state.engine = engine
+    # The detectors' refreshes, queued after each write (reconnect.jobs); who works
+    # them is ``serve``'s business (cli.py), or ``reconnect worker``'s. Without a
+    # configured job key, this process makes its own, kept in memory only.
+    app.state.jobs = Jobs(
+        make_queue(settings), sessions, settings.job_key or secrets.token_urlsafe(48)
+    )
     # The message coach's model takes seconds to load: start now, off the request path,
     # so the first preview or note does not wait for it (a request that comes sooner
     # waits for the same loading, never a second one).

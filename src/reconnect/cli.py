@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import inspect
 import json
+import logging
 import os
-import socket
+import secrets
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +15,6 @@ import click
 import uvicorn
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from uvicorn.supervisors import Multiprocess
 
 from reconnect import __version__, access
 from reconnect.accounts import auth
@@ -26,7 +25,6 @@ from reconnect.app import create_app
 from reconnect.coach.corpus import CORPUS_DIR
 from reconnect.coach.light import MODEL_DIR
 from reconnect.coach.train import TrainingError, train
-from reconnect.connections import HeadersInTime
 from reconnect.database import (
     DatabaseError,
     NotPrivate,
@@ -34,14 +32,28 @@ from reconnect.database import (
     head_revision,
     make_engine,
     refuse_shared,
+    session_factory,
     upgrade,
 )
 from reconnect.demo import build_demo
 from reconnect.domain.pacing.policy import UnknownPolicy, load_policy
 from reconnect.errors import Problem
+from reconnect.jobs import (
+    Jobs,
+    describe_queue,
+    make_queue,
+    serving_with_worker,
+    worker_problem,
+)
 from reconnect.keys import SealBroken
 from reconnect.lan import listen_host, on_lan
-from reconnect.listen import CannotListen, bind_failure_said, listen_problem
+from reconnect.listen import (
+    CannotListen,
+    bind_failure_said,
+    listen_problem,
+    run_workers,
+    server_options,
+)
 from reconnect.models import Couple, Person, utcnow
 from reconnect.pacing import simulate
 from reconnect.pacing import store as pacing
@@ -145,16 +157,19 @@ def serve(
         if phones:
             click.echo(phones.announcement())
         _older_policy_notice(app.state.engine)
-        _serving(settings, lambda: uvicorn.run(app, **server))
+        _serving(settings, app.state.jobs, uvicorn.run, app, **server)
         return
     try:
         engine = make_engine(settings.database_url)
         upgrade(engine)
-        engine.dispose()
     except DatabaseError as error:
         fail(str(error))
     # Made once here: workers starting together would race to create it.
     settings.ensure_secret_key()
+    # The web processes queue the refreshes; with the default queue, this process works
+    # them, with the job key it hands its web processes (in their environment only).
+    job_key = settings.job_key or secrets.token_urlsafe(48)
+    jobs = Jobs(make_queue(settings), session_factory(engine), job_key)
     _refuse_a_taken_port(settings)
     # Each worker builds its settings from the environment; the flags go with them.
     os.environ.update(
@@ -162,17 +177,16 @@ def serve(
         RECONNECT_PORT=str(settings.port),
         RECONNECT_DATA_DIR=str(settings.data_dir),
         RECONNECT_DATABASE_URL=settings.database_url,
+        RECONNECT_JOB_KEY=job_key,
     )
     click.echo(
         f"Reconnect {__version__} at {address} with {settings.workers} workers  (Ctrl+C stops)"
     )
     if phones:
         click.echo(phones.announcement())
+    worker_app = "reconnect.cli:worker_app"
     _serving(
-        settings,
-        lambda: run_workers(
-            "reconnect.cli:worker_app", factory=True, workers=settings.workers, **server
-        ),
+        settings, jobs, run_workers, worker_app, factory=True, workers=settings.workers, **server
     )
 
 
@@ -186,64 +200,23 @@ def _refuse_a_taken_port(settings: Settings) -> None:
         fail(problem)
 
 
-def _serving(settings: Settings, run: Callable[[], None]) -> None:
-    """``run`` the server; a port taken since ``_refuse_a_taken_port`` is the same line."""
+def _serving(
+    settings: Settings, jobs: Jobs, run: Callable[..., None], *args: Any, **kw: Any
+) -> None:
+    """``run(*args, **kw)``, the server, with the job worker beside it when the queue is
+    the data folder's; a port taken since ``_refuse_a_taken_port`` is the same line."""
 
     try:
         with bind_failure_said(settings.host, settings.port):
-            run()
+            serving_with_worker(settings, jobs, run, *args, **kw)
     except CannotListen as error:
         fail(str(error))
-
-
-def server_options(settings: Settings) -> dict[str, Any]:
-    """uvicorn's options for ``serve``, one process or several."""
-
-    return {
-        "host": settings.host,
-        "port": settings.port,
-        "log_level": "warning",
-        # X-Forwarded-For/-Proto from these proxies give the client's own address
-        # (for the per-address sign-in limit) and https (for secure cookies).
-        "proxy_headers": True,
-        "forwarded_allow_ips": settings.trusted_proxies,
-        # Request headers that never finish arriving do not hold a connection for ever.
-        "http": HeadersInTime,
-    }
 
 
 def worker_app() -> Any:
     """The app of one ``serve --workers N`` process; the parent has migrated already."""
 
     return create_app(load_settings(), migrate=False)
-
-
-def tcp_listener(bound: socket.socket) -> socket.socket:
-    """The same listening socket, saying it is TCP (so accepted ones get TCP_NODELAY)."""
-    listener = socket.socket(
-        bound.family, socket.SOCK_STREAM, socket.IPPROTO_TCP, fileno=bound.detach()
-    )
-    listener.set_inheritable(True)
-    return listener
-
-
-def run_workers(app: str, *, factory: bool, workers: int, **server: Any) -> None:
-    """uvicorn's process manager for ``app`` (an import string), with ``workers`` processes.
-
-    What ``uvicorn.run(workers=N)`` does, except that the listening socket says it is
-    TCP: uvicorn's own leaves its protocol number at 0, so asyncio never turns on
-    TCP_NODELAY for the connections it accepts, and every request after the first on
-    a kept-alive connection (a browser's, or a reverse proxy's) waits about 40 ms for
-    a delayed ACK (uvicorn issue #3149).
-    """
-
-    config = uvicorn.Config(app, factory=factory, workers=workers, **server)
-    listener = tcp_listener(config.bind_socket())
-    supervisor: Any = Multiprocess  # its signature changed across uvicorn versions
-    if "target" in inspect.signature(Multiprocess).parameters:
-        supervisor(config, target=uvicorn.Server(config).run, sockets=[listener]).run()
-    else:
-        supervisor(config, sockets=[listener]).run()
 
 
 @main.command()
@@ -291,10 +264,37 @@ def demo(
         click.echo(f"Done. Start it with: reconnect demo, then open {address}")
         return
     click.echo(f"Open {address} to continue as either partner  (Ctrl+C stops)")
-    _serving(
-        settings,
-        lambda: uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning"),
-    )
+    server = {"host": settings.host, "port": settings.port, "log_level": "warning"}
+    _serving(settings, app.state.jobs, uvicorn.run, app, **server)
+
+
+@main.command()
+@click.option("--threads", type=int, help=_help("job_threads"))
+@database_options
+def worker(threads: int | None, data_dir: str | None, database_url: str | None) -> None:
+    """Work the job queue (the detectors' refreshes) beside the web processes.
+
+    Ctrl+C or SIGTERM stops it once the jobs in hand are done; a job cut short, or
+    left by a crash, is done when a worker next starts (docs/deployment.md).
+    """
+
+    settings = settings_from(job_threads=threads, data_dir=data_dir, database_url=database_url)
+    problem = worker_problem(settings)
+    if problem:
+        fail(problem)
+    try:
+        engine = make_engine(settings.database_url)
+        if current_revision(engine) != head_revision(engine):
+            fail("The database is not up to date; run: reconnect db upgrade")
+        jobs = Jobs(make_queue(settings), session_factory(engine), settings.job_key)
+        waiting = jobs.sweep(stale_only=False)
+    except DatabaseError as error:
+        fail(str(error))
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+    click.echo(f"Reconnect {__version__} worker on {describe_queue(settings)}  (Ctrl+C stops)")
+    if waiting:
+        click.echo(f"{waiting} refreshes were waiting from before; they are queued first.")
+    jobs.consumer(settings.job_threads, in_process=False).run()
 
 
 def _older_policy_notice(engine: Any) -> None:

@@ -25,6 +25,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 MIN_SQLITE = (3, 51, 3)
 
+# Session.info: what runs when a request unlocks a person's data key, each called with
+# the session and the SignedIn (reconnect.jobs uses it to pick up a refresh that a
+# crash left waiting). Sessions made outside the app have none.
+UNLOCKED = "reconnect.unlocked"
+
 
 class DatabaseError(Exception):
     """The database cannot be used; the message says why and what to do."""

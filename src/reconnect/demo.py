@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from reconnect.accounts import auth
 from reconnect.accounts.auth import NewAccount
 from reconnect.accounts.signed_in import SignedIn
-from reconnect.after_write import look_again
+from reconnect.after_write import look_again_now
 from reconnect.couples import store as couples
 from reconnect.domain.pacing.catalogue import Lead
 from reconnect.domain.safety import QUESTIONS
@@ -128,7 +128,7 @@ def _check_in(db: Session, account: NewAccount, at: datetime, day: int, rng: ran
         },
         now=at,
     )
-    look_again(db, signed_in=SignedIn(person, account.data_key, ""), now=at, shared=False)
+    look_again_now(db, signed_in=SignedIn(person, account.data_key, ""), now=at, shared=False)
 
 
 def _rating(safe: bool, flooded: bool, rng: random.Random) -> dict[str, object]:
@@ -185,7 +185,7 @@ def _together(
     if experience is None:  # a practice done together is always shared
         return
     hana = SignedIn(demo.hurt.person, demo.hurt.data_key, "")
-    look_again(db, signed_in=hana, now=at + timedelta(minutes=40))
+    look_again_now(db, signed_in=hana, now=at + timedelta(minutes=40))
     pace.record_experience(
         db,
         person=demo.involved.person,
@@ -197,7 +197,7 @@ def _together(
         now=at + timedelta(minutes=50),
     )
     ivan = SignedIn(demo.involved.person, demo.involved.data_key, "")
-    look_again(db, signed_in=ivan, now=at + timedelta(minutes=50), shared=False)
+    look_again_now(db, signed_in=ivan, now=at + timedelta(minutes=50), shared=False)
 
 
 def build_demo(
@@ -328,21 +328,21 @@ def _moments(db: Session, demo: DemoCouple, morning: datetime, day: int) -> None
             },
             now=morning + timedelta(hours=9),
         )
-        look_again(db, signed_in=hana, now=morning + timedelta(hours=9), shared=False)
+        look_again_now(db, signed_in=hana, now=morning + timedelta(hours=9), shared=False)
 
     if day % 4 == 1:
         moments.share_status(db, signed_in=hana, status="struggling", words="", now=evening)
-        look_again(db, signed_in=hana, now=evening)
+        look_again_now(db, signed_in=hana, now=evening)
     if day in {RUSHED_DAY + 1, WEEKS * 7 - 2}:
         # Ivan, wanting the hard evenings to be over, smooths them over.
         moments.share_status(
             db, signed_in=ivan, status="okay", words="it was just one bad night", now=evening
         )
-        look_again(db, signed_in=ivan, now=evening)
+        look_again_now(db, signed_in=ivan, now=evening)
     if day == WEEKS * 7 - 1:
         # Hana says she is okay on a day her own check-in says otherwise.
         moments.share_status(db, signed_in=hana, status="okay", words="", now=evening)
-        look_again(db, signed_in=hana, now=evening)
+        look_again_now(db, signed_in=hana, now=evening)
     if day in {WEEKS * 7 - 9, WEEKS * 7 - 3}:
         trigger = moments.log_trigger(
             db,
@@ -362,21 +362,21 @@ def _moments(db: Session, demo: DemoCouple, morning: datetime, day: int) -> None
     for at, writer, text in DEMO_NOTES.get(day, ()):
         author = hana if writer == HURT else ivan
         notes.send_note(db, signed_in=author, text=text, now=morning + at)
-        look_again(db, signed_in=author, now=morning + at)
+        look_again_now(db, signed_in=author, now=morning + at)
     if day == WEEKS * 7 - 6:
         asked = moments.propose(
             db, signed_in=ivan, practice_id=_practice_at(4), now=morning + timedelta(hours=2)
         )
-        look_again(db, signed_in=ivan, now=morning + timedelta(hours=2))
+        look_again_now(db, signed_in=ivan, now=morning + timedelta(hours=2))
         moments.answer_proposal(
             db, signed_in=hana, proposal_id=asked.id, accept=False, now=morning + timedelta(hours=4)
         )
-        look_again(db, signed_in=hana, now=morning + timedelta(hours=4))
+        look_again_now(db, signed_in=hana, now=morning + timedelta(hours=4))
     if day == WEEKS * 7 - 4:
         moments.propose(
             db, signed_in=ivan, practice_id=_practice_at(4), now=morning + timedelta(hours=2)
         )
-        look_again(db, signed_in=ivan, now=morning + timedelta(hours=2))
+        look_again_now(db, signed_in=ivan, now=morning + timedelta(hours=2))
 
 
 def _practice_at(tier: int) -> str:

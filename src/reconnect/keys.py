@@ -97,6 +97,15 @@ def invite_key(code: str) -> bytes:
     return _expand(code.encode(), "reconnect invite wrap v1")
 
 
+def job_key(secret: str) -> bytes:
+    """The key that carries a data key from a write to the job worker (reconnect.jobs).
+
+    Derived from the installation's secret, which every web process and the worker
+    share; the database does not hold it.
+    """
+    return _expand(secret.encode(), "reconnect job wrap v1")
+
+
 def recovery_wrap_key(recovery: bytes) -> bytes:
     return _expand(recovery, "reconnect recovery wrap v1")
 

@@ -10,11 +10,19 @@ bind is said in the same line (``bind_failure_said``).
 from __future__ import annotations
 
 import errno
+import inspect
 import logging
 import os
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
+
+import uvicorn
+from uvicorn.supervisors import Multiprocess
+
+from reconnect.connections import HeadersInTime
+from reconnect.settings import Settings
 
 IN_USE = {errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", errno.EADDRINUSE)}
 SUGGESTIONS = 20  # ports after the taken one tried for a free one to suggest
@@ -111,3 +119,50 @@ def _free_port_after(host: str, port: int) -> int:
         if _bind_error(host, candidate) is None:
             return candidate
     return port + 1 if port < 65535 else 8001
+
+
+# --- how ``reconnect serve`` runs uvicorn ------------------------------------------
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options for ``serve``, one process or several."""
+
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": "warning",
+        # X-Forwarded-For/-Proto from these proxies give the client's own address
+        # (for the per-address sign-in limit) and https (for secure cookies).
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.trusted_proxies,
+        # Request headers that never finish arriving do not hold a connection for ever.
+        "http": HeadersInTime,
+    }
+
+
+def tcp_listener(bound: socket.socket) -> socket.socket:
+    """The same listening socket, saying it is TCP (so accepted ones get TCP_NODELAY)."""
+    listener = socket.socket(
+        bound.family, socket.SOCK_STREAM, socket.IPPROTO_TCP, fileno=bound.detach()
+    )
+    listener.set_inheritable(True)
+    return listener
+
+
+def run_workers(app: str, *, factory: bool, workers: int, **server: Any) -> None:
+    """uvicorn's process manager for ``app`` (an import string), with ``workers`` processes.
+
+    What ``uvicorn.run(workers=N)`` does, except that the listening socket says it is
+    TCP: uvicorn's own leaves its protocol number at 0, so asyncio never turns on
+    TCP_NODELAY for the connections it accepts, and every request after the first on
+    a kept-alive connection (a browser's, or a reverse proxy's) waits about 40 ms for
+    a delayed ACK (uvicorn issue #3149).
+    """
+
+    config = uvicorn.Config(app, factory=factory, workers=workers, **server)
+    listener = tcp_listener(config.bind_socket())
+    supervisor: Any = Multiprocess  # its signature changed across uvicorn versions
+    if "target" in inspect.signature(Multiprocess).parameters:
+        supervisor(config, target=uvicorn.Server(config).run, sockets=[listener]).run()
+    else:
+        supervisor(config, sockets=[listener]).run()

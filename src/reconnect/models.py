@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -510,3 +511,38 @@ class SharedNote(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+# --- work after the answer -------------------------------------------------------------
+
+
+class RefreshRequest(Base):
+    """A person's findings are waiting to be worked out again (reconnect.jobs).
+
+    Written in the same transaction as the entry that asks for it, so a write that is
+    on disk is never without its refresh, whatever happens to the process next; the
+    job worker deletes it once the findings are stored. One row per person: a burst
+    of writes updates it, and one refresh answers them all.
+    """
+
+    __tablename__ = "refresh_request"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("person.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Whether a write the partner sees anyway is among those waiting: only then are
+    # the couple's patterns worked out again (after_write.look_again says why).
+    shared: Mapped[bool] = mapped_column(Boolean)
+    # The person's data key, sealed under a key derived from the installation's secret
+    # (keys.job_key): the worker opens it, the database alone does not.
+    sealed_key: Mapped[bytes] = mapped_column(LargeBinary(128))
+    # The time of the latest write: the detectors look back from it.
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When the row was first written (the server's clock): a row older than a minute
+    # lost its job in a crash, and the worker's sweep queues it again.
+    waiting_since: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Random stamps: ``opened`` by the write that made the row, ``latest`` by the last
+    # write. The writer that sees its own stamp in ``opened`` queues the job; the worker
+    # deletes the row only if ``latest`` is still the one it worked from.
+    opened: Mapped[int] = mapped_column(BigInteger)
+    latest: Mapped[int] = mapped_column(BigInteger)

@@ -136,6 +136,31 @@ class Settings(BaseSettings):
         max_length=100,
         description="Prefix of this installation's Redis keys, so several can share one Redis.",
     )
+    job_key: str = Field(
+        default="",
+        description=(
+            "Key the web processes and `reconnect worker` share to hand a person's refresh "
+            "to the worker; at least 32 random characters, kept in the environment, never "
+            "in the data folder. Empty: a new one in memory at each `reconnect serve` (a "
+            "refresh a crash left waiting is then done at its owner's next visit). Needed "
+            "with a Redis queue and for `reconnect worker`."
+        ),
+    )
+    queue_url: str = Field(
+        default="",
+        description=(
+            "Where jobs wait for the worker (the detectors' refresh after a write). Empty: "
+            "a file in the data folder, worked by `reconnect serve` itself. redis://host:6379/0: "
+            "shared by every process; run `reconnect worker` beside the web processes. "
+            "`immediate` runs each job in the request, after its write is committed (tests)."
+        ),
+    )
+    job_threads: int = Field(
+        default=1,
+        ge=1,
+        le=32,
+        description="Jobs one worker runs at a time (threads).",
+    )
     # Per person, far above what any couple writes: they keep one partner from slowing
     # the other (or another couple) by writing hundreds of times (ratelimit.WriteLimits).
     notes_per_hour: int = Field(
@@ -191,11 +216,24 @@ class Settings(BaseSettings):
         description="Argon2id memory cost for password hashes, in KiB (tests lower it).",
     )
 
-    @field_validator("secret_key")
+    @field_validator("secret_key", "job_key")
     @classmethod
     def _refuse_placeholder_secret(cls, value: str) -> str:
         if value and (len(value) < 32 or value.lower() in {"changeme", "secret", "change-me"}):
             raise ValueError("must be at least 32 random characters (or empty to generate one)")
+        return value
+
+    @field_validator("queue_url")
+    @classmethod
+    def _queue_scheme(cls, value: str) -> str:
+        if (
+            value
+            and value != "immediate"
+            and not value.startswith(("redis://", "rediss://", "unix://"))
+        ):
+            raise ValueError(
+                "must be empty, immediate, or start with redis://, rediss:// or unix://"
+            )
         return value
 
     @field_validator("redis_url")
@@ -210,6 +248,11 @@ class Settings(BaseSettings):
         # The model is frozen; derived defaults are set once here.
         if not self.database_url:
             object.__setattr__(self, "database_url", f"sqlite:///{self.data_dir / 'reconnect.db'}")
+        if self.queue_url not in ("", "immediate") and not self.job_key:
+            raise ValueError(
+                "RECONNECT_JOB_KEY must be set with a Redis queue: every web process and "
+                "`reconnect worker` need the same one (docs/deployment.md)"
+            )
         return self
 
     @property

@@ -18,8 +18,8 @@ from playwright.sync_api import Error as BrowserError
 from playwright.sync_api import expect
 
 from reconnect.app import create_app
-from reconnect.cli import server_options
 from reconnect.lan import listen_host, on_lan
+from reconnect.listen import server_options
 from tests.browser.conftest import (
     CHROMIUM,
     CHROMIUM_FLAGS,

@@ -26,6 +26,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from reconnect import access, keys, localtime, ratelimit
 from reconnect.accounts.reseal import seal_what_was_clear
 from reconnect.accounts.signed_in import SignedIn, token_hash
+from reconnect.database import UNLOCKED
 from reconnect.domain.passwords import password_problem
 from reconnect.errors import Problem
 from reconnect.models import AuthSession, CheckInEntry, ExperienceRatingEntry, Person
@@ -349,7 +350,10 @@ def session_for_token(db: Session, token: str | None, now: datetime) -> SignedIn
         data_key = keys.unseal(keys.token_key(token), row.key_wrap, f"wrap:session:{hashed}")
     except keys.SealBroken:
         return None
-    return SignedIn(row.person, data_key, hashed)
+    signed_in = SignedIn(row.person, data_key, hashed)
+    for unlocked in db.info.get(UNLOCKED, ()):
+        unlocked(db, signed_in)
+    return signed_in
 
 
 def end_other_sessions(db: Session, person: Person, keep: str | None) -> None:

@@ -1,0 +1,334 @@
+"""Work that follows a write, done after the answer: the detectors look again.
+
+A write the detectors read (a check-in, a reflection, a note, a status, a proposal or
+its answer) leaves a :class:`~reconnect.models.RefreshRequest` row in its own
+transaction (``after_write.look_again``). Once that transaction commits, a job naming
+the person goes on the queue, and the worker works their findings out again, stores
+them and deletes the row. So:
+
+- the answer to the write never waits for the detectors;
+- a burst of writes from one person is one refresh: only the write that made the row
+  queues a job, and the job goes round again only if a write came in while it ran;
+- nothing is lost to a crash: a web process killed between its commit and the queue,
+  or a worker killed in the middle of a job, leaves the row behind; a worker queues
+  every row it finds when it starts and, each minute, every row older than a minute;
+- a job may run twice without harm: it reads everything again and replaces what was
+  stored, and deletes the row only if no write came in meanwhile.
+
+The queue is huey's (a small, well-kept library): a SQLite file in the data folder
+when nothing is configured, worked by ``reconnect serve`` itself; or Redis, shared by
+every web process and by ``reconnect worker``. A job names a person and nothing else.
+
+The data key the detectors need waits in the row, sealed under the *job key*, which is
+never on the disk the database is on: by default a random one that lives in the memory
+of one ``reconnect serve`` (its web processes and its worker), or, for deployments
+with workers of their own, ``RECONNECT_JOB_KEY`` from their environment. So a copy of
+the database, its WAL or a backup, with the data folder's secret key, still opens no
+one's entries (docs/privacy.md, threat 2). The price of the in-memory key: after a
+crash, the new process cannot open the rows the old one left; each is done at its
+owner's next signed-in request, which holds their key again (:meth:`Jobs.recover`).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from huey import Huey, MemoryHuey, RedisHuey, crontab
+from huey.consumer import Consumer
+from huey.storage import SqliteStorage
+from sqlalchemy import delete, event, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from reconnect import keys
+from reconnect.accounts.signed_in import SignedIn
+from reconnect.database import UNLOCKED, private_sqlite_file, sqlite_module
+from reconnect.insights import store as insights
+from reconnect.models import Person, RefreshRequest, utcnow
+from reconnect.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Where a session made by the app's factory finds the jobs (Session.info).
+JOBS = "reconnect.jobs"
+# The people whose refresh this transaction opened: queued once it commits.
+_OPENED = "reconnect.jobs.opened"
+# The job's name on the queue: the same in every process.
+REFRESH = "refresh"
+# A row waiting this long has lost its job (a crash); the sweep queues it again.
+STALE_AFTER = timedelta(minutes=1)
+# Rounds one job works for one person before it lets the queue's other jobs go first.
+ROUNDS = 3
+# How long an idle worker waits between looks at the SQLite queue, at most: the time a
+# finding can take to appear after a quiet spell. Redis wakes the worker at once.
+POLL_AT_MOST_S = 0.5
+
+
+def queue_file(data_dir: Path) -> Path:
+    return data_dir / "queue.db"
+
+
+class _BundledSqliteStorage(SqliteStorage):  # type: ignore[misc]
+    """huey's SQLite queue, opened through the SQLite the app bundles (database.py says
+    why the one Python links cannot be trusted)."""
+
+    def _create_connection(self) -> Any:
+        connection = sqlite_module().connect(self.filename, timeout=self._timeout)
+        connection.isolation_level = None  # huey begins and commits itself
+        connection.execute("PRAGMA journal_mode=WAL")
+        # The queue is not where a write is kept (its row is): losing a queued job to
+        # a power cut costs only time until the sweep, so no sync per job.
+        connection.execute("PRAGMA synchronous=NORMAL")
+        return connection
+
+
+class _BundledSqliteHuey(Huey):  # type: ignore[misc]
+    storage_class = _BundledSqliteStorage
+
+
+def make_queue(settings: Settings) -> Huey:
+    """The queue ``settings`` name: Redis, the data folder's file, or immediate."""
+    name = f"{settings.redis_prefix}.jobs"
+    if settings.queue_url == "immediate":
+        return MemoryHuey(name, immediate=True, results=False)
+    if settings.queue_url:
+        return RedisHuey(name, url=settings.queue_url, results=False)
+    path = queue_file(settings.data_dir)
+    private_sqlite_file(path)
+    return _BundledSqliteHuey(name, filename=str(path), results=False)
+
+
+def _sealed_context(person_id: int) -> str:
+    return f"refresh:person:{person_id}"
+
+
+class _InProcessConsumer(Consumer):  # type: ignore[misc]
+    """huey's consumer inside ``reconnect serve``: the web server owns the signals."""
+
+    def _set_signal_handlers(self) -> None:
+        pass
+
+
+class Jobs:
+    """The queue, and what its jobs do, for one process (web or worker)."""
+
+    def __init__(self, queue: Huey, sessions: sessionmaker[Session], job_key: str) -> None:
+        self.queue = queue
+        self.sessions = sessions
+        self._key = keys.job_key(job_key)
+        # People whose waiting refresh was sealed under another job key (a process
+        # gone): done when they next unlock their key here. Read once, at start.
+        self._orphans = self._unopenable()
+        self._refresh_task = queue.task(name=REFRESH, retries=3, retry_delay=2)(self._refresh_job)
+        queue.periodic_task(crontab(), name="sweep")(self._sweep_job)
+        # Sessions from the app's factory find the jobs, and queue after their commit.
+        sessions.configure(info={JOBS: self, UNLOCKED: [self.recover]})
+        event.listen(sessions, "after_commit", self._after_commit)
+        event.listen(sessions, "after_rollback", self._after_rollback)
+
+    # --- the web side: asking ----------------------------------------------------
+
+    def ask(
+        self, db: Session, *, person_id: int, data_key: bytes, now: datetime, shared: bool
+    ) -> None:
+        """Ask, inside the caller's transaction, for the person's findings to be worked
+        out again; the job is queued when that transaction commits."""
+        stamp = secrets.randbits(62)
+        values = {
+            "person_id": person_id,
+            "shared": shared,
+            "sealed_key": keys.seal(self._key, data_key, _sealed_context(person_id)),
+            "asked_at": now,
+            "waiting_since": utcnow(),
+            "opened": stamp,
+            "latest": stamp,
+        }
+        dialect = sqlite if db.get_bind().dialect.name == "sqlite" else postgresql
+        insert = dialect.insert(RefreshRequest).values(values)
+        upsert = insert.on_conflict_do_update(
+            index_elements=[RefreshRequest.person_id],
+            set_={
+                "shared": or_(RefreshRequest.shared, insert.excluded.shared),
+                "sealed_key": insert.excluded.sealed_key,
+                "asked_at": insert.excluded.asked_at,
+                "latest": insert.excluded.latest,
+            },
+        ).returning(RefreshRequest.opened)
+        if db.execute(upsert).scalar_one() == stamp:
+            db.info.setdefault(_OPENED, set()).add(person_id)
+
+    def recover(self, db: Session, signed_in: SignedIn) -> None:
+        """A request has unlocked this person's key: if their refresh was left waiting
+        under a job key no process holds any more, seal it again and queue it. Costs
+        nothing (no statement) for everyone else."""
+        person_id = signed_in.person.id
+        if person_id not in self._orphans:
+            return
+        self._orphans.discard(person_id)
+        # Its own transaction: the request may be a read that never commits.
+        with self.sessions() as own:
+            resealed = own.execute(
+                update(RefreshRequest)
+                .where(RefreshRequest.person_id == person_id)
+                .values(
+                    sealed_key=keys.seal(self._key, signed_in.data_key, _sealed_context(person_id)),
+                    latest=secrets.randbits(62),
+                )
+                .returning(RefreshRequest.person_id)
+            ).first()
+            if resealed is not None:
+                own.info.setdefault(_OPENED, set()).add(person_id)
+            own.commit()
+
+    def _unopenable(self) -> set[int]:
+        with self.sessions() as db:
+            rows = db.execute(select(RefreshRequest.person_id, RefreshRequest.sealed_key)).all()
+        return {person_id for person_id, sealed in rows if not self._opens(person_id, sealed)}
+
+    def _opens(self, person_id: int, sealed: bytes) -> bool:
+        try:
+            keys.unseal(self._key, sealed, _sealed_context(person_id))
+        except keys.SealBroken:
+            return False
+        return True
+
+    def _after_commit(self, db: Session) -> None:
+        for person_id in sorted(db.info.pop(_OPENED, ())):
+            self._queue(person_id)
+
+    def _after_rollback(self, db: Session) -> None:
+        db.info.pop(_OPENED, None)
+
+    def _queue(self, person_id: int) -> None:
+        try:
+            self._refresh_task(person_id)
+        except Exception:
+            # The write is kept, and so is its row: the worker's sweep finds it.
+            log.exception("Could not queue a refresh; the worker will find it within minutes")
+
+    # --- the worker side: doing -------------------------------------------------
+
+    def refresh(self, person_id: int) -> bool:
+        """Work out the person's findings again, as often as writes keep coming, up to
+        :data:`ROUNDS` times. True when nothing is left waiting for them."""
+        for _ in range(ROUNDS):
+            with self.sessions() as db:
+                row = db.get(RefreshRequest, person_id)
+                if row is None:
+                    return True
+                latest = row.latest
+                person = db.get(Person, person_id)
+                try:
+                    data_key = keys.unseal(self._key, row.sealed_key, _sealed_context(person_id))
+                except keys.SealBroken:
+                    # Sealed by a process with another job key: only the person's next
+                    # visit can hand it on (recover), and the row waits for it.
+                    return True
+                if person is not None:
+                    insights.refresh(
+                        db, person=person, data_key=data_key, now=row.asked_at, shared=row.shared
+                    )
+                done = db.execute(
+                    delete(RefreshRequest)
+                    .where(RefreshRequest.person_id == person_id, RefreshRequest.latest == latest)
+                    .returning(RefreshRequest.person_id)
+                ).first()
+                db.commit()
+            if done is not None:
+                return True
+        return False
+
+    def _refresh_job(self, person_id: int) -> None:
+        if not self.refresh(person_id):
+            self._queue(person_id)  # still busy: again, behind everyone else
+
+    def queued(self) -> set[int]:
+        """The people whose refresh is on the queue now, not yet taken by a worker."""
+        return {int(task.args[0]) for task in self.queue.pending() if task.name == REFRESH}
+
+    def sweep(self, *, stale_only: bool = True) -> int:
+        """Queue the refreshes left waiting without a job: those older than
+        :data:`STALE_AFTER`, or, when a worker starts, every one that is not on the
+        queue already. How many were queued."""
+        query = select(RefreshRequest.person_id)
+        if stale_only:
+            query = query.where(RefreshRequest.waiting_since < utcnow() - STALE_AFTER)
+        with self.sessions() as db:
+            people = set(db.scalars(query))
+        people -= self._orphans  # nobody here can open those until their owner comes
+        if not stale_only and people:
+            people -= self.queued()
+        for person_id in sorted(people):
+            self._queue(person_id)
+        return len(people)
+
+    def _sweep_job(self) -> None:
+        found = self.sweep()
+        if found:
+            log.warning("Queued %d refreshes again that a crash had left waiting", found)
+
+    def consumer(self, threads: int, *, in_process: bool) -> Consumer:
+        """huey's consumer for these jobs; ``in_process`` inside ``reconnect serve``."""
+        kind = _InProcessConsumer if in_process else Consumer
+        consumer: Consumer = kind(
+            self.queue,
+            workers=threads,
+            worker_type="thread",
+            periodic=True,
+            initial_delay=0.05,
+            backoff=1.5,
+            max_delay=POLL_AT_MOST_S,
+        )
+        return consumer
+
+    def start_in_process(self, threads: int) -> Consumer:
+        """Start a worker inside this process (``reconnect serve``); stop it with
+        ``.stop(graceful=True)``. Refreshes a crash left waiting are queued first."""
+        self.sweep(stale_only=False)
+        consumer = self.consumer(threads, in_process=True)
+        consumer.start()
+        return consumer
+
+
+def serving_with_worker(
+    settings: Settings, jobs: Jobs, run: Callable[..., None], *args: Any, **kw: Any
+) -> None:
+    """``run(*args, **kw)`` (the web server), with the job worker beside it in this
+    process when the queue is the data folder's file. A Redis queue is worked by
+    ``reconnect worker``, on its own."""
+    if settings.queue_url:
+        run(*args, **kw)
+        return
+    consumer = jobs.start_in_process(settings.job_threads)
+    try:
+        run(*args, **kw)
+    finally:
+        consumer.stop(graceful=True)
+
+
+def worker_problem(settings: Settings) -> str | None:
+    """Why ``reconnect worker`` cannot work with these settings, or None."""
+    if settings.queue_url == "immediate":
+        return "RECONNECT_QUEUE_URL=immediate runs each job in its request: no queue to work."
+    if not settings.job_key:
+        return (
+            "A worker of its own needs the job key the web processes were given: set "
+            "RECONNECT_JOB_KEY for both (docs/deployment.md). With the default queue, "
+            "`reconnect serve` works the jobs itself."
+        )
+    return None
+
+
+def describe_queue(settings: Settings) -> str:
+    """Where the jobs wait, without any password a Redis URL holds."""
+    if not settings.queue_url:
+        return str(queue_file(settings.data_dir))
+    parts = urlsplit(settings.queue_url)
+    host = parts.hostname or ""
+    return urlunsplit(parts._replace(netloc=f"{host}:{parts.port}" if parts.port else host))
