@@ -37,6 +37,7 @@ from reconnect.domain.insights.detector_settings import (
     history_needed_since,
     load_detector_settings,
     settings_from_mapping,
+    words_needed_since,
 )
 from reconnect.domain.insights.detectors import run_detectors
 from reconnect.domain.insights.findings import (
@@ -722,6 +723,18 @@ def test_storage_may_pass_only_the_history_the_detectors_need() -> None:
             for p, rs in couple.ratings.items()
         },
     )
+    assert run_detectors(trimmed.record(), NOW) == full
+
+
+def test_storage_may_pass_only_the_notes_the_word_windows_read() -> None:
+    couple = busy_couple()
+    for day in range(1, 60):  # a note a day for two months, "moving on" in each
+        couple.share(IVAN, NOW - day * D + H, "let's just move on, it meant nothing")
+        couple.share(HANA, NOW - day * D + 2 * H, "I am still hurting")
+    full = run_detectors(couple.record(), NOW)
+    since = words_needed_since(NOW)
+    assert since > history_needed_since(NOW)  # a shorter window than the rest
+    trimmed = replace(couple, texts=[t for t in couple.texts if t.at >= since])
     assert run_detectors(trimmed.record(), NOW) == full
 
 

@@ -2,8 +2,9 @@
 keeping what they found sealed: under the person's own key for findings built from
 their private entries, under the couple key for couple-level patterns.
 
-Detectors run when a person writes something (a check-in, a reflection, a status,
-a proposal or an answer), never when a page is merely read.
+Detectors run after a person writes something (a check-in, a reflection, a status,
+a proposal or an answer), on the job queue (reconnect.jobs), never when a page is
+merely read.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from reconnect.domain.insights.couple_record import (
     SharedStatus,
     SharedText,
 )
-from reconnect.domain.insights.detector_settings import history_needed_since
+from reconnect.domain.insights.detector_settings import history_needed_since, words_needed_since
 from reconnect.domain.insights.detectors import run_detectors
 from reconnect.domain.pacing.signals import ExperienceSignal, signal_from_dict
 from reconnect.errors import Problem
@@ -52,6 +53,10 @@ from reconnect.notes import store as notes
 from reconnect.pacing import store as pace
 
 COUPLE = "couple"
+# The most notes one refresh reads: the newest, within the word windows (two weeks).
+# Far above what a couple writes (the note limit is 60 an hour); a flood of notes
+# makes a pattern no less visible in its newest 500.
+TEXTS_READ = 500
 
 
 def finding_context(row: Finding) -> str:
@@ -64,6 +69,7 @@ def _record(
 ) -> CoupleRecord:
     couple = membership.couple
     since = history_needed_since(now)
+    words_since = max(since, words_needed_since(now))
     me = signed_in.person
     key = signed_in.data_key
 
@@ -135,11 +141,13 @@ def _record(
         for p in moments.proposals(db, signed_in=signed_in)
         if p["at"] >= since
     ]
-    # Status words reach the word detectors through ``statuses``; here only the notes.
+    # Status words reach the word detectors through ``statuses``; here only the notes,
+    # from the word windows only, and the newest TEXTS_READ of those: what one person
+    # can write most of costs the couple's refresh a bounded amount.
     texts = [
         SharedText(f"note-{n.id}", str(person_id), n.at, n.content["text"], "note")
-        for person_id, n in notes.notes_since(db, signed_in=signed_in, since=since)
-    ]
+        for person_id, n in notes.notes_since(db, signed_in=signed_in, since=words_since)
+    ][-TEXTS_READ:]
     checkins = {
         str(row.id): pace.load_checkin(row, key)
         for row in db.scalars(

@@ -30,6 +30,7 @@ __all__ = [
     "load_detector_settings",
     "settings_from_mapping",
     "settings_or_default",
+    "words_needed_since",
 ]
 
 
@@ -212,6 +213,14 @@ def history_needed_since(now: datetime, settings: DetectorSettings | None = None
         s.affection_bypass.lookback_days + 1 + s.affection_bypass.within_hours // 24,
         s.urgency_readiness.lookback_days,
     )
+    return now - timedelta(days=days)
+
+
+def words_needed_since(now: datetime, settings: DetectorSettings | None = None) -> datetime:
+    """The earliest time a detector reads shared words (notes) at ``now``: the word
+    windows are shorter than the others, and notes are what one person can write most."""
+    s = settings if settings is not None else load_detector_settings()
+    days = max(s.minimizing.lookback_days, s.pressuring_forgiveness.words_lookback_days)
     return now - timedelta(days=days)
 
 
