@@ -22,6 +22,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ from sqlalchemy import func, select
 from reconnect import jobs as jobs_module
 from reconnect import keys
 from reconnect.app import create_app
-from reconnect.jobs import Jobs
+from reconnect.jobs import GAP_S, Jobs
 from reconnect.models import Person, RefreshRequest
 from reconnect.settings import Settings
 from tests.conftest import (
@@ -93,8 +94,8 @@ def work_through(jobs: Jobs) -> int:
     """What a worker does, here in the test's own thread: every queued job, in turn."""
     done = 0
     while (task := jobs.queue.dequeue()) is not None:
-        jobs.queue.execute(task)
-        done += 1
+        done += jobs.queue.ready_to_run(task)
+        jobs.queue.execute(task)  # or, if it is for later, back on the schedule
     return done
 
 
@@ -155,6 +156,42 @@ def test_a_burst_of_writes_is_one_job_and_one_refresh_after_the_answer(
     assert PATTERN in patterns(hana)
     assert PATTERN not in patterns(ivan)
     assert waiting_rows(queued_app) == 0
+
+
+def test_someone_writing_all_the_time_is_refreshed_once_per_gap_and_nothing_is_left_out(
+    queued_app: Any, couple: tuple[ApiPerson, ApiPerson], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hana, _ = couple
+    refreshes: list[int] = []
+    real_refresh = jobs_module.insights.refresh
+
+    def counted(db: Any, **kw: Any) -> Any:
+        refreshes.append(kw["person"].id)
+        return real_refresh(db, **kw)
+
+    monkeypatch.setattr(jobs_module.insights, "refresh", counted)
+    jobs: Jobs = queued_app.state.jobs
+    work_through(jobs)
+    for _ in range(2):
+        assert hana.post("/api/v1/checkins", URGENT).status_code == 201
+    work_through(jobs)
+    assert len(refreshes) == 1 and waiting_rows(queued_app) == 0
+
+    # The third write, a moment later: its job waits for the gap, it does not run now.
+    assert hana.post("/api/v1/checkins", URGENT).status_code == 201
+    assert work_through(jobs) == 1
+    assert len(refreshes) == 1
+    assert waiting_rows(queued_app) == 1
+    assert PATTERN not in patterns(hana)
+
+    # Once the gap has passed, the waiting job runs and reads all three.
+    jobs.gap_s = 0.0
+    later = datetime.now(UTC).replace(tzinfo=None) + timedelta(seconds=GAP_S + 1)
+    for task in jobs.queue.read_schedule(later):
+        jobs.queue.execute(task, later)
+    assert len(refreshes) == 2
+    assert waiting_rows(queued_app) == 0
+    assert PATTERN in patterns(hana)
 
 
 def test_with_the_worker_running_findings_appear_without_anyone_waiting(

@@ -8,7 +8,9 @@ them and deletes the row. So:
 
 - the answer to the write never waits for the detectors;
 - a burst of writes from one person is one refresh: only the write that made the row
-  queues a job, and the job goes round again only if a write came in while it ran;
+  queues a job; and a person writing all the time is refreshed once every
+  :data:`GAP_S` seconds at most, so they cost their couple a bounded amount of work
+  and other couples none of their turn;
 - nothing is lost to a crash: a web process killed between its commit and the queue,
   or a worker killed in the middle of a job, leaves the row behind; a worker queues
   every row it finds when it starts and, each minute, every row older than a minute;
@@ -33,6 +35,8 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -63,8 +67,11 @@ _OPENED = "reconnect.jobs.opened"
 REFRESH = "refresh"
 # A row waiting this long has lost its job (a crash); the sweep queues it again.
 STALE_AFTER = timedelta(minutes=1)
-# Rounds one job works for one person before it lets the queue's other jobs go first.
-ROUNDS = 3
+# After a person's refresh, their next one waits at least this long: a burst of writes
+# costs their couple one refresh every few seconds, however long it goes on.
+GAP_S = 2.0
+# People whose last refresh time a worker keeps before it forgets the older ones.
+_REMEMBERED = 10_000
 # How long an idle worker waits between looks at the SQLite queue, at most: the time a
 # finding can take to appear after a quiet spell. Redis wakes the worker at once.
 POLL_AT_MOST_S = 0.5
@@ -122,6 +129,9 @@ class Jobs:
         self.queue = queue
         self.sessions = sessions
         self._key = keys.job_key(job_key)
+        self.gap_s = GAP_S
+        self._last_done: dict[int, float] = {}
+        self._lock = threading.Lock()
         # People whose waiting refresh was sealed under another job key (a process
         # gone): done when they next unlock their key here. Read once, at start.
         self._orphans = self._unopenable()
@@ -205,9 +215,12 @@ class Jobs:
     def _after_rollback(self, db: Session) -> None:
         db.info.pop(_OPENED, None)
 
-    def _queue(self, person_id: int) -> None:
+    def _queue(self, person_id: int, *, delay: float = 0.0) -> None:
         try:
-            self._refresh_task(person_id)
+            if delay > 0:
+                self._refresh_task.schedule(args=(person_id,), delay=delay)
+            else:
+                self._refresh_task(person_id)
         except Exception:
             # The write is kept, and so is its row: the worker's sweep finds it.
             log.exception("Could not queue a refresh; the worker will find it within minutes")
@@ -215,38 +228,54 @@ class Jobs:
     # --- the worker side: doing -------------------------------------------------
 
     def refresh(self, person_id: int) -> bool:
-        """Work out the person's findings again, as often as writes keep coming, up to
-        :data:`ROUNDS` times. True when nothing is left waiting for them."""
-        for _ in range(ROUNDS):
-            with self.sessions() as db:
-                row = db.get(RefreshRequest, person_id)
-                if row is None:
-                    return True
-                latest = row.latest
-                person = db.get(Person, person_id)
-                try:
-                    data_key = keys.unseal(self._key, row.sealed_key, _sealed_context(person_id))
-                except keys.SealBroken:
-                    # Sealed by a process with another job key: only the person's next
-                    # visit can hand it on (recover), and the row waits for it.
-                    return True
-                if person is not None:
-                    insights.refresh(
-                        db, person=person, data_key=data_key, now=row.asked_at, shared=row.shared
-                    )
-                done = db.execute(
-                    delete(RefreshRequest)
-                    .where(RefreshRequest.person_id == person_id, RefreshRequest.latest == latest)
-                    .returning(RefreshRequest.person_id)
-                ).first()
-                db.commit()
-            if done is not None:
+        """Work out the person's findings again from what is stored now. True when
+        nothing is left waiting for them; False when a write came in meanwhile."""
+        with self.sessions() as db:
+            row = db.get(RefreshRequest, person_id)
+            if row is None:
                 return True
-        return False
+            latest = row.latest
+            person = db.get(Person, person_id)
+            try:
+                data_key = keys.unseal(self._key, row.sealed_key, _sealed_context(person_id))
+            except keys.SealBroken:
+                # Sealed by a process with another job key: only the person's next
+                # visit can hand it on (recover), and the row waits for it.
+                return True
+            if person is not None:
+                insights.refresh(
+                    db, person=person, data_key=data_key, now=row.asked_at, shared=row.shared
+                )
+            done = db.execute(
+                delete(RefreshRequest)
+                .where(RefreshRequest.person_id == person_id, RefreshRequest.latest == latest)
+                .returning(RefreshRequest.person_id)
+            ).first()
+            db.commit()
+        return done is not None
 
     def _refresh_job(self, person_id: int) -> None:
-        if not self.refresh(person_id):
-            self._queue(person_id)  # still busy: again, behind everyone else
+        wait = self._too_soon(person_id)
+        if wait > 0:
+            self._queue(person_id, delay=wait)
+            return
+        done = self.refresh(person_id)
+        with self._lock:
+            self._last_done[person_id] = time.monotonic()
+        if not done:
+            self._queue(person_id, delay=self.gap_s)
+
+    def _too_soon(self, person_id: int) -> float:
+        """Seconds until this person's next refresh may start: one writing all the time
+        is refreshed once every :data:`GAP_S`, whatever else the queue holds."""
+        now = time.monotonic()
+        with self._lock:
+            if len(self._last_done) > _REMEMBERED:
+                self._last_done = {
+                    who: at for who, at in self._last_done.items() if now - at < self.gap_s
+                }
+            last = self._last_done.get(person_id)
+        return 0.0 if last is None else self.gap_s - (now - last)
 
     def queued(self) -> set[int]:
         """The people whose refresh is on the queue now, not yet taken by a worker."""
