@@ -37,6 +37,7 @@ from reconnect.models import (
     Membership,
     Person,
     QuestionnaireResponse,
+    RefreshRequest,
     SafetyScreen,
     TherapistConsent,
     TherapistLink,
@@ -248,6 +249,8 @@ NOT_UNDER_OWN_KEY = (
     ("proposal", "sealed"),
     ("shared_note", "sealed"),
     ("therapist_share", "sealed"),  # to the therapist's public key
+    # The lost data key itself, under the job key, while a refresh waits: the row goes.
+    ("refresh_request", "sealed_key"),
 )
 # What a reset removes, by the name the command says it with.
 _OWN_ENTRIES: tuple[tuple[str, Any], ...] = (
@@ -294,6 +297,8 @@ def start_fresh(
         name: _count(db.execute(delete(table).where(table.person_id == person.id)))
         for name, table in _OWN_ENTRIES
     }
+    # A refresh waiting for the worker carries the lost key: it is not needed any more.
+    db.execute(delete(RefreshRequest).where(RefreshRequest.person_id == person.id))
     two_step = person.totp_sealed is not None
     for table, column in SEALED_UNDER_OWN_KEY:
         if table == "person" and column.startswith("totp"):
