@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, select, text
+from sqlalchemy import Engine, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from reconnect import access, keys, sealing
@@ -36,7 +36,7 @@ from reconnect.after_write import look_again
 from reconnect.domain.pacing.checkins import CheckIn
 from reconnect.domain.pacing.engine import decide
 from reconnect.domain.pacing.experiences import ExperienceRating
-from reconnect.domain.pacing.history import History, Partner, Role
+from reconnect.domain.pacing.history import COUPLE, History, Partner, Role
 from reconnect.domain.pacing.signals import signals_from_checkin
 from reconnect.models import (
     CheckInEntry,
@@ -50,6 +50,7 @@ from reconnect.models import (
     SafetyScreen,
 )
 from reconnect.pacing import store as pace
+from reconnect.safety import store as safety
 from reconnect.settings import Settings
 
 PASSWORD = "synthetic couples only, never real"  # noqa: S105 - made-up people
@@ -80,6 +81,16 @@ class KeyMaterial:
             recovery=b"\x01" * 20,
             kdf=kdf,
         )
+
+
+def _screen(person_id: int, data_key: bytes, now: datetime) -> bytes:
+    """A safety screen answered two months ago with no concern, sealed as the app seals it."""
+    screen = SafetyScreen(person_id=person_id)
+    outcome = safety.ScreenOutcome(
+        needs_support=False, answered_at=now - timedelta(days=60), continued_at=None
+    )
+    safety._seal_outcome(screen, data_key, outcome)  # the app's own sealing
+    return bytes(screen.sealed)
 
 
 def _next_id(db: Session, model: Any) -> int:
@@ -177,12 +188,7 @@ def add_couples(
                     }
                 )
                 screens.append(
-                    {
-                        "person_id": person_id,
-                        "answered_at": now - timedelta(days=60),
-                        "needs_support": False,
-                        "continued_at": None,
-                    }
+                    {"person_id": person_id, "sealed": _screen(person_id, data_key, now)}
                 )
                 partners.append(Partner(str(person_id), Role(role)))
                 reflection = ExperienceRating(
@@ -247,6 +253,7 @@ def add_couples(
             decision = decide(
                 History((partners[0], partners[1]), couple_signals), policy, decided_at
             )
+            couple_only = tuple(r for r in decision.reasons if r.audience == COUPLE)
             decisions.append(
                 {
                     "id": decision_id,
@@ -254,7 +261,9 @@ def add_couples(
                     "decided_at": decision.decided_at,
                     "policy_version": decision.policy_version,
                     "permitted_tier": decision.permitted_tier,
-                    "data": json.dumps(decision.to_dict()),
+                    "ladder_tier": decision.ladder_tier,
+                    # Only the couple's reasons are kept, as the app keeps them.
+                    "data": json.dumps(replace(decision, reasons=couple_only).to_dict()),
                 }
             )
             decision_id += 1
@@ -394,25 +403,3 @@ def add_history(
                         shared=False,
                     )
             db.commit()
-
-
-# Rows the load clients write (check-ins and what the pace makes of them); removed
-# after each size so the active couples' history is the same at every size.
-WRITTEN_BY_CLIENTS = (CheckInEntry, PaceSignal, PaceDecision)
-
-
-def high_water(engine: Engine) -> dict[str, int]:
-    """The largest id in each table the load clients write to."""
-    with Session(engine) as db:
-        return {model.__tablename__: _next_id(db, model) - 1 for model in WRITTEN_BY_CLIENTS}
-
-
-def remove_written_since(engine: Engine, marks: dict[str, int]) -> int:
-    """Delete the rows added after ``high_water`` returned ``marks``; how many."""
-    removed = 0
-    with Session(engine) as db:
-        for model in WRITTEN_BY_CLIENTS:
-            result = db.execute(delete(model).where(model.id > marks[model.__tablename__]))
-            removed += int(result.rowcount)  # type: ignore[attr-defined]
-        db.commit()
-    return removed
