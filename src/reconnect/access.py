@@ -12,8 +12,9 @@ it; handlers and stores call these instead of looking memberships up themselves
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.util import identity_key
 
 from reconnect.database import keep
 from reconnect.errors import Problem
@@ -23,6 +24,7 @@ from reconnect.models import (
     Membership,
     Person,
     Proposal,
+    SafetyScreen,
     TherapistConsent,
     TherapistLink,
     Trigger,
@@ -32,27 +34,92 @@ from reconnect.safety.store import require_joint_features
 # --- partners --------------------------------------------------------------------------
 
 
+# The membership comes with its couple and both members in one statement: nearly every
+# caller asks next how many members the couple has.
+_WITH_COUPLE = (joinedload(Membership.couple).joinedload(Couple.members),)
+
+
+# Built once, with a named parameter: every page asks (its navigation), and building
+# a statement costs more than running it.
+_MEMBERSHIP = (
+    select(Membership).where(Membership.person_id == bindparam("person_id")).options(*_WITH_COUPLE)
+)
+
+
+def _in_session(db: Session, person: Person) -> bool:
+    return db.identity_map.get(identity_key(Membership, person.id)) is not None
+
+
 def membership_of(db: Session, person: Person) -> Membership | None:
     """The person's couple membership, if any: only for asking whether they are in a
     couple at all (the couple page, leaving, deleting), never to open a joint feature."""
-    return db.get(Membership, person.id)
+    if _in_session(db, person):
+        # No query, unless it was expired (then read again; None if deleted since).
+        membership = db.get(Membership, person.id)
+    else:
+        membership = db.scalars(_MEMBERSHIP, {"person_id": person.id}).unique().first()
+    if membership is not None:
+        # A page asks for this several times (its navigation, then each shared thing);
+        # kept, the later asks need no query.
+        keep(db, membership, membership.couple, *membership.couple.members)
+    return membership
 
 
 def get_membership_for_person(db: Session, *, person: Person, data_key: bytes) -> Membership:
     """The person's place in a couple where joint work is possible: two partners, and
     joint features on for this person (their sealed safety screen, opened with their
     ``data_key``). Raises Problem otherwise (409 not_paired, or the screen's 403)."""
-    membership = membership_of(db, person)
+    membership = _membership_and_screen(db, person)
     if membership is None or len(membership.couple.members) < 2:
         raise Problem(
             "not_paired",
             "The shared pace starts once you and your partner share a couple space.",
             409,
         )
-    # A page asks for this several times; kept, the later asks need no query.
-    keep(db, membership, membership.couple, *membership.couple.members)
-    require_joint_features(db, person, data_key)
+    _require_joint_features(db, person, data_key)
     return membership
+
+
+# Built once: every request about shared things starts here.
+_MEMBERSHIP_AND_SCREEN = (
+    select(Membership, SafetyScreen)
+    .outerjoin(SafetyScreen, SafetyScreen.person_id == Membership.person_id)
+    .where(Membership.person_id == bindparam("person_id"))
+    .options(*_WITH_COUPLE)
+)
+
+
+def _membership_and_screen(db: Session, person: Person) -> Membership | None:
+    """:func:`membership_of`, reading the person's safety screen in the same statement
+    when the membership is not in the session yet (an API request needs both)."""
+    if _in_session(db, person):
+        return membership_of(db, person)
+    row = db.execute(_MEMBERSHIP_AND_SCREEN, {"person_id": person.id}).unique().first()
+    if row is None:
+        return None
+    membership, screen = row
+    keep(db, membership, membership.couple, *membership.couple.members)
+    if screen is not None:
+        keep(db, screen)
+    return membership
+
+
+def _require_joint_features(db: Session, person: Person, data_key: bytes) -> None:
+    """:func:`require_joint_features`, opened once per session for the same screen.
+
+    A page asks for several shared things, each through this module. The answer
+    depends only on the sealed screen and the key, so it is remembered for exactly
+    those: a screen written again in the same session (going on after reading the
+    resources) is opened afresh. A refusal is never remembered.
+    """
+    screen = db.get(SafetyScreen, person.id)  # kept by the safety store once read
+    seen: set[tuple[int, bytes, bytes]] = db.info.setdefault("joint_features_on", set())
+    mark = (person.id, screen.sealed, data_key) if screen is not None else None
+    if mark is not None and mark in seen:
+        return
+    require_joint_features(db, person, data_key)
+    if mark is not None:
+        seen.add(mark)
 
 
 def get_couple_for_person(db: Session, *, person: Person, data_key: bytes) -> Couple:

@@ -116,6 +116,20 @@ def couple_key_for(membership: Membership, data_key: bytes) -> bytes:
     )
 
 
+def opened_couple_key(db: Session, membership: Membership, data_key: bytes) -> bytes:
+    """:func:`couple_key_for`, unwrapped once per session: a page reads several kinds of
+    shared item, each sealed under the same key. Remembered in the session only (one
+    request), for the exact wrap and key it came from."""
+    opened: dict[tuple[int, int, bytes, bytes], bytes] = db.info.setdefault("couple_keys", {})
+    wrap = membership.couple_key_wrap
+    if wrap is None:
+        return couple_key_for(membership, data_key)  # says why it cannot be opened
+    mark = (membership.couple_id, membership.person_id, wrap, data_key)
+    if mark not in opened:
+        opened[mark] = couple_key_for(membership, data_key)
+    return opened[mark]
+
+
 def create_couple(
     db: Session, *, person: Person, data_key: bytes, role: str, now: datetime
 ) -> Couple:

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from reconnect import access, keys
 from reconnect.accounts.signed_in import SignedIn
-from reconnect.couples.store import couple_key_for
+from reconnect.couples.store import opened_couple_key
 from reconnect.domain.couples import Role
 from reconnect.domain.moments import (
     TRIGGER_ROLES,
@@ -66,7 +66,7 @@ def _couple_key(db: Session, signed_in: SignedIn) -> tuple[Couple, bytes]:
     membership = access.get_membership_for_person(
         db, person=signed_in.person, data_key=signed_in.data_key
     )
-    return membership.couple, couple_key_for(membership, signed_in.data_key)
+    return membership.couple, opened_couple_key(db, membership, signed_in.data_key)
 
 
 def _seal_json(key: bytes, content: dict[str, Any], context: str) -> bytes:
@@ -132,13 +132,20 @@ def statuses_since(
     ]
 
 
+# The reads the Today page makes on every visit are built once, with named parameters
+# (see pacing/store.py for why).
+_STATUSES_NEWEST_FIRST = (
+    select(SharedStatus)
+    .where(SharedStatus.couple_id == bindparam("couple_id"), SharedStatus.at >= bindparam("since"))
+    .order_by(SharedStatus.at.desc(), SharedStatus.id.desc())
+)
+
+
 def statuses_today(db: Session, *, signed_in: SignedIn, now: datetime) -> list[Shared]:
     """The latest status each partner shared in the last day: all the other sees."""
     couple, couple_key = _couple_key(db, signed_in)
     rows = db.scalars(
-        select(SharedStatus)
-        .where(SharedStatus.couple_id == couple.id, SharedStatus.at >= now - timedelta(days=1))
-        .order_by(SharedStatus.at.desc(), SharedStatus.id.desc())
+        _STATUSES_NEWEST_FIRST, {"couple_id": couple.id, "since": now - timedelta(days=1)}
     )
     latest: dict[int, SharedStatus] = {}
     for row in rows:
@@ -196,7 +203,7 @@ def log_trigger(
     db.flush()
     seal_own_trigger(row, signed_in.data_key, content, now)
     if tell_partner:
-        couple_key = couple_key_for(membership, signed_in.data_key)
+        couple_key = opened_couple_key(db, membership, signed_in.data_key)
         row.told_sealed = _seal_json(couple_key, content, _trigger_context(row, told=True))
     db.flush()
     return row
@@ -290,6 +297,62 @@ def triggers_to_answer(db: Session, *, signed_in: SignedIn) -> list[Shared]:
     ]
 
 
+_ANSWERED_SINCE = and_(
+    Trigger.person_id == bindparam("person_id"), Trigger.responded_at >= bindparam("since")
+)
+_WAITING_FOR_ME = and_(
+    Trigger.couple_id == bindparam("couple_id"),
+    Trigger.person_id != bindparam("person_id"),
+    Trigger.responded_at.is_(None),
+)
+_TOLD_ANSWERED = select(Trigger).where(Trigger.told_sealed.is_not(None), _ANSWERED_SINCE)
+_TOLD_ANSWERED_OR_WAITING = select(Trigger).where(
+    Trigger.told_sealed.is_not(None), or_(_ANSWERED_SINCE, _WAITING_FOR_ME)
+)
+
+
+def triggers_for_today(
+    db: Session, *, signed_in: SignedIn, since: datetime
+) -> tuple[list[Shared], list[dict[str, Any]]]:
+    """What the Today page shows of triggers, read in one statement: those the partner
+    told and this person has not responded to yet (:func:`triggers_to_answer`), and
+    this person's own told triggers the partner responded to since ``since``
+    (:func:`responses_to_own_triggers`), each in the same order as there."""
+    person_id = signed_in.person.id
+    membership = access.membership_of(db, signed_in.person)
+    if membership is not None and len(membership.couple.members) >= 2:
+        couple, couple_key = _couple_key(db, signed_in)
+        found = db.scalars(
+            _TOLD_ANSWERED_OR_WAITING,
+            {"person_id": person_id, "since": since, "couple_id": couple.id},
+        )
+    else:  # without a partner, nothing waits: only one's own
+        couple_key = b""
+        found = db.scalars(_TOLD_ANSWERED, {"person_id": person_id, "since": since})
+    rows = list(found)
+    to_answer = sorted(
+        (row for row in rows if row.person_id != person_id),
+        key=lambda row: (row.at or datetime.min.replace(tzinfo=UTC), row.id),
+    )
+    answered = sorted(
+        (row for row in rows if row.person_id == person_id),
+        key=lambda row: (row.responded_at, row.id),
+        reverse=True,
+    )
+    return (
+        [
+            Shared(
+                row.id,
+                "partner",
+                row.at or datetime.min.replace(tzinfo=UTC),
+                _open_json(couple_key, row.told_sealed or b"", _trigger_context(row, told=True)),
+            )
+            for row in to_answer
+        ],
+        [own_trigger(row, signed_in.data_key) for row in answered],
+    )
+
+
 def told_by_partner(db: Session, *, signed_in: SignedIn, limit: int = 50) -> list[dict[str, Any]]:
     """Everything the partner told this person of their triggers, newest first, with
     this person's response where they gave one: the history beside the Today page."""
@@ -347,14 +410,17 @@ def propose(db: Session, *, signed_in: SignedIn, practice_id: str, now: datetime
     return row
 
 
+_PROPOSALS_NEWEST_FIRST = (
+    select(Proposal)
+    .where(Proposal.couple_id == bindparam("couple_id"))
+    .order_by(Proposal.at.desc())
+    .limit(50)
+)
+
+
 def proposals(db: Session, *, signed_in: SignedIn, days: int = 14) -> list[dict[str, Any]]:
     couple, couple_key = _couple_key(db, signed_in)
-    rows = db.scalars(
-        select(Proposal)
-        .where(Proposal.couple_id == couple.id)
-        .order_by(Proposal.at.desc())
-        .limit(50)
-    )
+    rows = db.scalars(_PROPOSALS_NEWEST_FIRST, {"couple_id": couple.id})
     return [
         {
             "id": row.id,

@@ -12,12 +12,12 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from reconnect import access, coach, keys
 from reconnect.accounts.signed_in import SignedIn
-from reconnect.couples.store import couple_key_for
+from reconnect.couples.store import opened_couple_key
 from reconnect.errors import Problem
 from reconnect.models import SharedNote
 from reconnect.moments.store import Shared
@@ -112,7 +112,7 @@ def _couple(db: Session, signed_in: SignedIn) -> tuple[int, bytes]:
     membership = access.get_membership_for_person(
         db, person=signed_in.person, data_key=signed_in.data_key
     )
-    return membership.couple_id, couple_key_for(membership, signed_in.data_key)
+    return membership.couple_id, opened_couple_key(db, membership, signed_in.data_key)
 
 
 def note_text(text: str) -> str:
@@ -143,15 +143,19 @@ def _shared(row: SharedNote, signed_in: SignedIn, couple_key: bytes) -> Shared:
     return Shared(row.id, who, row.at, {"text": _open(row, couple_key)})
 
 
+# Built once, with named parameters: the notes page and API read it on every visit.
+_NEWEST_FIRST = (
+    select(SharedNote)
+    .where(SharedNote.couple_id == bindparam("couple_id"))
+    .order_by(SharedNote.at.desc(), SharedNote.id.desc())
+    .limit(bindparam("limit"))
+)
+
+
 def notes(db: Session, *, signed_in: SignedIn, limit: int = LIST_LIMIT) -> list[Shared]:
     """The couple's notes, newest first, each marked as yours or your partner's."""
     couple_id, couple_key = _couple(db, signed_in)
-    rows = db.scalars(
-        select(SharedNote)
-        .where(SharedNote.couple_id == couple_id)
-        .order_by(SharedNote.at.desc(), SharedNote.id.desc())
-        .limit(limit)
-    )
+    rows = db.scalars(_NEWEST_FIRST, {"couple_id": couple_id, "limit": limit})
     return [_shared(row, signed_in, couple_key) for row in rows]
 
 

@@ -208,6 +208,9 @@ def today(request: Request, session: PageSession, db: Db, at: Now) -> Response:
     decision = pace.current_pace(db, couple, at)
     catalogue = pace.catalogue()
     proposals = moments.proposals(db, signed_in=session)
+    to_respond, trigger_responses = moments.triggers_for_today(
+        db, signed_in=session, since=at - ANSWERS_SHOWN_FOR
+    )
     reasons = pace.reasons_for_person(db, person, session.data_key, couple, decision, at)
     return render(
         request,
@@ -234,14 +237,12 @@ def today(request: Request, session: PageSession, db: Db, at: Now) -> Response:
         scale_max=SCALE_MAX,
         can_log_triggers=Role(membership.role) in TRIGGER_ROLES,
         trigger_examples=moments.TRIGGER_EXAMPLES,
-        to_respond=moments.triggers_to_answer(db, signed_in=session),
+        to_respond=to_respond,
         responses=choices(TRIGGER_RESPONSE_WORDS),
         to_answer=[p for p in proposals if not p["mine"] and p["response"] is None],
         # The loops closed: what the partner answered to this person's told triggers
         # and proposals, lately.
-        trigger_responses=moments.responses_to_own_triggers(
-            db, signed_in=session, since=at - ANSWERS_SHOWN_FOR
-        ),
+        trigger_responses=trigger_responses,
         proposal_answers=[
             p
             for p in proposals

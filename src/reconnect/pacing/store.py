@@ -15,10 +15,10 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
-from reconnect import access, localtime
+from reconnect import access, keys, localtime
 from reconnect.domain.insights.couple_record import experience_half
 from reconnect.domain.pacing.catalogue import (
     Catalogue,
@@ -56,7 +56,7 @@ from reconnect.models import (
     PaceSignal,
     Person,
 )
-from reconnect.sealing import open_entry, seal_entry
+from reconnect.sealing import entry_context, open_entry, seal_entry
 
 # A check-in may be dated a little ahead to allow for clocks that disagree.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -136,18 +136,54 @@ def entry_problem(error: InvalidEntry) -> Problem:
     return Problem("invalid_entry", str(error), 422)
 
 
-def load_checkin(row: CheckInEntry, key: bytes) -> CheckIn:
-    data = open_entry(row, key)
+def _checkin(data: dict[str, Any]) -> CheckIn:
     data["recorded_at"] = datetime.fromisoformat(data["recorded_at"])
     return CheckIn(**data)
 
 
-def load_rating(row: ExperienceRatingEntry, key: bytes) -> ExperienceRating:
-    data = open_entry(row, key)
+def _rating(data: dict[str, Any]) -> ExperienceRating:
     data["occurred_at"] = datetime.fromisoformat(data["occurred_at"])
     if data.get("ended_at"):
         data["ended_at"] = datetime.fromisoformat(data["ended_at"])
     return ExperienceRating(**data)
+
+
+def load_checkin(row: CheckInEntry, key: bytes) -> CheckIn:
+    return _checkin(open_entry(row, key))
+
+
+def load_rating(row: ExperienceRatingEntry, key: bytes) -> ExperienceRating:
+    return _rating(open_entry(row, key))
+
+
+def _opened(table: str, rows: Any, key: bytes) -> list[dict[str, Any]]:
+    """Entries read as plain (id, owner, sealed) columns, opened as :func:`open_entry`
+    opens a row: a person's whole history has too many rows to build objects for."""
+    return [
+        json.loads(keys.unseal(key, sealed, entry_context(table, entry_id, owner_id)))
+        for entry_id, owner_id, sealed in rows
+    ]
+
+
+_ALL_OWN_CHECKINS = select(CheckInEntry.id, CheckInEntry.person_id, CheckInEntry.sealed).where(
+    CheckInEntry.person_id == bindparam("person_id")
+)
+_ALL_OWN_RATINGS = select(
+    ExperienceRatingEntry.id, ExperienceRatingEntry.person_id, ExperienceRatingEntry.sealed
+).where(ExperienceRatingEntry.person_id == bindparam("person_id"))
+
+
+def all_own_checkins(db: Session, person: Person, key: bytes) -> list[CheckIn]:
+    """Every check-in of this person, opened with their key, in no particular order."""
+    rows = db.execute(_ALL_OWN_CHECKINS, {"person_id": person.id})
+    return [_checkin(data) for data in _opened(CheckInEntry.__tablename__, rows, key)]
+
+
+def all_own_ratings(db: Session, person: Person, key: bytes) -> list[ExperienceRating]:
+    """Every reflection of this person (shared practices and those done alone), opened
+    with their key, in no particular order."""
+    rows = db.execute(_ALL_OWN_RATINGS, {"person_id": person.id})
+    return [_rating(data) for data in _opened(ExperienceRatingEntry.__tablename__, rows, key)]
 
 
 # --- the couple's pace --------------------------------------------------------
@@ -161,22 +197,37 @@ def partners(couple: Couple) -> tuple[Partner, Partner]:
     )
 
 
+# The reads every page of the pace makes, built once with named parameters: building a
+# statement costs more than running it on an indexed table, and a statement kept
+# whole is also looked up in SQLAlchemy's compiled cache without being walked again.
+_ALL_SIGNALS = (
+    select(PaceSignal.data)
+    .where(PaceSignal.couple_id == bindparam("couple_id"), PaceSignal.at <= bindparam("until"))
+    .order_by(PaceSignal.at, PaceSignal.id)
+)
+_SIGNALS_AFTER = _ALL_SIGNALS.where(PaceSignal.at > bindparam("after"))
+_CHECKPOINT = (
+    select(PaceDecision.data)
+    .where(
+        PaceDecision.couple_id == bindparam("couple_id"),
+        PaceDecision.decided_at < bindparam("before"),
+    )
+    .order_by(PaceDecision.decided_at.desc(), PaceDecision.id.desc())
+    .limit(1)
+)
+
+
 def _signals(db: Session, couple_id: int, after: datetime | None, until: datetime) -> list[Signal]:
-    query = select(PaceSignal.data).where(PaceSignal.couple_id == couple_id, PaceSignal.at <= until)
-    if after is not None:
-        query = query.where(PaceSignal.at > after)
-    rows = db.scalars(query.order_by(PaceSignal.at, PaceSignal.id))
+    if after is None:
+        rows = db.scalars(_ALL_SIGNALS, {"couple_id": couple_id, "until": until})
+    else:
+        rows = db.scalars(_SIGNALS_AFTER, {"couple_id": couple_id, "until": until, "after": after})
     return [signal_from_dict(json.loads(data)) for data in rows]
 
 
 def _checkpoint(db: Session, couple_id: int, before: datetime) -> Decision | None:
     """The latest stored decision made strictly before ``before``."""
-    data = db.scalar(
-        select(PaceDecision.data)
-        .where(PaceDecision.couple_id == couple_id, PaceDecision.decided_at < before)
-        .order_by(PaceDecision.decided_at.desc(), PaceDecision.id.desc())
-        .limit(1)
-    )
+    data = db.scalar(_CHECKPOINT, {"couple_id": couple_id, "before": before})
     return Decision.from_dict(json.loads(data)) if data else None
 
 
@@ -321,15 +372,16 @@ def record_checkin(
     return row
 
 
+_OWN_CHECKINS = (
+    select(CheckInEntry)
+    .where(CheckInEntry.person_id == bindparam("person_id"))
+    .order_by(CheckInEntry.recorded_at.desc(), CheckInEntry.id.desc())
+    .limit(bindparam("limit"))
+)
+
+
 def own_checkins(db: Session, person: Person, limit: int = 100) -> list[CheckInEntry]:
-    return list(
-        db.scalars(
-            select(CheckInEntry)
-            .where(CheckInEntry.person_id == person.id)
-            .order_by(CheckInEntry.recorded_at.desc(), CheckInEntry.id.desc())
-            .limit(limit)
-        )
-    )
+    return list(db.scalars(_OWN_CHECKINS, {"person_id": person.id, "limit": limit}))
 
 
 def record_experience(
@@ -521,30 +573,37 @@ def _record_solo(
     return row
 
 
+_NEWEST_EXPERIENCE = (
+    select(Experience.occurred_at)
+    .where(Experience.couple_id == bindparam("couple_id"))
+    .order_by(Experience.occurred_at.desc())
+    .limit(1)
+)
+_NOT_REFLECTED_SINCE = (
+    select(Experience)
+    .where(
+        Experience.couple_id == bindparam("couple_id"),
+        Experience.id.not_in(
+            select(ExperienceRatingEntry.experience_id).where(
+                ExperienceRatingEntry.person_id == bindparam("person_id")
+            )
+        ),
+        Experience.occurred_at >= bindparam("since"),
+    )
+    .order_by(Experience.occurred_at.desc())
+)
+
+
 def awaiting_reflection(db: Session, person: Person, couple: Couple) -> list[Experience]:
     """Shared experiences of the last two weeks this person has not reflected on yet."""
-    mine = select(ExperienceRatingEntry.experience_id).where(
-        ExperienceRatingEntry.person_id == person.id
-    )
-    newest = db.scalar(
-        select(Experience.occurred_at)
-        .where(Experience.couple_id == couple.id)
-        .order_by(Experience.occurred_at.desc())
-        .limit(1)
-    )
+    newest = db.scalar(_NEWEST_EXPERIENCE, {"couple_id": couple.id})
     if newest is None:
         return []
-    return list(
-        db.scalars(
-            select(Experience)
-            .where(
-                Experience.couple_id == couple.id,
-                Experience.id.not_in(mine),
-                Experience.occurred_at >= newest - timedelta(days=14),
-            )
-            .order_by(Experience.occurred_at.desc())
-        )
+    since = newest - timedelta(days=14)
+    found = db.scalars(
+        _NOT_REFLECTED_SINCE, {"couple_id": couple.id, "person_id": person.id, "since": since}
     )
+    return list(found)
 
 
 def pause(db: Session, *, person: Person, key: bytes, now: datetime) -> Decision:
@@ -596,10 +655,23 @@ def pace_changes(
     ``reached``, where the couple had reached together. The first and every change
     only: the time of every decision would show when the other checked in."""
     step = PaceDecision.ladder_tier if reached else PaceDecision.permitted_tier
-    rows = db.execute(
-        select(PaceDecision.decided_at, step)
+    order = (PaceDecision.decided_at, PaceDecision.id)
+    # A couple has a decision for every check-in; the database keeps only the rows
+    # whose step differs from the one before, so a few rows come back, not years.
+    decisions = (
+        select(
+            PaceDecision.decided_at.label("at"),
+            PaceDecision.id.label("id"),
+            step.label("tier"),
+            func.lag(step).over(order_by=order).label("before"),
+        )
         .where(PaceDecision.couple_id == couple_id)
-        .order_by(PaceDecision.decided_at, PaceDecision.id)
+        .subquery()
+    )
+    rows = db.execute(
+        select(decisions.c.at, decisions.c.tier)
+        .where(or_(decisions.c.before.is_(None), decisions.c.before != decisions.c.tier))
+        .order_by(decisions.c.at, decisions.c.id)
     )
     return list(
         tier_changes(TierPoint(at=localtime.to_local(at, zone), tier=tier) for at, tier in rows)

@@ -31,7 +31,6 @@ from reconnect.models import (
     CheckInEntry,
     Experience,
     ExperienceFact,
-    ExperienceRatingEntry,
     PaceSignal,
 )
 from reconnect.pacing import store as pace
@@ -118,15 +117,9 @@ def person_inputs(
     me, key = signed_in.person, signed_in.data_key
     zone = localtime.zone(me.time_zone)
     policy = pace.policy()
-    checkins = [
-        checkin_point(pace.load_checkin(row, key), zone)
-        for row in db.scalars(select(CheckInEntry).where(CheckInEntry.person_id == me.id))
-    ]
+    checkins = [checkin_point(checkin, zone) for checkin in pace.all_own_checkins(db, me, key)]
     experiences = []
-    for row in db.scalars(
-        select(ExperienceRatingEntry).where(ExperienceRatingEntry.person_id == me.id)
-    ):
-        rating = pace.load_rating(row, key)
+    for rating in pace.all_own_ratings(db, me, key):
         safe = rating.safety >= policy.advance_safety_min and not rating.left
         experiences.append(
             experience_point(rating, safe=safe, vulnerable_share=rating.tier == 3, zone=zone)
