@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -448,6 +449,24 @@ def test_nothing_the_calmer_partner_reports_makes_the_others_worsening_count(
         decision = written.decide(now)
         assert worse_id not in {e.experience_id for e in decision.state.evidence}
         assert decision.ladder_tier <= without.decide(now).ladder_tier
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Known defect, found by the property below: under policy v2's 'one episode, one "
+    "step', a flood that opens an episode with a longer break can swallow a later flood that "
+    "would have begun an episode of its own, so one more flood leaves the ladder a step "
+    "higher. A fix changes v2's counting of episodes and needs a new policy version.",
+)
+def test_one_more_flood_never_leaves_the_ladder_higher() -> None:
+    """The property's counterexample, kept as a plain case: floods at minutes 1 and 21
+    (each with a 20-minute break) step back twice; adding one at minute 0 with a
+    22-minute break makes the later two part of its episode, and steps back once."""
+    two = [FloodEvent("hana", 1, 20), FloodEvent("hana", 21, 20)]
+    three = [FloodEvent("hana", 0, 22), *two]
+    easy, hard = write(("UTC", 2, list(two))), write(("UTC", 2, three))
+    for now in moments():
+        assert hard.decide(now).ladder_tier <= easy.decide(now).ladder_tier, now
 
 
 def worsen(event: Event, how: int) -> Event:
