@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from reconnect.models import CheckInEntry, PaceDecision, PaceSignal
+from reconnect.models import CheckInEntry, PaceDecision, PaceSignal, Person
+from reconnect.pacing import store
 from tests.pacing.api_steps import check_in, do_together, practice_at, tier
 from tests.payloads import CALM, GOOD
 
@@ -326,3 +327,21 @@ def test_every_stored_decision_is_reproduced_by_replaying_all_signals(couple, cl
             decision.ladder_tier,
             decision.break_until,
         )
+
+
+def test_a_shared_practice_waits_for_a_reflection_after_one_done_alone(couple, app, clock):
+    """A reflection on a practice done alone belongs to no shared practice; it must not
+    hide the shared ones still waiting for this person's reflection."""
+    hana, ivan = couple
+    calm_days(hana, ivan, clock)
+    alone = hana.post("/api/v1/experiences", {"practice_id": practice_at(hana, 0), **GOOD})
+    assert alone.status_code == 201, alone.text
+    assert alone.json()["solo"] is True
+    together = ivan.post("/api/v1/experiences", {"practice_id": practice_at(ivan, 1), **GOOD})
+    assert together.status_code == 201, together.text
+    assert together.json()["solo"] is False
+    with app.state.reconnect.sessions() as db:
+        person = db.scalar(select(Person).where(Person.username == "hana"))
+        assert person is not None and person.membership is not None
+        waiting = store.awaiting_reflection(db, person, person.membership.couple)
+        assert [e.id for e in waiting] == [together.json()["id"]]

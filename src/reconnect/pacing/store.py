@@ -583,9 +583,12 @@ _NOT_REFLECTED_SINCE = (
     select(Experience)
     .where(
         Experience.couple_id == bindparam("couple_id"),
+        # Reflections on practices done alone have no experience: NOT IN over a
+        # NULL is never true, so they are left out, or nothing would wait at all.
         Experience.id.not_in(
             select(ExperienceRatingEntry.experience_id).where(
-                ExperienceRatingEntry.person_id == bindparam("person_id")
+                ExperienceRatingEntry.person_id == bindparam("person_id"),
+                ExperienceRatingEntry.experience_id.is_not(None),
             )
         ),
         Experience.occurred_at >= bindparam("since"),
