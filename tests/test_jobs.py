@@ -126,18 +126,24 @@ def couple(queued_app: Any) -> Iterator[tuple[ApiPerson, ApiPerson]]:
         yield People(client).couple("hana", "ivan")
 
 
-def test_a_burst_of_writes_is_one_job_and_one_refresh_after_the_answer(
-    queued_app: Any, couple: tuple[ApiPerson, ApiPerson], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    hana, ivan = couple
-    refreshes: list[int] = []
+@pytest.fixture
+def refreshes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Whose findings the detectors worked out, in order (the real refresh still runs)."""
+    done: list[int] = []
     real_refresh = jobs_module.insights.refresh
 
     def counted(db: Any, **kw: Any) -> Any:
-        refreshes.append(kw["person"].id)
+        done.append(kw["person"].id)
         return real_refresh(db, **kw)
 
     monkeypatch.setattr(jobs_module.insights, "refresh", counted)
+    return done
+
+
+def test_a_burst_of_writes_is_one_job_and_one_refresh_after_the_answer(
+    queued_app: Any, couple: tuple[ApiPerson, ApiPerson], refreshes: list[int]
+) -> None:
+    hana, ivan = couple
     jobs: Jobs = queued_app.state.jobs
     work_through(jobs)  # whatever pairing up asked for
 
@@ -159,17 +165,9 @@ def test_a_burst_of_writes_is_one_job_and_one_refresh_after_the_answer(
 
 
 def test_someone_writing_all_the_time_is_refreshed_once_per_gap_and_nothing_is_left_out(
-    queued_app: Any, couple: tuple[ApiPerson, ApiPerson], monkeypatch: pytest.MonkeyPatch
+    queued_app: Any, couple: tuple[ApiPerson, ApiPerson], refreshes: list[int]
 ) -> None:
     hana, _ = couple
-    refreshes: list[int] = []
-    real_refresh = jobs_module.insights.refresh
-
-    def counted(db: Any, **kw: Any) -> Any:
-        refreshes.append(kw["person"].id)
-        return real_refresh(db, **kw)
-
-    monkeypatch.setattr(jobs_module.insights, "refresh", counted)
     jobs: Jobs = queued_app.state.jobs
     work_through(jobs)
     for _ in range(2):
