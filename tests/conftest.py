@@ -55,8 +55,8 @@ def make_settings(tmp_path: Path, database_url: str = "") -> Settings:
         # The real cost (64 MiB) is for people; tests only need the same algorithm.
         password_hash_memory_kib=256,
         login_attempts_per_address=1000,
-        # Each refresh runs as its write commits, so a test reads the findings next;
-        # tests/test_jobs.py runs the real queues and workers.
+        # Each refresh runs in its write's transaction, so a test reads the findings
+        # next; tests/test_jobs.py runs the real queues and workers.
         queue_url="immediate",
     )
 

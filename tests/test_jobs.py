@@ -10,7 +10,7 @@ processes, and kill them where it hurts most:
 - a worker killed in the middle of a job;
 - PostgreSQL with two web processes and one ``reconnect worker``, over HTTP.
 
-The rest of the suite runs each refresh as its write commits (``queue_url=immediate``).
+The rest of the suite runs each refresh in its write's transaction (``queue_url=immediate``).
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from reconnect import access
 from reconnect.accounts.signed_in import SignedIn
 from reconnect.insights import store as insights
 from reconnect.jobs import JOBS, Jobs
@@ -27,12 +28,18 @@ def look_again(db: Session, *, signed_in: SignedIn, now: datetime, shared: bool 
     partner when the other wrote privately.
 
     Through the job queue when ``db`` comes from the app's session factory; a session
-    made elsewhere (a script, the demo builder) runs the detectors at once, as of ``now``.
+    made elsewhere (a script, the demo builder), or the tests' immediate queue, runs the
+    detectors at once, in this transaction, as of ``now``. tests/test_jobs.py runs the
+    real queues.
     """
     jobs: Jobs | None = db.info.get(JOBS)
-    if jobs is None:
+    if jobs is None or jobs.queue.immediate:
+        # No queue here, or the tests' own: at once, in the write's transaction.
         look_again_now(db, signed_in=signed_in, now=now, shared=shared)
         return
+    membership = access.membership_of(db, signed_in.person)
+    if membership is None or len(membership.couple.members) < 2:
+        return  # the detectors read couples: without a partner there is nothing to do
     jobs.ask(db, person_id=signed_in.person.id, data_key=signed_in.data_key, now=now, shared=shared)
 
 
