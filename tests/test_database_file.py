@@ -213,6 +213,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "permitted_tier": PACE,
         "ladder_tier": PACE,
         "data": PACE,
+        "superseded": PACE,
     },
     "shared_status": {
         "id": ID,

@@ -73,3 +73,38 @@ def test_the_sqlite_file_is_created_in_the_data_folder(tmp_path):
     engine = make_engine(settings.database_url)
     upgrade(engine)
     assert (tmp_path / "nested" / "data" / "reconnect.db").exists()
+
+
+def test_decisions_kept_before_the_upgrade_are_resumed_from_only_if_newest(tmp_path):
+    """Which older decisions lack an entry dated back and written later cannot be told,
+    so after the upgrade only each couple's newest is resumed from."""
+    from sqlalchemy import text
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine, "0014")
+    with engine.begin() as connection:
+        for couple in (1, 2):
+            connection.execute(
+                text("INSERT INTO couple (id, created_at) VALUES (:c, '2026-01-01 00:00:00')"),
+                {"c": couple},
+            )
+        for couple, day in [(1, 1), (1, 2), (1, 3), (2, 1), (2, 2)]:
+            connection.execute(
+                text(
+                    "INSERT INTO pace_decision (couple_id, decided_at, policy_version,"
+                    " permitted_tier, ladder_tier, data) VALUES (:c, :at, 'v2', 1, 1, '{}')"
+                ),
+                {"c": couple, "at": f"2026-03-0{day} 12:00:00"},
+            )
+    upgrade(engine)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT couple_id, decided_at, superseded FROM pace_decision ORDER BY id")
+        ).all()
+    assert [(c, str(at)[:10], bool(s)) for c, at, s in rows] == [
+        (1, "2026-03-01", True),
+        (1, "2026-03-02", True),
+        (1, "2026-03-03", False),
+        (2, "2026-03-01", True),
+        (2, "2026-03-02", False),
+    ]

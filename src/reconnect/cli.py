@@ -667,7 +667,7 @@ def pace_use_policy(
     data_dir: str | None,
     database_url: str | None,
 ) -> None:
-    """Pace couples under policy VERSION (for example v2) from now on.
+    """Pace couples under policy VERSION (for example v3) from now on.
 
     Each couple keeps the tier it has earned; decisions made before stay
     reproducible under the policy they name. New couples always start on the newest
@@ -749,7 +749,7 @@ def coach_train(embedding: bool | None, corpus_dir: str | None, out_dir: str | N
     "--policy",
     "policy_file",
     type=click.Path(dir_okay=False),
-    help="A pacing policy TOML file (laid out like domain/pacing/policies/v2.toml) to use "
+    help="A pacing policy TOML file (laid out like domain/pacing/policies/v3.toml) to use "
     "instead of the story's own.",
 )
 @click.option("--json", "as_json", is_flag=True, help='Print {"timeline": [...]} as JSON.')

@@ -270,7 +270,12 @@ class PaceSignal(Base):
 
 class PaceDecision(Base):
     """Every decision the engine made, with its policy version: the audit trail,
-    and the checkpoint the next decision resumes from."""
+    and the checkpoint the next decision resumes from.
+
+    ``superseded``: an entry dated back to this decision's time or earlier was written
+    after it. It stays as what the app showed then, but the next decision never resumes
+    from it, as it lacks that entry.
+    """
 
     __tablename__ = "pace_decision"
     __table_args__ = (Index("ix_pace_decision_couple_at", "couple_id", "decided_at", "id"),)
@@ -282,6 +287,7 @@ class PaceDecision(Base):
     permitted_tier: Mapped[int] = mapped_column(Integer)  # what fitted that day
     ladder_tier: Mapped[int] = mapped_column(Integer)  # where the couple had reached
     data: Mapped[str] = mapped_column(Text)
+    superseded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 # --- moments that matter: shared status, triggers, proposals, breaks, heart rate ---

@@ -278,6 +278,22 @@ def test_a_back_dated_check_in_counts_from_when_it_was_true(couple, clock):
     assert tier(ivan) == 0
 
 
+def test_a_back_dated_check_in_still_counts_after_an_earlier_dated_one(couple, clock):
+    """Ivan's check-in dated 10:30 resumes from a decision made before then: not the
+    one stored at 10:00, which was made before Hana's entry dated 9:30 was written."""
+    hana, ivan = couple
+    calm_days(hana, ivan, clock)
+    clock.advance(hours=2)
+    check_in(ivan)  # a decision at 10:00 that knows only calm
+    assert tier(ivan) == 1
+    clock.advance(hours=1)
+    check_in(hana, activation=9, recorded_at=(clock.now - timedelta(minutes=90)).isoformat())
+    assert tier(ivan) == 0
+    clock.advance(hours=1)
+    check_in(ivan, recorded_at=(clock.now - timedelta(minutes=90)).isoformat())
+    assert tier(ivan) == 0
+
+
 def test_the_pace_needs_a_partner(people):
     uma = people.register("uma")
     response = uma.get("/api/v1/pace")

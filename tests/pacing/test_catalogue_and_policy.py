@@ -159,6 +159,22 @@ def test_a_missing_policy_key_is_named() -> None:
 @pytest.mark.parametrize(
     ("section", "key", "value", "message"),
     [
+        ("advance", "judge_when_it_happened", False, "needs judge_when_it_happened"),
+        ("experience", "pairing_days", 1, "pairing_days to cover backdate_max_hours"),
+    ],
+)
+def test_counting_floods_by_the_longest_chain_needs_what_it_relies_on(
+    section: str, key: str, value: object, message: str
+) -> None:
+    table = policy_table("v3")
+    table[section][key] = value
+    with pytest.raises(InvalidPolicy, match=message):
+        policy_from_mapping(table)
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "message"),
+    [
         ("flood", "break_minutes", 19, "from 20 to 1440"),
         ("flood", "break_minutes", 1441, "from 20 to 1440"),
         ("ceiling", "slow_activation", 9, "slow_activation < stop_activation"),
@@ -183,7 +199,7 @@ def test_an_inconsistent_policy_is_refused(
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "pacing.md"
 
 
-@pytest.mark.parametrize("version", ["v1", "v2"])
+@pytest.mark.parametrize("version", ["v1", "v2", "v3"])
 def test_every_policy_key_is_documented(version: str) -> None:
     text = DOCS.read_text(encoding="utf-8")
     for section, values in policy_table(version).items():

@@ -1,6 +1,6 @@
 """Moving couples from one pacing policy to the next (``reconnect pace use-policy``).
 
-Hana and Ivan paced under v1 before v2 existed; Olga and Oscar started on v2.
+Hana and Ivan paced under v1 before v2 existed; Olga and Oscar started on the newest.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from reconnect.models import Couple, Membership, PaceDecision, PaceSignal, Perso
 from reconnect.pacing.store import partners
 from tests.pacing.api_steps import check_in
 
+NEWEST = load_policy().version
+
 
 def couple_of(db, username: str) -> Couple:
     person = db.scalar(select(Person).where(Person.username == username))
@@ -35,13 +37,13 @@ def decisions(db, couple: Couple) -> list[Decision]:
     return [Decision.from_dict(json.loads(data)) for data in rows]
 
 
-def test_a_couple_from_before_v2_moves_with_its_earned_tier_and_its_past_intact(
+def test_a_couple_from_v1_moves_with_its_earned_tier_and_its_past_intact(
     app, settings, clock, hana_and_ivan, olga_and_oscar
 ):
     hana, ivan = hana_and_ivan
     with app.state.reconnect.sessions() as db:
         couple = couple_of(db, "hana")
-        assert couple.policy_version == "v2", "a new couple starts on the newest policy"
+        assert couple.policy_version == NEWEST == "v3", "a new couple starts on the newest"
         # As if they had earned tier 3 under v1, before v2 existed.
         couple.policy_version = "v1"
         earned = LadderState(as_of=clock.now, tier=3)
@@ -66,27 +68,27 @@ def test_a_couple_from_before_v2_moves_with_its_earned_tier_and_its_past_intact(
     where = ["--data-dir", str(settings.data_dir), "--database-url", settings.database_url]
     upgraded = CliRunner().invoke(main, ["db", "upgrade", *where])
     assert "1 couple(s) are paced under an older pacing policy" in upgraded.output
-    assert "reconnect pace use-policy v2 --all" in upgraded.output
+    assert f"reconnect pace use-policy {NEWEST} --all" in upgraded.output
 
     result = CliRunner().invoke(
         main,
         [
-            "pace", "use-policy", "v2", "--all",
+            "pace", "use-policy", NEWEST, "--all",
             "--data-dir", str(settings.data_dir), "--database-url", settings.database_url,
         ],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "1 couple(s) now paced under v2; 1 already were." in result.output
+    assert f"1 couple(s) now paced under {NEWEST}; 1 already were." in result.output
 
     check_in(hana)
     again = CliRunner().invoke(main, ["db", "upgrade", *where])
     assert "older pacing policy" not in again.output
     with app.state.reconnect.sessions() as db:
         couple = couple_of(db, "hana")
-        assert couple.policy_version == "v2"
+        assert couple.policy_version == NEWEST
         stored = decisions(db, couple)
         versions = [d.policy_version for d in stored]
-        assert versions == ["v1", "v1", "v1", "v2", "v2"]
+        assert versions == ["v1", "v1", "v1", NEWEST, NEWEST]
         assert [d.ladder_tier for d in stored] == [3, 3, 3, 3, 3]
         # Each v1 decision is still what v1 makes of the signals written before it.
         signals = [
@@ -108,7 +110,7 @@ def test_a_couple_from_before_v2_moves_with_its_earned_tier_and_its_past_intact(
             # they look); everything else is exactly what v1 decides.
             couple_only = tuple(r for r in replay.reasons if r.audience == "couple")
             assert replace(replay, reasons=couple_only) == decision
-        # The switch itself is a decision under v2, resumed from v1's state.
+        # The switch itself is a decision under the newest policy, resumed from v1's state.
         switch = stored[3]
         assert switch.state.tier == stored[2].state.tier
 

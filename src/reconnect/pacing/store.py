@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from reconnect import access, keys, localtime
@@ -211,6 +211,7 @@ _CHECKPOINT = (
     .where(
         PaceDecision.couple_id == bindparam("couple_id"),
         PaceDecision.decided_at < bindparam("before"),
+        PaceDecision.superseded.is_(False),
     )
     .order_by(PaceDecision.decided_at.desc(), PaceDecision.id.desc())
     .limit(1)
@@ -340,7 +341,15 @@ def add_signals_and_decide(
         signals = [replace(s, at=moment) if s.at == now else s for s in signals]
         now = moment
     _add_signals(db, couple, person, signals)
-    return _decide_and_store(db, couple, now, min(s.at for s in signals))
+    earliest = min(s.at for s in signals)
+    if newest is not None and earliest <= newest:
+        # Decisions made since then lack these signals: none is resumed from again.
+        db.execute(
+            update(PaceDecision)
+            .where(PaceDecision.couple_id == couple.id, PaceDecision.decided_at >= earliest)
+            .values(superseded=True)
+        )
+    return _decide_and_store(db, couple, now, earliest)
 
 
 # --- writes -------------------------------------------------------------------

@@ -208,6 +208,11 @@ class LadderState:
     counted_days: tuple[date, ...] = ()
     # recent flooding episodes, as (began, end of the break its first flood set).
     episodes: tuple[tuple[datetime, datetime], ...] = ()
+    # From policy v3 on: recent floods that stepped back or could have, as (when,
+    # end of the break it set, the longest chain of floods ending with it), and the
+    # longest chain among floods already forgotten.
+    floods: tuple[tuple[datetime, datetime, int], ...] = ()
+    chain_floor: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         extra: dict[str, Any] = {}
@@ -221,6 +226,9 @@ class LadderState:
                 "days": [d.to_dict() for d in self.days],
                 "counted_days": [d.isoformat() for d in self.counted_days],
             }
+        if self.floods or self.chain_floor:
+            extra["floods"] = [[a.isoformat(), b.isoformat(), n] for a, b, n in self.floods]
+            extra["chain_floor"] = self.chain_floor
         return {
             "as_of": self.as_of.isoformat(),
             "tier": self.tier,
@@ -268,6 +276,11 @@ class LadderState:
                 (datetime.fromisoformat(a), datetime.fromisoformat(b))
                 for a, b in data.get("episodes", ())
             ),
+            floods=tuple(
+                (datetime.fromisoformat(a), datetime.fromisoformat(b), int(n))
+                for a, b, n in data.get("floods", ())
+            ),
+            chain_floor=int(data.get("chain_floor", 0)),
         )
 
 

@@ -72,6 +72,12 @@ class LadderFold:
         self.days = {(d.person_id, d.day): d for d in state.days}
         self.counted_days = set(state.counted_days)
         self.episodes = list(state.episodes)
+        self.floods = list(state.floods)
+        self.chain_floor = state.chain_floor
+        if policy.flood_longest_chain and self.episodes and not self.floods:
+            # Moved from v2: its episodes never overlap, so they form one chain.
+            self.floods = [(a, b, n) for n, (a, b) in enumerate(self.episodes, start=1)]
+            self.episodes = []
 
     def apply(self, signal: Signal) -> None:
         person = signal.person_id
@@ -228,7 +234,9 @@ class LadderFold:
         # (a second tap) lengthens the break; the talk a tap interrupted, logged
         # later, adds no break. Either way what came before starts over and the
         # hold runs from the newest flood, so no flood ever makes the pace faster.
-        if happened is not None and self._in_episode(happened, at):
+        if policy.flood_longest_chain:
+            self._chain(at, until, happened)
+        elif happened is not None and self._in_episode(happened, at):
             pass
         elif self.episodes and at < self.episodes[-1][1]:
             self.break_until = _later(self.break_until, end)
@@ -238,6 +246,43 @@ class LadderFold:
             self.episodes.append((at, end))
         self.evidence.clear()
         self.hold_until = _later(self.hold_until, at + policy.flood_no_advance)
+
+    def _chain(self, at: datetime, until: datetime | None, happened: datetime | None) -> None:
+        """v3: the ladder steps back as often as the longest chain of floods in which
+        each began once the one before it had ended; a flood steps back when it makes
+        that chain longer.
+
+        Each flood is a span of time fixed by itself alone: a tap's from the tap to
+        the end of its break; a practice's from when it happened to the end of its
+        break plus the lookback, so the tap that interrupted a talk and the talk,
+        logged later, overlap and count once. Its break, too, runs from when it
+        happened. Nothing about one flood depends on another, so one more flood can
+        only keep the longest chain or lengthen it: it never leaves the ladder higher
+        and never shortens a break (v2's first-come episodes could do both).
+        """
+        policy = self.policy
+        began = at if happened is None else max(happened, at - policy.backdate_max)
+        shortest = began + policy.flood_break
+        if until is not None:
+            end = max(shortest, until)
+        else:
+            end = began + timedelta(minutes=policy.flood_default_break_minutes)
+        if end > at:
+            self.break_until = _later(self.break_until, end)
+        if happened is not None:
+            end += timedelta(minutes=policy.flood_episode_lookback_minutes)
+        longest = max([self.chain_floor, *(n for _, _, n in self.floods)])
+        floods = sorted([*self.floods, (began, end, 0)])
+        # Only this flood and those beginning after it ended can chain differently.
+        # Floods forgotten ended long before anything written now began (the
+        # policy keeps them for longer than a practice may be dated back).
+        for index, (start, stop, count) in enumerate(floods):
+            if (start, stop, count) == (began, end, 0) or start >= end:
+                reach = [n for _, ended, n in floods[:index] if ended <= start]
+                floods[index] = (start, stop, 1 + max([self.chain_floor, *reach]))
+        self.floods = floods
+        if max(n for _, _, n in floods) > longest:
+            self.tier = max(0, self.tier - policy.flood_step_back)
 
     def _in_episode(self, happened: datetime, written: datetime) -> bool:
         """v2: a flooded practice that happened around an episode already stepped back
@@ -344,6 +389,12 @@ class LadderFold:
         for key in [k for k, (when, _) in self.first_seen.items() if when < pairing_cutoff]:
             del self.first_seen[key]
         self.episodes = [(a, b) for a, b in self.episodes if b >= pairing_cutoff]
+        gone = [n for _, ended, n in self.floods if ended < pairing_cutoff]
+        if gone:
+            # Every flood still to come begins after these ended: their longest chain
+            # is all that is needed of them.
+            self.chain_floor = max(self.chain_floor, *gone)
+            self.floods = [f for f in self.floods if f[1] >= pairing_cutoff]
         for person in [p for p, until in self.settling.items() if until <= at]:
             del self.settling[person]
         # The log needs to reach back as far as a practice may be dated.
@@ -389,6 +440,8 @@ class LadderFold:
             days=tuple(sorted(self.days.values(), key=lambda d: (d.day, d.person_id))),
             counted_days=tuple(sorted(self.counted_days)),
             episodes=tuple(self.episodes),
+            floods=tuple(self.floods),
+            chain_floor=self.chain_floor,
         )
 
 

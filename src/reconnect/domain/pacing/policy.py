@@ -107,6 +107,11 @@ class Policy:
     # A practice that flooded and happened from this many minutes before a flooding
     # episode began until its break ended belongs to that episode (one step back).
     flood_episode_lookback_minutes: int = 0
+    # Added in v3. How many steps back floods make: as many as the longest chain of
+    # floods in which each began once the break the one before it set had ended. A
+    # flood adds a step only when it makes that chain longer, so one more flood can
+    # never leave the ladder higher (v2 counted episodes greedily, first come first).
+    flood_longest_chain: bool = False
 
     def __post_init__(self) -> None:
         problems = _problems(self)
@@ -230,6 +235,11 @@ def _problems(policy: Policy) -> list[str]:
         found.append("advance_distinct_days cannot exceed advance_window_days")
     if policy.pairing_days < 1:
         found.append("pairing_days must be at least 1")
+    if policy.flood_longest_chain and not policy.judge_when_it_happened:
+        found.append("flood longest_chain needs judge_when_it_happened (the v2 rules)")
+    if policy.flood_longest_chain and policy.pairing_days * 24 < policy.backdate_max_hours:
+        # Floods are forgotten after pairing_days; one dated back must not reach past.
+        found.append("flood longest_chain needs pairing_days to cover backdate_max_hours")
     for name in ("ceiling_window_hours", "closeness_window_hours", "unknown_after_hours"):
         if getattr(policy, name) < 1:
             found.append(f"{name} must be at least 1")
@@ -252,6 +262,7 @@ _FLAGS = frozenset(
         "pressure_is_unsafe",
         "judge_when_it_happened",
         "first_step_by_calm_days",
+        "flood_longest_chain",
     }
 )
 
@@ -273,6 +284,12 @@ _ADDED_IN_V2: tuple[tuple[str, str, str], ...] = (
     ("advance", "first_step_by_calm_days", "first_step_by_calm_days"),
     ("flood", "default_break_minutes", "flood_default_break_minutes"),
     ("flood", "episode_lookback_minutes", "flood_episode_lookback_minutes"),
+)
+
+
+# The keys v3 added, read the same way: earlier versions behave as the default.
+_ADDED_IN_V3: tuple[tuple[str, str, str], ...] = (
+    ("flood", "longest_chain", "flood_longest_chain"),
 )
 
 
@@ -317,9 +334,10 @@ def policy_from_mapping(data: dict[str, Any]) -> Policy:
     version = get(None, "version")
     if not isinstance(version, str):
         raise InvalidPolicy("version must be text such as 'v1'")
-    added = (
-        {name: get(s, key) for s, key, name in _ADDED_IN_V2} if version_number(version) >= 2 else {}
-    )
+    number = version_number(version)
+    added = {name: get(s, key) for s, key, name in _ADDED_IN_V2} if number >= 2 else {}
+    if number >= 3:
+        added.update({name: get(s, key) for s, key, name in _ADDED_IN_V3})
     return Policy(
         version=version,
         top_tier=get(None, "top_tier"),
