@@ -8,13 +8,17 @@ Hana's and Ivan's.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +30,9 @@ from sqlalchemy import Engine, text
 from reconnect import coach
 from reconnect.app import create_app
 from reconnect.coach.checker import MEMORY
+from reconnect.database import make_engine, upgrade
 from reconnect.models import Base
+from reconnect.notes.store import HINTS_READ
 from reconnect.settings import Settings, load_settings
 from tests.coach.stand_in import (
     CLOSING_WORDS,
@@ -48,7 +54,30 @@ NO_CONCERNS = {
 }
 
 
+@cache
+def _migrated_sqlite() -> Path:
+    """An empty SQLite database at the newest schema, made once per test process.
+
+    Running every migration costs each test's app a few tenths of a second (most of
+    it SQLite syncing each schema change); a copy of this file costs a millisecond.
+    tests/test_storage.py still builds the schema from the migrations.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="reconnect-schema-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    engine = make_engine(f"sqlite:///{folder / 'reconnect.db'}")
+    upgrade(engine)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return folder / "reconnect.db"
+
+
 def make_settings(tmp_path: Path, database_url: str = "") -> Settings:
+    if not database_url:
+        database = tmp_path / "data" / "reconnect.db"
+        if not database.exists():
+            database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            shutil.copy2(_migrated_sqlite(), database)
     return load_settings(
         data_dir=tmp_path / "data",
         database_url=database_url or None,
@@ -310,5 +339,7 @@ def steady_coach(monkeypatch):
         ),
     )
     MEMORY.forget()
+    HINTS_READ.forget()
     yield
     MEMORY.forget()
+    HINTS_READ.forget()

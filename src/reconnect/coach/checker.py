@@ -28,6 +28,7 @@ import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar
 
 from reconnect import coach
 from reconnect.domain.insights.text_checker import (
@@ -76,21 +77,24 @@ def _shorten(text: str) -> str:
 # What the coach found in one text: the concern and the index of the sentence it
 # meant, or nothing.
 Found = tuple[TextConcern, int] | None
+T = TypeVar("T")
 
 
-class Memory:
-    """Concerns found in texts, by a keyed digest of each text; at most ``size``."""
+class Memory(Generic[T]):
+    """What was found in texts, by a keyed digest of each text, never the text; the
+    ``size`` most recently used. The key lives in this process only, so nothing here
+    can be matched against a guessed text from outside it."""
 
     def __init__(self, size: int = 4096) -> None:
         self._key = secrets.token_bytes(32)
         self._size = size
-        self._found: OrderedDict[bytes, Found] = OrderedDict()
+        self._found: OrderedDict[bytes, T] = OrderedDict()
         self._lock = threading.Lock()
 
     def _digest(self, text: str) -> bytes:
         return hmac.new(self._key, text.encode("utf-8", "surrogatepass"), hashlib.sha256).digest()
 
-    def recall(self, text: str) -> tuple[bool, Found]:
+    def recall(self, text: str) -> tuple[bool, T | None]:
         digest = self._digest(text)
         with self._lock:
             if digest not in self._found:
@@ -98,7 +102,7 @@ class Memory:
             self._found.move_to_end(digest)
             return True, self._found[digest]
 
-    def keep(self, text: str, found: Found) -> None:
+    def keep(self, text: str, found: T) -> None:
         with self._lock:
             self._found[self._digest(text)] = found
             while len(self._found) > self._size:
@@ -109,7 +113,7 @@ class Memory:
             self._found.clear()
 
 
-MEMORY = Memory()
+MEMORY: Memory[Found] = Memory()
 """The process's memory for the real coach; tests with a stand-in coach use their own."""
 
 
@@ -125,11 +129,11 @@ class CoachChecker:
         self,
         read: Read | None = None,
         threshold: float = THRESHOLD,
-        memory: Memory | None = None,
+        memory: Memory[Found] | None = None,
     ) -> None:
         self._read = read or coach.read
         self.threshold = threshold
-        self.memory = memory or Memory()
+        self.memory: Memory[Found] = memory or Memory()
 
     def check(self, text: str) -> tuple[TextFlag, ...]:
         known, found = self.memory.recall(text)

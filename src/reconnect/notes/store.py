@@ -3,7 +3,10 @@
 A sent note is sealed under the couple key: both partners read it, nobody else. The
 coach reads a draft only when its writer asks for a preview; what it reads is shown
 to the writer alone and kept nowhere (neither stored nor logged). The coach suggests
-and never blocks: a note is sent as written, whatever the coach read in it.
+and never blocks: a note is sent as written, whatever the coach read in it. Its
+reading of a writer's own sent notes, shown under them, is remembered in this process
+by a keyed digest of the text (:class:`~reconnect.coach.checker.Memory`), so a page
+view does not read the same notes again.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from reconnect import access, coach, keys
 from reconnect.accounts.signed_in import SignedIn
+from reconnect.coach.checker import Memory
 from reconnect.couples.store import opened_couple_key
 from reconnect.errors import Problem
 from reconnect.models import SharedNote
@@ -26,7 +30,7 @@ NOTE_MAX = 4000
 """The longest note, in characters: room for a letter, not for a book."""
 
 LIST_LIMIT = 100
-OWN_HINTS = 5
+OWNHINTS_READ = 5
 """How many of a writer's latest notes the page reads again with the coach."""
 
 # For labels that tend to open connection the coach gives no direction; the page
@@ -88,12 +92,29 @@ def preview(text: str) -> Hint:
     return hint_for(read(text))
 
 
-def own_hints(listed: list[Shared], limit: int = OWN_HINTS) -> dict[int, Hint]:
-    """The coach's reading of the writer's own latest notes, read afresh for the page
-    (never stored). A partner's notes are never read for the one who receives them:
-    the coach is a mirror for the writer, not a judge of the other."""
+HINTS_READ: Memory[Hint] = Memory(size=2048)
+"""The coach's readings of sent notes, remembered for their writers' pages."""
+
+
+def own_hints(listed: list[Shared], limit: int = OWNHINTS_READ) -> dict[int, Hint]:
+    """The coach's reading of the writer's own latest notes, for the page (never
+    stored). A partner's notes are never read for the one who receives them: the
+    coach is a mirror for the writer, not a judge of the other.
+
+    Each text is read once per model: until the coach's better model has loaded, the
+    keywords answer, and the page reads again with the model that answers now.
+    """
     own = [item for item in listed if item.who == "you"][:limit]
-    return {item.id: preview(item.content["text"]) for item in own}
+    model = coach.model_name()
+    hints: dict[int, Hint] = {}
+    for item in own:
+        text = item.content["text"]
+        known, hint = HINTS_READ.recall(f"{model}\0{text}")
+        if not known or hint is None:
+            hint = preview(text)
+            HINTS_READ.keep(f"{model}\0{text}", hint)
+        hints[item.id] = hint
+    return hints
 
 
 # --- sending and reading notes ---------------------------------------------------------
