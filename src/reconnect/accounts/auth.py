@@ -18,9 +18,9 @@ from functools import lru_cache
 import pyotp
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from reconnect import access, keys, localtime, ratelimit
@@ -338,12 +338,21 @@ def log_in(
     return LoggedIn(signed.person, token, signed.device_token)
 
 
+# Every signed-in request asks this first: the sign-in and its person in one statement,
+# built once.
+_SIGN_IN = (
+    select(AuthSession)
+    .options(joinedload(AuthSession.person))
+    .where(AuthSession.token_hash == bindparam("hashed"))
+)
+
+
 def session_for_token(db: Session, token: str | None, now: datetime) -> SignedIn | None:
     """Who holds this token, with their unlocked data key; None if it is not valid."""
     if not token or len(token) > 200:
         return None
     hashed = token_hash(token)
-    row = db.get(AuthSession, hashed)
+    row = db.scalars(_SIGN_IN, {"hashed": hashed}).first()
     if row is None or row.expires_at <= now:
         return None
     try:
