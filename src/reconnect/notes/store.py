@@ -30,7 +30,7 @@ NOTE_MAX = 4000
 """The longest note, in characters: room for a letter, not for a book."""
 
 LIST_LIMIT = 100
-OWNHINTS_READ = 5
+OWN_HINTS = 5
 """How many of a writer's latest notes the page reads again with the coach."""
 
 # For labels that tend to open connection the coach gives no direction; the page
@@ -96,7 +96,7 @@ HINTS_READ: Memory[Hint] = Memory(size=2048)
 """The coach's readings of sent notes, remembered for their writers' pages."""
 
 
-def own_hints(listed: list[Shared], limit: int = OWNHINTS_READ) -> dict[int, Hint]:
+def own_hints(listed: list[Shared], limit: int = OWN_HINTS) -> dict[int, Hint]:
     """The coach's reading of the writer's own latest notes, for the page (never
     stored). A partner's notes are never read for the one who receives them: the
     coach is a mirror for the writer, not a judge of the other.
