@@ -109,10 +109,11 @@ def own_hints(listed: list[Shared], limit: int = OWN_HINTS) -> dict[int, Hint]:
     hints: dict[int, Hint] = {}
     for item in own:
         text = item.content["text"]
-        known, hint = HINTS_READ.recall(f"{model}\0{text}")
+        remembered = f"{model}\0{text}"
+        known, hint = HINTS_READ.recall(remembered)
         if not known or hint is None:
             hint = preview(text)
-            HINTS_READ.keep(f"{model}\0{text}", hint)
+            HINTS_READ.keep(remembered, hint)
         hints[item.id] = hint
     return hints
 
