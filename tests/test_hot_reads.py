@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+import anyio.to_thread
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
@@ -95,3 +96,41 @@ def test_each_hot_api_read_asks_a_few_questions(demo_app, username):
             answer = client.get(path, headers=headers)
         assert answer.status_code == 200, path
         assert len(sent) <= limit, f"{path}: {len(sent)} statements\n" + "\n".join(sent)
+
+
+@contextmanager
+def thread_trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """What the app hands to a worker thread while the block runs (FastAPI runs every
+    plain ``def`` dependency and handler there; each trip costs more than a small
+    dependency's own work)."""
+    trips: list[str] = []
+    run_sync = anyio.to_thread.run_sync
+
+    async def counted(func: Any, *args: Any, **kwargs: Any) -> Any:
+        inner = getattr(func, "func", func)  # starlette wraps each call in a partial
+        trips.append(getattr(inner, "__qualname__", repr(inner)))
+        return await run_sync(func, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
+    yield trips
+
+
+# A signed-in page needs three trips: the sign-in (it asks the database), the handler,
+# and closing the request's database session; an API read one more, for FastAPI's check
+# of the answer against its model. Everything else runs where it is. (There were eight.)
+PAGE_TRIPS = 3
+API_TRIPS = 4
+
+
+def test_a_signed_in_read_goes_to_a_worker_thread_a_few_times(demo_app, monkeypatch):
+    client = TestClient(demo_app, base_url="http://127.0.0.1")
+    headers = api_headers(demo_app, HURT)
+    visitor = browser(demo_app, HURT)
+    visitor.get("/checkin")
+    with thread_trips(monkeypatch) as trips:
+        assert client.get("/api/v1/status", headers=headers).status_code == 200
+    assert len(trips) == API_TRIPS, trips
+    with thread_trips(monkeypatch) as trips:
+        visitor.get("/checkin")
+    assert visitor.last.status_code == 200
+    assert len(trips) == PAGE_TRIPS, trips

@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -110,7 +111,11 @@ CONTENT_SECURITY_POLICY = (
 def protect(response: Response, path: str) -> Response:
     """The headers every answer carries, including 413s and 500s that are made
     outside the normal middleware path."""
-    headers = response.headers
+    protect_headers(response.headers, path)
+    return response
+
+
+def protect_headers(headers: MutableHeaders, path: str) -> None:
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "no-referrer"
@@ -119,7 +124,20 @@ def protect(response: Response, path: str) -> Response:
     if not path.startswith("/static/"):
         # Nothing a person wrote may linger in a shared computer's browser cache.
         headers["Cache-Control"] = "no-store"
-    return response
+
+
+def _csrf_cookie(request: Request, token: str) -> str:
+    """The Set-Cookie value that gives this browser its forms' token."""
+    response = Response()
+    response.set_cookie(
+        csrf_cookie_name(request),
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=is_https(request),
+        path="/",
+    )
+    return response.headers["set-cookie"]
 
 
 def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
@@ -182,21 +200,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         app.include_router(router)
     _install_error_handlers(app, templates)
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Any) -> Response:
-        response: Response = protect(await call_next(request), request.url.path)
-        new_csrf = getattr(request.state, "new_csrf", None)
-        if new_csrf:
-            response.set_cookie(
-                csrf_cookie_name(request),
-                new_csrf,
-                httponly=True,
-                samesite="lax",
-                secure=is_https(request),
-                path="/",
-            )
-        return response
-
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.max_body_bytes,
@@ -295,6 +299,35 @@ def _install_error_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
             return protect(error_json("internal_error", message, 500), request.url.path)
         page = HTMLResponse(f"<!doctype html><title>Reconnect</title><p>{message}</p>", 500)
         return protect(page, request.url.path)
+
+
+class SecurityHeaders:
+    """Adds ``protect``'s headers to every answer, and the CSRF cookie when a form was
+    given a new token (``web.deps.csrf_token``).
+
+    Plain ASGI rather than ``@app.middleware("http")``: that one runs each request
+    through a task group and memory streams, which cost more than many a handler.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        # The dict ``request.state`` writes into, shared with the handler's request.
+        state = scope.setdefault("state", {})
+
+        async def send_protected(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                protect_headers(headers, scope["path"])
+                if new_csrf := state.get("new_csrf"):
+                    headers.append("set-cookie", _csrf_cookie(Request(scope), new_csrf))
+            await send(message)
+
+        await self.app(scope, receive, send_protected)
 
 
 class BodyTooLarge(Exception):

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
+import anyio
 from argon2 import PasswordHasher
 from fastapi import Depends, Path, Request, Response
 from fastapi.templating import Jinja2Templates
@@ -23,6 +24,7 @@ from pydantic import (
     WrapSerializer,
 )
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from reconnect import access, localtime, ratelimit
@@ -50,7 +52,12 @@ class AppState:
         return auth.PasswordChecks(self.settings, self.secret, self.hasher)
 
 
-def app_state(request: Request) -> AppState:
+# Dependencies that only read what the request already holds are ``async``: FastAPI
+# runs a plain ``def`` dependency in a worker thread, and each trip there and back
+# costs more than the work itself. Those that ask the database stay plain ``def``.
+
+
+async def app_state(request: Request) -> AppState:
     state: AppState = request.app.state.reconnect
     return state
 
@@ -58,17 +65,26 @@ def app_state(request: Request) -> AppState:
 State = Annotated[AppState, Depends(app_state)]
 
 
-def get_db(state: State) -> Iterator[Session]:
+async def get_db(state: State) -> AsyncIterator[Session]:
     """A session for this request. Handlers that write call ``db.commit()`` themselves,
-    before answering, so a 2xx always means the write is on disk."""
-    with state.sessions() as db:
+    before answering, so a 2xx always means the write is on disk.
+
+    Making a session touches no database (it connects on its first statement), so it
+    is made here; closing it may talk to the database, so that runs in a worker thread.
+    """
+    db = state.sessions()
+    try:
         yield db
+    finally:
+        # Shielded: a client that goes away must not leave the connection checked out.
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(db.close)
 
 
 Db = Annotated[Session, Depends(get_db)]
 
 
-def current_time(state: State) -> datetime:
+async def current_time(state: State) -> datetime:
     return state.clock()
 
 
@@ -144,7 +160,7 @@ def optional_page_person(request: Request, db: Db, at: Now) -> Person | None:
     return signed_in.person if signed_in else None
 
 
-def page_person(person: Annotated[Person | None, Depends(optional_page_person)]) -> Person:
+async def page_person(person: Annotated[Person | None, Depends(optional_page_person)]) -> Person:
     if person is None:
         raise SignInRequired
     return person
@@ -167,12 +183,14 @@ def api_person(request: Request, db: Db, at: Now) -> Person:
     return person
 
 
-def page_session(request: Request, person: Annotated[Person, Depends(page_person)]) -> SignedIn:
+async def page_session(
+    request: Request, person: Annotated[Person, Depends(page_person)]
+) -> SignedIn:
     signed_in: SignedIn = request.state.signed_in
     return signed_in
 
 
-def api_session(request: Request, person: Annotated[Person, Depends(api_person)]) -> SignedIn:
+async def api_session(request: Request, person: Annotated[Person, Depends(api_person)]) -> SignedIn:
     signed_in: SignedIn = request.state.signed_in
     return signed_in
 
