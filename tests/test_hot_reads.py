@@ -24,11 +24,11 @@ from tests.demo import NOW
 from tests.pages import Visitor
 
 PAGES = {
-    "/today": 12,
+    "/today": 11,
     "/checkin": 2,
-    "/notes": 4,
-    "/progress": 10,
-    "/moments": 6,
+    "/notes": 3,
+    "/progress": 9,
+    "/moments": 5,
 }
 API = {
     "/api/v1/pace": 5,

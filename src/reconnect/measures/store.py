@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -105,24 +106,30 @@ def _all_opened(db: Session, signed_in: SignedIn) -> list[tuple[int, dict[str, A
     return sorted(found, key=lambda item: (datetime.fromisoformat(item[1]["taken_at"]), item[0]))
 
 
-def taken_instruments(db: Session, *, signed_in: SignedIn) -> set[str]:
-    """The ids of the questionnaires this person has answered at least once."""
-    return {data["instrument"] for _, data in _all_opened(db, signed_in)}
-
-
 def history(db: Session, *, signed_in: SignedIn, instrument: Instrument) -> list[Taken]:
     """This person's administrations of ``instrument``, oldest first, each with the
     reliable change since the one before."""
-    taken: list[Taken] = []
-    previous: Score | None = None
+    return histories(db, signed_in=signed_in, instruments={instrument.id: instrument}).get(
+        instrument.id, []
+    )
+
+
+def histories(
+    db: Session, *, signed_in: SignedIn, instruments: Mapping[str, Instrument]
+) -> dict[str, list[Taken]]:
+    """:func:`history` of every questionnaire in ``instruments`` this person answered,
+    by id, from one reading of their results."""
+    found: dict[str, list[Taken]] = {}
     for row_id, data in _all_opened(db, signed_in):
-        if data["instrument"] != instrument.id:
+        instrument = instruments.get(data["instrument"])
+        if instrument is None:
             continue
+        taken = found.setdefault(instrument.id, [])
         current = _score_of(instrument, data)
+        previous = taken[-1].score if taken else None
         when = datetime.fromisoformat(data["taken_at"])
         taken.append(Taken(row_id, when, current, _change(instrument, previous, current)))
-        previous = current
-    return taken
+    return found
 
 
 def own_results(db: Session, *, signed_in: SignedIn) -> list[dict[str, Any]]:

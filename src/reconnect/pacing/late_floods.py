@@ -132,10 +132,7 @@ def recent_floods(
     """This person's own practices of the last ``days`` days whose heart rate showed
     flooding, newest first: told to them alone, on their own pages."""
     since = now - timedelta(days=days)
-    ratings = (
-        pace.load_rating(row, signed_in.data_key)
-        for row in _reflections_since(db, signed_in.person.id, since, shared_only=False)
-    )
+    ratings = pace.all_own_ratings(db, signed_in.person, signed_in.data_key, since=since)
     return [
         FloodSeen(_title(r.practice_id), r.occurred_at)
         for r in sorted(ratings, key=lambda r: r.occurred_at, reverse=True)

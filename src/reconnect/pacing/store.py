@@ -179,10 +179,19 @@ def all_own_checkins(db: Session, person: Person, key: bytes) -> list[CheckIn]:
     return [_checkin(data) for data in _opened(CheckInEntry.__tablename__, rows, key)]
 
 
-def all_own_ratings(db: Session, person: Person, key: bytes) -> list[ExperienceRating]:
+_OWN_RATINGS_SINCE = _ALL_OWN_RATINGS.where(ExperienceRatingEntry.created_at >= bindparam("since"))
+
+
+def all_own_ratings(
+    db: Session, person: Person, key: bytes, since: datetime | None = None
+) -> list[ExperienceRating]:
     """Every reflection of this person (shared practices and those done alone), opened
-    with their key, in no particular order."""
-    rows = db.execute(_ALL_OWN_RATINGS, {"person_id": person.id})
+    with their key, in no particular order; only those written at or after ``since``
+    when it is given."""
+    if since is None:
+        rows = db.execute(_ALL_OWN_RATINGS, {"person_id": person.id})
+    else:
+        rows = db.execute(_OWN_RATINGS_SINCE, {"person_id": person.id, "since": since})
     return [_rating(data) for data in _opened(ExperienceRatingEntry.__tablename__, rows, key)]
 
 

@@ -85,21 +85,21 @@ def score_charts(
 ) -> list[progress.Chart]:
     """One chart for each questionnaire this person has answered, with reliable change
     marked; from their own results, opened with their key."""
-    taken_ids = measures.taken_instruments(db, signed_in=signed_in)
     known = measures.instruments(instruments_dir)
+    answered = measures.histories(db, signed_in=signed_in, instruments=known)
     zone = localtime.zone(signed_in.person.time_zone)
     charts = []
-    for instrument_id in sorted(taken_ids):
-        instrument = known.get(instrument_id)
-        if instrument is None or instrument.total_range is None:
-            continue  # an operator's definition that is no longer loaded, or no total
+    for instrument_id in sorted(answered):
+        instrument = known[instrument_id]
+        if instrument.total_range is None:
+            continue  # a questionnaire without a total has nothing to chart
         points = [
             ScorePoint(
                 localtime.local_day(taken.taken_at, zone),
                 taken.score.total,
                 taken.change.direction.value if taken.change else None,
             )
-            for taken in measures.history(db, signed_in=signed_in, instrument=instrument)
+            for taken in answered[instrument_id]
             if taken.score.total is not None
         ]
         charts.append(
