@@ -39,6 +39,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -122,6 +123,25 @@ class _InProcessConsumer(Consumer):  # type: ignore[misc]
         pass
 
 
+@cache
+def _ask_statement(dialect_name: str) -> Any:
+    """The upsert behind :meth:`Jobs.ask`, built once per dialect: building it (its
+    ``excluded`` columns above all) cost more than running it. The values are bound
+    when it runs."""
+    table = RefreshRequest.__table__
+    dialect = sqlite if dialect_name == "sqlite" else postgresql
+    insert = dialect.insert(table)
+    return insert.on_conflict_do_update(
+        index_elements=[table.c.person_id],
+        set_={
+            "shared": or_(table.c.shared, insert.excluded.shared),
+            "sealed_key": insert.excluded.sealed_key,
+            "asked_at": insert.excluded.asked_at,
+            "latest": insert.excluded.latest,
+        },
+    ).returning(table.c.opened)
+
+
 class Jobs:
     """The queue, and what its jobs do, for one process (web or worker)."""
 
@@ -159,18 +179,8 @@ class Jobs:
             "opened": stamp,
             "latest": stamp,
         }
-        dialect = sqlite if db.get_bind().dialect.name == "sqlite" else postgresql
-        insert = dialect.insert(RefreshRequest).values(values)
-        upsert = insert.on_conflict_do_update(
-            index_elements=[RefreshRequest.person_id],
-            set_={
-                "shared": or_(RefreshRequest.shared, insert.excluded.shared),
-                "sealed_key": insert.excluded.sealed_key,
-                "asked_at": insert.excluded.asked_at,
-                "latest": insert.excluded.latest,
-            },
-        ).returning(RefreshRequest.opened)
-        if db.execute(upsert).scalar_one() == stamp:
+        upsert = _ask_statement(db.get_bind().dialect.name)
+        if db.execute(upsert, values).scalar_one() == stamp:
             db.info.setdefault(_OPENED, set()).add(person_id)
 
     def recover(self, db: Session, signed_in: SignedIn) -> None:
