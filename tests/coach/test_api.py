@@ -25,7 +25,7 @@ from tests.log_capture import every_logger, records_holding
 from tests.on_disk import assert_absent, sqlite_files
 
 CANARY = "CANARY-c0ach-never-on-disk"
-READING_KEYS = {"label", "confidence", "labels", "suggestion", "notice"}
+READING_KEYS = {"label", "confidence", "labels", "suggestion", "notice", "findings"}
 LONG_ENGLISH = "I know I hurt you and I am staying right here with you tonight. " * 1700
 
 
@@ -83,6 +83,20 @@ def test_markup_and_control_characters_are_read_as_text_and_never_echoed(hana_an
     assert answer.headers["content-type"] == "application/json"
     assert payload not in answer.text and "<" not in answer.text
     assert set(answer.json()) == READING_KEYS
+
+
+def test_findings_point_at_the_words_of_the_text_sent(hana_and_ivan):
+    hana, _ = hana_and_ivan
+    # Offsets count in the text as sent: leading spaces and an emoji included.
+    text = "  😔 I'm sorry you feel that way. When will you be over this?"
+    body = reading_of(hana, text)
+    found = {(f["label"], text[f["start"] : f["end"]]) for f in body["findings"]}
+    assert found == {
+        ("non_apology", "I'm sorry you feel that way."),
+        ("pressuring_forgiveness", "When will you be over this?"),
+    }
+    assert all(f["suggestion"] and 0 < f["confidence"] <= 1 for f in body["findings"])
+    assert reading_of(hana, "hi")["findings"] == []
 
 
 def test_every_reading_names_each_label_once_most_likely_first(hana_and_ivan):

@@ -71,6 +71,34 @@ def test_opening_words_get_a_warm_acknowledgement(paired):
     assert "You could" not in text_of(page, "#coach-message")
 
 
+def test_a_preview_marks_each_finding_over_the_writers_own_words(paired):
+    hana, _ = paired
+    text = (
+        "You always overreact. It was just one mistake, can we move on already? "
+        "I'm sorry you feel that way. <b>Really</b>."
+    )
+    page = soup(hana.post("/notes/preview", {"text": text}))
+    reading = page.select_one("#coach-reading")
+    marks = reading.select("#coach-words mark")
+    assert {m.get_text() for m in marks} >= {
+        "It was just one mistake",
+        "can we move on already?",
+        "I'm sorry you feel that way.",
+    }
+    # The words are shown whole, as text (never as markup), with the marks over them.
+    assert reading.select_one("#coach-words b") is None
+    shown = reading.select_one("#coach-words")
+    for extra in shown.select("sup, .visually-hidden"):
+        extra.decompose()  # the marks' numbers, and the words for screen readers
+    assert shown.get_text() == text
+    listed = reading.select("#coach-findings li")
+    assert len(listed) == len(marks)
+    assert any("Sorry for their feelings" in item.get_text() for item in listed)
+    assert all("You could" in item.get_text() for item in listed)
+    # Still the writer's alone, and still nothing sent.
+    assert "Only you see this" in text_of(reading, ".mark.private")
+
+
 @pytest.mark.parametrize(
     ("text", "notice"),
     [("", "nothing"), ("Je t'aime encore, je suis désolée pour tout.", "English only")],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from reconnect.coach import findings
 from reconnect.notes import store as notes
 from reconnect.web.deps import API_ERRORS, ApiPerson
 from reconnect.web.schemas import Strict
@@ -38,6 +39,25 @@ class CoachOut(BaseModel):
     notice: str | None = Field(
         description="Why the coach could not read the text, or read only its start."
     )
+    findings: list[FindingOut] = Field(
+        description="Every concern and opening marker the coach is sure enough of, each "
+        "pointing at its words, what most needs a look first. Empty when nothing stood "
+        "out (a greeting, small talk) or the coach was not sure: it says nothing rather "
+        "than praise or warn wrongly."
+    )
+
+
+class FindingOut(BaseModel):
+    label: str = Field(
+        description="A concern (one of the closing labels, or `non_apology`, "
+        "`turned_apology`) or an opening marker (`ownership`, `validation`, `presence`)."
+    )
+    start: int = Field(ge=0, description="Where its words begin in `text`, as a Python slice.")
+    end: int = Field(ge=0, description="Where its words end in `text` (exclusive).")
+    confidence: float = Field(ge=0, le=1)
+    suggestion: str | None = Field(
+        description="For a concern: another way in. Null for an opening marker."
+    )
 
 
 @router.post("/coach", response_model=CoachOut)
@@ -46,10 +66,21 @@ def read_text(body: CoachIn, person: ApiPerson) -> CoachOut:
     it leans towards and, for language that tends to close connection, a suggestion.
     It runs on this machine and keeps nothing: the text is neither stored nor logged."""
     reading = notes.read(body.text)
+    found = findings.find(body.text) if reading.label is not None else []
     return CoachOut(
         label=reading.label,
         confidence=reading.confidence,
         labels=[LabelScoreOut(label=s.label, confidence=s.confidence) for s in reading.labels],
         suggestion=reading.suggestion,
         notice=reading.notice,
+        findings=[
+            FindingOut(
+                label=f.label,
+                start=f.start,
+                end=f.end,
+                confidence=f.confidence,
+                suggestion=f.suggestion,
+            )
+            for f in found
+        ],
     )

@@ -12,6 +12,7 @@ view does not read the same notes again.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,7 +21,9 @@ from sqlalchemy.orm import Session
 
 from reconnect import access, coach, keys
 from reconnect.accounts.signed_in import SignedIn
+from reconnect.coach import findings
 from reconnect.coach.checker import Memory
+from reconnect.coach.findings import Finding
 from reconnect.couples.store import opened_couple_key
 from reconnect.errors import Problem
 from reconnect.models import SharedNote
@@ -68,6 +71,36 @@ class Hint:
     label: str | None
     message: str
     notice: str | None
+    # Every concern and opening marker, each pointing at its words in the text read.
+    findings: tuple[Finding, ...] = ()
+
+    def reflection(self, finding: Finding) -> str:
+        """What the page says under one finding: another way in for a concern, what
+        the words do well for an opening marker."""
+        if finding.suggestion:
+            return finding.suggestion
+        return ACKNOWLEDGEMENTS.get(finding.label, "")
+
+    def marked(self, text: str) -> list[tuple[str, int | None]]:
+        """``text`` in pieces, each with the number (from 1, in the order of
+        ``findings``) of the finding it is the words of, or None."""
+        return marked(text, self.findings)
+
+
+def marked(text: str, found: Sequence[Finding]) -> list[tuple[str, int | None]]:
+    """``text`` cut into pieces at the findings' words, for a page to mark them."""
+    pieces: list[tuple[str, int | None]] = []
+    at = 0
+    for start, end, number in sorted((f.start, f.end, n) for n, f in enumerate(found, 1)):
+        if start < at or end > len(text):
+            continue  # findings never overlap; a stale one is left unmarked
+        if start > at:
+            pieces.append((text[at:start], None))
+        pieces.append((text[start:end], number))
+        at = end
+    if at < len(text):
+        pieces.append((text[at:], None))
+    return pieces
 
 
 def read(text: str) -> coach.Reading:
@@ -75,21 +108,27 @@ def read(text: str) -> coach.Reading:
     return coach.read(text)
 
 
-def hint_for(reading: coach.Reading) -> Hint:
-    label = reading.label
-    if label is None:
+def hint_for(reading: coach.Reading, found: Sequence[Finding] = ()) -> Hint:
+    """The page's words for what the coach read: led by the finding that most needs a
+    look (a concern before an opening marker), and calm "nothing stood out" when the
+    coach found nothing it was sure of, whatever the whole text leaned towards."""
+    if reading.label is None:
         return Hint("unread", None, reading.notice or "The coach could not read this.", None)
-    if label in coach.CLOSING:
-        message = reading.suggestion or NOTHING_STOOD_OUT
-        return Hint("closing", label, message, reading.notice)
-    if label in coach.OPENING:
-        message = ACKNOWLEDGEMENTS.get(label, NOTHING_STOOD_OUT)
-        return Hint("opening", label, message, reading.notice)
-    return Hint("neutral", label, NOTHING_STOOD_OUT, reading.notice)
+    found = tuple(found)
+    if not found:
+        return Hint("neutral", "neutral", NOTHING_STOOD_OUT, reading.notice)
+    first = found[0]
+    if not first.opening:
+        message = first.suggestion or NOTHING_STOOD_OUT
+        return Hint("closing", first.label, message, reading.notice, found)
+    message = ACKNOWLEDGEMENTS.get(first.label, NOTHING_STOOD_OUT)
+    return Hint("opening", first.label, message, reading.notice, found)
 
 
 def preview(text: str) -> Hint:
-    return hint_for(read(text))
+    reading = read(text)
+    found = findings.find(text) if reading.label is not None else []
+    return hint_for(reading, found)
 
 
 HINTS_READ: Memory[Hint] = Memory(size=2048)
