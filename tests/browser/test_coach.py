@@ -54,6 +54,28 @@ def test_a_note_is_previewed_edited_sent_and_read_by_the_partner(new_page, live_
     expect(hana.get_by_text(DRAFT)).to_have_count(0)
 
 
+SEVERAL = (
+    "You always overreact. It was just one mistake, can we move on already? "
+    "I'm sorry you feel that way."
+)
+
+
+def test_each_finding_is_marked_over_the_draft_on_a_phone(new_page, live_server):
+    _, ivan = pair(new_page, live_server)
+    ivan.goto(f"{live_server}/notes")
+    ivan.get_by_role("textbox", name="Your note").fill(SEVERAL)
+    ivan.get_by_role("button", name="Preview with the coach").click()
+    marks = ivan.locator("#coach-words mark")
+    expect(marks).to_have_count(4)
+    for words in ("You always overreact.", "I'm sorry you feel that way."):
+        expect(marks.filter(has_text=words)).to_be_visible()
+    findings = ivan.get_by_role("list").filter(has_text="Sorry for their feelings")
+    expect(findings.get_by_role("listitem")).to_have_count(4)
+    # Read aloud, the marked words come with what they are.
+    expect(ivan.locator("#coach-words")).to_contain_text("Your words, with what the coach")
+    assert ivan.evaluate("() => document.documentElement.scrollWidth") <= 390
+
+
 def test_a_status_is_previewed_with_the_coach_then_shared(new_page, live_server):
     hana, ivan = pair(new_page, live_server)
     hana.goto(f"{live_server}/today")

@@ -14,8 +14,8 @@ from reconnect import coach
 from reconnect.coach import embedding, light
 from reconnect.coach.findings import NON_APOLOGY, ORDER, TURNED_APOLOGY, Finding, find
 from reconnect.notes import store as notes
+from tests.coach.extra import need
 from tests.coach.stand_in import fake_reader
-from tests.coach.test_model import need
 
 # A new user's message: blame, minimizing, pressing and a non-apology at once.
 SEVERAL = (

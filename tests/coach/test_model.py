@@ -9,7 +9,6 @@ run. Training needs scikit-learn, which the test extra installs.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
 import math
@@ -30,19 +29,9 @@ from reconnect.cli import main
 from reconnect.coach import corpus, embedding, keywords, language, light
 from reconnect.coach.labels import SUGGESTIONS
 from reconnect.coach.scoring import score
-from tests.conftest import IN_CI
+from tests.coach.extra import need
 
 CANARY = "canary-7f3a quiet harbour lantern"
-
-
-def need(*modules: str) -> None:
-    missing = [m for m in modules if importlib.util.find_spec(m) is None]
-    if not missing:
-        return
-    reason = f"needs {', '.join(missing)} (pip install 'reconnect[coach]'; runs in CI)"
-    if IN_CI:
-        pytest.fail(f"CI installs the coach extra, yet this is missing: {reason}")
-    pytest.skip(reason)
 
 
 @pytest.fixture
