@@ -63,6 +63,8 @@ def test_a_message_saying_four_things_gets_four_findings_at_their_words(with_mod
     [
         ("I'm sorry you feel that way.", NON_APOLOGY),
         ("sorry if you were hurt", NON_APOLOGY),
+        ("Sorry you're upset.", NON_APOLOGY),
+        ("I'm sorry that you’re hurt.", NON_APOLOGY),
         ("I'm sorry if that upset you.", NON_APOLOGY),
         ("I'm sorry, but you have to understand how stressed I was.", TURNED_APOLOGY),
         ("When will you be over this?", "pressuring_forgiveness"),

@@ -73,14 +73,5 @@ def read_text(body: CoachIn, person: ApiPerson) -> CoachOut:
         labels=[LabelScoreOut(label=s.label, confidence=s.confidence) for s in reading.labels],
         suggestion=reading.suggestion,
         notice=reading.notice,
-        findings=[
-            FindingOut(
-                label=f.label,
-                start=f.start,
-                end=f.end,
-                confidence=f.confidence,
-                suggestion=f.suggestion,
-            )
-            for f in found
-        ],
+        findings=[FindingOut.model_validate(f, from_attributes=True) for f in found],
     )

@@ -104,8 +104,7 @@ PATTERNS: tuple[tuple[re.Pattern[str], str | None], ...] = (
     # Sorrow for the other's feelings, or conditional on them, not for what was done.
     (
         _words(
-            r"\bsorry\s+(?:that\s+)?you\s+(?:feel|felt|are|were|'re|got|get|took)\b",
-            r"\bsorry\s+you\u2019re\b",
+            r"\bsorry\s+(?:that\s+)?you(?:['\u2019]re|\s+(?:feel|felt|are|were|got|get|took))\b",
             r"\bsorry\s+if\s+(?:you|that|it|this|i|my)\b",
             r"\bsorry\s+for\s+how\s+you\s+(?:feel|felt)\b",
         ),
@@ -263,33 +262,36 @@ def _judged(part: str, read: Callable[[str], coach.Reading]) -> tuple[str, float
 
 
 def _sentence_findings(
-    text: str, begin: int, end: int, read: Callable[[str], coach.Reading]
+    text: str, begin: int, end: int, read: Callable[[str], coach.Reading], by_clause: bool
 ) -> list[Finding]:
     """A sentence's findings: one for the whole sentence, or one per clause when its
     clauses read clearly as different things (then the sentence holds several), or
     when only a clause reads clearly."""
     whole = _judged(text[begin:end], read)
-    pieces = clauses(text, begin, end)
+    pieces = clauses(text, begin, end) if by_clause else []
     if len(pieces) > 1:
         judged = [(s, e, _judged(text[s:e], read)) for s, e in pieces]
-        by_clause = [
+        each = [
             Finding(j[0], s, e, round(j[1], 4), _suggestion(j[0]))
             for s, e, j in judged
             if j is not None
         ]
-        if len({f.label for f in by_clause}) > 1 or (whole is None and by_clause):
-            return by_clause
+        if len({f.label for f in each}) > 1 or (whole is None and each):
+            return each
     if whole is None:
         return []
     return [Finding(whole[0], begin, end, round(whole[1], 4), _suggestion(whole[0]))]
 
 
-def find(text: str, read: Callable[[str], coach.Reading] | None = None) -> list[Finding]:
+def find(
+    text: str, read: Callable[[str], coach.Reading] | None = None, *, by_clause: bool = True
+) -> list[Finding]:
     """Every concern and healthy marker in ``text``, most needing a look first: at most
     one per sentence, or one per clause of a sentence that says several things. Only
     the first ``MAX_SENTENCES`` sentences of the first ``MAX_CHARS`` characters are read.
 
-    ``read`` reads one part (the coach's model by default). Never raises for a str."""
+    ``read`` reads one part (the coach's model by default); ``by_clause=False`` reads
+    whole sentences only (``bench/coach.py`` compares the two). Never raises for a str."""
     if not isinstance(text, str):
         return []
     read = read or coach.read
@@ -297,7 +299,7 @@ def find(text: str, read: Callable[[str], coach.Reading] | None = None) -> list[
     for number, (begin, end) in enumerate(sentences(text[:MAX_CHARS])):
         if number == MAX_SENTENCES:
             break
-        found += _sentence_findings(text, begin, end, read)
+        found += _sentence_findings(text, begin, end, read, by_clause)
     return sorted(found, key=lambda f: (ORDER.index(f.label), -f.confidence, f.start))
 
 
