@@ -165,3 +165,22 @@ def test_what_a_new_user_tried_reads_calmly_on_the_page(with_model):
     assert (sorry.tone, sorry.label) == ("closing", NON_APOLOGY)
     several = notes.preview(SEVERAL)
     assert (several.tone, len(several.findings)) == ("closing", 4)
+
+
+def test_the_embedding_model_reads_a_messages_parts_in_one_batch(with_model, monkeypatch):
+    need("torch", "sentence_transformers")
+    coach.use(embedding.BLEND)
+    batches: list[int] = []
+    embed = embedding.embed
+
+    def counted(model, texts, batch_size=32):
+        batches.append(len(texts))
+        return embed(model, texts, batch_size)
+
+    monkeypatch.setattr(embedding, "embed", counted)
+    alone = [(f.label, f.start, f.end) for f in find(SEVERAL, read=coach.read)]
+    assert len(batches) > 1  # read part by part, as a caller's own reader does
+    batches.clear()
+    together = [(f.label, f.start, f.end) for f in find(SEVERAL)]
+    assert len(batches) == 1 and batches[0] > 1
+    assert together == alone

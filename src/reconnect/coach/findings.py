@@ -31,8 +31,10 @@ Like the rest of the coach, nothing here keeps the text.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from reconnect import coach
@@ -294,12 +296,16 @@ def find(
     whole sentences only (``bench/coach.py`` compares the two). Never raises for a str."""
     if not isinstance(text, str):
         return []
-    read = read or coach.read
+    read_part = read or coach.read
+    read_first = list(itertools.islice(sentences(text[:MAX_CHARS]), MAX_SENTENCES))
+    # Every part a reading may be asked for, read in one batch where the model can.
+    parts = [text[b:e] for b, e in read_first]
+    if by_clause:
+        parts += [text[s:e] for b, e in read_first for s, e in clauses(text, b, e)]
     found: list[Finding] = []
-    for number, (begin, end) in enumerate(sentences(text[:MAX_CHARS])):
-        if number == MAX_SENTENCES:
-            break
-        found += _sentence_findings(text, begin, end, read, by_clause)
+    with coach.together(parts) if read is None else nullcontext():
+        for begin, end in read_first:
+            found += _sentence_findings(text, begin, end, read_part, by_clause)
     return sorted(found, key=lambda f: (ORDER.index(f.label), -f.confidence, f.start))
 
 
