@@ -307,7 +307,3 @@ def find(
         for begin, end in read_first:
             found += _sentence_findings(text, begin, end, read_part, by_clause)
     return sorted(found, key=lambda f: (ORDER.index(f.label), -f.confidence, f.start))
-
-
-def concerns(findings: list[Finding]) -> list[Finding]:
-    return [f for f in findings if not f.opening]
