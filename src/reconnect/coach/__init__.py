@@ -17,7 +17,7 @@ import logging
 import math
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -173,21 +173,14 @@ def together(texts: Sequence[str]) -> Iterator[None]:
     """Within the block, readings of ``texts`` in this thread come from one batch where
     the model reads faster that way (the embedding models); nothing outlives it."""
     ahead = getattr(_current(), "ahead", None)
-    prepared = [p.text for p in map(prepare, texts) if p.text]
-    if ahead is None or not prepared:
+    with ExitStack() as stack:
+        prepared = [p.text for p in map(prepare, texts) if p.text] if ahead else []
+        if ahead is not None and prepared:
+            try:
+                stack.enter_context(ahead(prepared))
+            except Exception:  # a hint: a failing batch leaves each text to be read alone
+                logger.warning("The coach's model could not read a batch; parts are read alone.")
         yield
-        return
-    try:
-        batch = ahead(prepared)
-        batch.__enter__()
-    except Exception:  # a hint: a failing batch leaves each text to be read alone
-        logger.warning("The coach's model could not read a batch; each part is read alone.")
-        yield
-        return
-    try:
-        yield
-    finally:
-        batch.__exit__(None, None, None)
 
 
 def read(text: str) -> Reading:
