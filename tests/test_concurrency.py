@@ -30,6 +30,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +64,7 @@ from tests.ports import free_port
 
 WORKERS = 2
 COUPLES = 3
+BURST = 4  # connections asked at once while finding every worker
 ROUNDS = 8  # per partner: a check-in, and every other round an experience
 START_TIMEOUT_S = 60.0
 REQUEST_TIMEOUT_S = 30.0
@@ -407,33 +409,45 @@ def _owner(pids: set[int], inode: str) -> int | None:
     return None
 
 
+def _ask_once(
+    server: Workers, therapist: Person, path: str, pids: set[int]
+) -> tuple[int | None, int]:
+    """Ask ``path`` on a fresh connection: the worker that accepted it, and its status."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=20)
+    try:
+        connection.request("GET", path, headers=therapist.headers)
+        answer = connection.getresponse()
+        answer.read()
+        # Which worker accepted this connection: the one holding its server end.
+        inode = _server_socket_inode(server.port, connection.sock.getsockname()[1])
+        return (_owner(pids, inode) if inode else None), answer.status
+    finally:
+        connection.close()
+
+
 def answers_by_worker(server: Workers, therapist: Person, path: str) -> dict[int, set[int]]:
     """Ask ``path`` on fresh connections until every worker has answered at least once;
     the statuses each worker gave, by its process id."""
-    pids = server.worker_pids()
     answers: dict[int, set[int]] = {}
+    pids: set[int] = set()
     # A worker that is still importing the app accepts nothing yet: keep asking for a
-    # while, not a fixed number of times (on a loaded machine 200 quick requests can
-    # all land on the worker that started first).
+    # while, not a fixed number of times. The workers are read again each round, since
+    # uvicorn replaces a worker that missed its health check (a loaded machine can make
+    # one miss it). A few connections go at once: one after another, an idle worker can
+    # win every accept.
     deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if len(answers) == len(pids):
-            return answers
-        if answers:
+    with ThreadPoolExecutor(max_workers=BURST) as pool:
+        while time.monotonic() < deadline:
+            pids = server.worker_pids()
+            answers = {pid: statuses for pid, statuses in answers.items() if pid in pids}
+            if pids and set(answers) == pids:
+                return answers
+            asked = [pool.submit(_ask_once, server, therapist, path, pids) for _ in range(BURST)]
+            for pid, status in (future.result() for future in asked):
+                if pid is not None:
+                    answers.setdefault(pid, set()).add(status)
             time.sleep(0.05)
-        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=20)
-        try:
-            connection.request("GET", path, headers=therapist.headers)
-            answer = connection.getresponse()
-            answer.read()
-            # Which worker accepted this connection: the one holding its server end.
-            inode = _server_socket_inode(server.port, connection.sock.getsockname()[1])
-            pid = _owner(pids, inode) if inode else None
-        finally:
-            connection.close()
-        if pid is not None:
-            answers.setdefault(pid, set()).add(answer.status)
-    pytest.fail(f"could not reach every worker ({len(answers)} of {len(pids)})")
+    pytest.fail(f"could not reach every worker ({len(answers)} of {len(pids)}); see {server.log}")
 
 
 # --- the test -----------------------------------------------------------------------------

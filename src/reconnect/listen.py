@@ -149,6 +149,9 @@ def tcp_listener(bound: socket.socket) -> socket.socket:
     return listener
 
 
+WORKER_HEALTH_CHECK_S = 30
+
+
 def run_workers(app: str, *, factory: bool, workers: int, **server: Any) -> None:
     """uvicorn's process manager for ``app`` (an import string), with ``workers`` processes.
 
@@ -159,6 +162,11 @@ def run_workers(app: str, *, factory: bool, workers: int, **server: Any) -> None
     a delayed ACK (uvicorn issue #3149).
     """
 
+    # uvicorn kills a worker that does not answer its health check within five seconds
+    # by default; a worker still starting on a busy machine (importing the coach's
+    # model) can take longer, and would be killed and started again, over and over.
+    if "timeout_worker_healthcheck" in inspect.signature(uvicorn.Config).parameters:
+        server.setdefault("timeout_worker_healthcheck", WORKER_HEALTH_CHECK_S)
     config = uvicorn.Config(app, factory=factory, workers=workers, **server)
     listener = tcp_listener(config.bind_socket())
     supervisor: Any = Multiprocess  # its signature changed across uvicorn versions
