@@ -107,8 +107,9 @@ def coach_loaded() -> None:
 
 
 @contextmanager
-def fresh_postgres_database(prefix: str) -> Iterator[str]:
-    """A new, empty PostgreSQL database for as long as the block runs, then dropped.
+def fresh_postgres_database(prefix: str, template: str = "") -> Iterator[str]:
+    """A new PostgreSQL database for as long as the block runs, then dropped: empty, or
+    a copy of the database at ``template`` (which nobody may be connected to).
 
     Outside CI, a missing server skips the test with the reason; in CI it fails.
     """
@@ -120,7 +121,11 @@ def fresh_postgres_database(prefix: str) -> Iterator[str]:
             pytest.fail(f"PostgreSQL must be reachable in CI at {PG_ADMIN_URL}: {error}")
         pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL} (runs in CI): {error}")
     with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+        copied = f' TEMPLATE "{template.rsplit("/", 1)[1]}"' if template else ""
+        admin.execute(f'CREATE DATABASE "{name}"{copied}')
+        # A test needs no durability against the server's own crash: commits return
+        # before the log reaches the disk (what is committed is still all-or-nothing).
+        admin.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
     try:
         yield f"{base}/{name}"

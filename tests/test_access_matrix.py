@@ -11,17 +11,30 @@ no row here fails the suite, so each new route must say who may use it.
 
 from __future__ import annotations
 
+import copy
+import shutil
+from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from reconnect.app import ROUTERS
+from reconnect.app import ROUTERS, create_app
 from reconnect.models import PaceDecision
-from tests.conftest import NO_CONCERNS, PASSWORD, People
+from reconnect.settings import Settings
+from tests.conftest import (
+    NO_CONCERNS,
+    PASSWORD,
+    People,
+    fresh_postgres_database,
+    make_settings,
+)
 from tests.pages import Visitor
 from tests.payloads import CALM, CALM_FORM, GOOD, GOOD_FORM
 
@@ -436,8 +449,8 @@ def as_if_paced_for_days(app: Any, couple_id: int, days: int) -> None:
         db.commit()
 
 
-@pytest.fixture
-def world(app: Any, people: People, hana_and_ivan, olga_and_oscar) -> dict[str, Any]:
+def build_world(app: Any, people: People) -> dict[str, Any]:
+    hana_and_ivan, olga_and_oscar = people.couple("hana", "ivan"), people.couple("olga", "oscar")
     uma = people.register("uma")
     uma.post("/api/v1/couples", {"role": "hurt"})
     code = uma.post("/api/v1/couples/invites").json()["code"]
@@ -476,6 +489,80 @@ def world(app: Any, people: People, hana_and_ivan, olga_and_oscar) -> dict[str, 
         },
         "proposal": proposal.json()["id"],
     }
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The world as built once: its data folder (the secret key, and the SQLite file),
+    and for PostgreSQL the database each test copies."""
+
+    data_dir: Path
+    database_url: str
+    world: dict[str, Any]
+
+
+class Snapshots:
+    """The world, built once per backend in each test process (through the API, as in
+    use), then copied for each test: building it costs seconds, a copy a fraction of one."""
+
+    def __init__(self, folders: pytest.TempPathFactory, databases: ExitStack) -> None:
+        self.folders = folders
+        self.databases = databases
+        self.built: dict[str, Snapshot] = {}
+
+    def of(self, kind: str) -> Snapshot:
+        if kind not in self.built:
+            self.built[kind] = self._build(kind)
+        return self.built[kind]
+
+    def _build(self, kind: str) -> Snapshot:
+        url = ""
+        if kind == "postgres":
+            url = self.databases.enter_context(fresh_postgres_database("reconnect_world"))
+        settings = make_settings(self.folders.mktemp(f"world-{kind}"), url)
+        application = create_app(settings)
+        try:
+            with TestClient(application, base_url="http://127.0.0.1") as client:
+                world = build_world(application, People(client))
+        finally:
+            application.state.engine.dispose()  # a template has nobody connected
+        return Snapshot(settings.data_dir, url, world)
+
+
+@pytest.fixture(scope="module")
+def snapshots(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Snapshots]:
+    with ExitStack() as databases:
+        yield Snapshots(tmp_path_factory, databases)
+
+
+@pytest.fixture
+def snapshot(request: pytest.FixtureRequest, snapshots: Snapshots) -> Snapshot:
+    kind = request.getfixturevalue("backend") if "backend" in request.fixturenames else "sqlite"
+    return snapshots.of(kind)
+
+
+@pytest.fixture
+def settings(snapshot: Snapshot, tmp_path: Path) -> Iterator[Settings]:
+    """This test's own copy of the world (the shared fixtures' app runs on it)."""
+    shutil.copytree(snapshot.data_dir, tmp_path / "data")
+    if not snapshot.database_url:
+        yield make_settings(tmp_path)
+        return
+    with fresh_postgres_database("reconnect_matrix", template=snapshot.database_url) as url:
+        yield make_settings(tmp_path, url)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Any]:
+    """The app on the copy, as it is: not emptied, unlike the shared fixture's."""
+    application = create_app(settings)
+    yield application
+    application.state.engine.dispose()
+
+
+@pytest.fixture
+def world(snapshot: Snapshot) -> dict[str, Any]:
+    return copy.deepcopy(snapshot.world)
 
 
 def body_for(row: Row, world: dict[str, Any], role: str) -> Any:
