@@ -196,8 +196,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     # waits for the same loading, never a second one).
     threading.Thread(target=coach.model_name, name="coach-load", daemon=True).start()
     app.mount("/static", StaticFiles(directory=str(package / "static")), name="static")
+    # The routers' routes themselves, made once per process when their modules load.
+    # include_router() would wrap each in a copy that FastAPI analyses again for every
+    # app, on that app's first requests, and would match a request router by router.
     for router in ROUTERS:
-        app.include_router(router)
+        app.router.routes.extend(router.routes)
     _install_error_handlers(app, templates)
 
     app.add_middleware(SecurityHeaders)
