@@ -12,10 +12,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from fastapi.routing import APIRoute
 from icalendar import Calendar
 
 from reconnect import localtime
+from reconnect.app import ROUTERS
 from reconnect.errors import Problem
+from reconnect.web.deps import answer_in_local_time
 from tests.conftest import PASSWORD
 from tests.pacing.api_steps import check_in, practice_at
 from tests.pages import Visitor, soup, text_of
@@ -331,3 +334,16 @@ def test_a_therapist_reads_the_couples_pace_on_their_own_calendar(app, clock, pe
     page = signed_in(app, "thea").get(f"/caseload/{couple_id}")
     days = {row.find("td").get_text(strip=True) for row in page.select("#tiers tbody tr")}
     assert days == {"3 Mar 2026"}
+
+
+def test_every_api_route_writes_times_on_the_askers_clock():
+    # A datetime is written in the asker's zone only where the route runs
+    # answer_in_local_time; a router made without api_router() would answer in UTC.
+    missing = [
+        f"{sorted(route.methods)} {route.path}"
+        for router in ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute) and route.path.startswith("/api/")
+        if answer_in_local_time not in {d.dependency for d in route.dependencies}
+    ]
+    assert missing == []

@@ -13,7 +13,7 @@ import threading
 from importlib import resources
 from typing import Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -57,7 +57,6 @@ from reconnect.web import home_screen
 from reconnect.web.deps import (
     AppState,
     SignInRequired,
-    answer_in_local_time,
     csrf_cookie_name,
     is_https,
 )
@@ -172,8 +171,6 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
-        # Lets the API write each datetime with the offset of the person asking.
-        dependencies=[Depends(answer_in_local_time)],
     )
     sessions = session_factory(engine)
     secret = settings.ensure_secret_key()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -21,20 +21,20 @@ from reconnect.couples.api import CoupleOut, couple_out
 from reconnect.models import Person
 from reconnect.safety import store as safety
 from reconnect.web.deps import (
-    API_ERRORS,
     ApiPerson,
     ApiSession,
     Db,
     LocalDateTime,
     Now,
     State,
+    api_router,
     bearer_token,
     client_address,
     failures_kept,
 )
 from reconnect.web.schemas import Strict, TimeZone, TimeZoneIn
 
-router = APIRouter(prefix="/api/v1", tags=["api"], responses=API_ERRORS)
+router = api_router("api")
 
 
 Username = Annotated[str, Field(min_length=1, max_length=254, examples=["sam@example.org"])]

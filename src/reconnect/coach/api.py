@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from reconnect.coach import findings
 from reconnect.notes import store as notes
-from reconnect.web.deps import API_ERRORS, ApiPerson
+from reconnect.web.deps import ApiPerson, api_router
 from reconnect.web.schemas import Strict
 
-router = APIRouter(prefix="/api/v1", tags=["coach"], responses=API_ERRORS)
+router = api_router("coach")
 
 
 class CoachIn(Strict):

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 from pydantic import BaseModel, Field
 
 from reconnect.couples import store as couples
 from reconnect.couples.store import CoupleView
 from reconnect.domain.couples import Role
 from reconnect.errors import Problem
-from reconnect.web.deps import API_ERRORS, ApiPerson, ApiSession, Db, LocalDateTime, Now
+from reconnect.web.deps import ApiPerson, ApiSession, Db, LocalDateTime, Now, api_router
 from reconnect.web.schemas import Strict, TimeZoneIn
 
-router = APIRouter(prefix="/api/v1", tags=["api"], responses=API_ERRORS)
+router = api_router("api")
 
 
 class PartnerOut(BaseModel):

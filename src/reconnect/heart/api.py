@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, UploadFile
+from fastapi import UploadFile
 from pydantic import AwareDatetime, BaseModel, Field
 
 from reconnect import localtime
@@ -12,10 +12,10 @@ from reconnect.domain.heart.samples import MAX_BPM, MIN_BPM
 from reconnect.heart import store as heart
 from reconnect.pacing.late_floods import LateFlood, after_new_samples
 from reconnect.ratelimit import Write, WriteLimits
-from reconnect.web.deps import API_ERRORS, ApiDateTime, ApiSession, Db, Now, State
+from reconnect.web.deps import ApiDateTime, ApiSession, Db, Now, State, api_router
 from reconnect.web.schemas import Strict
 
-router = APIRouter(prefix="/api/v1", tags=["heart rate"], responses=API_ERRORS)
+router = api_router("heart rate")
 
 
 class FloodFoundOut(BaseModel):

@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from reconnect.insights import store as insights
-from reconnect.web.deps import API_ERRORS, ApiSession, Db, LocalDateTime
+from reconnect.web.deps import ApiSession, Db, LocalDateTime, api_router
 
-router = APIRouter(prefix="/api/v1", tags=["insights"], responses=API_ERRORS)
+router = api_router("insights")
 
 
 class EvidenceOut(BaseModel):

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from reconnect.domain.measures.definitions import Instrument
 from reconnect.domain.safety import crisis_resources
 from reconnect.measures import store as measures
 from reconnect.safety.api import ResourceOut
-from reconnect.web.deps import API_ERRORS, ApiSession, Db, LocalDateTime, Now, State
+from reconnect.web.deps import ApiSession, Db, LocalDateTime, Now, State, api_router
 
-router = APIRouter(prefix="/api/v1", tags=["questionnaires"], responses=API_ERRORS)
+router = api_router("questionnaires")
 InstrumentId = Annotated[str, Path(max_length=40, pattern=r"^[a-z0-9-]+$")]
 
 

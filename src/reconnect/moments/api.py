@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
 from pydantic import BaseModel, Field, StrictBool
 
 from reconnect.after_write import look_again
@@ -15,10 +14,18 @@ from reconnect.domain.pacing.policy import BREAK_MINUTES_MAX, BREAK_MINUTES_MIN
 from reconnect.domain.validation import SCALE_MAX
 from reconnect.moments import store as moments
 from reconnect.ratelimit import Write, WriteLimits
-from reconnect.web.deps import API_ERRORS, ApiSession, Db, LocalDateTime, Now, RowId, State
+from reconnect.web.deps import (
+    ApiSession,
+    Db,
+    LocalDateTime,
+    Now,
+    RowId,
+    State,
+    api_router,
+)
 from reconnect.web.schemas import Strict
 
-router = APIRouter(prefix="/api/v1", tags=["moments"], responses=API_ERRORS)
+router = api_router("moments")
 
 Words = Annotated[str, Field(max_length=WORDS_MAX)]
 

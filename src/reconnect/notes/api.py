@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from reconnect.after_write import look_again
 from reconnect.moments.store import Shared
 from reconnect.notes import store as notes
 from reconnect.ratelimit import Write, WriteLimits
-from reconnect.web.deps import API_ERRORS, ApiSession, Db, LocalDateTime, Now, State
+from reconnect.web.deps import ApiSession, Db, LocalDateTime, Now, State, api_router
 from reconnect.web.schemas import Strict
 
-router = APIRouter(prefix="/api/v1", tags=["notes"], responses=API_ERRORS)
+router = api_router("notes")
 
 
 class NoteIn(Strict):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from sqlalchemy.orm import Session
 
@@ -33,7 +33,6 @@ from reconnect.domain.pacing.policy import BREAK_MINUTES_MAX, BREAK_MINUTES_MIN
 from reconnect.models import CheckInEntry
 from reconnect.pacing import store as pace
 from reconnect.web.deps import (
-    API_ERRORS,
     MAX_ID,
     ApiDateTime,
     ApiPerson,
@@ -41,9 +40,10 @@ from reconnect.web.deps import (
     Db,
     LocalDateTime,
     Now,
+    api_router,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["pace"], responses=API_ERRORS)
+router = api_router("pace")
 
 Scale = Annotated[int, Field(ge=0, le=SCALE_MAX)]
 Quality = Annotated[int, Field(ge=0, le=QUALITY_MAX)]

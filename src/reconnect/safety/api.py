@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter
 from pydantic import BaseModel, Field, StrictBool
 
 from reconnect.accounts.signed_in import SignedIn
 from reconnect.domain.safety import QUESTIONS, crisis_resources
 from reconnect.safety import store as safety
-from reconnect.web.deps import API_ERRORS, ApiPerson, ApiSession, Db, Now
+from reconnect.web.deps import ApiPerson, ApiSession, Db, Now, api_router
 from reconnect.web.schemas import Strict
 
-router = APIRouter(prefix="/api/v1", tags=["api"], responses=API_ERRORS)
+router = api_router("api")
 
 
 class QuestionOut(BaseModel):

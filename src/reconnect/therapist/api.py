@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from reconnect import localtime
 from reconnect.errors import Problem
 from reconnect.therapist import store as therapists
 from reconnect.therapist.report import therapist_report
-from reconnect.web.deps import API_ERRORS, ApiSession, Db, LocalDateTime, Now, RowId
+from reconnect.web.deps import ApiSession, Db, LocalDateTime, Now, RowId, api_router
 
-router = APIRouter(prefix="/api/v1", tags=["therapist"], responses=API_ERRORS)
+router = api_router("therapist")
 
 
 class InviteOut(BaseModel):

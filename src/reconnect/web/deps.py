@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import anyio
 from argon2 import PasswordHasher
-from fastapi import Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import (
     AwareDatetime,
@@ -332,6 +332,17 @@ def _in_asker_zone(moment: datetime, handler: SerializerFunctionWrapHandler) -> 
 # Every datetime the API returns: stored in UTC, written with the asker's offset
 # ("2026-03-02T19:00:00-08:00").
 LocalDateTime = Annotated[datetime, WrapSerializer(_in_asker_zone, when_used="json")]
+
+
+def api_router(tag: str) -> APIRouter:
+    """A router of the JSON API: under /api/v1, with its errors documented, and writing
+    each datetime it answers with the offset of the person asking."""
+    return APIRouter(
+        prefix="/api/v1",
+        tags=[tag],
+        responses=API_ERRORS,
+        dependencies=[Depends(answer_in_local_time)],
+    )
 
 
 @contextmanager
