@@ -15,20 +15,26 @@ never trained on. Precision and recall of the concerns named (micro, over every
 message), read clause by clause as the app does and by whole sentences only, and how
 often the coach says nothing about a corpus test message.
 
-The last line compares the model the app answers with (the best available) against
-the keyword baseline, with the targets from issue 7, and gives its findings' precision
-and recall on the several-concern messages against issue 18's target.
+Then what a plain install (no PyTorch) costs: its model files on disk, and the memory a
+fresh process gains loading and using its model.
+
+The last line but one compares the model the app answers with (the best available)
+against the keyword baseline, with the targets from issue 7, and gives its findings'
+precision and recall on the several-concern messages against issue 18's target. The
+last line holds the plain install's model to issue 18's targets.
 """
 
 from __future__ import annotations
 
 import gc
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 from reconnect import coach
-from reconnect.coach import embedding, keywords, light
+from reconnect.coach import embedding, keywords, light, static
 from reconnect.coach.corpus import load, split
 from reconnect.coach.findings import find
 from reconnect.coach.scoring import Score, score
@@ -38,6 +44,11 @@ TARGET_F1 = 0.80
 TARGET_SEVERAL = 0.80  # precision and recall of the concerns named (issue 18)
 TARGET_GAIN = 0.15
 TARGET_P95_MS = 30.0
+# A plain install (no PyTorch), issue 18.
+TARGET_PLAIN_F1 = 0.85
+TARGET_PLAIN_P95_MS = 15.0
+TARGET_SIZE_MB = 60.0
+TARGET_MEMORY_MB = 150.0
 PASSES = 3
 
 
@@ -94,6 +105,8 @@ def main() -> None:
     texts, truth = [e.text for e in test], [e.label for e in test]
     chosen = coach.use(None)
     names = [keywords.NAME, light.NAME]
+    if static.available() and static.ARTEFACT.is_file():
+        names += [static.NAME, static.BLEND]
     if embedding.available() and embedding.ARTEFACT.is_file():
         names += [embedding.NAME, embedding.BLEND]
     else:
@@ -129,6 +142,23 @@ def main() -> None:
             f"   silent on {quiet[n]:.0%} of the test split"
         )
 
+    plain = static.BLEND if static.BLEND in results else light.NAME
+    plain_f1, plain_p95 = results[plain][0].macro_f1, results[plain][2]
+    plain_p, plain_r = by_clause[plain]
+    size_mb, memory_mb = plain_install_cost(plain)
+    plain_ok = (
+        plain_f1 >= TARGET_PLAIN_F1
+        and min(plain_p, plain_r) >= TARGET_SEVERAL
+        and plain_p95 <= TARGET_PLAIN_P95_MS
+        and size_mb <= TARGET_SIZE_MB
+        and memory_mb <= TARGET_MEMORY_MB
+    )
+    print(
+        f"\nplain install ({plain}, no PyTorch): model files {size_mb:.1f} MB, "
+        f"resident memory of the model {memory_mb:.0f} MB "
+        f"(targets ≤ {TARGET_SIZE_MB:g} MB, ≤ {TARGET_MEMORY_MB:g} MB)"
+    )
+
     best, base = results[chosen][0].macro_f1, results[keywords.NAME][0].macro_f1
     p95 = results[chosen][2]
     precision, recall = by_clause.get(chosen, (0.0, 0.0))
@@ -144,6 +174,43 @@ def main() -> None:
         f"(target ≥ {TARGET_F1:.2f}, ≥ +{TARGET_GAIN:.2f}, ≤ {TARGET_P95_MS:g} ms, "
         f"≥ {TARGET_SEVERAL:.2f} each) {'PASS' if ok else 'FAIL'}"
     )
+    print(
+        f"coach on a plain install {plain}: macro-F1 {plain_f1:.2f}, several concerns "
+        f"precision {plain_p:.2f} recall {plain_r:.2f}, p95 {plain_p95:.1f} ms, "
+        f"{size_mb:.0f} MB on disk, {memory_mb:.0f} MB in memory (target ≥ {TARGET_PLAIN_F1:.2f}, "
+        f"≥ {TARGET_SEVERAL:.2f} each, ≤ {TARGET_PLAIN_P95_MS:g} ms, ≤ {TARGET_SIZE_MB:g} MB, "
+        f"≤ {TARGET_MEMORY_MB:g} MB) {'PASS' if ok and plain_ok else 'FAIL'}"
+    )
+
+
+MEMORY_SCRIPT = """
+import sys
+from pathlib import Path
+def rss():
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+before = rss()
+from reconnect import coach
+from reconnect.coach import embedding
+embedding.available = lambda: False
+coach.use(sys.argv[1])
+coach.read("I hear you, and I am not going anywhere.")
+print(rss() - before)
+"""
+
+
+def plain_install_cost(name: str) -> tuple[float, float]:
+    """The model files a plain install reads (MB on disk), and the resident memory a
+    fresh process gains importing the coach and reading once with ``name`` (MB)."""
+    files = [light.ARTEFACT, light.MODEL_DIR / light.MANIFEST]
+    if name == static.BLEND:
+        files += [static.TABLE, static.ARTEFACT]
+    size = sum(f.stat().st_size for f in files) / 1e6
+    out = subprocess.run(  # noqa: S603 (this interpreter, our own script)
+        [sys.executable, "-c", MEMORY_SCRIPT, name], capture_output=True, text=True, check=True
+    )
+    return size, float(out.stdout.strip())
 
 
 if __name__ == "__main__":

@@ -23,7 +23,9 @@ from reconnect.accounts.auth import kdf_params
 from reconnect.accounts.signed_in import SignedIn
 from reconnect.app import create_app
 from reconnect.coach.corpus import CORPUS_DIR
+from reconnect.coach.embedding import available as embedding_available
 from reconnect.coach.light import MODEL_DIR
+from reconnect.coach.static import TABLE, distill
 from reconnect.coach.train import TrainingError, train
 from reconnect.database import (
     DatabaseError,
@@ -713,7 +715,8 @@ def coach() -> None:
 @click.option(
     "--embedding/--no-embedding",
     default=None,
-    help="Train the embedding models too [default: when the coach extra is installed].",
+    help="Train the embedding models too: MiniLM's (with the coach extra) and the static "
+    "one (from its distilled table) [default: each where it can be trained].",
 )
 @click.option(
     "--corpus-dir",
@@ -741,6 +744,17 @@ def coach_train(embedding: bool | None, corpus_dir: str | None, out_dir: str | N
         )
     except TrainingError as error:
         fail(str(error))
+
+
+@coach.command("distill")
+def coach_distill() -> None:
+    """Distil MiniLM into the table of word-piece vectors the static model reads with
+    numpy alone (a plain install needs no PyTorch; distilling does). Then run `reconnect
+    coach train` for its head and figures."""
+    if not embedding_available():
+        fail("Distilling needs the coach extra: pip install 'reconnect[coach]'")
+    table = distill(echo=click.echo)
+    click.echo(f"Done: {len(table.row)} word pieces, {table.dimensions} dimensions, in {TABLE}.")
 
 
 @main.command("simulate")

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from reconnect import coach
 from reconnect.cli import main
-from reconnect.coach import corpus, embedding, keywords, language, light
+from reconnect.coach import corpus, embedding, keywords, language, light, static
 from reconnect.coach.labels import SUGGESTIONS
 from reconnect.coach.scoring import score
 from tests.coach.extra import need
@@ -208,14 +208,6 @@ def test_a_model_answering_nonsense_still_gives_a_well_formed_reading(
 # --- which model answers --------------------------------------------------------
 
 
-def test_without_the_extra_the_light_model_answers(
-    answering: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(embedding, "available", lambda: False)
-    assert coach.use(None) == light.NAME
-    assert coach.model_name() == light.NAME
-
-
 def test_without_any_artefact_the_keywords_answer(
     answering: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -231,12 +223,13 @@ def test_an_unknown_model_is_refused(answering: None) -> None:
         coach.use("gpt")
 
 
-def test_the_default_install_needs_neither_torch_nor_scikit_learn() -> None:
+def test_the_light_model_needs_neither_torch_nor_scikit_learn() -> None:
     script = (
         "import sys\n"
         "from reconnect import coach\n"
-        "from reconnect.coach import embedding\n"
+        "from reconnect.coach import embedding, static\n"
         "embedding.available = lambda: False\n"
+        "static.available = lambda: False\n"
         "coach.use(None)\n"
         "assert coach.model_name() == 'tfidf-logreg', coach.model_name()\n"
         "assert coach.read('I hear you').label\n"
@@ -329,6 +322,7 @@ def test_training_writes_the_light_model_and_its_figures(tmp_path: Path) -> None
     out = tmp_path / "model"
     out.mkdir()
     (out / embedding.ARTEFACT.name).write_bytes(b"stale")
+    (out / static.ARTEFACT.name).write_bytes(b"stale")
     result = CliRunner().invoke(
         main,
         ["coach", "train", "--no-embedding", "--corpus-dir", str(source), "--out-dir", str(out)],
@@ -407,7 +401,7 @@ def test_with_the_extra_the_chosen_model_answers(
 # --- it keeps nothing -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", [keywords.NAME, light.NAME, embedding.BLEND])
+@pytest.mark.parametrize("name", [keywords.NAME, light.NAME, static.BLEND, embedding.BLEND])
 def test_reading_leaves_no_trace_in_the_logs(
     name: str, answering: None, caplog: pytest.LogCaptureFixture
 ) -> None:

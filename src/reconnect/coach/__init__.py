@@ -21,7 +21,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
-from reconnect.coach import embedding, keywords, light
+from reconnect.coach import embedding, keywords, light, static
 from reconnect.coach.labels import CLOSING, LABELS, OPENING, SUGGESTIONS
 from reconnect.coach.language import prepare
 
@@ -85,7 +85,14 @@ class _Keywords:
         return keywords.probabilities(text)
 
 
-MODEL_NAMES = (embedding.BLEND, embedding.NAME, light.NAME, keywords.NAME)
+MODEL_NAMES = (
+    embedding.BLEND,
+    embedding.NAME,
+    static.BLEND,
+    static.NAME,
+    light.NAME,
+    keywords.NAME,
+)
 _model: Model | None = None
 _lock = threading.Lock()
 
@@ -95,6 +102,10 @@ def _load(name: str) -> Model:
         return embedding.BlendModel.load()
     if name == embedding.NAME:
         return embedding.EmbeddingModel.load()
+    if name == static.BLEND:
+        return static.StaticBlend.load()
+    if name == static.NAME:
+        return static.StaticModel.load()
     if name == light.NAME:
         return light.LightModel.load()
     if name == keywords.NAME:
@@ -102,25 +113,35 @@ def _load(name: str) -> Model:
     raise ValueError(f"no coach model is called {name!r}; the models are {MODEL_NAMES}")
 
 
-def _chosen() -> str:
-    """The model the last training chose (best macro-F1 on the test split)."""
+def _ranked() -> list[str]:
+    """The trained models, best first: by macro-F1 on the test split, as the last
+    training measured them (the manifest), the light model when there is none."""
     try:
         manifest = json.loads((light.MODEL_DIR / light.MANIFEST).read_text(encoding="utf-8"))
-        return str(manifest["chosen"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return light.NAME
+        scores = {str(k): float(v["macro_f1"]) for k, v in manifest["test_scores"].items()}
+        chosen = str(manifest["chosen"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return [light.NAME]
+    others = sorted((n for n in scores if n not in {chosen, keywords.NAME}), key=scores.__getitem__)
+    return [chosen, *reversed(others)]
+
+
+def _runs_here(name: str) -> bool:
+    if name in {embedding.NAME, embedding.BLEND}:
+        return embedding.available()
+    if name in {static.NAME, static.BLEND}:
+        return static.available()
+    return name in MODEL_NAMES
 
 
 def _best_available() -> Model:
-    """The chosen model if it can run here, else the light model, else the keywords.
+    """The best trained model that can run here, else the light model, else the keywords.
 
-    The embedding model runs only with the ``coach`` extra installed; without it the
-    light model answers.
+    The embedding models run only with the ``coach`` extra installed; without it the
+    static models answer (numpy alone), or the light model.
     """
-    names = [_chosen(), light.NAME]
-    if names[0] in {embedding.NAME, embedding.BLEND} and not embedding.available():
-        names = [light.NAME]
-    for name in names:
+    names = [name for name in _ranked() if _runs_here(name)]
+    for name in dict.fromkeys([*names, light.NAME]):
         try:
             return _load(name)
         except Exception:  # a missing or damaged artefact must not stop the app
@@ -148,8 +169,8 @@ def use(name: str | None) -> str:
 
 
 def model_name() -> str:
-    """Which model answers ``read``: "minilm+tfidf", "minilm-logreg", "tfidf-logreg" or
-    "keywords".
+    """Which model answers ``read``: one of ``MODEL_NAMES`` ("minilm+tfidf" with the
+    coach extra, "static+tfidf" on a plain install).
 
     The model loads on first use; calling this at startup loads it ahead of the first
     reading (the embedding model takes a few seconds).

@@ -1,7 +1,8 @@
 """Training the coach's models from the corpus, measuring them on the test split, and
 writing the artefacts the coach loads: ``model/tfidf-logreg.npz``, ``model/minilm-logreg.npz``
-(when the ``coach`` extra is installed) and ``model/manifest.json``, which names the
-model with the best macro-F1 on the test split and keeps every model's figures.
+(when the ``coach`` extra is installed), ``model/static-logreg.npz`` (when the distilled
+table is there: ``static.py``) and ``model/manifest.json``, which names the model with
+the best macro-F1 on the test split and keeps every model's figures.
 
 Training needs scikit-learn (the ``train`` extra); the shipped artefacts are plain
 arrays, read back with numpy alone. Models train on the train split only; the figures
@@ -18,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from reconnect.coach import embedding, keywords, light
+from reconnect.coach import embedding, keywords, light, static
 from reconnect.coach.corpus import CORPUS_DIR, TEST_EVERY, Example, load, split
 from reconnect.coach.features import terms
 from reconnect.coach.labels import LABELS
@@ -144,19 +145,21 @@ def train_light(
 
 
 def train_embedding(
-    train: Sequence[Example], encoder: Any, echo: Callable[[str], None]
+    train: Sequence[Example],
+    encoder: Any,
+    echo: Callable[[str], None],
+    kind: type[embedding.EmbeddingModel] = embedding.EmbeddingModel,
 ) -> tuple[embedding.EmbeddingModel, dict[str, object], np.ndarray]:
-    """A logistic-regression head over MiniLM sentence embeddings; with its settings and
-    its out-of-fold probabilities on the train split."""
+    """A logistic-regression head over an encoder's vectors (MiniLM's sentence
+    embeddings, or the static table's); with its settings and its out-of-fold
+    probabilities on the train split."""
     _, linear_model, _ = _sklearn()
     x = embedding.embed(encoder, [e.text for e in train])
     y = [e.label for e in train]
     c, cv_f1, held_out = _best_c(x, y, _folds(train))
-    echo(
-        f"  {embedding.NAME}: {x.shape[1]} dimensions, C={c} (cross-validated macro-F1 {cv_f1:.3f})"
-    )
+    echo(f"  {kind.name}: {x.shape[1]} dimensions, C={c} (cross-validated macro-F1 {cv_f1:.3f})")
     classifier = linear_model.LogisticRegression(C=c, max_iter=5000).fit(x, y)
-    model = embedding.EmbeddingModel(
+    model = kind(
         encoder,
         classifier.coef_,
         classifier.intercept_,
@@ -168,6 +171,33 @@ def train_embedding(
         "cv_macro_f1": round(cv_f1, 4),
     }
     return model, settings, held_out
+
+
+def _train_head(
+    kind: type[embedding.EmbeddingModel],
+    blend_name: str,
+    encoder: Any,
+    report: Report,
+    light_run: tuple[np.ndarray, np.ndarray],
+    splits: tuple[Sequence[Example], Sequence[Example]],
+    path: Path,
+    echo: Callable[[str], None],
+) -> None:
+    """Train a head over ``encoder``, measure it alone and blended with the light model
+    (``light_run``: the light model's out-of-fold and test probabilities), and save it
+    with the light model's share of the blend."""
+    train_set, test_set = splits
+    model, report.settings[kind.name], held_out = train_embedding(train_set, encoder, echo, kind)
+    tested = model.head(embedding.embed(encoder, [e.text for e in test_set]))
+    truth = [e.label for e in test_set]
+    report.scores[kind.name] = score(truth, _labels_of(tested))
+    light_held_out, light_test = light_run
+    share, cv_f1 = _best_blend([e.label for e in train_set], light_held_out, held_out)
+    echo(f"  {blend_name}: light share {share} (cross-validated macro-F1 {cv_f1:.3f})")
+    report.settings[blend_name] = {"light_share": share, "cv_macro_f1": round(cv_f1, 4)}
+    report.scores[blend_name] = score(truth, _labels_of(share * light_test + (1 - share) * tested))
+    model.light_share = share
+    model.save(path)
 
 
 def _labels_of(probabilities: np.ndarray) -> list[str]:
@@ -184,8 +214,9 @@ def train(
     """Train every model that can be trained here, measure each on the test split, and
     write the artefacts and the manifest into ``out_dir``.
 
-    ``with_embedding``: None trains the embedding models when the ``coach`` extra is
-    installed; True requires it; False skips them (and keeps no stale embedding head).
+    ``with_embedding``: None trains MiniLM's models when the ``coach`` extra is
+    installed, and the static models when their distilled table is there; True requires
+    the extra; False trains the light model only (and keeps no stale head of the others).
     """
     examples = load(corpus_dir)
     train_set, test_set = split(examples)
@@ -198,7 +229,6 @@ def train(
     use_embedding = embedding.available() if with_embedding is None else with_embedding
     echo(f"Corpus: {len(examples)} messages; {len(train_set)} to train, {len(test_set)} to test.")
     truth = [e.label for e in test_set]
-    y = [e.label for e in train_set]
     report = Report(len(train_set), len(test_set))
     report.scores[keywords.NAME] = score(
         truth, _labels_of(np.array([keywords.probabilities(e.text) for e in test_set]))
@@ -211,24 +241,24 @@ def train(
     out_dir.mkdir(parents=True, exist_ok=True)
     light_model.save(out_dir / light.ARTEFACT.name)
 
+    light_run = (light_held_out, light_test)
     head_path = out_dir / embedding.ARTEFACT.name
     if use_embedding:
         echo(f"  {embedding.NAME}: encoding the corpus on the CPU...")
-        encoder = embedding.encoder()
-        embedding_model, report.settings[embedding.NAME], embedding_held_out = train_embedding(
-            train_set, encoder, echo
-        )
-        embedding_test = embedding_model.head(embedding.embed(encoder, [e.text for e in test_set]))
-        report.scores[embedding.NAME] = score(truth, _labels_of(embedding_test))
-        share, cv_f1 = _best_blend(y, light_held_out, embedding_held_out)
-        echo(f"  {embedding.BLEND}: light share {share} (cross-validated macro-F1 {cv_f1:.3f})")
-        report.settings[embedding.BLEND] = {"light_share": share, "cv_macro_f1": round(cv_f1, 4)}
-        blend_test = share * light_test + (1 - share) * embedding_test
-        report.scores[embedding.BLEND] = score(truth, _labels_of(blend_test))
-        embedding_model.light_share = share
-        embedding_model.save(head_path)
+        _train_head(
+            embedding.EmbeddingModel, embedding.BLEND, embedding.encoder(), report, light_run,
+            (train_set, test_set), head_path, echo,
+        )  # fmt: skip
     elif head_path.exists():
         head_path.unlink()
+    static_path = out_dir / static.ARTEFACT.name
+    if static.available() and with_embedding is not False:
+        _train_head(
+            static.StaticModel, static.BLEND, static.encoder(), report, light_run,
+            (train_set, test_set), static_path, echo,
+        )  # fmt: skip
+    elif static_path.exists():
+        static_path.unlink()
 
     trained = [name for name in report.scores if name != keywords.NAME]
     report.chosen = max(trained, key=lambda name: report.scores[name].macro_f1)
