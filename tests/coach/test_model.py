@@ -13,8 +13,6 @@ import json
 import logging
 import math
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,7 +27,7 @@ from reconnect.cli import main
 from reconnect.coach import corpus, embedding, keywords, language, light, static
 from reconnect.coach.labels import SUGGESTIONS
 from reconnect.coach.scoring import score
-from tests.coach.extra import need
+from tests.coach.extra import need, run_python
 
 CANARY = "canary-7f3a quiet harbour lantern"
 
@@ -235,9 +233,7 @@ def test_the_light_model_needs_neither_torch_nor_scikit_learn() -> None:
         "assert coach.read('I hear you').label\n"
         "assert 'torch' not in sys.modules and 'sklearn' not in sys.modules\n"
     )
-    result = subprocess.run(  # noqa: S603 (this interpreter, our own script)
-        [sys.executable, "-c", script], capture_output=True, text=True, check=False
-    )
+    result = run_python(script)
     assert result.returncode == 0, result.stderr
 
 

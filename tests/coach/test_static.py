@@ -8,8 +8,6 @@ must give its recorded figures; and a plain install must answer with it, PyTorch
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +20,7 @@ from reconnect import cli, coach
 from reconnect.coach import corpus, embedding, light, static
 from reconnect.coach.scoring import score
 from reconnect.coach.wordpiece import WordPieces, words
-from tests.coach.extra import need
+from tests.coach.extra import need, run_python
 
 TOY = ["[UNK]", "i", "'", "m", "so", "##rry", "sorry", "un", "##fair", "##ly", "cafe", ","]
 
@@ -148,7 +146,7 @@ def test_without_the_table_the_light_model_answers(answering, monkeypatch) -> No
 
 def test_a_plain_install_reads_with_the_static_model_and_no_torch() -> None:
     script = (
-        "import sys, tracemalloc\n"
+        "import sys\n"
         "from reconnect import coach\n"
         "from reconnect.coach import embedding\n"
         "embedding.available = lambda: False\n"
@@ -157,7 +155,5 @@ def test_a_plain_install_reads_with_the_static_model_and_no_torch() -> None:
         "assert coach.read('I hear you, and it makes sense you are angry.').label\n"
         "assert 'torch' not in sys.modules and 'sklearn' not in sys.modules\n"
     )
-    result = subprocess.run(  # noqa: S603 (this interpreter, our own script)
-        [sys.executable, "-c", script], capture_output=True, text=True, check=False
-    )
+    result = run_python(script)
     assert result.returncode == 0, result.stderr

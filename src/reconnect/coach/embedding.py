@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -96,13 +96,20 @@ class EmbeddingModel:
         """The light model's weight in the blend, chosen by training."""
         self._ahead = threading.local()
 
+    artefact = ARTEFACT
+    """Where the shipped head is."""
+
+    @staticmethod
+    def default_encoder() -> Any:
+        return encoder()
+
     @classmethod
-    def load(cls, path: Path | None = None, encoder_model: Any = None) -> EmbeddingModel:
-        with np.load(path or ARTEFACT, allow_pickle=False) as data:
+    def load(cls, path: Path | None = None, encoder_model: Any = None) -> Self:
+        with np.load(path or cls.artefact, allow_pickle=False) as data:
             coef, intercept = data["coef"], data["intercept"]
             labels = [str(label) for label in data["labels"]]
             share = float(data["light_share"])
-        model = encoder_model if encoder_model is not None else encoder()
+        model = encoder_model if encoder_model is not None else cls.default_encoder()
         return cls(model, coef, intercept, labels, share)
 
     def save(self, path: Path) -> None:

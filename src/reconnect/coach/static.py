@@ -76,15 +76,11 @@ def encoder() -> StaticEncoder:
 
 class StaticModel(EmbeddingModel):
     name = NAME
+    artefact = ARTEFACT
 
-    @classmethod
-    def load(cls, path: Path | None = None, encoder_model: Any = None) -> StaticModel:
-        with np.load(path or ARTEFACT, allow_pickle=False) as data:
-            coef, intercept = data["coef"], data["intercept"]
-            labels = [str(label) for label in data["labels"]]
-            share = float(data["light_share"])
-        model = encoder_model if encoder_model is not None else encoder()
-        return cls(model, coef, intercept, labels, share)
+    @staticmethod
+    def default_encoder() -> Any:
+        return encoder()
 
 
 class StaticBlend(BlendModel):
