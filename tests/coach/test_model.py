@@ -332,6 +332,15 @@ def test_training_writes_the_light_model_and_its_figures(tmp_path: Path) -> None
     assert set(written["test_scores"]) == {keywords.NAME, light.NAME}
     model = light.LightModel.load(out / "tfidf-logreg.npz")
     assert len(model.probabilities("I hear you")) == 10
+    # The confusion matrix: a row per label holding its 4 test messages, read as
+    # something or nothing, and its F1 as recorded.
+    rows = {line.split()[1]: line.split()[2:] for line in result.output.splitlines()[-12:-1]}
+    recorded = written["test_scores"][light.NAME]["per_label"]
+    for number, label in enumerate(coach.LABELS):
+        *counts, f1 = rows[label]
+        assert sum(map(int, counts)) == 4, label
+        assert (int(counts[number]) > 0) == (float(f1) > 0)  # right ones on the diagonal
+        assert float(f1) == pytest.approx(recorded[label], abs=1e-3)
 
 
 def test_training_refuses_a_corpus_missing_a_label(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from reconnect.coach.corpus import CORPUS_DIR, TEST_EVERY, Example, load, split
 from reconnect.coach.features import terms
 from reconnect.coach.labels import LABELS
 from reconnect.coach.light import MANIFEST
-from reconnect.coach.scoring import Score, score
+from reconnect.coach.scoring import Score, confusion_table, score
 
 C_GRID = (1.0, 3.0, 10.0, 30.0)
 """The inverse regularisation strengths tried, by cross-validation on the train split."""
@@ -268,5 +268,8 @@ def train(
     echo("Test split (macro-F1, accuracy):")
     for name, s in report.scores.items():
         echo(f"  {name:<14} {s.macro_f1:.3f}  {s.accuracy:.3f}")
-    echo(f"Chosen: {report.chosen}. Artefacts written to {out_dir}.")
+    echo(f"Chosen: {report.chosen}. On the test split, by label (rows: the message's label):")
+    for line in confusion_table(report.scores[report.chosen]):
+        echo(line)
+    echo(f"Artefacts written to {out_dir}.")
     return report
