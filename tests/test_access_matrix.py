@@ -7,6 +7,9 @@ invited and her partner has not yet agreed to; and Otto, who has both partners'
 consent in a third couple. A therapist's caseload rows ask for the couple that tests
 its case: Thea, Tara and Otto ask for Hana and Ivan's, Theo for Olga's. A route with
 no row here fails the suite, so each new route must say who may use it.
+
+The world is built once per backend in each test process, through the API; each test
+runs on a copy of it, so what one test changes no other sees.
 """
 
 from __future__ import annotations
