@@ -241,24 +241,25 @@ def train(
     out_dir.mkdir(parents=True, exist_ok=True)
     light_model.save(out_dir / light.ARTEFACT.name)
 
-    light_run = (light_held_out, light_test)
-    head_path = out_dir / embedding.ARTEFACT.name
-    if use_embedding:
-        echo(f"  {embedding.NAME}: encoding the corpus on the CPU...")
-        _train_head(
-            embedding.EmbeddingModel, embedding.BLEND, embedding.encoder(), report, light_run,
-            (train_set, test_set), head_path, echo,
-        )  # fmt: skip
-    elif head_path.exists():
-        head_path.unlink()
-    static_path = out_dir / static.ARTEFACT.name
-    if static.available() and with_embedding is not False:
-        _train_head(
-            static.StaticModel, static.BLEND, static.encoder(), report, light_run,
-            (train_set, test_set), static_path, echo,
-        )  # fmt: skip
-    elif static_path.exists():
-        static_path.unlink()
+    heads: list[tuple[type[embedding.EmbeddingModel], str, Callable[[], Any], bool]] = [
+        (embedding.EmbeddingModel, embedding.BLEND, embedding.encoder, use_embedding),
+        (
+            static.StaticModel,
+            static.BLEND,
+            static.encoder,
+            static.available() and with_embedding is not False,
+        ),
+    ]
+    for kind, blend_name, make_encoder, wanted in heads:
+        path = out_dir / kind.artefact.name
+        if wanted:
+            echo(f"  {kind.name}: reading the corpus on the CPU...")
+            _train_head(
+                kind, blend_name, make_encoder(), report, (light_held_out, light_test),
+                (train_set, test_set), path, echo,
+            )  # fmt: skip
+        elif path.exists():  # no stale head of a model not trained this time
+            path.unlink()
 
     trained = [name for name in report.scores if name != keywords.NAME]
     report.chosen = max(trained, key=lambda name: report.scores[name].macro_f1)
