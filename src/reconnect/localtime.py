@@ -11,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import cache
+from importlib import resources
+from pathlib import Path
 from typing import TypeAlias
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import TZPATH, ZoneInfo, available_timezones
 
 from reconnect.errors import Problem
 
@@ -79,6 +81,23 @@ def zone_choices() -> tuple[str, ...]:
     """The zone names a person picks from: the current IANA names, sorted, and UTC."""
     offered = (n for n in _known() if "/" in n and not n.startswith(_NOT_OFFERED))
     return (DEFAULT_ZONE, *sorted(offered))
+
+
+@cache
+def _zone_countries() -> dict[str, str]:
+    """Each zone's country (ISO 3166 code) from the time-zone database's ``zone.tab``."""
+    try:
+        text = resources.files("tzdata").joinpath("zoneinfo", "zone.tab").read_text("utf-8")
+    except (ModuleNotFoundError, OSError):
+        tables = (Path(folder, "zone.tab") for folder in TZPATH)
+        text = next((t.read_text("utf-8") for t in tables if t.is_file()), "")
+    rows = (line.split("\t") for line in text.splitlines() if not line.startswith("#"))
+    return {row[2]: row[0] for row in rows if len(row) >= 3}
+
+
+def country_of(name: str) -> str | None:
+    """The country a zone is in ("Europe/London" → "GB"), or None for "UTC" and the like."""
+    return _zone_countries().get(name)
 
 
 def _tz(where: Zone) -> tzinfo:

@@ -347,11 +347,19 @@ def test_phq9_change_of_6_points_is_reliable(first: int, second: int, direction:
 
 def test_gad7_and_pcl5_reliable_change_values() -> None:
     assert GAD7.reliable_change is not None and GAD7.reliable_change.points == 4
-    assert PCL5.reliable_change is not None and PCL5.reliable_change.points == 10
-    change = reliable_change(
-        PCL5, score(PCL5, with_total(PCL5, 50)), score(PCL5, with_total(PCL5, 40))
-    )
-    assert change.direction is Direction.IMPROVED
+    # PCL-5: Marx et al. (2022) found 15 and 18 points with the Jacobson-Truax method;
+    # 10 is a "clinically meaningful" mark, not reliable change.
+    rule = PCL5.reliable_change
+    assert rule is not None and rule.points == 18 and "Marx" in rule.source
+
+    def change_from_50_to(total: int) -> Direction:
+        before, after = score(PCL5, with_total(PCL5, 50)), score(PCL5, with_total(PCL5, total))
+        return reliable_change(PCL5, before, after).direction
+
+    assert change_from_50_to(40) is Direction.NO_RELIABLE_CHANGE
+    assert change_from_50_to(33) is Direction.NO_RELIABLE_CHANGE
+    assert change_from_50_to(32) is Direction.IMPROVED
+    assert change_from_50_to(68) is Direction.WORSE
 
 
 def test_higher_is_better_reverses_the_direction() -> None:

@@ -32,10 +32,13 @@ class ContactPart:
 
 @dataclass(frozen=True)
 class Resource:
+    """A crisis or advocacy contact; ``countries`` (ISO 3166 codes) empty means everywhere."""
+
     name: str
     region: str
     contact: str
     note: str
+    countries: tuple[str, ...] = ()
 
     @property
     def parts(self) -> tuple[ContactPart, ...]:
@@ -149,7 +152,26 @@ def needs_support(answers: Mapping[str, bool]) -> bool:
 
 
 @cache
-def crisis_resources() -> tuple[Resource, ...]:
-    """Crisis and advocacy contacts, from ``data/resources.toml`` so operators can localise."""
+def _listed() -> tuple[Resource, ...]:
     raw = (resources.files(__package__) / "data" / "resources.toml").read_text("utf-8")
-    return tuple(Resource(**entry) for entry in tomllib.loads(raw)["resource"])
+    return tuple(
+        Resource(**{**entry, "countries": tuple(entry.get("countries", ()))})
+        for entry in tomllib.loads(raw)["resource"]
+    )
+
+
+@cache
+def crisis_resources(country: str | None = None) -> tuple[Resource, ...]:
+    """Crisis and advocacy contacts, from ``data/resources.toml`` so operators can localise.
+
+    With a ``country`` (an ISO 3166 code, such as the one a person's time zone is in),
+    that country's contacts come first, then those for everywhere, then the rest; in
+    the file's order within each group. Without one, those for everywhere come first.
+    """
+
+    def rank(resource: Resource) -> int:
+        if country is not None and country in resource.countries:
+            return 0
+        return 1 if not resource.countries else 2
+
+    return tuple(sorted(_listed(), key=rank))

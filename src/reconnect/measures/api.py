@@ -8,8 +8,8 @@ from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from reconnect.domain.measures.definitions import Instrument
-from reconnect.domain.safety import crisis_resources
 from reconnect.measures import store as measures
+from reconnect.models import Person
 from reconnect.safety.api import ResourceOut
 from reconnect.web.deps import ApiSession, Db, LocalDateTime, Now, State, api_router
 
@@ -81,7 +81,7 @@ def instrument_out(instrument: Instrument) -> InstrumentOut:
     )
 
 
-def taken_out(instrument: Instrument, taken: measures.Taken) -> TakenOut:
+def taken_out(instrument: Instrument, taken: measures.Taken, person: Person) -> TakenOut:
     result, change = taken.score, taken.change
     return TakenOut(
         id=taken.id,
@@ -91,7 +91,7 @@ def taken_out(instrument: Instrument, taken: measures.Taken) -> TakenOut:
         subscales=dict(result.subscales),
         band=result.band.label if result.band else None,
         crisis=result.crisis,
-        resources=[ResourceOut(**vars(r)) for r in crisis_resources()] if result.crisis else [],
+        resources=ResourceOut.listed(person) if result.crisis else [],
         change=ChangeOut(
             difference=change.difference,
             rci=change.rci,
@@ -119,7 +119,7 @@ def take_questionnaire(
         db, signed_in=session, instrument=instrument, answers=body.answers, now=at
     )
     db.commit()
-    return taken_out(instrument, taken)
+    return taken_out(instrument, taken, session.person)
 
 
 @router.get("/questionnaires/{instrument_id}/history", response_model=list[TakenOut])
@@ -128,6 +128,6 @@ def questionnaire_history(
 ) -> list[TakenOut]:
     instrument = measures.get_instrument(instrument_id, state.settings.instruments_dir)
     return [
-        taken_out(instrument, t)
+        taken_out(instrument, t, session.person)
         for t in measures.history(db, signed_in=session, instrument=instrument)
     ]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from reconnect.domain.safety import crisis_resources
 from reconnect.errors import Problem
 from reconnect.measures import store as measures
+from reconnect.safety.store import resources_for
 from reconnect.web.deps import CheckedForm, Db, Now, PagePerson, PageSession, State, whole_digits
 from reconnect.web.render import render
 
@@ -71,5 +71,5 @@ def answer(
         session.person,
         instrument=instrument,
         taken=taken,
-        resources=crisis_resources() if taken.score.crisis else (),
+        resources=resources_for(session.person) if taken.score.crisis else (),
     )

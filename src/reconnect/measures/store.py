@@ -172,9 +172,7 @@ def take(
     }
     row.sealed = keys.seal(signed_in.data_key, json.dumps(content).encode(), context(row))
     db.flush()
-    if result.crisis:
-        # Logged for nobody's eyes but the operator's: that crisis resources were shown.
-        log.info("crisis resources shown after a questionnaire (person %s)", row.person_id)
+    # A crisis answer is not logged: a log line beside the access log's would say who.
     # With this person's consent, the result (never the answers) goes to their
     # therapist, sealed for the therapist alone; a crisis answer is part of it.
     change = _change(instrument, before[-1].score if before else None, result)

@@ -7,7 +7,8 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StrictBool
 
 from reconnect.accounts.signed_in import SignedIn
-from reconnect.domain.safety import QUESTIONS, crisis_resources
+from reconnect.domain.safety import QUESTIONS
+from reconnect.models import Person
 from reconnect.safety import store as safety
 from reconnect.web.deps import ApiPerson, ApiSession, Db, Now, api_router
 from reconnect.web.schemas import Strict
@@ -31,9 +32,19 @@ class ScreenAnswers(Strict):
 
 class ResourceOut(BaseModel):
     name: str
-    region: str
+    region: str = Field(description="Where the contact serves, in words.")
+    countries: list[str] = Field(
+        description="ISO 3166 codes of the countries it serves; empty means everywhere."
+    )
     contact: str
     note: str
+
+    @classmethod
+    def listed(cls, person: Person) -> list[ResourceOut]:
+        """Every contact, those of the person's own country (by time zone) first."""
+        return [
+            cls(**{**vars(r), "countries": list(r.countries)}) for r in safety.resources_for(person)
+        ]
 
 
 class ScreenResult(BaseModel):
@@ -68,6 +79,6 @@ def continue_after_screen(session: ApiSession, db: Db, at: Now) -> ScreenResult:
 
 
 def screen_result(db: Db, session: SignedIn, support: bool) -> ScreenResult:
-    resources = [ResourceOut(**vars(r)) for r in crisis_resources()] if support else []
+    resources = ResourceOut.listed(session.person) if support else []
     joint = safety.joint_features_on(db, session.person, session.data_key)
     return ScreenResult(joint_features=joint, resources=resources)

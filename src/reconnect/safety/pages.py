@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from reconnect.domain.safety import QUESTIONS, crisis_resources
+from reconnect.domain.safety import QUESTIONS
 from reconnect.errors import Problem
 from reconnect.safety import store as safety
 from reconnect.web.deps import CheckedForm, Db, MaybePerson, Now, PagePerson
@@ -16,7 +16,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/safety")
 def safety_page(request: Request, person: MaybePerson) -> Response:
-    return render(request, "safety/safety.html", person, resources=crisis_resources())
+    return render(request, "safety/safety.html", person, resources=safety.resources_for(person))
 
 
 @router.get("/safety-screen")
@@ -53,7 +53,7 @@ def support(request: Request, person: PagePerson, db: Db) -> Response:
         request,
         "safety/support.html",
         person,
-        resources=crisis_resources(),
+        resources=safety.resources_for(person),
         joint=safety.joint_features_on(db, person, data_key(request)),
     )
 

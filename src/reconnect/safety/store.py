@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from reconnect import keys
 from reconnect.database import keep
-from reconnect.domain.safety import IncompleteScreen, needs_support
+from reconnect.domain.safety import IncompleteScreen, Resource, crisis_resources, needs_support
 from reconnect.errors import Problem
+from reconnect.localtime import country_of
 from reconnect.models import Person, SafetyScreen
 
 
@@ -119,3 +120,8 @@ def require_joint_features(db: Session, person: Person, data_key: bytes) -> None
             "safety. You can switch them on whenever you choose.",
             403,
         )
+
+
+def resources_for(person: Person | None) -> tuple[Resource, ...]:
+    """Crisis contacts with those of the country the person's time zone is in first."""
+    return crisis_resources(country_of(person.time_zone) if person is not None else None)
