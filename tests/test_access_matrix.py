@@ -195,6 +195,21 @@ API_ROWS = [
         members(200),
         url="/api/v1/questionnaires/gad-7/history",
     ),
+    # After a crisis answer: only its owner may tell the therapist or answer the check.
+    Row("GET", "/api/v1/questionnaires/follow-up", members(200)),
+    Row(
+        "POST",
+        "/api/v1/questionnaires/results/{result_id}/tell-therapist",
+        {**members(404), "hana": 200},
+        url="/api/v1/questionnaires/results/{crisis}/tell-therapist",
+    ),
+    Row(
+        "POST",
+        "/api/v1/questionnaires/results/{result_id}/follow-up",
+        {**members(404), "hana": 200},
+        {"how": "same"},
+        url="/api/v1/questionnaires/results/{crisis}/follow-up",
+    ),
     # Ivan is the involved partner: triggers are the hurt partner's to log.
     Row(
         "POST",
@@ -277,6 +292,7 @@ PAGE_ROWS = [
     Row("POST", "/account/sign-out-everywhere", everyone(303)),
     Row("GET", "/account/export.json", members(200, anonymous=303)),
     Row("GET", "/account/export.zip", members(200, anonymous=303)),
+    Row("GET", "/account/export.fhir.json", members(200, anonymous=303)),
     Row(
         "POST",
         "/couple/leave",
@@ -351,6 +367,20 @@ PAGE_ROWS = [
         members(200, anonymous=303),
         {str(n): "0" for n in range(1, 8)},
         url="/questionnaires/gad-7",
+    ),
+    Row(
+        "POST",
+        "/questionnaires/results/{result_id}/tell-therapist",
+        {**members(404, anonymous=303), "hana": 200},
+        {},
+        url="/questionnaires/results/{crisis}/tell-therapist",
+    ),
+    Row(
+        "POST",
+        "/questionnaires/results/{result_id}/follow-up",
+        {**members(404, anonymous=303), "hana": 303},
+        {"how": "same"},
+        url="/questionnaires/results/{crisis}/follow-up",
     ),
     Row("POST", "/heart-rate/import", members(200, anonymous=303), HEART_FILE),
     Row(
@@ -479,7 +509,12 @@ def build_world(app: Any, people: People) -> dict[str, Any]:
     pia, paul = people.couple("pia", "paul")
     join_as_therapist(people, "otto", pia)
     assert paul.post("/api/v1/therapist/consent").status_code == 204
+    # Hana's PHQ-9 with a crisis answer, shared with Thea (item 9 above 0).
+    crisis = hana.post(
+        "/api/v1/questionnaires/phq-9", {"answers": {str(n): int(n == 9) for n in range(1, 10)}}
+    )
     return {
+        "crisis": crisis.json()["id"],
         "code": code,
         "couple_of": couple_of,
         "checkins": checkins,

@@ -57,6 +57,16 @@ def seal(key: bytes, plaintext: bytes, context: str) -> bytes:
     return nonce + AESGCM(key).encrypt(nonce, plaintext, context.encode())
 
 
+def padded(plaintext: bytes, block: int = 256) -> bytes:
+    """``plaintext`` with spaces added up to a whole number of ``block`` bytes.
+
+    For JSON about to be sealed: its length would otherwise tell someone holding the
+    database file more than it should (a flag present or not, one answer or another).
+    JSON readers ignore the trailing spaces.
+    """
+    return plaintext + b" " * (-len(plaintext) % block)
+
+
 def unseal(key: bytes, blob: bytes, context: str) -> bytes:
     """Open what ``seal`` made with the same key and context, or raise SealBroken."""
     if len(blob) < NONCE_BYTES + 16:

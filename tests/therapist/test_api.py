@@ -189,10 +189,12 @@ def test_results_are_shared_with_the_therapist_alone_and_only_with_consent(
     # Ivan has not agreed yet: his result is not shared.
     ivan.post("/api/v1/questionnaires/gad-7", {"answers": gad7})
     ivan.post("/api/v1/therapist/consent")
-    hana.post("/api/v1/questionnaires/phq-9", {"answers": {**phq9, "9": 1}})
+    taken = hana.post("/api/v1/questionnaires/phq-9", {"answers": {**phq9, "9": 1}}).json()
     view = thea.get(f"/api/v1/caseload/{couple_id(hana)}").json()
     shared = view["shared_results"]
-    assert [(s["role"], s["instrument"], s["crisis"]) for s in shared] == [("hurt", "phq-9", True)]
+    # The crisis answer is Hana's to tell: not part of the result unless she chooses.
+    assert [(s["role"], s["instrument"], s["crisis"]) for s in shared] == [("hurt", "phq-9", False)]
+    assert taken["can_tell_therapist"] is True
     with app.state.reconnect.sessions() as db:
         sealed = db.scalar(select(TherapistShare.sealed))
         assert b"phq" not in sealed and b"crisis" not in sealed

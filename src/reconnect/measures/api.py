@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
@@ -12,6 +12,7 @@ from reconnect.measures import store as measures
 from reconnect.models import Person
 from reconnect.safety.api import ResourceOut
 from reconnect.web.deps import ApiSession, Db, LocalDateTime, Now, State, api_router
+from reconnect.web.schemas import Strict
 
 router = api_router("questionnaires")
 InstrumentId = Annotated[str, Path(max_length=40, pattern=r"^[a-z0-9-]+$")]
@@ -61,6 +62,34 @@ class TakenOut(BaseModel):
         description="Crisis contacts, filled at once when an answer calls for them."
     )
     change: ChangeOut | None = Field(description="Reliable change since the previous time.")
+    can_tell_therapist: bool = Field(
+        False,
+        description="After a crisis answer: whether a therapist who sees the couple now can "
+        "be told (POST .../results/{id}/tell-therapist). Nothing is told unless asked.",
+    )
+
+
+class ToldOut(BaseModel):
+    told: bool
+
+
+class FollowUpOut(BaseModel):
+    id: int = Field(description="The result the check is about.")
+    taken_at: LocalDateTime
+
+
+class FollowUpDue(BaseModel):
+    due: FollowUpOut | None = Field(
+        description="A gentle check after a crisis answer on an earlier day, offered once."
+    )
+
+
+class FollowUpIn(Strict):
+    how: Literal["better", "same", "worse", "not_now"]
+
+
+class FollowUpAnswered(BaseModel):
+    resources: list[ResourceOut] = Field(description='Crisis contacts, filled after "worse".')
 
 
 def instrument_out(instrument: Instrument) -> InstrumentOut:
@@ -119,7 +148,9 @@ def take_questionnaire(
         db, signed_in=session, instrument=instrument, answers=body.answers, now=at
     )
     db.commit()
-    return taken_out(instrument, taken, session.person)
+    out = taken_out(instrument, taken, session.person)
+    out.can_tell_therapist = measures.can_tell_therapist(db, signed_in=session, taken=taken)
+    return out
 
 
 @router.get("/questionnaires/{instrument_id}/history", response_model=list[TakenOut])
@@ -131,3 +162,29 @@ def questionnaire_history(
         taken_out(instrument, t, session.person)
         for t in measures.history(db, signed_in=session, instrument=instrument)
     ]
+
+
+@router.post("/questionnaires/results/{result_id}/tell-therapist", response_model=ToldOut)
+def tell_therapist(result_id: int, session: ApiSession, db: Db) -> ToldOut:
+    """After a crisis answer, by the person's own choice: their therapist sees that the
+    result held one (never the answers). The partner is never told."""
+    measures.tell_therapist(db, signed_in=session, result_id=result_id)
+    db.commit()
+    return ToldOut(told=True)
+
+
+@router.get("/questionnaires/follow-up", response_model=FollowUpDue)
+def follow_up_due(session: ApiSession, db: Db, at: Now) -> FollowUpDue:
+    due = measures.follow_up_due(db, signed_in=session, now=at)
+    return FollowUpDue(due=FollowUpOut(id=due.id, taken_at=due.taken_at) if due else None)
+
+
+@router.post("/questionnaires/results/{result_id}/follow-up", response_model=FollowUpAnswered)
+def answer_follow_up(
+    result_id: int, body: FollowUpIn, session: ApiSession, db: Db
+) -> FollowUpAnswered:
+    """Answer, or set aside, the gentle check; either way it is not offered again."""
+    measures.answer_follow_up(db, signed_in=session, result_id=result_id, how=body.how)
+    db.commit()
+    worse = body.how == "worse"
+    return FollowUpAnswered(resources=ResourceOut.listed(session.person) if worse else [])

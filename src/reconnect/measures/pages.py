@@ -5,11 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from reconnect.accounts.signed_in import SignedIn
 from reconnect.errors import Problem
 from reconnect.measures import store as measures
 from reconnect.safety.store import resources_for
 from reconnect.web.deps import CheckedForm, Db, Now, PagePerson, PageSession, State, whole_digits
-from reconnect.web.render import render
+from reconnect.web.render import go, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -72,4 +73,69 @@ def answer(
         instrument=instrument,
         taken=taken,
         resources=resources_for(session.person) if taken.score.crisis else (),
+        can_tell=measures.can_tell_therapist(db, signed_in=session, taken=taken),
+    )
+
+
+# --- after a crisis answer: telling the therapist, and the check a day later ---------
+
+
+@router.post("/questionnaires/results/{result_id}/tell-therapist")
+def tell_therapist(
+    request: Request, result_id: int, form: CheckedForm, session: PageSession, db: Db
+) -> Response:
+    try:
+        measures.tell_therapist(db, signed_in=session, result_id=result_id)
+    except Problem as problem:
+        return _after_crisis(
+            request, session, problem.status, "Nothing was sent", error=problem.message
+        )
+    db.commit()
+    return _after_crisis(
+        request,
+        session,
+        200,
+        "Your therapist will know",
+        "They will see that one of your answers opened crisis contacts, and when. "
+        "They will not see your answers, and your partner is told nothing.",
+        "You might bring it up at your next session, or get in touch with them sooner.",
+    )
+
+
+@router.post("/questionnaires/results/{result_id}/follow-up")
+def follow_up(
+    request: Request, result_id: int, form: CheckedForm, session: PageSession, db: Db
+) -> Response:
+    how = str(form.get("how", ""))
+    try:
+        measures.answer_follow_up(db, signed_in=session, result_id=result_id, how=how)
+    except Problem as problem:
+        return _after_crisis(
+            request, session, problem.status, "How are you today?", error=problem.message
+        )
+    db.commit()
+    if how != "worse":
+        return go("/today")
+    return _after_crisis(
+        request,
+        session,
+        200,
+        "Thank you for telling us",
+        "It took something to say that. You do not have to carry it alone: the people "
+        "below are there to talk, day and night, and it is fine to call just to talk.",
+    )
+
+
+def _after_crisis(
+    request: Request, session: SignedIn, status: int, title: str, *lines: str, error: str = ""
+) -> Response:
+    return render(
+        request,
+        "measures/after_crisis.html",
+        session.person,
+        status,
+        title=title,
+        lines=lines,
+        error=error,
+        resources=resources_for(session.person),
     )

@@ -12,15 +12,15 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
-from reconnect import keys
+from reconnect import keys, localtime
 from reconnect.accounts.signed_in import SignedIn
 from reconnect.domain.measures.definition_files import load_operator_folder, load_shipped
 from reconnect.domain.measures.definitions import Instrument
@@ -135,7 +135,10 @@ def histories(
 def own_results(db: Session, *, signed_in: SignedIn) -> list[dict[str, Any]]:
     """Every questionnaire this person answered, oldest first, as stored: the answers,
     the scores and the definition's version (for the export)."""
-    return [data for _, data in _all_opened(db, signed_in)]
+    return [
+        {key: value for key, value in data.items() if key != _SHARE}
+        for _, data in _all_opened(db, signed_in)
+    ]
 
 
 def _change(instrument: Instrument, before: Score | None, after: Score) -> Change | None:
@@ -161,6 +164,21 @@ def take(
     except InvalidAnswers as error:
         raise Problem("invalid_answers", str(error), 422) from None
     before = history(db, signed_in=signed_in, instrument=instrument)
+    change = _change(instrument, before[-1].score if before else None, result)
+    # With this person's consent, the result (never the answers) goes to their
+    # therapist, sealed for the therapist alone. A crisis answer is not part of it
+    # unless the person chooses to tell them (tell_therapist); nor is it logged: a log
+    # line beside the access log's would say whose it was.
+    shared = {
+        "instrument": instrument.id,
+        "title": instrument.title,
+        "total": result.total,
+        "highest": instrument.total_range.high if instrument.total_range else None,
+        "band": result.band.label if result.band else None,
+        "change": change.direction.value if change else None,
+        "crisis": False,
+    }
+    share_id = therapists.share_with_therapist(db, signed_in=signed_in, content=shared, now=now)
     # Which questionnaire and when are private too: sealed with the answers.
     row = QuestionnaireResponse(person_id=signed_in.person.id, sealed=b"")
     db.add(row)
@@ -169,25 +187,108 @@ def take(
         "instrument": instrument.id,
         "taken_at": now.astimezone(UTC).isoformat(),
         **_score_data(result),
+        "told_therapist": False,
+        "followed_up": False,
+        _SHARE: {"id": share_id, "content": shared} if share_id is not None else None,
     }
-    row.sealed = keys.seal(signed_in.data_key, json.dumps(content).encode(), context(row))
-    db.flush()
-    # A crisis answer is not logged: a log line beside the access log's would say who.
-    # With this person's consent, the result (never the answers) goes to their
-    # therapist, sealed for the therapist alone; a crisis answer is part of it.
-    change = _change(instrument, before[-1].score if before else None, result)
-    therapists.share_with_therapist(
-        db,
-        signed_in=signed_in,
-        content={
-            "instrument": instrument.id,
-            "title": instrument.title,
-            "total": result.total,
-            "highest": instrument.total_range.high if instrument.total_range else None,
-            "band": result.band.label if result.band else None,
-            "change": change.direction.value if change else None,
-            "crisis": result.crisis,
-        },
-        now=now,
-    )
+    _seal(row, signed_in, content)
     return Taken(row.id, now, result, change)
+
+
+# What was shared with the therapist, kept so that the person can later add to it.
+_SHARE = "therapist_share"
+# A gentle check is offered from the day after a crisis answer, for a week.
+FOLLOW_UP_FOR = timedelta(days=7)
+FOLLOW_UP_ANSWERS = ("better", "same", "worse", "not_now")
+
+
+def _seal(row: QuestionnaireResponse, signed_in: SignedIn, content: Mapping[str, Any]) -> None:
+    plain = keys.padded(json.dumps(content).encode())
+    row.sealed = keys.seal(signed_in.data_key, plain, context(row))
+    db = object_session(row)
+    if db is not None:
+        db.flush()
+
+
+def _own(
+    db: Session, signed_in: SignedIn, result_id: int
+) -> tuple[QuestionnaireResponse, dict[str, Any]]:
+    """One of this person's own results, opened; 404 for anyone else's."""
+    row = db.get(QuestionnaireResponse, result_id)
+    if row is None or row.person_id != signed_in.person.id:
+        raise Problem("unknown_result", "There is no result of yours with that number.", 404)
+    return row, opened(row, signed_in.data_key)
+
+
+def tell_therapist(db: Session, *, signed_in: SignedIn, result_id: int) -> None:
+    """The person chooses that their therapist knows of a crisis answer.
+
+    The therapist sees that the result held an answer that opened crisis support, and
+    nothing more (never the answers). The partner is never told. Telling twice is
+    the same as telling once.
+    """
+    row, data = _own(db, signed_in, result_id)
+    if "crisis" not in data.get("flags", ()):
+        raise Problem("nothing_to_tell", "This result holds no answer to tell about.", 409)
+    share = data.get(_SHARE)
+    told = share is not None and therapists.replace_share(
+        db, signed_in=signed_in, share_id=share["id"], content={**share["content"], "crisis": True}
+    )
+    if not told:
+        raise Problem(
+            "no_therapist",
+            "No therapist can see your results right now, so nothing was sent. "
+            "The contacts on this page are there for you at any time.",
+            409,
+        )
+    data["told_therapist"] = True
+    _seal(row, signed_in, data)
+
+
+def can_tell_therapist(db: Session, *, signed_in: SignedIn, taken: Taken) -> bool:
+    """Whether a crisis result could be told to a therapist who sees the couple now."""
+    if not taken.score.crisis or not therapists.therapist_sees(db, signed_in):
+        return False
+    _, data = _own(db, signed_in, taken.id)
+    return data.get(_SHARE) is not None and not data.get("told_therapist")
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A crisis answer from an earlier day whose gentle check is still open."""
+
+    id: int
+    taken_at: datetime
+
+
+def follow_up_due(db: Session, *, signed_in: SignedIn, now: datetime) -> FollowUp | None:
+    """The crisis answer to check in about: from an earlier day (in the person's own
+    time zone), within a week, not yet answered or set aside. Reads only the latest
+    few results."""
+    rows = db.scalars(
+        select(QuestionnaireResponse)
+        .where(QuestionnaireResponse.person_id == signed_in.person.id)
+        .order_by(QuestionnaireResponse.id.desc())
+        .limit(5)
+    )
+    zone = localtime.zone(signed_in.person.time_zone)
+    for row in rows:
+        data = opened(row, signed_in.data_key)
+        taken_at = datetime.fromisoformat(data["taken_at"])
+        if (
+            "crisis" in data.get("flags", ())
+            and not data.get("followed_up")
+            and now - taken_at <= FOLLOW_UP_FOR
+            and localtime.local_day(now, zone) > localtime.local_day(taken_at, zone)
+        ):
+            return FollowUp(row.id, taken_at)
+    return None
+
+
+def answer_follow_up(db: Session, *, signed_in: SignedIn, result_id: int, how: str) -> None:
+    """Close the gentle check, whatever the answer: it is offered once, never again."""
+    if how not in FOLLOW_UP_ANSWERS:
+        raise Problem("invalid_answer", "Please choose one of the answers.", 422)
+    row, data = _own(db, signed_in, result_id)
+    data["followed_up"] = True
+    _seal(row, signed_in, data)

@@ -38,6 +38,7 @@ from reconnect.domain.pacing.experiences import (
 from reconnect.domain.pacing.history import COUPLE, Decision, Reason
 from reconnect.domain.pacing.policy import BREAK_MINUTES_MAX, BREAK_MINUTES_MIN
 from reconnect.errors import Problem
+from reconnect.measures import store as measures
 from reconnect.models import Person
 from reconnect.moments import store as moments
 from reconnect.pacing import store as pace
@@ -200,10 +201,14 @@ def checkin(request: Request, form: CheckedForm, session: PageSession, db: Db, a
 @router.get("/today")
 def today(request: Request, session: PageSession, db: Db, at: Now) -> Response:
     person = session.person
+    # After a crisis answer on an earlier day, a gentle check, whether or not in a couple.
+    follow_up = measures.follow_up_due(db, signed_in=session, now=at)
     try:
         membership = access.get_membership_for_person(db, person=person, data_key=session.data_key)
     except Problem as problem:
-        return render(request, "pacing/today.html", person, unavailable=problem.message)
+        return render(
+            request, "pacing/today.html", person, unavailable=problem.message, follow_up=follow_up
+        )
     couple = membership.couple
     decision = pace.current_pace(db, couple, at)
     catalogue = pace.catalogue()
@@ -218,6 +223,7 @@ def today(request: Request, session: PageSession, db: Db, at: Now) -> Response:
         person,
         decision=decision,
         now=at,
+        follow_up=follow_up,
         **_steps(catalogue, decision),
         gentler_because=_gentler_because(reasons),
         practices=[catalogue.get(p) for p in decision.practices],

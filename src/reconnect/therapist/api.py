@@ -65,7 +65,10 @@ class SharedResultOut(BaseModel):
         description="Reliable change (Jacobson–Truax) since this partner's result before: "
         "improved, worse or no reliable change; null for a first result.",
     )
-    crisis: bool
+    crisis: bool = Field(
+        description="True only when the partner chose to tell you that this result held "
+        "an answer that opened crisis contacts (never which answer)."
+    )
 
 
 class SharedFindingOut(BaseModel):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -126,29 +127,64 @@ def consent(db: Session, *, signed_in: SignedIn, now: datetime) -> None:
         db.flush()
 
 
+def _sealed_for(link: TherapistLink, content: Mapping[str, object]) -> bytes:
+    return SealedBox(PublicKey(link.public_key)).encrypt(keys.padded(json.dumps(content).encode()))
+
+
 def share_with_therapist(
-    db: Session, *, signed_in: SignedIn, content: dict[str, object], now: datetime
-) -> bool:
+    db: Session, *, signed_in: SignedIn, content: Mapping[str, object], now: datetime
+) -> int | None:
     """Seal ``content`` for the couple's therapist alone, if this person consents.
 
-    Returns whether anything was shared. The other partner cannot open it: it is
-    sealed to the therapist's public key, not under the couple key.
+    Returns the share's id, or None when nothing was shared. The other partner cannot
+    open it: it is sealed to the therapist's public key, not under the couple key.
     """
     try:
         link = access.get_therapist_link_for_person(db, person=signed_in.person)
     except Problem:
-        return False
+        return None
     if not link.public_key:
-        return False
+        return None
     consented = db.scalar(
         select(TherapistConsent.id).where(
             TherapistConsent.link_id == link.id, TherapistConsent.person_id == signed_in.person.id
         )
     )
     if consented is None:
+        return None
+    share = TherapistShare(
+        link_id=link.id, person_id=signed_in.person.id, at=now, sealed=_sealed_for(link, content)
+    )
+    db.add(share)
+    db.flush()
+    return share.id
+
+
+def therapist_sees(db: Session, signed_in: SignedIn) -> bool:
+    """Whether a therapist can see this person's couple now: joined, and both agree."""
+    try:
+        link = access.get_therapist_link_for_person(db, person=signed_in.person)
+    except Problem:
         return False
-    sealed = SealedBox(PublicKey(link.public_key)).encrypt(json.dumps(content).encode())
-    db.add(TherapistShare(link_id=link.id, person_id=signed_in.person.id, at=now, sealed=sealed))
+    return bool(link.public_key) and access.both_partners_consent(db, link)
+
+
+def replace_share(
+    db: Session, *, signed_in: SignedIn, share_id: int, content: Mapping[str, object]
+) -> bool:
+    """Seal new ``content`` into one of this person's own shares, in place.
+
+    The share keeps its row and its time, and its sealed length stays in the same
+    block, so the database file does not show that it changed. False when the share
+    is gone (consent ended) or the therapist cannot see the couple now.
+    """
+    share = db.get(TherapistShare, share_id)
+    if share is None or share.person_id != signed_in.person.id:
+        return False
+    link = db.get(TherapistLink, share.link_id)
+    if link is None or not link.public_key or not access.both_partners_consent(db, link):
+        return False
+    share.sealed = _sealed_for(link, content)
     db.flush()
     return True
 
@@ -386,7 +422,7 @@ def share_findings(db: Session, *, signed_in: SignedIn, now: datetime) -> int:
     ]
     shared = 0
     for finding in own:
-        shared += share_with_therapist(
+        shared += None is not share_with_therapist(
             db,
             signed_in=signed_in,
             content={
