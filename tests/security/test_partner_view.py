@@ -34,6 +34,7 @@ pytestmark = pytest.mark.usefixtures("backend")
 # made, and a new two-step secret on offer. None says anything about Hana.
 FRESH_EACH_TIME = [
     (re.compile(r'"exported_at": ?"[^"]*"'), '"exported_at": ""'),
+    (re.compile(r'"timestamp": ?"[^"]*"'), '"timestamp": ""'),  # his FHIR export's, too
     (re.compile(r"\b[A-Z2-7]{32}\b"), "SECRET"),
     (re.compile(r"DTSTAMP:\d{8}T\d{6}Z"), "DTSTAMP:"),  # when his calendar file was made
     # The Account page tells him the time it is now where he lives.
@@ -168,6 +169,19 @@ def test_ivan_sees_the_same_bytes_whether_hana_wrote_nothing_or_fifty_entries(
     thea_after = theas_view(thea_browser, thea_token, couple_id)
     changed = [a for a in thea_before if thea_before[a] != thea_after[a]]
     assert changed == [], {a: diff(thea_before[a][1], thea_after[a][1]) for a in changed}
+
+    # A crisis answer, telling Thea of it, and answering the check afterwards are
+    # Hana's alone too (Thea now sees a new result: she is meant to).
+    crisis = hana.post(
+        "/api/v1/questionnaires/phq-9", {"answers": {str(n): 2 * (n == 9) for n in range(1, 10)}}
+    )
+    assert crisis.status_code == 201 and crisis.json()["crisis"] is True
+    result = f"/api/v1/questionnaires/results/{crisis.json()['id']}"
+    assert hana.post(f"{result}/tell-therapist").status_code == 200
+    assert hana.post(f"{result}/follow-up", {"how": "worse"}).status_code == 200
+    after_crisis = ivans_view(browser, token, hanas_experience, couple_id)
+    changed = [address for address in before if before[address] != after_crisis[address]]
+    assert changed == [], {a: diff(before[a][1], after_crisis[a][1]) for a in changed}
 
     # The capture does see what Hana may share: one check-in outside the band.
     check_in(hana, activation=9)
