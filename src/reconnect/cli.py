@@ -56,9 +56,10 @@ from reconnect.listen import (
     run_workers,
     server_options,
 )
+from reconnect.measures.cli import questionnaires
 from reconnect.models import Couple, Person, utcnow
-from reconnect.pacing import simulate
 from reconnect.pacing import store as pacing
+from reconnect.pacing.cli import simulate_command
 from reconnect.settings import Settings, SettingsError, describe_settings, load_settings
 
 
@@ -518,10 +519,10 @@ def _open_app(data_dir: str | None, database_url: str | None) -> Any:
 @click.option(
     "--format",
     "kind",
-    type=click.Choice(["json", "csv"]),
+    type=click.Choice(["json", "csv", "fhir"]),
     default="json",
     show_default=True,
-    help="JSON document, or a zip of CSV files.",
+    help="JSON document, a zip of CSV files, or the questionnaire results as FHIR.",
 )
 @click.option("--output", type=click.Path(dir_okay=False), required=True, help="File to write.")
 @click.option(
@@ -559,8 +560,17 @@ def export_command(
             )
         if person is None or key is None:
             fail("That person and secret do not match; nothing was exported.")
-        document = account.export(db, SignedIn(person, key, ""), utcnow())
+        signed_in = SignedIn(person, key, "")
+        if kind == "fhir":
+            bundle = account.export_fhir(db, signed_in, utcnow())
+        else:
+            document = account.export(db, signed_in, utcnow())
     target = Path(output)
+    if kind == "fhir":
+        target.write_text(json.dumps(bundle, indent=2, ensure_ascii=False))
+        results = len(bundle["entry"])
+        click.echo(f"Wrote {target}: {results} questionnaire result(s) as FHIR.")
+        return
     if kind == "csv":
         target.write_bytes(account.export_csv_zip(document))
     else:
@@ -757,43 +767,8 @@ def coach_distill() -> None:
     click.echo(f"Done: {len(table.row)} word pieces, {table.dimensions} dimensions, in {TABLE}.")
 
 
-@main.command("simulate")
-@click.argument("story", type=click.Path(dir_okay=False))
-@click.option(
-    "--policy",
-    "policy_file",
-    type=click.Path(dir_okay=False),
-    help="A pacing policy TOML file (laid out like domain/pacing/policies/v3.toml) to use "
-    "instead of the story's own.",
-)
-@click.option("--json", "as_json", is_flag=True, help='Print {"timeline": [...]} as JSON.')
-def simulate_command(story: str, policy_file: str | None, as_json: bool) -> None:
-    """Replay a couple's STORY (a TOML file) through the pacing engine.
-
-    Every check-in, practice, pause and flood goes through the same signals and the
-    same decide() the app uses, with no database. Prints the pace after each entry
-    and at each probe, in the story's local time. A malformed story is one line on
-    stderr and exit status 2; an [[expect]] the replay does not meet is named on
-    stderr with exit status 1. The format is in docs/simulate.md.
-    """
-
-    try:
-        policy = simulate.load_policy_file(Path(policy_file)) if policy_file else None
-        loaded = simulate.load_story(Path(story), policy=policy)
-        moments = simulate.replay(loaded)
-        failures = simulate.check(loaded)
-    except simulate.StoryError as error:
-        click.echo(f"reconnect simulate: {error}", err=True)
-        sys.exit(2)
-    except ValueError as error:  # the engine refused a history the story built
-        click.echo(f"reconnect simulate: {story}: {error}", err=True)
-        sys.exit(2)
-    shown = simulate.timeline_json(loaded, moments) if as_json else simulate.table(loaded, moments)
-    click.echo(shown)
-    for failure in failures:
-        click.echo(f"reconnect simulate: {story}: {failure}", err=True)
-    if failures:
-        sys.exit(1)
+main.add_command(questionnaires)
+main.add_command(simulate_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

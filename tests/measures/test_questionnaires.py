@@ -244,7 +244,7 @@ def test_examples_are_not_loaded_by_default() -> None:
 
 def test_examples_load_as_an_operator_folder() -> None:
     instruments, problems = load_operator_folder(example_folder())
-    assert {instrument.id for instrument in instruments} == {"csi-4", "ecr-s"}
+    assert {instrument.id for instrument in instruments} == {"csi-16", "csi-4", "ecr-s"}
     assert problems == ()
 
 

@@ -234,12 +234,27 @@ def sign_out_everywhere(person: ApiPerson, db: Db) -> Response:
 
 @router.get(
     "/export",
-    responses={200: {"content": {"application/json": {}, "application/zip": {}}}},
+    responses={
+        200: {
+            "content": {
+                "application/json": {},
+                "application/zip": {},
+                account.FHIR_MEDIA_TYPE: {},
+            },
+        }
+    },
 )
 def export(
-    session: ApiSession, db: Db, at: Now, format: Literal["json", "csv"] = "json"
+    session: ApiSession, db: Db, at: Now, format: Literal["json", "csv", "fhir"] = "json"
 ) -> Response:
-    """Everything you own, opened with your key: JSON, or CSV files in a zip (docs/export.md)."""
+    """Everything you own, opened with your key: JSON, or CSV files in a zip; or your
+    questionnaire results as a FHIR R4 Bundle (docs/export.md)."""
+    if format == "fhir":
+        return JSONResponse(
+            account.export_fhir(db, session, at),
+            media_type=account.FHIR_MEDIA_TYPE,
+            headers=account.FHIR_DOWNLOAD,
+        )
     document = account.export(db, session, at)
     if format == "csv":
         return Response(

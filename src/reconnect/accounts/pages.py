@@ -172,6 +172,15 @@ def export_zip(session: PageSession, db: Db, at: Now) -> Response:
     )
 
 
+@router.get("/account/export.fhir.json")
+def export_fhir(session: PageSession, db: Db, at: Now) -> Response:
+    return JSONResponse(
+        account.export_fhir(db, session, at),
+        media_type=account.FHIR_MEDIA_TYPE,
+        headers=account.FHIR_DOWNLOAD,
+    )
+
+
 @router.post("/couple/leave")
 def leave_couple(request: Request, form: CheckedForm, session: PageSession, db: Db) -> Response:
     try:

@@ -1,8 +1,9 @@
 """A person's rights over their own data: export it, see their sign-ins, delete it all.
 
 Export opens the person's sealed entries with their own key and nothing of the
-partner's. Deleting an account removes the person's rows and key wraps; their
-partner keeps their own entries, and what the couple shared goes for both.
+partner's: as JSON, as a zip of CSV files, or their questionnaire results as FHIR.
+Deleting an account removes the person's rows and key wraps; their partner keeps their
+own entries, and what the couple shared goes for both.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from reconnect import access
 from reconnect.accounts import auth
 from reconnect.accounts.signed_in import SignedIn
 from reconnect.couples.store import couple_view, dissolve_couple
+from reconnect.domain.measures import fhir
 from reconnect.domain.passwords import password_problem
 from reconnect.errors import Problem
 from reconnect.measures import store as measures
@@ -49,6 +51,8 @@ from reconnect.pacing import store as pace
 from reconnect.sealing import to_json
 
 EXPORT_FORMAT = "reconnect-export/1"
+FHIR_MEDIA_TYPE = "application/fhir+json"
+FHIR_DOWNLOAD = {"Content-Disposition": 'attachment; filename="reconnect-questionnaires.fhir.json"'}
 CHECKIN_COLUMNS = [
     "recorded_at",
     "activation",
@@ -164,6 +168,12 @@ def export_csv_zip(document: dict[str, Any]) -> bytes:
             json.dumps({k: document[k] for k in ("format", "exported_at", "person", "couple")}),
         )
     return buffer.getvalue()
+
+
+def export_fhir(db: Session, signed_in: SignedIn, now: datetime) -> dict[str, Any]:
+    """The person's questionnaire results as a FHIR R4 Bundle of QuestionnaireResponses,
+    each with its answers and scores, as the JSON export holds them (docs/export.md)."""
+    return fhir.response_bundle(measures.own_results(db, signed_in=signed_in), now)
 
 
 # A spreadsheet runs a cell that starts with one of these as a formula.

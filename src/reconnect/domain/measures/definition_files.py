@@ -7,11 +7,14 @@ Shipped in ``domain/measures/instruments/``: PHQ-9, GAD-7 and PCL-5, whose licen
 the item text to be redistributed. Instruments free only for research or clinical
 use are supplied by an operator as files in a folder (see
 :func:`load_operator_folder`); ``instruments/examples/`` holds example
-definitions with placeholder item text. See docs/questionnaires.md.
+definitions with placeholder item text. A definition may also be a FHIR R4
+``Questionnaire`` in a ``.json`` file (:mod:`reconnect.domain.measures.fhir`), checked
+by the same rules. See docs/questionnaires.md.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
@@ -37,9 +40,12 @@ from reconnect.domain.measures.definitions import (
     Subscale,
     UnknownInstrument,
 )
+from reconnect.domain.measures.fhir import definition_table
 
 __all__ = [
     "example_folder",
+    "instrument_from_json",
+    "instrument_from_questionnaire",
     "instrument_from_text",
     "load_instrument",
     "load_operator_folder",
@@ -88,7 +94,8 @@ def example_folder() -> Path:
 
 
 def load_instrument(path_or_id: str | os.PathLike[str]) -> Instrument:
-    """Load a built-in instrument by id (``"phq-9"``) or any definition file by path.
+    """Load a built-in instrument by id (``"phq-9"``) or any definition file by path:
+    TOML, or a FHIR Questionnaire in a ``.json`` file.
 
     Raises :class:`InvalidDefinition` naming the file and field, or
     :class:`UnknownInstrument` for an id that is not built in.
@@ -102,6 +109,8 @@ def load_instrument(path_or_id: str | os.PathLike[str]) -> Instrument:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise InvalidDefinition(str(path), "(file)", f"cannot be read ({error})") from None
+    if path.suffix.lower() == ".json":
+        return instrument_from_json(text, str(path))
     return instrument_from_text(text, str(path))
 
 
@@ -121,7 +130,8 @@ def load_shipped() -> tuple[Instrument, ...]:
 def load_operator_folder(
     folder: str | os.PathLike[str],
 ) -> tuple[tuple[Instrument, ...], tuple[InvalidDefinition, ...]]:
-    """Load every ``*.toml`` definition in ``folder``; never raises for a bad file.
+    """Load every ``*.toml`` definition and ``*.json`` FHIR Questionnaire in ``folder``,
+    in the order of their names; never raises for a bad file.
 
     Returns the instruments that loaded and one :class:`InvalidDefinition` per
     file that did not, so the app starts without the broken one and can say why.
@@ -133,7 +143,7 @@ def load_operator_folder(
     taken = {instrument_id: "the built-in instruments" for instrument_id in SHIPPED}
     instruments: list[Instrument] = []
     problems: list[InvalidDefinition] = []
-    for file in sorted(path.glob("*.toml")):
+    for file in sorted([*path.glob("*.toml"), *path.glob("*.json")]):
         try:
             instrument = load_instrument(file)
         except InvalidDefinition as problem:
@@ -160,14 +170,45 @@ def instrument_from_text(text: str, file: str) -> Instrument:
     return _Reader(file).instrument(table)
 
 
-class _Reader:
-    """Reads one parsed file, raising :class:`InvalidDefinition` at the first problem."""
+def instrument_from_json(text: str, file: str) -> Instrument:
+    """Parse and check a FHIR Questionnaire; ``file`` is the name that error messages use."""
+    try:
+        resource = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidDefinition(file, "(JSON syntax)", str(error)) from None
+    return instrument_from_questionnaire(resource, file)
 
-    def __init__(self, file: str) -> None:
+
+def instrument_from_questionnaire(resource: Any, file: str) -> Instrument:
+    """Check a FHIR Questionnaire (parsed JSON) by the rules every definition meets.
+
+    Errors name the place in the Questionnaire (``item[3].answerOption[1]``,
+    ``extension[5] (bands).label``).
+    """
+    read = definition_table(resource, file)
+    return _Reader(file, read.places).instrument(read.table)
+
+
+class _Reader:
+    """Reads one parsed file, raising :class:`InvalidDefinition` at the first problem.
+
+    ``places`` maps the fields of a table read from another format (a FHIR
+    Questionnaire) to where they are in that file, for the error message.
+    """
+
+    def __init__(self, file: str, places: Mapping[str, str] | None = None) -> None:
         self.file = file
+        # Longest first, so "items[1].options" is found before "items[1]".
+        self.places = sorted((places or {}).items(), key=lambda pair: -len(pair[0]))
 
     def fail(self, field: str, problem: str) -> InvalidDefinition:
-        return InvalidDefinition(self.file, field, problem)
+        return InvalidDefinition(self.file, self.place(field), problem)
+
+    def place(self, field: str) -> str:
+        for key, place in self.places:
+            if field == key or field.startswith((f"{key}.", f"{key}[")):
+                return place + field[len(key) :]
+        return field
 
     def only(self, table: Mapping[str, Any], allowed: frozenset[str], where: str) -> None:
         for key in table:
