@@ -11,7 +11,7 @@ from reconnect.domain.measures.definitions import Instrument
 from reconnect.measures import store as measures
 from reconnect.models import Person
 from reconnect.safety.api import ResourceOut
-from reconnect.web.deps import ApiSession, Db, LocalDateTime, Now, State, api_router
+from reconnect.web.deps import ApiSession, Db, LocalDateTime, Now, RowId, State, api_router
 from reconnect.web.schemas import Strict
 
 router = api_router("questionnaires")
@@ -165,7 +165,7 @@ def questionnaire_history(
 
 
 @router.post("/questionnaires/results/{result_id}/tell-therapist", response_model=ToldOut)
-def tell_therapist(result_id: int, session: ApiSession, db: Db) -> ToldOut:
+def tell_therapist(result_id: RowId, session: ApiSession, db: Db) -> ToldOut:
     """After a crisis answer, by the person's own choice: their therapist sees that the
     result held one (never the answers). The partner is never told."""
     measures.tell_therapist(db, signed_in=session, result_id=result_id)
@@ -181,7 +181,7 @@ def follow_up_due(session: ApiSession, db: Db, at: Now) -> FollowUpDue:
 
 @router.post("/questionnaires/results/{result_id}/follow-up", response_model=FollowUpAnswered)
 def answer_follow_up(
-    result_id: int, body: FollowUpIn, session: ApiSession, db: Db
+    result_id: RowId, body: FollowUpIn, session: ApiSession, db: Db
 ) -> FollowUpAnswered:
     """Answer, or set aside, the gentle check; either way it is not offered again."""
     measures.answer_follow_up(db, signed_in=session, result_id=result_id, how=body.how)

@@ -9,7 +9,16 @@ from reconnect.accounts.signed_in import SignedIn
 from reconnect.errors import Problem
 from reconnect.measures import store as measures
 from reconnect.safety.store import resources_for
-from reconnect.web.deps import CheckedForm, Db, Now, PagePerson, PageSession, State, whole_digits
+from reconnect.web.deps import (
+    CheckedForm,
+    Db,
+    Now,
+    PagePerson,
+    PageSession,
+    RowId,
+    State,
+    whole_digits,
+)
 from reconnect.web.render import go, render
 
 router = APIRouter(include_in_schema=False)
@@ -82,7 +91,7 @@ def answer(
 
 @router.post("/questionnaires/results/{result_id}/tell-therapist")
 def tell_therapist(
-    request: Request, result_id: int, form: CheckedForm, session: PageSession, db: Db
+    request: Request, result_id: RowId, form: CheckedForm, session: PageSession, db: Db
 ) -> Response:
     try:
         measures.tell_therapist(db, signed_in=session, result_id=result_id)
@@ -104,7 +113,7 @@ def tell_therapist(
 
 @router.post("/questionnaires/results/{result_id}/follow-up")
 def follow_up(
-    request: Request, result_id: int, form: CheckedForm, session: PageSession, db: Db
+    request: Request, result_id: RowId, form: CheckedForm, session: PageSession, db: Db
 ) -> Response:
     how = str(form.get("how", ""))
     try:
