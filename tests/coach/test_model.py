@@ -374,9 +374,13 @@ def test_the_embedding_model_loads_and_reads_without_the_network(
     monkeypatch.setattr(socket, "create_connection", no_network)
     fresh = embedding.encoder.__wrapped__()  # loads the encoder again, offline
     model = embedding.EmbeddingModel.load(encoder_model=fresh)
-    probabilities = model.probabilities("I'm not going anywhere. Take your time.")
+    text = "I'm not going anywhere. Take all the time you need, I'm here."
+    probabilities = model.probabilities(text)
     assert coach.LABELS[int(np.argmax(probabilities))] == "presence"
     assert sum(probabilities) == pytest.approx(1.0)
+    # The encoder loaded offline is the one the app reads with.
+    shipped = blend.embedding_model.probabilities(text)
+    np.testing.assert_allclose(probabilities, shipped, rtol=0, atol=1e-5)
 
 
 def test_the_shipped_embedding_head_gives_its_recorded_figures(
