@@ -131,11 +131,17 @@ PATTERNS: tuple[tuple[re.Pattern[str], str | None], ...] = (
         ),
         "pressuring_forgiveness",
     ),
-    # Telling the other their feelings are too big ("You're not overreacting" is not).
+    # Telling the other their feelings are too big ("You're not overreacting" is not),
+    # or making the affair itself small, said as a part's opening words ("I told
+    # myself it was just a kiss" owns the telling, and is left to the model).
     (
         _words(
             r"\byou(?:'re|\u2019re|\s+are)\s+(?:just\s+)?(?:over-?reacting|being\s+"
             r"(?:dramatic|hysterical|paranoid|ridiculous|too\s+sensitive))\b",
+            r"^\W*(?:but\s+|look,?\s+|honestly,?\s+)?(?:it|that)(?:\s+was|['\u2019]s|\s+is)\s+"
+            r"(?:just|only)\s+(?:a|one)\s+(?:\w+\s+)?(?:mistake|kiss|fling|slip|text|night|time)\b",
+            r"^\W*(?:but\s+)?(?:it|that|she|he)\s+(?:didn['\u2019]?t|did\s+not|never)\s+"
+            r"(?:even\s+)?mean\s+anything\b",
         ),
         "minimizing",
     ),

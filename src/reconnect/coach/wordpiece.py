@@ -60,8 +60,11 @@ def words(text: str) -> list[str]:
             kept.append(char)
     result: list[str] = []
     for word in "".join(kept).split():
+        # Lower case letter by letter, as MiniLM's tokenizer does: str.lower() alone
+        # would turn a word-final capital sigma into the final form, "ς", not "σ".
+        lowered = "".join(c.lower() for c in word)
         plain = "".join(
-            c for c in unicodedata.normalize("NFD", word.lower()) if unicodedata.category(c) != "Mn"
+            c for c in unicodedata.normalize("NFD", lowered) if unicodedata.category(c) != "Mn"
         )
         current = ""
         for char in plain:
