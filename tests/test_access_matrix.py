@@ -195,6 +195,21 @@ API_ROWS = [
         members(200),
         url="/api/v1/questionnaires/gad-7/history",
     ),
+    # A person's own repeats; the therapist's request for both partners.
+    Row("GET", "/api/v1/questionnaire-plan", members(200)),
+    Row(
+        "POST",
+        "/api/v1/questionnaire-plan",
+        members(200),
+        {"instrument_id": "gad-7", "every_days": 14},
+    ),
+    Row(
+        "POST",
+        "/api/v1/caseload/{couple_id}/questionnaire-plan",
+        only_thea(200),
+        {"instrument_id": "phq-9", "every_days": 14},
+        url="/api/v1/caseload/{case}/questionnaire-plan",
+    ),
     # After a crisis answer: only its owner may tell the therapist or answer the check.
     Row("GET", "/api/v1/questionnaires/follow-up", members(200)),
     Row(
@@ -346,6 +361,13 @@ PAGE_ROWS = [
         only_thea(303, anonymous=303),
         url="/caseload/{case}/reviewed",
     ),
+    Row(
+        "POST",
+        "/caseload/{couple_id}/questionnaire-plan",
+        only_thea(303, anonymous=303),
+        {"instrument_id": "phq-9", "every_days": "14"},
+        url="/caseload/{case}/questionnaire-plan",
+    ),
     Row("GET", "/summary", members(200, anonymous=303)),
     Row("GET", "/summary/reminders.ics", members(200, anonymous=303)),
     Row(
@@ -355,6 +377,12 @@ PAGE_ROWS = [
         url="/progress/charts/couple/tier.svg",
     ),
     Row("GET", "/questionnaires", members(200, anonymous=303)),
+    Row(
+        "POST",
+        "/questionnaire-plan",
+        members(303, anonymous=303),
+        {"instrument_id": "gad-7", "every_days": "14"},
+    ),
     Row(
         "GET",
         "/questionnaires/{instrument_id}",

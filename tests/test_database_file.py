@@ -311,6 +311,11 @@ COLUMNS: dict[str, dict[str, str]] = {
         "at": "readable: sent to the partner, who sees when",
         "sealed": SEALED,
     },
+    # A person's questionnaire plan: its row exists once they answer or plan one (their
+    # results' rows already say as much); what it holds is sealed, padded to 256 bytes.
+    "questionnaire_plan": {"person_id": ID, "sealed": SEALED},
+    # The therapist's request of both partners, under the couple key.
+    "couple_questionnaire_plan": {"couple_id": ID, "sealed": SEALED},
     # Rows live from a write until the worker has refreshed the findings (about a second).
     "refresh_request": {
         "person_id": ID,

@@ -24,8 +24,9 @@ from tests.demo import NOW
 from tests.pages import Visitor
 
 PAGES = {
-    # One of them reads at most five of the person's results: the check after a crisis answer.
-    "/today": 12,
+    # Two of them read the person's questionnaire plan and the couple's: what is due,
+    # and the check after a crisis answer.
+    "/today": 13,
     "/checkin": 2,
     "/notes": 3,
     "/progress": 9,

@@ -429,6 +429,31 @@ class QuestionnaireResponse(Base):
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class QuestionnairePlan(Base):
+    """A person's own questionnaire plan, sealed under their key: which questionnaires
+    they chose to repeat and how often, when each was last answered, and the gentle
+    check still owed after a crisis answer. A row exists once they answer or plan one."""
+
+    __tablename__ = "questionnaire_plan"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("person.id", ondelete="CASCADE"), primary_key=True
+    )
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class CoupleQuestionnairePlan(Base):
+    """The questionnaires the couple's therapist asked both partners to repeat, and how
+    often: sealed under the couple key, so both partners and that therapist can read it."""
+
+    __tablename__ = "couple_questionnaire_plan"
+
+    couple_id: Mapped[int] = mapped_column(
+        ForeignKey("couple.id", ondelete="CASCADE"), primary_key=True
+    )
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 # --- the therapist: invited by a partner, present only while both consent ----------
 
 

@@ -26,6 +26,8 @@ PATH_VALUES = {
     "key": "activation-safety",
     # A couple id nobody here is the therapist of: these routes answer 404 or 403.
     "couple_id": 1,
+    # A questionnaire result: none exists here, so these answer 404 or 403.
+    "result_id": 1,
 }
 
 

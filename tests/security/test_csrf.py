@@ -50,11 +50,15 @@ FORMS = {
     "/proposals/{proposal_id}/decline": {},
     "/heart-rate/import": {},  # the file goes in FILES
     "/questionnaires/{instrument_id}": {str(item): "1" for item in range(1, 10)},
+    "/questionnaires/results/{result_id}/tell-therapist": {},
+    "/questionnaires/results/{result_id}/follow-up": {"how": "same"},
+    "/questionnaire-plan": {"instrument_id": "phq-9", "every_days": "14"},
     "/therapist/invite": {},
     "/therapist/consent": {},
     "/therapist/revoke": {},
     "/therapist/join": {"code": "AAAAA-AAAAA-AAAAA-AAAAA"},
     "/caseload/{couple_id}/reviewed": {},
+    "/caseload/{couple_id}/questionnaire-plan": {"instrument_id": "phq-9", "every_days": "14"},
     "/therapist/share-findings": {},
 }
 READINGS = b"timestamp,bpm\n2026-03-01T08:00:00Z,64\n2026-03-01T08:01:00Z,66\n"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
+from reconnect.accounts.signed_in import SignedIn
 from reconnect.domain.measures.definitions import Instrument
+from reconnect.measures import plans
 from reconnect.measures import store as measures
 from reconnect.models import Person
 from reconnect.safety.api import ResourceOut
@@ -175,7 +178,7 @@ def tell_therapist(result_id: RowId, session: ApiSession, db: Db) -> ToldOut:
 
 @router.get("/questionnaires/follow-up", response_model=FollowUpDue)
 def follow_up_due(session: ApiSession, db: Db, at: Now) -> FollowUpDue:
-    due = measures.follow_up_due(db, signed_in=session, now=at)
+    due = measures.owed(db, signed_in=session, now=at).follow_up
     return FollowUpDue(due=FollowUpOut(id=due.id, taken_at=due.taken_at) if due else None)
 
 
@@ -188,3 +191,62 @@ def answer_follow_up(
     db.commit()
     worse = body.how == "worse"
     return FollowUpAnswered(resources=ResourceOut.listed(session.person) if worse else [])
+
+
+# --- questionnaires that repeat ------------------------------------------------------
+
+
+class RepeatOut(BaseModel):
+    instrument_id: str
+    every_days: int = Field(description="7, 14 or 28.")
+    asked_by: str = Field(description='"you", or "your therapist" (for both partners).')
+
+
+class DueOut(BaseModel):
+    instrument_id: str
+    since: LocalDateTime = Field(description="When it became due; it shows for three days.")
+    asked_by: str
+
+
+class PlanOut(BaseModel):
+    repeats: list[RepeatOut]
+    due: list[DueOut]
+
+
+class RepeatIn(Strict):
+    instrument_id: str = Field(max_length=40, pattern=r"^[a-z0-9-]+$")
+    every_days: Literal[0, 7, 14, 28] = Field(description="0 stops your own repeat.")
+
+
+def plan_out(db: Db, session: SignedIn, at: datetime, operator_dir: str) -> PlanOut:
+    both = plans.for_person(db, session)
+    return PlanOut(
+        repeats=[
+            RepeatOut(instrument_id=i, every_days=every, asked_by=who)
+            for i, (every, _, who) in sorted(plans.asks(both.own, both.couple).items())
+        ],
+        due=[
+            DueOut(instrument_id=d.instrument_id, since=d.since, asked_by=d.asked_by)
+            for d in measures.owed(db, signed_in=session, now=at, operator_dir=operator_dir).due
+        ],
+    )
+
+
+@router.get("/questionnaire-plan", response_model=PlanOut)
+def my_plan(session: ApiSession, db: Db, at: Now, state: State) -> PlanOut:
+    """The questionnaires that repeat for you (your own choice, or your therapist's for
+    both of you), and those due now."""
+    return plan_out(db, session, at, state.settings.instruments_dir)
+
+
+@router.post("/questionnaire-plan", response_model=PlanOut)
+def repeat_questionnaire(
+    body: RepeatIn, session: ApiSession, db: Db, at: Now, state: State
+) -> PlanOut:
+    """Repeat a questionnaire for yourself, privately: every one, two or four weeks."""
+    measures.get_instrument(body.instrument_id, state.settings.instruments_dir)
+    own = plans.own(db, session)
+    own.set(body.instrument_id, body.every_days, at)
+    plans.save_own(db, session, own)
+    db.commit()
+    return plan_out(db, session, at, state.settings.instruments_dir)

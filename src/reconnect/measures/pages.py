@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from reconnect.accounts.signed_in import SignedIn
 from reconnect.errors import Problem
+from reconnect.measures import plans
 from reconnect.measures import store as measures
 from reconnect.safety.store import resources_for
 from reconnect.web.deps import (
     CheckedForm,
     Db,
     Now,
-    PagePerson,
     PageSession,
     RowId,
     State,
@@ -25,9 +28,59 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/questionnaires")
-def questionnaires(request: Request, person: PagePerson, state: State) -> Response:
+def questionnaires(
+    request: Request, session: PageSession, db: Db, state: State, at: Now
+) -> Response:
+    return _questionnaires(request, session, db, state, at)
+
+
+def _questionnaires(
+    request: Request,
+    session: SignedIn,
+    db: Db,
+    state: State,
+    at: datetime,
+    status: int = 200,
+    **extra: Any,
+) -> Response:
     found = measures.instruments(state.settings.instruments_dir)
-    return render(request, "measures/questionnaires.html", person, instruments=list(found.values()))
+    both = plans.for_person(db, session)
+    due = [d for d in both.due(at) if d.instrument_id in found]
+    return render(
+        request,
+        "measures/questionnaires.html",
+        session.person,
+        status,
+        instruments=list(found.values()),
+        own_repeats=both.own.repeat,
+        therapist_asks=both.couple.repeat,
+        every=plans.EVERY,
+        due=due,
+        titles={i: found[i].title for i in found},
+        saved=request.query_params.get("saved") == "1",
+        **extra,
+    )
+
+
+@router.post("/questionnaire-plan")
+def repeat_questionnaire(
+    request: Request, form: CheckedForm, session: PageSession, db: Db, state: State, at: Now
+) -> Response:
+    instrument_id = str(form.get("instrument_id", ""))
+    every = str(form.get("every_days", ""))
+    try:
+        measures.get_instrument(instrument_id, state.settings.instruments_dir)
+        if not whole_digits(every):
+            raise Problem("invalid_interval", "Please choose every one, two or four weeks.", 422)
+        own = plans.own(db, session)
+        own.set(instrument_id, int(every), at)
+        plans.save_own(db, session, own)
+    except Problem as problem:
+        return _questionnaires(
+            request, session, db, state, at, problem.status, error=problem.message
+        )
+    db.commit()
+    return go("/questionnaires?saved=1")
 
 
 @router.get("/questionnaires/{instrument_id}")

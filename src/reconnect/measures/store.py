@@ -33,6 +33,7 @@ from reconnect.domain.measures.scoring import (
     score,
 )
 from reconnect.errors import Problem
+from reconnect.measures import plans
 from reconnect.models import QuestionnaireResponse
 from reconnect.sealing import entry_context
 from reconnect.therapist import store as therapists
@@ -188,10 +189,15 @@ def take(
         "taken_at": now.astimezone(UTC).isoformat(),
         **_score_data(result),
         "told_therapist": False,
-        "followed_up": False,
         _SHARE: {"id": share_id, "content": shared} if share_id is not None else None,
     }
     _seal(row, signed_in, content)
+    # The plan keeps when each was last answered, and the check owed after a crisis.
+    plan = plans.own(db, signed_in)
+    plan.last[instrument.id] = now.astimezone(UTC).isoformat()
+    if result.crisis:
+        plan.follow_up = {"result": row.id, "taken_at": now.astimezone(UTC).isoformat()}
+    plans.save_own(db, signed_in, plan)
     return Taken(row.id, now, result, change)
 
 
@@ -261,34 +267,44 @@ class FollowUp:
     taken_at: datetime
 
 
-def follow_up_due(db: Session, *, signed_in: SignedIn, now: datetime) -> FollowUp | None:
-    """The crisis answer to check in about: from an earlier day (in the person's own
-    time zone), within a week, not yet answered or set aside. Reads only the latest
-    few results."""
-    rows = db.scalars(
-        select(QuestionnaireResponse)
-        .where(QuestionnaireResponse.person_id == signed_in.person.id)
-        .order_by(QuestionnaireResponse.id.desc())
-        .limit(5)
-    )
-    zone = localtime.zone(signed_in.person.time_zone)
-    for row in rows:
-        data = opened(row, signed_in.data_key)
-        taken_at = datetime.fromisoformat(data["taken_at"])
-        if (
-            "crisis" in data.get("flags", ())
-            and not data.get("followed_up")
-            and now - taken_at <= FOLLOW_UP_FOR
-            and localtime.local_day(now, zone) > localtime.local_day(taken_at, zone)
-        ):
-            return FollowUp(row.id, taken_at)
-    return None
+def follow_up_due(plan: plans.OwnPlan, zone: str, now: datetime) -> FollowUp | None:
+    """The latest crisis answer, if its gentle check is still owed and due: from the
+    next day in the person's own time zone, for a week."""
+    if plan.follow_up is None:
+        return None
+    taken_at = datetime.fromisoformat(plan.follow_up["taken_at"])
+    tz = localtime.zone(zone)
+    if now - taken_at > FOLLOW_UP_FOR or localtime.local_day(now, tz) <= localtime.local_day(
+        taken_at, tz
+    ):
+        return None
+    return FollowUp(int(plan.follow_up["result"]), taken_at)
 
 
 def answer_follow_up(db: Session, *, signed_in: SignedIn, result_id: int, how: str) -> None:
     """Close the gentle check, whatever the answer: it is offered once, never again."""
     if how not in FOLLOW_UP_ANSWERS:
         raise Problem("invalid_answer", "Please choose one of the answers.", 422)
-    row, data = _own(db, signed_in, result_id)
-    data["followed_up"] = True
-    _seal(row, signed_in, data)
+    _own(db, signed_in, result_id)  # 404 unless the result is this person's
+    plan = plans.own(db, signed_in)
+    if plan.follow_up is not None and plan.follow_up["result"] == result_id:
+        plan.follow_up = None
+        plans.save_own(db, signed_in, plan)
+
+
+@dataclass(frozen=True)
+class Owed:
+    """What a person's questionnaires ask of them now: those due, and the gentle check
+    after a crisis answer."""
+
+    due: list[plans.Due]
+    follow_up: FollowUp | None
+
+
+def owed(db: Session, *, signed_in: SignedIn, now: datetime, operator_dir: str = "") -> Owed:
+    both = plans.for_person(db, signed_in)
+    known = instruments(operator_dir)
+    return Owed(
+        [d for d in both.due(now) if d.instrument_id in known],
+        follow_up_due(both.own, signed_in.person.time_zone, now),
+    )

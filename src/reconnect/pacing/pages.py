@@ -38,12 +38,13 @@ from reconnect.domain.pacing.experiences import (
 from reconnect.domain.pacing.history import COUPLE, Decision, Reason
 from reconnect.domain.pacing.policy import BREAK_MINUTES_MAX, BREAK_MINUTES_MIN
 from reconnect.errors import Problem
+from reconnect.measures import plans
 from reconnect.measures import store as measures
 from reconnect.models import Person
 from reconnect.moments import store as moments
 from reconnect.pacing import store as pace
 from reconnect.pacing.late_floods import recent_floods
-from reconnect.web.deps import CheckedForm, Db, Now, PagePerson, PageSession, whole_digits
+from reconnect.web.deps import CheckedForm, Db, Now, PagePerson, PageSession, State, whole_digits
 from reconnect.web.render import choices, go, render
 
 router = APIRouter(include_in_schema=False)
@@ -199,15 +200,25 @@ def checkin(request: Request, form: CheckedForm, session: PageSession, db: Db, a
 
 
 @router.get("/today")
-def today(request: Request, session: PageSession, db: Db, at: Now) -> Response:
+def today(request: Request, session: PageSession, db: Db, at: Now, state: State) -> Response:
     person = session.person
-    # After a crisis answer on an earlier day, a gentle check, whether or not in a couple.
-    follow_up = measures.follow_up_due(db, signed_in=session, now=at)
+    # Questionnaires due, and after a crisis answer on an earlier day a gentle check:
+    # both whether or not the person is in a couple.
+    dir_ = state.settings.instruments_dir
+    owed = measures.owed(db, signed_in=session, now=at, operator_dir=dir_)
+    titles = {i: measures.instruments(dir_)[i].title for i in (d.instrument_id for d in owed.due)}
     try:
         membership = access.get_membership_for_person(db, person=person, data_key=session.data_key)
     except Problem as problem:
         return render(
-            request, "pacing/today.html", person, unavailable=problem.message, follow_up=follow_up
+            request,
+            "pacing/today.html",
+            person,
+            unavailable=problem.message,
+            follow_up=owed.follow_up,
+            questionnaires_due=owed.due,
+            titles=titles,
+            every=plans.EVERY,
         )
     couple = membership.couple
     decision = pace.current_pace(db, couple, at)
@@ -223,7 +234,10 @@ def today(request: Request, session: PageSession, db: Db, at: Now) -> Response:
         person,
         decision=decision,
         now=at,
-        follow_up=follow_up,
+        follow_up=owed.follow_up,
+        questionnaires_due=owed.due,
+        titles=titles,
+        every=plans.EVERY,
         **_steps(catalogue, decision),
         gentler_because=_gentler_because(reasons),
         practices=[catalogue.get(p) for p in decision.practices],

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from reconnect import localtime
 from reconnect.errors import Problem
+from reconnect.measures.store import get_instrument
 from reconnect.therapist import store as therapists
 from reconnect.therapist.report import therapist_report
-from reconnect.web.deps import ApiSession, Db, LocalDateTime, Now, RowId, api_router
+from reconnect.web.deps import ApiSession, Db, LocalDateTime, Now, RowId, State, api_router
+from reconnect.web.schemas import Strict
 
 router = api_router("therapist")
 
@@ -83,6 +85,11 @@ class SharedCountOut(BaseModel):
     shared: int
 
 
+class CoupleRepeatOut(BaseModel):
+    instrument_id: str
+    every_days: int
+
+
 class CoupleOut(BaseModel):
     couple_id: int
     tiers: list[tuple[LocalDateTime, int]]
@@ -94,6 +101,9 @@ class CoupleOut(BaseModel):
     )
     shared_findings: list[SharedFindingOut] = Field(
         description="Private reflections a partner chose to show you."
+    )
+    questionnaire_plan: list[CoupleRepeatOut] = Field(
+        description="The questionnaires you asked both partners to repeat."
     )
 
 
@@ -169,7 +179,35 @@ def caseload_couple(couple_id: RowId, session: ApiSession, db: Db) -> CoupleOut:
             )
             for s in view.findings
         ],
+        questionnaire_plan=[
+            CoupleRepeatOut(instrument_id=i, every_days=d)
+            for i, d in sorted(view.plan.repeat.items())
+        ],
     )
+
+
+class CoupleRepeatIn(Strict):
+    instrument_id: str = Field(max_length=40, pattern=r"^[a-z0-9-]+$")
+    every_days: Literal[0, 7, 14, 28] = Field(description="0 stops the request.")
+
+
+@router.post("/caseload/{couple_id}/questionnaire-plan", response_model=list[CoupleRepeatOut])
+def ask_for_questionnaire(
+    couple_id: RowId, body: CoupleRepeatIn, session: ApiSession, db: Db, at: Now, state: State
+) -> list[CoupleRepeatOut]:
+    """Ask both partners to repeat a questionnaire every one, two or four weeks. They
+    see the request; each result reaches you only as they choose to share it."""
+    get_instrument(body.instrument_id, state.settings.instruments_dir)
+    plan = therapists.ask_for_questionnaire(
+        db,
+        signed_in=session,
+        couple_id=couple_id,
+        instrument_id=body.instrument_id,
+        every=body.every_days,
+        now=at,
+    )
+    db.commit()
+    return [CoupleRepeatOut(instrument_id=i, every_days=d) for i, d in sorted(plan.repeat.items())]
 
 
 @router.post("/caseload/{couple_id}/reviewed", status_code=204)

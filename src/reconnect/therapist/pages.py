@@ -10,9 +10,11 @@ from fastapi.responses import Response
 from reconnect import localtime
 from reconnect.domain.pacing.catalogue import load_catalogue
 from reconnect.errors import Problem
+from reconnect.measures import plans
+from reconnect.measures.store import get_instrument, instruments
 from reconnect.therapist import store as therapists
 from reconnect.therapist.report import therapist_report
-from reconnect.web.deps import CheckedForm, Db, Now, PageSession, RowId
+from reconnect.web.deps import CheckedForm, Db, Now, PageSession, RowId, State, whole_digits
 from reconnect.web.render import go, render
 
 router = APIRouter(include_in_schema=False)
@@ -90,7 +92,9 @@ def caseload(request: Request, session: PageSession, db: Db) -> Response:
 
 
 @router.get("/caseload/{couple_id}")
-def couple(request: Request, couple_id: RowId, session: PageSession, db: Db, at: Now) -> Response:
+def couple(
+    request: Request, couple_id: RowId, session: PageSession, db: Db, at: Now, state: State
+) -> Response:
     view = therapists.couple_view(db, signed_in=session, couple_id=couple_id)
     steps = load_catalogue()
     return render(
@@ -100,7 +104,36 @@ def couple(request: Request, couple_id: RowId, session: PageSession, db: Db, at:
         view=view,
         charts=therapists.charts(view, localtime.local_day(at, session.person.time_zone)),
         step=steps.tier,
+        instruments=list(instruments(state.settings.instruments_dir).values()),
+        every=plans.EVERY,
+        saved=request.query_params.get("saved") == "1",
     )
+
+
+@router.post("/caseload/{couple_id}/questionnaire-plan")
+def ask_for_questionnaire(
+    couple_id: RowId,
+    request: Request,
+    form: CheckedForm,
+    session: PageSession,
+    db: Db,
+    at: Now,
+    state: State,
+) -> Response:
+    instrument_id, every = str(form.get("instrument_id", "")), str(form.get("every_days", ""))
+    get_instrument(instrument_id, state.settings.instruments_dir)
+    if not whole_digits(every):
+        raise Problem("invalid_interval", "Please choose every one, two or four weeks.", 422)
+    therapists.ask_for_questionnaire(
+        db,
+        signed_in=session,
+        couple_id=couple_id,
+        instrument_id=instrument_id,
+        every=int(every),
+        now=at,
+    )
+    db.commit()
+    return go(f"/caseload/{couple_id}?saved=1#questionnaire-plan")
 
 
 @router.get("/caseload/{couple_id}/charts/{key}.svg")

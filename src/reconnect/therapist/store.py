@@ -25,6 +25,7 @@ from reconnect.domain.progress.points import ScorePoint, TierPoint
 from reconnect.errors import Problem
 from reconnect.insights import store as insights
 from reconnect.insights.store import finding_context
+from reconnect.measures import plans
 from reconnect.models import (
     Finding,
     FloodBreak,
@@ -316,6 +317,8 @@ class CoupleForTherapist:
     # The therapist's own zone: every time above is already on its clock.
     time_zone: str = localtime.DEFAULT_ZONE
     ladder: list[tuple[datetime, int]] = field(default_factory=list)
+    # The questionnaires this therapist asked both partners to repeat.
+    plan: plans.Plan = field(default_factory=plans.Plan)
 
     @property
     def steps_back(self) -> list[tuple[datetime, int]]:
@@ -404,7 +407,27 @@ def couple_view(db: Session, *, signed_in: SignedIn, couple_id: int) -> CoupleFo
         patterns=patterns,
         time_zone=signed_in.person.time_zone,
         ladder=[(p.at, p.tier) for p in pace_changes(db, couple_id, zone, reached=True)],
+        plan=plans.couple_plan(db, couple_id, couple_key),
     )
+
+
+def ask_for_questionnaire(
+    db: Session,
+    *,
+    signed_in: SignedIn,
+    couple_id: int,
+    instrument_id: str,
+    every: int,
+    now: datetime,
+) -> plans.Plan:
+    """The therapist asks both partners to repeat a questionnaire (``every`` days; 0
+    stops it). Both partners see the request; each answer stays theirs to share."""
+    link = access.get_couple_for_therapist(db, therapist=signed_in.person, couple_id=couple_id)
+    couple_key = keys.unseal(signed_in.data_key, link.couple_key_wrap, _link_context(link))
+    plan = plans.couple_plan(db, couple_id, couple_key)
+    plan.set(instrument_id, every, now)
+    plans.save_couple_plan(db, couple_id, couple_key, plan)
+    return plan
 
 
 def mark_reviewed(db: Session, *, signed_in: SignedIn, couple_id: int, now: datetime) -> None:

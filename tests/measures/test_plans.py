@@ -1,0 +1,177 @@
+"""Questionnaires that repeat: due on time, for a few days, never chased twice; set by a
+person for themselves (privately) or by the consenting therapist for both partners."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from reconnect.measures.plans import DUE_FOR, EVERY, OwnPlan, Plan, due
+from reconnect.models import CoupleQuestionnairePlan, QuestionnairePlan
+from tests.pages import log_in, soup
+
+START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+GAD7 = {str(n): 1 for n in range(1, 8)}
+PHQ9 = {str(n): 0 for n in range(1, 10)}
+
+
+def plan_of(every: int, since: datetime, answered: list[datetime]) -> OwnPlan:
+    own = OwnPlan()
+    own.set("gad-7", every, since)
+    if answered:
+        own.last["gad-7"] = max(answered).isoformat()
+    return own
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    every=st.sampled_from(sorted(EVERY)),
+    answered_after=st.lists(st.integers(0, 90 * 24), max_size=6),
+)
+def test_a_repeat_is_due_for_a_few_days_at_each_turn_and_never_twice_for_one_miss(
+    every, answered_after
+):
+    """Walking hour by hour through 90 days: each stretch of "due" lasts at most
+    DUE_FOR, stretches are a whole interval apart unless an answer came between, and
+    nothing is due within an interval after an answer."""
+    answers = sorted(START + timedelta(hours=h) for h in answered_after)
+    stretches: list[list[datetime]] = []
+    now = START
+    while now < START + timedelta(days=90):
+        so_far = [a for a in answers if a <= now]
+        is_due = bool(due(plan_of(every, START, so_far), Plan(), now))
+        if so_far:
+            assert not (is_due and now - so_far[-1] < timedelta(days=every))
+        if is_due:
+            if stretches and now - stretches[-1][-1] == timedelta(hours=1):
+                stretches[-1].append(now)
+            else:
+                stretches.append([now])
+        now += timedelta(hours=1)
+    for stretch in stretches:
+        assert stretch[-1] - stretch[0] < DUE_FOR
+    # Without answers, exactly one stretch per turn, starting at each turn.
+    if not answers:
+        assert [s[0] for s in stretches] == [
+            START + timedelta(days=every * n) for n in range(len(stretches))
+        ]
+        assert len(stretches) == -(-90 // every)
+
+
+def test_a_therapists_request_and_a_persons_own_both_count_and_the_more_frequent_wins():
+    own, couple = OwnPlan(), Plan()
+    couple.set("phq-9", 14, START)
+    own.set("phq-9", 7, START)
+    own.set("gad-7", 28, START)
+    found = {d.instrument_id: (d.every, d.asked_by) for d in due(own, couple, START)}
+    assert found == {"phq-9": (7, "you"), "gad-7": (28, "you")}
+    with pytest.raises(Exception, match="one, two or four weeks"):
+        own.set("gad-7", 10, START)
+
+
+@pytest.mark.usefixtures("backend")
+def test_repeating_a_questionnaire_for_oneself_through_the_api(people, clock):
+    hana = people.register("hana")
+
+    def later(days: int) -> None:
+        clock.advance(days=days)
+        hana.token = people.login("hana")
+
+    plan = hana.post("/api/v1/questionnaire-plan", {"instrument_id": "gad-7", "every_days": 14})
+    assert plan.status_code == 200, plan.text
+    body = plan.json()
+    assert body["repeats"] == [{"instrument_id": "gad-7", "every_days": 14, "asked_by": "you"}]
+    assert [d["instrument_id"] for d in body["due"]] == ["gad-7"]  # never answered: due now
+    assert hana.post("/api/v1/questionnaires/gad-7", {"answers": GAD7}).status_code == 201
+    assert hana.get("/api/v1/questionnaire-plan").json()["due"] == []
+    later(14)
+    assert [d["instrument_id"] for d in hana.get("/api/v1/questionnaire-plan").json()["due"]] == [
+        "gad-7"
+    ]
+    later(3)  # missed: it goes quiet until its next turn
+    assert hana.get("/api/v1/questionnaire-plan").json()["due"] == []
+    later(11)
+    assert len(hana.get("/api/v1/questionnaire-plan").json()["due"]) == 1
+    wrong = hana.post("/api/v1/questionnaire-plan", {"instrument_id": "gad-7", "every_days": 10})
+    assert wrong.status_code == 422
+    unknown = hana.post("/api/v1/questionnaire-plan", {"instrument_id": "nope", "every_days": 7})
+    assert unknown.status_code == 404
+    stop = hana.post("/api/v1/questionnaire-plan", {"instrument_id": "gad-7", "every_days": 0})
+    assert stop.json() == {"repeats": [], "due": []}
+
+
+@pytest.mark.usefixtures("backend")
+def test_a_therapist_asks_both_partners_and_each_ones_own_repeats_stay_private(
+    app, people, hana_and_ivan
+):
+    hana, ivan = hana_and_ivan
+    thea = people.register("thea", screen=None)
+    code = hana.post("/api/v1/therapist/invites").json()["code"]
+    assert thea.post("/api/v1/therapist/join", {"code": code}).status_code == 201
+    cid = hana.get("/api/v1/couples/current").json()["id"]
+    # Before Ivan agrees, Thea cannot ask anything of them.
+    ask = {"instrument_id": "phq-9", "every_days": 14}
+    assert thea.post(f"/api/v1/caseload/{cid}/questionnaire-plan", ask).status_code == 404
+    assert ivan.post("/api/v1/therapist/consent").status_code == 204
+    asked = thea.post(f"/api/v1/caseload/{cid}/questionnaire-plan", ask)
+    assert asked.status_code == 200 and asked.json() == [
+        {"instrument_id": "phq-9", "every_days": 14}
+    ]
+    assert thea.get(f"/api/v1/caseload/{cid}").json()["questionnaire_plan"] == asked.json()
+    # Ivan also repeats the GAD-7 for himself: Hana never learns it.
+    ivan.post("/api/v1/questionnaire-plan", {"instrument_id": "gad-7", "every_days": 7})
+    for person in (hana, ivan):
+        plan = person.get("/api/v1/questionnaire-plan").json()
+        assert {"instrument_id": "phq-9", "every_days": 14, "asked_by": "your therapist"} in plan[
+            "repeats"
+        ]
+    assert [
+        r["instrument_id"] for r in hana.get("/api/v1/questionnaire-plan").json()["repeats"]
+    ] == ["phq-9"]
+    # Ivan answers: his is no longer due; Hana's still is.
+    assert ivan.post("/api/v1/questionnaires/phq-9", {"answers": PHQ9}).status_code == 201
+    assert [d["instrument_id"] for d in ivan.get("/api/v1/questionnaire-plan").json()["due"]] == [
+        "gad-7"
+    ]
+    assert [d["instrument_id"] for d in hana.get("/api/v1/questionnaire-plan").json()["due"]] == [
+        "phq-9"
+    ]
+    # The file holds the plans sealed: no questionnaire's name in them.
+    with app.state.reconnect.sessions() as db:
+        sealed = [*db.scalars(select(QuestionnairePlan.sealed))]
+        sealed += [*db.scalars(select(CoupleQuestionnairePlan.sealed))]
+    assert len(sealed) == 2  # Ivan's own, and the couple's: Hana has planned nothing
+    assert not any(b"phq" in s or b"gad" in s for s in sealed)
+
+
+@pytest.mark.usefixtures("backend")
+def test_the_pages_show_what_is_due_and_who_asked(app, people, hana_and_ivan):
+    hana_api, ivan_api = hana_and_ivan
+    thea_api = people.register("thea", screen=None)
+    code = hana_api.post("/api/v1/therapist/invites").json()["code"]
+    thea_api.post("/api/v1/therapist/join", {"code": code})
+    ivan_api.post("/api/v1/therapist/consent")
+    cid = hana_api.get("/api/v1/couples/current").json()["id"]
+
+    thea = log_in(app, "thea")
+    page = thea.get(f"/caseload/{cid}")
+    assert page.select_one("form[action$='/questionnaire-plan']") is not None
+    thea.post(f"/caseload/{cid}/questionnaire-plan", {"instrument_id": "phq-9", "every_days": "14"})
+    assert thea.last.status_code == 303
+    assert "every two weeks" in thea.follow().select_one("#asked").get_text()
+
+    hana = log_in(app, "hana")
+    today = hana.get("/today").select_one("#questionnaires-due")
+    assert today is not None and "your therapist asked for it" in today.get_text()
+    listed = hana.get("/questionnaires")
+    assert "Your therapist asked both of you" in listed.select_one("#asked-phq-9").get_text()
+    hana.post("/questionnaire-plan", {"instrument_id": "gad-7", "every_days": "28"})
+    assert hana.last.status_code == 303
+    chosen = hana.follow().select_one("#every-gad-7 option[selected]")
+    assert chosen["value"] == "28"
+    wrong = soup(hana.post("/questionnaire-plan", {"instrument_id": "gad-7", "every_days": "x"}))
+    assert hana.last.status_code == 422 and wrong.select_one("[role=alert]") is not None
