@@ -175,3 +175,37 @@ def test_the_pages_show_what_is_due_and_who_asked(app, people, hana_and_ivan):
     assert chosen["value"] == "28"
     wrong = soup(hana.post("/questionnaire-plan", {"instrument_id": "gad-7", "every_days": "x"}))
     assert hana.last.status_code == 422 and wrong.select_one("[role=alert]") is not None
+
+
+@pytest.mark.usefixtures("backend")
+def test_the_therapist_sees_partners_moving_apart_on_a_questionnaire(app, people, hana_and_ivan):
+    hana, ivan = hana_and_ivan
+    thea = people.register("thea", screen=None)
+    code = hana.post("/api/v1/therapist/invites").json()["code"]
+    thea.post("/api/v1/therapist/join", {"code": code})
+    ivan.post("/api/v1/therapist/consent")
+    cid = hana.get("/api/v1/couples/current").json()["id"]
+
+    def phq9(person, each: int) -> None:
+        answers = {str(n): each for n in range(1, 9)} | {"9": 0}
+        assert person.post("/api/v1/questionnaires/phq-9", {"answers": answers}).status_code == 201
+
+    phq9(hana, 3)
+    phq9(ivan, 0)
+    assert thea.get("/api/v1/caseload").json()[0]["diverging"] == []
+    phq9(hana, 1)  # 24 to 8: a reliable improvement
+    phq9(ivan, 0)  # no change yet: nothing to flag
+    assert thea.get("/api/v1/caseload").json()[0]["diverging"] == []
+    phq9(ivan, 2)  # 0 to 16: a reliable worsening
+    title = thea.get(f"/api/v1/caseload/{cid}").json()["divergences"][0]["title"]
+    assert thea.get(f"/api/v1/caseload/{cid}").json()["divergences"] == [
+        {"instrument": "phq-9", "title": title, "better": "hurt", "worse": "involved"}
+    ]
+    assert thea.get("/api/v1/caseload").json()[0]["diverging"] == [title]
+    page = log_in(app, "thea")
+    assert title in page.get("/caseload").select_one("#cases").get_text()
+    notice = page.get(f"/caseload/{cid}").select_one("#diverging-phq-9").get_text()
+    assert "not a verdict" in notice
+    # Nothing of it reaches either partner.
+    for person in (hana, ivan):
+        assert "diverg" not in person.get("/api/v1/insights").text.lower()

@@ -40,9 +40,10 @@ def test_the_caseload_names_the_step_and_what_changed_since_you_last_looked(thea
         "Where they have reached",
         "Steps back since you last looked",
         "Breaks since you last looked",
+        "Questionnaires moving apart",
     ]
     cells = [td.get_text() for td in page.select("#cases tbody td")]
-    assert cells[1:] == ["Near each other", "0", "0"]
+    assert cells[1:] == ["Near each other", "0", "0", ""]
     assert not TIER.search(text(page)) and "setback" not in text(page).lower()
 
 

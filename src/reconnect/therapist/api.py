@@ -46,6 +46,17 @@ class CaseOut(BaseModel):
     permitted_tier: int | None
     setbacks_since_review: int
     breaks_since_review: int
+    diverging: list[str] = Field(
+        description="Questionnaires on which one partner's latest shared result is a "
+        "reliable improvement and the other's a reliable worsening."
+    )
+
+
+class DivergenceOut(BaseModel):
+    instrument: str
+    title: str
+    better: str = Field(description="The role of the partner who reliably improved.")
+    worse: str = Field(description="The role of the partner who reliably worsened.")
 
 
 class PatternOut(BaseModel):
@@ -105,6 +116,9 @@ class CoupleOut(BaseModel):
     questionnaire_plan: list[CoupleRepeatOut] = Field(
         description="The questionnaires you asked both partners to repeat."
     )
+    divergences: list[DivergenceOut] = Field(
+        description="Questionnaires where the partners' latest results went opposite ways."
+    )
 
 
 @router.post("/therapist/invites", status_code=201, response_model=InviteOut)
@@ -155,7 +169,8 @@ def revoke(session: ApiSession, db: Db) -> Response:
 @router.get("/caseload", response_model=list[CaseOut])
 def caseload(session: ApiSession, db: Db) -> list[CaseOut]:
     """For a therapist: the couples who both consent, and what changed since review."""
-    return [CaseOut(**vars(c)) for c in therapists.caseload(db, session.person.id)]
+    cases = therapists.caseload(db, session.person.id, session.data_key)
+    return [CaseOut(**{**vars(c), "diverging": list(c.diverging)}) for c in cases]
 
 
 @router.get("/caseload/{couple_id}", response_model=CoupleOut)
@@ -183,6 +198,7 @@ def caseload_couple(couple_id: RowId, session: ApiSession, db: Db) -> CoupleOut:
             CoupleRepeatOut(instrument_id=i, every_days=d)
             for i, d in sorted(view.plan.repeat.items())
         ],
+        divergences=[DivergenceOut(**vars(d)) for d in view.divergences],
     )
 
 

@@ -73,7 +73,7 @@ def join(request: Request, form: CheckedForm, session: PageSession, db: Db, at: 
             session.person,
             problem.status,
             error=problem.message,
-            cases=therapists.caseload(db, session.person.id),
+            cases=therapists.caseload(db, session.person.id, session.data_key),
             step=load_catalogue().tier,
         )
     db.commit()
@@ -86,7 +86,7 @@ def caseload(request: Request, session: PageSession, db: Db) -> Response:
         request,
         "therapist/caseload.html",
         session.person,
-        cases=therapists.caseload(db, session.person.id),
+        cases=therapists.caseload(db, session.person.id, session.data_key),
         step=load_catalogue().tier,
     )
 

@@ -11,7 +11,7 @@ import itertools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 
 from nacl.public import PrivateKey, PublicKey, SealedBox
 from sqlalchemy import delete, func, select
@@ -246,6 +246,8 @@ class CaseloadEntry:
     breaks_since_review: int
     ladder_tier: int | None = None
     steps_back_since_review: int = 0
+    # Questionnaires on which one partner reliably improved and the other worsened.
+    diverging: tuple[str, ...] = ()
 
 
 def _drops_since(changes: list[tuple[datetime, int]], since: datetime | None) -> int:
@@ -256,12 +258,15 @@ def _drops_since(changes: list[tuple[datetime, int]], since: datetime | None) ->
     )
 
 
-def caseload(db: Session, therapist_id: int) -> list[CaseloadEntry]:
-    """The couples this therapist may see now, with what changed since their last review."""
+def caseload(db: Session, therapist_id: int, data_key: bytes | None = None) -> list[CaseloadEntry]:
+    """The couples this therapist may see now, with what changed since their last review.
+    With the therapist's ``data_key``, also the questionnaires on which the partners'
+    latest shared results moved reliably apart."""
     entries = []
     for link in db.scalars(select(TherapistLink).where(TherapistLink.therapist_id == therapist_id)):
         if not access.both_partners_consent(db, link):
             continue
+        shared = _shared(db, link, data_key, UTC) if data_key else []
         tiers = _tiers(db, link.couple_id)
         ladder = [(p.at, p.tier) for p in pace_changes(db, link.couple_id, UTC, reached=True)]
         since = link.reviewed_at
@@ -272,6 +277,7 @@ def caseload(db: Session, therapist_id: int) -> list[CaseloadEntry]:
                 setbacks_since_review=_drops_since(tiers, since),
                 ladder_tier=ladder[-1][1] if ladder else None,
                 steps_back_since_review=_drops_since(ladder, since),
+                diverging=tuple(d.title for d in divergences(shared)),
                 breaks_since_review=db.scalar(
                     select(func.count())
                     .select_from(FloodBreak)
@@ -332,6 +338,10 @@ class CoupleForTherapist:
     def findings(self) -> list[SharedResult]:
         return [s for s in self.shared if s.content.get("kind") == "finding"]
 
+    @property
+    def divergences(self) -> list[Divergence]:
+        return divergences(self.results)
+
 
 def charts(view: CoupleForTherapist, today: date | None = None) -> tuple[progress.Chart, ...]:
     """The couple view's charts: where they have reached together (up to ``today``),
@@ -360,6 +370,58 @@ def charts(view: CoupleForTherapist, today: date | None = None) -> tuple[progres
     return tuple(found)
 
 
+def _shared(db: Session, link: TherapistLink, data_key: bytes, zone: tzinfo) -> list[SharedResult]:
+    """What the partners shared with this therapist, opened with the therapist's key,
+    oldest first, each with the sharer's role and its time on ``zone``'s clock."""
+    private = PrivateKey(
+        keys.unseal(data_key, link.private_key_sealed, f"therapist-private:{link.id}")
+    )
+    roles = {
+        m.person_id: m.role
+        for m in db.scalars(select(Membership).where(Membership.couple_id == link.couple_id))
+    }
+    return [
+        SharedResult(
+            roles.get(row.person_id, "partner"),
+            localtime.to_local(row.at, zone),
+            json.loads(SealedBox(private).decrypt(row.sealed)),
+        )
+        for row in db.scalars(
+            select(TherapistShare)
+            .where(TherapistShare.link_id == link.id)
+            .order_by(TherapistShare.at)
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """A questionnaire on which the partners' latest shared results went opposite ways:
+    one a reliable improvement, the other a reliable worsening."""
+
+    instrument: str
+    title: str
+    better: str
+    worse: str
+
+
+def divergences(shared: list[SharedResult]) -> list[Divergence]:
+    """Each questionnaire where one partner's latest result reliably improved and the
+    other's reliably worsened (Jacobson–Truax, each against their own result before)."""
+    latest: dict[str, dict[str, SharedResult]] = {}
+    for result in shared:
+        if result.content.get("kind") != "finding" and result.content.get("instrument"):
+            latest.setdefault(str(result.content["instrument"]), {})[result.role] = result
+    found = []
+    for instrument, by_role in sorted(latest.items()):
+        better = [r for r, s in by_role.items() if s.content.get("change") == "improved"]
+        worse = [r for r, s in by_role.items() if s.content.get("change") == "worse"]
+        if better and worse:
+            title = str(by_role[better[0]].content.get("title", instrument))
+            found.append(Divergence(instrument, title, better[0], worse[0]))
+    return found
+
+
 def couple_view(db: Session, *, signed_in: SignedIn, couple_id: int) -> CoupleForTherapist:
     """Pace and tier history, setbacks, flooding breaks and couple-level patterns, with
     every time in the therapist's own zone. Never anyone's private entries or private
@@ -372,25 +434,7 @@ def couple_view(db: Session, *, signed_in: SignedIn, couple_id: int) -> CoupleFo
         d.Finding.from_dict(json.loads(keys.unseal(couple_key, row.sealed, finding_context(row))))
         for row in db.scalars(select(Finding).where(Finding.couple_id == couple_id))
     ]
-    private = PrivateKey(
-        keys.unseal(signed_in.data_key, link.private_key_sealed, f"therapist-private:{link.id}")
-    )
-    roles = {
-        m.person_id: m.role
-        for m in db.scalars(select(Membership).where(Membership.couple_id == couple_id))
-    }
-    shared = [
-        SharedResult(
-            roles.get(row.person_id, "partner"),
-            localtime.to_local(row.at, zone),
-            json.loads(SealedBox(private).decrypt(row.sealed)),
-        )
-        for row in db.scalars(
-            select(TherapistShare)
-            .where(TherapistShare.link_id == link.id)
-            .order_by(TherapistShare.at)
-        )
-    ]
+    shared = _shared(db, link, signed_in.data_key, zone)
     return CoupleForTherapist(
         shared=shared,
         couple_id=couple_id,
