@@ -209,3 +209,22 @@ def test_the_therapist_sees_partners_moving_apart_on_a_questionnaire(app, people
     # Nothing of it reaches either partner.
     for person in (hana, ivan):
         assert "diverg" not in person.get("/api/v1/insights").text.lower()
+
+
+@pytest.mark.usefixtures("backend")
+def test_the_calendar_file_and_the_week_say_when_a_questionnaire_is_due_neutrally(app, people):
+    from icalendar import Calendar
+
+    hana_api = people.register("hana")
+    hana_api.post("/api/v1/questionnaire-plan", {"instrument_id": "gad-7", "every_days": 7})
+    hana = log_in(app, "hana")
+    hana.get("/summary/reminders.ics?at=09:00")
+    assert hana.last.status_code == 200
+    file = hana.last.content
+    events = [e for e in Calendar.from_ical(file).walk("VEVENT")]
+    asked = [e for e in events if str(e["SUMMARY"]) == "A few questions"]
+    assert len(asked) == 1  # due now: one reminder for this turn, none again for it
+    assert len(events) == 8  # and a week of check-ins
+    assert b"gad" not in file.lower() and b"anxiety" not in file.lower()
+    week = hana.get("/summary").select_one("#questionnaires-week").get_text()
+    assert "due now" in week

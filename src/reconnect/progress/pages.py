@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Literal
 
 from fastapi import APIRouter, Request
@@ -21,6 +21,8 @@ from reconnect.accounts.signed_in import SignedIn
 from reconnect.domain.pacing.catalogue import Tier, load_catalogue
 from reconnect.domain.progress.points import SharedExperience, TierPoint
 from reconnect.errors import Problem
+from reconnect.measures import plans
+from reconnect.measures import store as measures
 from reconnect.pacing import store as pace
 from reconnect.progress import calendar as progress_calendar
 from reconnect.progress import charts as progress_charts
@@ -107,7 +109,9 @@ def chart_image(
 
 
 @router.get("/summary")
-def weekly_summary(request: Request, session: PageSession, db: Db, at: Now) -> Response:
+def weekly_summary(
+    request: Request, session: PageSession, db: Db, at: Now, state: State
+) -> Response:
     today = _today(session, at)
     checkins, experiences = progress_view.person_inputs(db, session)
     mine = progress_summary.weekly_summary(today, checkins=checkins, experiences=experiences)
@@ -127,7 +131,39 @@ def weekly_summary(request: Request, session: PageSession, db: Db, at: Now) -> R
         mine=mine,
         ours=together,
         usual=usual.strftime("%H:%M"),
+        questionnaires=_upcoming_questionnaires(db, session, at, state.settings.instruments_dir),
     )
+
+
+def _question_times(
+    db: Db, session: SignedIn, at: datetime, checkins: list[datetime]
+) -> list[datetime]:
+    """One reminder per questionnaire turn in the coming week (or due now): at the first
+    check-in time from the turn on, while the questionnaire still shows as due."""
+    both = plans.for_person(db, session)
+    turns = [d.since for d in both.due(at)]
+    turns += [d.since for d in plans.upcoming(both.own, both.couple, at, at + timedelta(days=7))]
+    found = []
+    for turn in turns:
+        first = next((t for t in checkins if t >= turn), None)
+        if first is not None and first < turn + plans.DUE_FOR:
+            found.append(first)
+    return found
+
+
+def _upcoming_questionnaires(
+    db: Db, session: SignedIn, at: datetime, operator_dir: str
+) -> list[tuple[str, datetime | None]]:
+    """For the week's summary: each questionnaire due now (None) or due in the coming
+    week (when), by title."""
+    both = plans.for_person(db, session)
+    known = measures.instruments(operator_dir)
+    soon = plans.upcoming(both.own, both.couple, at, at + timedelta(days=7))
+    found: list[tuple[str, datetime | None]] = [
+        (known[d.instrument_id].title, None) for d in both.due(at) if d.instrument_id in known
+    ]
+    found += [(known[d.instrument_id].title, d.since) for d in soon if d.instrument_id in known]
+    return found
 
 
 _CLOCK_TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
@@ -143,8 +179,9 @@ def reminders(request: Request, session: PageSession, db: Db, at: Now) -> Respon
         raise Problem("invalid_time", "Choose a time of day such as 08:30.", 422)
     when = time(int(chosen[1]), int(chosen[2])) if chosen else None
     times = progress_view.next_checkins(db, session, at, at=when)
+    questions = _question_times(db, session, at, times)
     return Response(
-        progress_calendar.reminders_ics(str(session.person.id), times, at),
+        progress_calendar.reminders_ics(str(session.person.id), times, at, questions=questions),
         media_type="text/calendar",
         headers={"Content-Disposition": 'attachment; filename="check-ins.ics"'},
     )
