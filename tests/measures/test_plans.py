@@ -228,3 +228,14 @@ def test_the_calendar_file_and_the_week_say_when_a_questionnaire_is_due_neutrall
     assert b"gad" not in file.lower() and b"anxiety" not in file.lower()
     week = hana.get("/summary").select_one("#questionnaires-week").get_text()
     assert "due now" in week
+
+
+@pytest.mark.usefixtures("backend")
+def test_the_export_holds_the_plan_and_not_the_therapists_share_id(app, people):
+    hana = people.register("hana")
+    hana.post("/api/v1/questionnaire-plan", {"instrument_id": "gad-7", "every_days": 28})
+    hana.post("/api/v1/questionnaires/gad-7", {"answers": GAD7})
+    exported = hana.get("/api/v1/export").json()
+    assert exported["questionnaire_plan"]["repeat"] == {"gad-7": 28}
+    assert set(exported["questionnaire_plan"]["last"]) == {"gad-7"}
+    assert "therapist_share" not in exported["questionnaires"][0]

@@ -27,6 +27,7 @@ from reconnect.couples.store import couple_view, dissolve_couple
 from reconnect.domain.measures import fhir
 from reconnect.domain.passwords import password_problem
 from reconnect.errors import Problem
+from reconnect.measures import plans
 from reconnect.measures import store as measures
 from reconnect.models import (
     AuthSession,
@@ -38,6 +39,7 @@ from reconnect.models import (
     Invite,
     Membership,
     Person,
+    QuestionnairePlan,
     QuestionnaireResponse,
     RefreshRequest,
     SafetyScreen,
@@ -116,6 +118,7 @@ def export(db: Session, signed_in: SignedIn, now: datetime) -> dict[str, Any]:
         "checkins": [_entry(pace.load_checkin(row, key)) for row in checkins],
         "reflections": [_entry(pace.load_rating(row, key)) for row in reflections],
         "questionnaires": measures.own_results(db, signed_in=signed_in),
+        "questionnaire_plan": vars(plans.own(db, signed_in)),
         "triggers": triggers,
         "shared": _shared_by_me(db, signed_in),
     }
@@ -165,7 +168,12 @@ def export_csv_zip(document: dict[str, Any]) -> bytes:
             archive.writestr(f"{name}.csv", text.getvalue())
         archive.writestr(
             "about.json",
-            json.dumps({k: document[k] for k in ("format", "exported_at", "person", "couple")}),
+            json.dumps(
+                {
+                    k: document[k]
+                    for k in ("format", "exported_at", "person", "couple", "questionnaire_plan")
+                }
+            ),
         )
     return buffer.getvalue()
 
@@ -235,6 +243,7 @@ SEALED_UNDER_OWN_KEY = (
     ("experience_rating", "sealed"),
     ("trigger", "sealed"),  # the trigger goes, and the copy told to the partner with it
     ("questionnaire_response", "sealed"),
+    ("questionnaire_plan", "sealed"),  # what the person repeats, and the check owed
     ("heart_rate_import", "sealed"),
     ("heart_rate_import", "span_sealed"),
     ("heart_rate_import", "calm_sealed"),
@@ -259,6 +268,7 @@ NOT_UNDER_OWN_KEY = (
     ("proposal", "sealed"),
     ("shared_note", "sealed"),
     ("therapist_share", "sealed"),  # to the therapist's public key
+    ("couple_questionnaire_plan", "sealed"),  # the therapist's request, couple key
     # The lost data key itself, under the job key, while a refresh waits: the row goes.
     ("refresh_request", "sealed_key"),
 )
@@ -268,6 +278,7 @@ _OWN_ENTRIES: tuple[tuple[str, Any], ...] = (
     ("reflection", ExperienceRatingEntry),
     ("trigger", Trigger),
     ("questionnaire result", QuestionnaireResponse),
+    ("questionnaire plan", QuestionnairePlan),
     ("heart-rate import", HeartRateImport),
     ("private insight", Finding),
     ("safety-screen answer", SafetyScreen),
