@@ -19,6 +19,17 @@ GAD7 = {str(n): 1 for n in range(1, 8)}
 PHQ9 = {str(n): 0 for n in range(1, 10)}
 
 
+@pytest.fixture
+def thea_for_both(people, hana_and_ivan):
+    """Hana and Ivan's couple id, and Thea, the therapist both of them agreed to."""
+    hana, ivan = hana_and_ivan
+    thea = people.register("thea", screen=None)
+    code = hana.post("/api/v1/therapist/invites").json()["code"]
+    assert thea.post("/api/v1/therapist/join", {"code": code}).status_code == 201
+    assert ivan.post("/api/v1/therapist/consent").status_code == 204
+    return hana.get("/api/v1/couples/current").json()["id"], thea
+
+
 def plan_of(every: int, since: datetime, answered: list[datetime]) -> OwnPlan:
     own = OwnPlan()
     own.set("gad-7", every, since)
@@ -149,13 +160,8 @@ def test_a_therapist_asks_both_partners_and_each_ones_own_repeats_stay_private(
 
 
 @pytest.mark.usefixtures("backend")
-def test_the_pages_show_what_is_due_and_who_asked(app, people, hana_and_ivan):
-    hana_api, ivan_api = hana_and_ivan
-    thea_api = people.register("thea", screen=None)
-    code = hana_api.post("/api/v1/therapist/invites").json()["code"]
-    thea_api.post("/api/v1/therapist/join", {"code": code})
-    ivan_api.post("/api/v1/therapist/consent")
-    cid = hana_api.get("/api/v1/couples/current").json()["id"]
+def test_the_pages_show_what_is_due_and_who_asked(app, thea_for_both):
+    cid, _ = thea_for_both
 
     thea = log_in(app, "thea")
     page = thea.get(f"/caseload/{cid}")
@@ -178,13 +184,11 @@ def test_the_pages_show_what_is_due_and_who_asked(app, people, hana_and_ivan):
 
 
 @pytest.mark.usefixtures("backend")
-def test_the_therapist_sees_partners_moving_apart_on_a_questionnaire(app, people, hana_and_ivan):
+def test_the_therapist_sees_partners_moving_apart_on_a_questionnaire(
+    app, hana_and_ivan, thea_for_both
+):
     hana, ivan = hana_and_ivan
-    thea = people.register("thea", screen=None)
-    code = hana.post("/api/v1/therapist/invites").json()["code"]
-    thea.post("/api/v1/therapist/join", {"code": code})
-    ivan.post("/api/v1/therapist/consent")
-    cid = hana.get("/api/v1/couples/current").json()["id"]
+    cid, thea = thea_for_both
 
     def phq9(person, each: int) -> None:
         answers = {str(n): each for n in range(1, 9)} | {"9": 0}

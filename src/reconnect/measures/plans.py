@@ -143,11 +143,7 @@ def own(db: Session, signed_in: SignedIn) -> OwnPlan:
 def save_own(db: Session, signed_in: SignedIn, plan: OwnPlan) -> None:
     person_id = signed_in.person.id
     sealed = _sealed(signed_in.data_key, vars(plan), _own_context(person_id))
-    row = db.get(QuestionnairePlan, person_id)
-    if row is None:
-        db.add(QuestionnairePlan(person_id=person_id, sealed=sealed))
-    else:
-        row.sealed = sealed
+    db.merge(QuestionnairePlan(person_id=person_id, sealed=sealed))  # new, or in place
     db.flush()
 
 
@@ -160,11 +156,7 @@ def couple_plan(db: Session, couple_id: int, couple_key: bytes) -> Plan:
 
 def save_couple_plan(db: Session, couple_id: int, couple_key: bytes, plan: Plan) -> None:
     sealed = _sealed(couple_key, vars(plan), _couple_context(couple_id))
-    row = db.get(CoupleQuestionnairePlan, couple_id)
-    if row is None:
-        db.add(CoupleQuestionnairePlan(couple_id=couple_id, sealed=sealed))
-    else:
-        row.sealed = sealed
+    db.merge(CoupleQuestionnairePlan(couple_id=couple_id, sealed=sealed))
     db.flush()
 
 
