@@ -29,8 +29,8 @@ ALLOWED = {
     ): "counts the members of the couple an invitation code names; the code is the gate",
     (
         "therapist/store.py",
-        "select(Membership).where(Membership.couple_id == couple_id)",
-    ): "the partners' roles in a couple get_couple_for_therapist has just allowed",
+        "select(Membership).where(Membership.couple_id == link.couple_id)",
+    ): "the partners' roles in a couple whose link both partners agree to (checked first)",
 }
 
 
