@@ -13,6 +13,7 @@ from sqlalchemy import select
 from reconnect.measures.plans import DUE_FOR, EVERY, OwnPlan, Plan, due
 from reconnect.models import CoupleQuestionnairePlan, QuestionnairePlan
 from tests.pages import log_in, soup
+from tests.therapist.test_api import pdf_text
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 GAD7 = {str(n): 1 for n in range(1, 8)}
@@ -210,6 +211,8 @@ def test_the_therapist_sees_partners_moving_apart_on_a_questionnaire(
     assert title in page.get("/caseload").select_one("#cases").get_text()
     notice = page.get(f"/caseload/{cid}").select_one("#diverging-phq-9").get_text()
     assert "not a verdict" in notice
+    report = thea.get(f"/api/v1/caseload/{cid}/report.pdf")
+    assert "Moving apart on the" in pdf_text(report.content)
     # Nothing of it reaches either partner.
     for person in (hana, ivan):
         assert "diverg" not in person.get("/api/v1/insights").text.lower()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from datetime import date, datetime
+from html import escape
 
 from matplotlib.figure import Figure
 from reportlab.lib import colors
@@ -20,7 +21,7 @@ from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Tabl
 from reconnect import localtime
 from reconnect.domain.pacing.catalogue import load_catalogue
 from reconnect.progress import charts as progress
-from reconnect.therapist.store import CoupleForTherapist
+from reconnect.therapist.store import CoupleForTherapist, divergences
 
 
 def _tier_png(points: list[tuple[datetime, int]]) -> bytes:
@@ -92,6 +93,16 @@ def therapist_report(view: CoupleForTherapist, start: date, end: date) -> bytes:
             table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.grey)]))
             story += [Spacer(1, 0.3 * cm), table]
     story.append(Paragraph("Questionnaire results shared with you", styles["Heading2"]))
+    for d in divergences(results):
+        better, worse = d.better.replace("_", " "), d.worse.replace("_", " ")
+        story.append(
+            Paragraph(
+                f"Moving apart on the {escape(d.title)}: the {better} partner's latest result "
+                f"in this period is a reliable improvement, and the {worse} partner's a "
+                "reliable worsening. A reflection to explore with them, not a verdict.",
+                styles["Normal"],
+            )
+        )
     if results:
         rows = [["Date", "Partner", "Questionnaire", "Score", "Reliable change"]] + [
             [
