@@ -65,3 +65,11 @@ def text_of(page: BeautifulSoup, selector: str) -> str:
     node = page.select_one(selector)
     assert node is not None, f"{selector} not on the page"
     return " ".join(node.get_text(" ").split())
+
+
+def pdf_text(content: bytes) -> str:
+    """The text of a PDF's pages, joined."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(content)
+    return "".join(page.get_textpage().get_text_range() for page in document)

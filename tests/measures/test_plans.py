@@ -12,8 +12,7 @@ from sqlalchemy import select
 
 from reconnect.measures.plans import DUE_FOR, EVERY, OwnPlan, Plan, due
 from reconnect.models import CoupleQuestionnairePlan, QuestionnairePlan
-from tests.pages import log_in, soup
-from tests.therapist.test_api import pdf_text
+from tests.pages import log_in, pdf_text, soup
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 GAD7 = {str(n): 1 for n in range(1, 8)}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.pacing.api_steps import check_in
+from tests.pages import pdf_text
 from tests.payloads import CALM, GOOD
 
 pytestmark = pytest.mark.usefixtures("backend")
@@ -24,13 +25,6 @@ def thea(people, hana_and_ivan):
     assert joined.status_code == 201, joined.text
     assert joined.json()["visible"] is False, "Ivan has not consented yet"
     return therapist
-
-
-def pdf_text(content: bytes) -> str:
-    import pypdfium2
-
-    document = pypdfium2.PdfDocument(content)
-    return "".join(page.get_textpage().get_text_range() for page in document)
 
 
 def couple_id(person) -> int:
