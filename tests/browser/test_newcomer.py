@@ -32,6 +32,9 @@ def test_the_partner_who_scans_the_invitation_joins_without_a_dead_end(live_serv
     ivan.get_by_label("Password", exact=True).fill(PASSWORD)
     ivan.get_by_role("button", name="Create account").click()
     ivan.get_by_role("link", name="I have kept it safe, continue").click()
+    # The screen must be there before its questions are counted: .all() does not wait,
+    # and an empty list would send the form unanswered (seen once, on a busy machine).
+    expect(ivan.get_by_role("heading", level=1)).to_have_text("A few private questions first")
     for group in ivan.locator("fieldset").all():
         group.get_by_label("No").check()
     ivan.get_by_role("button", name="Continue").click()
