@@ -269,6 +269,13 @@ def hana_and_ivan(people: People) -> tuple[ApiPerson, ApiPerson]:
 
 
 @pytest.fixture
+def couple_id(hana_and_ivan: tuple[ApiPerson, ApiPerson]) -> int:
+    """Hana and Ivan's couple."""
+    hana, _ = hana_and_ivan
+    return int(hana.get("/api/v1/couples/current").json()["id"])
+
+
+@pytest.fixture
 def paired(app: Any) -> tuple[Any, Any]:
     """Hana and Ivan, each in a browser of their own, paired through the pages."""
     from tests.pages import Visitor, soup, text_of  # tests.pages imports this module

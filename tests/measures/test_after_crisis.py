@@ -16,17 +16,6 @@ QUIET = {str(n): 0 for n in range(1, 10)}
 CRISIS = {**QUIET, "9": 2}
 
 
-@pytest.fixture
-def thea(people, hana_and_ivan):
-    """Thea, the couples therapist both partners agreed to."""
-    hana, ivan = hana_and_ivan
-    therapist = people.register("thea", screen=None)
-    code = hana.post("/api/v1/therapist/invites").json()["code"]
-    assert therapist.post("/api/v1/therapist/join", {"code": code}).status_code == 201
-    assert ivan.post("/api/v1/therapist/consent").status_code == 204
-    return therapist
-
-
 def phq9(person, answers):
     taken = person.post("/api/v1/questionnaires/phq-9", {"answers": answers})
     assert taken.status_code == 201, taken.text

@@ -19,17 +19,6 @@ GAD7 = {str(n): 1 for n in range(1, 8)}
 PHQ9 = {str(n): 0 for n in range(1, 10)}
 
 
-@pytest.fixture
-def thea_for_both(people, hana_and_ivan):
-    """Hana and Ivan's couple id, and Thea, the therapist both of them agreed to."""
-    hana, ivan = hana_and_ivan
-    thea = people.register("thea", screen=None)
-    code = hana.post("/api/v1/therapist/invites").json()["code"]
-    assert thea.post("/api/v1/therapist/join", {"code": code}).status_code == 201
-    assert ivan.post("/api/v1/therapist/consent").status_code == 204
-    return hana.get("/api/v1/couples/current").json()["id"], thea
-
-
 def plan_of(every: int, since: datetime, answered: list[datetime]) -> OwnPlan:
     own = OwnPlan()
     own.set("gad-7", every, since)
@@ -160,8 +149,9 @@ def test_a_therapist_asks_both_partners_and_each_ones_own_repeats_stay_private(
 
 
 @pytest.mark.usefixtures("backend")
-def test_the_pages_show_what_is_due_and_who_asked(app, thea_for_both):
-    cid, _ = thea_for_both
+@pytest.mark.usefixtures("thea")
+def test_the_pages_show_what_is_due_and_who_asked(app, couple_id):
+    cid = couple_id
 
     thea = log_in(app, "thea")
     page = thea.get(f"/caseload/{cid}")
@@ -185,10 +175,10 @@ def test_the_pages_show_what_is_due_and_who_asked(app, thea_for_both):
 
 @pytest.mark.usefixtures("backend")
 def test_the_therapist_sees_partners_moving_apart_on_a_questionnaire(
-    app, hana_and_ivan, thea_for_both
+    app, hana_and_ivan, thea, couple_id
 ):
     hana, ivan = hana_and_ivan
-    cid, thea = thea_for_both
+    cid = couple_id
 
     def phq9(person, each: int) -> None:
         answers = {str(n): each for n in range(1, 9)} | {"9": 0}

@@ -63,12 +63,6 @@ def api_addresses(couple_id: int) -> list[str]:
 
 
 @pytest.fixture
-def couple_id(hana_and_ivan) -> int:
-    hana, _ = hana_and_ivan
-    return int(hana.get("/api/v1/couples/current").json()["id"])
-
-
-@pytest.fixture
 def moments_to_answer(hana_and_ivan) -> dict[str, int]:
     """Hana tells Ivan of a trigger (only the hurt partner logs them) and Ivan proposes a
     practice: each has something to answer."""

@@ -215,7 +215,7 @@ class PlanOut(BaseModel):
 
 class RepeatIn(Strict):
     instrument_id: str = Field(max_length=40, pattern=r"^[a-z0-9-]+$")
-    every_days: Literal[0, 7, 14, 28] = Field(description="0 stops your own repeat.")
+    every_days: Literal[0, 7, 14, 28] = Field(description="Every how many days; 0 stops it.")
 
 
 def plan_out(db: Db, session: SignedIn, at: datetime, operator_dir: str) -> PlanOut:

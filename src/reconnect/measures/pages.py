@@ -70,10 +70,8 @@ def repeat_questionnaire(
     every = str(form.get("every_days", ""))
     try:
         measures.get_instrument(instrument_id, state.settings.instruments_dir)
-        if not whole_digits(every):
-            raise Problem("invalid_interval", "Please choose every one, two or four weeks.", 422)
         own = plans.own(db, session)
-        own.set(instrument_id, int(every), at)
+        own.set(instrument_id, every, at)
         plans.save_own(db, session, own)
     except Problem as problem:
         return _questionnaires(

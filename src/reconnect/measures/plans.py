@@ -42,8 +42,10 @@ class Plan:
     repeat: dict[str, int] = field(default_factory=dict)
     since: dict[str, str] = field(default_factory=dict)
 
-    def set(self, instrument_id: str, every: int, now: datetime) -> None:
-        """Repeat ``instrument_id`` every ``every`` days; 0 stops it."""
+    def set(self, instrument_id: str, every: int | str, now: datetime) -> None:
+        """Repeat ``instrument_id`` every ``every`` days (a number, or a form's digits);
+        0 stops it. Anything but 0, 7, 14 or 28 is refused (422 invalid_interval)."""
+        every = int(every) if str(every).isdigit() else -1
         if every and every not in EVERY:
             raise Problem("invalid_interval", "Please choose every one, two or four weeks.", 422)
         if every:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
 from reconnect import keys, localtime
 from reconnect.accounts.signed_in import SignedIn
@@ -66,6 +66,8 @@ class Taken:
     taken_at: datetime
     score: Score
     change: Change | None
+    # Whether this administration went to a therapist (known when it was just taken).
+    shared: bool = False
 
 
 def context(row: QuestionnaireResponse) -> str:
@@ -191,14 +193,14 @@ def take(
         "told_therapist": False,
         _SHARE: {"id": share_id, "content": shared} if share_id is not None else None,
     }
-    _seal(row, signed_in, content)
+    _seal(db, row, signed_in, content)
     # The plan keeps when each was last answered, and the check owed after a crisis.
     plan = plans.own(db, signed_in)
     plan.last[instrument.id] = now.astimezone(UTC).isoformat()
     if result.crisis:
         plan.follow_up = {"result": row.id, "taken_at": now.astimezone(UTC).isoformat()}
     plans.save_own(db, signed_in, plan)
-    return Taken(row.id, now, result, change)
+    return Taken(row.id, now, result, change, shared=share_id is not None)
 
 
 # What was shared with the therapist, kept so that the person can later add to it.
@@ -208,22 +210,27 @@ FOLLOW_UP_FOR = timedelta(days=7)
 FOLLOW_UP_ANSWERS = ("better", "same", "worse", "not_now")
 
 
-def _seal(row: QuestionnaireResponse, signed_in: SignedIn, content: Mapping[str, Any]) -> None:
+def _seal(
+    db: Session, row: QuestionnaireResponse, signed_in: SignedIn, content: Mapping[str, Any]
+) -> None:
     plain = keys.padded(json.dumps(content).encode())
     row.sealed = keys.seal(signed_in.data_key, plain, context(row))
-    db = object_session(row)
-    if db is not None:
-        db.flush()
+    db.flush()
 
 
 def _own(
     db: Session, signed_in: SignedIn, result_id: int
 ) -> tuple[QuestionnaireResponse, dict[str, Any]]:
     """One of this person's own results, opened; 404 for anyone else's."""
+    row = _row(db, signed_in, result_id)
+    return row, opened(row, signed_in.data_key)
+
+
+def _row(db: Session, signed_in: SignedIn, result_id: int) -> QuestionnaireResponse:
     row = db.get(QuestionnaireResponse, result_id)
     if row is None or row.person_id != signed_in.person.id:
         raise Problem("unknown_result", "There is no result of yours with that number.", 404)
-    return row, opened(row, signed_in.data_key)
+    return row
 
 
 def tell_therapist(db: Session, *, signed_in: SignedIn, result_id: int) -> None:
@@ -248,15 +255,13 @@ def tell_therapist(db: Session, *, signed_in: SignedIn, result_id: int) -> None:
             409,
         )
     data["told_therapist"] = True
-    _seal(row, signed_in, data)
+    _seal(db, row, signed_in, data)
 
 
 def can_tell_therapist(db: Session, *, signed_in: SignedIn, taken: Taken) -> bool:
-    """Whether a crisis result could be told to a therapist who sees the couple now."""
-    if not taken.score.crisis or not therapists.therapist_sees(db, signed_in):
-        return False
-    _, data = _own(db, signed_in, taken.id)
-    return data.get(_SHARE) is not None and not data.get("told_therapist")
+    """Whether a crisis result just taken could be told to a therapist who sees the
+    couple now (it went to them, without the crisis answer)."""
+    return taken.score.crisis and taken.shared and therapists.therapist_sees(db, signed_in)
 
 
 @dataclass(frozen=True)
@@ -285,7 +290,7 @@ def answer_follow_up(db: Session, *, signed_in: SignedIn, result_id: int, how: s
     """Close the gentle check, whatever the answer: it is offered once, never again."""
     if how not in FOLLOW_UP_ANSWERS:
         raise Problem("invalid_answer", "Please choose one of the answers.", 422)
-    _own(db, signed_in, result_id)  # 404 unless the result is this person's
+    _row(db, signed_in, result_id)  # 404 unless the result is this person's
     plan = plans.own(db, signed_in)
     if plan.follow_up is not None and plan.follow_up["result"] == result_id:
         plan.follow_up = None

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from reconnect import localtime
 from reconnect.errors import Problem
+from reconnect.measures.api import RepeatIn
 from reconnect.measures.store import get_instrument
 from reconnect.therapist import store as therapists
 from reconnect.therapist.report import therapist_report
 from reconnect.web.deps import ApiSession, Db, LocalDateTime, Now, RowId, State, api_router
-from reconnect.web.schemas import Strict
 
 router = api_router("therapist")
 
@@ -202,14 +202,9 @@ def caseload_couple(couple_id: RowId, session: ApiSession, db: Db) -> CoupleOut:
     )
 
 
-class CoupleRepeatIn(Strict):
-    instrument_id: str = Field(max_length=40, pattern=r"^[a-z0-9-]+$")
-    every_days: Literal[0, 7, 14, 28] = Field(description="0 stops the request.")
-
-
 @router.post("/caseload/{couple_id}/questionnaire-plan", response_model=list[CoupleRepeatOut])
 def ask_for_questionnaire(
-    couple_id: RowId, body: CoupleRepeatIn, session: ApiSession, db: Db, at: Now, state: State
+    couple_id: RowId, body: RepeatIn, session: ApiSession, db: Db, at: Now, state: State
 ) -> list[CoupleRepeatOut]:
     """Ask both partners to repeat a questionnaire every one, two or four weeks. They
     see the request; each result reaches you only as they choose to share it."""

@@ -14,7 +14,7 @@ from reconnect.measures import plans
 from reconnect.measures.store import get_instrument, instruments
 from reconnect.therapist import store as therapists
 from reconnect.therapist.report import therapist_report
-from reconnect.web.deps import CheckedForm, Db, Now, PageSession, RowId, State, whole_digits
+from reconnect.web.deps import CheckedForm, Db, Now, PageSession, RowId, State
 from reconnect.web.render import go, render
 
 router = APIRouter(include_in_schema=False)
@@ -122,14 +122,12 @@ def ask_for_questionnaire(
 ) -> Response:
     instrument_id, every = str(form.get("instrument_id", "")), str(form.get("every_days", ""))
     get_instrument(instrument_id, state.settings.instruments_dir)
-    if not whole_digits(every):
-        raise Problem("invalid_interval", "Please choose every one, two or four weeks.", 422)
     therapists.ask_for_questionnaire(
         db,
         signed_in=session,
         couple_id=couple_id,
         instrument_id=instrument_id,
-        every=int(every),
+        every=every,
         now=at,
     )
     db.commit()

@@ -461,7 +461,7 @@ def ask_for_questionnaire(
     signed_in: SignedIn,
     couple_id: int,
     instrument_id: str,
-    every: int,
+    every: int | str,
     now: datetime,
 ) -> plans.Plan:
     """The therapist asks both partners to repeat a questionnaire (``every`` days; 0
