@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -50,7 +50,7 @@ class Plan:
             raise Problem("invalid_interval", "Please choose every one, two or four weeks.", 422)
         if every:
             self.repeat[instrument_id] = every
-            self.since[instrument_id] = now.isoformat()
+            self.since[instrument_id] = now.astimezone(UTC).isoformat()  # stored in UTC
         else:
             self.repeat.pop(instrument_id, None)
             self.since.pop(instrument_id, None)
