@@ -173,16 +173,18 @@ def test_the_pages_show_what_is_due_and_who_asked(app, couple_id):
     assert hana.last.status_code == 422 and wrong.select_one("[role=alert]") is not None
 
 
+def phq9(person, each: int) -> None:
+    answers = {str(n): each for n in range(1, 9)} | {"9": 0}
+    assert person.post("/api/v1/questionnaires/phq-9", {"answers": answers}).status_code == 201
+
+
 @pytest.mark.usefixtures("backend")
 def test_the_therapist_sees_partners_moving_apart_on_a_questionnaire(
     app, hana_and_ivan, thea, couple_id
 ):
     hana, ivan = hana_and_ivan
     cid = couple_id
-
-    def phq9(person, each: int) -> None:
-        answers = {str(n): each for n in range(1, 9)} | {"9": 0}
-        assert person.post("/api/v1/questionnaires/phq-9", {"answers": answers}).status_code == 201
+    images = thea.get(f"/api/v1/caseload/{cid}/report.pdf").content.count(b"/Subtype /Image")
 
     phq9(hana, 3)
     phq9(ivan, 0)
@@ -193,18 +195,63 @@ def test_the_therapist_sees_partners_moving_apart_on_a_questionnaire(
     phq9(ivan, 2)  # 0 to 16: a reliable worsening
     title = thea.get(f"/api/v1/caseload/{cid}").json()["divergences"][0]["title"]
     assert thea.get(f"/api/v1/caseload/{cid}").json()["divergences"] == [
-        {"instrument": "phq-9", "title": title, "better": "hurt", "worse": "involved"}
+        {
+            "instrument": "phq-9",
+            "title": title,
+            "better": "hurt partner",
+            "worse": "involved partner",
+        }
     ]
     assert thea.get("/api/v1/caseload").json()[0]["diverging"] == [title]
     page = log_in(app, "thea")
     assert title in page.get("/caseload").select_one("#cases").get_text()
-    notice = page.get(f"/caseload/{cid}").select_one("#diverging-phq-9").get_text()
+    couple_page = page.get(f"/caseload/{cid}")
+    notice = couple_page.select_one("#diverging-phq-9").get_text()
+    assert "hurt partner's latest result is a reliable improvement" in " ".join(notice.split())
     assert "not a verdict" in notice
+    # Both partners on one chart, each reliable change marked on its own line.
+    charts = couple_page.select("figure.chart img[src*='/charts/scores-']")
+    assert [img["src"].rsplit("/", 1)[1] for img in charts] == ["scores-phq-9.svg"]
+    caption = couple_page.select_one("figure.chart:has(img[src$='scores-phq-9.svg']) figcaption")
+    assert "both partners" in caption.get_text()
+    said = " ".join(caption.get_text().split())
+    assert "Hurt partner: 2 results, from 24.0 to 8.0, 1 reliable improvement" in said
+    assert "involved partner: 3 results, from 0.0 to 16.0" in said
+    svg = page.client.get(f"/caseload/{cid}/charts/scores-phq-9.svg")
+    assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
+    assert "Hurt partner" in svg.text and "Involved partner" in svg.text
     report = thea.get(f"/api/v1/caseload/{cid}/report.pdf")
-    assert "Moving apart on the" in pdf_text(report.content)
+    words = " ".join(pdf_text(report.content).split())
+    assert "Moving apart on the" in words and f"{title}, both partners" in words
+    assert report.content.count(b"/Subtype /Image") > images, "a chart for PHQ-9"
     # Nothing of it reaches either partner.
     for person in (hana, ivan):
         assert "diverg" not in person.get("/api/v1/insights").text.lower()
+
+
+@pytest.mark.usefixtures("backend")
+def test_two_hurt_partners_are_told_apart_on_the_chart_and_when_moving_apart(app, people):
+    uma, vic = people.couple("uma", "vic", role="both_hurt")
+    therapist = people.register("thea", screen=None)
+    code = uma.post("/api/v1/therapist/invites").json()["code"]
+    assert therapist.post("/api/v1/therapist/join", {"code": code}).status_code == 201
+    assert vic.post("/api/v1/therapist/consent").status_code == 204
+    cid = uma.get("/api/v1/couples/current").json()["id"]
+    for person, first, then in ((uma, 3, 1), (vic, 0, 2)):
+        phq9(person, first)
+        phq9(person, then)
+    view = therapist.get(f"/api/v1/caseload/{cid}").json()
+    assert [(r["partner"], r["total"]) for r in view["shared_results"]] == [
+        ("partner who joined first", 24),
+        ("partner who joined first", 8),
+        ("partner who joined second", 0),
+        ("partner who joined second", 16),
+    ]
+    assert [(d["better"], d["worse"]) for d in view["divergences"]] == [
+        ("partner who joined first", "partner who joined second")
+    ]
+    svg = log_in(app, "thea").client.get(f"/caseload/{cid}/charts/scores-phq-9.svg").text
+    assert "Partner who joined first" in svg and "Partner who joined second" in svg
 
 
 @pytest.mark.usefixtures("backend")

@@ -37,6 +37,7 @@ from reconnect.progress.charts import (
     activation_safety_chart,
     consistency_chart,
     couple_dashboard,
+    pair_score_chart,
     person_dashboard,
     qualities_chart,
     score_chart,
@@ -191,6 +192,44 @@ def test_the_score_chart_marks_each_reliable_change() -> None:
     again = score_chart("scores-phq-9", "PHQ-9", points[:2], 27)
     assert again.svg != chart.svg, "the kept figure is redrawn with the new data"
     assert "0 reliable improvements and 0 reliable worsenings" in again.text
+
+
+def test_both_partners_scores_share_one_chart_on_the_same_dates() -> None:
+    hurt = [
+        ScorePoint(MONDAY, 24),
+        ScorePoint(MONDAY + timedelta(weeks=2), 8, "improved"),
+    ]
+    involved = [
+        ScorePoint(MONDAY + timedelta(days=1), 0),
+        ScorePoint(MONDAY + timedelta(weeks=2, days=3), 16, "worse"),
+    ]
+    partners = [("Hurt partner", hurt), ("Involved partner", involved)]
+    chart = pair_score_chart("scores-phq-9", "PHQ-9", partners, 27)
+    root = assert_valid_chart(chart)
+    assert chart.headers == ("Date", "Partner", "Score", "Reliable change")
+    assert [row[1:] for row in chart.rows] == [
+        ("Hurt partner", "24.0", ""),
+        ("Involved partner", "0.0", ""),
+        ("Hurt partner", "8.0", "reliable improvement"),
+        ("Involved partner", "16.0", "reliable worsening"),
+    ]
+    assert chart.text == (
+        "Hurt partner: 2 results, from 24.0 to 8.0, 1 reliable improvement and "
+        "0 reliable worsenings; involved partner: 2 results, from 0.0 to 16.0, "
+        "0 reliable improvements and 1 reliable worsening."
+    )
+    # Each line named at its end; a dot per result, then one diamond and one square.
+    words = ["".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert {"Hurt partner", "Involved partner", "improved", "worsened"} <= set(words)
+    assert chart.svg is not None and chart.svg.count("<use ") == 4 + 1 + 1
+    # The same drawing for a PDF.
+    assert chart.draw_png is not None and chart.draw_png().startswith(b"\x89PNG")
+    # One partner alone still draws, with one name; a single result in all does not.
+    alone = pair_score_chart("scores-phq-9", "PHQ-9", partners[:1], 27)
+    alone_words = {"".join(t.itertext()) for t in assert_valid_chart(alone).iter()}
+    assert "Hurt partner" in alone_words and "Involved partner" not in alone_words
+    first = pair_score_chart("scores-phq-9", "PHQ-9", [("Hurt partner", hurt[:1])], 27)
+    assert first.empty and first.rows == ((MONDAY.isoformat(), "Hurt partner", "24.0", ""),)
 
 
 def test_consistency_counts_distinct_safe_days_and_keeps_empty_weeks() -> None:

@@ -222,9 +222,9 @@ def test_the_therapist_sees_shared_scores_as_a_trend_with_reliable_change(
     browser = Visitor(app)
     browser.post("/login", {"username": "thea", "password": "quiet river under stone"})
     page = browser.get(f"/caseload/{cid}")
-    chart = f"/caseload/{cid}/charts/scores-hurt-phq-9.svg"
+    chart = f"/caseload/{cid}/charts/scores-phq-9.svg"
     figure = page.select_one(f"figure:has(img[src='{chart}'])")
-    assert figure is not None, "a trend chart of Hana's shared PHQ-9"
+    assert figure is not None, "a trend chart of the shared PHQ-9, both partners on it"
     assert "reliable improvement" in figure.select("tbody tr")[-1].get_text()
     assert page.select_one(f"img[src='/caseload/{cid}/charts/tier.svg']") is not None
     browser.get(chart)

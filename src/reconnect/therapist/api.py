@@ -55,8 +55,11 @@ class CaseOut(BaseModel):
 class DivergenceOut(BaseModel):
     instrument: str
     title: str
-    better: str = Field(description="The role of the partner who reliably improved.")
-    worse: str = Field(description="The role of the partner who reliably worsened.")
+    better: str = Field(
+        description="The partner whose latest result reliably improved, named as in "
+        "`partner` of a shared result."
+    )
+    worse: str = Field(description="The partner whose latest result reliably worsened.")
 
 
 class PatternOut(BaseModel):
@@ -67,6 +70,10 @@ class PatternOut(BaseModel):
 
 class SharedResultOut(BaseModel):
     role: str = Field(description="hurt, involved or both_hurt: which partner shared it.")
+    partner: str = Field(
+        description="Which partner shared it, in words: hurt partner, involved partner, "
+        "or, when both were hurt, partner who joined first or second."
+    )
     at: LocalDateTime
     instrument: str
     title: str
@@ -86,6 +93,10 @@ class SharedResultOut(BaseModel):
 
 class SharedFindingOut(BaseModel):
     role: str
+    partner: str = Field(
+        description="Which partner shared it, in words: hurt partner, involved partner, "
+        "or, when both were hurt, partner who joined first or second."
+    )
     at: LocalDateTime
     pattern: str
     message: str
@@ -185,10 +196,14 @@ def caseload_couple(couple_id: RowId, session: ApiSession, db: Db) -> CoupleOut:
             PatternOut(pattern=f.pattern.value, message=f.message, try_instead=f.try_instead)
             for f in view.patterns
         ],
-        shared_results=[SharedResultOut(role=s.role, at=s.at, **s.content) for s in view.results],
+        shared_results=[
+            SharedResultOut(role=s.role, partner=s.partner, at=s.at, **s.content)
+            for s in view.results
+        ],
         shared_findings=[
             SharedFindingOut(
                 role=s.role,
+                partner=s.partner,
                 at=s.at,
                 **{k: v for k, v in s.content.items() if k != "kind"},
             )

@@ -1,13 +1,15 @@
 """The therapist report: a PDF for a chosen period, built with reportlab.
 
 It holds only what the therapist may see: where the couple has reached together over
-the period with its chart, steps back, breaks after flooding and couple-level patterns,
-each step named as the partners see it. Never a private note.
+the period with its chart, steps back, breaks after flooding, the questionnaire results
+the partners shared (both partners on one chart per questionnaire) and couple-level
+patterns, each step named as the partners see it. Never a private note.
 """
 
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import date, datetime
 from html import escape
 
@@ -21,7 +23,7 @@ from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Tabl
 from reconnect import localtime
 from reconnect.domain.pacing.catalogue import load_catalogue
 from reconnect.progress import charts as progress
-from reconnect.therapist.store import CoupleForTherapist, divergences
+from reconnect.therapist.store import CoupleForTherapist, charts, divergences
 
 
 def _tier_png(points: list[tuple[datetime, int]]) -> bytes:
@@ -94,20 +96,28 @@ def therapist_report(view: CoupleForTherapist, start: date, end: date) -> bytes:
             story += [Spacer(1, 0.3 * cm), table]
     story.append(Paragraph("Questionnaire results shared with you", styles["Heading2"]))
     for d in divergences(results):
-        better, worse = d.better.replace("_", " "), d.worse.replace("_", " ")
         story.append(
             Paragraph(
-                f"Moving apart on the {escape(d.title)}: the {better} partner's latest result "
-                f"in this period is a reliable improvement, and the {worse} partner's a "
+                f"Moving apart on the {escape(d.title)}: the {d.better}'s latest result "
+                f"in this period is a reliable improvement, and the {d.worse}'s a "
                 "reliable worsening. A reflection to explore with them, not a verdict.",
                 styles["Normal"],
             )
         )
+    # Both partners on one chart per questionnaire, over this period only.
+    period = replace(view, shared=results + view.findings)
+    for chart in charts(period):
+        if chart.key.startswith("scores-") and chart.draw_png is not None:
+            story += [
+                Paragraph(escape(chart.title), styles["Heading3"]),
+                Image(io.BytesIO(chart.draw_png()), width=12 * cm, height=12 * cm * 230 / 360),
+                Paragraph(escape(chart.text), styles["Italic"]),
+            ]
     if results:
         rows = [["Date", "Partner", "Questionnaire", "Score", "Reliable change"]] + [
             [
                 local.calendar_date(r.at),
-                r.role.replace("_", " "),
+                r.partner,
                 str(r.content.get("title", "")),
                 str(r.content.get("total", "")),
                 str(r.content.get("change") or ""),

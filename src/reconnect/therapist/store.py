@@ -300,11 +300,14 @@ def _tiers(db: Session, couple_id: int) -> list[tuple[datetime, int]]:
 
 @dataclass(frozen=True)
 class SharedResult:
-    """A questionnaire result a partner shared with the therapist."""
+    """A questionnaire result (or a reflection) a partner shared with the therapist.
+    ``partner`` names the sharer in words: "hurt partner", "involved partner", or,
+    when both were hurt, "partner who joined first" or "... second"."""
 
     role: str
     at: datetime
     content: dict[str, object]
+    partner: str = ""
 
 
 @dataclass(frozen=True)
@@ -345,29 +348,62 @@ class CoupleForTherapist:
 
 def charts(view: CoupleForTherapist, today: date | None = None) -> tuple[progress.Chart, ...]:
     """The couple view's charts: where they have reached together (up to ``today``),
-    steps back marked, and each shared questionnaire's scores per partner, with
-    reliable change marked."""
+    steps back marked, and for each shared questionnaire both partners' scores side
+    by side on one chart, reliable change marked."""
     ladder = [TierPoint(at, tier) for at, tier in view.ladder]
     found = [progress.tier_chart(ladder, today, who="they")]
-    series: dict[tuple[str, str], list[SharedResult]] = {}
-    for result in view.results:
-        if isinstance(result.content.get("total"), int | float):
-            key = (result.role, str(result.content.get("instrument", "")))
-            series.setdefault(key, []).append(result)
-    for (role, instrument), results in sorted(series.items()):
-        points = [
-            ScorePoint(
-                r.at.date(),
-                float(r.content["total"]),  # type: ignore[arg-type]
-                str(r.content["change"]) if r.content.get("change") else None,
+    for instrument, results in _by_instrument(view.results).items():
+        partners: dict[str, list[ScorePoint]] = {}
+        for r in sorted(results, key=lambda r: _shown_order(r.partner)):
+            partners.setdefault(r.partner, []).append(
+                ScorePoint(
+                    r.at.date(),
+                    float(r.content["total"]),  # type: ignore[arg-type]
+                    str(r.content["change"]) if r.content.get("change") else None,
+                )
             )
-            for r in results
-        ]
         highest = results[-1].content.get("highest")
+        points = [p for each in partners.values() for p in each]
         top = float(highest) if isinstance(highest, int | float) else max(p.score for p in points)
-        title = f"{results[-1].content.get('title', instrument)}, {role.replace('_', ' ')} partner"
-        found.append(progress.score_chart(f"scores-{role}-{instrument}", title, points, top or 1))
+        title = f"{results[-1].content.get('title', instrument)}, both partners"
+        # A couple has two partners; the table beside the chart lists every result.
+        named = [(name[0].upper() + name[1:], each) for name, each in partners.items()][:2]
+        found.append(progress.pair_score_chart(f"scores-{instrument}", title, named, top or 1))
     return tuple(found)
+
+
+def _by_instrument(results: list[SharedResult]) -> dict[str, list[SharedResult]]:
+    """The shared results with a total, by questionnaire (sorted), oldest first."""
+    found: dict[str, list[SharedResult]] = {}
+    for result in results:
+        if isinstance(result.content.get("total"), int | float):
+            found.setdefault(str(result.content.get("instrument", "")), []).append(result)
+    return dict(sorted(found.items()))
+
+
+# How the partners are named to the therapist, in the order they are shown. Two hurt
+# partners share a role, so they are told apart by when each joined the couple.
+_PARTNER_ORDER = (
+    "hurt partner",
+    "involved partner",
+    "partner who joined first",
+    "partner who joined second",
+)
+
+
+def _shown_order(partner: str) -> int:
+    return _PARTNER_ORDER.index(partner) if partner in _PARTNER_ORDER else len(_PARTNER_ORDER)
+
+
+def _partner_names(members: list[Membership]) -> dict[int, str]:
+    roles = [m.role for m in members]
+    names = {}
+    for number, m in enumerate(sorted(members, key=lambda m: (m.joined_at, m.person_id))):
+        if roles.count(m.role) == 1:
+            names[m.person_id] = f"{m.role.replace('_', ' ')} partner"
+        else:
+            names[m.person_id] = _PARTNER_ORDER[2 + min(number, 1)]
+    return names
 
 
 def _shared(db: Session, link: TherapistLink, data_key: bytes, zone: tzinfo) -> list[SharedResult]:
@@ -376,15 +412,15 @@ def _shared(db: Session, link: TherapistLink, data_key: bytes, zone: tzinfo) -> 
     private = PrivateKey(
         keys.unseal(data_key, link.private_key_sealed, f"therapist-private:{link.id}")
     )
-    roles = {
-        m.person_id: m.role
-        for m in db.scalars(select(Membership).where(Membership.couple_id == link.couple_id))
-    }
+    members = list(db.scalars(select(Membership).where(Membership.couple_id == link.couple_id)))
+    roles = {m.person_id: m.role for m in members}
+    names = _partner_names(members)
     return [
         SharedResult(
             roles.get(row.person_id, "partner"),
             localtime.to_local(row.at, zone),
             json.loads(SealedBox(private).decrypt(row.sealed)),
+            names.get(row.person_id, "partner"),
         )
         for row in db.scalars(
             select(TherapistShare)
@@ -397,7 +433,8 @@ def _shared(db: Session, link: TherapistLink, data_key: bytes, zone: tzinfo) -> 
 @dataclass(frozen=True)
 class Divergence:
     """A questionnaire on which the partners' latest shared results went opposite ways:
-    one a reliable improvement, the other a reliable worsening."""
+    one a reliable improvement, the other a reliable worsening. ``better`` and
+    ``worse`` name the partners as :class:`SharedResult` does."""
 
     instrument: str
     title: str
@@ -411,13 +448,13 @@ def divergences(shared: list[SharedResult]) -> list[Divergence]:
     latest: dict[str, dict[str, SharedResult]] = {}
     for result in shared:
         if result.content.get("kind") != "finding" and result.content.get("instrument"):
-            latest.setdefault(str(result.content["instrument"]), {})[result.role] = result
+            latest.setdefault(str(result.content["instrument"]), {})[result.partner] = result
     found = []
-    for instrument, by_role in sorted(latest.items()):
-        better = [r for r, s in by_role.items() if s.content.get("change") == "improved"]
-        worse = [r for r, s in by_role.items() if s.content.get("change") == "worse"]
+    for instrument, by_partner in sorted(latest.items()):
+        better = [r for r, s in by_partner.items() if s.content.get("change") == "improved"]
+        worse = [r for r, s in by_partner.items() if s.content.get("change") == "worse"]
         if better and worse:
-            title = str(by_role[better[0]].content.get("title", instrument))
+            title = str(by_partner[better[0]].content.get("title", instrument))
             found.append(Divergence(instrument, title, better[0], worse[0]))
     return found
 
