@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from reconnect.accounts.signed_in import SignedIn
 from reconnect.domain.measures.definitions import Instrument
+from reconnect.domain.measures.scoring import Change
 from reconnect.measures import plans
 from reconnect.measures import store as measures
 from reconnect.models import Person
@@ -65,6 +66,11 @@ class TakenOut(BaseModel):
         description="Crisis contacts, filled at once when an answer calls for them."
     )
     change: ChangeOut | None = Field(description="Reliable change since the previous time.")
+    subscale_changes: dict[str, ChangeOut] = Field(
+        default_factory=dict,
+        description="Reliable change since the previous time on each subscale whose "
+        "definition gives the figures for it, by subscale id.",
+    )
     can_tell_therapist: bool = Field(
         False,
         description="After a crisis answer: whether a therapist who sees the couple now can "
@@ -113,6 +119,15 @@ def instrument_out(instrument: Instrument) -> InstrumentOut:
     )
 
 
+def change_out(change: Change) -> ChangeOut:
+    return ChangeOut(
+        difference=change.difference,
+        rci=change.rci,
+        reliable=change.reliable,
+        direction=change.direction.value,
+    )
+
+
 def taken_out(instrument: Instrument, taken: measures.Taken, person: Person) -> TakenOut:
     result, change = taken.score, taken.change
     return TakenOut(
@@ -124,14 +139,8 @@ def taken_out(instrument: Instrument, taken: measures.Taken, person: Person) -> 
         band=result.band.label if result.band else None,
         crisis=result.crisis,
         resources=ResourceOut.listed(person) if result.crisis else [],
-        change=ChangeOut(
-            difference=change.difference,
-            rci=change.rci,
-            reliable=change.reliable,
-            direction=change.direction.value,
-        )
-        if change
-        else None,
+        change=change_out(change) if change else None,
+        subscale_changes={k: change_out(c) for k, c in taken.subscale_changes.items()},
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -68,6 +68,8 @@ class Taken:
     change: Change | None
     # Whether this administration went to a therapist (known when it was just taken).
     shared: bool = False
+    # Reliable change on each subscale whose definition gives the figures for it.
+    subscale_changes: Mapping[str, Change] = field(default_factory=dict)
 
 
 def context(row: QuestionnaireResponse) -> str:
@@ -131,7 +133,15 @@ def histories(
         current = _score_of(instrument, data)
         previous = taken[-1].score if taken else None
         when = datetime.fromisoformat(data["taken_at"])
-        taken.append(Taken(row_id, when, current, _change(instrument, previous, current)))
+        taken.append(
+            Taken(
+                row_id,
+                when,
+                current,
+                _change(instrument, previous, current),
+                subscale_changes=_subscale_changes(instrument, previous, current),
+            )
+        )
     return found
 
 
@@ -153,6 +163,37 @@ def _change(instrument: Instrument, before: Score | None, after: Score) -> Chang
         return None
 
 
+def _subscale_changes(
+    instrument: Instrument, before: Score | None, after: Score
+) -> dict[str, Change]:
+    """Reliable change on each subscale that has the figures for it, by subscale id."""
+    if before is None:
+        return {}
+    return {
+        sub.id: reliable_change(instrument, before, after, sub.id)
+        for sub in instrument.subscales
+        if sub.reliable_change is not None
+        and sub.id in before.subscales
+        and sub.id in after.subscales
+    }
+
+
+def _shared_subscales(
+    instrument: Instrument, result: Score, changes: Mapping[str, Change]
+) -> dict[str, dict[str, Any]]:
+    """What a therapist receives of each subscale: its name, score and reliable change."""
+    return {
+        sub.id: {
+            "title": sub.title,
+            "score": result.subscales[sub.id],
+            "highest": sub.range.high,
+            "change": changes[sub.id].direction.value if sub.id in changes else None,
+        }
+        for sub in instrument.subscales
+        if sub.id in result.subscales
+    }
+
+
 def take(
     db: Session,
     *,
@@ -167,7 +208,9 @@ def take(
     except InvalidAnswers as error:
         raise Problem("invalid_answers", str(error), 422) from None
     before = history(db, signed_in=signed_in, instrument=instrument)
-    change = _change(instrument, before[-1].score if before else None, result)
+    previous = before[-1].score if before else None
+    change = _change(instrument, previous, result)
+    subscale_changes = _subscale_changes(instrument, previous, result)
     # With this person's consent, the result (never the answers) goes to their
     # therapist, sealed for the therapist alone. A crisis answer is not part of it
     # unless the person chooses to tell them (tell_therapist); nor is it logged: a log
@@ -179,6 +222,7 @@ def take(
         "highest": instrument.total_range.high if instrument.total_range else None,
         "band": result.band.label if result.band else None,
         "change": change.direction.value if change else None,
+        "subscales": _shared_subscales(instrument, result, subscale_changes),
         "crisis": False,
     }
     share_id = therapists.share_with_therapist(db, signed_in=signed_in, content=shared, now=now)
@@ -200,7 +244,14 @@ def take(
     if result.crisis:
         plan.follow_up = {"result": row.id, "taken_at": now.astimezone(UTC).isoformat()}
     plans.save_own(db, signed_in, plan)
-    return Taken(row.id, now, result, change, shared=share_id is not None)
+    return Taken(
+        row.id,
+        now,
+        result,
+        change,
+        shared=share_id is not None,
+        subscale_changes=subscale_changes,
+    )
 
 
 # What was shared with the therapist, kept so that the person can later add to it.

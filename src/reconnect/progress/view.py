@@ -84,29 +84,36 @@ def score_charts(
     db: Session, signed_in: SignedIn, instruments_dir: str = ""
 ) -> list[progress.Chart]:
     """One chart for each questionnaire this person has answered, with reliable change
-    marked; from their own results, opened with their key."""
+    marked; a questionnaire without a total (the ECR-S) gets one chart for each of its
+    parts instead. From their own results, opened with their key."""
     known = measures.instruments(instruments_dir)
     answered = measures.histories(db, signed_in=signed_in, instruments=known)
     zone = localtime.zone(signed_in.person.time_zone)
     charts = []
     for instrument_id in sorted(answered):
-        instrument = known[instrument_id]
-        if instrument.total_range is None:
-            continue  # a questionnaire without a total has nothing to chart
-        points = [
-            ScorePoint(
-                localtime.local_day(taken.taken_at, zone),
-                taken.score.total,
-                taken.change.direction.value if taken.change else None,
-            )
-            for taken in answered[instrument_id]
-            if taken.score.total is not None
-        ]
-        charts.append(
-            progress.score_chart(
-                f"scores-{instrument.id}", instrument.title, points, instrument.total_range.high
-            )
-        )
+        instrument, history = known[instrument_id], answered[instrument_id]
+
+        def day(taken: measures.Taken) -> date:
+            return localtime.local_day(taken.taken_at, zone)
+
+        if instrument.total_range is not None:
+            points = [
+                ScorePoint(day(t), t.score.total, t.change.direction.value if t.change else None)
+                for t in history
+                if t.score.total is not None
+            ]
+            key, top = f"scores-{instrument.id}", instrument.total_range.high
+            charts.append(progress.score_chart(key, instrument.title, points, top))
+            continue
+        for sub in instrument.subscales:
+            changes = [t.subscale_changes.get(sub.id) for t in history]
+            points = [
+                ScorePoint(day(t), t.score.subscales[sub.id], c.direction.value if c else None)
+                for t, c in zip(history, changes, strict=True)
+                if sub.id in t.score.subscales
+            ]
+            key, title = f"scores-{instrument.id}-{sub.id}", f"{instrument.title}: {sub.title}"
+            charts.append(progress.score_chart(key, title, points, sub.range.high))
     return charts
 
 

@@ -68,6 +68,15 @@ class PatternOut(BaseModel):
     try_instead: str
 
 
+class SharedPartOut(BaseModel):
+    title: str
+    score: float
+    highest: float | None = None
+    change: str | None = Field(
+        None, description="Reliable change on this part, where its definition gives figures."
+    )
+
+
 class SharedResultOut(BaseModel):
     role: str = Field(description="hurt, involved or both_hurt: which partner shared it.")
     partner: str = Field(
@@ -84,6 +93,10 @@ class SharedResultOut(BaseModel):
         None,
         description="Reliable change (Jacobson–Truax) since this partner's result before: "
         "improved, worse or no reliable change; null for a first result.",
+    )
+    subscales: dict[str, SharedPartOut] = Field(
+        default_factory=dict,
+        description="Each part of the questionnaire (subscale) by id, with its score.",
     )
     crisis: bool = Field(
         description="True only when the partner chose to tell you that this result held "

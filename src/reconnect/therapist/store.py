@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
+from typing import Any
 
 from nacl.public import PrivateKey, PublicKey, SealedBox
 from sqlalchemy import delete, func, select
@@ -348,36 +349,50 @@ class CoupleForTherapist:
 
 def charts(view: CoupleForTherapist, today: date | None = None) -> tuple[progress.Chart, ...]:
     """The couple view's charts: where they have reached together (up to ``today``),
-    steps back marked, and for each shared questionnaire both partners' scores side
-    by side on one chart, reliable change marked."""
+    steps back marked, and for each shared questionnaire (or each part of one without
+    a total) both partners' scores side by side on one chart, reliable change marked."""
     ladder = [TierPoint(at, tier) for at, tier in view.ladder]
     found = [progress.tier_chart(ladder, today, who="they")]
-    for instrument, results in _by_instrument(view.results).items():
+    for key, scores in _scales(view.results).items():
         partners: dict[str, list[ScorePoint]] = {}
-        for r in sorted(results, key=lambda r: _shown_order(r.partner)):
-            partners.setdefault(r.partner, []).append(
-                ScorePoint(
-                    r.at.date(),
-                    float(r.content["total"]),  # type: ignore[arg-type]
-                    str(r.content["change"]) if r.content.get("change") else None,
-                )
-            )
-        highest = results[-1].content.get("highest")
+        for result, scale in sorted(scores, key=lambda pair: _shown_order(pair[0].partner)):
+            change = str(scale["change"]) if scale.get("change") else None
+            point = ScorePoint(result.at.date(), float(scale["score"]), change)
+            partners.setdefault(result.partner, []).append(point)
+        highest = scores[-1][1].get("highest")
         points = [p for each in partners.values() for p in each]
         top = float(highest) if isinstance(highest, int | float) else max(p.score for p in points)
-        title = f"{results[-1].content.get('title', instrument)}, both partners"
+        title = f"{scores[-1][1]['title']}, both partners"
         # A couple has two partners; the table beside the chart lists every result.
         named = [(name[0].upper() + name[1:], each) for name, each in partners.items()][:2]
-        found.append(progress.pair_score_chart(f"scores-{instrument}", title, named, top or 1))
+        found.append(progress.pair_score_chart(f"scores-{key}", title, named, top or 1))
     return tuple(found)
 
 
-def _by_instrument(results: list[SharedResult]) -> dict[str, list[SharedResult]]:
-    """The shared results with a total, by questionnaire (sorted), oldest first."""
-    found: dict[str, list[SharedResult]] = {}
+_Scale = dict[str, Any]
+
+
+def _scales(
+    results: list[SharedResult],
+) -> dict[str, list[tuple[SharedResult, _Scale]]]:
+    """Each shared result's scores, by chart key (sorted), oldest first: its total, or
+    each part of a questionnaire without one. A scale is its ``title``, ``score``,
+    ``highest`` and ``change``."""
+    found: dict[str, list[tuple[SharedResult, _Scale]]] = {}
     for result in results:
-        if isinstance(result.content.get("total"), int | float):
-            found.setdefault(str(result.content.get("instrument", "")), []).append(result)
+        content, instrument = result.content, str(result.content.get("instrument", ""))
+        title = str(content.get("title", instrument))
+        if isinstance(content.get("total"), int | float):
+            scale = {"title": title, "score": content["total"]} | {
+                k: content.get(k) for k in ("highest", "change")
+            }
+            found.setdefault(instrument, []).append((result, scale))
+            continue
+        parts = content.get("subscales")
+        for sub_id, part in (parts if isinstance(parts, dict) else {}).items():
+            if isinstance(part, dict) and isinstance(part.get("score"), int | float):
+                scale = {**part, "title": f"{title}: {part.get('title', sub_id)}"}
+                found.setdefault(f"{instrument}-{sub_id}", []).append((result, scale))
     return dict(sorted(found.items()))
 
 
@@ -433,8 +448,9 @@ def _shared(db: Session, link: TherapistLink, data_key: bytes, zone: tzinfo) -> 
 @dataclass(frozen=True)
 class Divergence:
     """A questionnaire on which the partners' latest shared results went opposite ways:
-    one a reliable improvement, the other a reliable worsening. ``better`` and
-    ``worse`` name the partners as :class:`SharedResult` does."""
+    one a reliable improvement, the other a reliable worsening. ``instrument`` is the
+    questionnaire's id, or for a part of one without a total ``"{id}-{part}"``;
+    ``better`` and ``worse`` name the partners as :class:`SharedResult` does."""
 
     instrument: str
     title: str
@@ -443,19 +459,17 @@ class Divergence:
 
 
 def divergences(shared: list[SharedResult]) -> list[Divergence]:
-    """Each questionnaire where one partner's latest result reliably improved and the
-    other's reliably worsened (Jacobson–Truax, each against their own result before)."""
-    latest: dict[str, dict[str, SharedResult]] = {}
-    for result in shared:
-        if result.content.get("kind") != "finding" and result.content.get("instrument"):
-            latest.setdefault(str(result.content["instrument"]), {})[result.partner] = result
+    """Each questionnaire (or part of one without a total) where one partner's latest
+    result reliably improved and the other's reliably worsened (Jacobson–Truax, each
+    against their own result before)."""
+    results = [s for s in shared if s.content.get("kind") != "finding"]
     found = []
-    for instrument, by_partner in sorted(latest.items()):
-        better = [r for r, s in by_partner.items() if s.content.get("change") == "improved"]
-        worse = [r for r, s in by_partner.items() if s.content.get("change") == "worse"]
+    for key, scores in _scales(results).items():
+        latest = {result.partner: scale for result, scale in scores}
+        better = [p for p, scale in latest.items() if scale.get("change") == "improved"]
+        worse = [p for p, scale in latest.items() if scale.get("change") == "worse"]
         if better and worse:
-            title = str(by_partner[better[0]].content.get("title", instrument))
-            found.append(Divergence(instrument, title, better[0], worse[0]))
+            found.append(Divergence(key, str(scores[-1][1]["title"]), better[0], worse[0]))
     return found
 
 
