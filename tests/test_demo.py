@@ -116,6 +116,13 @@ def test_the_demo_has_questionnaire_history_and_a_therapist_with_consent(app):
     page = visitor.get(str(case["href"]))
     results = page.select("#shared-results tbody tr")
     assert len(results) >= 4
-    assert {row.find_all("td")[1].get_text(strip=True) for row in results} == {"hurt", "involved"}
+    partners = {row.find_all("td")[1].get_text(strip=True) for row in results}
+    assert partners == {"hurt partner", "involved partner"}
+    # She asked both for a PHQ-9 every two weeks, and sees both on one chart.
+    assert "every two weeks" in page.select_one("#asked-phq-9").get_text()
+    chart = page.select_one("figure.chart:has(img[src$='/scores-phq-9.svg'])")
+    assert chart is not None
+    charted = {row.find_all("td")[1].get_text().lower() for row in chart.select("tbody tr")}
+    assert charted == partners
     assert page.select("#shared-findings li"), "reflections a partner chose to show her"
     assert "None shared" not in page.get_text()

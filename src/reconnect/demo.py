@@ -93,6 +93,7 @@ DEMO_NOTES: dict[int, tuple[tuple[timedelta, str, str], ...]] = {
 class DemoCouple:
     hurt: NewAccount
     involved: NewAccount
+    couple_id: int = 0
 
 
 def _activation(day: int, person: str, rng: random.Random) -> int:
@@ -241,7 +242,7 @@ def build_demo(
             now=start,
         )
         db.commit()
-        demo = DemoCouple(hurt, involved)
+        demo = DemoCouple(hurt, involved, couple.id)
         for day in range(WEEKS * 7):
             morning = start + timedelta(days=day)
             _check_in(db, hurt, morning, day, rng)
@@ -259,8 +260,7 @@ def build_demo(
             _moments(db, demo, morning, day)
             if day == THERAPIST_DAY:
                 _therapist(db, demo, hasher, kdf, morning + timedelta(hours=2))
-            if day % 21 == 0:
-                _questionnaires(db, demo, morning + timedelta(hours=10), day)
+            _questionnaires(db, demo, morning + timedelta(hours=10), day)
             db.commit()
         _share_reflections(db, demo, now - timedelta(days=1))
         db.commit()
@@ -268,10 +268,18 @@ def build_demo(
 
 
 def _questionnaires(db: Session, demo: DemoCouple, at: datetime, day: int) -> None:
-    """PHQ-9 and GAD-7 every three weeks, easing slowly."""
-    for account, instrument_id in ((demo.hurt, "phq-9"), (demo.involved, "gad-7")):
+    """Every three weeks, Hana's PHQ-9 and Ivan's GAD-7; once their therapist asks for
+    it, a PHQ-9 from both every two weeks instead of Hana's. Hana's ease slowly."""
+    asked = day > THERAPIST_DAY and (day - THERAPIST_DAY - 1) % 14 == 0
+    taken = []
+    if day % 21 == 0:
+        taken.append((demo.involved, "gad-7", 1))
+        if day < THERAPIST_DAY:
+            taken.append((demo.hurt, "phq-9", max(0, 2 - day // 28)))
+    if asked:
+        taken += [(demo.hurt, "phq-9", max(0, 2 - day // 28)), (demo.involved, "phq-9", 1)]
+    for account, instrument_id, level in taken:
         instrument = measures.get_instrument(instrument_id)
-        level = max(0, 2 - day // 28)
         answers = {item.id: min(level + (i % 2), 3) for i, item in enumerate(instrument.items)}
         if instrument_id == "phq-9":
             answers[instrument.items[-1].id] = 0
@@ -291,6 +299,15 @@ def _therapist(
     therapists.join(db, signed_in=SignedIn(thea.person, thea.data_key, ""), code=code, now=at)
     therapists.consent(
         db, signed_in=SignedIn(demo.involved.person, demo.involved.data_key, ""), now=at
+    )
+    # She asks both of them for a PHQ-9 every two weeks.
+    therapists.ask_for_questionnaire(
+        db,
+        signed_in=SignedIn(thea.person, thea.data_key, ""),
+        couple_id=demo.couple_id,
+        instrument_id="phq-9",
+        every=14,
+        now=at,
     )
 
 

@@ -77,3 +77,24 @@ def test_screenshots_of_the_main_pages_on_a_phone(browser: Any, demo_server: Dem
     assert shot.stat().st_size > 10_000, shot
     hana.context.close()
     uma.context.close()
+
+
+def test_the_therapist_sees_both_partners_on_one_chart_on_a_phone(
+    browser: Any, demo_server: Demo
+) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = local_context(browser).new_page()
+    page.goto(f"{demo_server.base}/login")
+    page.get_by_label("Username").fill(THERAPIST)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"{demo_server.base}/caseload/{demo_server.couple_id}")
+    page.wait_for_load_state("load")
+    chart = page.locator("figure.chart").filter(has=page.locator("img[src$='/scores-phq-9.svg']"))
+    expect(chart.locator("figcaption")).to_contain_text("both partners")
+    expect(chart.locator("figcaption")).to_contain_text("involved partner")
+    image = chart.locator("img")
+    assert image.evaluate("img => img.complete && img.naturalWidth > 0"), "the chart loads"
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    expect(page.locator("#asked-phq-9")).to_contain_text("every two weeks")
+    page.screenshot(path=str(ARTIFACTS / "therapist-couple-390.png"), full_page=True)

@@ -121,7 +121,12 @@ def test_a_therapist_asks_both_partners_and_each_ones_own_repeats_stay_private(
     assert asked.status_code == 200 and asked.json() == [
         {"instrument_id": "phq-9", "every_days": 14}
     ]
-    assert thea.get(f"/api/v1/caseload/{cid}").json()["questionnaire_plan"] == asked.json()
+    (listed,) = thea.get(f"/api/v1/caseload/{cid}").json()["questionnaire_plan"]
+    assert {k: listed[k] for k in ("instrument_id", "every_days")} == asked.json()[0]
+    assert [(t["partner"], t["due"]) for t in listed["partners"]] == [
+        ("hurt partner", True),
+        ("involved partner", True),
+    ]
     # Ivan also repeats the GAD-7 for himself: Hana never learns it.
     ivan.post("/api/v1/questionnaire-plan", {"instrument_id": "gad-7", "every_days": 7})
     for person in (hana, ivan):
@@ -227,6 +232,49 @@ def test_the_therapist_sees_partners_moving_apart_on_a_questionnaire(
     # Nothing of it reaches either partner.
     for person in (hana, ivan):
         assert "diverg" not in person.get("/api/v1/insights").text.lower()
+
+
+@pytest.mark.usefixtures("backend")
+def test_a_phq9_every_two_weeks_from_request_to_both_partners_charted_apart(
+    app, hana_and_ivan, thea, couple_id, clock
+):
+    """The issue's whole story: the therapist asks, both see it due, both answer, and
+    the therapist sees each partner's turn, one chart and the two moving apart."""
+    hana, ivan = hana_and_ivan
+    cid = couple_id
+    asked = thea.post(
+        f"/api/v1/caseload/{cid}/questionnaire-plan", {"instrument_id": "phq-9", "every_days": 14}
+    )
+    assert asked.status_code == 200
+
+    def turns() -> dict[str, tuple[bool, bool]]:
+        plan = thea.get(f"/api/v1/caseload/{cid}").json()["questionnaire_plan"]
+        assert [p["instrument_id"] for p in plan] == ["phq-9"]
+        return {t["partner"]: (t["due"], t["last_shared"] is not None) for t in plan[0]["partners"]}
+
+    assert turns() == {"hurt partner": (True, False), "involved partner": (True, False)}
+
+    def due(person) -> list[str]:
+        return [d["instrument_id"] for d in person.get("/api/v1/questionnaire-plan").json()["due"]]
+
+    assert due(hana) == due(ivan) == ["phq-9"]
+    phq9(hana, 3)
+    phq9(ivan, 0)
+    assert turns() == {"hurt partner": (False, True), "involved partner": (False, True)}
+    clock.advance(days=14)
+    assert turns() == {"hurt partner": (True, True), "involved partner": (True, True)}
+    assert due(hana) == due(ivan) == ["phq-9"]
+    phq9(hana, 1)  # 24 to 8: reliably better
+    phq9(ivan, 2)  # 0 to 16: reliably worse
+    assert turns() == {"hurt partner": (False, True), "involved partner": (False, True)}
+    assert due(hana) == due(ivan) == []
+
+    page = log_in(app, "thea").get(f"/caseload/{cid}")
+    listed = " ".join(page.select_one("#asked-phq-9").get_text().split())
+    assert "every two weeks" in listed and "Hurt partner: last shared" in listed
+    assert "next turn from" in listed and "due since" not in listed
+    assert page.select_one("#diverging-phq-9") is not None
+    assert page.select_one("img[src$='/charts/scores-phq-9.svg']") is not None
 
 
 @pytest.mark.usefixtures("backend")

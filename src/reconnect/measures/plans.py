@@ -73,7 +73,7 @@ class Due:
     asked_by: str
 
 
-def _next_turn(every: int, since: datetime, last: datetime | None, now: datetime) -> datetime:
+def next_turn(every: int, since: datetime, last: datetime | None, now: datetime) -> datetime:
     """When the questionnaire is (or was last) due: its interval after it was last
     answered, never before it was asked for; a turn missed for longer than DUE_FOR
     moves on to the next."""
@@ -100,7 +100,7 @@ def due(own: OwnPlan, couple: Plan, now: datetime) -> list[Due]:
     found = []
     for instrument_id, (every, since, who) in asks(own, couple).items():
         last = own.last.get(instrument_id)
-        turn = _next_turn(every, since, datetime.fromisoformat(last) if last else None, now)
+        turn = next_turn(every, since, datetime.fromisoformat(last) if last else None, now)
         if turn <= now:
             found.append(Due(instrument_id, turn, every, who))
     return sorted(found, key=lambda d: (d.since, d.instrument_id))
@@ -111,7 +111,7 @@ def upcoming(own: OwnPlan, couple: Plan, now: datetime, until: datetime) -> list
     found = []
     for instrument_id, (every, since, who) in asks(own, couple).items():
         last = own.last.get(instrument_id)
-        turn = _next_turn(every, since, datetime.fromisoformat(last) if last else None, now)
+        turn = next_turn(every, since, datetime.fromisoformat(last) if last else None, now)
         while turn < until:
             if turn > now:
                 found.append(Due(instrument_id, turn, every, who))

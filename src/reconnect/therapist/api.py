@@ -120,9 +120,24 @@ class SharedCountOut(BaseModel):
     shared: int
 
 
+class PartnerTurnOut(BaseModel):
+    partner: str = Field(description="Which partner, named as in `shared_results`.")
+    last_shared: LocalDateTime | None = Field(
+        description="When this partner last shared a result of it with you."
+    )
+    turn: LocalDateTime = Field(description="When their turn is, or was.")
+    due: bool = Field(description="Whether the turn has come and no result was shared since.")
+
+
 class CoupleRepeatOut(BaseModel):
     instrument_id: str
     every_days: int
+
+
+class CoupleRepeatTurnsOut(CoupleRepeatOut):
+    partners: list[PartnerTurnOut] = Field(
+        description="Each partner's turn, judged from the results shared with you alone."
+    )
 
 
 class CoupleOut(BaseModel):
@@ -137,7 +152,7 @@ class CoupleOut(BaseModel):
     shared_findings: list[SharedFindingOut] = Field(
         description="Private reflections a partner chose to show you."
     )
-    questionnaire_plan: list[CoupleRepeatOut] = Field(
+    questionnaire_plan: list[CoupleRepeatTurnsOut] = Field(
         description="The questionnaires you asked both partners to repeat."
     )
     divergences: list[DivergenceOut] = Field(
@@ -198,8 +213,9 @@ def caseload(session: ApiSession, db: Db) -> list[CaseOut]:
 
 
 @router.get("/caseload/{couple_id}", response_model=CoupleOut)
-def caseload_couple(couple_id: RowId, session: ApiSession, db: Db) -> CoupleOut:
+def caseload_couple(couple_id: RowId, session: ApiSession, db: Db, at: Now) -> CoupleOut:
     view = therapists.couple_view(db, signed_in=session, couple_id=couple_id)
+    turns = view.turns(at)
     return CoupleOut(
         couple_id=view.couple_id,
         tiers=view.tiers,
@@ -223,7 +239,17 @@ def caseload_couple(couple_id: RowId, session: ApiSession, db: Db) -> CoupleOut:
             for s in view.findings
         ],
         questionnaire_plan=[
-            CoupleRepeatOut(instrument_id=i, every_days=d)
+            CoupleRepeatTurnsOut(
+                instrument_id=i,
+                every_days=d,
+                partners=[
+                    PartnerTurnOut(
+                        partner=t.partner, last_shared=t.last_shared, turn=t.turn, due=t.due
+                    )
+                    for t in turns
+                    if t.instrument_id == i
+                ],
+            )
             for i, d in sorted(view.plan.repeat.items())
         ],
         divergences=[DivergenceOut(**vars(d)) for d in view.divergences],

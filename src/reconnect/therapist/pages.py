@@ -103,6 +103,7 @@ def couple(
         session.person,
         view=view,
         charts=therapists.charts(view, localtime.local_day(at, session.person.time_zone)),
+        turns=view.turns(at),
         step=steps.tier,
         instruments=list(instruments(state.settings.instruments_dir).values()),
         every=plans.EVERY,

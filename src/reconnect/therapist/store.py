@@ -312,6 +312,17 @@ class SharedResult:
 
 
 @dataclass(frozen=True)
+class PartnerTurn:
+    """One partner's turn at a questionnaire the therapist asked for."""
+
+    instrument_id: str
+    partner: str
+    last_shared: datetime | None
+    turn: datetime
+    due: bool
+
+
+@dataclass(frozen=True)
 class CoupleForTherapist:
     """What the therapist sees of a couple. ``tiers`` and ``setbacks``: the changes of
     what fitted each day (the permitted tier) and its drops, for the API. ``ladder``
@@ -329,6 +340,28 @@ class CoupleForTherapist:
     ladder: list[tuple[datetime, int]] = field(default_factory=list)
     # The questionnaires this therapist asked both partners to repeat.
     plan: plans.Plan = field(default_factory=plans.Plan)
+    # Both partners, named as in SharedResult, in the order they are shown.
+    partners: tuple[str, ...] = ()
+
+    def turns(self, now: datetime) -> list[PartnerTurn]:
+        """For each questionnaire asked for and each partner: when it was last shared
+        with this therapist and when its turn is (or was), judged from the shared
+        results alone. A result a partner did not share counts as not answered."""
+        found = []
+        for instrument_id, every in sorted(self.plan.repeat.items()):
+            since = datetime.fromisoformat(self.plan.since[instrument_id])
+            for partner in self.partners:
+                last = max(
+                    (
+                        r.at
+                        for r in self.results
+                        if r.partner == partner and r.content.get("instrument") == instrument_id
+                    ),
+                    default=None,
+                )
+                turn = plans.next_turn(every, since, last, now)
+                found.append(PartnerTurn(instrument_id, partner, last, turn, turn <= now))
+        return found
 
     @property
     def steps_back(self) -> list[tuple[datetime, int]]:
@@ -362,9 +395,10 @@ def charts(view: CoupleForTherapist, today: date | None = None) -> tuple[progres
         highest = scores[-1][1].get("highest")
         points = [p for each in partners.values() for p in each]
         top = float(highest) if isinstance(highest, int | float) else max(p.score for p in points)
-        title = f"{scores[-1][1]['title']}, both partners"
         # A couple has two partners; the table beside the chart lists every result.
         named = [(name[0].upper() + name[1:], each) for name, each in partners.items()][:2]
+        whose = "both partners" if len(named) == 2 else named[0][0].lower()
+        title = f"{scores[-1][1]['title']}, {whose}"
         found.append(progress.pair_score_chart(f"scores-{key}", title, named, top or 1))
     return tuple(found)
 
@@ -421,13 +455,24 @@ def _partner_names(members: list[Membership]) -> dict[int, str]:
     return names
 
 
-def _shared(db: Session, link: TherapistLink, data_key: bytes, zone: tzinfo) -> list[SharedResult]:
+def _members(db: Session, couple_id: int) -> list[Membership]:
+    return list(db.scalars(select(Membership).where(Membership.couple_id == couple_id)))
+
+
+def _shared(
+    db: Session,
+    link: TherapistLink,
+    data_key: bytes,
+    zone: tzinfo,
+    members: list[Membership] | None = None,
+) -> list[SharedResult]:
     """What the partners shared with this therapist, opened with the therapist's key,
     oldest first, each with the sharer's role and its time on ``zone``'s clock."""
     private = PrivateKey(
         keys.unseal(data_key, link.private_key_sealed, f"therapist-private:{link.id}")
     )
-    members = list(db.scalars(select(Membership).where(Membership.couple_id == link.couple_id)))
+    if members is None:
+        members = _members(db, link.couple_id)
     roles = {m.person_id: m.role for m in members}
     names = _partner_names(members)
     return [
@@ -485,7 +530,8 @@ def couple_view(db: Session, *, signed_in: SignedIn, couple_id: int) -> CoupleFo
         d.Finding.from_dict(json.loads(keys.unseal(couple_key, row.sealed, finding_context(row))))
         for row in db.scalars(select(Finding).where(Finding.couple_id == couple_id))
     ]
-    shared = _shared(db, link, signed_in.data_key, zone)
+    members = _members(db, couple_id)
+    shared = _shared(db, link, signed_in.data_key, zone, members)
     return CoupleForTherapist(
         shared=shared,
         couple_id=couple_id,
@@ -503,6 +549,7 @@ def couple_view(db: Session, *, signed_in: SignedIn, couple_id: int) -> CoupleFo
         time_zone=signed_in.person.time_zone,
         ladder=[(p.at, p.tier) for p in pace_changes(db, couple_id, zone, reached=True)],
         plan=plans.couple_plan(db, couple_id, couple_key),
+        partners=tuple(sorted(_partner_names(members).values(), key=_shown_order)),
     )
 
 
