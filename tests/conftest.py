@@ -51,6 +51,10 @@ NO_CONCERNS = {
     "control": False,
     "sexual_pressure": False,
     "unsafe_to_write": False,
+    "put_down": False,
+    "own_force": False,
+    "children": False,
+    "threats_of_self_harm": False,
 }
 
 

@@ -108,6 +108,7 @@ API_ROWS = [
     Row("GET", "/api/v1/safety-screen", members(200)),
     Row("POST", "/api/v1/safety-screen", members(200), {"answers": NO_CONCERNS}),
     Row("POST", "/api/v1/safety-screen/continue", members(200, therapists=403)),
+    Row("POST", "/api/v1/safety-screen/later", members(204, therapists=403)),
     Row("POST", "/api/v1/checkins", members(201), CALM),
     Row("GET", "/api/v1/checkins", members(SELF)),
     Row(
@@ -278,6 +279,7 @@ PAGE_ROWS = [
     Row("POST", "/safety-screen", members(303, anonymous=303), {k: "no" for k in NO_CONCERNS}),
     Row("GET", "/support", members(200, anonymous=303)),
     Row("POST", "/support/continue", members(303, anonymous=303, therapists=403)),
+    Row("POST", "/safety-screen/later", members(303, anonymous=303, therapists=403)),
     # A therapist's account is told it has no couple space (Tara, revoked, is nobody's
     # therapist any more: an account that has not answered the safety questions).
     Row("GET", "/couple", members(200, anonymous=303, therapists=200) | {"tara": 303}),

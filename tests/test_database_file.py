@@ -581,3 +581,44 @@ def test_what_was_in_clear_is_sealed_at_the_owners_next_sign_in(people, app):
     (mine,) = hana.get("/api/v1/triggers").json()["mine"]
     assert mine["what"] == "the old street"
     assert mine["at"].startswith("2026-01-03T10:11:00")
+
+
+def test_what_was_sealed_unpadded_is_padded_at_the_owners_next_sign_in(people, app):
+    """Older versions sealed a screen outcome and questionnaire results at their own
+    length: "true" is a byte shorter than "false", and a crisis flag longer than none."""
+    import json
+
+    from sqlalchemy import select
+
+    from reconnect import keys
+    from reconnect.accounts import auth
+    from reconnect.measures import store as measures
+    from reconnect.models import Person, QuestionnaireResponse, SafetyScreen
+    from reconnect.safety import store as safety
+    from tests.conftest import PASSWORD
+
+    hana = people.register("hana")
+    answers = {str(n): 1 for n in range(1, 8)}
+    assert hana.post("/api/v1/questionnaires/gad-7", {"answers": answers}).status_code == 201
+    history = hana.get("/api/v1/questionnaires/gad-7/history").json()
+    with app.state.reconnect.sessions() as db:
+        person = db.scalars(select(Person)).one()
+        key = auth.unlock_with_password(person, PASSWORD)
+        screen = db.get_one(SafetyScreen, person.id)
+        context = safety.screen_context(person.id)
+        outcome = keys.unseal(key, screen.sealed, context).rstrip()
+        screen.sealed = keys.seal(key, outcome, context)
+        taken = db.scalars(select(QuestionnaireResponse)).one()
+        content = json.dumps(measures.opened(taken, key)).encode()
+        taken.sealed = keys.seal(key, content, measures.context(taken))
+        assert not keys.is_padded(screen.sealed) and not keys.is_padded(taken.sealed)
+        db.commit()
+
+    hana.token = people.login("hana")
+    with app.state.reconnect.sessions() as db:
+        screen = db.scalars(select(SafetyScreen)).one()
+        taken = db.scalars(select(QuestionnaireResponse)).one()
+        assert keys.is_padded(screen.sealed) and keys.is_padded(taken.sealed)
+        assert keys.unseal(key, screen.sealed, context).rstrip() == outcome
+    assert hana.get("/api/v1/questionnaires/gad-7/history").json() == history
+    assert hana.post("/api/v1/couples", {"role": "hurt"}).status_code == 201, "screen still open"

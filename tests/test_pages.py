@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from reconnect.domain.safety import QUESTIONS
 from tests.pages import Visitor, soup, text_of
 
 
@@ -68,7 +69,8 @@ def test_registering_shows_the_recovery_key_once_then_the_private_safety_questio
     page = visitor.get(shown.find("a", string=lambda s: s and "continue" in s)["href"])
     assert visitor.last.url.path == "/safety-screen"
     assert page.select_one(".mark.private") is not None
-    assert len(page.select("fieldset")) == 5
+    assert len(page.select("fieldset")) == len(QUESTIONS)
+    assert page.select_one("h1").get_text() == "A few private questions first"
 
 
 def test_a_weak_password_is_explained_on_the_page_and_the_name_kept(visitor):
@@ -120,6 +122,10 @@ def test_a_concern_leads_to_support_and_the_couple_page_stays_closed(visitor):
         "control": "no",
         "sexual_pressure": "no",
         "unsafe_to_write": "no",
+        "put_down": "no",
+        "own_force": "no",
+        "children": "no",
+        "threats_of_self_harm": "no",
     }
     visitor.post("/safety-screen", answers)
     page = visitor.follow()

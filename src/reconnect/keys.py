@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
+TAG_BYTES = 16  # AES-GCM's authentication tag, after the ciphertext
 RECOVERY_BYTES = 20  # 160 bits, shown as 32 characters
 # Crockford's base32 alphabet, as for invitation codes: easy to read aloud and copy.
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -57,7 +58,11 @@ def seal(key: bytes, plaintext: bytes, context: str) -> bytes:
     return nonce + AESGCM(key).encrypt(nonce, plaintext, context.encode())
 
 
-def padded(plaintext: bytes, block: int = 256) -> bytes:
+# Sealed JSON is padded to a whole number of these bytes (see padded).
+PAD_BLOCK = 256
+
+
+def padded(plaintext: bytes, block: int = PAD_BLOCK) -> bytes:
     """``plaintext`` with spaces added up to a whole number of ``block`` bytes.
 
     For JSON about to be sealed: its length would otherwise tell someone holding the
@@ -65,6 +70,11 @@ def padded(plaintext: bytes, block: int = 256) -> bytes:
     JSON readers ignore the trailing spaces.
     """
     return plaintext + b" " * (-len(plaintext) % block)
+
+
+def is_padded(sealed: bytes, block: int = PAD_BLOCK) -> bool:
+    """Whether what ``seal`` made holds a whole number of ``block`` bytes (see padded)."""
+    return (len(sealed) - NONCE_BYTES - TAG_BYTES) % block == 0
 
 
 def unseal(key: bytes, blob: bytes, context: str) -> bytes:

@@ -114,3 +114,72 @@ def test_a_partner_who_raised_a_concern_looks_like_any_other(people):
         view.pop("id")
         view["partner"].pop("username")
     assert bo_view == dan_view
+
+
+def test_the_database_file_cannot_tell_a_concern_from_none_by_its_length(people, app):
+    """The outcome is sealed, but JSON's "true" and "false" differ by a byte, and a
+    time where "null" stood by more: the partner holding the file must not read the
+    answer from the ciphertext's length."""
+    people.register("anna")  # no concerns
+    cleo = people.register("cleo", screen=concern("fear"))
+    dani = people.register("dani", screen=concern("control"))
+    dani.post("/api/v1/safety-screen/continue")
+    cleo.post("/api/v1/safety-screen/later")
+    with app.state.engine.connect() as connection:
+        lengths = {len(r.sealed) for r in connection.exec_driver_sql("SELECT * FROM safety_screen")}
+    assert len(lengths) == 1, lengths
+
+
+def test_the_new_questions_cover_put_downs_ones_own_force_children_and_threats(people):
+    asked = {
+        q["id"]: q["text"]
+        for q in people.register("hana").get("/api/v1/safety-screen").json()["questions"]
+    }
+    assert {"put_down", "own_force", "children", "threats_of_self_harm"} <= asked.keys()
+    assert "have you yourself" in asked["own_force"]
+    for question in ("put_down", "own_force", "children", "threats_of_self_harm"):
+        assert concern(question)[question] is True
+
+
+def test_the_screen_is_offered_again_after_eight_weeks_and_rests_when_put_off(app, people, clock):
+    from tests.pages import log_in
+
+    hana, _ = people.couple("hana", "ivan")
+    assert log_in(app, "hana").get("/today").select_one("#safety-again") is None
+    assert hana.get("/api/v1/safety-screen").json()["ask_again"] is False
+    clock.advance(weeks=8)
+    page = log_in(app, "hana")  # weeks later: signed in afresh
+    offer = page.get("/today").select_one("#safety-again")
+    assert offer is not None and "Only you see this" in offer.get_text()
+    assert offer.select_one("a[href='/safety-screen']") is not None
+    # "Not now" rests it for another eight weeks, never nagging in between.
+    page.post("/safety-screen/later", {})
+    assert page.last.status_code == 303
+    assert page.follow().select_one("#safety-again") is None
+    clock.advance(weeks=7)
+    page = log_in(app, "hana")
+    assert page.get("/today").select_one("#safety-again") is None
+    clock.advance(weeks=1)
+    page = log_in(app, "hana")
+    assert page.get("/today").select_one("#safety-again") is not None
+    # Answering again, at any time, is what resets it.
+    again = page.get("/safety-screen")
+    assert "again" in again.select_one("h1").get_text()
+    page.post("/safety-screen", {q.id: "no" for q in QUESTIONS})
+    assert page.get("/today").select_one("#safety-again") is None
+
+
+def test_a_concern_raised_on_answering_again_routes_privately_and_the_partner_sees_nothing(
+    people, clock, hana_and_ivan
+):
+    hana, ivan = hana_and_ivan
+    clock.advance(weeks=9)
+    ivan.token = people.login("ivan")
+    hana.token = people.login("hana")
+    assert hana.get("/api/v1/safety-screen").json()["ask_again"] is True
+    before = partner_views(ivan)
+    result = hana.post("/api/v1/safety-screen", {"answers": concern("own_force")}).json()
+    assert result["joint_features"] is False and result["resources"]
+    assert hana.post("/api/v1/couples/invites").status_code == 403
+    assert hana.get("/api/v1/safety-screen").json()["ask_again"] is False
+    assert partner_views(ivan) == before

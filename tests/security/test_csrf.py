@@ -20,6 +20,7 @@ FORMS = {
     "/logout": {},
     "/safety-screen": {key: "no" for key in NO_CONCERNS},
     "/support/continue": {},
+    "/safety-screen/later": {},
     "/couple": {"role": "hurt"},
     "/couple/invite": {},
     "/couple/time-zone": {"time_zone": "Pacific/Auckland"},

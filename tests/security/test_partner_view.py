@@ -19,6 +19,7 @@ import zipfile
 
 import pytest
 
+from tests.conftest import NO_CONCERNS
 from tests.pacing.api_steps import check_in, do_together, tier
 from tests.payloads import CALM, GOOD
 from tests.security.conftest import (
@@ -179,6 +180,12 @@ def test_ivan_sees_the_same_bytes_whether_hana_wrote_nothing_or_fifty_entries(
     result = f"/api/v1/questionnaires/results/{crisis.json()['id']}"
     assert hana.post(f"{result}/tell-therapist").status_code == 200
     assert hana.post(f"{result}/follow-up", {"how": "worse"}).status_code == 200
+    # Answering the safety questions again, raising a concern, going on, and putting
+    # off the next offer: Hana's alone as well.
+    again = {**NO_CONCERNS, "children": True}
+    assert hana.post("/api/v1/safety-screen", {"answers": again}).status_code == 200
+    assert hana.post("/api/v1/safety-screen/continue").status_code == 200
+    assert hana.post("/api/v1/safety-screen/later").status_code == 204
     after_crisis = ivans_view(browser, token, hanas_experience, couple_id)
     changed = [address for address in before if before[address] != after_crisis[address]]
     assert changed == [], {a: diff(before[a][1], after_crisis[a][1]) for a in changed}

@@ -1,4 +1,4 @@
-"""Sealing, at a person's sign-in, what versions before migration 0010 kept in clear.
+"""Sealing, at a person's sign-in, what older versions kept in clear or sealed unpadded.
 
 A migration holds nobody's key, so rows written before it keep a few private facts
 readable (which questionnaire and when, an untold trigger's time) until their owner's
@@ -6,20 +6,33 @@ key is at hand: the first time they sign in, those facts move into the row's sea
 content and the clear columns become null. Heart-rate imports get their sealed span
 (the migration could drop theirs: it is read from the samples meanwhile). The old
 values are overwritten in the file itself, since the database securely deletes.
+
+Older versions also sealed a safety screen's outcome and questionnaire results at their
+own length, which told a positive screen from a negative one, and a result with a
+crisis answer from one without, to anyone holding the file. At sign-in they are sealed
+again, padded (``keys.padded``).
 """
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from reconnect import keys
 from reconnect.heart import store as heart
 from reconnect.measures import store as measures
-from reconnect.models import HeartRateImport, Person, QuestionnaireResponse, Trigger
+from reconnect.models import (
+    HeartRateImport,
+    Person,
+    QuestionnaireResponse,
+    SafetyScreen,
+    Trigger,
+)
 from reconnect.moments import store as moments
+from reconnect.safety import store as safety
 
 
 def seal_what_was_clear(db: Session, person: Person, data_key: bytes) -> None:
@@ -54,4 +67,28 @@ def seal_what_was_clear(db: Session, person: Person, data_key: bytes) -> None:
         )
     ):
         heart.seal_span(row, data_key, *heart.span(row, data_key))
+    _pad(db, person, data_key)
     db.flush()
+
+
+def _unpadded(column: Any) -> ColumnElement[bool]:
+    return (func.length(column) - keys.NONCE_BYTES - keys.TAG_BYTES) % keys.PAD_BLOCK != 0
+
+
+def _pad(db: Session, person: Person, data_key: bytes) -> None:
+    screen = db.scalar(
+        select(SafetyScreen).where(
+            SafetyScreen.person_id == person.id, _unpadded(SafetyScreen.sealed)
+        )
+    )
+    if screen is not None:
+        context = safety.screen_context(person.id)
+        plain = keys.padded(keys.unseal(data_key, screen.sealed, context))
+        screen.sealed = keys.seal(data_key, plain, context)
+    for taken in db.scalars(
+        select(QuestionnaireResponse).where(
+            QuestionnaireResponse.person_id == person.id, _unpadded(QuestionnaireResponse.sealed)
+        )
+    ):
+        content = json.dumps(measures.opened(taken, data_key)).encode()
+        taken.sealed = keys.seal(data_key, keys.padded(content), measures.context(taken))

@@ -1,8 +1,10 @@
 """The private safety screen asked before couple features open.
 
-Couple work is not suitable where there is violence or coercive control. Any
-"yes" routes the person, privately, to individual support; their partner is
-told nothing, and the answers themselves are never stored.
+Couple work is not suitable where there is violence or coercive control, whoever
+uses it. Any "yes" routes the person, privately, to individual support; their
+partner is told nothing, and the answers themselves are never stored. The screen is
+offered again every few weeks (:func:`ask_again`), and can be answered again at any
+time: what was safe at the start may not stay so.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import cache
 from importlib import resources
 from urllib.parse import quote
@@ -133,7 +136,37 @@ QUESTIONS: tuple[Question, ...] = (
         "unsafe_to_write",
         "Would you be in danger if your partner found out what you write or feel?",
     ),
+    Question(
+        "put_down",
+        "Does your partner often insult you, call you names or make you feel small, "
+        "whether alone or in front of others?",
+    ),
+    Question(
+        "own_force",
+        "In the past year, have you yourself hit, pushed, grabbed or otherwise hurt your "
+        "partner, or threatened to?",
+    ),
+    Question(
+        "children",
+        "Has your partner threatened to hurt your children or take them away from you, or "
+        "hurt them?",
+    ),
+    Question(
+        "threats_of_self_harm",
+        "Has your partner threatened to hurt or kill themselves if you leave, disagree or say no?",
+    ),
 )
+
+# The screen is offered again this long after it was last answered (or put off), and
+# a person may answer it again at any time.
+ASK_AGAIN_AFTER = timedelta(weeks=8)
+
+
+def ask_again(answered_at: datetime, put_off_at: datetime | None, now: datetime) -> bool:
+    """Whether to offer the screen again: ``ASK_AGAIN_AFTER`` has passed since it was
+    answered and since the offer was last put off."""
+    since = max(answered_at, put_off_at) if put_off_at is not None else answered_at
+    return now >= since + ASK_AGAIN_AFTER
 
 
 def needs_support(answers: Mapping[str, bool]) -> bool:

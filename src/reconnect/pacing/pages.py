@@ -44,6 +44,7 @@ from reconnect.models import Person
 from reconnect.moments import store as moments
 from reconnect.pacing import store as pace
 from reconnect.pacing.late_floods import recent_floods
+from reconnect.safety import store as safety
 from reconnect.web.deps import CheckedForm, Db, Now, PagePerson, PageSession, State, whole_digits
 from reconnect.web.render import choices, go, render
 
@@ -207,6 +208,7 @@ def today(request: Request, session: PageSession, db: Db, at: Now, state: State)
     dir_ = state.settings.instruments_dir
     owed = measures.owed(db, signed_in=session, now=at, operator_dir=dir_)
     titles = {i: measures.instruments(dir_)[i].title for i in (d.instrument_id for d in owed.due)}
+    safety_again = safety.offered_again(db, person, session.data_key, at)
     try:
         membership = access.get_membership_for_person(db, person=person, data_key=session.data_key)
     except Problem as problem:
@@ -217,6 +219,7 @@ def today(request: Request, session: PageSession, db: Db, at: Now, state: State)
             unavailable=problem.message,
             follow_up=owed.follow_up,
             questionnaires_due=owed.due,
+            safety_again=safety_again,
             titles=titles,
             every=plans.EVERY,
         )
@@ -236,6 +239,7 @@ def today(request: Request, session: PageSession, db: Db, at: Now, state: State)
         now=at,
         follow_up=owed.follow_up,
         questionnaires_due=owed.due,
+        safety_again=safety_again,
         titles=titles,
         every=plans.EVERY,
         **_steps(catalogue, decision),

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from fastapi import Response
 from pydantic import BaseModel, Field, StrictBool
 
 from reconnect.accounts.signed_in import SignedIn
 from reconnect.domain.safety import QUESTIONS
 from reconnect.models import Person
 from reconnect.safety import store as safety
-from reconnect.web.deps import ApiPerson, ApiSession, Db, Now, api_router
+from reconnect.web.deps import ApiSession, Db, Now, api_router
 from reconnect.web.schemas import Strict
 
 router = api_router("api")
@@ -24,6 +25,10 @@ class QuestionOut(BaseModel):
 class ScreenOut(BaseModel):
     questions: list[QuestionOut]
     note: str
+    ask_again: bool = Field(
+        description="Whether it is time to offer the screen again (every eight weeks, "
+        "until answered or put off). It can be answered again at any time."
+    )
 
 
 class ScreenAnswers(Strict):
@@ -55,10 +60,11 @@ class ScreenResult(BaseModel):
 
 
 @router.get("/safety-screen", response_model=ScreenOut)
-def safety_questions(person: ApiPerson) -> ScreenOut:
+def safety_questions(session: ApiSession, db: Db, at: Now) -> ScreenOut:
     return ScreenOut(
         questions=[QuestionOut(id=q.id, text=q.text) for q in QUESTIONS],
         note="Your answers are private. Your partner is never told them or their outcome.",
+        ask_again=safety.offered_again(db, session.person, session.data_key, at),
     )
 
 
@@ -76,6 +82,14 @@ def continue_after_screen(session: ApiSession, db: Db, at: Now) -> ScreenResult:
     safety.continue_to_joint_features(db, person=session.person, data_key=session.data_key, now=at)
     db.commit()
     return screen_result(db, session, support=True)
+
+
+@router.post("/safety-screen/later", status_code=204)
+def put_off_answering_again(session: ApiSession, db: Db, at: Now) -> Response:
+    """Not now: the offer to answer the screen again rests for eight weeks."""
+    safety.put_off(db, person=session.person, data_key=session.data_key, now=at)
+    db.commit()
+    return Response(status_code=204)
 
 
 def screen_result(db: Db, session: SignedIn, support: bool) -> ScreenResult:

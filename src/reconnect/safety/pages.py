@@ -20,8 +20,18 @@ def safety_page(request: Request, person: MaybePerson) -> Response:
 
 
 @router.get("/safety-screen")
-def screen_form(request: Request, person: PagePerson) -> Response:
-    return render(request, "safety/safety_screen.html", person, questions=QUESTIONS)
+def screen_form(request: Request, person: PagePerson, db: Db) -> Response:
+    again = safety.screen_answered(db, person)
+    return render(request, "safety/safety_screen.html", person, questions=QUESTIONS, again=again)
+
+
+@router.post("/safety-screen/later")
+def put_off_answering_again(
+    request: Request, form: CheckedForm, person: PagePerson, db: Db, at: Now
+) -> Response:
+    safety.put_off(db, person=person, data_key=data_key(request), now=at)
+    db.commit()
+    return go("/today")
 
 
 @router.post("/safety-screen")
@@ -40,6 +50,7 @@ def screen_answer(
             person,
             status=problem.status,
             questions=QUESTIONS,
+            again=safety.screen_answered(db, person),
             error=problem.message,
             answers=answers,
         )

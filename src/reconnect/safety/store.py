@@ -11,20 +11,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from reconnect import keys
 from reconnect.database import keep
-from reconnect.domain.safety import IncompleteScreen, Resource, crisis_resources, needs_support
+from reconnect.domain.safety import (
+    IncompleteScreen,
+    Resource,
+    ask_again,
+    crisis_resources,
+    needs_support,
+)
 from reconnect.errors import Problem
 from reconnect.localtime import country_of
 from reconnect.models import Person, SafetyScreen
 
 
-def _screen_context(person_id: int) -> str:
+def screen_context(person_id: int) -> str:
     return f"entry:safety_screen:{person_id}:person:{person_id}"
 
 
@@ -33,6 +39,8 @@ class ScreenOutcome:
     needs_support: bool
     answered_at: datetime
     continued_at: datetime | None
+    # When the person last put off the offer to answer again ("Not now").
+    put_off_at: datetime | None = None
 
     @property
     def opens_joint_features(self) -> bool:
@@ -44,9 +52,11 @@ def _seal_outcome(screen: SafetyScreen, data_key: bytes, outcome: ScreenOutcome)
         "needs_support": outcome.needs_support,
         "answered_at": outcome.answered_at.isoformat(),
         "continued_at": outcome.continued_at.isoformat() if outcome.continued_at else None,
+        "put_off_at": outcome.put_off_at.isoformat() if outcome.put_off_at else None,
     }
+    # Padded, so the sealed length never tells which fields are filled.
     screen.sealed = keys.seal(
-        data_key, json.dumps(content).encode(), _screen_context(screen.person_id)
+        data_key, keys.padded(json.dumps(content).encode()), screen_context(screen.person_id)
     )
 
 
@@ -57,12 +67,13 @@ def screen_outcome(db: Session, person: Person, data_key: bytes) -> ScreenOutcom
         return None
     # Pages ask several times per request: the row is kept for the request.
     keep(db, screen)
-    content = json.loads(keys.unseal(data_key, screen.sealed, _screen_context(person.id)))
-    continued = content["continued_at"]
+    content = json.loads(keys.unseal(data_key, screen.sealed, screen_context(person.id)))
+    continued, put_off = content["continued_at"], content.get("put_off_at")
     return ScreenOutcome(
         needs_support=content["needs_support"],
         answered_at=datetime.fromisoformat(content["answered_at"]),
         continued_at=datetime.fromisoformat(continued) if continued else None,
+        put_off_at=datetime.fromisoformat(put_off) if put_off else None,
     )
 
 
@@ -103,6 +114,20 @@ def continue_to_joint_features(
             data_key,
             ScreenOutcome(True, outcome.answered_at, now),
         )
+
+
+def offered_again(db: Session, person: Person, data_key: bytes, now: datetime) -> bool:
+    """Whether Today offers this person the screen again (see ``ask_again``)."""
+    outcome = screen_outcome(db, person, data_key)
+    return outcome is not None and ask_again(outcome.answered_at, outcome.put_off_at, now)
+
+
+def put_off(db: Session, *, person: Person, data_key: bytes, now: datetime) -> None:
+    """ "Not now": the offer to answer again rests for another few weeks."""
+    outcome = screen_outcome(db, person, data_key)
+    if outcome is None:
+        raise Problem("safety_screen_needed", "Please answer the safety questions first.", 403)
+    _seal_outcome(db.get_one(SafetyScreen, person.id), data_key, replace(outcome, put_off_at=now))
 
 
 def require_joint_features(db: Session, person: Person, data_key: bytes) -> None:
