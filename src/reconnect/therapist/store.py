@@ -455,8 +455,9 @@ def _partner_names(members: list[Membership]) -> dict[int, str]:
     return names
 
 
-def _members(db: Session, couple_id: int) -> list[Membership]:
-    return list(db.scalars(select(Membership).where(Membership.couple_id == couple_id)))
+def _members(db: Session, link: TherapistLink) -> list[Membership]:
+    """The partners of a couple whose link the caller checked both partners agree to."""
+    return list(db.scalars(select(Membership).where(Membership.couple_id == link.couple_id)))
 
 
 def _shared(
@@ -472,7 +473,7 @@ def _shared(
         keys.unseal(data_key, link.private_key_sealed, f"therapist-private:{link.id}")
     )
     if members is None:
-        members = _members(db, link.couple_id)
+        members = _members(db, link)
     roles = {m.person_id: m.role for m in members}
     names = _partner_names(members)
     return [
@@ -530,7 +531,7 @@ def couple_view(db: Session, *, signed_in: SignedIn, couple_id: int) -> CoupleFo
         d.Finding.from_dict(json.loads(keys.unseal(couple_key, row.sealed, finding_context(row))))
         for row in db.scalars(select(Finding).where(Finding.couple_id == couple_id))
     ]
-    members = _members(db, couple_id)
+    members = _members(db, link)
     shared = _shared(db, link, signed_in.data_key, zone, members)
     return CoupleForTherapist(
         shared=shared,
