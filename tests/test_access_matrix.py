@@ -119,6 +119,7 @@ API_ROWS = [
     ),
     Row("GET", "/api/v1/pace", members(200, therapists=409)),
     Row("POST", "/api/v1/pause", members(200, therapists=409)),
+    Row("POST", "/api/v1/lapses", members(200, therapists=409), {"together": False}),
     Row("POST", "/api/v1/resume", members(403, therapists=409)),
     Row("GET", "/api/v1/practices", members(200)),
     Row("POST", "/api/v1/auth/password", members(204), NEW_PASSWORD),
@@ -450,6 +451,8 @@ PAGE_ROWS = [
     Row("GET", "/today", members(200, anonymous=303)),
     Row("GET", "/moments", members(200, anonymous=303)),
     Row("POST", "/pause", members(303, anonymous=303, therapists=409)),
+    Row("GET", "/lapse", members(200, anonymous=303, therapists=409)),
+    Row("POST", "/lapse", members(303, anonymous=303, therapists=409), {"together": "no"}),
     Row("POST", "/resume", members(403, anonymous=303, therapists=409)),
     Row(
         "GET",

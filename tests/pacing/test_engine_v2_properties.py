@@ -25,6 +25,7 @@ from reconnect.domain.pacing.history import Decision, History, LadderState
 from reconnect.domain.pacing.policy import Policy, load_policy
 from reconnect.domain.pacing.signals import (
     FloodSignal,
+    LapseSignal,
     PauseSignal,
     ResumeSignal,
     Signal,
@@ -94,7 +95,14 @@ class PauseEvent:
     resume_after: int | None
 
 
-Event = CheckInEvent | PracticeEvent | SoloEvent | FloodEvent | PauseEvent
+@dataclass(frozen=True)
+class LapseEvent:
+    person: str
+    minute: int
+    together: bool
+
+
+Event = CheckInEvent | PracticeEvent | SoloEvent | FloodEvent | PauseEvent | LapseEvent
 
 people = st.sampled_from([HANA, IVAN])
 minutes = st.integers(0, DAYS * 1440)
@@ -135,6 +143,7 @@ events: st.SearchStrategy[Event] = st.one_of(
     st.builds(
         PauseEvent, person=people, minute=minutes, resume_after=st.one_of(st.none(), minutes)
     ),
+    st.builds(LapseEvent, person=people, minute=minutes, together=st.booleans()),
 )
 
 
@@ -268,6 +277,9 @@ def write(story: tuple[str, int, list[Event]], policy: Policy = POLICY) -> Writt
             moment = at(event.minute)
             until = moment + timedelta(minutes=event.back_in)
             written.add(moment, [FloodSignal(event.person, moment, f"f{index}", until)])
+        elif isinstance(event, LapseEvent):
+            moment = at(event.minute)
+            written.add(moment, [LapseSignal(event.person, moment, event.together)])
         else:
             written.add(at(event.minute), [PauseSignal(event.person, at(event.minute))])
             if event.resume_after is not None:
@@ -534,7 +546,13 @@ def test_a_worse_entry_anywhere_never_raises_the_pace_later(
         how = data.draw(st.integers(0, 11))
         harder = [*life[:index], worsen(life[index], how), *life[index + 1 :]]
     else:
-        harder = [*life, data.draw(st.builds(FloodEvent, people, minutes, st.integers(20, 1440)))]
+        harder = [
+            *life,
+            data.draw(
+                st.builds(FloodEvent, people, minutes, st.integers(20, 1440))
+                | st.builds(LapseEvent, people, minutes, st.booleans())
+            ),
+        ]
     easy, hard = write((zone, start_tier, life)), write((zone, start_tier, harder))
     for now in moments():
         calm, tense = easy.decide(now), hard.decide(now)

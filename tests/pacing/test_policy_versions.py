@@ -43,7 +43,7 @@ def test_a_couple_from_v1_moves_with_its_earned_tier_and_its_past_intact(
     hana, ivan = hana_and_ivan
     with app.state.reconnect.sessions() as db:
         couple = couple_of(db, "hana")
-        assert couple.policy_version == NEWEST == "v3", "a new couple starts on the newest"
+        assert couple.policy_version == NEWEST == "v4", "a new couple starts on the newest"
         # As if they had earned tier 3 under v1, before v2 existed.
         couple.policy_version = "v1"
         earned = LadderState(as_of=clock.now, tier=3)

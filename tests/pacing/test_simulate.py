@@ -154,7 +154,7 @@ def test_it_prints_a_table_with_a_row_per_event_and_probe(run, tmp_path) -> None
     result = run(write(tmp_path, CALM))
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0] == "Time zone Europe/Paris, policy v3, start tier 2"
+    assert lines[0] == "Time zone Europe/Paris, policy v4, start tier 2"
     assert lines[2].split()[:4] == ["time", "event", "permitted", "ladder"]
     rows = lines[3:]
     assert [r.split()[3:5] for r in rows] == [

@@ -28,6 +28,7 @@ FORMS = {
     "/demo/sign-in": {"who": "hurt"},
     "/checkin": CALM_FORM,
     "/pause": {},
+    "/lapse": {"together": "no"},
     "/resume": {},
     "/experiences": {"practice_id": "longer-out-breath", "felt_pressured": "no", **GOOD_FORM},
     "/account/password": {"current_password": PASSWORD, "new_password": NEW_PASSWORD},

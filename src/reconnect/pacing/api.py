@@ -305,6 +305,25 @@ def pause(session: ApiSession, db: Db, at: Now) -> PaceOut:
     return pace_out(decision, session, db, at)
 
 
+class LapseIn(Strict):
+    together: StrictBool = Field(
+        False,
+        description="True when both partners know and record it as a couple; otherwise "
+        "your partner reads only that the pace holds, not why.",
+    )
+
+
+@router.post("/lapses", response_model=PaceOut)
+def record_lapse(body: LapseIn, session: ApiSession, db: Db, at: Now) -> PaceOut:
+    """Something new came to light, or the affair partner made contact. The pace steps
+    back and no new step opens for two weeks. What happened is never asked."""
+    decision = pace.record_lapse(
+        db, person=session.person, key=session.data_key, together=body.together, now=at
+    )
+    db.commit()
+    return pace_out(decision, session, db, at)
+
+
 @router.post("/resume", response_model=PaceOut)
 def resume(session: ApiSession, db: Db, at: Now) -> PaceOut:
     """Lift your own pause. Only the person who paused can."""

@@ -286,6 +286,22 @@ def pause(request: Request, form: CheckedForm, session: PageSession, db: Db, at:
     return go("/today")
 
 
+@router.get("/lapse")
+def lapse_form(request: Request, session: PageSession, db: Db) -> Response:
+    access.get_couple_for_person(db, person=session.person, data_key=session.data_key)
+    return render(request, "pacing/lapse.html", session.person)
+
+
+@router.post("/lapse")
+def record_lapse(
+    request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now
+) -> Response:
+    together = form.get("together") == "yes"
+    pace.record_lapse(db, person=session.person, key=session.data_key, together=together, now=at)
+    db.commit()
+    return go("/today")
+
+
 @router.post("/resume")
 def resume(request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now) -> Response:
     pace.resume(db, person=session.person, key=session.data_key, now=at)

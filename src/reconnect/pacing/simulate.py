@@ -39,6 +39,7 @@ from reconnect.domain.pacing.policy import (
 )
 from reconnect.domain.pacing.signals import (
     FloodSignal,
+    LapseSignal,
     PauseSignal,
     ResumeSignal,
     Signal,
@@ -82,6 +83,7 @@ _EVENT_KEYS = {
     "pause": {"at", "who", "kind"},
     "resume": {"at", "who", "kind"},
     "flooded": {"at", "who", "kind", "back_in_minutes"},
+    "lapse": {"at", "who", "kind", "together"},
 }
 _EXPECT_CHECKS = {
     "permitted_tier",
@@ -392,6 +394,16 @@ def _flooded(
     return [Write(at, f"flooded {who}", (FloodSignal(who, at, f"f{number}", until),))]
 
 
+def _lapse(
+    table: _Table, number: int, names: list[str], policy: Policy, clock: _Clock
+) -> list[Write]:
+    """A lapse or a new disclosure, recorded by one partner or by both together."""
+    who = table.choice("who", names)
+    at = clock.time(table, "at")
+    together = table.flag("together", default=False)
+    return [Write(at, f"lapse {who}", (LapseSignal(who, at, together),))]
+
+
 _Reader = Callable[["_Table", int, list[str], Policy, "_Clock"], list[Write]]
 _READERS: dict[str, _Reader] = {
     "checkin": _checkin,
@@ -399,6 +411,7 @@ _READERS: dict[str, _Reader] = {
     "pause": _pause,
     "resume": _resume,
     "flooded": _flooded,
+    "lapse": _lapse,
 }
 
 

@@ -34,6 +34,7 @@ from reconnect.domain.pacing.history import COUPLE, Decision, History, Partner, 
 from reconnect.domain.pacing.limits import urgency_reason
 from reconnect.domain.pacing.policy import BREAK_MINUTES_MAX, BREAK_MINUTES_MIN, Policy, load_policy
 from reconnect.domain.pacing.signals import (
+    LapseSignal,
     PauseSignal,
     ResumeSignal,
     Signal,
@@ -630,6 +631,18 @@ def awaiting_reflection(db: Session, person: Person, couple: Couple) -> list[Exp
 def pause(db: Session, *, person: Person, key: bytes, now: datetime) -> Decision:
     couple = access.get_couple_for_person(db, person=person, data_key=key)
     signal = PauseSignal(str(person.id), now)
+    return add_signals_and_decide(db, couple, person, [signal], now)
+
+
+def record_lapse(
+    db: Session, *, person: Person, key: bytes, together: bool, now: datetime
+) -> Decision:
+    """Something new came to light, or the affair partner made contact: under policy v4
+    the ladder steps back and no new step opens for two weeks. ``together``: both
+    partners know and record it as a couple; otherwise the other partner reads only
+    that the pace holds. What happened is never asked or stored."""
+    couple = access.get_couple_for_person(db, person=person, data_key=key)
+    signal = LapseSignal(str(person.id), now, together)
     return add_signals_and_decide(db, couple, person, [signal], now)
 
 

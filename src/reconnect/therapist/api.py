@@ -62,6 +62,11 @@ class DivergenceOut(BaseModel):
     worse: str = Field(description="The partner whose latest result reliably worsened.")
 
 
+class LapseOut(BaseModel):
+    at: LocalDateTime
+    together: bool = Field(description="Recorded by both partners together, or by one.")
+
+
 class PatternOut(BaseModel):
     pattern: str
     message: str
@@ -158,6 +163,10 @@ class CoupleOut(BaseModel):
     divergences: list[DivergenceOut] = Field(
         description="Questionnaires where the partners' latest results went opposite ways."
     )
+    lapses: list[LapseOut] = Field(
+        default_factory=list,
+        description="When a partner recorded that something new came to light (never what).",
+    )
 
 
 @router.post("/therapist/invites", status_code=201, response_model=InviteOut)
@@ -253,6 +262,7 @@ def caseload_couple(couple_id: RowId, session: ApiSession, db: Db, at: Now) -> C
             for i, d in sorted(view.plan.repeat.items())
         ],
         divergences=[DivergenceOut(**vars(d)) for d in view.divergences],
+        lapses=[LapseOut(at=at, together=together) for at, together in view.lapses],
     )
 
 

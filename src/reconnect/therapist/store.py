@@ -22,6 +22,7 @@ from reconnect import access, keys, localtime
 from reconnect.accounts.signed_in import SignedIn, token_hash
 from reconnect.couples.store import INVITE_LIFETIME, code_with_couple_key, normalise_code
 from reconnect.domain.insights import findings as d
+from reconnect.domain.pacing.signals import LapseSignal
 from reconnect.domain.progress.points import ScorePoint, TierPoint
 from reconnect.errors import Problem
 from reconnect.insights import store as insights
@@ -31,6 +32,7 @@ from reconnect.models import (
     Finding,
     FloodBreak,
     Membership,
+    PaceSignal,
     Person,
     TherapistConsent,
     TherapistInvite,
@@ -342,6 +344,9 @@ class CoupleForTherapist:
     plan: plans.Plan = field(default_factory=plans.Plan)
     # Both partners, named as in SharedResult, in the order they are shown.
     partners: tuple[str, ...] = ()
+    # When a lapse or a new disclosure was recorded, and whether both partners
+    # recorded it together; never what happened.
+    lapses: list[tuple[datetime, bool]] = field(default_factory=list)
 
     def turns(self, now: datetime) -> list[PartnerTurn]:
         """For each questionnaire asked for and each partner: when it was last shared
@@ -549,6 +554,14 @@ def couple_view(db: Session, *, signed_in: SignedIn, couple_id: int) -> CoupleFo
         patterns=patterns,
         time_zone=signed_in.person.time_zone,
         ladder=[(p.at, p.tier) for p in pace_changes(db, couple_id, zone, reached=True)],
+        lapses=[
+            (localtime.to_local(row.at, zone), bool(json.loads(row.data).get("together")))
+            for row in db.scalars(
+                select(PaceSignal)
+                .where(PaceSignal.couple_id == couple_id, PaceSignal.kind == LapseSignal.kind)
+                .order_by(PaceSignal.at)
+            )
+        ],
         plan=plans.couple_plan(db, couple_id, couple_key),
         partners=tuple(sorted(_partner_names(members).values(), key=_shown_order)),
     )

@@ -213,6 +213,9 @@ class LadderState:
     # longest chain among floods already forgotten.
     floods: tuple[tuple[datetime, datetime, int], ...] = ()
     chain_floor: int = 0
+    # From policy v4 on: the newest lapse still holding the pace, as (who recorded
+    # it: a person id, or COUPLE when both did together; until when it holds).
+    lapse: tuple[str, datetime] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         extra: dict[str, Any] = {}
@@ -229,6 +232,8 @@ class LadderState:
         if self.floods or self.chain_floor:
             extra["floods"] = [[a.isoformat(), b.isoformat(), n] for a, b, n in self.floods]
             extra["chain_floor"] = self.chain_floor
+        if self.lapse is not None:
+            extra["lapse"] = [self.lapse[0], self.lapse[1].isoformat()]
         return {
             "as_of": self.as_of.isoformat(),
             "tier": self.tier,
@@ -281,7 +286,12 @@ class LadderState:
                 for a, b, n in data.get("floods", ())
             ),
             chain_floor=int(data.get("chain_floor", 0)),
+            lapse=_lapse(data.get("lapse")),
         )
+
+
+def _lapse(stored: Any) -> tuple[str, datetime] | None:
+    return None if stored is None else (str(stored[0]), datetime.fromisoformat(stored[1]))
 
 
 @dataclass(frozen=True)

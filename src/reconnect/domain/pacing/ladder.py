@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from reconnect.domain.pacing.history import DayMark, Evidence, LadderState
+from reconnect.domain.pacing.history import COUPLE, DayMark, Evidence, LadderState
 from reconnect.domain.pacing.limits import pace
 from reconnect.domain.pacing.policy import Policy
 from reconnect.domain.pacing.signals import (
@@ -25,6 +25,7 @@ from reconnect.domain.pacing.signals import (
     ClosenessSignal,
     ExperienceSignal,
     FloodSignal,
+    LapseSignal,
     PauseSignal,
     ResumeSignal,
     Signal,
@@ -74,6 +75,7 @@ class LadderFold:
         self.episodes = list(state.episodes)
         self.floods = list(state.floods)
         self.chain_floor = state.chain_floor
+        self.lapse = state.lapse
         if policy.flood_longest_chain and self.episodes and not self.floods:
             # Moved from v2: its episodes never overlap, so they form one chain.
             self.floods = [(a, b, n) for n, (a, b) in enumerate(self.episodes, start=1)]
@@ -99,6 +101,8 @@ class LadderFold:
             # Rule 5: a resume only lifts the resumer's own pause.
             if person in self.paused_by:
                 self.paused_by.remove(person)
+        elif isinstance(signal, LapseSignal):
+            self._lapse(signal)
         elif isinstance(signal, FloodSignal):
             self._flood(f"break:{signal.break_id}", signal.at, signal.until)
             if self.policy.after_practice_caps:
@@ -201,6 +205,20 @@ class LadderFold:
         logged = max(m.logged for m in marks if m is not None)
         self.evidence.append(Evidence(evidence_id, signal.at, day, happened, logged))
         self._maybe_advance(signal.at)
+
+    def _lapse(self, signal: LapseSignal) -> None:
+        """v4: a lapse or a new disclosure steps the ladder back and holds advancing;
+        what was earned before it starts over. Before v4 it changes nothing."""
+        policy = self.policy
+        if not policy.lapse_step_back:
+            return
+        self.tier = max(0, self.tier - policy.lapse_step_back)
+        self.evidence.clear()
+        until = signal.at + policy.lapse_no_advance
+        self.hold_until = _later(self.hold_until, until)
+        who = COUPLE if signal.together else signal.person_id
+        if self.lapse is None or until >= self.lapse[1]:
+            self.lapse = (who, until)
 
     def _flood(
         self,
@@ -384,6 +402,8 @@ class LadderFold:
             self.break_until = None
         if self.hold_until is not None and self.hold_until <= at:
             self.hold_until = None
+        if self.lapse is not None and self.lapse[1] <= at:
+            self.lapse = None
         if not self.logging:
             return
         for key in [k for k, (when, _) in self.first_seen.items() if when < pairing_cutoff]:
@@ -442,6 +462,7 @@ class LadderFold:
             episodes=tuple(self.episodes),
             floods=tuple(self.floods),
             chain_floor=self.chain_floor,
+            lapse=self.lapse,
         )
 
 

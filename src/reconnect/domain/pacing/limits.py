@@ -42,6 +42,8 @@ class LadderView(Protocol):
     @property
     def hold_until(self) -> datetime | None: ...
     @property
+    def lapse(self) -> tuple[str, datetime] | None: ...
+    @property
     def evidence(self) -> Sequence[Evidence]: ...
     @property
     def ceilings(self) -> Mapping[str, CeilingSignal]: ...
@@ -165,7 +167,14 @@ def pace(fold: LadderView, at: datetime, *, explain: bool) -> tuple[int, list[Re
                 {"readiness_min": policy.closeness_readiness_min},
             )
         )
-    if fold.hold_until is not None and at < fold.hold_until:
+    lapse = fold.lapse if fold.lapse is not None and at < fold.lapse[1] else None
+    if lapse is not None:
+        reasons += _lapse_reasons(lapse, policy)
+    if (
+        fold.hold_until is not None
+        and at < fold.hold_until
+        and (lapse is None or fold.hold_until > lapse[1])
+    ):
         reasons.append(
             Reason(
                 "flood_hold",
@@ -312,3 +321,39 @@ def _own_ceiling_reason(person: str, cap: int, why: str, policy: Policy) -> Reas
         f"“{step(cap)}”. Going slower is how safety gets built.",
         numbers,
     )
+
+
+def _lapse_reasons(lapse: tuple[str, datetime], policy: Policy) -> list[Reason]:
+    """Why the pace stepped back after a lapse or a new disclosure. Recorded by one
+    partner alone, the other reads only that the pace holds, never why."""
+    who, until = lapse
+    days = policy.lapse_no_advance_hours // 24
+    facts = {"hold_until": until.isoformat()}
+    if who == COUPLE:
+        return [
+            Reason(
+                "lapse",
+                COUPLE,
+                "You recorded together that something new came to light. The pace went "
+                f"back a step, and no new step opens for {days} days: trust is rebuilt on "
+                "what is known now. This is part of the path, not the end of it.",
+                facts,
+            )
+        ]
+    return [
+        Reason(
+            "lapse",
+            who,
+            "You recorded that something new came to light. The pace went back a step, "
+            f"and no new step opens for {days} days. Your partner sees only that the "
+            "pace is holding, not why.",
+            facts,
+        ),
+        Reason(
+            "holding",
+            COUPLE,
+            f"The pace went back a step and is holding for up to {days} days, so that "
+            "safety can settle.",
+            {},  # not even when: the time would date the other's record
+        ),
+    ]

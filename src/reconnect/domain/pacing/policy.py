@@ -112,6 +112,11 @@ class Policy:
     # flood adds a step only when it makes that chain longer, so one more flood can
     # never leave the ladder higher (v2 counted episodes greedily, first come first).
     flood_longest_chain: bool = False
+    # Added in v4. A lapse or a new disclosure (new information came to light, or the
+    # affair partner made contact) steps the ladder back this many steps and holds
+    # advancing for this many hours (0: lapses change nothing, as before v4).
+    lapse_step_back: int = 0
+    lapse_no_advance_hours: int = 0
 
     def __post_init__(self) -> None:
         problems = _problems(self)
@@ -142,6 +147,10 @@ class Policy:
     @property
     def flood_no_advance(self) -> timedelta:
         return timedelta(hours=self.flood_no_advance_hours)
+
+    @property
+    def lapse_no_advance(self) -> timedelta:
+        return timedelta(hours=self.lapse_no_advance_hours)
 
     @property
     def settle(self) -> timedelta:
@@ -240,6 +249,10 @@ def _problems(policy: Policy) -> list[str]:
     if policy.flood_longest_chain and policy.pairing_days * 24 < policy.backdate_max_hours:
         # Floods are forgotten after pairing_days; one dated back must not reach past.
         found.append("flood longest_chain needs pairing_days to cover backdate_max_hours")
+    if version_number(policy.version) >= 4 and (
+        policy.lapse_step_back < 1 or policy.lapse_no_advance_hours < 24
+    ):
+        found.append("a lapse must step back at least once and hold for a day at least")
     for name in ("ceiling_window_hours", "closeness_window_hours", "unknown_after_hours"):
         if getattr(policy, name) < 1:
             found.append(f"{name} must be at least 1")
@@ -293,6 +306,13 @@ _ADDED_IN_V3: tuple[tuple[str, str, str], ...] = (
 )
 
 
+# The keys v4 added.
+_ADDED_IN_V4: tuple[tuple[str, str, str], ...] = (
+    ("lapse", "step_back", "lapse_step_back"),
+    ("lapse", "no_advance_hours", "lapse_no_advance_hours"),
+)
+
+
 def available_policies() -> tuple[str, ...]:
     """Every shipped policy version, oldest first."""
     return available_versions("reconnect.domain.pacing")
@@ -338,6 +358,8 @@ def policy_from_mapping(data: dict[str, Any]) -> Policy:
     added = {name: get(s, key) for s, key, name in _ADDED_IN_V2} if number >= 2 else {}
     if number >= 3:
         added.update({name: get(s, key) for s, key, name in _ADDED_IN_V3})
+    if number >= 4:
+        added.update({name: get(s, key) for s, key, name in _ADDED_IN_V4})
     return Policy(
         version=version,
         top_tier=get(None, "top_tier"),

@@ -32,6 +32,7 @@ __all__ = [
     "ExperienceSignal",
     "FloodSignal",
     "InvalidSignal",
+    "LapseSignal",
     "PauseSignal",
     "ResumeSignal",
     "Signal",
@@ -372,6 +373,36 @@ class ResumeSignal:
         return cls(_text(data.get("person_id"), "person_id"), _when(data, "at"))
 
 
+@dataclass(frozen=True)
+class LapseSignal:
+    """A partner recorded that something new came to light or that the affair partner
+    made contact: ``together`` when both partners agreed to record it as a couple,
+    otherwise one partner alone. What happened is never part of it."""
+
+    kind: ClassVar[str] = "lapse"
+    person_id: str
+    at: datetime
+    together: bool = False
+
+    def __post_init__(self) -> None:
+        _text(self.person_id, "person_id")
+        _aware(self.at, "at")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "person_id": self.person_id,
+            "at": self.at.isoformat(),
+            "together": self.together,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LapseSignal:
+        return cls(
+            _text(data.get("person_id"), "person_id"), _when(data, "at"), _bool(data, "together")
+        )
+
+
 Signal = (
     CeilingSignal
     | ClosenessSignal
@@ -380,6 +411,7 @@ Signal = (
     | FloodSignal
     | PauseSignal
     | ResumeSignal
+    | LapseSignal
 )
 
 _KINDS: dict[str, Any] = {
@@ -392,6 +424,7 @@ _KINDS: dict[str, Any] = {
         FloodSignal,
         PauseSignal,
         ResumeSignal,
+        LapseSignal,
     )
 }
 
