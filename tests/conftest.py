@@ -225,6 +225,9 @@ class ApiPerson:
     def post(self, path: str, json: Any = None, **kwargs: Any) -> Any:
         return self.client.post(path, json=json, headers=self.headers, **kwargs)
 
+    def delete(self, path: str, **kwargs: Any) -> Any:
+        return self.client.delete(path, headers=self.headers, **kwargs)
+
 
 class People:
     """Creates people through the API, the way a real client would."""

@@ -212,6 +212,15 @@ API_ROWS = [
         {"instrument_id": "phq-9", "every_days": 14},
         url="/api/v1/caseload/{case}/questionnaire-plan",
     ),
+    # Hard dates are their owner's alone.
+    Row("GET", "/api/v1/hard-dates", members(SELF)),
+    Row("POST", "/api/v1/hard-dates", members(201), {"month": 6, "day": 1}),
+    Row(
+        "DELETE",
+        "/api/v1/hard-dates/{date_id}",
+        {**members(404), "hana": 204},
+        url="/api/v1/hard-dates/{hard_date}",
+    ),
     # After a crisis answer: only its owner may tell the therapist or answer the check.
     Row("GET", "/api/v1/questionnaires/follow-up", members(200)),
     Row(
@@ -451,7 +460,15 @@ PAGE_ROWS = [
     Row("GET", "/today", members(200, anonymous=303)),
     Row("GET", "/moments", members(200, anonymous=303)),
     Row("POST", "/pause", members(303, anonymous=303, therapists=409)),
-    Row("GET", "/lapse", members(200, anonymous=303, therapists=409)),
+    Row("GET", "/hard-dates", members(200, anonymous=303)),
+    Row("POST", "/hard-dates", members(303, anonymous=303), {"day": "1", "month": "6"}),
+    Row(
+        "POST",
+        "/hard-dates/{date_id}/remove",
+        {**members(404, anonymous=303), "hana": 303},
+        url="/hard-dates/{hard_date}/remove",
+    ),
+    Row("GET", "/lapse", members(200, anonymous=303)),
     Row("POST", "/lapse", members(303, anonymous=303, therapists=409), {"together": "no"}),
     Row("POST", "/resume", members(403, anonymous=303, therapists=409)),
     Row(
@@ -542,11 +559,13 @@ def build_world(app: Any, people: People) -> dict[str, Any]:
     pia, paul = people.couple("pia", "paul")
     join_as_therapist(people, "otto", pia)
     assert paul.post("/api/v1/therapist/consent").status_code == 204
+    hard_date = hana.post("/api/v1/hard-dates", {"month": 12, "day": 25}).json()["id"]
     # Hana's PHQ-9 with a crisis answer, shared with Thea (item 9 above 0).
     crisis = hana.post(
         "/api/v1/questionnaires/phq-9", {"answers": {str(n): int(n == 9) for n in range(1, 10)}}
     )
     return {
+        "hard_date": hard_date,
         "crisis": crisis.json()["id"],
         "code": code,
         "couple_of": couple_of,
@@ -661,6 +680,8 @@ def check_self(response: Any, row: Row, role: str, world: dict[str, Any]) -> Non
         assert [c["id"] for c in data] == own
     elif row.path == "/api/v1/sessions":
         assert [s["current"] for s in data].count(True) == 1
+    elif row.path == "/api/v1/hard-dates":
+        assert [d["id"] for d in data] == ([world["hard_date"]] if role == "hana" else [])
     elif row.path == "/api/v1/export":
         assert data["person"]["username"] == role
         assert len(data["checkins"]) == (1 if role in PARTNERS else 0)

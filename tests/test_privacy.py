@@ -177,6 +177,7 @@ def test_an_export_holds_only_the_persons_own_words_opened(hana_and_ivan):
         "checkins.csv",
         "reflections.csv",
         "questionnaires.csv",
+        "hard_dates.csv",
         "triggers.csv",
         "shared.csv",
         "about.json",

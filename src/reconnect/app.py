@@ -30,6 +30,8 @@ from reconnect.coach import api as coach_api
 from reconnect.couples import api as couples_api
 from reconnect.couples import pages as couples_pages
 from reconnect.database import make_engine, session_factory, upgrade
+from reconnect.dates import api as dates_api
+from reconnect.dates import pages as dates_pages
 from reconnect.errors import Problem
 from reconnect.heart import api as heart_api
 from reconnect.heart import pages as heart_pages
@@ -85,6 +87,7 @@ ROUTERS = (
     insights_api.router,
     coach_api.router,
     notes_api.router,
+    dates_api.router,
     measures_api.router,
     therapist_api.router,
     home_pages.router,
@@ -96,6 +99,7 @@ ROUTERS = (
     heart_pages.router,
     insights_pages.router,
     notes_pages.router,
+    dates_pages.router,
     measures_pages.router,
     progress_pages.router,
     therapist_pages.router,

@@ -442,6 +442,19 @@ class QuestionnairePlan(Base):
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class HardDates(Base):
+    """The dates a person marked as hard (the day of discovery, others they choose),
+    sealed under their key as one padded list, so the file tells neither which days
+    nor how many. A row exists once they mark one."""
+
+    __tablename__ = "hard_dates"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("person.id", ondelete="CASCADE"), primary_key=True
+    )
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class CoupleQuestionnairePlan(Base):
     """The questionnaires the couple's therapist asked both partners to repeat, and how
     often: sealed under the couple key, so both partners and that therapist can read it."""

@@ -58,7 +58,16 @@ ROLES = {
 # Pages each role must reach, so a sweep that silently swept nothing fails.
 MUST_SWEEP = {
     "anonymous": {"/", "/login", "/register", "/recover", "/privacy", "/safety", "/demo"},
-    "hurt partner": {"/today", "/checkin", "/notes", "/progress", "/couple", "/account"},
+    "hurt partner": {
+        "/today",
+        "/checkin",
+        "/notes",
+        "/progress",
+        "/couple",
+        "/account",
+        "/hard-dates",
+        "/lapse",
+    },
     "involved partner": {"/today", "/checkin", "/notes", "/progress", "/couple", "/account"},
     "therapist": {"/caseload", "/caseload/{couple_id}", "/account"},
 }

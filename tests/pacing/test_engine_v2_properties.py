@@ -25,6 +25,7 @@ from reconnect.domain.pacing.history import Decision, History, LadderState
 from reconnect.domain.pacing.policy import Policy, load_policy
 from reconnect.domain.pacing.signals import (
     FloodSignal,
+    HoldSignal,
     LapseSignal,
     PauseSignal,
     ResumeSignal,
@@ -102,7 +103,14 @@ class LapseEvent:
     together: bool
 
 
-Event = CheckInEvent | PracticeEvent | SoloEvent | FloodEvent | PauseEvent | LapseEvent
+@dataclass(frozen=True)
+class HoldEvent:
+    person: str
+    minute: int
+    hours: int
+
+
+Event = CheckInEvent | PracticeEvent | SoloEvent | FloodEvent | PauseEvent | LapseEvent | HoldEvent
 
 people = st.sampled_from([HANA, IVAN])
 minutes = st.integers(0, DAYS * 1440)
@@ -144,6 +152,7 @@ events: st.SearchStrategy[Event] = st.one_of(
         PauseEvent, person=people, minute=minutes, resume_after=st.one_of(st.none(), minutes)
     ),
     st.builds(LapseEvent, person=people, minute=minutes, together=st.booleans()),
+    st.builds(HoldEvent, person=people, minute=minutes, hours=st.integers(1, 24 * 6)),
 )
 
 
@@ -280,6 +289,10 @@ def write(story: tuple[str, int, list[Event]], policy: Policy = POLICY) -> Writt
         elif isinstance(event, LapseEvent):
             moment = at(event.minute)
             written.add(moment, [LapseSignal(event.person, moment, event.together)])
+        elif isinstance(event, HoldEvent):
+            moment = at(event.minute)
+            until = moment + timedelta(hours=event.hours)
+            written.add(moment, [HoldSignal(event.person, moment, until)])
         else:
             written.add(at(event.minute), [PauseSignal(event.person, at(event.minute))])
             if event.resume_after is not None:
@@ -551,6 +564,7 @@ def test_a_worse_entry_anywhere_never_raises_the_pace_later(
             data.draw(
                 st.builds(FloodEvent, people, minutes, st.integers(20, 1440))
                 | st.builds(LapseEvent, people, minutes, st.booleans())
+                | st.builds(HoldEvent, people, minutes, st.integers(1, 24 * 6))
             ),
         ]
     easy, hard = write((zone, start_tier, life)), write((zone, start_tier, harder))

@@ -28,6 +28,8 @@ PATH_VALUES = {
     "couple_id": 1,
     # A questionnaire result: none exists here, so these answer 404 or 403.
     "result_id": 1,
+    # A hard date: none exists here, so removing one answers 404.
+    "date_id": "0123456789ab",
 }
 
 

@@ -24,6 +24,7 @@ from reconnect import access
 from reconnect.accounts import auth
 from reconnect.accounts.signed_in import SignedIn
 from reconnect.couples.store import couple_view, dissolve_couple
+from reconnect.dates import store as dates
 from reconnect.domain.measures import fhir
 from reconnect.domain.passwords import password_problem
 from reconnect.errors import Problem
@@ -35,6 +36,7 @@ from reconnect.models import (
     Couple,
     ExperienceRatingEntry,
     Finding,
+    HardDates,
     HeartRateImport,
     Invite,
     Membership,
@@ -119,6 +121,9 @@ def export(db: Session, signed_in: SignedIn, now: datetime) -> dict[str, Any]:
         "reflections": [_entry(pace.load_rating(row, key)) for row in reflections],
         "questionnaires": measures.own_results(db, signed_in=signed_in),
         "questionnaire_plan": vars(plans.own(db, signed_in)),
+        "hard_dates": [
+            {"label": d.label, "month": d.month, "day": d.day} for d in dates.dates(db, signed_in)
+        ],
         "triggers": triggers,
         "shared": _shared_by_me(db, signed_in),
     }
@@ -156,7 +161,7 @@ def export_csv_zip(document: dict[str, Any]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         sections = [("checkins", CHECKIN_COLUMNS), ("reflections", REFLECTION_COLUMNS)]
-        for name in ("questionnaires", "triggers", "shared"):
+        for name in ("questionnaires", "hard_dates", "triggers", "shared"):
             columns = list(dict.fromkeys(key for row in document[name] for key in row))
             sections.append((name, columns))
         for name, columns in sections:
@@ -244,6 +249,7 @@ SEALED_UNDER_OWN_KEY = (
     ("trigger", "sealed"),  # the trigger goes, and the copy told to the partner with it
     ("questionnaire_response", "sealed"),
     ("questionnaire_plan", "sealed"),  # what the person repeats, and the check owed
+    ("hard_dates", "sealed"),  # the dates they marked as hard
     ("heart_rate_import", "sealed"),
     ("heart_rate_import", "span_sealed"),
     ("heart_rate_import", "calm_sealed"),
@@ -279,6 +285,7 @@ _OWN_ENTRIES: tuple[tuple[str, Any], ...] = (
     ("trigger", Trigger),
     ("questionnaire result", QuestionnaireResponse),
     ("questionnaire plan", QuestionnairePlan),
+    ("list of hard dates", HardDates),
     ("heart-rate import", HeartRateImport),
     ("private insight", Finding),
     ("safety-screen answer", SafetyScreen),

@@ -21,6 +21,11 @@ from reconnect.web.render import go, render
 
 router = APIRouter(include_in_schema=False)
 
+HARD_DAYS_DRAFT = (
+    "The next few days are hard ones for me. I may need more quiet and more patience "
+    "than usual. Thank you for going gently with me."
+)
+
 NOT_PAIRED = "Notes open once you and your partner share a couple space."
 
 
@@ -47,7 +52,10 @@ def _notes_page(
 
 @router.get("/notes")
 def notes_page(request: Request, session: PageSession, db: Db) -> Response:
-    return _notes_page(request, session, db, sent=request.query_params.get("sent") == "1")
+    # A draft the app offers (never text from the address): near a hard date.
+    text = HARD_DAYS_DRAFT if request.query_params.get("draft") == "hard-days" else ""
+    sent = request.query_params.get("sent") == "1"
+    return _notes_page(request, session, db, sent=sent, text=text)
 
 
 @router.post("/notes/preview")

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from reconnect import access
 from reconnect.accounts.signed_in import SignedIn
 from reconnect.after_write import look_again
+from reconnect.dates import store as dates
 from reconnect.domain.pacing.catalogue import Practice
 from reconnect.domain.pacing.checkins import (
     BODY_SIGNAL_MAX_CHARS,
@@ -213,6 +214,7 @@ def create_checkin(body: CheckInIn, session: ApiSession, db: Db, at: Now) -> Che
     key = session.data_key
     row = pace.record_checkin(db, person=session.person, key=key, fields=body.model_dump(), now=at)
     look_again(db, signed_in=session, now=at, shared=False)  # a check-in is private
+    dates.hold_near(db, session, at)  # near a date they marked as hard, the pace holds
     db.commit()
     return checkin_out(row, key)
 

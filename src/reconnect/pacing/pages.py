@@ -12,6 +12,7 @@ from starlette.datastructures import FormData
 from reconnect import access, localtime
 from reconnect.accounts.signed_in import SignedIn
 from reconnect.after_write import look_again
+from reconnect.dates import store as dates
 from reconnect.domain.couples import Role
 from reconnect.domain.moments import (
     STATUS_LABELS,
@@ -209,6 +210,10 @@ def today(request: Request, session: PageSession, db: Db, at: Now, state: State)
     owed = measures.owed(db, signed_in=session, now=at, operator_dir=dir_)
     titles = {i: measures.instruments(dir_)[i].title for i in (d.instrument_id for d in owed.due)}
     safety_again = safety.offered_again(db, person, session.data_key, at)
+    marked = dates.dates(db, session)
+    if dates.hold_near(db, session, at, marked):
+        db.commit()  # once per date: the pace holds near it, even while they are away
+    hard_dates = dates.near(marked, session, at)
     try:
         membership = access.get_membership_for_person(db, person=person, data_key=session.data_key)
     except Problem as problem:
@@ -220,6 +225,7 @@ def today(request: Request, session: PageSession, db: Db, at: Now, state: State)
             follow_up=owed.follow_up,
             questionnaires_due=owed.due,
             safety_again=safety_again,
+            hard_dates=hard_dates,
             titles=titles,
             every=plans.EVERY,
         )
@@ -240,6 +246,7 @@ def today(request: Request, session: PageSession, db: Db, at: Now, state: State)
         follow_up=owed.follow_up,
         questionnaires_due=owed.due,
         safety_again=safety_again,
+        hard_dates=hard_dates,
         titles=titles,
         every=plans.EVERY,
         **_steps(catalogue, decision),
@@ -288,7 +295,10 @@ def pause(request: Request, form: CheckedForm, session: PageSession, db: Db, at:
 
 @router.get("/lapse")
 def lapse_form(request: Request, session: PageSession, db: Db) -> Response:
-    access.get_couple_for_person(db, person=session.person, data_key=session.data_key)
+    try:
+        access.get_couple_for_person(db, person=session.person, data_key=session.data_key)
+    except Problem as problem:
+        return render(request, "pacing/lapse.html", session.person, unavailable=problem.message)
     return render(request, "pacing/lapse.html", session.person)
 
 

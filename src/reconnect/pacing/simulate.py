@@ -39,6 +39,7 @@ from reconnect.domain.pacing.policy import (
 )
 from reconnect.domain.pacing.signals import (
     FloodSignal,
+    HoldSignal,
     LapseSignal,
     PauseSignal,
     ResumeSignal,
@@ -84,6 +85,7 @@ _EVENT_KEYS = {
     "resume": {"at", "who", "kind"},
     "flooded": {"at", "who", "kind", "back_in_minutes"},
     "lapse": {"at", "who", "kind", "together"},
+    "hard_date": {"at", "who", "kind", "until"},
 }
 _EXPECT_CHECKS = {
     "permitted_tier",
@@ -404,6 +406,18 @@ def _lapse(
     return [Write(at, f"lapse {who}", (LapseSignal(who, at, together),))]
 
 
+def _hard_date(
+    table: _Table, number: int, names: list[str], policy: Policy, clock: _Clock
+) -> list[Write]:
+    """A date a partner marked as hard is near: the hold the app writes, until ``until``."""
+    who = table.choice("who", names)
+    at = clock.time(table, "at")
+    until = clock.time(table, "until")
+    if until <= at:
+        raise table.error("until", "must come after at")
+    return [Write(at, f"hard_date {who}", (HoldSignal(who, at, until),))]
+
+
 _Reader = Callable[["_Table", int, list[str], Policy, "_Clock"], list[Write]]
 _READERS: dict[str, _Reader] = {
     "checkin": _checkin,
@@ -412,6 +426,7 @@ _READERS: dict[str, _Reader] = {
     "resume": _resume,
     "flooded": _flooded,
     "lapse": _lapse,
+    "hard_date": _hard_date,
 }
 
 

@@ -216,6 +216,8 @@ class LadderState:
     # From policy v4 on: the newest lapse still holding the pace, as (who recorded
     # it: a person id, or COUPLE when both did together; until when it holds).
     lapse: tuple[str, datetime] | None = None
+    # ...and the newest hold near a date a partner marked as hard: (whose, until when).
+    quiet: tuple[str, datetime] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         extra: dict[str, Any] = {}
@@ -234,6 +236,8 @@ class LadderState:
             extra["chain_floor"] = self.chain_floor
         if self.lapse is not None:
             extra["lapse"] = [self.lapse[0], self.lapse[1].isoformat()]
+        if self.quiet is not None:
+            extra["quiet"] = [self.quiet[0], self.quiet[1].isoformat()]
         return {
             "as_of": self.as_of.isoformat(),
             "tier": self.tier,
@@ -287,10 +291,12 @@ class LadderState:
             ),
             chain_floor=int(data.get("chain_floor", 0)),
             lapse=_lapse(data.get("lapse")),
+            quiet=_lapse(data.get("quiet")),
         )
 
 
 def _lapse(stored: Any) -> tuple[str, datetime] | None:
+    """A stored (who, until) pair, as lapses and holds near hard dates keep them."""
     return None if stored is None else (str(stored[0]), datetime.fromisoformat(stored[1]))
 
 

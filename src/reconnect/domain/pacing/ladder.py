@@ -25,6 +25,7 @@ from reconnect.domain.pacing.signals import (
     ClosenessSignal,
     ExperienceSignal,
     FloodSignal,
+    HoldSignal,
     LapseSignal,
     PauseSignal,
     ResumeSignal,
@@ -76,6 +77,7 @@ class LadderFold:
         self.floods = list(state.floods)
         self.chain_floor = state.chain_floor
         self.lapse = state.lapse
+        self.quiet = state.quiet
         if policy.flood_longest_chain and self.episodes and not self.floods:
             # Moved from v2: its episodes never overlap, so they form one chain.
             self.floods = [(a, b, n) for n, (a, b) in enumerate(self.episodes, start=1)]
@@ -103,6 +105,12 @@ class LadderFold:
                 self.paused_by.remove(person)
         elif isinstance(signal, LapseSignal):
             self._lapse(signal)
+        elif isinstance(signal, HoldSignal):
+            # v4: near a date a partner marked as hard, no new step opens.
+            if self.policy.hard_date_days_before:
+                self.hold_until = _later(self.hold_until, signal.until)
+                if self.quiet is None or signal.until >= self.quiet[1]:
+                    self.quiet = (person, signal.until)
         elif isinstance(signal, FloodSignal):
             self._flood(f"break:{signal.break_id}", signal.at, signal.until)
             if self.policy.after_practice_caps:
@@ -404,6 +412,8 @@ class LadderFold:
             self.hold_until = None
         if self.lapse is not None and self.lapse[1] <= at:
             self.lapse = None
+        if self.quiet is not None and self.quiet[1] <= at:
+            self.quiet = None
         if not self.logging:
             return
         for key in [k for k, (when, _) in self.first_seen.items() if when < pairing_cutoff]:
@@ -463,6 +473,7 @@ class LadderFold:
             floods=tuple(self.floods),
             chain_floor=self.chain_floor,
             lapse=self.lapse,
+            quiet=self.quiet,
         )
 
 

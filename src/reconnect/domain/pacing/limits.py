@@ -44,6 +44,8 @@ class LadderView(Protocol):
     @property
     def lapse(self) -> tuple[str, datetime] | None: ...
     @property
+    def quiet(self) -> tuple[str, datetime] | None: ...
+    @property
     def evidence(self) -> Sequence[Evidence]: ...
     @property
     def ceilings(self) -> Mapping[str, CeilingSignal]: ...
@@ -170,10 +172,14 @@ def pace(fold: LadderView, at: datetime, *, explain: bool) -> tuple[int, list[Re
     lapse = fold.lapse if fold.lapse is not None and at < fold.lapse[1] else None
     if lapse is not None:
         reasons += _lapse_reasons(lapse, policy)
+    quiet = fold.quiet if fold.quiet is not None and at < fold.quiet[1] else None
+    if quiet is not None:
+        reasons += _quiet_reasons(quiet, lapse is None)
+    known = [held[1] for held in (lapse, quiet) if held is not None]
     if (
         fold.hold_until is not None
         and at < fold.hold_until
-        and (lapse is None or fold.hold_until > lapse[1])
+        and fold.hold_until > max(known, default=at)
     ):
         reasons.append(
             Reason(
@@ -357,3 +363,23 @@ def _lapse_reasons(lapse: tuple[str, datetime], policy: Policy) -> list[Reason]:
             {},  # not even when: the time would date the other's record
         ),
     ]
+
+
+def _quiet_reasons(quiet: tuple[str, datetime], say_holding: bool) -> list[Reason]:
+    """Near a date one partner marked as hard: they read why; the other reads only that
+    the pace holds (unless a lapse already says so)."""
+    who, until = quiet
+    found = [
+        Reason(
+            "hard_date",
+            who,
+            "A date you marked as hard is near. No new step opens until it has passed: "
+            "there is no need to move forward these days.",
+            {"hold_until": until.isoformat()},
+        )
+    ]
+    if say_holding:
+        found.append(
+            Reason("holding", COUPLE, "The pace is holding for a few days: no new step opens.", {})
+        )
+    return found

@@ -117,6 +117,11 @@ class Policy:
     # advancing for this many hours (0: lapses change nothing, as before v4).
     lapse_step_back: int = 0
     lapse_no_advance_hours: int = 0
+    # Added in v4. Near a date a partner marked as hard, no new step opens: from this
+    # many days before it until this many days after (0 before: such dates change
+    # nothing, as before v4).
+    hard_date_days_before: int = 0
+    hard_date_days_after: int = 0
 
     def __post_init__(self) -> None:
         problems = _problems(self)
@@ -253,6 +258,10 @@ def _problems(policy: Policy) -> list[str]:
         policy.lapse_step_back < 1 or policy.lapse_no_advance_hours < 24
     ):
         found.append("a lapse must step back at least once and hold for a day at least")
+    if version_number(policy.version) >= 4 and not (
+        1 <= policy.hard_date_days_before <= 14 and 0 <= policy.hard_date_days_after <= 7
+    ):
+        found.append("hard_dates days_before must be 1 to 14 and days_after 0 to 7")
     for name in ("ceiling_window_hours", "closeness_window_hours", "unknown_after_hours"):
         if getattr(policy, name) < 1:
             found.append(f"{name} must be at least 1")
@@ -310,6 +319,8 @@ _ADDED_IN_V3: tuple[tuple[str, str, str], ...] = (
 _ADDED_IN_V4: tuple[tuple[str, str, str], ...] = (
     ("lapse", "step_back", "lapse_step_back"),
     ("lapse", "no_advance_hours", "lapse_no_advance_hours"),
+    ("hard_dates", "days_before", "hard_date_days_before"),
+    ("hard_dates", "days_after", "hard_date_days_after"),
 )
 
 

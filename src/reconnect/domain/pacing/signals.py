@@ -31,6 +31,7 @@ __all__ = [
     "ClosenessSignal",
     "ExperienceSignal",
     "FloodSignal",
+    "HoldSignal",
     "InvalidSignal",
     "LapseSignal",
     "PauseSignal",
@@ -403,6 +404,39 @@ class LapseSignal:
         )
 
 
+@dataclass(frozen=True)
+class HoldSignal:
+    """A date this partner marked as hard is near: no new step opens until ``until``.
+    Written when their key is at hand in the days before; which date, and why it is
+    hard, stay sealed with them."""
+
+    kind: ClassVar[str] = "hold"
+    person_id: str
+    at: datetime
+    until: datetime
+
+    def __post_init__(self) -> None:
+        _text(self.person_id, "person_id")
+        _aware(self.at, "at")
+        _aware(self.until, "until")
+        if self.until <= self.at:
+            raise InvalidSignal("a hold ends after it begins")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "person_id": self.person_id,
+            "at": self.at.isoformat(),
+            "until": self.until.isoformat(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> HoldSignal:
+        return cls(
+            _text(data.get("person_id"), "person_id"), _when(data, "at"), _when(data, "until")
+        )
+
+
 Signal = (
     CeilingSignal
     | ClosenessSignal
@@ -412,6 +446,7 @@ Signal = (
     | PauseSignal
     | ResumeSignal
     | LapseSignal
+    | HoldSignal
 )
 
 _KINDS: dict[str, Any] = {
@@ -425,6 +460,7 @@ _KINDS: dict[str, Any] = {
         PauseSignal,
         ResumeSignal,
         LapseSignal,
+        HoldSignal,
     )
 }
 
