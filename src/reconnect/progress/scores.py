@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import partial
+from typing import Any
 
 from matplotlib.axes import Axes
 
@@ -43,6 +44,27 @@ _CHANGE_WORDS = {
     "no reliable change": "no reliable change",
 }
 _SCORES: Margins = (30.0, 40.0)
+_MARK_WORDS = (("improved", "#3f6e4c"), ("worsened", ROSE))
+
+
+def _marks(axes: Axes) -> tuple[tuple[Any, Any], list[Any]]:
+    """The reliable-change marks (a diamond for a reliable improvement, a square for a
+    reliable worsening), empty, and the words that name the newest of each kind."""
+    improved = axes.plot([], [], "D", color=SAGE, markersize=9, linestyle="none")[0]
+    worsened = axes.plot([], [], "s", color=ROSE, markersize=9, linestyle="none")[0]
+    words = [
+        axes.annotate(
+            word,
+            (0, 0),
+            xytext=(0, 9),
+            textcoords="offset points",
+            color=colour,
+            fontsize=FONT_PX,
+            annotation_clip=False,
+        )
+        for word, colour in _MARK_WORDS
+    ]
+    return (improved, worsened), words
 
 
 def score_chart(key: str, title: str, points: Sequence[ScorePoint], top: float) -> Chart:
@@ -75,20 +97,7 @@ def score_chart(key: str, title: str, points: Sequence[ScorePoint], top: float) 
 
     def build(axes: Axes) -> Parts:
         line = axes.plot([], [], color=BLUE, linewidth=2.2, marker="o", markersize=4)[0]
-        improved = axes.plot([], [], "D", color=SAGE, markersize=9, linestyle="none")[0]
-        worsened = axes.plot([], [], "s", color=ROSE, markersize=9, linestyle="none")[0]
-        names = [
-            axes.annotate(
-                word,
-                (0, 0),
-                xytext=(0, 9),
-                textcoords="offset points",
-                color=colour,
-                fontsize=FONT_PX,
-                annotation_clip=False,
-            )
-            for word, colour in (("improved", "#3f6e4c"), ("worsened", ROSE))
-        ]
+        (improved, worsened), names = _marks(axes)
         return [line, improved, worsened, *names]
 
     def update(axes: Axes, parts: Parts) -> None:
@@ -112,7 +121,6 @@ def score_chart(key: str, title: str, points: Sequence[ScorePoint], top: float) 
 
 # The partners' lines: the first solid, the second dashed, so they differ in greyscale.
 _PAIR_STYLES = ((BLUE, "-"), (SAND, "--"))
-_MARK_WORDS = (("improved", "#3f6e4c"), ("worsened", ROSE))
 
 
 def _changes(points: Sequence[ScorePoint], change: str) -> int:
@@ -174,21 +182,8 @@ def pair_score_chart(
                 clip_on=False,
             )
             lines.append((line[0], name))
-        improved = axes.plot([], [], "D", color=SAGE, markersize=9, linestyle="none")[0]
-        worsened = axes.plot([], [], "s", color=ROSE, markersize=9, linestyle="none")[0]
-        words = [
-            axes.annotate(
-                word,
-                (0, 0),
-                xytext=(0, 9),
-                textcoords="offset points",
-                color=colour,
-                fontsize=FONT_PX,
-                annotation_clip=False,
-            )
-            for word, colour in _MARK_WORDS
-        ]
-        return [lines, (improved, worsened), words]
+        marks, words = _marks(axes)
+        return [lines, marks, words]
 
     def update(axes: Axes, parts: Parts) -> None:
         lines, marks, words = parts
