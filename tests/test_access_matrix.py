@@ -19,7 +19,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,16 @@ PARTNERS = ("hana", "ivan", "olga")
 THERAPISTS = ("thea", "tara", "theo", "otto")
 ROLES = ("anonymous", *PARTNERS, *THERAPISTS)
 SELF = "self"  # 2xx, and the answer is about the caller only
+# A day a commitment's days may be recorded for (everyone here lives on UTC).
+TODAY = datetime.now(UTC).date().isoformat()
+PROMISE = {"what": "No contact", "looks_like": "I tell you the same day."}
+
+
+def commitment(ivan: int | str, hana: int | str, pages: bool = False) -> dict[str, int | str]:
+    """Ivan offered it, Hana notices: the rest of the couple is refused, another
+    couple finds nothing, a therapist has no couple space."""
+    anonymous = 303 if pages else 401
+    return {**members(404, anonymous, therapists=409), "ivan": ivan, "hana": hana}
 
 
 @dataclass(frozen=True)
@@ -211,6 +221,34 @@ API_ROWS = [
         only_thea(200),
         {"instrument_id": "phq-9", "every_days": 14},
         url="/api/v1/caseload/{case}/questionnaire-plan",
+    ),
+    # Commitments: the involved partner offers and records, the other notices.
+    Row("GET", "/api/v1/commitments", members(200, therapists=409)),
+    Row(
+        "POST",
+        "/api/v1/commitments",
+        {**members(403, therapists=409), "ivan": 201},
+        PROMISE,
+    ),
+    Row(
+        "POST",
+        "/api/v1/commitments/{commitment_id}/days",
+        commitment(200, 403),
+        {"day": TODAY, "kept": True},
+        url="/api/v1/commitments/{commitment}/days",
+    ),
+    Row(
+        "POST",
+        "/api/v1/commitments/{commitment_id}/noticed",
+        commitment(403, 200),
+        {"day": TODAY},
+        url="/api/v1/commitments/{commitment}/noticed",
+    ),
+    Row(
+        "POST",
+        "/api/v1/commitments/{commitment_id}/end",
+        commitment(200, 403),
+        url="/api/v1/commitments/{commitment}/end",
     ),
     # Hard dates are their owner's alone.
     Row("GET", "/api/v1/hard-dates", members(SELF)),
@@ -460,6 +498,33 @@ PAGE_ROWS = [
     Row("GET", "/today", members(200, anonymous=303)),
     Row("GET", "/moments", members(200, anonymous=303)),
     Row("POST", "/pause", members(303, anonymous=303, therapists=409)),
+    Row("GET", "/commitments", members(200, anonymous=303)),
+    Row(
+        "POST",
+        "/commitments",
+        {**members(403, anonymous=303, therapists=409), "ivan": 303},
+        PROMISE,
+    ),
+    Row(
+        "POST",
+        "/commitments/{commitment_id}/days",
+        commitment(303, 403, pages=True),
+        {"day": TODAY, "kept": "yes"},
+        url="/commitments/{commitment}/days",
+    ),
+    Row(
+        "POST",
+        "/commitments/{commitment_id}/noticed",
+        commitment(403, 303, pages=True),
+        {"day": TODAY},
+        url="/commitments/{commitment}/noticed",
+    ),
+    Row(
+        "POST",
+        "/commitments/{commitment_id}/end",
+        commitment(303, 403, pages=True),
+        url="/commitments/{commitment}/end",
+    ),
     Row("GET", "/hard-dates", members(200, anonymous=303)),
     Row("POST", "/hard-dates", members(303, anonymous=303), {"day": "1", "month": "6"}),
     Row(
@@ -560,11 +625,15 @@ def build_world(app: Any, people: People) -> dict[str, Any]:
     join_as_therapist(people, "otto", pia)
     assert paul.post("/api/v1/therapist/consent").status_code == 204
     hard_date = hana.post("/api/v1/hard-dates", {"month": 12, "day": 25}).json()["id"]
+    promise = ivan.post("/api/v1/commitments", PROMISE).json()["id"]
+    kept = ivan.post(f"/api/v1/commitments/{promise}/days", {"day": TODAY, "kept": True})
+    assert kept.status_code == 200, kept.text
     # Hana's PHQ-9 with a crisis answer, shared with Thea (item 9 above 0).
     crisis = hana.post(
         "/api/v1/questionnaires/phq-9", {"answers": {str(n): int(n == 9) for n in range(1, 10)}}
     )
     return {
+        "commitment": promise,
         "hard_date": hard_date,
         "crisis": crisis.json()["id"],
         "code": code,

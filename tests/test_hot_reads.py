@@ -25,11 +25,11 @@ from tests.pages import Visitor
 
 PAGES = {
     # Two of them read the person's questionnaire plan and the couple's: what is due,
-    # and the check after a crisis answer.
-    "/today": 13,
+    # and the check after a crisis answer; one the dates they marked as hard.
+    "/today": 14,
     "/checkin": 2,
     "/notes": 3,
-    "/progress": 9,
+    "/progress": 10,  # one of them the couple's commitments, charted week by week
     "/moments": 5,
 }
 API = {

@@ -20,6 +20,7 @@ def test_a_partner_sees_four_daily_places_and_the_rest_under_more(paired):
     assert rest == [
         "Home",
         "Moments",
+        "Commitments",
         "Hard dates",
         "Reflections",
         "Questionnaires",

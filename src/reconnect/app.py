@@ -27,6 +27,8 @@ from reconnect.accounts import api as accounts_api
 from reconnect.accounts import pages as accounts_pages
 from reconnect.accounts.auth import make_hasher
 from reconnect.coach import api as coach_api
+from reconnect.commitments import api as commitments_api
+from reconnect.commitments import pages as commitments_pages
 from reconnect.couples import api as couples_api
 from reconnect.couples import pages as couples_pages
 from reconnect.database import make_engine, session_factory, upgrade
@@ -88,6 +90,7 @@ ROUTERS = (
     coach_api.router,
     notes_api.router,
     dates_api.router,
+    commitments_api.router,
     measures_api.router,
     therapist_api.router,
     home_pages.router,
@@ -100,6 +103,7 @@ ROUTERS = (
     insights_pages.router,
     notes_pages.router,
     dates_pages.router,
+    commitments_pages.router,
     measures_pages.router,
     progress_pages.router,
     therapist_pages.router,

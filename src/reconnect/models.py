@@ -557,6 +557,21 @@ class SharedNote(Base):
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class Commitment(Base):
+    """A commitment a partner offered the other (no contact with the affair partner,
+    telling about an unexpected contact within a day...), what keeping it looks like,
+    and its days: kept or not, as the one who offered it recorded, and "I noticed" from
+    the other. Sealed under the couple key, padded: both partners read it. The app never
+    checks anything itself."""
+
+    __tablename__ = "commitment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    couple_id: Mapped[int] = mapped_column(ForeignKey("couple.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 # --- work after the answer -------------------------------------------------------------
 
 

@@ -67,6 +67,7 @@ MUST_SWEEP = {
         "/account",
         "/hard-dates",
         "/lapse",
+        "/commitments",
     },
     "involved partner": {"/today", "/checkin", "/notes", "/progress", "/couple", "/account"},
     "therapist": {"/caseload", "/caseload/{couple_id}", "/account"},

@@ -30,6 +30,8 @@ PATH_VALUES = {
     "result_id": 1,
     # A hard date: none exists here, so removing one answers 404.
     "date_id": "0123456789ab",
+    # A commitment: none exists here, so these answer 404 or 403.
+    "commitment_id": 1,
 }
 
 

@@ -12,7 +12,17 @@ from tests.conftest import People
 from tests.pages import Visitor, log_in
 
 # The four daily places first, then the rest under "More".
-PARTNER_LINKS = ["/today", "/checkin", "/notes", "/progress", "/", "/moments", "/insights"]
+PARTNER_LINKS = [
+    "/today",
+    "/checkin",
+    "/notes",
+    "/progress",
+    "/",
+    "/moments",
+    "/commitments",
+    "/hard-dates",
+    "/insights",
+]
 PARTNER_LINKS += ["/questionnaires", "/couple", "/safety", "/account"]
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from reconnect import access
 from reconnect.accounts import auth
 from reconnect.accounts.signed_in import SignedIn
+from reconnect.commitments import store as commitments
 from reconnect.couples.store import couple_view, dissolve_couple
 from reconnect.dates import store as dates
 from reconnect.domain.measures import fhir
@@ -126,6 +127,7 @@ def export(db: Session, signed_in: SignedIn, now: datetime) -> dict[str, Any]:
         ],
         "triggers": triggers,
         "shared": _shared_by_me(db, signed_in),
+        "commitments": _offered_by_me(db, signed_in),
     }
 
 
@@ -150,6 +152,28 @@ def _shared_by_me(db: Session, signed_in: SignedIn) -> list[dict[str, Any]]:
     return [{**item, "at": item["at"].isoformat()} for item in mine]
 
 
+def _offered_by_me(db: Session, signed_in: SignedIn) -> list[dict[str, Any]]:
+    """The commitments this person offered, with their days (the partner's "I noticed"
+    is part of each day's record)."""
+    if couple_view(db, signed_in.person) is None:
+        return []
+    try:
+        offered = commitments.commitments(db, signed_in)
+    except Problem:  # a couple space without a partner yet, or couple features off
+        return []
+    return [
+        {
+            "what": c.what,
+            "looks_like": c.looks_like,
+            "offered_at": c.offered_at,
+            "ended_at": c.ended_at,
+            "days": c.days,
+        }
+        for c in offered
+        if c.offered_by == signed_in.person.id
+    ]
+
+
 def _entry(entry: Any) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(to_json(entry))
     data.pop("heart_rate_flooded", None)
@@ -161,7 +185,7 @@ def export_csv_zip(document: dict[str, Any]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         sections = [("checkins", CHECKIN_COLUMNS), ("reflections", REFLECTION_COLUMNS)]
-        for name in ("questionnaires", "hard_dates", "triggers", "shared"):
+        for name in ("questionnaires", "hard_dates", "triggers", "shared", "commitments"):
             columns = list(dict.fromkeys(key for row in document[name] for key in row))
             sections.append((name, columns))
         for name, columns in sections:
@@ -275,6 +299,7 @@ NOT_UNDER_OWN_KEY = (
     ("shared_note", "sealed"),
     ("therapist_share", "sealed"),  # to the therapist's public key
     ("couple_questionnaire_plan", "sealed"),  # the therapist's request, couple key
+    ("commitment", "sealed"),  # under the couple key: the partner keeps reading it
     # The lost data key itself, under the job key, while a refresh waits: the row goes.
     ("refresh_request", "sealed_key"),
 )

@@ -75,6 +75,7 @@ __all__ = [
     "activation_safety_chart",
     "consistency_chart",
     "couple_dashboard",
+    "kept_chart",
     "pair_score_chart",
     "person_dashboard",
     "qualities_chart",
@@ -390,6 +391,40 @@ def consistency_chart(experiences: Sequence[SafeDay]) -> Chart:
     return Chart(key, title, draw, headers, rows, text)
 
 
+def kept_chart(key: str, title: str, weeks: Sequence[tuple[date, int, int, int]]) -> Chart:
+    """A commitment's days kept, week by week (Monday, kept, not kept, noticed): a
+    record of consistency over time, never a score of the person."""
+    headers = ("Week of", "Days kept", "Days not kept", "Kept days noticed")
+    rows = tuple((w.isoformat(), str(k), str(n), str(s)) for w, k, n, s in weeks)
+    sentence = "Once a few days are recorded, the weeks show here."
+    if len(weeks) < 2:
+        return waiting(key, title, headers, sentence, rows)
+    kept, recorded = sum(w[1] for w in weeks), sum(w[1] + w[2] for w in weeks)
+    noticed = sum(w[3] for w in weeks)
+    text = (
+        f"Over {plural(len(weeks), 'week')}, kept on {kept} of the {plural(recorded, 'day')} "
+        f"recorded; {plural(noticed, 'kept day')} noticed by the other partner."
+    )
+    counts = [w[1] for w in weeks]
+
+    def build(axes: Axes) -> Parts:
+        bars = axes.stairs([0], [-0.5, 0.5], fill=True, color=SAGE)
+        name = axes.text(
+            1.03, 0, "days kept", transform=axes.get_yaxis_transform(), color=GREY, va="center"
+        )
+        axes.set_ylim(0, 7)
+        axes.set_yticks([0, 3, 5, 7])
+        return [bars, name]
+
+    def update(axes: Axes, parts: Parts) -> None:
+        parts[0].set_data(counts, [x - 0.5 for x in range(len(weeks) + 1)])
+        parts[1].set_y(max(0.4, min(6.6, counts[-1] / 2)))
+        date_ticks(axes, [w[0] for w in weeks])
+
+    draw = partial(render, key, text, NUMBERS, build, update)
+    return Chart(key, title, draw, headers, rows, text)
+
+
 _QUALITIES = ("authenticity", "vulnerability", "transparency", "presence")
 _RATINGS_TO_COME = "After a couple of weeks of rating your shared practices, this fills in."
 
@@ -466,8 +501,10 @@ def couple_dashboard(
     *,
     today: date | None = None,
     policy: ProgressPolicy | None = None,
+    kept: Sequence[Chart] = (),
 ) -> CoupleDashboard:
     """The couple's progress page, from shared data only: where they have reached
-    (``tiers``: the changes of the decisions' ``ladder_tier``) and their safe days."""
-    charts = (tier_chart(tiers, today), consistency_chart(shared))
+    (``tiers``: the changes of the decisions' ``ladder_tier``), their safe days, and
+    ``kept``: each commitment's weeks (see :func:`kept_chart`)."""
+    charts = (tier_chart(tiers, today), consistency_chart(shared), *kept)
     return CoupleDashboard(charts, (pain_without_losing_connection(shared, policy=policy),))

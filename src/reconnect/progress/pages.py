@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from reconnect import access, localtime
 from reconnect.accounts.signed_in import SignedIn
+from reconnect.commitments import store as commitments
 from reconnect.domain.pacing.catalogue import Tier, load_catalogue
 from reconnect.domain.progress.points import SharedExperience, TierPoint
 from reconnect.errors import Problem
@@ -60,8 +61,15 @@ def ours(db: Session, session: SignedIn, today: date) -> Ours | None:
     zone = localtime.zone(session.person.time_zone)
     ladder = pace.pace_changes(db, membership.couple_id, zone, reached=True)
     steps = load_catalogue()
+    try:
+        offered = commitments.commitments(db, session)
+    except Problem:  # couple features switched off for this person: not shown
+        offered = []
+    kept = [
+        progress_charts.kept_chart(f"kept-{c.id}", f"Kept: {c.what}", c.weeks()) for c in offered
+    ]
     return Ours(
-        progress_charts.couple_dashboard(ladder, shared, today=today),
+        progress_charts.couple_dashboard(ladder, shared, today=today, kept=kept),
         steps.tier(ladder[-1].tier) if ladder else None,
         steps.tier(permitted[-1].tier) if permitted else None,
         ladder,
