@@ -126,3 +126,20 @@ def test_the_demo_has_questionnaire_history_and_a_therapist_with_consent(app):
     assert charted == partners
     assert page.select("#shared-findings li"), "reflections a partner chose to show her"
     assert "None shared" not in page.get_text()
+
+
+def test_the_demo_couple_has_a_commitment_kept_over_weeks(app):
+    from reconnect.demo import PASSWORD
+
+    state = app.state.reconnect
+    build_demo(state.sessions, state.hasher, kdf_params(state.settings), NOW)
+    hana = Visitor(app)
+    hana.post("/login", {"username": HURT, "password": PASSWORD})
+    page = hana.get("/commitments")
+    (section,) = page.select("section[id^=commitment-]")
+    assert "No contact with the affair partner" in section.get_text()
+    chart = section.select_one("figure.chart img")
+    assert chart is not None, "weeks of days: drawn as a chart"
+    rows = [tr.find_all("td") for tr in section.select("figure.chart tbody tr")]
+    assert len(rows) >= 6 and sum(int(r[3].get_text()) for r in rows) > 0, "Hana noticed some"
+    assert any(int(r[2].get_text()) for r in rows), "and Ivan said when it was not kept"

@@ -15,10 +15,12 @@ from argon2 import PasswordHasher
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from reconnect import localtime
 from reconnect.accounts import auth
 from reconnect.accounts.auth import NewAccount
 from reconnect.accounts.signed_in import SignedIn
 from reconnect.after_write import look_again_now
+from reconnect.commitments import store as commitments
 from reconnect.couples import store as couples
 from reconnect.domain.pacing.catalogue import Lead
 from reconnect.domain.safety import QUESTIONS
@@ -261,6 +263,7 @@ def build_demo(
             if day == THERAPIST_DAY:
                 _therapist(db, demo, hasher, kdf, morning + timedelta(hours=2))
             _questionnaires(db, demo, morning + timedelta(hours=10), day)
+            _commitment(db, demo, morning + timedelta(hours=21), day)
             db.commit()
         _share_reflections(db, demo, now - timedelta(days=1))
         db.commit()
@@ -285,6 +288,29 @@ def _questionnaires(db: Session, demo: DemoCouple, at: datetime, day: int) -> No
             answers[instrument.items[-1].id] = 0
         signed_in = SignedIn(account.person, account.data_key, "")
         measures.take(db, signed_in=signed_in, instrument=instrument, answers=answers, now=at)
+
+
+def _commitment(db: Session, demo: DemoCouple, evening: datetime, day: int) -> None:
+    """From their third week Ivan keeps a commitment, and says so honestly each evening
+    (one evening in eleven it was not kept); now and then Hana notices."""
+    ivan = SignedIn(demo.involved.person, demo.involved.data_key, "")
+    hana = SignedIn(demo.hurt.person, demo.hurt.data_key, "")
+    if day < THERAPIST_DAY:
+        return
+    if day == THERAPIST_DAY:
+        commitments.offer(
+            db,
+            ivan,
+            what="No contact with the affair partner",
+            looks_like="If they get in touch, I tell you the same day and show you.",
+            now=evening,
+        )
+    (offered,) = commitments.commitments(db, ivan)
+    today = localtime.local_day(evening, demo.involved.person.time_zone)
+    kept = day % 11 != 0
+    commitments.record(db, ivan, offered.id, day=today, kept=kept, now=evening)
+    if kept and day % 3 == 0:
+        commitments.notice(db, hana, offered.id, day=today, now=evening)
 
 
 def _therapist(
