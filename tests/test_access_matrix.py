@@ -250,6 +250,23 @@ API_ROWS = [
         commitment(200, 403),
         url="/api/v1/commitments/{commitment}/end",
     ),
+    # Rituals: either partner; the couples here are still at the first step, so a new
+    # one is ahead of the pace (409) for everyone in a couple.
+    Row("GET", "/api/v1/rituals", members(200, therapists=409)),
+    Row("POST", "/api/v1/rituals", members(409), {"practice_id": "walk-side-by-side"}),
+    Row(
+        "POST",
+        "/api/v1/rituals/{ritual_id}/done",
+        commitment(200, 200),
+        {"day": TODAY},
+        url="/api/v1/rituals/{ritual}/done",
+    ),
+    Row(
+        "POST",
+        "/api/v1/rituals/{ritual_id}/end",
+        commitment(200, 200),
+        url="/api/v1/rituals/{ritual}/end",
+    ),
     # Hard dates are their owner's alone.
     Row("GET", "/api/v1/hard-dates", members(SELF)),
     Row("POST", "/api/v1/hard-dates", members(201), {"month": 6, "day": 1}),
@@ -525,6 +542,26 @@ PAGE_ROWS = [
         commitment(303, 403, pages=True),
         url="/commitments/{commitment}/end",
     ),
+    Row("GET", "/rituals", members(200, anonymous=303)),
+    Row(
+        "POST",
+        "/rituals",
+        members(409, anonymous=303),
+        {"practice_id": "walk-side-by-side"},
+    ),
+    Row(
+        "POST",
+        "/rituals/{ritual_id}/done",
+        commitment(303, 303, pages=True),
+        {"day": TODAY},
+        url="/rituals/{ritual}/done",
+    ),
+    Row(
+        "POST",
+        "/rituals/{ritual_id}/end",
+        commitment(303, 303, pages=True),
+        url="/rituals/{ritual}/end",
+    ),
     Row("GET", "/hard-dates", members(200, anonymous=303)),
     Row("POST", "/hard-dates", members(303, anonymous=303), {"day": "1", "month": "6"}),
     Row(
@@ -575,6 +612,28 @@ def join_as_therapist(people: People, name: str, inviter: Any) -> None:
     therapist = people.register(name, screen=None)
     code = inviter.post("/api/v1/therapist/invites").json()["code"]
     assert therapist.post("/api/v1/therapist/join", {"code": code}).status_code == 201
+
+
+def ritual_for(app: Any, username: str) -> int:
+    """A ritual of this person's couple, stored as choosing one would store it (the
+    couples here are still at the first step, where choosing one is refused)."""
+    from reconnect.accounts import auth
+    from reconnect.accounts.signed_in import SignedIn
+    from reconnect.commitments.store import couple_and_key
+    from reconnect.models import Person, Ritual
+    from reconnect.rituals import store as rituals
+
+    with app.state.reconnect.sessions() as db:
+        person = db.scalars(select(Person).where(Person.username == username)).one()
+        signed = SignedIn(person, auth.unlock_with_password(person, PASSWORD), "")
+        membership, key = couple_and_key(db, signed)
+        row = Ritual(couple_id=membership.couple_id, sealed=b"")
+        db.add(row)
+        db.flush()
+        chosen_at = datetime.now(UTC).isoformat()
+        rituals.seal(row, key, rituals.Chosen(row.id, "walk-side-by-side", "daily", chosen_at))
+        db.commit()
+        return row.id
 
 
 def as_if_paced_for_days(app: Any, couple_id: int, days: int) -> None:
@@ -633,6 +692,7 @@ def build_world(app: Any, people: People) -> dict[str, Any]:
         "/api/v1/questionnaires/phq-9", {"answers": {str(n): int(n == 9) for n in range(1, 10)}}
     )
     return {
+        "ritual": ritual_for(app, "hana"),
         "commitment": promise,
         "hard_date": hard_date,
         "crisis": crisis.json()["id"],

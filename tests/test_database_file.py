@@ -316,6 +316,7 @@ COLUMNS: dict[str, dict[str, str]] = {
     "questionnaire_plan": {"person_id": ID, "sealed": SEALED},
     "hard_dates": {"person_id": ID, "sealed": SEALED},
     "commitment": {"id": ID, "couple_id": ID, "person_id": ID, "sealed": SEALED},
+    "ritual": {"id": ID, "couple_id": ID, "sealed": SEALED},
     # The therapist's request of both partners, under the couple key.
     "couple_questionnaire_plan": {"couple_id": ID, "sealed": SEALED},
     # Rows live from a write until the worker has refreshed the findings (about a second).

@@ -21,6 +21,7 @@ def test_a_partner_sees_four_daily_places_and_the_rest_under_more(paired):
         "Home",
         "Moments",
         "Commitments",
+        "Rituals",
         "Hard dates",
         "Reflections",
         "Questionnaires",

@@ -52,6 +52,8 @@ from reconnect.notes import pages as notes_pages
 from reconnect.pacing import api as pacing_api
 from reconnect.pacing import pages as pacing_pages
 from reconnect.progress import pages as progress_pages
+from reconnect.rituals import api as rituals_api
+from reconnect.rituals import pages as rituals_pages
 from reconnect.safety import api as safety_api
 from reconnect.safety import pages as safety_pages
 from reconnect.settings import Settings, load_settings
@@ -91,6 +93,7 @@ ROUTERS = (
     notes_api.router,
     dates_api.router,
     commitments_api.router,
+    rituals_api.router,
     measures_api.router,
     therapist_api.router,
     home_pages.router,
@@ -104,6 +107,7 @@ ROUTERS = (
     notes_pages.router,
     dates_pages.router,
     commitments_pages.router,
+    rituals_pages.router,
     measures_pages.router,
     progress_pages.router,
     therapist_pages.router,

@@ -572,6 +572,18 @@ class Commitment(Base):
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class Ritual(Base):
+    """A small recurring ritual of connection the couple chose from the practices the
+    pace allows (a walk, a ten-minute check-in), and the days they did it. Sealed under
+    the couple key, padded: both partners read it."""
+
+    __tablename__ = "ritual"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    couple_id: Mapped[int] = mapped_column(ForeignKey("couple.id", ondelete="CASCADE"), index=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 # --- work after the answer -------------------------------------------------------------
 
 

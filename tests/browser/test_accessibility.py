@@ -68,6 +68,7 @@ MUST_SWEEP = {
         "/hard-dates",
         "/lapse",
         "/commitments",
+        "/rituals",
     },
     "involved partner": {"/today", "/checkin", "/notes", "/progress", "/couple", "/account"},
     "therapist": {"/caseload", "/caseload/{couple_id}", "/account"},

@@ -32,6 +32,7 @@ PATH_VALUES = {
     "date_id": "0123456789ab",
     # A commitment: none exists here, so these answer 404 or 403.
     "commitment_id": 1,
+    "ritual_id": 1,
 }
 
 

@@ -20,6 +20,7 @@ PARTNER_LINKS = [
     "/",
     "/moments",
     "/commitments",
+    "/rituals",
     "/hard-dates",
     "/insights",
 ]

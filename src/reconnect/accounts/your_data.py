@@ -300,6 +300,7 @@ NOT_UNDER_OWN_KEY = (
     ("therapist_share", "sealed"),  # to the therapist's public key
     ("couple_questionnaire_plan", "sealed"),  # the therapist's request, couple key
     ("commitment", "sealed"),  # under the couple key: the partner keeps reading it
+    ("ritual", "sealed"),
     # The lost data key itself, under the job key, while a refresh waits: the row goes.
     ("refresh_request", "sealed_key"),
 )

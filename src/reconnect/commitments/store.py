@@ -87,7 +87,8 @@ def _seal(row: Commitment, couple_key: bytes, kept: Kept) -> None:
     row.sealed = keys.seal(couple_key, keys.padded(json.dumps(content).encode()), _context(row))
 
 
-def _couple(db: Session, signed_in: SignedIn) -> tuple[Membership, bytes]:
+def couple_and_key(db: Session, signed_in: SignedIn) -> tuple[Membership, bytes]:
+    """The person's membership (joint features on) and their couple's key, opened."""
     membership = access.get_membership_for_person(
         db, person=signed_in.person, data_key=signed_in.data_key
     )
@@ -96,7 +97,7 @@ def _couple(db: Session, signed_in: SignedIn) -> tuple[Membership, bytes]:
 
 def commitments(db: Session, signed_in: SignedIn) -> list[Kept]:
     """The couple's commitments, oldest first."""
-    membership, key = _couple(db, signed_in)
+    membership, key = couple_and_key(db, signed_in)
     rows = db.scalars(
         select(Commitment)
         .where(Commitment.couple_id == membership.couple_id)
@@ -106,7 +107,7 @@ def commitments(db: Session, signed_in: SignedIn) -> list[Kept]:
 
 
 def _one(db: Session, signed_in: SignedIn, commitment_id: int) -> tuple[Commitment, Kept, bytes]:
-    membership, key = _couple(db, signed_in)
+    membership, key = couple_and_key(db, signed_in)
     row = db.get(Commitment, commitment_id, with_for_update=True)
     if row is None or row.couple_id != membership.couple_id:
         raise Problem(
@@ -121,7 +122,7 @@ def may_offer(role: str) -> bool:
 
 
 def offer(db: Session, signed_in: SignedIn, *, what: str, looks_like: str, now: datetime) -> Kept:
-    membership, key = _couple(db, signed_in)
+    membership, key = couple_and_key(db, signed_in)
     if not may_offer(membership.role):
         raise Problem(
             "not_yours_to_offer",

@@ -79,6 +79,7 @@ __all__ = [
     "pair_score_chart",
     "person_dashboard",
     "qualities_chart",
+    "ritual_chart",
     "score_chart",
     "tier_chart",
     "urgency_readiness_chart",
@@ -370,25 +371,42 @@ def consistency_chart(experiences: Sequence[SafeDay]) -> Chart:
         f"shared experience; the last {plural(len(recent), 'week')} "
         f"had {plural(sum(recent), 'safe day')} in all."
     )
+    # One stepped outline rather than a bar per week: the same picture, and a single
+    # SVG path however long the history is.
+    return _weekly_days(key, title, headers, rows, keys, counts, text, "safe days")
+
+
+def _weekly_days(
+    key: str,
+    title: str,
+    headers: tuple[str, ...],
+    rows: tuple[tuple[str, ...], ...],
+    weeks: Sequence[date],
+    counts: Sequence[int],
+    text: str,
+    word: str,
+) -> Chart:
+    """Days per week as one stepped outline, named ``word`` at its end."""
 
     def build(axes: Axes) -> Parts:
-        # One stepped outline rather than a bar per week: the same picture, and a
-        # single SVG path however long the history is.
         bars = axes.stairs([0], [-0.5, 0.5], fill=True, color=SAGE)
         name = axes.text(
-            1.03, 0, "safe days", transform=axes.get_yaxis_transform(), color=GREY, va="center"
+            1.03, 0, word, transform=axes.get_yaxis_transform(), color=GREY, va="center"
         )
         axes.set_ylim(0, 7)
         axes.set_yticks([0, 3, 5, 7])
         return [bars, name]
 
     def update(axes: Axes, parts: Parts) -> None:
-        parts[0].set_data(counts, [x - 0.5 for x in range(len(keys) + 1)])
+        parts[0].set_data(list(counts), [x - 0.5 for x in range(len(weeks) + 1)])
         parts[1].set_y(max(0.4, min(6.6, counts[-1] / 2)))
-        date_ticks(axes, keys)
+        date_ticks(axes, weeks)
 
     draw = partial(render, key, text, NUMBERS, build, update)
     return Chart(key, title, draw, headers, rows, text)
+
+
+_WEEKS_TO_COME = "Once a few days are recorded, the weeks show here."
 
 
 def kept_chart(key: str, title: str, weeks: Sequence[tuple[date, int, int, int]]) -> Chart:
@@ -396,33 +414,28 @@ def kept_chart(key: str, title: str, weeks: Sequence[tuple[date, int, int, int]]
     record of consistency over time, never a score of the person."""
     headers = ("Week of", "Days kept", "Days not kept", "Kept days noticed")
     rows = tuple((w.isoformat(), str(k), str(n), str(s)) for w, k, n, s in weeks)
-    sentence = "Once a few days are recorded, the weeks show here."
     if len(weeks) < 2:
-        return waiting(key, title, headers, sentence, rows)
+        return waiting(key, title, headers, _WEEKS_TO_COME, rows)
     kept, recorded = sum(w[1] for w in weeks), sum(w[1] + w[2] for w in weeks)
     noticed = sum(w[3] for w in weeks)
     text = (
         f"Over {plural(len(weeks), 'week')}, kept on {kept} of the {plural(recorded, 'day')} "
         f"recorded; {plural(noticed, 'kept day')} noticed by the other partner."
     )
-    counts = [w[1] for w in weeks]
+    mondays, counts = [w[0] for w in weeks], [w[1] for w in weeks]
+    return _weekly_days(key, title, headers, rows, mondays, counts, text, "days kept")
 
-    def build(axes: Axes) -> Parts:
-        bars = axes.stairs([0], [-0.5, 0.5], fill=True, color=SAGE)
-        name = axes.text(
-            1.03, 0, "days kept", transform=axes.get_yaxis_transform(), color=GREY, va="center"
-        )
-        axes.set_ylim(0, 7)
-        axes.set_yticks([0, 3, 5, 7])
-        return [bars, name]
 
-    def update(axes: Axes, parts: Parts) -> None:
-        parts[0].set_data(counts, [x - 0.5 for x in range(len(weeks) + 1)])
-        parts[1].set_y(max(0.4, min(6.6, counts[-1] / 2)))
-        date_ticks(axes, [w[0] for w in weeks])
-
-    draw = partial(render, key, text, NUMBERS, build, update)
-    return Chart(key, title, draw, headers, rows, text)
+def ritual_chart(key: str, title: str, weeks: Sequence[tuple[date, int]]) -> Chart:
+    """A ritual's days done, week by week (Monday, days done)."""
+    headers = ("Week of", "Days done")
+    rows = tuple((w.isoformat(), str(n)) for w, n in weeks)
+    if len(weeks) < 2:
+        return waiting(key, title, headers, _WEEKS_TO_COME, rows)
+    done = sum(n for _, n in weeks)
+    text = f"Over {plural(len(weeks), 'week')}, done on {plural(done, 'day')}."
+    mondays, counts = [w[0] for w in weeks], [w[1] for w in weeks]
+    return _weekly_days(key, title, headers, rows, mondays, counts, text, "days done")
 
 
 _QUALITIES = ("authenticity", "vulnerability", "transparency", "presence")

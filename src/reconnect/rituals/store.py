@@ -1,0 +1,156 @@
+"""Rituals of connection: small things a couple chooses to do again and again.
+
+Gating protects; rituals build. A couple picks a shared practice the pace allows today
+(a walk side by side, a ten-minute check-in) as a ritual, daily or weekly, and either
+partner marks the days they did it. If the pace steps back below a ritual's step, the
+ritual rests until the pace allows it again: it is never suggested ahead of the pace.
+
+Each ritual is one padded record under the couple key: both partners read it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from reconnect import keys, localtime
+from reconnect.accounts.signed_in import SignedIn
+from reconnect.commitments.store import RECORD_WITHIN_DAYS, couple_and_key
+from reconnect.errors import Problem
+from reconnect.models import Ritual
+from reconnect.pacing import store as pace
+from reconnect.sealing import entry_context
+
+Rhythm = Literal["daily", "weekly"]
+RHYTHMS: dict[str, str] = {"daily": "every day", "weekly": "once a week"}
+OPEN_MAX = 6
+
+
+@dataclass
+class Chosen:
+    """One ritual as both partners read it; ``resting`` when the pace is below it now."""
+
+    id: int
+    practice_id: str
+    rhythm: str
+    chosen_at: str
+    ended_at: str | None = None
+    days: list[str] = field(default_factory=list)
+    resting: bool = False
+
+    def weeks(self) -> list[tuple[date, int]]:
+        """(Monday, days done) from the first week with a day done to the last."""
+        if not self.days:
+            return []
+        done = sorted(date.fromisoformat(d) for d in self.days)
+        monday, last = localtime.week_start(done[0]), localtime.week_start(done[-1])
+        found = []
+        while monday <= last:
+            end = monday + timedelta(days=7)
+            found.append((monday, sum(1 for d in done if monday <= d < end)))
+            monday = end
+        return found
+
+
+def _context(row: Ritual) -> str:
+    return entry_context("ritual", row.id, row.couple_id)
+
+
+def _open(row: Ritual, key: bytes, permitted: int) -> Chosen:
+    data: dict[str, Any] = json.loads(keys.unseal(key, row.sealed, _context(row)))
+    chosen = Chosen(id=row.id, **data)
+    chosen.resting = pace.practice(chosen.practice_id).tier > permitted
+    return chosen
+
+
+def seal(row: Ritual, key: bytes, chosen: Chosen) -> None:
+    """Seal ``chosen`` into its row, padded, under the couple key ``key``."""
+    content = {
+        "practice_id": chosen.practice_id,
+        "rhythm": chosen.rhythm,
+        "chosen_at": chosen.chosen_at,
+        "ended_at": chosen.ended_at,
+        "days": chosen.days,
+    }
+    row.sealed = keys.seal(key, keys.padded(json.dumps(content).encode()), _context(row))
+
+
+def rituals(db: Session, signed_in: SignedIn, now: datetime) -> list[Chosen]:
+    """The couple's rituals, oldest first, each marked resting if the pace is below it."""
+    membership, key = couple_and_key(db, signed_in)
+    permitted = pace.current_pace(db, membership.couple, now).permitted_tier
+    rows = db.scalars(
+        select(Ritual).where(Ritual.couple_id == membership.couple_id).order_by(Ritual.id)
+    )
+    return [_open(row, key, permitted) for row in rows]
+
+
+def choose(
+    db: Session, signed_in: SignedIn, *, practice_id: str, rhythm: Rhythm, now: datetime
+) -> Chosen:
+    """Either partner chooses a shared practice the pace allows today as a ritual."""
+    membership, key = couple_and_key(db, signed_in)
+    practice = pace.practice(practice_id)
+    permitted = pace.current_pace(db, membership.couple, now).permitted_tier
+    if practice.tier < 1:
+        raise Problem("not_shared", "A ritual is something you do together.", 422)
+    if practice.tier > permitted:
+        raise Problem(
+            "ahead_of_pace",
+            "That one waits until the pace allows it; choose one from what fits today.",
+            409,
+        )
+    active = [c for c in rituals(db, signed_in, now) if c.ended_at is None]
+    if len(active) >= OPEN_MAX:
+        raise Problem("too_many_rituals", f"Up to {OPEN_MAX} at once; end one first.", 422)
+    row = Ritual(couple_id=membership.couple_id, sealed=b"")
+    db.add(row)
+    db.flush()
+    chosen = Chosen(row.id, practice.id, rhythm, now.astimezone(UTC).isoformat())
+    seal(row, key, chosen)
+    db.flush()
+    return chosen
+
+
+def _one(
+    db: Session, signed_in: SignedIn, ritual_id: int, now: datetime
+) -> tuple[Ritual, Chosen, bytes]:
+    membership, key = couple_and_key(db, signed_in)
+    row = db.get(Ritual, ritual_id, with_for_update=True)
+    if row is None or row.couple_id != membership.couple_id:
+        raise Problem("unknown_ritual", "There is no ritual of yours with that number.", 404)
+    permitted = pace.current_pace(db, membership.couple, now).permitted_tier
+    return row, _open(row, key, permitted), key
+
+
+def done(db: Session, signed_in: SignedIn, ritual_id: int, *, day: date, now: datetime) -> Chosen:
+    """Either partner marks a day the ritual was done (once a day counts once)."""
+    row, chosen, key = _one(db, signed_in, ritual_id, now)
+    if chosen.ended_at is not None:
+        raise Problem("ritual_ended", "This ritual has ended; its days stay.", 409)
+    today = localtime.local_day(now, signed_in.person.time_zone)
+    if not today - timedelta(days=RECORD_WITHIN_DAYS) <= day <= today:
+        raise Problem(
+            "invalid_day",
+            f"A day can be marked once it has come, up to {RECORD_WITHIN_DAYS} days after.",
+            422,
+        )
+    if day.isoformat() not in chosen.days:
+        chosen.days = sorted([*chosen.days, day.isoformat()])
+        seal(row, key, chosen)
+        db.flush()
+    return chosen
+
+
+def end(db: Session, signed_in: SignedIn, ritual_id: int, *, now: datetime) -> Chosen:
+    row, chosen, key = _one(db, signed_in, ritual_id, now)
+    if chosen.ended_at is None:
+        chosen.ended_at = now.astimezone(UTC).isoformat()
+        seal(row, key, chosen)
+        db.flush()
+    return chosen
