@@ -29,7 +29,7 @@ PAGES = {
     "/today": 14,
     "/checkin": 2,
     "/notes": 3,
-    "/progress": 10,  # one of them the couple's commitments, charted week by week
+    "/progress": 11,  # two of them the couple's commitments and rituals, week by week
     "/moments": 5,
 }
 API = {

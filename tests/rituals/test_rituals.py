@@ -89,3 +89,23 @@ def test_the_page_chooses_and_marks_a_ritual(app, people, clock, hana_and_ivan):
     page.post(done["action"], {"day": done.select_one("input[name=day]")["value"]})
     assert page.last.status_code == 303
     assert "Done today." in log_in(app, "hana").get("/rituals").get_text()
+
+
+def test_weeks_of_a_ritual_are_drawn_on_its_page_and_progress(app, people, clock, hana_and_ivan):
+    hana, ivan = hana_and_ivan
+    up_one_step(people, clock, hana, ivan)
+    rid = hana.post("/api/v1/rituals", {**WALK, "rhythm": "weekly"}).json()["id"]
+    for _ in range(2):
+        today = clock().date().isoformat()  # everyone here lives on UTC
+        assert hana.post(f"/api/v1/rituals/{rid}/done", {"day": today}).status_code == 200
+        clock.advance(days=7)
+        hana.token, ivan.token = people.login("hana"), people.login("ivan")
+    weeks = ivan.get("/api/v1/rituals").json()[0]["weeks"]
+    assert [w["done"] for w in weeks] == [1, 1]
+    page = log_in(app, "ivan")
+    figure = page.get("/rituals").select_one(f"#ritual-{rid} figure.chart")
+    image = figure.select_one("img")["src"]
+    assert image == f"/progress/charts/couple/ritual-{rid}.svg"
+    drawn = page.client.get(image)
+    assert drawn.status_code == 200 and drawn.headers["content-type"].startswith("image/svg")
+    assert page.get("/progress").select_one(f"img[src='{image}']") is not None

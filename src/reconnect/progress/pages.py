@@ -29,6 +29,7 @@ from reconnect.progress import calendar as progress_calendar
 from reconnect.progress import charts as progress_charts
 from reconnect.progress import summary as progress_summary
 from reconnect.progress import view as progress_view
+from reconnect.rituals import store as rituals
 from reconnect.web.deps import Db, Now, PageSession, State
 from reconnect.web.render import render
 
@@ -63,10 +64,16 @@ def ours(db: Session, session: SignedIn, today: date) -> Ours | None:
     steps = load_catalogue()
     try:
         offered = commitments.commitments(db, session)
+        chosen = rituals.rituals(db, session)
     except Problem:  # couple features switched off for this person: not shown
-        offered = []
+        offered, chosen = [], []
     kept = [
         progress_charts.kept_chart(f"kept-{c.id}", f"Kept: {c.what}", c.weeks()) for c in offered
+    ]
+    titles = {p.id: p.title for p in steps}
+    kept += [
+        progress_charts.ritual_chart(f"ritual-{r.id}", titles[r.practice_id], r.weeks())
+        for r in chosen
     ]
     return Ours(
         progress_charts.couple_dashboard(ladder, shared, today=today, kept=kept),
