@@ -267,6 +267,27 @@ API_ROWS = [
         commitment(200, 200),
         url="/api/v1/rituals/{ritual}/end",
     ),
+    # Letters: Hana's impact letter, shared with Ivan; his answer is his to give.
+    Row("GET", "/api/v1/letters", members(200, therapists=409)),
+    Row(
+        "POST",
+        "/api/v1/letters",
+        {**members(200, therapists=409), "ivan": 403},
+        {"kind": "impact", "text": "Words."},
+    ),
+    Row(
+        "POST",
+        "/api/v1/letters/{letter_id}/share",
+        commitment(404, 204),
+        url="/api/v1/letters/{letter}/share",
+    ),
+    Row(
+        "POST",
+        "/api/v1/letters/{letter_id}/reply",
+        commitment(204, 404),
+        {"text": "I read it."},
+        url="/api/v1/letters/{letter}/reply",
+    ),
     # Hard dates are their owner's alone.
     Row("GET", "/api/v1/hard-dates", members(SELF)),
     Row("POST", "/api/v1/hard-dates", members(201), {"month": 6, "day": 1}),
@@ -562,6 +583,27 @@ PAGE_ROWS = [
         commitment(303, 303, pages=True),
         url="/rituals/{ritual}/end",
     ),
+    Row("GET", "/letters", members(200, anonymous=303)),
+    Row(
+        "POST",
+        "/letters",
+        {**members(303, anonymous=303, therapists=409), "ivan": 403},
+        {"kind": "impact", "text": "Words."},
+    ),
+    Row("POST", "/letters/preview", members(200, anonymous=303), {"text": "Words."}),
+    Row(
+        "POST",
+        "/letters/{letter_id}/share",
+        commitment(404, 303, pages=True),
+        url="/letters/{letter}/share",
+    ),
+    Row(
+        "POST",
+        "/letters/{letter_id}/reply",
+        commitment(303, 404, pages=True),
+        {"text": "I read it."},
+        url="/letters/{letter}/reply",
+    ),
     Row("GET", "/hard-dates", members(200, anonymous=303)),
     Row("POST", "/hard-dates", members(303, anonymous=303), {"day": "1", "month": "6"}),
     Row(
@@ -685,6 +727,8 @@ def build_world(app: Any, people: People) -> dict[str, Any]:
     assert paul.post("/api/v1/therapist/consent").status_code == 204
     hard_date = hana.post("/api/v1/hard-dates", {"month": 12, "day": 25}).json()["id"]
     promise = ivan.post("/api/v1/commitments", PROMISE).json()["id"]
+    letter = hana.post("/api/v1/letters", {"kind": "impact", "text": "Words."}).json()["id"]
+    assert hana.post(f"/api/v1/letters/{letter}/share").status_code == 204
     kept = ivan.post(f"/api/v1/commitments/{promise}/days", {"day": TODAY, "kept": True})
     assert kept.status_code == 200, kept.text
     # Hana's PHQ-9 with a crisis answer, shared with Thea (item 9 above 0).
@@ -692,6 +736,7 @@ def build_world(app: Any, people: People) -> dict[str, Any]:
         "/api/v1/questionnaires/phq-9", {"answers": {str(n): int(n == 9) for n in range(1, 10)}}
     )
     return {
+        "letter": letter,
         "ritual": ritual_for(app, "hana"),
         "commitment": promise,
         "hard_date": hard_date,

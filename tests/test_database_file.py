@@ -317,6 +317,13 @@ COLUMNS: dict[str, dict[str, str]] = {
     "hard_dates": {"person_id": ID, "sealed": SEALED},
     "commitment": {"id": ID, "couple_id": ID, "person_id": ID, "sealed": SEALED},
     "ritual": {"id": ID, "couple_id": ID, "sealed": SEALED},
+    "letter": {
+        "id": ID,
+        "couple_id": ID,
+        "person_id": ID,
+        "sealed": SEALED,
+        "shared_sealed": SEALED,
+    },
     # The therapist's request of both partners, under the couple key.
     "couple_questionnaire_plan": {"couple_id": ID, "sealed": SEALED},
     # Rows live from a write until the worker has refreshed the findings (about a second).

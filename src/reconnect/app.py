@@ -42,6 +42,8 @@ from reconnect.insights import api as insights_api
 from reconnect.insights import pages as insights_pages
 from reconnect.jobs import Jobs, make_queue
 from reconnect.keys import SealBroken
+from reconnect.letters import api as letters_api
+from reconnect.letters import pages as letters_pages
 from reconnect.measures import api as measures_api
 from reconnect.measures import pages as measures_pages
 from reconnect.measures import store as measures
@@ -94,6 +96,7 @@ ROUTERS = (
     dates_api.router,
     commitments_api.router,
     rituals_api.router,
+    letters_api.router,
     measures_api.router,
     therapist_api.router,
     home_pages.router,
@@ -108,6 +111,7 @@ ROUTERS = (
     dates_pages.router,
     commitments_pages.router,
     rituals_pages.router,
+    letters_pages.router,
     measures_pages.router,
     progress_pages.router,
     therapist_pages.router,

@@ -584,6 +584,21 @@ class Ritual(Base):
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class Letter(Base):
+    """A letter of the recovery arc: the hurt partner's impact letter or the involved
+    partner's accountability letter. The draft is sealed under the writer's own key;
+    once the writer chooses to share it, a copy (and the reader's reply) is sealed
+    under the couple key. Both padded."""
+
+    __tablename__ = "letter"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    couple_id: Mapped[int] = mapped_column(ForeignKey("couple.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    shared_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+
+
 # --- work after the answer -------------------------------------------------------------
 
 

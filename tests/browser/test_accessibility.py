@@ -69,6 +69,7 @@ MUST_SWEEP = {
         "/lapse",
         "/commitments",
         "/rituals",
+        "/letters",
     },
     "involved partner": {"/today", "/checkin", "/notes", "/progress", "/couple", "/account"},
     "therapist": {"/caseload", "/caseload/{couple_id}", "/account"},

@@ -33,6 +33,7 @@ PATH_VALUES = {
     # A commitment: none exists here, so these answer 404 or 403.
     "commitment_id": 1,
     "ritual_id": 1,
+    "letter_id": 1,
 }
 
 

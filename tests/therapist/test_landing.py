@@ -21,6 +21,7 @@ PARTNER_LINKS = [
     "/moments",
     "/commitments",
     "/rituals",
+    "/letters",
     "/hard-dates",
     "/insights",
 ]

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from argon2 import PasswordHasher
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from reconnect import access
@@ -29,6 +29,7 @@ from reconnect.dates import store as dates
 from reconnect.domain.measures import fhir
 from reconnect.domain.passwords import password_problem
 from reconnect.errors import Problem
+from reconnect.letters import store as letters
 from reconnect.measures import plans
 from reconnect.measures import store as measures
 from reconnect.models import (
@@ -40,6 +41,7 @@ from reconnect.models import (
     HardDates,
     HeartRateImport,
     Invite,
+    Letter,
     Membership,
     Person,
     QuestionnairePlan,
@@ -128,6 +130,7 @@ def export(db: Session, signed_in: SignedIn, now: datetime) -> dict[str, Any]:
         "triggers": triggers,
         "shared": _shared_by_me(db, signed_in),
         "commitments": _offered_by_me(db, signed_in),
+        "letters": _my_letters(db, signed_in),
     }
 
 
@@ -150,6 +153,17 @@ def _shared_by_me(db: Session, signed_in: SignedIn) -> list[dict[str, Any]]:
     mine += [{"kind": "note", "at": n.at, **n.content} for who, n in sent if who == me]
     mine.sort(key=lambda item: item["at"])
     return [{**item, "at": item["at"].isoformat()} for item in mine]
+
+
+def _my_letters(db: Session, signed_in: SignedIn) -> list[dict[str, Any]]:
+    """The letters this person wrote: each draft, what they shared of it, and the answer."""
+    if couple_view(db, signed_in.person) is None:
+        return []
+    try:
+        mine, _ = letters.letters(db, signed_in)
+    except Problem:  # a couple space without a partner yet, or couple features off
+        return []
+    return [{k: v for k, v in vars(d).items() if k != "id"} for d in mine]
 
 
 def _offered_by_me(db: Session, signed_in: SignedIn) -> list[dict[str, Any]]:
@@ -185,7 +199,8 @@ def export_csv_zip(document: dict[str, Any]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         sections = [("checkins", CHECKIN_COLUMNS), ("reflections", REFLECTION_COLUMNS)]
-        for name in ("questionnaires", "hard_dates", "triggers", "shared", "commitments"):
+        names = ("questionnaires", "hard_dates", "triggers", "shared", "commitments", "letters")
+        for name in names:
             columns = list(dict.fromkeys(key for row in document[name] for key in row))
             sections.append((name, columns))
         for name, columns in sections:
@@ -274,6 +289,7 @@ SEALED_UNDER_OWN_KEY = (
     ("questionnaire_response", "sealed"),
     ("questionnaire_plan", "sealed"),  # what the person repeats, and the check owed
     ("hard_dates", "sealed"),  # the dates they marked as hard
+    ("letter", "sealed"),  # their drafts; a shared copy stays with the partner
     ("heart_rate_import", "sealed"),
     ("heart_rate_import", "span_sealed"),
     ("heart_rate_import", "calm_sealed"),
@@ -301,6 +317,7 @@ NOT_UNDER_OWN_KEY = (
     ("couple_questionnaire_plan", "sealed"),  # the therapist's request, couple key
     ("commitment", "sealed"),  # under the couple key: the partner keeps reading it
     ("ritual", "sealed"),
+    ("letter", "shared_sealed"),  # a shared letter, under the couple key
     # The lost data key itself, under the job key, while a refresh waits: the row goes.
     ("refresh_request", "sealed_key"),
 )
@@ -311,7 +328,7 @@ _OWN_ENTRIES: tuple[tuple[str, Any], ...] = (
     ("trigger", Trigger),
     ("questionnaire result", QuestionnaireResponse),
     ("questionnaire plan", QuestionnairePlan),
-    ("list of hard dates", HardDates),
+    ("hard-date list", HardDates),
     ("heart-rate import", HeartRateImport),
     ("private insight", Finding),
     ("safety-screen answer", SafetyScreen),
@@ -351,6 +368,13 @@ def start_fresh(
         name: _count(db.execute(delete(table).where(table.person_id == person.id)))
         for name, table in _OWN_ENTRIES
     }
+    # Letter drafts go; a letter already shared stays for the partner, its draft emptied.
+    removed["letter draft"] = _count(
+        db.execute(
+            delete(Letter).where(Letter.person_id == person.id, Letter.shared_sealed.is_(None))
+        )
+    )
+    db.execute(update(Letter).where(Letter.person_id == person.id).values(sealed=b""))
     # A refresh waiting for the worker carries the lost key: it is not needed any more.
     db.execute(delete(RefreshRequest).where(RefreshRequest.person_id == person.id))
     two_step = person.totp_sealed is not None
