@@ -194,12 +194,33 @@ def test_an_inconsistent_policy_is_refused(
         policy_from_mapping(table)
 
 
+@pytest.mark.parametrize(
+    ("section", "key", "value", "message"),
+    [
+        ("lapse", "step_back", 0, "a lapse must step back"),
+        ("lapse", "no_advance_hours", 12, "hold for a day"),
+        ("hard_dates", "days_before", 0, "days_before must be 1 to 14"),
+        ("hard_dates", "days_after", 8, "days_after 0 to 7"),
+    ],
+)
+def test_from_v4_a_lapse_and_a_hard_date_always_hold(
+    section: str, key: str, value: object, message: str
+) -> None:
+    table = policy_table("v4")
+    table[section][key] = value
+    with pytest.raises(InvalidPolicy, match=message):
+        policy_from_mapping(table)
+    del table[section]
+    with pytest.raises(InvalidPolicy, match=f"missing \\[{section}\\]"):
+        policy_from_mapping(table)
+
+
 # --- documentation -----------------------------------------------------------------------
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "pacing.md"
 
 
-@pytest.mark.parametrize("version", ["v1", "v2", "v3"])
+@pytest.mark.parametrize("version", ["v1", "v2", "v3", "v4"])
 def test_every_policy_key_is_documented(version: str) -> None:
     text = DOCS.read_text(encoding="utf-8")
     for section, values in policy_table(version).items():
@@ -212,5 +233,6 @@ def test_every_policy_key_is_documented(version: str) -> None:
 
 def test_every_signal_kind_is_documented() -> None:
     text = DOCS.read_text(encoding="utf-8")
-    for kind in ("ceiling", "closeness", "urgency_gap", "experience", "pause", "resume"):
+    kinds = ("ceiling", "closeness", "urgency_gap", "experience", "pause", "resume")
+    for kind in (*kinds, "flood", "lapse", "hold"):
         assert f"| `{kind}` |" in text, f"signal {kind} is not in docs/pacing.md"
