@@ -25,8 +25,9 @@ from tests.pages import Visitor
 
 PAGES = {
     # Two of them read the person's questionnaire plan and the couple's: what is due,
-    # and the check after a crisis answer; one the dates they marked as hard.
-    "/today": 14,
+    # and the check after a crisis answer; one the dates they marked as hard; one the
+    # couple's rituals.
+    "/today": 15,
     "/checkin": 2,
     "/notes": 3,
     "/progress": 11,  # two of them the couple's commitments and rituals, week by week

@@ -91,6 +91,23 @@ def test_the_page_chooses_and_marks_a_ritual(app, people, clock, hana_and_ivan):
     assert "Done today." in log_in(app, "hana").get("/rituals").get_text()
 
 
+def test_today_offers_the_rituals_not_yet_done_and_not_resting(app, people, clock, hana_and_ivan):
+    hana, ivan = hana_and_ivan
+    up_one_step(people, clock, hana, ivan)
+    rid = hana.post("/api/v1/rituals", WALK).json()["id"]
+    page = log_in(app, "ivan")
+    listed = page.get("/today").select_one("#rituals-today + ul")
+    assert listed is not None and "A quiet walk side by side" in listed.get_text()
+    form = listed.select_one(f"form[action='/rituals/{rid}/done']")
+    page.post(form["action"], {i["name"]: i["value"] for i in form.select("input[type=hidden]")})
+    assert page.last.headers["location"] == "/today"
+    assert page.follow().select_one("#rituals-today") is None, "done today: not offered again"
+    clock.advance(days=1)
+    hana.token, ivan.token = people.login("hana"), people.login("ivan")
+    ivan.post("/api/v1/lapses", {"together": True})  # the pace steps back: it rests
+    assert log_in(app, "ivan").get("/today").select_one("#rituals-today") is None
+
+
 def test_weeks_of_a_ritual_are_drawn_on_its_page_and_progress(app, people, clock, hana_and_ivan):
     hana, ivan = hana_and_ivan
     up_one_step(people, clock, hana, ivan)

@@ -45,6 +45,7 @@ from reconnect.models import Person
 from reconnect.moments import store as moments
 from reconnect.pacing import store as pace
 from reconnect.pacing.late_floods import recent_floods
+from reconnect.rituals import store as rituals
 from reconnect.safety import store as safety
 from reconnect.web.deps import CheckedForm, Db, Now, PagePerson, PageSession, State, whole_digits
 from reconnect.web.render import choices, go, render
@@ -237,6 +238,12 @@ def today(request: Request, session: PageSession, db: Db, at: Now, state: State)
         db, signed_in=session, since=at - ANSWERS_SHOWN_FOR
     )
     reasons = pace.reasons_for_person(db, person, session.data_key, couple, decision, at)
+    today_iso = localtime.local_day(at, person.time_zone).isoformat()
+    rituals_today = [
+        r
+        for r in rituals.rituals(db, session, permitted=decision.permitted_tier)
+        if r.ended_at is None and not r.resting and today_iso not in r.days
+    ]
     return render(
         request,
         "pacing/today.html",
@@ -247,6 +254,8 @@ def today(request: Request, session: PageSession, db: Db, at: Now, state: State)
         questionnaires_due=owed.due,
         safety_again=safety_again,
         hard_dates=hard_dates,
+        rituals_today=rituals_today,
+        today_iso=today_iso,
         titles=titles,
         every=plans.EVERY,
         **_steps(catalogue, decision),

@@ -76,7 +76,7 @@ def done(
         raise Problem("invalid_day", "Please choose a day.", 422) from None
     rituals.done(db, session, ritual_id, day=day, now=at)
     db.commit()
-    return go(f"/rituals#ritual-{ritual_id}")
+    return go("/today" if form.get("back") == "today" else f"/rituals#ritual-{ritual_id}")
 
 
 @router.post("/rituals/{ritual_id}/end")

@@ -80,14 +80,19 @@ def seal(row: Ritual, key: bytes, chosen: Chosen) -> None:
     row.sealed = keys.seal(key, keys.padded(json.dumps(content).encode()), _context(row))
 
 
-def rituals(db: Session, signed_in: SignedIn, now: datetime | None = None) -> list[Chosen]:
+def rituals(
+    db: Session, signed_in: SignedIn, now: datetime | None = None, *, permitted: int | None = None
+) -> list[Chosen]:
     """The couple's rituals, oldest first, each marked resting if the pace at ``now`` is
-    below it (without ``now``, none is: for charts, which need only their days)."""
+    below it; ``permitted``: that pace, when the caller has it already. With neither,
+    none is resting (for charts, which need only their days)."""
     membership, key = couple_and_key(db, signed_in)
-    if now is None:
-        permitted = pace.policy().top_tier
-    else:
-        permitted = pace.current_pace(db, membership.couple, now).permitted_tier
+    if permitted is None:
+        permitted = (
+            pace.policy().top_tier
+            if now is None
+            else pace.current_pace(db, membership.couple, now).permitted_tier
+        )
     rows = db.scalars(
         select(Ritual).where(Ritual.couple_id == membership.couple_id).order_by(Ritual.id)
     )
