@@ -55,6 +55,8 @@ def test_chosen_within_the_pace_marked_by_either_and_resting_after_a_step_back(
 
     assert hana.post(f"/api/v1/rituals/{rid}/end").json()["ended_at"] is not None
     assert ivan.post(f"/api/v1/rituals/{rid}/done", {"day": day}).status_code == 409
+    (exported,) = ivan.get("/api/v1/export").json()["rituals"]
+    assert exported["days"] == [day] and exported["ended_at"] is not None, "in both exports"
 
 
 def test_another_couple_and_a_therapist_never_reach_it(

@@ -55,6 +55,7 @@ from reconnect.models import (
 from reconnect.moments import store as moments
 from reconnect.notes import store as notes
 from reconnect.pacing import store as pace
+from reconnect.rituals import store as rituals
 from reconnect.sealing import to_json
 
 EXPORT_FORMAT = "reconnect-export/1"
@@ -131,6 +132,7 @@ def export(db: Session, signed_in: SignedIn, now: datetime) -> dict[str, Any]:
         "shared": _shared_by_me(db, signed_in),
         "commitments": _offered_by_me(db, signed_in),
         "letters": _my_letters(db, signed_in),
+        "rituals": _our_rituals(db, signed_in),
     }
 
 
@@ -153,6 +155,26 @@ def _shared_by_me(db: Session, signed_in: SignedIn) -> list[dict[str, Any]]:
     mine += [{"kind": "note", "at": n.at, **n.content} for who, n in sent if who == me]
     mine.sort(key=lambda item: item["at"])
     return [{**item, "at": item["at"].isoformat()} for item in mine]
+
+
+def _our_rituals(db: Session, signed_in: SignedIn) -> list[dict[str, Any]]:
+    """The rituals the couple chose, and the days they did them (either partner marks)."""
+    if couple_view(db, signed_in.person) is None:
+        return []
+    try:
+        chosen = rituals.rituals(db, signed_in)
+    except Problem:  # a couple space without a partner yet, or couple features off
+        return []
+    return [
+        {
+            "practice_id": r.practice_id,
+            "rhythm": r.rhythm,
+            "chosen_at": r.chosen_at,
+            "ended_at": r.ended_at,
+            "days": r.days,
+        }
+        for r in chosen
+    ]
 
 
 def _my_letters(db: Session, signed_in: SignedIn) -> list[dict[str, Any]]:
@@ -199,7 +221,15 @@ def export_csv_zip(document: dict[str, Any]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         sections = [("checkins", CHECKIN_COLUMNS), ("reflections", REFLECTION_COLUMNS)]
-        names = ("questionnaires", "hard_dates", "triggers", "shared", "commitments", "letters")
+        names = (
+            "questionnaires",
+            "hard_dates",
+            "triggers",
+            "shared",
+            "commitments",
+            "letters",
+            "rituals",
+        )
         for name in names:
             columns = list(dict.fromkeys(key for row in document[name] for key in row))
             sections.append((name, columns))
