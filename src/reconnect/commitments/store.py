@@ -214,3 +214,13 @@ def end(db: Session, signed_in: SignedIn, commitment_id: int, *, now: datetime) 
         _seal(row, key, commitment)
         db.flush()
     return commitment
+
+
+def for_couple(db: Session, couple_id: int, couple_key: bytes) -> list[Kept]:
+    """A couple's commitments, oldest first, read with their couple key already opened:
+    for a reader who is not a partner (the therapist both partners agree to), whose
+    caller has checked that they may see this couple."""
+    rows = db.scalars(
+        select(Commitment).where(Commitment.couple_id == couple_id).order_by(Commitment.id)
+    )
+    return [_open(row, couple_key) for row in rows]

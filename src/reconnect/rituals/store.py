@@ -163,3 +163,15 @@ def end(db: Session, signed_in: SignedIn, ritual_id: int, *, now: datetime) -> C
         seal(row, key, chosen)
         db.flush()
     return chosen
+
+
+def for_couple(
+    db: Session, couple_id: int, couple_key: bytes, *, permitted: int | None = None
+) -> list[Chosen]:
+    """A couple's rituals, oldest first, read with their couple key already opened: for
+    a reader who is not a partner (the therapist both partners agree to), whose caller
+    has checked that they may see this couple. Each is resting if ``permitted`` (the
+    pace now) is below it; without it, none is."""
+    top = pace.policy().top_tier if permitted is None else permitted
+    rows = db.scalars(select(Ritual).where(Ritual.couple_id == couple_id).order_by(Ritual.id))
+    return [_open(row, couple_key, top) for row in rows]

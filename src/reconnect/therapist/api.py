@@ -145,6 +145,53 @@ class CoupleRepeatTurnsOut(CoupleRepeatOut):
     )
 
 
+class CaseKeptDayOut(BaseModel):
+    day: date = Field(description="The partner's own day.")
+    kept: bool = Field(description="Recorded as kept, or honestly as not kept.")
+    noticed: bool = Field(description="The other partner said they noticed (a kept day).")
+
+
+class CaseKeptWeekOut(BaseModel):
+    week_of: date
+    kept: int
+    not_kept: int
+    noticed: int
+
+
+class CaseCommitmentOut(BaseModel):
+    id: int
+    what: str = Field(description="The commitment, in the offering partner's words.")
+    looks_like: str = Field(description="What keeping it looks like, in their words.")
+    offered_by: str = Field(
+        description="Who offered it, named as in `shared_results`: hurt partner, involved "
+        "partner, or, when both were hurt, partner who joined first or second."
+    )
+    offered_at: LocalDateTime
+    ended_at: LocalDateTime | None
+    days: list[CaseKeptDayOut] = Field(description="Each recorded day, oldest first.")
+    weeks: list[CaseKeptWeekOut] = Field(description="Week by week: a record, never a score.")
+
+
+class CaseRitualWeekOut(BaseModel):
+    week_of: date
+    done: int
+
+
+class CaseRitualOut(BaseModel):
+    id: int
+    practice_id: str
+    title: str = Field(description="The shared practice's title.")
+    rhythm: str = Field(description="daily or weekly.")
+    every: str = Field(description="How often, in words: every day, once a week.")
+    chosen_at: LocalDateTime
+    ended_at: LocalDateTime | None
+    resting: bool = Field(
+        description="The pace is below this ritual's step now: it rests, as the partners see."
+    )
+    days: list[date] = Field(description="The days they did it, oldest first.")
+    weeks: list[CaseRitualWeekOut]
+
+
 class CoupleOut(BaseModel):
     couple_id: int
     tiers: list[tuple[LocalDateTime, int]]
@@ -166,6 +213,14 @@ class CoupleOut(BaseModel):
     lapses: list[LapseOut] = Field(
         default_factory=list,
         description="When a partner recorded that something new came to light (never what).",
+    )
+    commitments: list[CaseCommitmentOut] = Field(
+        default_factory=list,
+        description="The couple's commitments (both partners see them), oldest first.",
+    )
+    rituals: list[CaseRitualOut] = Field(
+        default_factory=list,
+        description="The couple's rituals (both partners see them), oldest first.",
     )
 
 
@@ -223,7 +278,7 @@ def caseload(session: ApiSession, db: Db) -> list[CaseOut]:
 
 @router.get("/caseload/{couple_id}", response_model=CoupleOut)
 def caseload_couple(couple_id: RowId, session: ApiSession, db: Db, at: Now) -> CoupleOut:
-    view = therapists.couple_view(db, signed_in=session, couple_id=couple_id)
+    view = therapists.couple_view(db, signed_in=session, couple_id=couple_id, now=at)
     turns = view.turns(at)
     return CoupleOut(
         couple_id=view.couple_id,
@@ -263,6 +318,30 @@ def caseload_couple(couple_id: RowId, session: ApiSession, db: Db, at: Now) -> C
         ],
         divergences=[DivergenceOut(**vars(d)) for d in view.divergences],
         lapses=[LapseOut(at=at, together=together) for at, together in view.lapses],
+        commitments=[
+            CaseCommitmentOut(
+                id=c.id,
+                what=c.what,
+                looks_like=c.looks_like,
+                offered_by=c.offered_by,
+                offered_at=c.offered_at,
+                ended_at=c.ended_at,
+                days=[CaseKeptDayOut(**vars(d)) for d in c.days],
+                weeks=[
+                    CaseKeptWeekOut(week_of=w, kept=k, not_kept=n, noticed=s)
+                    for w, k, n, s in c.weeks
+                ],
+            )
+            for c in view.commitments
+        ],
+        rituals=[
+            CaseRitualOut(
+                **{k: v for k, v in vars(r).items() if k not in ("days", "weeks")},
+                days=list(r.days),
+                weeks=[CaseRitualWeekOut(week_of=w, done=n) for w, n in r.weeks],
+            )
+            for r in view.rituals
+        ],
     )
 
 

@@ -95,7 +95,7 @@ def caseload(request: Request, session: PageSession, db: Db) -> Response:
 def couple(
     request: Request, couple_id: RowId, session: PageSession, db: Db, at: Now, state: State
 ) -> Response:
-    view = therapists.couple_view(db, signed_in=session, couple_id=couple_id)
+    view = therapists.couple_view(db, signed_in=session, couple_id=couple_id, now=at)
     steps = load_catalogue()
     return render(
         request,

@@ -2,8 +2,9 @@
 
 It holds only what the therapist may see: where the couple has reached together over
 the period with its chart, steps back, breaks after flooding, the questionnaire results
-the partners shared (both partners on one chart per questionnaire) and couple-level
-patterns, each step named as the partners see it. Never a private note.
+the partners shared (both partners on one chart per questionnaire), couple-level
+patterns, and a line for each commitment and ritual (shared by both partners), each
+step named as the partners see it. Never a private note.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Tabl
 from reconnect import localtime
 from reconnect.domain.pacing.catalogue import load_catalogue
 from reconnect.progress import charts as progress
+from reconnect.progress.drawing import plural
+from reconnect.therapist.recovery import CommitmentSeen, RitualSeen
 from reconnect.therapist.store import CoupleForTherapist, charts, divergences
 
 
@@ -41,6 +44,36 @@ def _tier_png(points: list[tuple[datetime, int]]) -> bytes:
     with progress.DRAWING:
         figure.savefig(buffer, format="png", bbox_inches="tight")
     return buffer.getvalue()
+
+
+def _during(began: datetime, ended: datetime | None, start: date, end: date) -> bool:
+    return began.date() <= end and (ended is None or ended.date() >= start)
+
+
+def _ended(ended: datetime | None, local: localtime.Local) -> str:
+    return f" Ended {local.calendar_date(ended)}." if ended else ""
+
+
+def _kept_line(c: CommitmentSeen, start: date, end: date, local: localtime.Local) -> str:
+    kept, recorded = c.kept_between(start, end)
+    noticed = sum(1 for d in c.days if start <= d.day <= end and d.kept and d.noticed)
+    days = (
+        f"kept on {kept} of {plural(recorded, 'recorded day')} in this period; "
+        f"{plural(noticed, 'kept day')} noticed by the other partner."
+        if recorded
+        else "no days recorded in this period."
+    )
+    return f"{escape(c.what)}, offered by the {c.offered_by}: {days}{_ended(c.ended_at, local)}"
+
+
+def _done_line(r: RitualSeen, start: date, end: date, local: localtime.Local) -> str:
+    done = r.done_between(start, end)
+    days = (
+        f"done on {plural(done, 'day')} in this period."
+        if done
+        else "not marked done in this period."
+    )
+    return f"{escape(r.title)}, {r.every}: {days}{_ended(r.ended_at, local)}"
 
 
 def therapist_report(view: CoupleForTherapist, start: date, end: date) -> bytes:
@@ -140,6 +173,17 @@ def therapist_report(view: CoupleForTherapist, start: date, end: date) -> bytes:
             )
     else:
         story.append(Paragraph("None noticed.", styles["Normal"]))
+    # Shared by both partners: a record over the period, never a score.
+    kept = [c for c in view.commitments if _during(c.offered_at, c.ended_at, start, end)]
+    story.append(Paragraph("Commitments kept over time", styles["Heading2"]))
+    story += [Paragraph(_kept_line(c, start, end, local), styles["Normal"]) for c in kept]
+    if not kept:
+        story.append(Paragraph("None in this period.", styles["Normal"]))
+    chosen = [r for r in view.rituals if _during(r.chosen_at, r.ended_at, start, end)]
+    story.append(Paragraph("Rituals of connection", styles["Heading2"]))
+    story += [Paragraph(_done_line(r, start, end, local), styles["Normal"]) for r in chosen]
+    if not chosen:
+        story.append(Paragraph("None in this period.", styles["Normal"]))
     buffer = io.BytesIO()
     SimpleDocTemplate(buffer, pagesize=A4, title="Reconnect report").build(story)
     return buffer.getvalue()

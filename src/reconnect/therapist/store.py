@@ -41,6 +41,7 @@ from reconnect.models import (
 )
 from reconnect.pacing.store import pace_changes
 from reconnect.progress import charts as progress
+from reconnect.therapist import recovery
 
 
 def _invite_context(couple_id: int) -> str:
@@ -347,6 +348,10 @@ class CoupleForTherapist:
     # When a lapse or a new disclosure was recorded, and whether both partners
     # recorded it together; never what happened.
     lapses: list[tuple[datetime, bool]] = field(default_factory=list)
+    # What both partners share by design (the couple key): their commitments and
+    # rituals, with their days.
+    commitments: list[recovery.CommitmentSeen] = field(default_factory=list)
+    rituals: list[recovery.RitualSeen] = field(default_factory=list)
 
     def turns(self, now: datetime) -> list[PartnerTurn]:
         """For each questionnaire asked for and each partner: when it was last shared
@@ -405,7 +410,7 @@ def charts(view: CoupleForTherapist, today: date | None = None) -> tuple[progres
         whose = "both partners" if len(named) == 2 else named[0][0].lower()
         title = f"{scores[-1][1]['title']}, {whose}"
         found.append(progress.pair_score_chart(f"scores-{key}", title, named, top or 1))
-    return tuple(found)
+    return (*found, *recovery.charts(view.commitments, view.rituals))
 
 
 _Scale = dict[str, Any]
@@ -524,10 +529,13 @@ def divergences(shared: list[SharedResult]) -> list[Divergence]:
     return found
 
 
-def couple_view(db: Session, *, signed_in: SignedIn, couple_id: int) -> CoupleForTherapist:
-    """Pace and tier history, setbacks, flooding breaks and couple-level patterns, with
-    every time in the therapist's own zone. Never anyone's private entries or private
-    findings."""
+def couple_view(
+    db: Session, *, signed_in: SignedIn, couple_id: int, now: datetime | None = None
+) -> CoupleForTherapist:
+    """Pace and tier history, setbacks, flooding breaks, couple-level patterns, and the
+    couple's commitments and rituals (each ritual resting as the partners see it at
+    ``now``; without it, none rests), with every time in the therapist's own zone.
+    Never anyone's private entries or private findings."""
     link = access.get_couple_for_therapist(db, therapist=signed_in.person, couple_id=couple_id)
     couple_key = keys.unseal(signed_in.data_key, link.couple_key_wrap, _link_context(link))
     zone = localtime.zone(signed_in.person.time_zone)
@@ -538,6 +546,7 @@ def couple_view(db: Session, *, signed_in: SignedIn, couple_id: int) -> CoupleFo
     ]
     members = _members(db, link)
     shared = _shared(db, link, signed_in.data_key, zone, members)
+    names = _partner_names(members)
     return CoupleForTherapist(
         shared=shared,
         couple_id=couple_id,
@@ -563,7 +572,9 @@ def couple_view(db: Session, *, signed_in: SignedIn, couple_id: int) -> CoupleFo
             )
         ],
         plan=plans.couple_plan(db, couple_id, couple_key),
-        partners=tuple(sorted(_partner_names(members).values(), key=_shown_order)),
+        partners=tuple(sorted(names.values(), key=_shown_order)),
+        commitments=recovery.commitments_seen(db, couple_id, couple_key, names, zone),
+        rituals=recovery.rituals_seen(db, couple_id, couple_key, zone, now),
     )
 
 
