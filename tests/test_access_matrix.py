@@ -267,6 +267,28 @@ API_ROWS = [
         commitment(200, 200),
         url="/api/v1/rituals/{ritual}/end",
     ),
+    # The disclosure session: each prepares their own part; Ivan asked Thea to read his.
+    Row("GET", "/api/v1/disclosure", members(200, therapists=409)),
+    Row(
+        "POST",
+        "/api/v1/disclosure/preparation",
+        {**members(204, therapists=409), "ivan": 403},
+        {"questions": "Who else knew?"},
+    ),
+    Row(
+        "POST",
+        "/api/v1/disclosure/ready",
+        {**members(409, therapists=409), "hana": 204, "ivan": 204},
+    ),
+    Row("POST", "/api/v1/disclosure/leave-account", members(409, therapists=409)),
+    Row("POST", "/api/v1/disclosure/ask-therapist", {**members(409, therapists=409), "ivan": 204}),
+    Row(
+        "POST",
+        "/api/v1/caseload/{couple_id}/disclosure/{disclosure_id}/reading",
+        only_thea(204),
+        {"text": "Clear, and owned."},
+        url="/api/v1/caseload/{case}/disclosure/{disclosure}/reading",
+    ),
     # Letters: Hana's impact letter, shared with Ivan; his answer is his to give.
     Row("GET", "/api/v1/letters", members(200, therapists=409)),
     Row(
@@ -583,6 +605,32 @@ PAGE_ROWS = [
         commitment(303, 303, pages=True),
         url="/rituals/{ritual}/end",
     ),
+    Row("GET", "/disclosure", members(200, anonymous=303)),
+    Row(
+        "POST",
+        "/disclosure",
+        {**members(303, anonymous=303, therapists=409), "ivan": 403},
+        {"part": "questions", "questions": "Who else knew?"},
+    ),
+    Row(
+        "POST",
+        "/disclosure/ready",
+        {**members(409, anonymous=303, therapists=409), "hana": 303, "ivan": 303},
+    ),
+    Row("GET", "/disclosure/session", members(200, anonymous=303)),
+    Row("POST", "/disclosure/leave-account", members(409, anonymous=303, therapists=409)),
+    Row(
+        "POST",
+        "/disclosure/ask-therapist",
+        {**members(409, anonymous=303, therapists=409), "ivan": 303},
+    ),
+    Row(
+        "POST",
+        "/caseload/{couple_id}/disclosure/{disclosure_id}/reading",
+        only_thea(303, anonymous=303),
+        {"text": "Clear, and owned."},
+        url="/caseload/{case}/disclosure/{disclosure}/reading",
+    ),
     Row("GET", "/letters", members(200, anonymous=303)),
     Row(
         "POST",
@@ -650,10 +698,11 @@ def test_every_route_has_a_row(app):
     assert listed - routes == set(), "rows for routes that no longer exist"
 
 
-def join_as_therapist(people: People, name: str, inviter: Any) -> None:
+def join_as_therapist(people: People, name: str, inviter: Any) -> Any:
     therapist = people.register(name, screen=None)
     code = inviter.post("/api/v1/therapist/invites").json()["code"]
     assert therapist.post("/api/v1/therapist/join", {"code": code}).status_code == 201
+    return therapist
 
 
 def ritual_for(app: Any, username: str) -> int:
@@ -719,7 +768,7 @@ def build_world(app: Any, people: People) -> dict[str, Any]:
     join_as_therapist(people, "tara", hana)
     assert ivan.post("/api/v1/therapist/consent").status_code == 204
     assert ivan.post("/api/v1/therapist/revoke").status_code == 204
-    join_as_therapist(people, "thea", hana)
+    thea = join_as_therapist(people, "thea", hana)
     assert ivan.post("/api/v1/therapist/consent").status_code == 204
     join_as_therapist(people, "theo", olga)
     pia, paul = people.couple("pia", "paul")
@@ -729,6 +778,12 @@ def build_world(app: Any, people: People) -> dict[str, Any]:
     promise = ivan.post("/api/v1/commitments", PROMISE).json()["id"]
     letter = hana.post("/api/v1/letters", {"kind": "impact", "text": "Words."}).json()["id"]
     assert hana.post(f"/api/v1/letters/{letter}/share").status_code == 204
+    account = {"account": {"timeline": "Since March.", "hidden": "Messages."}}
+    assert ivan.post("/api/v1/disclosure/preparation", account).status_code == 204
+    assert hana.post("/api/v1/disclosure/preparation", {"questions": "Why?"}).status_code == 204
+    assert ivan.post("/api/v1/disclosure/ask-therapist").status_code == 204
+    seen = thea.get(f"/api/v1/caseload/{couple_of['hana']}").json()
+    (asked,) = seen["disclosure_accounts"]
     kept = ivan.post(f"/api/v1/commitments/{promise}/days", {"day": TODAY, "kept": True})
     assert kept.status_code == 200, kept.text
     # Hana's PHQ-9 with a crisis answer, shared with Thea (item 9 above 0).
@@ -737,6 +792,7 @@ def build_world(app: Any, people: People) -> dict[str, Any]:
     )
     return {
         "letter": letter,
+        "disclosure": asked["id"],
         "ritual": ritual_for(app, "hana"),
         "commitment": promise,
         "hard_date": hard_date,

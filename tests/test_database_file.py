@@ -324,6 +324,17 @@ COLUMNS: dict[str, dict[str, str]] = {
         "sealed": SEALED,
         "shared_sealed": SEALED,
     },
+    "disclosure": {
+        "id": ID,
+        "couple_id": ID,
+        "person_id": ID,
+        "sealed": SEALED,
+        "shared_sealed": SEALED,
+        "review_key": "readable: a public key, made when its writer asked the therapist "
+        "to read their account first (so that much is known); its private half is sealed",
+        # Sealed to that key: the partner holding the file cannot open it.
+        "review_sealed": SEALED,
+    },
     # The therapist's request of both partners, under the couple key.
     "couple_questionnaire_plan": {"couple_id": ID, "sealed": SEALED},
     # Rows live from a write until the worker has refreshed the findings (about a second).

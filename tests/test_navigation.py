@@ -22,6 +22,7 @@ def test_a_partner_sees_four_daily_places_and_the_rest_under_more(paired):
         "Moments",
         "Commitments",
         "Rituals",
+        "The full account",
         "Letters",
         "Hard dates",
         "Reflections",

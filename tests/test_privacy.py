@@ -183,6 +183,7 @@ def test_an_export_holds_only_the_persons_own_words_opened(hana_and_ivan):
         "commitments.csv",
         "letters.csv",
         "rituals.csv",
+        "disclosure.csv",
         "about.json",
     }
     assert f"{CANARY} hana note" in archive.read("checkins.csv").decode()

@@ -34,6 +34,8 @@ from reconnect.couples import pages as couples_pages
 from reconnect.database import make_engine, session_factory, upgrade
 from reconnect.dates import api as dates_api
 from reconnect.dates import pages as dates_pages
+from reconnect.disclosure import api as disclosure_api
+from reconnect.disclosure import pages as disclosure_pages
 from reconnect.errors import Problem
 from reconnect.heart import api as heart_api
 from reconnect.heart import pages as heart_pages
@@ -97,6 +99,7 @@ ROUTERS = (
     commitments_api.router,
     rituals_api.router,
     letters_api.router,
+    disclosure_api.router,
     measures_api.router,
     therapist_api.router,
     home_pages.router,
@@ -112,6 +115,7 @@ ROUTERS = (
     commitments_pages.router,
     rituals_pages.router,
     letters_pages.router,
+    disclosure_pages.router,
     measures_pages.router,
     progress_pages.router,
     therapist_pages.router,

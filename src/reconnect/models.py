@@ -599,6 +599,28 @@ class Letter(Base):
     shared_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
 
+class Disclosure(Base):
+    """One partner's part in the disclosure session of the recovery arc.
+
+    ``sealed``: what they prepared (the account, or the questions and their limits),
+    under their own key, padded. ``shared_sealed``: what they chose to bring (their
+    readiness for a session, the questions and limits, an account left to be read
+    again), under the couple key, padded. ``review_key``: a public key made when they
+    asked the therapist to read their account first; its private half is in
+    ``sealed``, so ``review_sealed`` (the therapist's reading) opens for them alone."""
+
+    __tablename__ = "disclosure"
+    __table_args__ = (UniqueConstraint("couple_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    couple_id: Mapped[int] = mapped_column(ForeignKey("couple.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    shared_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    review_key: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+    review_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+
+
 # --- work after the answer -------------------------------------------------------------
 
 

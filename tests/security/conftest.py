@@ -34,6 +34,7 @@ PATH_VALUES = {
     "commitment_id": 1,
     "ritual_id": 1,
     "letter_id": 1,
+    "disclosure_id": 1,
 }
 
 

@@ -192,6 +192,9 @@ def test_ivan_sees_the_same_bytes_whether_hana_wrote_nothing_or_fifty_entries(
     # And a letter she drafts, until she chooses to share it.
     draft = {"kind": "impact", "text": "What finding out did to me, in my own words."}
     assert hana.post("/api/v1/letters", draft).status_code == 200
+    # And the questions and limits she prepares for the disclosure, until she is ready.
+    prepared = {"questions": "Did you love her?", "limits": ["sexual_detail"]}
+    assert hana.post("/api/v1/disclosure/preparation", prepared).status_code == 204
     after_crisis = ivans_view(browser, token, hanas_experience, couple_id)
     changed = [address for address in before if before[address] != after_crisis[address]]
     assert changed == [], {a: diff(before[a][1], after_crisis[a][1]) for a in changed}

@@ -21,6 +21,7 @@ PARTNER_LINKS = [
     "/moments",
     "/commitments",
     "/rituals",
+    "/disclosure",
     "/letters",
     "/hard-dates",
     "/insights",

@@ -12,9 +12,10 @@ import csv
 import io
 import json
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from argon2 import PasswordHasher
 from sqlalchemy import delete, select, update
@@ -26,6 +27,7 @@ from reconnect.accounts.signed_in import SignedIn
 from reconnect.commitments import store as commitments
 from reconnect.couples.store import couple_view, dissolve_couple
 from reconnect.dates import store as dates
+from reconnect.disclosure import store as disclosure
 from reconnect.domain.measures import fhir
 from reconnect.domain.passwords import password_problem
 from reconnect.errors import Problem
@@ -36,6 +38,7 @@ from reconnect.models import (
     AuthSession,
     CheckInEntry,
     Couple,
+    Disclosure,
     ExperienceRatingEntry,
     Finding,
     HardDates,
@@ -132,6 +135,7 @@ def export(db: Session, signed_in: SignedIn, now: datetime) -> dict[str, Any]:
         "shared": _shared_by_me(db, signed_in),
         "commitments": _offered_by_me(db, signed_in),
         "letters": _my_letters(db, signed_in),
+        "disclosure": _my_disclosure(db, signed_in, now),
         "rituals": _our_rituals(db, signed_in),
     }
 
@@ -157,14 +161,22 @@ def _shared_by_me(db: Session, signed_in: SignedIn) -> list[dict[str, Any]]:
     return [{**item, "at": item["at"].isoformat()} for item in mine]
 
 
-def _our_rituals(db: Session, signed_in: SignedIn) -> list[dict[str, Any]]:
-    """The rituals the couple chose, and the days they did them (either partner marks)."""
+T = TypeVar("T")
+
+
+def _in_couple(db: Session, signed_in: SignedIn, read: Callable[[], list[T]]) -> list[T]:
+    """What ``read`` finds of the person's couple features; nothing outside a couple
+    space, before the partner joins, or while couple features are off."""
     if couple_view(db, signed_in.person) is None:
         return []
     try:
-        chosen = rituals.rituals(db, signed_in)
-    except Problem:  # a couple space without a partner yet, or couple features off
+        return read()
+    except Problem:
         return []
+
+
+def _our_rituals(db: Session, signed_in: SignedIn) -> list[dict[str, Any]]:
+    """The rituals the couple chose, and the days they did them (either partner marks)."""
     return [
         {
             "practice_id": r.practice_id,
@@ -173,30 +185,35 @@ def _our_rituals(db: Session, signed_in: SignedIn) -> list[dict[str, Any]]:
             "ended_at": r.ended_at,
             "days": r.days,
         }
-        for r in chosen
+        for r in _in_couple(db, signed_in, lambda: rituals.rituals(db, signed_in))
     ]
 
 
 def _my_letters(db: Session, signed_in: SignedIn) -> list[dict[str, Any]]:
     """The letters this person wrote: each draft, what they shared of it, and the answer."""
-    if couple_view(db, signed_in.person) is None:
-        return []
-    try:
-        mine, _ = letters.letters(db, signed_in)
-    except Problem:  # a couple space without a partner yet, or couple features off
-        return []
+    mine = _in_couple(db, signed_in, lambda: letters.letters(db, signed_in)[0])
     return [{k: v for k, v in vars(d).items() if k != "id"} for d in mine]
+
+
+def _my_disclosure(db: Session, signed_in: SignedIn, now: datetime) -> list[dict[str, Any]]:
+    """What this person prepared for the disclosure session, the sessions held, and
+    their therapist's reading of their account (one item, or none)."""
+    found = _in_couple(db, signed_in, lambda: [disclosure.step(db, signed_in, now)])
+    return [
+        {
+            "prepared": {k: v for k, v in step.prepared.items() if k != "review_private"},
+            "sessions": [held.at.isoformat() for held in step.sessions],
+            "ready": step.ready,
+            "left_account_after": step.left_by_me,
+            "therapist_reading": step.reading,
+        }
+        for step in found
+    ]
 
 
 def _offered_by_me(db: Session, signed_in: SignedIn) -> list[dict[str, Any]]:
     """The commitments this person offered, with their days (the partner's "I noticed"
     is part of each day's record)."""
-    if couple_view(db, signed_in.person) is None:
-        return []
-    try:
-        offered = commitments.commitments(db, signed_in)
-    except Problem:  # a couple space without a partner yet, or couple features off
-        return []
     return [
         {
             "what": c.what,
@@ -205,7 +222,7 @@ def _offered_by_me(db: Session, signed_in: SignedIn) -> list[dict[str, Any]]:
             "ended_at": c.ended_at,
             "days": c.days,
         }
-        for c in offered
+        for c in _in_couple(db, signed_in, lambda: commitments.commitments(db, signed_in))
         if c.offered_by == signed_in.person.id
     ]
 
@@ -229,6 +246,7 @@ def export_csv_zip(document: dict[str, Any]) -> bytes:
             "commitments",
             "letters",
             "rituals",
+            "disclosure",
         )
         for name in names:
             columns = list(dict.fromkeys(key for row in document[name] for key in row))
@@ -320,6 +338,8 @@ SEALED_UNDER_OWN_KEY = (
     ("questionnaire_plan", "sealed"),  # what the person repeats, and the check owed
     ("hard_dates", "sealed"),  # the dates they marked as hard
     ("letter", "sealed"),  # their drafts; a shared copy stays with the partner
+    ("disclosure", "sealed"),  # what they prepared; what they brought stays
+    ("disclosure", "review_sealed"),  # the therapist's reading, to a key under their key
     ("heart_rate_import", "sealed"),
     ("heart_rate_import", "span_sealed"),
     ("heart_rate_import", "calm_sealed"),
@@ -348,6 +368,8 @@ NOT_UNDER_OWN_KEY = (
     ("commitment", "sealed"),  # under the couple key: the partner keeps reading it
     ("ritual", "sealed"),
     ("letter", "shared_sealed"),  # a shared letter, under the couple key
+    ("disclosure", "shared_sealed"),  # what they brought to the session, couple key
+    ("disclosure", "review_key"),  # public; removed with the reading it opened
     # The lost data key itself, under the job key, while a refresh waits: the row goes.
     ("refresh_request", "sealed_key"),
 )
@@ -405,6 +427,12 @@ def start_fresh(
         )
     )
     db.execute(update(Letter).where(Letter.person_id == person.id).values(sealed=b""))
+    # What they prepared for the disclosure session goes; what they brought stays.
+    db.execute(
+        update(Disclosure)
+        .where(Disclosure.person_id == person.id)
+        .values(sealed=b"", review_key=None, review_sealed=None)
+    )
     # A refresh waiting for the worker carries the lost key: it is not needed any more.
     db.execute(delete(RefreshRequest).where(RefreshRequest.person_id == person.id))
     two_step = person.totp_sealed is not None

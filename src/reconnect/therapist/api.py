@@ -192,6 +192,14 @@ class CaseRitualOut(BaseModel):
     weeks: list[CaseRitualWeekOut]
 
 
+class AccountToReadOut(BaseModel):
+    id: int = Field(description="Send your reading to .../disclosure/{id}/reading.")
+    partner: str
+    asked_at: LocalDateTime
+    account: dict[str, str] = Field(description="timeline, hidden, contact_since.")
+    answered: bool = Field(description="Whether your reading went back since it was asked.")
+
+
 class CoupleOut(BaseModel):
     couple_id: int
     tiers: list[tuple[LocalDateTime, int]]
@@ -221,6 +229,11 @@ class CoupleOut(BaseModel):
     rituals: list[CaseRitualOut] = Field(
         default_factory=list,
         description="The couple's rituals (both partners see them), oldest first.",
+    )
+    disclosure_accounts: list[AccountToReadOut] = Field(
+        default_factory=list,
+        description="Disclosure accounts a partner asked you to read before the session; "
+        "the other partner does not read them, nor your reading.",
     )
 
 
@@ -342,6 +355,7 @@ def caseload_couple(couple_id: RowId, session: ApiSession, db: Db, at: Now) -> C
             )
             for r in view.rituals
         ],
+        disclosure_accounts=[AccountToReadOut(**vars(a)) for a in view.accounts],
     )
 
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from reconnect import localtime
+from reconnect.disclosure.store import ACCOUNT_PARTS
 from reconnect.domain.pacing.catalogue import load_catalogue
 from reconnect.errors import Problem
 from reconnect.measures import plans
@@ -107,6 +108,7 @@ def couple(
         step=steps.tier,
         instruments=list(instruments(state.settings.instruments_dir).values()),
         every=plans.EVERY,
+        account_parts=ACCOUNT_PARTS,
         saved=request.query_params.get("saved") == "1",
     )
 

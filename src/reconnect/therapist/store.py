@@ -29,6 +29,8 @@ from reconnect.insights import store as insights
 from reconnect.insights.store import finding_context
 from reconnect.measures import plans
 from reconnect.models import (
+    Disclosure,
+    Experience,
     Finding,
     FloodBreak,
     Membership,
@@ -314,6 +316,28 @@ class SharedResult:
     partner: str = ""
 
 
+def _words(value: object) -> dict[str, str]:
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+# What a partner shares with the therapist beside questionnaire results: their own
+# reflections, and a disclosure account to read before the session (reconnect.disclosure).
+DISCLOSURE_SHARE = "disclosure_account"
+DISCLOSURE = "the-full-account"
+NOT_RESULTS = frozenset({"finding", DISCLOSURE_SHARE})
+
+
+@dataclass(frozen=True)
+class AccountToRead:
+    """A disclosure account its writer asked the therapist to read before sharing."""
+
+    id: int
+    partner: str
+    asked_at: datetime
+    account: dict[str, str]
+    answered: bool
+
+
 @dataclass(frozen=True)
 class PartnerTurn:
     """One partner's turn at a questionnaire the therapist asked for."""
@@ -352,6 +376,10 @@ class CoupleForTherapist:
     # rituals, with their days.
     commitments: list[recovery.CommitmentSeen] = field(default_factory=list)
     rituals: list[recovery.RitualSeen] = field(default_factory=list)
+    # The disclosure accounts (by id) this therapist's reading went back to.
+    read: frozenset[int] = frozenset()
+    # When the couple held a disclosure session (the practice "the-full-account").
+    disclosures: list[datetime] = field(default_factory=list)
 
     def turns(self, now: datetime) -> list[PartnerTurn]:
         """For each questionnaire asked for and each partner: when it was last shared
@@ -379,7 +407,21 @@ class CoupleForTherapist:
 
     @property
     def results(self) -> list[SharedResult]:
-        return [s for s in self.shared if s.content.get("kind") != "finding"]
+        return [s for s in self.shared if s.content.get("kind") not in NOT_RESULTS]
+
+    @property
+    def accounts(self) -> list[AccountToRead]:
+        """The disclosure accounts a partner asked this therapist to read before the
+        session: the latest asked for each, and whether a reading went back since."""
+        latest = {
+            int(str(s.content["disclosure_id"])): s
+            for s in self.shared
+            if s.content.get("kind") == DISCLOSURE_SHARE
+        }
+        return [
+            AccountToRead(i, s.partner, s.at, _words(s.content["account"]), i in self.read)
+            for i, s in sorted(latest.items(), key=lambda item: item[1].at)
+        ]
 
     @property
     def findings(self) -> list[SharedResult]:
@@ -518,7 +560,7 @@ def divergences(shared: list[SharedResult]) -> list[Divergence]:
     """Each questionnaire (or part of one without a total) where one partner's latest
     result reliably improved and the other's reliably worsened (Jacobson–Truax, each
     against their own result before)."""
-    results = [s for s in shared if s.content.get("kind") != "finding"]
+    results = [s for s in shared if s.content.get("kind") not in NOT_RESULTS]
     found = []
     for key, scores in _scales(results).items():
         latest = {result.partner: scale for result, scale in scores}
@@ -575,6 +617,21 @@ def couple_view(
         partners=tuple(sorted(names.values(), key=_shown_order)),
         commitments=recovery.commitments_seen(db, couple_id, couple_key, names, zone),
         rituals=recovery.rituals_seen(db, couple_id, couple_key, zone, now),
+        disclosures=[
+            localtime.to_local(at, zone)
+            for at in db.scalars(
+                select(Experience.occurred_at)
+                .where(Experience.couple_id == couple_id, Experience.practice_id == DISCLOSURE)
+                .order_by(Experience.occurred_at)
+            )
+        ],
+        read=frozenset(
+            db.scalars(
+                select(Disclosure.id).where(
+                    Disclosure.couple_id == couple_id, Disclosure.review_sealed.is_not(None)
+                )
+            )
+        ),
     )
 
 
