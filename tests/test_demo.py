@@ -143,3 +143,29 @@ def test_the_demo_couple_has_a_commitment_kept_over_weeks(app):
     rows = [tr.find_all("td") for tr in section.select("figure.chart tbody tr")]
     assert len(rows) >= 6 and sum(int(r[3].get_text()) for r in rows) > 0, "Hana noticed some"
     assert any(int(r[2].get_text()) for r in rows), "and Ivan said when it was not kept"
+
+
+def test_the_demo_couple_lives_the_longer_arc(app):
+    """Two rituals kept, both letters shared and answered, the discovery day marked,
+    and the disclosure prepared, read first by Thea, and waiting for the pace."""
+    from reconnect.demo import PASSWORD
+
+    state = app.state.reconnect
+    build_demo(state.sessions, state.hasher, kdf_params(state.settings), NOW)
+    hana, ivan = Visitor(app), Visitor(app)
+    hana.post("/login", {"username": HURT, "password": PASSWORD})
+    ivan.post("/login", {"username": INVOLVED, "password": PASSWORD})
+    rituals = hana.get("/rituals").select("section[id^=ritual-]")
+    assert len(rituals) == 2 and all(r.select_one("figure.chart") for r in rituals)
+    letters = ivan.get("/letters")
+    assert "took the ground from under me" in letters.get_text(), "her impact letter"
+    assert "I will not look away" in letters.get_text(), "and his answer"
+    assert "The day I found out" in hana.get("/hard-dates").get_text()
+    mine = ivan.get("/disclosure")
+    assert "Plain and owned" in mine.select_one("#prepare-account").get_text(), "Thea's reading"
+    assert "Leave out: sexual detail" in mine.select_one("#partner-questions").get_text()
+    theirs = hana.get("/disclosure")
+    assert (
+        "Plain and owned" not in theirs.get_text() and "deleted messages" not in theirs.get_text()
+    )
+    assert "does not reach hard conversations yet" in theirs.select_one("#session").get_text()

@@ -8,6 +8,7 @@ it goes through the same code paths as real use, with the clock set in the past.
 from __future__ import annotations
 
 import random
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,14 +23,19 @@ from reconnect.accounts.signed_in import SignedIn
 from reconnect.after_write import look_again_now
 from reconnect.commitments import store as commitments
 from reconnect.couples import store as couples
+from reconnect.dates import store as dates
+from reconnect.disclosure import store as disclosure
 from reconnect.domain.pacing.catalogue import Lead
 from reconnect.domain.safety import QUESTIONS
+from reconnect.errors import Problem
 from reconnect.keys import KdfParams
+from reconnect.letters import store as letters
 from reconnect.measures import store as measures
-from reconnect.models import Couple, Membership, Person
+from reconnect.models import Couple, Disclosure, Membership, Person
 from reconnect.moments import store as moments
 from reconnect.notes import store as notes
 from reconnect.pacing import store as pace
+from reconnect.rituals import store as rituals
 from reconnect.safety import store as safety
 from reconnect.therapist import store as therapists
 
@@ -245,6 +251,7 @@ def build_demo(
         )
         db.commit()
         demo = DemoCouple(hurt, involved, couple.id)
+        thea: NewAccount | None = None
         for day in range(WEEKS * 7):
             morning = start + timedelta(days=day)
             _check_in(db, hurt, morning, day, rng)
@@ -261,13 +268,102 @@ def build_demo(
                 _together(db, couple, demo, morning + timedelta(hours=12), day, rng)
             _moments(db, demo, morning, day)
             if day == THERAPIST_DAY:
-                _therapist(db, demo, hasher, kdf, morning + timedelta(hours=2))
+                thea = _therapist(db, demo, hasher, kdf, morning + timedelta(hours=2))
             _questionnaires(db, demo, morning + timedelta(hours=10), day)
             _commitment(db, demo, morning + timedelta(hours=21), day)
+            _arc(db, demo, thea, morning + timedelta(hours=20), day)
             db.commit()
         _share_reflections(db, demo, now - timedelta(days=1))
         db.commit()
     return demo
+
+
+RITUALS: tuple[tuple[str, rituals.Rhythm, int], ...] = (
+    ("walk-side-by-side", "daily", 24),
+    ("ten-minute-check-in", "weekly", 48),
+)
+IMPACT = (
+    "Finding out took the ground from under me. I stopped trusting my own memory of "
+    "the last year: every late evening became a question. I am writing this so you "
+    "know what it did, not to punish you."
+)
+ACCOUNTABILITY = (
+    "I chose to lie to you for most of a year. I hid messages and told you I was "
+    "working late. The hurt this caused is mine to own, and I am not asking you to "
+    "make it smaller."
+)
+
+
+DISCLOSED = {
+    "timeline": "It began in the spring at work and went on until late summer.",
+    "hidden": "I deleted messages and said I was working late, most weeks.",
+    "contact_since": "One message in October. I did not answer, and I told you that day.",
+}
+HER_QUESTIONS = "Did anyone we know find out before me?\nWhy did you not stop when I asked you?"
+
+
+def _arc(
+    db: Session, demo: DemoCouple, thea: NewAccount | None, evening: datetime, day: int
+) -> None:
+    """The longer arc beside the pace: two rituals kept (from when the pace allows
+    them), the two letters shared and answered, the discovery day marked as a hard
+    date, and the disclosure prepared by both, read first by their therapist, and
+    waiting for the pace to reach hard conversations."""
+    hana = SignedIn(demo.hurt.person, demo.hurt.data_key, "")
+    ivan = SignedIn(demo.involved.person, demo.involved.data_key, "")
+    for practice_id, rhythm, chosen_on in RITUALS:
+        if day == chosen_on:
+            with suppress(Problem):  # only as the pace allows it that evening
+                rituals.choose(db, hana, practice_id=practice_id, rhythm=rhythm, now=evening)
+    today = localtime.local_day(evening, demo.hurt.person.time_zone)
+    for chosen in rituals.rituals(db, hana, evening):
+        weekly = chosen.rhythm == "weekly"
+        if not chosen.resting and (day % 7 == 3 if weekly else day % 3 != 1):
+            rituals.done(db, hana if day % 2 else ivan, chosen.id, day=today, now=evening)
+    if day == 20:
+        discovery = evening - timedelta(weeks=9)
+        dates.add(db, hana, label="The day I found out", month=discovery.month, day=discovery.day)
+    if day == 38:
+        letters.share(
+            db,
+            hana,
+            letters.save_draft(db, hana, kind="impact", text=IMPACT, now=evening).id,
+            now=evening,
+        )
+    if day == 40:
+        (received,) = letters.letters(db, ivan)[1]
+        letters.reply(
+            db, ivan, received.id, text="I read it. I will not look away from it.", now=evening
+        )
+    if day == 52:
+        drafted = letters.save_draft(
+            db, ivan, kind="accountability", text=ACCOUNTABILITY, now=evening
+        )
+        letters.share(db, ivan, drafted.id, now=evening)
+    if day == 58:
+        disclosure.prepare(db, ivan, account=DISCLOSED, now=evening)
+        disclosure.prepare(
+            db,
+            hana,
+            questions=HER_QUESTIONS,
+            limits=["sexual_detail"],
+            other_limits="",
+            now=evening,
+        )
+        disclosure.ask_therapist(db, ivan, evening)
+    if day == 60 and thea is not None:
+        disclosure.give_reading(
+            db,
+            SignedIn(thea.person, thea.data_key, ""),
+            couple_id=demo.couple_id,
+            disclosure_id=db.scalars(
+                select(Disclosure.id).where(Disclosure.person_id == ivan.person.id)
+            ).one(),
+            text="Plain and owned. Keep the timeline as it is; bring it when the pace allows.",
+        )
+    if day == 62:
+        disclosure.ready(db, hana, evening)
+        disclosure.ready(db, ivan, evening)
 
 
 def _questionnaires(db: Session, demo: DemoCouple, at: datetime, day: int) -> None:
@@ -315,7 +411,7 @@ def _commitment(db: Session, demo: DemoCouple, evening: datetime, day: int) -> N
 
 def _therapist(
     db: Session, demo: DemoCouple, hasher: PasswordHasher, kdf: KdfParams, at: datetime
-) -> None:
+) -> NewAccount:
     """Their therapist, with both partners' agreement: from then on each partner's
     questionnaire results reach her too (measures.take shares them, as in real use)."""
     thea = auth.register(db, username=THERAPIST, password=PASSWORD, hasher=hasher, kdf=kdf)
@@ -335,6 +431,7 @@ def _therapist(
         every=14,
         now=at,
     )
+    return thea
 
 
 def _share_reflections(db: Session, demo: DemoCouple, at: datetime) -> None:

@@ -36,6 +36,7 @@ from reconnect import access, keys
 from reconnect.accounts.signed_in import SignedIn
 from reconnect.commitments.store import couple_and_key
 from reconnect.domain.couples import Role
+from reconnect.domain.pacing.catalogue import DISCLOSURE
 from reconnect.domain.pacing.signals import LapseSignal
 from reconnect.errors import Problem
 from reconnect.models import Disclosure, Experience, Membership, PaceSignal
@@ -43,7 +44,7 @@ from reconnect.pacing import store as pace
 from reconnect.sealing import entry_context
 from reconnect.therapist import store as therapist
 
-PRACTICE = therapist.DISCLOSURE
+PRACTICE = DISCLOSURE
 ACCOUNT_PARTS: dict[str, str] = {
     "timeline": "What happened, and when",
     "hidden": "What was hidden, and how",

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from reconnect import access, localtime
+from reconnect.domain.pacing.catalogue import DISCLOSURE
 from reconnect.errors import Problem
 from reconnect.pacing import store as pace
 from reconnect.progress.charts import ritual_chart
@@ -39,7 +40,8 @@ def _page(
             c.id: ritual_chart(f"ritual-{c.id}", catalogue.get(c.practice_id).title, c.weeks())
             for c in listed
         },
-        offered=[p for p in catalogue if 1 <= p.tier <= permitted],
+        # The disclosure session is held once, not repeated as a ritual.
+        offered=[p for p in catalogue if 1 <= p.tier <= permitted and p.id != DISCLOSURE],
         rhythms=rituals.RHYTHMS,
         today=localtime.local_day(at, session.person.time_zone).isoformat(),
         **extra,

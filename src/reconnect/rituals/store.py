@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from reconnect import keys, localtime
 from reconnect.accounts.signed_in import SignedIn
 from reconnect.commitments.store import RECORD_WITHIN_DAYS, couple_and_key
+from reconnect.domain.pacing.catalogue import DISCLOSURE
 from reconnect.errors import Problem
 from reconnect.models import Ritual
 from reconnect.pacing import store as pace
@@ -108,6 +109,8 @@ def choose(
     permitted = pace.current_pace(db, membership.couple, now).permitted_tier
     if practice.tier < 1:
         raise Problem("not_shared", "A ritual is something you do together.", 422)
+    if practice.id == DISCLOSURE:
+        raise Problem("not_a_ritual", "The disclosure session is held, not repeated.", 422)
     if practice.tier > permitted:
         raise Problem(
             "ahead_of_pace",

@@ -22,6 +22,7 @@ from reconnect import access, keys, localtime
 from reconnect.accounts.signed_in import SignedIn, token_hash
 from reconnect.couples.store import INVITE_LIFETIME, code_with_couple_key, normalise_code
 from reconnect.domain.insights import findings as d
+from reconnect.domain.pacing.catalogue import DISCLOSURE
 from reconnect.domain.pacing.signals import LapseSignal
 from reconnect.domain.progress.points import ScorePoint, TierPoint
 from reconnect.errors import Problem
@@ -323,7 +324,6 @@ def _words(value: object) -> dict[str, str]:
 # What a partner shares with the therapist beside questionnaire results: their own
 # reflections, and a disclosure account to read before the session (reconnect.disclosure).
 DISCLOSURE_SHARE = "disclosure_account"
-DISCLOSURE = "the-full-account"
 NOT_RESULTS = frozenset({"finding", DISCLOSURE_SHARE})
 
 

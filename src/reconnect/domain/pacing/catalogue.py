@@ -17,6 +17,7 @@ from importlib import resources
 from typing import Any
 
 __all__ = [
+    "DISCLOSURE",
     "TIERS",
     "Catalogue",
     "InvalidCatalogue",
@@ -28,6 +29,9 @@ __all__ = [
 ]
 
 TIERS = range(7)
+# The disclosure session of the recovery arc (reconnect.disclosure): a practice held
+# when the couple prepared for it, never offered as something to repeat.
+DISCLOSURE = "the-full-account"
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
