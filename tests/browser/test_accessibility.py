@@ -70,8 +70,19 @@ MUST_SWEEP = {
         "/commitments",
         "/rituals",
         "/letters",
+        "/disclosure",
+        "/disclosure/session",
     },
-    "involved partner": {"/today", "/checkin", "/notes", "/progress", "/couple", "/account"},
+    "involved partner": {
+        "/today",
+        "/checkin",
+        "/notes",
+        "/progress",
+        "/couple",
+        "/account",
+        "/disclosure",
+        "/disclosure/session",
+    },
     "therapist": {"/caseload", "/caseload/{couple_id}", "/account"},
 }
 
