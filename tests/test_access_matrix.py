@@ -710,7 +710,7 @@ def ritual_for(app: Any, username: str) -> int:
     couples here are still at the first step, where choosing one is refused)."""
     from reconnect.accounts import auth
     from reconnect.accounts.signed_in import SignedIn
-    from reconnect.commitments.store import couple_and_key
+    from reconnect.couples.store import couple_and_key
     from reconnect.models import Person, Ritual
     from reconnect.rituals import store as rituals
 

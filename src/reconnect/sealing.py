@@ -32,6 +32,18 @@ def to_json(entry: Any) -> bytes:
     return json.dumps({k: plain(v) for k, v in asdict(entry).items()}).encode()
 
 
+def seal_padded(key: bytes, content: dict[str, Any], context: str) -> bytes:
+    """``content`` as JSON, padded to whole blocks (so its length says nothing of the
+    words) and sealed under ``key`` for ``context``."""
+    return keys.seal(key, keys.padded(json.dumps(content).encode()), context)
+
+
+def open_json(key: bytes, sealed: bytes, context: str) -> dict[str, Any]:
+    """What :func:`seal_padded` (or a plain JSON seal) sealed, opened."""
+    data: dict[str, Any] = json.loads(keys.unseal(key, sealed, context))
+    return data
+
+
 def entry_context(table: str, entry_id: int, owner_id: int) -> str:
     # Binding the row and its owner: a ciphertext copied elsewhere does not open.
     return f"entry:{table}:{entry_id}:person:{owner_id}"

@@ -20,12 +20,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reconnect import access, keys, localtime
+from reconnect import keys, localtime
 from reconnect.accounts.signed_in import SignedIn
-from reconnect.couples.store import opened_couple_key
+from reconnect.couples.store import couple_and_key
 from reconnect.domain.couples import Role
 from reconnect.errors import Problem
-from reconnect.models import Commitment, Membership
+from reconnect.models import Commitment
 from reconnect.sealing import entry_context
 
 WHAT_MAX = 200
@@ -85,14 +85,6 @@ def _seal(row: Commitment, couple_key: bytes, kept: Kept) -> None:
         "days": kept.days,
     }
     row.sealed = keys.seal(couple_key, keys.padded(json.dumps(content).encode()), _context(row))
-
-
-def couple_and_key(db: Session, signed_in: SignedIn) -> tuple[Membership, bytes]:
-    """The person's membership (joint features on) and their couple's key, opened."""
-    membership = access.get_membership_for_person(
-        db, person=signed_in.person, data_key=signed_in.data_key
-    )
-    return membership, opened_couple_key(db, membership, signed_in.data_key)
 
 
 def commitments(db: Session, signed_in: SignedIn) -> list[Kept]:

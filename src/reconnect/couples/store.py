@@ -15,7 +15,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from reconnect import access, keys, localtime
-from reconnect.accounts.signed_in import token_hash
+from reconnect.accounts.signed_in import SignedIn, token_hash
 from reconnect.domain.couples import PARTNER_ROLE, Role, joining_as
 from reconnect.domain.pacing.policy import load_policy
 from reconnect.errors import Problem
@@ -128,6 +128,14 @@ def opened_couple_key(db: Session, membership: Membership, data_key: bytes) -> b
     if mark not in opened:
         opened[mark] = couple_key_for(membership, data_key)
     return opened[mark]
+
+
+def couple_and_key(db: Session, signed_in: SignedIn) -> tuple[Membership, bytes]:
+    """The person's membership (joint features on) and their couple's key, opened."""
+    membership = access.get_membership_for_person(
+        db, person=signed_in.person, data_key=signed_in.data_key
+    )
+    return membership, opened_couple_key(db, membership, signed_in.data_key)
 
 
 def create_couple(

@@ -34,14 +34,14 @@ from sqlalchemy.orm import Session
 
 from reconnect import access, keys
 from reconnect.accounts.signed_in import SignedIn
-from reconnect.commitments.store import couple_and_key
+from reconnect.couples.store import couple_and_key
 from reconnect.domain.couples import Role
 from reconnect.domain.pacing.catalogue import DISCLOSURE
 from reconnect.domain.pacing.signals import LapseSignal
 from reconnect.errors import Problem
 from reconnect.models import Disclosure, Experience, Membership, PaceSignal
 from reconnect.pacing import store as pace
-from reconnect.sealing import entry_context
+from reconnect.sealing import entry_context, open_json, seal_padded
 from reconnect.therapist import store as therapist
 
 PRACTICE = DISCLOSURE
@@ -107,15 +107,6 @@ def _shared_context(row: Disclosure) -> str:
     return f"disclosure-shared:{row.couple_id}:{row.id}"
 
 
-def _seal(key: bytes, content: dict[str, Any], context: str) -> bytes:
-    return keys.seal(key, keys.padded(json.dumps(content).encode()), context)
-
-
-def _open(key: bytes, sealed: bytes, context: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(keys.unseal(key, sealed, context))
-    return data
-
-
 def _rows(db: Session, couple_id: int) -> dict[int, Disclosure]:
     rows = db.scalars(select(Disclosure).where(Disclosure.couple_id == couple_id))
     return {row.person_id: row for row in rows}
@@ -126,13 +117,13 @@ def _own(row: Disclosure | None, data_key: bytes) -> dict[str, Any]:
     (their old key lost, so what they prepared went with it)."""
     if row is None or not row.sealed:
         return {}
-    return _open(data_key, row.sealed, _own_context(row))
+    return open_json(data_key, row.sealed, _own_context(row))
 
 
 def _brought(row: Disclosure | None, couple_key: bytes) -> dict[str, Any]:
     if row is None or row.shared_sealed is None:
         return {}
-    return _open(couple_key, row.shared_sealed, _shared_context(row))
+    return open_json(couple_key, row.shared_sealed, _shared_context(row))
 
 
 def _sessions(db: Session, couple_id: int) -> list[Experience]:
@@ -267,7 +258,7 @@ def prepare(
             "other_limits": _text(other_limits, "Your own limits"),
         }
     own["updated_at"] = now.astimezone(UTC).isoformat()
-    row.sealed = _seal(signed_in.data_key, own, _own_context(row))
+    row.sealed = seal_padded(signed_in.data_key, own, _own_context(row))
     db.flush()
     return own
 
@@ -298,7 +289,7 @@ def ready(db: Session, signed_in: SignedIn, now: datetime) -> None:
     brought["ready_at"] = now.astimezone(UTC).isoformat()
     if "questions" in current.parts:
         brought["questions"] = prepared["questions"]
-    row.shared_sealed = _seal(couple_key, brought, _shared_context(row))
+    row.shared_sealed = seal_padded(couple_key, brought, _shared_context(row))
     db.flush()
 
 
@@ -333,7 +324,7 @@ def leave_account(db: Session, signed_in: SignedIn, now: datetime) -> None:
         }
     )
     brought["left"] = left
-    row.shared_sealed = _seal(couple_key, brought, _shared_context(row))
+    row.shared_sealed = seal_padded(couple_key, brought, _shared_context(row))
     db.flush()
 
 
@@ -357,7 +348,7 @@ def ask_therapist(db: Session, signed_in: SignedIn, now: datetime) -> None:
             "no_therapist", "No therapist sees your couple now, with both of you agreeing.", 409
         )
     own["review_private"] = base64.b64encode(bytes(private)).decode()
-    row.sealed = _seal(signed_in.data_key, own, _own_context(row))
+    row.sealed = seal_padded(signed_in.data_key, own, _own_context(row))
     row.review_key = bytes(private.public_key)
     row.review_sealed = None
     db.flush()

@@ -12,7 +12,6 @@ the couple key. Both padded, so lengths say nothing of the words.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -20,13 +19,12 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reconnect import keys
 from reconnect.accounts.signed_in import SignedIn
-from reconnect.commitments.store import couple_and_key
+from reconnect.couples.store import couple_and_key
 from reconnect.domain.couples import Role
 from reconnect.errors import Problem
 from reconnect.models import Letter
-from reconnect.sealing import entry_context
+from reconnect.sealing import entry_context, open_json, seal_padded
 
 Kind = Literal["impact", "accountability"]
 KINDS: dict[str, str] = {"impact": "Impact letter", "accountability": "Accountability letter"}
@@ -75,26 +73,17 @@ def _shared_context(row: Letter) -> str:
     return f"letter-shared:{row.couple_id}:{row.id}"
 
 
-def _seal_json(key: bytes, content: dict[str, Any], context: str) -> bytes:
-    return keys.seal(key, keys.padded(json.dumps(content).encode()), context)
-
-
-def _open_json(key: bytes, sealed: bytes, context: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(keys.unseal(key, sealed, context))
-    return data
-
-
 def _shared(row: Letter, couple_key: bytes) -> dict[str, Any] | None:
     if row.shared_sealed is None:
         return None
-    return _open_json(couple_key, row.shared_sealed, _shared_context(row))
+    return open_json(couple_key, row.shared_sealed, _shared_context(row))
 
 
 def _draft(row: Letter, data_key: bytes, shared: dict[str, Any] | None) -> dict[str, Any]:
     """The writer's draft; after a fresh start (their old key lost) the draft is gone
     and the words they shared stand in for it."""
     if row.sealed:
-        return _open_json(data_key, row.sealed, _own_context(row))
+        return open_json(data_key, row.sealed, _own_context(row))
     if shared is None:
         raise Problem("unknown_letter", "There is no letter of yours with that number.", 404)
     return {"kind": shared["kind"], "text": shared["text"], "updated_at": shared["shared_at"]}
@@ -157,7 +146,7 @@ def save_draft(db: Session, signed_in: SignedIn, *, kind: str, text: str, now: d
         db.flush()
     updated = now.astimezone(UTC).isoformat()
     content = {"kind": kind, "text": text, "updated_at": updated}
-    row.sealed = _seal_json(signed_in.data_key, content, _own_context(row))
+    row.sealed = seal_padded(signed_in.data_key, content, _own_context(row))
     db.flush()
     before = existing or Drafted(row.id, kind, text, updated, None, None, None)
     return Drafted(row.id, kind, text, updated, before.shared_text, before.shared_at, before.reply)
@@ -184,7 +173,7 @@ def share(db: Session, signed_in: SignedIn, letter_id: int, *, now: datetime) ->
         "shared_at": now.astimezone(UTC).isoformat(),
         "reply": None,
     }
-    row.shared_sealed = _seal_json(couple_key, content, _shared_context(row))
+    row.shared_sealed = seal_padded(couple_key, content, _shared_context(row))
     db.flush()
 
 
@@ -200,5 +189,5 @@ def reply(db: Session, signed_in: SignedIn, letter_id: int, *, text: str, now: d
     if shared["reply"] is not None:
         raise Problem("already_answered", "You have answered this letter already.", 409)
     shared["reply"] = text
-    row.shared_sealed = _seal_json(couple_key, shared, _shared_context(row))
+    row.shared_sealed = seal_padded(couple_key, shared, _shared_context(row))
     db.flush()

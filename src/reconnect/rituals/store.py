@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from reconnect import keys, localtime
 from reconnect.accounts.signed_in import SignedIn
-from reconnect.commitments.store import RECORD_WITHIN_DAYS, couple_and_key
+from reconnect.commitments.store import RECORD_WITHIN_DAYS
+from reconnect.couples.store import couple_and_key
 from reconnect.domain.pacing.catalogue import DISCLOSURE
 from reconnect.errors import Problem
 from reconnect.models import Ritual
