@@ -64,6 +64,11 @@ def test_prepared_privately_held_under_the_pace_reflected_on_and_reopened_by_a_l
     assert ivan.post("/api/v1/disclosure/ready").status_code == 204
     seen_by_ivan = ivan.get("/api/v1/disclosure").json()
     assert seen_by_ivan["partner_questions"]["limits"] == ["sexual_detail"]
+    # A limit she adds once ready reaches him too: it must hold in the session.
+    stricter = {**QUESTIONS, "limits": ["sexual_detail", "comparisons"]}
+    assert hana.post("/api/v1/disclosure/preparation", stricter).status_code == 204
+    seen_by_ivan = ivan.get("/api/v1/disclosure").json()
+    assert seen_by_ivan["partner_questions"]["limits"] == ["sexual_detail", "comparisons"]
     assert seen_by_ivan["partner_ready"] is True
     seen_by_hana = hana.get("/api/v1/disclosure").json()
     assert seen_by_hana["accounts_left"] == [] and seen_by_hana["partner_questions"] is None

@@ -237,8 +237,10 @@ def prepare(
     other_limits: str | None = None,
     now: datetime,
 ) -> dict[str, Any]:
-    """Save this person's preparation, privately; each part only if it is theirs."""
-    membership, _ = couple_and_key(db, signed_in)
+    """Save this person's preparation, privately; each part only if it is theirs. Once
+    they said they are ready, changed questions and limits reach the partner too: a
+    limit must hold for the session it was set for."""
+    membership, couple_key = couple_and_key(db, signed_in)
     parts = parts_for(membership.role)
     row = _row(db, membership, signed_in.person.id)
     own = _own(row, signed_in.data_key)
@@ -259,6 +261,11 @@ def prepare(
         }
     own["updated_at"] = now.astimezone(UTC).isoformat()
     row.sealed = seal_padded(signed_in.data_key, own, _own_context(row))
+    brought = _brought(row, couple_key)
+    coming = len(_sessions(db, membership.couple_id)) + 1
+    if "questions" in own and brought.get("round") == coming:
+        brought["questions"] = own["questions"]
+        row.shared_sealed = seal_padded(couple_key, brought, _shared_context(row))
     db.flush()
     return own
 
