@@ -12,7 +12,7 @@ from reconnect.accounts.auth import kdf_params
 from reconnect.accounts.signed_in import SignedIn
 from reconnect.cli import main
 from reconnect.demo import HURT, INVOLVED, build_demo
-from reconnect.models import CheckInEntry, Experience, PaceDecision, Person
+from reconnect.models import CheckInEntry, Experience, PaceDecision, PaceSignal, Person
 from tests.demo import NOW
 from tests.pages import Visitor
 
@@ -146,8 +146,9 @@ def test_the_demo_couple_has_a_commitment_kept_over_weeks(app):
 
 
 def test_the_demo_couple_lives_the_longer_arc(app):
-    """Two rituals kept, both letters shared and answered, the discovery day marked,
-    and the disclosure prepared, read first by Thea, and waiting for the pace."""
+    """Two rituals kept; the disclosure prepared, read first by Thea, held once the pace
+    allowed it and reflected on by each; the account left; both letters shared and
+    answered; and the anniversary of the discovery, near which the pace held."""
     from reconnect.demo import PASSWORD
 
     state = app.state.reconnect
@@ -161,11 +162,14 @@ def test_the_demo_couple_lives_the_longer_arc(app):
     assert "took the ground from under me" in letters.get_text(), "her impact letter"
     assert "I will not look away" in letters.get_text(), "and his answer"
     assert "The day I found out" in hana.get("/hard-dates").get_text()
+    with state.sessions() as db:
+        (held,) = db.scalars(select(Experience).where(Experience.practice_id == "the-full-account"))
+        assert held.tier == 4 and not held.ahead_of_pace, "held when the pace allowed it"
+        assert db.scalar(select(func.count()).where(PaceSignal.kind == "hold")) == 1
     mine = ivan.get("/disclosure")
-    assert "Plain and owned" in mine.select_one("#prepare-account").get_text(), "Thea's reading"
-    assert "Leave out: sexual detail" in mine.select_one("#partner-questions").get_text()
+    assert "Plain and owned" in mine.get_text(), "Thea's reading, for him"
+    assert "your reflection is written" in mine.select_one("#afterwards").get_text()
     theirs = hana.get("/disclosure")
-    assert (
-        "Plain and owned" not in theirs.get_text() and "deleted messages" not in theirs.get_text()
-    )
-    assert "does not reach hard conversations yet" in theirs.select_one("#session").get_text()
+    assert "Plain and owned" not in theirs.get_text()
+    assert "your reflection is written" in theirs.select_one("#afterwards").get_text()
+    assert "deleted messages" in theirs.select_one("#afterwards").get_text(), "left for her"

@@ -25,7 +25,7 @@ from reconnect.commitments import store as commitments
 from reconnect.couples import store as couples
 from reconnect.dates import store as dates
 from reconnect.disclosure import store as disclosure
-from reconnect.domain.pacing.catalogue import Lead
+from reconnect.domain.pacing.catalogue import DISCLOSURE, Lead
 from reconnect.domain.safety import QUESTIONS
 from reconnect.errors import Problem
 from reconnect.keys import KdfParams
@@ -264,7 +264,8 @@ def build_demo(
                 pace.resume(
                     db, person=hurt.person, key=hurt.data_key, now=morning + timedelta(hours=1)
                 )
-            if day % 3 == 0 or day == RUSHED_DAY:  # not every day: life happens
+            # Not every day: life happens; more often in the weeks before the disclosure.
+            if day % 3 == 0 or day == RUSHED_DAY or (40 < day < DISCLOSURE_DAY and day % 3 == 1):
                 _together(db, couple, demo, morning + timedelta(hours=12), day, rng)
             _moments(db, demo, morning, day)
             if day == THERAPIST_DAY:
@@ -302,13 +303,18 @@ DISCLOSED = {
 HER_QUESTIONS = "Did anyone we know find out before me?\nWhy did you not stop when I asked you?"
 
 
+DISCLOSURE_DAY = 58  # week nine, once the pace reaches hard conversations
+ANNIVERSARY_DAY = 64  # a year since Hana found out
+
+
 def _arc(
     db: Session, demo: DemoCouple, thea: NewAccount | None, evening: datetime, day: int
 ) -> None:
-    """The longer arc beside the pace: two rituals kept (from when the pace allows
-    them), the two letters shared and answered, the discovery day marked as a hard
-    date, and the disclosure prepared by both, read first by their therapist, and
-    waiting for the pace to reach hard conversations."""
+    """The longer arc beside the pace: two rituals kept from when the pace allows them;
+    the disclosure prepared by both, read first by their therapist, and held in week
+    nine once the pace reaches hard conversations, each reflecting on it alone; then
+    the letters, shared and answered; and the anniversary of the day Hana found out,
+    near which the pace holds."""
     hana = SignedIn(demo.hurt.person, demo.hurt.data_key, "")
     ivan = SignedIn(demo.involved.person, demo.involved.data_key, "")
     for practice_id, rhythm, chosen_on in RITUALS:
@@ -321,26 +327,10 @@ def _arc(
         if not chosen.resting and (day % 7 == 3 if weekly else day % 3 != 1):
             rituals.done(db, hana if day % 2 else ivan, chosen.id, day=today, now=evening)
     if day == 20:
-        discovery = evening - timedelta(weeks=9)
-        dates.add(db, hana, label="The day I found out", month=discovery.month, day=discovery.day)
-    if day == 38:
-        letters.share(
-            db,
-            hana,
-            letters.save_draft(db, hana, kind="impact", text=IMPACT, now=evening).id,
-            now=evening,
-        )
-    if day == 40:
-        (received,) = letters.letters(db, ivan)[1]
-        letters.reply(
-            db, ivan, received.id, text="I read it. I will not look away from it.", now=evening
-        )
-    if day == 52:
-        drafted = letters.save_draft(
-            db, ivan, kind="accountability", text=ACCOUNTABILITY, now=evening
-        )
-        letters.share(db, ivan, drafted.id, now=evening)
-    if day == 58:
+        found_out = evening + timedelta(days=ANNIVERSARY_DAY - day)
+        dates.add(db, hana, label="The day I found out", month=found_out.month, day=found_out.day)
+    dates.hold_near(db, hana, evening)  # as her Today page does on each visit
+    if day == 44:
         disclosure.prepare(db, ivan, account=DISCLOSED, now=evening)
         disclosure.prepare(
             db,
@@ -351,7 +341,7 @@ def _arc(
             now=evening,
         )
         disclosure.ask_therapist(db, ivan, evening)
-    if day == 60 and thea is not None:
+    if day == 46 and thea is not None:
         disclosure.give_reading(
             db,
             SignedIn(thea.person, thea.data_key, ""),
@@ -361,9 +351,66 @@ def _arc(
             ).one(),
             text="Plain and owned. Keep the timeline as it is; bring it when the pace allows.",
         )
-    if day == 62:
+    if day == 48:
         disclosure.ready(db, hana, evening)
         disclosure.ready(db, ivan, evening)
+    if day == DISCLOSURE_DAY and disclosure.step(db, ivan, evening).may_start:
+        _disclosure_session(db, demo, evening)
+    if day == DISCLOSURE_DAY + 1:
+        disclosure.leave_account(db, ivan, evening)
+    if day == 60:
+        drafted = letters.save_draft(db, hana, kind="impact", text=IMPACT, now=evening)
+        letters.share(db, hana, drafted.id, now=evening)
+    if day == 62:
+        (received,) = letters.letters(db, ivan)[1]
+        letters.reply(
+            db, ivan, received.id, text="I read it. I will not look away from it.", now=evening
+        )
+        drafted = letters.save_draft(
+            db, ivan, kind="accountability", text=ACCOUNTABILITY, now=evening
+        )
+        letters.share(db, ivan, drafted.id, now=evening)
+
+
+def _disclosure_session(db: Session, demo: DemoCouple, evening: datetime) -> None:
+    """An hour, hard for both and harder for Hana, who needs a while after it: each
+    reflects alone, and her reflection paces what follows."""
+    held, _ = pace.record_experience(
+        db,
+        person=demo.involved.person,
+        key=demo.involved.data_key,
+        practice_id=DISCLOSURE,
+        experience_id=None,
+        occurred_at=evening - timedelta(hours=1),
+        ended_at=evening,
+        rating={**_HARD_BUT_HELD, "activation_after": 6},
+        now=evening,
+        started_by="me",
+    )
+    assert held is not None  # noqa: S101 - a shared practice always makes one
+    pace.record_experience(
+        db,
+        person=demo.hurt.person,
+        key=demo.hurt.data_key,
+        practice_id=None,
+        experience_id=held.id,
+        occurred_at=None,
+        rating={**_HARD_BUT_HELD, "safety": 4, "activation_after": 8},
+        now=evening + timedelta(minutes=20),
+    )
+
+
+_HARD_BUT_HELD: dict[str, object] = {
+    "safety": 6,
+    "activation_before": 5,
+    "staying": "stayed",
+    "felt_pressured": False,
+    "authenticity": 4,
+    "vulnerability": 4,
+    "transparency": 4,
+    "presence": 3,
+    "note": "",
+}
 
 
 def _questionnaires(db: Session, demo: DemoCouple, at: datetime, day: int) -> None:
@@ -403,7 +450,7 @@ def _commitment(db: Session, demo: DemoCouple, evening: datetime, day: int) -> N
         )
     (offered,) = commitments.commitments(db, ivan)
     today = localtime.local_day(evening, demo.involved.person.time_zone)
-    kept = day % 11 != 0
+    kept = day != RUSHED_DAY + 1  # one evening it was not kept, and he said so
     commitments.record(db, ivan, offered.id, day=today, kept=kept, now=evening)
     if kept and day % 3 == 0:
         commitments.notice(db, hana, offered.id, day=today, now=evening)
