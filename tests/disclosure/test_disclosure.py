@@ -5,8 +5,10 @@ afterwards (and the reflections pace what comes next), and a lapse opens it agai
 from __future__ import annotations
 
 import pytest
+from bs4 import BeautifulSoup
 
 from tests.pacing.api_steps import check_in, do_together, tier
+from tests.pages import log_in
 from tests.payloads import GOOD
 
 pytestmark = pytest.mark.usefixtures("backend")
@@ -155,3 +157,14 @@ def test_a_therapist_reads_the_account_first_and_only_its_writer_reads_the_answe
     assert thea.post(url, {"text": "Clear and owned. Bring it."}).status_code == 204
     assert ivan.get("/api/v1/disclosure").json()["reading"] == "Clear and owned. Bring it."
     assert hana.get("/api/v1/disclosure").json()["reading"] is None
+
+
+def test_a_refused_preparation_comes_back_as_it_was_written(app, hana_and_ivan):
+    browser = log_in(app, "hana")
+    browser.get("/disclosure")
+    words = "Who else knew?\nWhen did it end?"
+    form = {"part": "questions", "questions": words, "limits": "not-a-limit"}
+    answer = BeautifulSoup(browser.post("/disclosure", form).text, "html.parser")
+    assert browser.last.status_code == 422
+    assert answer.select_one("#questions").get_text() == words, "nothing she wrote is lost"
+    assert "Choose limits from the list" in answer.get_text()

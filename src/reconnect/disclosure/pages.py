@@ -73,7 +73,10 @@ def prepare(request: Request, form: CheckedForm, session: PageSession, db: Db, a
         if problem.status != 422:
             raise
         db.rollback()
-        return _page(request, session, db, at, status=422, error=problem.message)
+        # What they wrote comes back as they wrote it: nothing is lost to an error.
+        typed: dict[str, object] = {k: str(v) for k, v in form.items() if k != "csrf_token"}
+        typed["limits"] = [str(v) for v in form.getlist("limits")]
+        return _page(request, session, db, at, status=422, error=problem.message, typed=typed)
     db.commit()
     return go(f"/disclosure?saved=1#prepare-{part}")
 
