@@ -168,3 +168,27 @@ def test_a_refused_preparation_comes_back_as_it_was_written(app, hana_and_ivan):
     assert browser.last.status_code == 422
     assert answer.select_one("#questions").get_text() == words, "nothing she wrote is lost"
     assert "Choose limits from the list" in answer.get_text()
+
+
+def test_the_therapist_sees_when_sessions_were_held_never_what_was_said(app, people, hana_and_ivan):
+    import io
+
+    import pypdfium2
+
+    hana, ivan = hana_and_ivan
+    thea = people.register("thea", screen=None)
+    code = hana.post("/api/v1/therapist/invites").json()["code"]
+    assert thea.post("/api/v1/therapist/join", {"code": code}).status_code == 201
+    assert ivan.post("/api/v1/therapist/consent").status_code == 204
+    ivan.post("/api/v1/disclosure/preparation", {"account": ACCOUNT})
+    held = ivan.post("/api/v1/experiences", {"practice_id": "the-full-account", **GOOD})
+    assert held.status_code == 201
+    couple = int(hana.get("/api/v1/couples/current").json()["id"])
+    assert len(thea.get(f"/api/v1/caseload/{couple}").json()["disclosure_accounts"]) == 0
+    report = thea.get(f"/api/v1/caseload/{couple}/report.pdf")
+    document = pypdfium2.PdfDocument(io.BytesIO(report.content))
+    text = "".join(page.get_textpage().get_text_range() for page in document)
+    assert "Sessions held:" in text and "deleted messages" not in text
+    page = log_in(app, "thea").get(f"/caseload/{couple}")
+    assert "Sessions held:" in page.select_one("#disclosure").get_text()
+    assert "deleted messages" not in page.get_text()

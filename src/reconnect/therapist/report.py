@@ -184,6 +184,16 @@ def therapist_report(view: CoupleForTherapist, start: date, end: date) -> bytes:
     story += [Paragraph(_done_line(r, start, end, local), styles["Normal"]) for r in chosen]
     if not chosen:
         story.append(Paragraph("None in this period.", styles["Normal"]))
+    held = [at for at in view.disclosures if start <= at.date() <= end]
+    story.append(Paragraph("The full account (disclosure)", styles["Heading2"]))
+    story.append(
+        Paragraph(
+            "Sessions held: " + ", ".join(local.calendar_date(at) for at in held) + "."
+            if held
+            else "No session held in this period.",
+            styles["Normal"],
+        )
+    )
     buffer = io.BytesIO()
     SimpleDocTemplate(buffer, pagesize=A4, title="Reconnect report").build(story)
     return buffer.getvalue()
