@@ -3,6 +3,8 @@ pair up as a couple, tap a number on a scale, check in."""
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
@@ -59,3 +61,30 @@ def check_in(page, base: str, activation: int = 2) -> None:
     page.locator("input[name=state][value=settled]").check()
     page.get_by_role("button", name="Save my check-in").click()
     expect(page.get_by_role("status")).to_contain_text("saved")
+
+
+def reflect(
+    page,
+    *,
+    after: int = 2,
+    staying: str = "I stayed present",
+    started_by: str | None = None,
+    back_in: str | None = None,
+) -> None:
+    for name, value in (
+        ("safety", 8 if after < 8 else 3),
+        ("activation_before", 3),
+        ("activation_after", after),
+        ("authenticity", 3),
+        ("vulnerability", 2),
+        ("transparency", 3),
+        ("presence", 3),
+    ):
+        pick(page, name, value)
+    page.get_by_label(staying).check()
+    page.locator("input[name=felt_pressured][value=no]").check()
+    if started_by is not None:
+        page.get_by_label(started_by).check()
+    if back_in is not None:
+        page.get_by_label(re.compile("when will you be back")).select_option(label=back_in)
+    page.get_by_role("button", name="Save my reflection").click()

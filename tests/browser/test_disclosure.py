@@ -12,8 +12,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.steps import pair
-from tests.browser.test_pacing_journey import reflect
+from tests.browser.steps import pair, reflect
 from tests.conftest import PASSWORD
 from tests.payloads import CALM, GOOD
 

@@ -10,36 +10,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.steps import check_in, pair, pick
+from tests.browser.steps import check_in, pair, reflect
 
 pytestmark = pytest.mark.browser
-
-
-def reflect(
-    page,
-    *,
-    after: int = 2,
-    staying: str = "I stayed present",
-    started_by: str | None = None,
-    back_in: str | None = None,
-) -> None:
-    for name, value in (
-        ("safety", 8 if after < 8 else 3),
-        ("activation_before", 3),
-        ("activation_after", after),
-        ("authenticity", 3),
-        ("vulnerability", 2),
-        ("transparency", 3),
-        ("presence", 3),
-    ):
-        pick(page, name, value)
-    page.get_by_label(staying).check()
-    page.locator("input[name=felt_pressured][value=no]").check()
-    if started_by is not None:
-        page.get_by_label(started_by).check()
-    if back_in is not None:
-        page.get_by_label(re.compile("when will you be back")).select_option(label=back_in)
-    page.get_by_role("button", name="Save my reflection").click()
 
 
 def practise_together(hana, ivan, base: str, *, flooded: bool = False) -> None:

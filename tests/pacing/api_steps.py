@@ -33,3 +33,14 @@ def do_together(hana, ivan, level: int, hana_rating=GOOD, ivan_rating=GOOD) -> d
     joined = ivan.post("/api/v1/experiences", {"experience_id": logged.json()["id"], **ivan_rating})
     assert joined.status_code == 201, joined.text
     return logged.json()
+
+
+def up_one_step(people, clock, hana, ivan) -> None:
+    """Three calm days together: the first step opens (tier 1)."""
+    for _ in range(3):
+        check_in(hana)
+        check_in(ivan)
+        clock.advance(days=1)
+        hana.token, ivan.token = people.login("hana"), people.login("ivan")
+    check_in(hana)
+    check_in(ivan)

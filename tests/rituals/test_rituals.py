@@ -5,23 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.pacing.api_steps import check_in
+from tests.pacing.api_steps import up_one_step
 from tests.pages import log_in
 
 pytestmark = pytest.mark.usefixtures("backend")
 
 WALK = {"practice_id": "walk-side-by-side", "rhythm": "daily"}
-
-
-def up_one_step(people, clock, hana, ivan) -> None:
-    """Three calm days together: the first step opens (tier 1)."""
-    for _ in range(3):
-        check_in(hana)
-        check_in(ivan)
-        clock.advance(days=1)
-        hana.token, ivan.token = people.login("hana"), people.login("ivan")
-    check_in(hana)
-    check_in(ivan)
 
 
 def test_chosen_within_the_pace_marked_by_either_and_resting_after_a_step_back(

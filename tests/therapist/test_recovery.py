@@ -14,9 +14,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.pacing.api_steps import check_in
+from tests.pacing.api_steps import check_in, up_one_step
 from tests.pages import log_in, pdf_text
-from tests.rituals.test_rituals import up_one_step
 
 pytestmark = pytest.mark.usefixtures("backend")
 

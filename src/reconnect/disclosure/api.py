@@ -34,7 +34,7 @@ class PreparationIn(Strict):
     other_limits: str | None = Field(None, max_length=disclosure.TEXT_MAX)
 
 
-class ReadingIn(Strict):
+class TherapistReadingIn(Strict):
     text: str = Field(max_length=disclosure.READING_MAX)
 
 
@@ -116,7 +116,7 @@ def ask_therapist(session: ApiSession, db: Db, at: Now) -> Response:
 
 @router.post("/caseload/{couple_id}/disclosure/{disclosure_id}/reading", status_code=204)
 def give_reading(
-    couple_id: RowId, disclosure_id: RowId, body: ReadingIn, session: ApiSession, db: Db
+    couple_id: RowId, disclosure_id: RowId, body: TherapistReadingIn, session: ApiSession, db: Db
 ) -> Response:
     """A therapist's reading of an account they were asked to read first; only its
     writer can open it."""
