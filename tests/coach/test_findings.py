@@ -97,8 +97,28 @@ def test_not_being_told_you_overreact_is_not_a_concern():
 def test_an_unsure_reading_says_nothing_rather_than_praise_or_warn():
     text = "We could talk about the weekend plans later tonight."
     assert find(text, read=always("ownership", 0.55)) == []  # praise needs 0.6
-    assert find(text, read=always("blame", 0.45)) == []  # a concern needs 0.5
+    assert find(text, read=always("blame", 0.4)) == []  # a concern needs 0.45
     assert find("I'm here.", read=always("presence", 0.9)) == []  # too short to praise
+
+
+def test_a_kind_message_is_not_warned_about_on_a_guess():
+    """Read whole, a real apology reads as owning; one short sentence of it leaning to
+    a concern is not enough to warn about, unless the coach is sure of it."""
+    text = "I lied to you for months. No excuses. I chose it, and I'm sorry."
+
+    def reading(concern: float):
+        def read(part: str) -> coach.Reading:
+            if part == "No excuses.":
+                return always("defensiveness", concern)(part)
+            return always("ownership", 0.9)(part)
+
+        return read
+
+    assert [f.label for f in find(text, read=reading(0.7))] == ["ownership", "ownership"]
+    assert words(text, find(text, read=reading(0.85)))[0] == ("defensiveness", "No excuses.")
+    # A message that does not read as kind keeps the usual bar.
+    lean = "No excuses. It was not a big deal."
+    assert {f.label for f in find(lean, read=always("defensiveness", 0.5))} == {"defensiveness"}
 
 
 def test_a_sentence_whose_clauses_agree_is_one_finding():

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from reconnect import coach
 from reconnect.cli import main
 from reconnect.coach import corpus, embedding, keywords, language, light, static
+from reconnect.coach.findings import sentences
 from reconnect.coach.labels import SUGGESTIONS
 from reconnect.coach.scoring import score
 from tests.coach.extra import need, run_python
@@ -250,11 +251,41 @@ def manifest() -> dict[str, object]:
 def test_the_split_is_fixed_and_disjoint() -> None:
     examples = corpus.load()
     train, test = corpus.split(examples)
-    assert len(test) * 2 == len(train)
+    for label in coach.LABELS:
+        count = sum(1 for e in examples if e.label == label)
+        assert sum(1 for e in test if e.label == label) == count // 3, label
+    assert len(train) + len(test) == len(examples)
     assert [e.position for e in test if e.label == "neutral"][:3] == [3, 6, 9]
     assert not {e.text.lower() for e in train} & {e.text.lower() for e in test}
     for label in coach.LABELS:
         assert sum(1 for e in examples if e.label == label) >= 60, label
+
+
+def test_several_part_messages_each_say_several_things_and_the_held_out_teach_nothing() -> None:
+    messages = corpus.load_several()
+    assert len(messages) >= 200
+    for message in messages:
+        assert len(message.concerns) >= 2, message.text
+    held_out = [m for m in messages if m.is_test]
+    assert [m.position for m in held_out][:3] == [3, 6, 9]
+    taught = corpus.parts_to_learn(messages)
+    assert len(taught) > len(messages)
+    assert all(e.label in coach.LABELS for e in taught)
+    unseen = {words.lower() for m in held_out for _, words in m.parts}
+    assert not {e.text.lower() for e in taught} & unseen
+
+
+def test_the_benchmarks_several_concern_set_is_in_no_corpus_file() -> None:
+    """bench/data/coach_several.tsv measures the findings and must stay unseen: none of
+    its sentences is a message, or a part of one, that the corpus holds."""
+    bench = Path(__file__).parents[2] / "bench" / "data" / "coach_several.tsv"
+    lines = [line for line in bench.read_text(encoding="utf-8").splitlines() if "\t" in line]
+    texts = [line.split("\t", 1)[1] for line in lines if not line.startswith("#")]
+    bench_sentences = {t[b:e].lower() for t in texts for b, e in sentences(t)}
+    held = {e.text.lower() for e in corpus.load()}
+    held |= {words.lower() for m in corpus.load_several() for _, words in m.parts}
+    assert len(bench_sentences) > 200
+    assert not bench_sentences & held
 
 
 def test_the_shipped_light_model_gives_its_recorded_figures() -> None:
@@ -341,6 +372,53 @@ def test_training_writes_the_light_model_and_its_figures(tmp_path: Path) -> None
         assert sum(map(int, counts)) == 4, label
         assert (int(counts[number]) > 0) == (float(f1) > 0)  # right ones on the diagonal
         assert float(f1) == pytest.approx(recorded[label], abs=1e-3)
+
+
+SEVERAL_LINES = [
+    "# two small several-part messages, and one held out",
+    "blame\tYou never listen.\tminimizing\tIt was only texts.",
+    "non_apology\tSorry you feel that way.\tstonewalling\tI'm done talking.",
+    "contempt\tOh, poor you.\tpressuring_forgiveness\tCan we move on already?",
+]
+
+
+def test_training_learns_from_the_parts_of_several_part_messages(tmp_path: Path) -> None:
+    pytest.importorskip("sklearn", reason="needs scikit-learn (pip install 'reconnect[train]')")
+    source = small_corpus(tmp_path / "corpus", per_label=12)
+    (source / corpus.SEVERAL).write_text("\n".join(SEVERAL_LINES) + "\n", encoding="utf-8")
+    out = tmp_path / "model"
+    result = CliRunner().invoke(
+        main,
+        ["coach", "train", "--no-embedding", "--corpus-dir", str(source), "--out-dir", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    # Three parts teach: the non-apology is the patterns' to name, and the third
+    # message is held out with both its parts.
+    assert "80 to train, 40 to test; and 3 parts of messages" in result.output
+    written = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert (written["train_count"], written["several_parts"]) == (83, 3)
+
+
+@pytest.mark.parametrize(
+    ("line", "why"),
+    [
+        ("blame\tYou never listen.", "two or more"),
+        ("blame\tYou never listen.\tsarcasm\tOh great.", "(not ['sarcasm'])"),
+        ("blame\tYou never listen.\tminimizing\t  ", "two or more"),
+    ],
+)
+def test_training_refuses_a_several_part_line_it_cannot_read(
+    tmp_path: Path, line: str, why: str
+) -> None:
+    pytest.importorskip("sklearn", reason="needs scikit-learn (pip install 'reconnect[train]')")
+    source = small_corpus(tmp_path / "corpus")
+    (source / corpus.SEVERAL).write_text(f"{SEVERAL_LINES[1]}\n\n{line}\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        main, ["coach", "train", "--corpus-dir", str(source), "--out-dir", str(tmp_path / "m")]
+    )
+    assert result.exit_code == 1
+    assert "several.tsv line 3" in result.output and why in result.output
+    assert not (tmp_path / "m").exists()
 
 
 def test_training_refuses_a_corpus_missing_a_label(tmp_path: Path) -> None:

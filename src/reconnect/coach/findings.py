@@ -24,7 +24,9 @@ sarcastic aside, and a greeting or small talk, which is neither closing nor open
 
 When the reading of a part is not confident the coach says nothing about it rather
 than praise or warn wrongly: a concern needs ``CONCERN_CONFIDENCE``, an opening marker
-the higher ``PRAISE_CONFIDENCE`` and at least ``PRAISE_MIN_WORDS`` words.
+the higher ``PRAISE_CONFIDENCE`` and at least ``PRAISE_MIN_WORDS`` words. The whole
+message is read too, and when it reads clearly as kind or everyday, a concern in one of
+its parts needs ``KIND_MESSAGE_CONCERN_CONFIDENCE``.
 
 Like the rest of the coach, nothing here keeps the text.
 """
@@ -70,10 +72,16 @@ NAMES: dict[str, str] = {
 }
 """What a page calls each finding, in everyday words."""
 
-CONCERN_CONFIDENCE = 0.5
-"""The least confidence for a concern (the detectors' checker uses the same)."""
+CONCERN_CONFIDENCE = 0.45
+"""The least confidence for a concern in a part of a message. Chosen on the corpus's
+held-out several-part messages (``corpus.SEVERAL``): the best balance of concerns
+named rightly and concerns found there (``bench/coach.py`` prints the others)."""
 PRAISE_CONFIDENCE = 0.6
 """The least confidence for an opening marker: wrong praise costs more than silence."""
+KIND_MESSAGE_CONCERN_CONFIDENCE = 0.8
+"""The least confidence for a concern in a message that, read whole, reads clearly
+(``PRAISE_CONFIDENCE``) as opening or everyday language: one short sentence of a real
+apology ("No excuses.") must not be warned about on a guess."""
 PRAISE_MIN_WORDS = 4
 CLAUSE_MIN_WORDS = 3
 MAX_SENTENCES = 30
@@ -103,18 +111,23 @@ def _words(*patterns: str) -> re.Pattern[str]:
 
 
 PATTERNS: tuple[tuple[re.Pattern[str], str | None], ...] = (
-    # Sorrow for the other's feelings, or conditional on them, not for what was done.
+    # Sorrow for the other's feelings, or conditional on them, not for what was done
+    # ("sorry you're upset", "sorry u still feel hurt", "I apologise if...").
     (
         _words(
-            r"\bsorry\s+(?:that\s+)?you(?:['\u2019]re|\s+(?:feel|felt|are|were|got|get|took))\b",
-            r"\bsorry\s+if\s+(?:you|that|it|this|i|my)\b",
-            r"\bsorry\s+for\s+how\s+you\s+(?:feel|felt)\b",
+            r"\bsorry\s+(?:that\s+)?(?:you|u)(?:['\u2019]?re|\s+r)\b",
+            r"\bsorry\s+(?:that\s+)?ur\b",
+            r"\bsorry\s+(?:that\s+)?(?:you|u)\s+(?:still\s+|really\s+|so\s+|ever\s+)?"
+            r"(?:feel|felt|are|were|got|get|took|think|thought|see|saw|find|found|"
+            r"didn['\u2019]?t|don['\u2019]?t)\b",
+            r"\b(?:sorry|apologi[sz]e)\s+if\b",
+            r"\bsorry\s+(?:for|about)\s+how\s+(?:you|u)\s+(?:feel|felt)\b",
         ),
         NON_APOLOGY,
     ),
     # An apology that turns: "I'm sorry, but", "sorry but you have to understand".
     (
-        _words(r"\bsorry\b[^.!?]{0,60}?\bbut\b", r"\bapologi[sz]e\b[^.!?]{0,60}?\bbut\b"),
+        _words(r"\b(?:sorry|sry|soz|apologi[sz]e)\b[^.!?]{0,60}?\bbut\b"),
         TURNED_APOLOGY,
     ),
     # Questions and demands that press for an end to the hurt.
@@ -250,15 +263,18 @@ def _suggestion(label: str) -> str | None:
     return PATTERN_SUGGESTIONS.get(label) or (SUGGESTIONS.get(label) if label in CLOSING else None)
 
 
-def _judged(part: str, read: Callable[[str], coach.Reading]) -> tuple[str, float] | None:
-    """The finding one part makes, as (label, confidence), or None."""
+def _judged(
+    part: str, read: Callable[[str], coach.Reading], least: float
+) -> tuple[str, float] | None:
+    """The finding one part makes, as (label, confidence), or None; a concern needs a
+    confidence of ``least``."""
     decided, label = _pattern(part)
     if decided:
         return (label, 1.0) if label is not None else None
     reading = read(part)
     if reading.label is None:
         return None
-    if reading.label in CLOSING and reading.confidence >= CONCERN_CONFIDENCE:
+    if reading.label in CLOSING and reading.confidence >= least:
         return reading.label, reading.confidence
     if (
         reading.label in OPENING
@@ -270,15 +286,20 @@ def _judged(part: str, read: Callable[[str], coach.Reading]) -> tuple[str, float
 
 
 def _sentence_findings(
-    text: str, begin: int, end: int, read: Callable[[str], coach.Reading], by_clause: bool
+    text: str,
+    span: tuple[int, int],
+    read: Callable[[str], coach.Reading],
+    by_clause: bool,
+    least: float,
 ) -> list[Finding]:
     """A sentence's findings: one for the whole sentence, or one per clause when its
     clauses read clearly as different things (then the sentence holds several), or
     when only a clause reads clearly."""
-    whole = _judged(text[begin:end], read)
+    begin, end = span
+    whole = _judged(text[begin:end], read, least)
     pieces = clauses(text, begin, end) if by_clause else []
     if len(pieces) > 1:
-        judged = [(s, e, _judged(text[s:e], read)) for s, e in pieces]
+        judged = [(s, e, _judged(text[s:e], read, least)) for s, e in pieces]
         each = [
             Finding(j[0], s, e, round(j[1], 4), _suggestion(j[0]))
             for s, e, j in judged
@@ -291,15 +312,29 @@ def _sentence_findings(
     return [Finding(whole[0], begin, end, round(whole[1], 4), _suggestion(whole[0]))]
 
 
+def _reads_kind(reading: coach.Reading) -> bool:
+    """Whether a whole message reads clearly as opening or everyday language."""
+    return (
+        reading.label is not None
+        and reading.label not in CLOSING
+        and reading.confidence >= PRAISE_CONFIDENCE
+    )
+
+
 def find(
-    text: str, read: Callable[[str], coach.Reading] | None = None, *, by_clause: bool = True
+    text: str,
+    read: Callable[[str], coach.Reading] | None = None,
+    *,
+    by_clause: bool = True,
+    concern_confidence: float = CONCERN_CONFIDENCE,
 ) -> list[Finding]:
     """Every concern and healthy marker in ``text``, most needing a look first: at most
     one per sentence, or one per clause of a sentence that says several things. Only
     the first ``MAX_SENTENCES`` sentences of the first ``MAX_CHARS`` characters are read.
 
     ``read`` reads one part (the coach's model by default); ``by_clause=False`` reads
-    whole sentences only (``bench/coach.py`` compares the two). Never raises for a str."""
+    whole sentences only (``bench/coach.py`` compares the two, and measures other
+    ``concern_confidence`` values). Never raises for a str."""
     if not isinstance(text, str):
         return []
     read_part = read or coach.read
@@ -309,7 +344,10 @@ def find(
     if by_clause:
         parts += [text[s:e] for b, e in read_first for s, e in clauses(text, b, e)]
     found: list[Finding] = []
-    with coach.together(parts) if read is None else nullcontext():
+    with coach.together([text, *parts]) if read is None else nullcontext():
+        least = concern_confidence
+        if read_first and _reads_kind(read_part(text)):
+            least = max(least, KIND_MESSAGE_CONCERN_CONFIDENCE)
         for begin, end in read_first:
-            found += _sentence_findings(text, begin, end, read_part, by_clause)
+            found += _sentence_findings(text, (begin, end), read_part, by_clause, least)
     return sorted(found, key=lambda f: (ORDER.index(f.label), -f.confidence, f.start))

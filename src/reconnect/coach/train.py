@@ -20,7 +20,16 @@ from typing import Any
 import numpy as np
 
 from reconnect.coach import embedding, keywords, light, static
-from reconnect.coach.corpus import CORPUS_DIR, TEST_EVERY, Example, load, split
+from reconnect.coach.corpus import (
+    CORPUS_DIR,
+    TEST_EVERY,
+    CorpusError,
+    Example,
+    load,
+    load_several,
+    parts_to_learn,
+    split,
+)
 from reconnect.coach.features import terms
 from reconnect.coach.labels import LABELS
 from reconnect.coach.light import MANIFEST
@@ -43,6 +52,8 @@ class TrainingError(Exception):
 class Report:
     train_count: int
     test_count: int
+    several_parts: int = 0
+    """Of ``train_count``, the parts of several-part messages (``corpus.SEVERAL``)."""
     scores: dict[str, Score] = field(default_factory=dict)
     chosen: str = keywords.NAME
     settings: dict[str, dict[str, object]] = field(default_factory=dict)
@@ -52,6 +63,7 @@ class Report:
             "chosen": self.chosen,
             "split": f"every {TEST_EVERY}rd message of each label is test",
             "train_count": self.train_count,
+            "several_parts": self.several_parts,
             "test_count": self.test_count,
             "settings": self.settings,
             "test_scores": {name: s.to_dict() for name, s in self.scores.items()},
@@ -221,15 +233,23 @@ def train(
     examples = load(corpus_dir)
     train_set, test_set = split(examples)
     _check(train_set, test_set)
+    try:
+        parts = parts_to_learn(load_several(corpus_dir))
+    except CorpusError as error:
+        raise TrainingError(str(error)) from error
+    train_set += parts
     _sklearn()
     if with_embedding and not embedding.available():
         raise TrainingError(
             "The embedding model needs the coach extra: pip install 'reconnect[coach]'"
         )
     use_embedding = embedding.available() if with_embedding is None else with_embedding
-    echo(f"Corpus: {len(examples)} messages; {len(train_set)} to train, {len(test_set)} to test.")
+    echo(
+        f"Corpus: {len(examples)} messages; {len(train_set) - len(parts)} to train, "
+        f"{len(test_set)} to test; and {len(parts)} parts of messages that say several things."
+    )
     truth = [e.label for e in test_set]
-    report = Report(len(train_set), len(test_set))
+    report = Report(len(train_set), len(test_set), len(parts))
     report.scores[keywords.NAME] = score(
         truth, _labels_of(np.array([keywords.probabilities(e.text) for e in test_set]))
     )
