@@ -361,3 +361,29 @@ def test_a_shared_practice_waits_for_a_reflection_after_one_done_alone(couple, a
         assert person is not None and person.membership is not None
         waiting = store.awaiting_reflection(db, person, person.membership.couple)
         assert [e.id for e in waiting] == [together.json()["id"]]
+
+
+def test_both_logging_the_same_practice_makes_one_shared_experience(couple, app, clock):
+    """Both partners press "we have finished" and each logs it before reading that the
+    other has: the second log joins the first as its reflection, so the practice (a
+    disclosure session, say) is not counted, or waited on, twice."""
+    hana, ivan = couple
+    calm_days(hana, ivan, clock)
+    walk = practice_at(hana, 1)
+    first = ivan.post("/api/v1/experiences", {"practice_id": walk, "started_by": "me", **GOOD})
+    assert first.status_code == 201, first.text
+    clock.advance(minutes=20)
+    second = hana.post("/api/v1/experiences", {"practice_id": walk, **GOOD})
+    assert second.status_code == 201, second.text
+    assert second.json()["id"] == first.json()["id"]
+    again = hana.post("/api/v1/experiences", {"experience_id": first.json()["id"], **GOOD})
+    assert again.status_code == 409, "her reflection is on it already"
+    with app.state.reconnect.sessions() as db:
+        for name in ("hana", "ivan"):
+            person = db.scalar(select(Person).where(Person.username == name))
+            assert person is not None and person.membership is not None
+            assert store.awaiting_reflection(db, person, person.membership.couple) == []
+    # Done again the next day, it is a new experience.
+    clock.advance(days=1)
+    later = hana.post("/api/v1/experiences", {"practice_id": walk, **GOOD})
+    assert later.status_code == 201 and later.json()["id"] != first.json()["id"]

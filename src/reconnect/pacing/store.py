@@ -485,21 +485,11 @@ def record_experience(
         )
     else:
         window = practice_window(occurred_at, ended_at, chosen.minutes, now)
-        when = window[0]
-        # Judged against the pace in force when it happened, not when it was logged.
-        pace_then = current_pace(db, couple, min(when, now))
-        experience = Experience(
-            couple_id=couple.id,
-            practice_id=chosen.id,
-            tier=chosen.tier,
-            occurred_at=when,
-            created_by=person.id,
-            started_by=_starter(couple, person, started_by),
-            created_at=now,
-            ahead_of_pace=is_ahead_of_pace(pace_then, chosen.tier),
+        # The partner logged this same practice close to then: one practice, one shared
+        # experience, and this is the person's reflection on it (over their own window).
+        experience = _partners_log(db, couple, person, chosen.id, window) or _new_experience(
+            db, couple, person, chosen, window[0], started_by, now
         )
-        db.add(experience)
-        db.flush()
     reflection = _reflection(db, person, key, experience.practice_id, window, rating)
     row = ExperienceRatingEntry(experience_id=experience.id, person_id=person.id, created_at=now)
     seal_entry(db, row, key, reflection)
@@ -527,6 +517,65 @@ def record_experience(
     # The engine itself never counts an experience above the permitted tier.
     add_signals_and_decide(db, couple, person, signals, now)
     return experience, row
+
+
+def _new_experience(
+    db: Session,
+    couple: Couple,
+    person: Person,
+    chosen: Practice,
+    when: datetime,
+    started_by: str | None,
+    now: datetime,
+) -> Experience:
+    # Judged against the pace in force when it happened, not when it was logged.
+    pace_then = current_pace(db, couple, min(when, now))
+    experience = Experience(
+        couple_id=couple.id,
+        practice_id=chosen.id,
+        tier=chosen.tier,
+        occurred_at=when,
+        created_by=person.id,
+        started_by=_starter(couple, person, started_by),
+        created_at=now,
+        ahead_of_pace=is_ahead_of_pace(pace_then, chosen.tier),
+    )
+    db.add(experience)
+    db.flush()
+    return experience
+
+
+SAME_PRACTICE_WITHIN = timedelta(hours=3)
+"""A practice the partner logged this close to when this person says they did it, and
+that still waits for this person's reflection, is the same one, logged by both."""
+
+
+def _partners_log(
+    db: Session,
+    couple: Couple,
+    person: Person,
+    practice_id: str,
+    window: tuple[datetime, datetime],
+) -> Experience | None:
+    """The shared experience of ``practice_id`` the partner logged as started close to
+    this ``window``'s start, that this person has not reflected on."""
+    at = window[0]
+    reflected = select(ExperienceRatingEntry.experience_id).where(
+        ExperienceRatingEntry.person_id == person.id
+    )
+    return db.scalar(
+        select(Experience)
+        .where(
+            Experience.couple_id == couple.id,
+            Experience.practice_id == practice_id,
+            Experience.created_by != person.id,
+            Experience.occurred_at >= at - SAME_PRACTICE_WITHIN,
+            Experience.occurred_at <= at + SAME_PRACTICE_WITHIN,
+            Experience.id.not_in(reflected),
+        )
+        .order_by(Experience.occurred_at.desc())
+        .limit(1)
+    )
 
 
 def _starter(couple: Couple, person: Person, started_by: str | None) -> int | None:
