@@ -271,8 +271,9 @@ def create_experience(body: ExperienceIn, session: ApiSession, db: Db, at: Now) 
         back_in_minutes=body.back_in_minutes,
     )
     if experience is not None:  # a practice done alone changes no shared pattern
-        # A newly logged shared practice is seen by both; a reflection on one is private.
-        look_again(db, signed_in=session, now=at, shared=body.experience_id is None)
+        # A newly logged shared practice is seen by both; a reflection on one is private,
+        # also when it joined the same practice the partner had just logged.
+        look_again(db, signed_in=session, now=at, shared=experience.created_by == session.person.id)
     db.commit()
     if experience is None:
         own = pace.load_rating(row, session.data_key)

@@ -466,7 +466,8 @@ def log_experience(
             },
         )
     if experience is not None:  # a practice done alone changes no shared pattern
-        # A newly logged shared practice is seen by both; a reflection on one is private.
-        look_again(db, signed_in=session, now=at, shared=not experience_id)
+        # A newly logged shared practice is seen by both; a reflection on one is private,
+        # also when it joined the same practice the partner had just logged.
+        look_again(db, signed_in=session, now=at, shared=experience.created_by == session.person.id)
     db.commit()
     return go("/today")
