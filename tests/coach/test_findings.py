@@ -66,7 +66,12 @@ def test_a_message_saying_four_things_gets_four_findings_at_their_words(with_mod
         ("Sorry you're upset.", NON_APOLOGY),
         ("I'm sorry that you’re hurt.", NON_APOLOGY),
         ("I'm sorry if that upset you.", NON_APOLOGY),
+        ("sorry ur upset", NON_APOLOGY),
+        ("Sorry u still feel hurt.", NON_APOLOGY),
+        ("I'm sorry you didn't like my answer.", NON_APOLOGY),
+        ("I apologise if my choices caused you pain.", NON_APOLOGY),
         ("I'm sorry, but you have to understand how stressed I was.", TURNED_APOLOGY),
+        ("sry but that is such a stretch.", TURNED_APOLOGY),
         ("When will you be over this?", "pressuring_forgiveness"),
         ("Isn't it time to let it go?", "pressuring_forgiveness"),
         ("Oh great, another lecture.", "contempt"),
@@ -85,6 +90,15 @@ def test_known_traps_are_named_whatever_the_model_reads(text, label):
 def test_greetings_and_small_talk_get_nothing(text):
     assert find(text, read=always("ownership")) == []
     assert find(text, read=always("blame")) == []
+
+
+def test_sorry_for_the_others_day_is_left_to_the_model():
+    """Text-speak "ur" is "you're" and "your" both: sorry for their bad day is not a
+    non-apology."""
+    text = "sorry ur day was rough, want me to grab dinner?"
+    assert find(text, read=always("validation")) == [
+        Finding("validation", 0, len(text), 0.95, None)
+    ]
 
 
 def test_not_being_told_you_overreact_is_not_a_concern():

@@ -116,7 +116,9 @@ PATTERNS: tuple[tuple[re.Pattern[str], str | None], ...] = (
     (
         _words(
             r"\bsorry\s+(?:that\s+)?(?:you|u)(?:['\u2019]?re|\s+r)\b",
-            r"\bsorry\s+(?:that\s+)?ur\b",
+            # "ur" is also "your" ("sorry ur day was rough"): only before a feeling.
+            r"\bsorry\s+(?:that\s+)?ur\s+(?:still\s+|so\s+)?"
+            r"(?:upset|hurt|angry|mad|sad|annoyed|offended|feeling|disappointed)\b",
             r"\bsorry\s+(?:that\s+)?(?:you|u)\s+(?:still\s+|really\s+|so\s+|ever\s+)?"
             r"(?:feel|felt|are|were|got|get|took|think|thought|see|saw|find|found|"
             r"didn['\u2019]?t|don['\u2019]?t)\b",
