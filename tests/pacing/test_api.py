@@ -369,6 +369,8 @@ def test_both_logging_the_same_practice_makes_one_shared_experience(couple, app,
     disclosure session, say) is not counted, or waited on, twice."""
     hana, ivan = couple
     calm_days(hana, ivan, clock)
+    alone = hana.post("/api/v1/experiences", {"practice_id": practice_at(hana, 0), **GOOD})
+    assert alone.status_code == 201 and alone.json()["solo"] is True
     walk = practice_at(hana, 1)
     first = ivan.post("/api/v1/experiences", {"practice_id": walk, "started_by": "me", **GOOD})
     assert first.status_code == 201, first.text

@@ -545,6 +545,14 @@ def _new_experience(
     return experience
 
 
+_REFLECTED_ON = select(ExperienceRatingEntry.experience_id).where(
+    ExperienceRatingEntry.person_id == bindparam("person_id"),
+    # Reflections on practices done alone have no experience: NOT IN over a NULL is
+    # never true, so they are left out, or nothing would ever wait.
+    ExperienceRatingEntry.experience_id.is_not(None),
+)
+"""The shared experiences a person (``person_id``) has reflected on."""
+
 SAME_PRACTICE_WITHIN = timedelta(hours=3)
 """A practice the partner logged this close to when this person says they did it, and
 that still waits for this person's reflection, is the same one, logged by both."""
@@ -560,9 +568,6 @@ def _partners_log(
     """The shared experience of ``practice_id`` the partner logged as started close to
     this ``window``'s start, that this person has not reflected on."""
     at = window[0]
-    reflected = select(ExperienceRatingEntry.experience_id).where(
-        ExperienceRatingEntry.person_id == person.id
-    )
     return db.scalar(
         select(Experience)
         .where(
@@ -571,10 +576,11 @@ def _partners_log(
             Experience.created_by != person.id,
             Experience.occurred_at >= at - SAME_PRACTICE_WITHIN,
             Experience.occurred_at <= at + SAME_PRACTICE_WITHIN,
-            Experience.id.not_in(reflected),
+            Experience.id.not_in(_REFLECTED_ON),
         )
         .order_by(Experience.occurred_at.desc())
-        .limit(1)
+        .limit(1),
+        {"person_id": person.id},
     )
 
 
@@ -651,14 +657,7 @@ _NOT_REFLECTED_SINCE = (
     select(Experience)
     .where(
         Experience.couple_id == bindparam("couple_id"),
-        # Reflections on practices done alone have no experience: NOT IN over a
-        # NULL is never true, so they are left out, or nothing would wait at all.
-        Experience.id.not_in(
-            select(ExperienceRatingEntry.experience_id).where(
-                ExperienceRatingEntry.person_id == bindparam("person_id"),
-                ExperienceRatingEntry.experience_id.is_not(None),
-            )
-        ),
+        Experience.id.not_in(_REFLECTED_ON),
         Experience.occurred_at >= bindparam("since"),
     )
     .order_by(Experience.occurred_at.desc())
