@@ -321,6 +321,10 @@ def partner_work(
             if round_ % 2:
                 continue
             theirs = inboxes.take(me.name)
+            with ledger.lock:
+                joined = theirs is not None and (theirs, me.name) in ledger.ratings
+            if joined:
+                continue  # a log of mine joined it already: my reflection is on it
             rating = {**GOOD, "activation_after": rng.randint(1, 6)}
             body = (
                 {"experience_id": theirs, **rating}
@@ -334,11 +338,13 @@ def partner_work(
                 ledger.surprise(f"{me.name} experience: {answer.status_code} {answer.text[:200]}")
                 continue
             experience = int(answer.json()["id"])
+            # A log of the walk the partner logged a moment ago joins theirs.
+            new = not theirs and not answer.json()["joined"]
             with ledger.lock:
                 ledger.ratings.append((experience, me.name))
-                if not theirs:
+                if new:
                     ledger.experiences.add(experience)
-            if not theirs:
+            if new:
                 inboxes.give(partner.name, experience)
 
 

@@ -377,7 +377,8 @@ def test_both_logging_the_same_practice_makes_one_shared_experience(couple, app,
     clock.advance(minutes=20)
     second = hana.post("/api/v1/experiences", {"practice_id": walk, **GOOD})
     assert second.status_code == 201, second.text
-    assert second.json()["id"] == first.json()["id"]
+    assert second.json()["id"] == first.json()["id"] and second.json()["joined"] is True
+    assert first.json()["joined"] is False
     again = hana.post("/api/v1/experiences", {"experience_id": first.json()["id"], **GOOD})
     assert again.status_code == 409, "her reflection is on it already"
     with app.state.reconnect.sessions() as db:
@@ -389,3 +390,4 @@ def test_both_logging_the_same_practice_makes_one_shared_experience(couple, app,
     clock.advance(days=1)
     later = hana.post("/api/v1/experiences", {"practice_id": walk, **GOOD})
     assert later.status_code == 201 and later.json()["id"] != first.json()["id"]
+    assert later.json()["joined"] is False

@@ -147,6 +147,11 @@ class ExperienceOut(BaseModel):
         description="Logged above what fitted that day (the permitted_tier then): kept, "
         "never counted towards advancing."
     )
+    joined: bool = Field(
+        default=False,
+        description="Your partner had logged this practice as started within three hours "
+        "of yours: your log became your reflection on theirs (this experience).",
+    )
 
 
 class PracticeOut(BaseModel):
@@ -291,6 +296,7 @@ def create_experience(body: ExperienceIn, session: ApiSession, db: Db, at: Now) 
         tier=experience.tier,
         occurred_at=experience.occurred_at,
         ahead_of_pace=experience.ahead_of_pace,
+        joined=body.experience_id is None and experience.created_by != session.person.id,
     )
 
 
