@@ -181,3 +181,18 @@ def test_the_page_refuses_a_window_that_cannot_be_and_keeps_the_answers(
 
     kept = soup(page).select_one("input[name='started_at']")
     assert kept is not None and kept["value"] == started
+
+
+def test_logging_the_walk_the_partner_just_logged_adds_a_reflection_to_theirs(app, hana_and_ivan):
+    _, ivan = hana_and_ivan
+    logged = ivan.post("/api/v1/experiences", {"practice_id": WALK, "started_by": "me", **GOOD})
+    assert logged.status_code == 201, logged.text
+    hana = signed_in(app, "hana")
+    hana.post("/experiences", {**ANSWERS, "practice_id": WALK})
+    assert hana.last.headers["location"] == "/today?joined=1"
+    said = " ".join(p.get_text(" ") for p in hana.follow().select("[role=status]"))
+    assert "Your partner had already logged this practice" in said
+    assert "Only you see your reflection" in said
+    # Her own log of a practice he has not logged is new, and says nothing of the kind.
+    hana.post("/experiences", {**ANSWERS, "practice_id": "shared-chores"})
+    assert hana.last.headers["location"] == "/today"

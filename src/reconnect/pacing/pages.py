@@ -271,6 +271,7 @@ def today(request: Request, session: PageSession, db: Db, at: Now, state: State)
         catalogue=catalogue,
         checked_in=request.query_params.get("checked_in") == "1",
         just_logged_trigger=request.query_params.get("trigger") == "1",
+        joined_partners=request.query_params.get("joined") == "1",
         statuses=moments.statuses_today(db, signed_in=session, now=at),
         status_names=choices(STATUS_LABELS),
         words_max=WORDS_MAX,
@@ -470,4 +471,6 @@ def log_experience(
         # also when it joined the same practice the partner had just logged.
         look_again(db, signed_in=session, now=at, shared=experience.created_by == session.person.id)
     db.commit()
-    return go("/today")
+    # A log of the practice the partner had just logged became a reflection on theirs.
+    joined = experience is not None and not experience_id and experience.created_by != person.id
+    return go("/today?joined=1" if joined else "/today")
