@@ -65,7 +65,7 @@ def read_text(body: CoachIn, person: ApiPerson) -> CoachOut:
     it leans towards and, for language that tends to close connection, a suggestion.
     It runs on this machine and keeps nothing: the text is neither stored nor logged."""
     reading = notes.read(body.text)
-    found = findings.find(body.text) if reading.label is not None else []
+    found = findings.find(body.text, whole=reading) if reading.label is not None else []
     return CoachOut(
         label=reading.label,
         confidence=reading.confidence,

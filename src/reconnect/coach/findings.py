@@ -329,6 +329,7 @@ def find(
     *,
     by_clause: bool = True,
     concern_confidence: float = CONCERN_CONFIDENCE,
+    whole: coach.Reading | None = None,
 ) -> list[Finding]:
     """Every concern and healthy marker in ``text``, most needing a look first: at most
     one per sentence, or one per clause of a sentence that says several things. Only
@@ -336,7 +337,8 @@ def find(
 
     ``read`` reads one part (the coach's model by default); ``by_clause=False`` reads
     whole sentences only (``bench/coach.py`` compares the two, and measures other
-    ``concern_confidence`` values). Never raises for a str."""
+    ``concern_confidence`` values). ``whole``: the reading of the whole text, when the
+    caller has it already, so it is not read again. Never raises for a str."""
     if not isinstance(text, str):
         return []
     read_part = read or coach.read
@@ -346,9 +348,11 @@ def find(
     if by_clause:
         parts += [text[s:e] for b, e in read_first for s, e in clauses(text, b, e)]
     found: list[Finding] = []
-    with coach.together([text, *parts]) if read is None else nullcontext():
+    if whole is None and read_first:
+        parts.append(text)
+    with coach.together(parts) if read is None else nullcontext():
         least = concern_confidence
-        if read_first and _reads_kind(read_part(text)):
+        if read_first and _reads_kind(whole or read_part(text)):
             least = max(least, KIND_MESSAGE_CONCERN_CONFIDENCE)
         for begin, end in read_first:
             found += _sentence_findings(text, (begin, end), read_part, by_clause, least)

@@ -127,7 +127,7 @@ def hint_for(reading: coach.Reading, found: Sequence[Finding] = ()) -> Hint:
 
 def preview(text: str) -> Hint:
     reading = read(text)
-    found = findings.find(text) if reading.label is not None else []
+    found = findings.find(text, whole=reading) if reading.label is not None else []
     return hint_for(reading, found)
 
 

@@ -296,7 +296,7 @@ def create_experience(body: ExperienceIn, session: ApiSession, db: Db, at: Now) 
         tier=experience.tier,
         occurred_at=experience.occurred_at,
         ahead_of_pace=experience.ahead_of_pace,
-        joined=body.experience_id is None and experience.created_by != session.person.id,
+        joined=pace.joined_partners_log(experience, session.person, body.experience_id),
     )
 
 

@@ -472,5 +472,5 @@ def log_experience(
         look_again(db, signed_in=session, now=at, shared=experience.created_by == session.person.id)
     db.commit()
     # A log of the practice the partner had just logged became a reflection on theirs.
-    joined = experience is not None and not experience_id and experience.created_by != person.id
+    joined = experience is not None and pace.joined_partners_log(experience, person, experience_id)
     return go("/today?joined=1" if joined else "/today")

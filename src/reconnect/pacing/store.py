@@ -553,6 +553,13 @@ _REFLECTED_ON = select(ExperienceRatingEntry.experience_id).where(
 )
 """The shared experiences a person (``person_id``) has reflected on."""
 
+
+def joined_partners_log(experience: Experience, person: Person, experience_id: int | None) -> bool:
+    """Whether a log of a practice (not a reflection asked for by ``experience_id``)
+    became this person's reflection on the one their partner had just logged."""
+    return experience_id is None and experience.created_by != person.id
+
+
 SAME_PRACTICE_WITHIN = timedelta(hours=3)
 """A practice the partner logged this close to when this person says they did it, and
 that still waits for this person's reflection, is the same one, logged by both."""
