@@ -15,8 +15,12 @@ never trained on. Precision and recall of the concerns named (micro, over every
 message), read clause by clause as the app does and by whole sentences only, and how
 often the coach says nothing about a corpus test message.
 
-Then what a plain install (no PyTorch) costs: its model files on disk, and the memory a
-fresh process gains loading and using its model.
+Then what a plain install (no PyTorch) costs: the model files the package ships, the
+memory a fresh process gains loading and using its model, and its p95 on messages of
+about 300 characters (test messages joined in order), one core.
+
+numpy's BLAS and PyTorch each compute on one thread here, as issue 18's targets are
+for one core.
 
 The last line but one compares the model the app answers with (the best available)
 against the keyword baseline, with the targets from issue 7, and gives its findings'
@@ -26,6 +30,10 @@ last line holds the plain install's model to issue 18's targets.
 
 from __future__ import annotations
 
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy loads: one core
+
 import gc
 import statistics
 import subprocess
@@ -34,7 +42,7 @@ import time
 from pathlib import Path
 
 from reconnect import coach
-from reconnect.coach import embedding, keywords, light, static
+from reconnect.coach import embedding, keywords, light, static, tuned
 from reconnect.coach.corpus import load, load_several, split
 from reconnect.coach.findings import CONCERN_CONFIDENCE, find
 from reconnect.coach.scoring import Score, score
@@ -50,6 +58,8 @@ TARGET_PLAIN_P95_MS = 15.0
 TARGET_SIZE_MB = 60.0
 TARGET_MEMORY_MB = 150.0
 PASSES = 3
+LONG = 300
+"""Characters in each message of the plain install's second latency figure (issue 18)."""
 LEASTS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55)
 """The least confidences for a concern measured on the corpus's held-out several-part
 messages (where the app's setting is chosen; the set above is never tuned on)."""
@@ -61,6 +71,23 @@ def measure(name: str, texts: list[str], truth: list[str]) -> tuple[Score, float
     for text in texts[:10]:
         coach.read(text)  # warm-up: first calls load lazily and fill caches
     predicted = [coach.read(text).label for text in texts]
+    p50, p95 = latency(texts)
+    return score(truth, predicted), p50, p95
+
+
+def long_messages(texts: list[str]) -> list[str]:
+    """Test messages joined in order into messages of ``LONG`` characters, cut at a word."""
+    joined, current = [], ""
+    for text in texts:
+        current = f"{current} {text}".strip()
+        if len(current) >= LONG:
+            joined.append(current[:LONG].rsplit(" ", 1)[0])
+            current = ""
+    return joined
+
+
+def latency(texts: list[str]) -> tuple[float, float]:
+    """p50 and p95 in ms of ``coach.read`` with the model in use, each text timed alone."""
     timings = []
     gc.disable()
     try:
@@ -72,7 +99,7 @@ def measure(name: str, texts: list[str], truth: list[str]) -> tuple[Score, float
     finally:
         gc.enable()
     cuts = statistics.quantiles(timings, n=20)
-    return score(truth, predicted), statistics.median(timings), cuts[18]
+    return statistics.median(timings), cuts[18]
 
 
 def several() -> list[tuple[set[str], str]]:
@@ -121,6 +148,8 @@ def main() -> None:
     names = [keywords.NAME, light.NAME]
     if static.available() and static.ARTEFACT.is_file():
         names += [static.NAME, static.BLEND]
+    if tuned.available():
+        names += [tuned.NAME, tuned.BLEND]
     if embedding.available() and embedding.ARTEFACT.is_file():
         names += [embedding.NAME, embedding.BLEND]
     else:
@@ -131,9 +160,12 @@ def main() -> None:
     by_clause = {n: concerns_named(n, messages, by_clause=True) for n in readers}
     by_sentence = {n: concerns_named(n, messages, by_clause=False) for n in readers}
     quiet = {n: silence(n, texts) for n in readers}
-    plain = static.BLEND if static.BLEND in results else light.NAME
+    plain = next((n for n in (tuned.BLEND, static.BLEND) if n in results), light.NAME)
     dev = held_out_several()
     tuning = {least: concerns_named(plain, dev, by_clause=True, least=least) for least in LEASTS}
+    coach.use(plain)
+    long = long_messages(texts)
+    long_p50, long_p95 = latency(long)
     coach.use(None)
 
     print(f"test split: {len(texts)} messages, {len(set(truth))} labels; chosen model: {chosen}")
@@ -165,7 +197,7 @@ def main() -> None:
     )
     print("  " + "   ".join(f"{least:.2f}: {p:.2f} / {r:.2f}" for least, (p, r) in tuning.items()))
 
-    plain_f1, plain_p95 = results[plain][0].macro_f1, results[plain][2]
+    plain_f1, plain_p95 = results[plain][0].macro_f1, max(results[plain][2], long_p95)
     plain_p, plain_r = by_clause[plain]
     size_mb, memory_mb = plain_install_cost(plain)
     plain_ok = (
@@ -176,7 +208,12 @@ def main() -> None:
         and memory_mb <= TARGET_MEMORY_MB
     )
     print(
-        f"\nplain install ({plain}, no PyTorch): model files {size_mb:.1f} MB, "
+        f"\nplain install ({plain}, no PyTorch) on {len(long)} messages of about {LONG} "
+        f"characters: p50 {long_p50:.2f} ms, p95 {long_p95:.2f} ms (target ≤ "
+        f"{TARGET_PLAIN_P95_MS:g} ms)"
+    )
+    print(
+        f"plain install ({plain}, no PyTorch): model files {size_mb:.1f} MB, "
         f"resident memory of the model {memory_mb:.0f} MB "
         f"(targets ≤ {TARGET_SIZE_MB:g} MB, ≤ {TARGET_MEMORY_MB:g} MB)"
     )
@@ -223,12 +260,10 @@ print(rss() - before)
 
 
 def plain_install_cost(name: str) -> tuple[float, float]:
-    """The model files a plain install reads (MB on disk), and the resident memory a
-    fresh process gains importing the coach and reading once with ``name`` (MB)."""
-    files = [light.ARTEFACT, light.MODEL_DIR / light.MANIFEST]
-    if name == static.BLEND:
-        files += [static.TABLE, static.ARTEFACT]
-    size = sum(f.stat().st_size for f in files) / 1e6
+    """Every model file the package ships (MB on disk: a plain install holds them all,
+    whichever answers), and the resident memory a fresh process gains importing the
+    coach and reading once with ``name`` (MB)."""
+    size = sum(f.stat().st_size for f in light.MODEL_DIR.iterdir() if f.is_file()) / 1e6
     out = subprocess.run(  # noqa: S603 (this interpreter, our own script)
         [sys.executable, "-c", MEMORY_SCRIPT, name], capture_output=True, text=True, check=True
     )

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconnect import coach
-from reconnect.coach import embedding, light
+from reconnect.coach import embedding, light, tuned
 from reconnect.coach.findings import NON_APOLOGY, ORDER, TURNED_APOLOGY, Finding, find
 from reconnect.notes import store as notes
 from tests.coach.extra import need
@@ -39,7 +39,7 @@ def always(label: str, confidence: float = 0.95):
     return lambda text: fake_reader({text.strip(): (label, confidence)})(text)
 
 
-@pytest.mark.parametrize("model", [light.NAME, embedding.BLEND])
+@pytest.mark.parametrize("model", [light.NAME, tuned.BLEND, embedding.BLEND])
 def test_a_message_saying_four_things_gets_four_findings_at_their_words(with_model, model):
     if model == embedding.BLEND:
         need("torch", "sentence_transformers")

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from reconnect import coach
 from reconnect.cli import main
-from reconnect.coach import corpus, embedding, keywords, language, light, static
+from reconnect.coach import corpus, embedding, keywords, language, light, static, tuned
 from reconnect.coach.findings import sentences
 from reconnect.coach.labels import SUGGESTIONS
 from reconnect.coach.scoring import score
@@ -226,9 +226,10 @@ def test_the_light_model_needs_neither_torch_nor_scikit_learn() -> None:
     script = (
         "import sys\n"
         "from reconnect import coach\n"
-        "from reconnect.coach import embedding, static\n"
+        "from reconnect.coach import embedding, static, tuned\n"
         "embedding.available = lambda: False\n"
         "static.available = lambda: False\n"
+        "tuned.available = lambda: False\n"
         "coach.use(None)\n"
         "assert coach.model_name() == 'tfidf-logreg', coach.model_name()\n"
         "assert coach.read('I hear you').label\n"
@@ -488,7 +489,9 @@ def test_with_the_extra_the_chosen_model_answers(
 # --- it keeps nothing -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", [keywords.NAME, light.NAME, static.BLEND, embedding.BLEND])
+@pytest.mark.parametrize(
+    "name", [keywords.NAME, light.NAME, static.BLEND, tuned.BLEND, embedding.BLEND]
+)
 def test_reading_leaves_no_trace_in_the_logs(
     name: str, answering: None, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -17,7 +17,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from reconnect import cli, coach
-from reconnect.coach import corpus, embedding, light, static
+from reconnect.coach import corpus, embedding, light, static, tuned
 from reconnect.coach.scoring import score
 from reconnect.coach.wordpiece import WordPieces, words
 from tests.coach.extra import need, run_python
@@ -133,24 +133,29 @@ def test_the_shipped_static_head_gives_its_recorded_figures() -> None:
     assert recorded[static.BLEND]["macro_f1"] > recorded[light.NAME]["macro_f1"]
 
 
-def test_without_the_extra_the_static_model_answers(answering, monkeypatch) -> None:
+def test_without_the_extra_or_the_tuned_model_the_static_model_answers(
+    answering, monkeypatch
+) -> None:
     monkeypatch.setattr(embedding, "available", lambda: False)
+    monkeypatch.setattr(tuned, "available", lambda: False)
     assert coach.use(None) == static.BLEND
     assert coach.read("You always twist my words.").label == "blame"
 
 
 def test_without_the_table_the_light_model_answers(answering, monkeypatch) -> None:
     monkeypatch.setattr(embedding, "available", lambda: False)
+    monkeypatch.setattr(tuned, "available", lambda: False)
     monkeypatch.setattr(static, "available", lambda: False)
     assert coach.use(None) == light.NAME
 
 
-def test_a_plain_install_reads_with_the_static_model_and_no_torch() -> None:
+def test_without_the_tuned_model_a_plain_install_reads_with_the_static_one() -> None:
     script = (
         "import sys\n"
         "from reconnect import coach\n"
-        "from reconnect.coach import embedding\n"
+        "from reconnect.coach import embedding, tuned\n"
         "embedding.available = lambda: False\n"
+        "tuned.available = lambda: False\n"
         "coach.use(None)\n"
         "assert coach.model_name() == 'static+tfidf', coach.model_name()\n"
         "assert coach.read('I hear you, and it makes sense you are angry.').label\n"

