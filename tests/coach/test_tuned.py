@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from reconnect import cli, coach
 from reconnect.coach import corpus, embedding, light, static, tuned
+from reconnect.coach.findings import find
 from reconnect.coach.scoring import score
 from tests.coach.extra import need, run_python
 
@@ -65,8 +66,27 @@ def test_numpy_reads_what_pytorch_computes(untuned) -> None:
         with torch.no_grad():
             hidden = network(**encoded).last_hidden_state[0].mean(dim=0)
             expected = torch.softmax(head(hidden), dim=-1).numpy()
-        assert np.allclose(model.vector(text), hidden.numpy(), atol=2e-3), text
+        assert np.allclose(model.vectors([text])[0], hidden.numpy(), atol=2e-3), text
         assert np.allclose(model.probabilities(text), expected, atol=1e-3), text
+
+
+def test_texts_read_together_read_as_each_alone() -> None:
+    model = tuned.tuned()
+    alone = np.stack([model.vectors([text])[0] for text in TEXTS])
+    assert np.allclose(model.vectors(TEXTS), alone, atol=1e-5)
+    assert np.allclose(model.vectors(TEXTS[::-1]), alone[::-1], atol=1e-5)
+    with model.ahead([*TEXTS, TEXTS[0]]):
+        together = [model.probabilities(text) for text in TEXTS]
+    assert np.allclose(together, [model.probabilities(text) for text in TEXTS], atol=1e-6)
+
+
+def test_a_message_is_pointed_at_alike_read_together_or_part_by_part(answering) -> None:
+    coach.use(tuned.BLEND)
+    text = (
+        "You always overreact. It was just one mistake, can we move on already? "
+        "I'm sorry you feel that way. I know I hurt you, and I'm staying."
+    )
+    assert find(text) == find(text, read=coach.read)  # a reader given: no batch
 
 
 def test_the_shipped_tuned_model_gives_its_recorded_figures() -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,18 +93,23 @@ class Layer:
     down_bias: np.ndarray
     output_norm: tuple[np.ndarray, np.ndarray]
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        count, width = x.shape
+    def __call__(self, x: np.ndarray, texts: Sequence[tuple[int, int]]) -> np.ndarray:
+        """The layer over the word pieces of one or more texts, one row each; ``texts``
+        are the rows' (start, end) of each text. Attention stays inside a text; every
+        other product runs over all the rows at once."""
+        width = x.shape[1]
         size = width // HEADS
         qkv = x @ self.qkv
         qkv += self.qkv_bias
-        heads = qkv.reshape(count, 3, HEADS, size).transpose(1, 2, 0, 3)
-        query, key, value = heads[0], heads[1], heads[2]
-        scores = query @ key.transpose(0, 2, 1)  # the query weights carry 1/sqrt(size)
-        scores -= scores.max(axis=-1, keepdims=True)
-        np.exp(scores, out=scores)
-        scores /= scores.sum(axis=-1, keepdims=True)
-        context = (scores @ value).transpose(1, 0, 2).reshape(count, width)
+        context = np.empty_like(x)
+        for start, end in texts:
+            heads = qkv[start:end].reshape(end - start, 3, HEADS, size).transpose(1, 2, 0, 3)
+            query, key, value = heads[0], heads[1], heads[2]
+            scores = query @ key.transpose(0, 2, 1)  # the query weights carry 1/sqrt(size)
+            scores -= scores.max(axis=-1, keepdims=True)
+            np.exp(scores, out=scores)
+            scores /= scores.sum(axis=-1, keepdims=True)
+            context[start:end] = (scores @ value).transpose(1, 0, 2).reshape(end - start, width)
         attended = context @ self.out
         attended += self.out_bias
         attended += x
@@ -166,6 +172,7 @@ class TunedModel:
         self.intercept = np.asarray(arrays["intercept"], dtype=np.float32)[order]
         self.light_share = float(arrays["light_share"])
         """The light model's weight in the blend, chosen by tuning."""
+        self._ahead = threading.local()
 
     @classmethod
     def load(cls, path: Path | None = None) -> Self:
@@ -176,25 +183,39 @@ class TunedModel:
         pieces = self.pieces.ids(text)[: MAX_PIECES - 2]
         return [self.start, *pieces, self.end]
 
-    def vector(self, text: str) -> np.ndarray:
-        """The mean of the last layer's outputs over the text's word pieces."""
-        ids = self.ids(text)
-        x = self.word[self.row[ids]].astype(np.float32)
-        x += self.position[: len(ids)]
+    def vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """For each text, the mean of the last layer's outputs over its word pieces; the
+        texts are read together (one row each)."""
+        ids = [self.ids(text) for text in texts]
+        ends = np.cumsum([len(i) for i in ids]).tolist()
+        spans = list(zip([0, *ends[:-1]], ends, strict=True))
+        x = self.word[self.row[np.concatenate(ids)]].astype(np.float32)
+        x += np.concatenate([self.position[: len(i)] for i in ids])
         x = layer_norm(x, *self.embedding_norm)
         for layer in self.layers:
-            x = layer(x)
-        mean: np.ndarray = x.mean(axis=0)
-        return mean
+            x = layer(x, spans)
+        return np.stack([x[start:end].mean(axis=0) for start, end in spans])
 
     def probabilities(self, text: str) -> list[float]:
-        logits = self.coef @ self.vector(text) + self.intercept
+        ahead: dict[str, np.ndarray] | None = getattr(self._ahead, "vectors", None)
+        vector = ahead.get(text) if ahead is not None else None
+        if vector is None:
+            vector = self.vectors([text])[0]
+        logits = self.coef @ vector + self.intercept
         return [float(p) for p in softmax(logits.astype(np.float64))]
 
     @contextlib.contextmanager
     def ahead(self, texts: Sequence[str]) -> Iterator[None]:
-        """Nothing to batch: each text is read alone in a few milliseconds."""
-        yield
+        """Read ``texts`` together, for the readings of them this thread makes in the
+        block: a message's sentences and clauses cost about half as much read at once
+        as one by one. Nothing outlives the block."""
+        unique = list(dict.fromkeys(texts))
+        read = self.vectors(unique) if unique else np.empty((0, 0))
+        self._ahead.vectors = dict(zip(unique, read, strict=True))
+        try:
+            yield
+        finally:
+            self._ahead.vectors = None
 
 
 class TunedBlend(BlendModel):
