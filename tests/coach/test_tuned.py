@@ -114,12 +114,6 @@ def test_the_tuned_blend_answers_on_every_install(answering, monkeypatch) -> Non
     assert coach.read("It was one mistake, can we move on already?").label in coach.CLOSING
 
 
-def test_without_the_tuned_file_the_static_model_answers(answering, monkeypatch) -> None:
-    monkeypatch.setattr(embedding, "available", lambda: False)
-    monkeypatch.setattr(tuned, "available", lambda: False)
-    assert coach.use(None) == static.BLEND
-
-
 def test_a_plain_install_reads_with_the_tuned_model_and_no_torch() -> None:
     script = (
         "import sys\n"
