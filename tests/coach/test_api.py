@@ -99,6 +99,13 @@ def test_findings_point_at_the_words_of_the_text_sent(hana_and_ivan):
     assert reading_of(hana, "hi")["findings"] == []
 
 
+@pytest.mark.parametrize("text", ["hi", "thanks", "on my way x"])
+def test_small_talk_reads_as_everyday_talk_and_points_at_nothing(hana_and_ivan, text):
+    hana, _ = hana_and_ivan
+    body = reading_of(hana, text)
+    assert (body["label"], body["suggestion"], body["findings"]) == ("neutral", None, [])
+
+
 def test_every_reading_names_each_label_once_most_likely_first(hana_and_ivan):
     hana, _ = hana_and_ivan
     body = reading_of(hana, "I hear how much this hurt you, and your anger makes sense to me.")

@@ -95,6 +95,21 @@ def test_terse_english_is_read(light_model: None, text: str) -> None:
     assert reading.label in coach.LABELS and reading.notice is None
 
 
+@pytest.mark.parametrize("name", [light.NAME, tuned.BLEND, static.BLEND])
+@pytest.mark.parametrize(
+    "text", ["hi", "thanks", "Good morning love", "on my way x", "ok", "hello there!", "k 👍"]
+)
+def test_greetings_and_small_talk_read_as_everyday_talk_with_every_model(
+    answering: None, name: str, text: str
+) -> None:
+    """Whatever a model leans to for a word or two ("thanks" leaned to scorn), small
+    talk is neither closing nor opening: the reading says so, and suggests nothing."""
+    coach.use(name)
+    reading = coach.read(text)
+    assert (reading.label, reading.confidence, reading.suggestion) == ("neutral", 1.0, None)
+    assert reading.labels[0].label == "neutral" and reading.notice is None
+
+
 def test_a_long_text_is_read_from_its_start_and_says_so(light_model: None) -> None:
     text = "You never listen to me and you always put yourself first. " * 1800  # ~100 KB
     reading = coach.read(text)

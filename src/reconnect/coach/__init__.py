@@ -23,7 +23,7 @@ from typing import Protocol
 
 from reconnect.coach import embedding, keywords, light, static, tuned
 from reconnect.coach.labels import CLOSING, LABELS, OPENING, SUGGESTIONS
-from reconnect.coach.language import prepare
+from reconnect.coach.language import is_small_talk, prepare
 
 __all__ = [
     "CLOSING",
@@ -218,11 +218,15 @@ def read(text: str) -> Reading:
     if not prepared.text:
         return Reading(None, 0.0, (), None, prepared.notice)
     model = _current()
-    try:
-        probabilities = model.probabilities(prepared.text)
-    except Exception:  # the reading is a hint: a failing model must not fail the page
-        logger.warning("The coach's %s model failed; the keywords answered.", model.name)
-        probabilities = keywords.probabilities(prepared.text)
+    probabilities: Sequence[float]
+    if is_small_talk(prepared.text):  # everyday talk, whatever the model leans to
+        probabilities = [float(label == "neutral") for label in LABELS]
+    else:
+        try:
+            probabilities = model.probabilities(prepared.text)
+        except Exception:  # the reading is a hint: a failing model must not fail the page
+            logger.warning("The coach's %s model failed; the keywords answered.", model.name)
+            probabilities = keywords.probabilities(prepared.text)
     scores = _scores(probabilities)
     top = scores[0]
     suggestion = SUGGESTIONS.get(top.label) if top.label in CLOSING else None

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 from reconnect import coach
 from reconnect.coach.labels import CLOSING, OPENING, SUGGESTIONS
-from reconnect.coach.language import MAX_CHARS
+from reconnect.coach.language import MAX_CHARS, SMALL_TALK
 
 NON_APOLOGY = "non_apology"
 TURNED_APOLOGY = "turned_apology"
@@ -173,15 +173,7 @@ PATTERNS: tuple[tuple[re.Pattern[str], str | None], ...] = (
         "contempt",
     ),
     # Greetings and small talk: neither closing nor opening, nothing to say.
-    (
-        _words(
-            r"^\W*(?:hi|hey|hello|hiya|morning|good\s+(?:morning|night|evening|afternoon)|"
-            r"night|ok|okay|k|yes|yeah|yep|no|nope|sure|thanks|thank\s+you|ta|bye|"
-            r"see\s+you(?:\s+later|\s+soon)?|love\s+you|x+|home\s+soon|on\s+my\s+way|"
-            r"how\s+are\s+you|how\s+was\s+your\s+day)\b(?:\s+(?:there|love|babe|you|x+))?\W*$",
-        ),
-        None,
-    ),
+    (SMALL_TALK, None),
 )
 """Phrasings known before any model reads them: each with the finding it makes, or
 None for "nothing to say" (small talk). The first that matches a part decides it."""

@@ -39,6 +39,21 @@ _OTHER_WORDS = """
 _OTHER = frozenset(_OTHER_WORDS.split()) - _COMMON
 
 
+SMALL_TALK = re.compile(
+    r"^\W*(?:hi|hey|hello|hiya|morning|good\s+(?:morning|night|evening|afternoon)|"
+    r"night|ok|okay|k|yes|yeah|yep|no|nope|sure|thanks|thank\s+you|ta|bye|"
+    r"see\s+you(?:\s+later|\s+soon)?|love\s+you|x+|home\s+soon|on\s+my\s+way|"
+    r"how\s+are\s+you|how\s+was\s+your\s+day)\b(?:\s+(?:there|love|babe|you|x+))?\W*$",
+    re.IGNORECASE,
+)
+"""Greetings and small talk ("hi", "thanks", "on my way x"), the whole text or a part
+of it: neither closing nor opening, whatever a model leans to for a word or two."""
+
+
+def is_small_talk(text: str) -> bool:
+    return SMALL_TALK.search(text) is not None
+
+
 @dataclass(frozen=True)
 class Prepared:
     """Text ready for a model, or the reason it cannot be read (``text`` is empty)."""
