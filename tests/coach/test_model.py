@@ -237,18 +237,27 @@ def test_an_unknown_model_is_refused(answering: None) -> None:
         coach.use("gpt")
 
 
-def test_the_light_model_needs_neither_torch_nor_scikit_learn() -> None:
-    script = (
-        "import sys\n"
-        "from reconnect import coach\n"
-        "from reconnect.coach import embedding, static, tuned\n"
-        "embedding.available = lambda: False\n"
-        "static.available = lambda: False\n"
-        "tuned.available = lambda: False\n"
-        "coach.use(None)\n"
-        "assert coach.model_name() == 'tfidf-logreg', coach.model_name()\n"
-        "assert coach.read('I hear you').label\n"
-        "assert 'torch' not in sys.modules and 'sklearn' not in sys.modules\n"
+@pytest.mark.parametrize(
+    ("missing", "answers"),
+    [((), tuned.BLEND), (("tuned",), static.BLEND), (("tuned", "static"), light.NAME)],
+)
+def test_a_plain_install_answers_with_neither_torch_nor_scikit_learn(
+    missing: tuple[str, ...], answers: str
+) -> None:
+    """Without the coach extra, with numpy alone: the tuned blend; the static blend
+    without the tuned model's file; the light model without the static table too."""
+    script = "\n".join(
+        [
+            "import sys",
+            "from reconnect import coach",
+            "from reconnect.coach import embedding, static, tuned",
+            "embedding.available = lambda: False",
+            *(f"{name}.available = lambda: False" for name in missing),
+            "coach.use(None)",
+            f"assert coach.model_name() == {answers!r}, coach.model_name()",
+            "assert coach.read('I hear you, and it makes sense you are angry.').label",
+            "assert 'torch' not in sys.modules and 'sklearn' not in sys.modules",
+        ]
     )
     result = run_python(script)
     assert result.returncode == 0, result.stderr

@@ -20,7 +20,7 @@ from reconnect import cli, coach
 from reconnect.coach import corpus, embedding, light, static, tuned
 from reconnect.coach.scoring import score
 from reconnect.coach.wordpiece import WordPieces, words
-from tests.coach.extra import need, run_python
+from tests.coach.extra import need
 
 TOY = ["[UNK]", "i", "'", "m", "so", "##rry", "sorry", "un", "##fair", "##ly", "cafe", ","]
 
@@ -147,19 +147,3 @@ def test_without_the_table_the_light_model_answers(answering, monkeypatch) -> No
     monkeypatch.setattr(tuned, "available", lambda: False)
     monkeypatch.setattr(static, "available", lambda: False)
     assert coach.use(None) == light.NAME
-
-
-def test_without_the_tuned_model_a_plain_install_reads_with_the_static_one() -> None:
-    script = (
-        "import sys\n"
-        "from reconnect import coach\n"
-        "from reconnect.coach import embedding, tuned\n"
-        "embedding.available = lambda: False\n"
-        "tuned.available = lambda: False\n"
-        "coach.use(None)\n"
-        "assert coach.model_name() == 'static+tfidf', coach.model_name()\n"
-        "assert coach.read('I hear you, and it makes sense you are angry.').label\n"
-        "assert 'torch' not in sys.modules and 'sklearn' not in sys.modules\n"
-    )
-    result = run_python(script)
-    assert result.returncode == 0, result.stderr

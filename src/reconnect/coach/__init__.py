@@ -217,11 +217,11 @@ def read(text: str) -> Reading:
     prepared = prepare(text if isinstance(text, str) else "")
     if not prepared.text:
         return Reading(None, 0.0, (), None, prepared.notice)
-    model = _current()
     probabilities: Sequence[float]
     if is_small_talk(prepared.text):  # everyday talk, whatever the model leans to
         probabilities = [float(label == "neutral") for label in LABELS]
     else:
+        model = _current()
         try:
             probabilities = model.probabilities(prepared.text)
         except Exception:  # the reading is a hint: a failing model must not fail the page

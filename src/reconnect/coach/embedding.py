@@ -12,7 +12,7 @@ import functools
 import importlib.util
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Protocol, Self
@@ -101,7 +101,7 @@ class EmbeddingModel:
         self.intercept = np.asarray(intercept, dtype=np.float64)[order]
         self.light_share = light_share
         """The light model's weight in the blend, chosen by training."""
-        self._ahead = threading.local()
+        self._ahead = ReadAhead(lambda texts: embed(self.encoder, texts))
 
     artefact = ARTEFACT
     """Where the shipped head is."""
@@ -133,23 +133,37 @@ class EmbeddingModel:
         return softmax(vectors @ self.coef.T + self.intercept)
 
     def probabilities(self, text: str) -> list[float]:
-        ahead: dict[str, np.ndarray] | None = getattr(self._ahead, "vectors", None)
-        vector = ahead.get(text) if ahead is not None else None
-        if vector is None:
-            vector = embed(self.encoder, [text])[0]
+        vector = self._ahead.vector(text)
         return [float(p) for p in self.head(vector[np.newaxis, :])[0]]
 
-    @contextmanager
-    def ahead(self, texts: Sequence[str]) -> Iterator[None]:
+    def ahead(self, texts: Sequence[str]) -> AbstractContextManager[None]:
         """Embed ``texts`` in one batch for the readings of them this thread makes in
-        the block: one pass through the encoder instead of one per text. Nothing
-        outlives the block."""
+        the block: one pass through the encoder instead of one per text."""
+        return self._ahead.reading(texts)
+
+
+class ReadAhead:
+    """Vectors of texts read in one batch ahead of the readings of them that a thread
+    makes in a block (``reading``); any other text is read alone. Nothing outlives the
+    block."""
+
+    def __init__(self, read: Callable[[list[str]], np.ndarray]) -> None:
+        self._read = read
+        self._local = threading.local()
+
+    def vector(self, text: str) -> np.ndarray:
+        ahead: dict[str, np.ndarray] | None = getattr(self._local, "vectors", None)
+        found = ahead.get(text) if ahead is not None else None
+        return found if found is not None else self._read([text])[0]
+
+    @contextmanager
+    def reading(self, texts: Sequence[str]) -> Iterator[None]:
         unique = list(dict.fromkeys(texts))
-        self._ahead.vectors = dict(zip(unique, embed(self.encoder, unique), strict=True))
+        self._local.vectors = dict(zip(unique, self._read(unique), strict=True)) if unique else {}
         try:
             yield
         finally:
-            self._ahead.vectors = None
+            self._local.vectors = None
 
 
 class Blended(Protocol):

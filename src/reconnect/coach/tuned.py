@@ -14,18 +14,17 @@ computes what PyTorch learned.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
-import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
 
-from reconnect.coach.embedding import BlendModel, local_model_path
+from reconnect.coach.embedding import BlendModel, ReadAhead, local_model_path
 from reconnect.coach.labels import LABELS
 from reconnect.coach.light import MODEL_DIR, LightModel, softmax
 from reconnect.coach.static import KEPT
@@ -172,7 +171,7 @@ class TunedModel:
         self.intercept = np.asarray(arrays["intercept"], dtype=np.float32)[order]
         self.light_share = float(arrays["light_share"])
         """The light model's weight in the blend, chosen by tuning."""
-        self._ahead = threading.local()
+        self._ahead = ReadAhead(self.vectors)
 
     @classmethod
     def load(cls, path: Path | None = None) -> Self:
@@ -197,25 +196,14 @@ class TunedModel:
         return np.stack([x[start:end].mean(axis=0) for start, end in spans])
 
     def probabilities(self, text: str) -> list[float]:
-        ahead: dict[str, np.ndarray] | None = getattr(self._ahead, "vectors", None)
-        vector = ahead.get(text) if ahead is not None else None
-        if vector is None:
-            vector = self.vectors([text])[0]
-        logits = self.coef @ vector + self.intercept
+        logits = self.coef @ self._ahead.vector(text) + self.intercept
         return [float(p) for p in softmax(logits.astype(np.float64))]
 
-    @contextlib.contextmanager
-    def ahead(self, texts: Sequence[str]) -> Iterator[None]:
+    def ahead(self, texts: Sequence[str]) -> AbstractContextManager[None]:
         """Read ``texts`` together, for the readings of them this thread makes in the
         block: a message's sentences and clauses cost about half as much read at once
-        as one by one. Nothing outlives the block."""
-        unique = list(dict.fromkeys(texts))
-        read = self.vectors(unique) if unique else np.empty((0, 0))
-        self._ahead.vectors = dict(zip(unique, read, strict=True))
-        try:
-            yield
-        finally:
-            self._ahead.vectors = None
+        as one by one."""
+        return self._ahead.reading(texts)
 
 
 class TunedBlend(BlendModel):
