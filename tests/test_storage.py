@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import event, inspect
+from sqlalchemy.exc import IntegrityError
 
 from reconnect.database import (
     DatabaseError,
@@ -108,3 +111,87 @@ def test_decisions_kept_before_the_upgrade_are_resumed_from_only_if_newest(tmp_p
         (2, "2026-03-01", True),
         (2, "2026-03-02", False),
     ]
+
+
+@pytest.fixture
+def impatient_sqlite(tmp_path):
+    """An engine on a fresh SQLite file whose connections never wait in SQLite itself
+    (busy_timeout 0): a write that finds another one under way fails at once there."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'turns.db'}")
+    event.listen(engine, "connect", lambda raw, _: raw.execute("PRAGMA busy_timeout=0"))
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE words (text TEXT NOT NULL)")
+    yield engine
+    engine.dispose()
+
+
+def _in_thread(work) -> tuple[threading.Thread, list[BaseException]]:
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as error:  # handed to the test
+            failures.append(error)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, failures
+
+
+def test_writes_of_one_process_take_turns_in_the_process(impatient_sqlite):
+    """Two requests of one process writing at once on SQLite: the second waits for the
+    first's commit in the process and is woken by it. SQLite's own waiting retries on a
+    timer (sleeps of up to 100 ms), which made a check-in under load wait over a second;
+    with it turned off here, both writes still land, one after the other."""
+    insert = "INSERT INTO words (text) VALUES (?)"
+    with impatient_sqlite.connect() as first:
+        first.exec_driver_sql(insert, ("first",))  # its transaction is open, not committed
+
+        def second() -> None:
+            with impatient_sqlite.begin() as connection:
+                connection.exec_driver_sql(insert, ("second",))
+
+        thread, failures = _in_thread(second)
+        thread.join(timeout=0.5)
+        assert failures == [], "the second write failed instead of waiting its turn"
+        assert thread.is_alive(), "the second write did not wait for the first"
+        first.commit()
+    thread.join(timeout=10)
+    assert not thread.is_alive() and failures == []
+    with impatient_sqlite.connect() as connection:
+        texts = connection.exec_driver_sql("SELECT text FROM words ORDER BY rowid").scalars()
+        assert list(texts) == ["first", "second"]
+
+
+def test_reads_never_wait_for_a_write_under_way(impatient_sqlite):
+    with impatient_sqlite.connect() as writer:
+        writer.exec_driver_sql("INSERT INTO words (text) VALUES ('unsaved')")
+        seen: list[int] = []
+
+        def read() -> None:
+            with impatient_sqlite.connect() as connection:
+                seen.append(connection.exec_driver_sql("SELECT count(*) FROM words").scalar_one())
+
+        thread, failures = _in_thread(read)
+        thread.join(timeout=10)
+        assert not thread.is_alive() and failures == []
+        assert seen == [0]  # the write is not committed yet, and the read did not wait for it
+        writer.rollback()
+
+
+def test_a_write_that_failed_gives_up_its_turn(impatient_sqlite):
+    with impatient_sqlite.connect() as connection, pytest.raises(IntegrityError):
+        connection.exec_driver_sql("INSERT INTO words (text) VALUES (NULL)")
+    # The failed write's connection went back to the pool (rolled back): the next writes
+    # go ahead, in this thread and in another.
+    with impatient_sqlite.begin() as connection:
+        connection.exec_driver_sql("INSERT INTO words (text) VALUES ('after')")
+
+    def other_thread() -> None:
+        with impatient_sqlite.begin() as connection:
+            connection.exec_driver_sql("INSERT INTO words (text) VALUES ('other thread')")
+
+    thread, failures = _in_thread(other_thread)
+    thread.join(timeout=10)
+    assert not thread.is_alive() and failures == []

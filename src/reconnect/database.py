@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shlex
 import stat
+import threading
 from contextlib import suppress
 from importlib import resources
 from pathlib import Path
@@ -122,10 +123,16 @@ def make_engine(
         if parsed.database and parsed.database != ":memory:":
             private_sqlite_file(Path(parsed.database))
         # hide_parameters: even with statement logging on, values never reach the logs.
+        module = sqlite_module()
+        turns = _turns_for(parsed.database or ":memory:")
         engine = create_engine(
-            url, module=sqlite_module(), connect_args={"timeout": 15}, hide_parameters=True
+            url,
+            module=module,
+            connect_args={"timeout": SQLITE_WAIT_S, "factory": _taking_turns(module, turns)},
+            hide_parameters=True,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "before_cursor_execute", _wait_for_turn)
         return engine
     if parsed.get_backend_name() == "postgresql":
         return create_engine(
@@ -139,6 +146,110 @@ def make_engine(
     raise DatabaseError(
         f"Unsupported database URL {parsed.drivername!r}: use sqlite or postgresql."
     )
+
+
+# How long a write waits for the one before it, at most (SQLite's busy timeout too).
+SQLITE_WAIT_S = 15
+
+# The statements before which SQLite's Python module begins a transaction of its own
+# (its default, "deferred" handling): each of them needs the file's one write lock.
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+class WriteTurns:
+    """One write transaction at a time among one process's connections to a SQLite file.
+
+    SQLite lets one connection write at a time. Left to itself, a second writer retries
+    on a timer, sleeping up to 100 ms between tries, and under a burst of writes a
+    writer can lose the race many times: a check-in waited over a second behind its
+    neighbours'. Here a writer waits on a lock instead, and the commit before it wakes
+    it at once. Reads take no turn (in WAL mode they never wait for a writer). Another
+    process on the same file (a command run beside the server) still meets SQLite's own
+    wait, as before.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.holder: int | None = None  # the thread whose connection writes now
+
+    def take(self) -> bool:
+        """Wait for this thread's turn; False if it did not come, or if this thread
+        already holds it through another connection (waiting would never end): then
+        SQLite's own wait decides, as it did before turns."""
+        if self.holder == threading.get_ident():
+            return False
+        if not self.lock.acquire(timeout=SQLITE_WAIT_S):
+            return False
+        self.holder = threading.get_ident()
+        return True
+
+    def give_back(self) -> None:
+        self.holder = None
+        self.lock.release()
+
+
+_TURNS: dict[str, WriteTurns] = {}
+_TURNS_LOCK = threading.Lock()
+
+
+def _turns_for(database: str) -> WriteTurns:
+    """The turns of one database file, shared by every engine of this process on it
+    (each in-memory database is its own)."""
+    if database == ":memory:":
+        return WriteTurns()
+    with _TURNS_LOCK:
+        return _TURNS.setdefault(str(Path(database).resolve()), WriteTurns())
+
+
+def _taking_turns(module: Any, turns: WriteTurns) -> type:
+    """A SQLite connection class that gives its write turn back when its transaction
+    ends: at commit, at rollback (the pool rolls back every connection it takes back),
+    or when it closes."""
+
+    class Connection(module.Connection):  # type: ignore[misc]
+        turns_kept: WriteTurns = turns
+        has_turn = False
+
+        def take_turn(self) -> None:
+            self.has_turn = self.turns_kept.take()
+
+        def _ended(self) -> None:
+            if self.has_turn and not self.in_transaction:
+                self.has_turn = False
+                self.turns_kept.give_back()
+
+        def commit(self) -> None:
+            try:
+                super().commit()
+            finally:
+                self._ended()
+
+        def rollback(self) -> None:
+            try:
+                super().rollback()
+            finally:
+                self._ended()
+
+        def close(self) -> None:
+            try:
+                super().close()
+            finally:
+                if self.has_turn:
+                    self.has_turn = False
+                    self.turns_kept.give_back()
+
+    return Connection
+
+
+def _wait_for_turn(connection: Any, _cursor: Any, statement: str, *_args: Any, **_kw: Any) -> None:
+    raw = connection.connection.dbapi_connection
+    if (
+        not getattr(raw, "has_turn", True)
+        and not raw.in_transaction
+        and raw.isolation_level is not None  # in autocommit each statement is its own
+        and statement.lstrip()[:7].upper().startswith(_WRITES)
+    ):
+        raw.take_turn()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
