@@ -10,9 +10,12 @@ import asyncio
 import logging
 import secrets
 import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib import resources
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -159,6 +162,18 @@ def _csrf_cookie(request: Request, token: str) -> str:
     return response.headers["set-cookie"]
 
 
+def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # FastAPI runs each plain ``def`` handler and dependency in anyio's worker
+        # threads, 40 by default. Python runs one of them at a time, and 40 taking
+        # turns cost more CPU per request than a few working through a queue.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
+        yield
+
+    return lifespan
+
+
 def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
     settings = settings or load_settings()
     engine = make_engine(
@@ -191,6 +206,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
+        lifespan=_lifespan(settings),
     )
     sessions = session_factory(engine)
     secret = settings.ensure_secret_key()
@@ -200,6 +216,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         hasher=make_hasher(settings),
         templates=templates,
         secret=secret,
+        closes_in_place=settings.is_sqlite,
     )
     app.state.engine = engine
     # The detectors' refreshes, queued after each write (reconnect.jobs); who works

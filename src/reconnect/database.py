@@ -129,6 +129,11 @@ def make_engine(
             url,
             module=module,
             connect_args={"timeout": SQLITE_WAIT_S, "factory": _taking_turns(module, turns)},
+            # As many connections as requests under way: a request keeps its connection
+            # from its sign-in to its end, and one waiting for a worker thread while
+            # holding it must never leave another, in a worker thread, without one.
+            # A SQLite connection is an open file; the worker threads bound the work.
+            max_overflow=-1,
             hide_parameters=True,
         )
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -20,6 +20,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from reconnect.database import private_folder, refuse_shared
 
 APP_NAME = "reconnect"
+# Worker threads of a web process unless RECONNECT_THREADS says otherwise. On SQLite
+# the work is all Python, and a few threads answer more than many (bench/load.py:
+# today's page 150 to 205 a second at 32 clients, 40 threads against 4). On
+# PostgreSQL an API read holds its connection between two trips to the threads, so
+# fewer threads than requests at once could leave the pool's connections waiting:
+# FastAPI's own number stays (docs/deployment.md).
+SQLITE_THREADS = 4
+POSTGRES_THREADS = 40
 
 
 class SettingsError(Exception):
@@ -44,6 +52,17 @@ class Settings(BaseSettings):
         description=(
             "SQLAlchemy URL of the database. Empty means an SQLite file in the data "
             "folder; use postgresql://user@host/dbname for PostgreSQL."
+        ),
+    )
+    threads: int | None = Field(
+        default=None,
+        ge=1,
+        le=1000,
+        description=(
+            "Worker threads of each web process: the requests it works on at once; "
+            "more wait their turn. Empty means 4 on SQLite and 40 (FastAPI's own) on "
+            "PostgreSQL. Python runs one thread at a time, and many taking turns cost "
+            "more than the work; see docs/deployment.md."
         ),
     )
     db_pool_size: int = Field(
@@ -258,6 +277,12 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def worker_threads(self) -> int:
+        if self.threads is not None:
+            return self.threads
+        return SQLITE_THREADS if self.is_sqlite else POSTGRES_THREADS
 
     def ensure_secret_key(self) -> str:
         """The configured secret, or the one kept in the data folder (created if absent)."""

@@ -12,6 +12,8 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import anyio
+import anyio.lowlevel
+import anyio.to_thread
 from argon2 import PasswordHasher
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.templating import Jinja2Templates
@@ -24,7 +26,6 @@ from pydantic import (
     WrapSerializer,
 )
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from reconnect import access, localtime, ratelimit
@@ -46,6 +47,8 @@ class AppState:
     secret: str
     # The current time; tests replace it to walk a couple through weeks in seconds.
     clock: Callable[[], datetime] = utcnow
+    # SQLite: a session closes here, where the request is; see get_db.
+    closes_in_place: bool = False
 
     @property
     def checks(self) -> auth.PasswordChecks:
@@ -70,18 +73,43 @@ async def get_db(state: State) -> AsyncIterator[Session]:
     before answering, so a 2xx always means the write is on disk.
 
     Making a session touches no database (it connects on its first statement), so it
-    is made here; closing it may talk to the database, so that runs in a worker thread.
+    is made here. Closing it ends its transaction: on PostgreSQL a trip to the server,
+    made from a worker thread; on SQLite a step in a file, made here, so the request
+    needs no trip for it, and a write that failed before its commit gives its turn
+    back (database.WriteTurns) without waiting for a worker thread.
     """
     db = state.sessions()
     try:
         yield db
     finally:
-        # Shielded: a client that goes away must not leave the connection checked out.
-        with anyio.CancelScope(shield=True):
-            await run_in_threadpool(db.close)
+        if state.closes_in_place:
+            db.close()
+        else:
+            # Shielded: a client that goes away must not leave the connection checked out.
+            # Its own threads: a request holding a connection must never wait behind
+            # handlers that are waiting for one (see signed_in_at).
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(db.close, limiter=_closing_threads())
 
 
 Db = Annotated[Session, Depends(get_db)]
+
+_CLOSING_THREADS: anyio.lowlevel.RunVar[anyio.CapacityLimiter] = anyio.lowlevel.RunVar("closing")
+
+
+def _closing_threads() -> anyio.CapacityLimiter:
+    """The worker threads that close sessions on PostgreSQL, apart from the handlers'."""
+    try:
+        return _CLOSING_THREADS.get()
+    except LookupError:
+        limiter = anyio.CapacityLimiter(CLOSING_THREADS)
+        _CLOSING_THREADS.set(limiter)
+        return limiter
+
+
+# Closing a session is a short trip to the database, and there are never more under way
+# than connections checked out.
+CLOSING_THREADS = 16
 
 
 async def current_time(state: State) -> datetime:
@@ -152,11 +180,24 @@ class SignInRequired(Exception):
     """A page needs a signed-in person; the handler sends them to the sign-in page."""
 
 
+def signed_in_at(db: Session) -> None:
+    """End the sign-in's read, giving its database connection back until the handler.
+
+    The sign-in and the handler are two trips to worker threads, and between them the
+    request waits for a thread. Holding a connection while it waits, it could leave
+    every thread busy with a handler that waits for a connection (the pool is smaller
+    than the requests under way), and nothing would move until the pool gave up.
+    What the sign-in read stays in the session (it keeps its rows after a commit).
+    """
+    db.commit()
+
+
 def optional_page_person(request: Request, db: Db, at: Now) -> Person | None:
     signed_in = auth.session_for_token(db, request.cookies.get(session_cookie_name(request)), at)
     request.state.signed_in = signed_in
     # Pages show a therapist their own navigation (see web/render.py).
     request.state.therapist = signed_in is not None and access.is_therapist(db, signed_in.person)
+    signed_in_at(db)
     return signed_in.person if signed_in else None
 
 
@@ -174,6 +215,7 @@ def bearer_token(request: Request) -> str | None:
 
 def api_person(request: Request, db: Db, at: Now) -> Person:
     signed_in = auth.session_for_token(db, bearer_token(request), at)
+    signed_in_at(db)
     request.state.signed_in = signed_in
     person = signed_in.person if signed_in else None
     if person is None:
