@@ -12,8 +12,8 @@ and measures over loopback:
    own person's token (bearer for the API, the same token as the session cookie for
    pages), and a ``done()`` that prints the counts, the percentiles and the latency
    histogram as one JSON line. An answer outside 2xx counts as an error. The ceiling
-   is a hello-world route on the same framework, server and worker count
-   (bench/_hello.py), driven the same way in the same run; every throughput is a
+   is a hello-world route on the same framework, server, worker count and worker
+   threads (bench/_hello.py), driven the same way in the same run; every throughput is a
    share of it. Phases are split into interleaved rounds: the machine's load drifts,
    and each size (and the ceiling) gets its share of every moment.
 2. Open loop, at the largest size: requests arrive at a fixed rate, half the mixed
@@ -479,8 +479,10 @@ def app_server(
     return server(command, env, port, "/api/v1/me")
 
 
-def hello_server(workers: int, port: int) -> AbstractContextManager[subprocess.Popen[bytes]]:
-    command = [sys.executable, str(HERE / "_hello.py"), str(port), str(workers)]
+def hello_server(
+    workers: int, port: int, threads: int
+) -> AbstractContextManager[subprocess.Popen[bytes]]:
+    command = [sys.executable, str(HERE / "_hello.py"), str(port), str(workers), str(threads)]
     return server(command, dict(os.environ), port, "/hello")
 
 
@@ -756,7 +758,8 @@ def _measure(run: Run, databases: dict[int, Database], tokens: list[str], config
                     app_server(database.settings, run.workers, ports[size])
                 )
             hello_port = free_port()
-            hello = servers.enter_context(hello_server(run.workers, hello_port))
+            threads = next(iter(databases.values())).settings.worker_threads
+            hello = servers.enter_context(hello_server(run.workers, hello_port, threads))
             wait_until_idle([*processes.values(), hello])
             _closed_loop(run, ports, hello_port, tokens, plans, config)
             largest = max(databases)

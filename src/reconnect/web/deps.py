@@ -94,6 +94,9 @@ async def get_db(state: State) -> AsyncIterator[Session]:
 
 Db = Annotated[Session, Depends(get_db)]
 
+# Closing a session is a short trip to the database, and there are never more under way
+# than connections checked out.
+CLOSING_THREADS = 16
 _CLOSING_THREADS: anyio.lowlevel.RunVar[anyio.CapacityLimiter] = anyio.lowlevel.RunVar("closing")
 
 
@@ -105,11 +108,6 @@ def _closing_threads() -> anyio.CapacityLimiter:
         limiter = anyio.CapacityLimiter(CLOSING_THREADS)
         _CLOSING_THREADS.set(limiter)
         return limiter
-
-
-# Closing a session is a short trip to the database, and there are never more under way
-# than connections checked out.
-CLOSING_THREADS = 16
 
 
 async def current_time(state: State) -> datetime:
