@@ -14,8 +14,6 @@ import os
 import ssl
 import stat
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,7 +23,6 @@ import click
 import httpx
 import pytest
 import segno
-import uvicorn
 from click.testing import CliRunner
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -35,7 +32,7 @@ from reconnect.app import create_app
 from reconnect.cli import main
 from reconnect.database import NotPrivate
 from tests.conftest import PASSWORD, make_settings
-from tests.ports import free_port
+from tests.ports import free_port, serving
 
 HOME = "192.168.1.20"
 POSIX = pytest.mark.skipif(os.name == "nt", reason="file modes are POSIX")
@@ -222,18 +219,8 @@ def https_server(tmp_path) -> Iterator[tuple[str, Path]]:
     made = lan.ensure_certificate(settings.data_dir, HOME)
     options = listen.server_options(settings) | made.ssl_options
     options.update(host="127.0.0.1", port=free_port())
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), **options))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.02)
-    try:
-        yield f"https://127.0.0.1:{options['port']}", made.cert_file
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serving(create_app(settings), **options) as port:
+        yield f"https://127.0.0.1:{port}", made.cert_file
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="uvicorn in a thread")

@@ -21,7 +21,7 @@ from reconnect import connections
 from reconnect.app import create_app
 from reconnect.connections import HeadersInTime
 from tests.conftest import make_settings
-from tests.ports import free_port
+from tests.ports import free_port, serving
 
 WAIT_S = 15  # no test here waits longer than this for any answer
 
@@ -32,19 +32,8 @@ def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
     monkeypatch.setattr(app_module, "BODY_IDLE_SECONDS", 1.0)
     monkeypatch.setattr(app_module, "BODY_TOTAL_SECONDS", 3.0)
     application = create_app(make_settings(tmp_path))
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + WAIT_S
-    while not server.started:
-        assert time.monotonic() < deadline, "the test server did not start"
-        time.sleep(0.05)
-    yield port
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(application) as port:
+        yield port
     application.state.engine.dispose()
 
 

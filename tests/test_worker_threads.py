@@ -13,8 +13,6 @@ PostgreSQL, two connections, and 24 clients ask at once, three times each.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -23,12 +21,11 @@ from pathlib import Path
 import anyio.to_thread
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from reconnect.app import create_app
 from tests.conftest import People, empty_all_tables, make_settings
-from tests.ports import free_port
+from tests.ports import serving
 
 CLIENTS = 24
 WAIT_S = 20  # the pool gives up after 2 s here; a stalled server fails well within this
@@ -46,21 +43,10 @@ def crowded_server(tmp_path: Path, url: str = "") -> Iterator[tuple[int, list[st
         empty_all_tables(application.state.engine)
     people = People(TestClient(application, base_url="http://127.0.0.1"))
     tokens = [people.register(f"crowd{i}").token for i in range(4)]
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + WAIT_S
-    while not server.started:
-        assert time.monotonic() < deadline, "the test server did not start"
-        time.sleep(0.05)
     try:
-        yield port, tokens
+        with serving(application) as port:
+            yield port, tokens
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         application.state.engine.dispose()
 
 

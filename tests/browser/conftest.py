@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from sqlalchemy import select
 
 from reconnect.accounts.auth import kdf_params
@@ -23,6 +18,7 @@ from reconnect.demo import HURT, build_demo
 from reconnect.models import Membership, Person
 from tests.conftest import IN_CI, Clock, make_settings
 from tests.demo import NOW
+from tests.ports import serving
 
 CHROMIUM = os.environ.get("RECONNECT_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -39,35 +35,9 @@ QUICK_EXIT_URL = "https://neutral.example/weather"
 pytestmark = pytest.mark.browser
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def server_clock() -> Clock:
     return Clock(datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
-
-
-@contextmanager
-def serving(app: Any, **options: Any) -> Iterator[int]:
-    """``app`` served by uvicorn on a thread of its own (it runs its own event loop),
-    on loopback (on a free port unless told), for as long as the block runs; yields the port."""
-    options = {"host": "127.0.0.1", "port": free_port(), "log_level": "warning", **options}
-    server = uvicorn.Server(uvicorn.Config(app, **options))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    try:
-        yield int(options["port"])
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture

@@ -24,11 +24,10 @@ from tests.browser.conftest import (
     CHROMIUM,
     CHROMIUM_FLAGS,
     QUICK_EXIT_URL,
-    free_port,
     local_context,
-    serving,
 )
 from tests.conftest import PASSWORD, make_settings
+from tests.ports import free_port, serving
 
 pytestmark = pytest.mark.browser
 
