@@ -21,7 +21,7 @@ from reconnect.accounts import auth
 from reconnect.accounts import your_data as account
 from reconnect.accounts.auth import kdf_params
 from reconnect.accounts.signed_in import SignedIn
-from reconnect.app import create_app
+from reconnect.app import create_app, settle_memory
 from reconnect.coach.corpus import CORPUS_DIR
 from reconnect.coach.embedding import available as embedding_available
 from reconnect.coach.light import MODEL_DIR
@@ -160,6 +160,7 @@ def serve(
         if phones:
             click.echo(phones.announcement())
         _older_policy_notice(app.state.engine)
+        settle_memory()
         _serving(settings, app.state.jobs, uvicorn.run, app, **server)
         return
     try:
@@ -219,7 +220,9 @@ def _serving(
 def worker_app() -> Any:
     """The app of one ``serve --workers N`` process; the parent has migrated already."""
 
-    return create_app(load_settings(), migrate=False)
+    app = create_app(load_settings(), migrate=False)
+    settle_memory()
+    return app
 
 
 @main.command()
@@ -268,6 +271,7 @@ def demo(
         return
     click.echo(f"Open {address} to continue as either partner  (Ctrl+C stops)")
     server = {"host": settings.host, "port": settings.port, "log_level": "warning"}
+    settle_memory()
     _serving(settings, app.state.jobs, uvicorn.run, app, **server)
 
 
