@@ -194,8 +194,10 @@ def settle_memory() -> None:
     way). Not in create_app itself: tests make hundreds of apps in one process."""
 
     def settle() -> None:
-        coach.model_name()
-        freeze_start_up_memory()
+        try:
+            coach.model_name()
+        finally:  # a model that failed to load is said by its own thread; freeze anyway
+            freeze_start_up_memory()
 
     threading.Thread(target=settle, name="settle-memory", daemon=True).start()
 
