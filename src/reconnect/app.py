@@ -244,7 +244,6 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         hasher=make_hasher(settings),
         templates=templates,
         secret=secret,
-        closes_in_place=settings.is_sqlite,
     )
     app.state.engine = engine
     # The detectors' refreshes, queued after each write (reconnect.jobs); who works

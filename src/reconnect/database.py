@@ -218,8 +218,9 @@ def _taking_turns(module: Any, turns: WriteTurns) -> type:
         def take_turn(self) -> None:
             self.has_turn = self.turns_kept.take()
 
-        def _ended(self) -> None:
-            if self.has_turn and not self.in_transaction:
+        def _ended(self, *, closed: bool = False) -> None:
+            # A commit that failed leaves its transaction open: the turn stays with it.
+            if self.has_turn and (closed or not self.in_transaction):
                 self.has_turn = False
                 self.turns_kept.give_back()
 
@@ -239,9 +240,7 @@ def _taking_turns(module: Any, turns: WriteTurns) -> type:
             try:
                 super().close()
             finally:
-                if self.has_turn:
-                    self.has_turn = False
-                    self.turns_kept.give_back()
+                self._ended(closed=True)
 
     return Connection
 
@@ -252,7 +251,7 @@ def _wait_for_turn(connection: Any, _cursor: Any, statement: str, *_args: Any, *
         not getattr(raw, "has_turn", True)
         and not raw.in_transaction
         and raw.isolation_level is not None  # in autocommit each statement is its own
-        and statement.lstrip()[:7].upper().startswith(_WRITES)
+        and statement[:16].lstrip()[:7].upper().startswith(_WRITES)
     ):
         raw.take_turn()
 

@@ -47,8 +47,6 @@ class AppState:
     secret: str
     # The current time; tests replace it to walk a couple through weeks in seconds.
     clock: Callable[[], datetime] = utcnow
-    # SQLite: a session closes here, where the request is; see get_db.
-    closes_in_place: bool = False
 
     @property
     def checks(self) -> auth.PasswordChecks:
@@ -82,7 +80,7 @@ async def get_db(state: State) -> AsyncIterator[Session]:
     try:
         yield db
     finally:
-        if state.closes_in_place:
+        if state.settings.is_sqlite:
             db.close()
         else:
             # Shielded: a client that goes away must not leave the connection checked out.
