@@ -11,7 +11,9 @@ import os
 import shlex
 import stat
 import threading
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,31 @@ MIN_SQLITE = (3, 51, 3)
 # the session and the SignedIn (reconnect.jobs uses it to pick up a refresh that a
 # crash left waiting). Sessions made outside the app have none.
 UNLOCKED = "reconnect.unlocked"
+
+
+class WriteNeedsAThread(BaseException):
+    """A write was asked for while a request read on the event loop.
+
+    On SQLite a write waits for its turn (``WriteTurns``), which on the event loop would
+    hold up every other request meanwhile; the request runs again in a worker thread
+    (``web.deps.run_read``). A BaseException, like GeneratorExit: a store's ``except
+    Exception`` must not take it for a failure of its own and carry on.
+    """
+
+
+# Set while a request's reads run on the event loop: a write statement then raises
+# WriteNeedsAThread before it asks for its turn.
+_ON_THE_LOOP: ContextVar[bool] = ContextVar("reconnect_reading_on_the_loop", default=False)
+
+
+@contextmanager
+def reading_on_the_loop() -> Iterator[None]:
+    """Within the block, a SQLite write raises WriteNeedsAThread instead of waiting."""
+    token = _ON_THE_LOOP.set(True)
+    try:
+        yield
+    finally:
+        _ON_THE_LOOP.reset(token)
 
 
 class DatabaseError(Exception):
@@ -245,13 +272,19 @@ def _taking_turns(module: Any, turns: WriteTurns) -> type:
     return Connection
 
 
+def _is_write(statement: str) -> bool:
+    return statement[:16].lstrip()[:7].upper().startswith(_WRITES)
+
+
 def _wait_for_turn(connection: Any, _cursor: Any, statement: str, *_args: Any, **_kw: Any) -> None:
+    if _ON_THE_LOOP.get() and _is_write(statement):
+        raise WriteNeedsAThread
     raw = connection.connection.dbapi_connection
     if (
         not getattr(raw, "has_turn", True)
         and not raw.in_transaction
         and raw.isolation_level is not None  # in autocommit each statement is its own
-        and statement[:16].lstrip()[:7].upper().startswith(_WRITES)
+        and _is_write(statement)
     ):
         raw.take_turn()
 

@@ -190,8 +190,9 @@ class Jobs:
         person_id = signed_in.person.id
         if person_id not in self._orphans:
             return
-        self._orphans.discard(person_id)
-        # Its own transaction: the request may be a read that never commits.
+        # Its own transaction: the request may be a read that never commits. A sign-in
+        # read on the event loop stops at the write and runs again in a worker thread
+        # (web.deps.run_read), so the person stays an orphan until the write is done.
         with self.sessions() as own:
             resealed = own.execute(
                 update(RefreshRequest)
@@ -205,6 +206,7 @@ class Jobs:
             if resealed is not None:
                 own.info.setdefault(_OPENED, set()).add(person_id)
             own.commit()
+        self._orphans.discard(person_id)
 
     def _unopenable(self) -> set[int]:
         with self.sessions() as db:

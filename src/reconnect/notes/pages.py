@@ -16,7 +16,7 @@ from reconnect.after_write import look_again
 from reconnect.errors import Problem
 from reconnect.notes import store as notes
 from reconnect.ratelimit import Write, WriteLimits
-from reconnect.web.deps import CheckedForm, Db, Now, PageSession, State
+from reconnect.web.deps import CheckedForm, Db, Now, PageSession, State, quick_read
 from reconnect.web.render import go, render
 
 router = APIRouter(include_in_schema=False)
@@ -51,6 +51,7 @@ def _notes_page(
 
 
 @router.get("/notes")
+@quick_read
 def notes_page(request: Request, session: PageSession, db: Db) -> Response:
     # A draft the app offers (never text from the address): near a hard date.
     text = HARD_DAYS_DRAFT if request.query_params.get("draft") == "hard-days" else ""

@@ -42,6 +42,7 @@ from reconnect.web.deps import (
     LocalDateTime,
     Now,
     api_router,
+    quick_read,
 )
 
 router = api_router("pace")
@@ -301,6 +302,7 @@ def create_experience(body: ExperienceIn, session: ApiSession, db: Db, at: Now) 
 
 
 @router.get("/pace", response_model=PaceOut)
+@quick_read
 def get_pace(session: ApiSession, db: Db, at: Now) -> PaceOut:
     couple = access.get_couple_for_person(db, person=session.person, data_key=session.data_key)
     return pace_out(pace.current_pace(db, couple, at), session, db, at)

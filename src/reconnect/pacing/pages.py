@@ -47,7 +47,16 @@ from reconnect.pacing import store as pace
 from reconnect.pacing.late_floods import recent_floods
 from reconnect.rituals import store as rituals
 from reconnect.safety import store as safety
-from reconnect.web.deps import CheckedForm, Db, Now, PagePerson, PageSession, State, whole_digits
+from reconnect.web.deps import (
+    CheckedForm,
+    Db,
+    Now,
+    PagePerson,
+    PageSession,
+    State,
+    quick_read,
+    whole_digits,
+)
 from reconnect.web.render import choices, go, render
 
 router = APIRouter(include_in_schema=False)
@@ -173,7 +182,8 @@ def _checkin_page(request: Request, person: Person, status: int = 200, **context
 
 
 @router.get("/checkin")
-def checkin_form(request: Request, person: PagePerson) -> Response:
+@quick_read
+def checkin_form(request: Request, person: PagePerson, db: Db) -> Response:
     return _checkin_page(request, person, values={})
 
 
@@ -203,6 +213,7 @@ def checkin(request: Request, form: CheckedForm, session: PageSession, db: Db, a
 
 
 @router.get("/today")
+@quick_read
 def today(request: Request, session: PageSession, db: Db, at: Now, state: State) -> Response:
     person = session.person
     # Questionnaires due, and after a crisis answer on an earlier day a gentle check:
