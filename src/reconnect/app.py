@@ -445,7 +445,10 @@ class BodyLimit:
                 return await receive()
             wait = min(self.idle_seconds, deadline - loop.time())
             try:
-                message = await asyncio.wait_for(receive(), timeout=max(wait, 0))
+                # asyncio.timeout, not wait_for: wait_for runs receive() as a task of its
+                # own, a turn of the event loop for a body that has already arrived.
+                async with asyncio.timeout(max(wait, 0)):
+                    message = await receive()
             except TimeoutError:
                 # Answered here: a handler would take any error while reading the body
                 # for a malformed one. The app then sees the client gone.

@@ -7,10 +7,12 @@ in 3.51.3, and a tool that must never lose a word cannot run on it.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shlex
 import stat
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
@@ -35,7 +37,7 @@ UNLOCKED = "reconnect.unlocked"
 
 
 class WriteNeedsAThread(BaseException):
-    """A write was asked for while a request read on the event loop.
+    """A write was asked for on the event loop by a connection without the write turn.
 
     On SQLite a write waits for its turn (``WriteTurns``), which on the event loop would
     hold up every other request meanwhile; the request runs again in a worker thread
@@ -44,14 +46,26 @@ class WriteNeedsAThread(BaseException):
     """
 
 
-# Set while a request's reads run on the event loop: a write statement then raises
-# WriteNeedsAThread before it asks for its turn.
-_ON_THE_LOOP: ContextVar[bool] = ContextVar("reconnect_reading_on_the_loop", default=False)
+# Set while a request works on the event loop: a write statement from a connection
+# without the write turn then raises WriteNeedsAThread before it asks for the turn.
+_ON_THE_LOOP: ContextVar[bool] = ContextVar("reconnect_on_the_loop", default=False)
 
 
 @contextmanager
-def reading_on_the_loop() -> Iterator[None]:
-    """Within the block, a SQLite write raises WriteNeedsAThread instead of waiting."""
+def waiting_for_turns() -> Iterator[None]:
+    """Within the block, writes wait for their turn wherever they run: for the tests'
+    queue (``immediate``), whose jobs run in the request, on the loop, after its commit."""
+    token = _ON_THE_LOOP.set(False)
+    try:
+        yield
+    finally:
+        _ON_THE_LOOP.reset(token)
+
+
+@contextmanager
+def working_on_the_loop() -> Iterator[None]:
+    """Within the block, a SQLite write raises WriteNeedsAThread instead of waiting
+    for its turn, unless its connection took the turn already (``take_turn_on_the_loop``)."""
     token = _ON_THE_LOOP.set(True)
     try:
         yield
@@ -203,6 +217,10 @@ class WriteTurns:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.holder: int | None = None  # the thread whose connection writes now
+        self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._queues_lock = threading.Lock()
 
     def take(self) -> bool:
         """Wait for this thread's turn; False if it did not come, or if this thread
@@ -214,6 +232,35 @@ class WriteTurns:
             return False
         self.holder = threading.get_ident()
         return True
+
+    async def take_on_the_loop(self) -> bool:
+        """Wait for the turn without holding up the event loop; False if it did not
+        come within SQLite's own wait.
+
+        A write on the loop runs whole once it has the turn, so two never overlap there;
+        the turn can be held only by a worker thread's write (a job, an import). The
+        loop's writers wait in the order they came, and the first of them asks again
+        after a tenth of a millisecond, then less and less often, up to every 5 ms.
+        """
+        loop = asyncio.get_running_loop()
+        async with self._queue_on(loop):
+            deadline = loop.time() + SQLITE_WAIT_S
+            pause = 0.0001
+            while not self.lock.acquire(blocking=False):
+                if loop.time() > deadline:
+                    return False
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 0.005)
+        self.holder = threading.get_ident()
+        return True
+
+    def _queue_on(self, loop: asyncio.AbstractEventLoop) -> asyncio.Lock:
+        # One queue per event loop: a served process has one; tests start several.
+        with self._queues_lock:
+            queue = self._queues.get(loop)
+            if queue is None:
+                queue = self._queues[loop] = asyncio.Lock()
+            return queue
 
     def give_back(self) -> None:
         self.holder = None
@@ -276,10 +323,20 @@ def _is_write(statement: str) -> bool:
     return statement[:16].lstrip()[:7].upper().startswith(_WRITES)
 
 
+async def take_turn_on_the_loop(db: Session) -> bool:
+    """Give ``db``'s connection the SQLite file's write turn, waited for on the event
+    loop; it keeps it until its transaction ends. False if the turn did not come."""
+    raw = db.connection().connection.dbapi_connection
+    if raw is None or raw.has_turn:
+        return raw is not None
+    raw.has_turn = await raw.turns_kept.take_on_the_loop()
+    return bool(raw.has_turn)
+
+
 def _wait_for_turn(connection: Any, _cursor: Any, statement: str, *_args: Any, **_kw: Any) -> None:
-    if _ON_THE_LOOP.get() and _is_write(statement):
-        raise WriteNeedsAThread
     raw = connection.connection.dbapi_connection
+    if _ON_THE_LOOP.get() and not getattr(raw, "has_turn", False) and _is_write(statement):
+        raise WriteNeedsAThread
     if (
         not getattr(raw, "has_turn", True)
         and not raw.in_transaction
@@ -317,8 +374,20 @@ def keep(db: Session, *rows: object) -> None:
     kept.extend(rows)
 
 
+# Session.info: how many times the session has committed. A request on the event loop
+# that must go to a worker thread runs again from its start only if it has committed
+# nothing yet (web.deps.run_write).
+COMMITS = "reconnect.commits"
+
+
+def _count_commit(session: Session) -> None:
+    session.info[COMMITS] = session.info.get(COMMITS, 0) + 1
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    factory = sessionmaker(engine, expire_on_commit=False)
+    event.listen(factory, "after_commit", _count_commit)
+    return factory
 
 
 def _alembic_config(engine: Engine) -> Config:

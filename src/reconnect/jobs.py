@@ -53,7 +53,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from reconnect import keys
 from reconnect.accounts.signed_in import SignedIn
-from reconnect.database import UNLOCKED, private_sqlite_file, sqlite_module
+from reconnect.database import UNLOCKED, private_sqlite_file, sqlite_module, waiting_for_turns
 from reconnect.insights import store as insights
 from reconnect.models import Person, RefreshRequest, utcnow
 from reconnect.settings import Settings
@@ -230,8 +230,10 @@ class Jobs:
     def _queue(self, person_id: int, *, delay: float = 0.0) -> None:
         if self.queue.immediate:
             # The tests' queue: the job runs here and now, and whatever goes wrong in
-            # it fails the request, so it fails the test.
-            self._refresh_job(person_id)
+            # it fails the request, so it fails the test. On the loop too: its writes
+            # wait for their turn there, as a worker's would.
+            with waiting_for_turns():
+                self._refresh_job(person_id)
             return
         try:
             if delay > 0:

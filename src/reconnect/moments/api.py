@@ -22,6 +22,7 @@ from reconnect.web.deps import (
     RowId,
     State,
     api_router,
+    quick_write,
 )
 from reconnect.web.schemas import Strict
 
@@ -119,6 +120,7 @@ def _proposal_out(data: dict[str, Any]) -> ProposalOut:
 
 
 @router.post("/status", status_code=201, response_model=StatusesOut)
+@quick_write
 def share_status(body: StatusIn, session: ApiSession, db: Db, at: Now, state: State) -> StatusesOut:
     """Share how you are today: okay, struggling or needing space. Your partner sees
     only this, never your private check-ins. More than `RECONNECT_STATUSES_PER_HOUR`

@@ -10,7 +10,7 @@ from reconnect.after_write import look_again
 from reconnect.moments.store import Shared
 from reconnect.notes import store as notes
 from reconnect.ratelimit import Write, WriteLimits
-from reconnect.web.deps import ApiSession, Db, LocalDateTime, Now, State, api_router
+from reconnect.web.deps import ApiSession, Db, LocalDateTime, Now, State, api_router, quick_write
 from reconnect.web.schemas import Strict
 
 router = api_router("notes")
@@ -36,6 +36,7 @@ def _note_out(item: Shared) -> NoteOut:
 
 
 @router.post("/notes", status_code=201, response_model=NoteOut)
+@quick_write
 def send_note(body: NoteIn, session: ApiSession, db: Db, at: Now, state: State) -> NoteOut:
     """Send your partner a note. It is sealed under your couple's key; both of you
     read it. Preview it with `POST /api/v1/coach` first if you like; nothing is blocked.

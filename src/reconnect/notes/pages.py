@@ -16,7 +16,7 @@ from reconnect.after_write import look_again
 from reconnect.errors import Problem
 from reconnect.notes import store as notes
 from reconnect.ratelimit import Write, WriteLimits
-from reconnect.web.deps import CheckedForm, Db, Now, PageSession, State, quick_read
+from reconnect.web.deps import CheckedForm, Db, Now, PageSession, State, quick_read, quick_write
 from reconnect.web.render import go, render
 
 router = APIRouter(include_in_schema=False)
@@ -66,6 +66,7 @@ def preview_note(request: Request, form: CheckedForm, session: PageSession, db: 
 
 
 @router.post("/notes")
+@quick_write
 def send_note(
     request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now, state: State
 ) -> Response:

@@ -43,6 +43,7 @@ from reconnect.web.deps import (
     Now,
     api_router,
     quick_read,
+    quick_write,
 )
 
 router = api_router("pace")
@@ -216,6 +217,7 @@ def pace_out(decision: Decision, session: SignedIn, db: Session, now: datetime) 
 
 
 @router.post("/checkins", status_code=201, response_model=CheckInOut)
+@quick_write
 def create_checkin(body: CheckInIn, session: ApiSession, db: Db, at: Now) -> CheckInOut:
     key = session.data_key
     row = pace.record_checkin(db, person=session.person, key=key, fields=body.model_dump(), now=at)
@@ -251,6 +253,7 @@ def checkin_out(row: CheckInEntry, key: bytes) -> CheckInOut:
 
 
 @router.post("/experiences", status_code=201, response_model=ExperienceOut)
+@quick_write
 def create_experience(body: ExperienceIn, session: ApiSession, db: Db, at: Now) -> ExperienceOut:
     rating = body.model_dump(
         exclude={

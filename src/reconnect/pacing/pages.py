@@ -55,6 +55,7 @@ from reconnect.web.deps import (
     PageSession,
     State,
     quick_read,
+    quick_write,
     whole_digits,
 )
 from reconnect.web.render import choices, go, render
@@ -188,6 +189,7 @@ def checkin_form(request: Request, person: PagePerson, db: Db) -> Response:
 
 
 @router.post("/checkin")
+@quick_write
 def checkin(request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now) -> Response:
     person = session.person
     fields: dict[str, Any] = {
