@@ -30,7 +30,7 @@ from reconnect.progress import charts as progress_charts
 from reconnect.progress import summary as progress_summary
 from reconnect.progress import view as progress_view
 from reconnect.rituals import store as rituals
-from reconnect.web.deps import Db, Now, PageSession, State, quick_read
+from reconnect.web.deps import Db, Now, PageSession, State
 from reconnect.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -85,7 +85,6 @@ def ours(db: Session, session: SignedIn, today: date) -> Ours | None:
 
 
 @router.get("/progress")
-@quick_read
 def progress_page(
     request: Request, session: PageSession, db: Db, at: Now, state: State
 ) -> Response:

@@ -191,8 +191,8 @@ async def run_read(db: Session, read: Callable[[], T]) -> T:
     worker thread, and handing Python's lock between the loop and that thread, cost
     more than the read (bench/load.py: the pace API answered about 1.6 times as many
     requests at 32 clients). While it runs no other request moves, so only short reads
-    come here (the longest, the progress page, takes about 60 ms at three years of
-    history), never an import or a report.
+    whose work is bounded however long the history come here; the progress page, an
+    import or a report never do.
 
     A read that turns out to need a write (a marked date's hold, written once) is
     stopped by its first write statement, which would otherwise wait for its turn on
