@@ -180,7 +180,7 @@ def remember_device(
     )
 
 
-# --- where a read runs ---------------------------------------------------------
+# --- where a request's work runs ------------------------------------------------
 
 
 async def run_read(db: Session, read: Callable[[], T]) -> T:
