@@ -10,12 +10,14 @@ again, from its start, in a worker thread.
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 
 import httpx
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
+from reconnect.database import sqlite_module
 from reconnect.models import CheckInEntry, PaceSignal, Person
 from reconnect.web.deps import run_read, run_write
 from tests.conftest import run_coroutine
@@ -59,6 +61,24 @@ def test_a_read_that_must_write_stops_before_it_and_runs_again_in_a_worker_threa
     assert _zone_of(app, "hana") == "Asia/Tokyo"
 
 
+def begun(app, pool: ThreadPoolExecutor, ask, *args) -> Future:
+    """``ask(*args)`` sent on ``pool``, once the app has begun on it: its first statement
+    (the sign-in's) has run. A request's first turn on the loop runs until it first
+    waits, so after this the partner's requests are read behind it."""
+    started = threading.Event()
+
+    def first_statement(*_: object) -> None:
+        started.set()
+
+    event.listen(app.state.engine, "before_cursor_execute", first_statement)
+    try:
+        asked = pool.submit(ask, *args)
+        assert started.wait(timeout=10), "the request never reached the app"
+    finally:
+        event.remove(app.state.engine, "before_cursor_execute", first_statement)
+    return asked
+
+
 def answered_while_another_writes(app, partner_token: str, ask) -> httpx.Response:
     """``ask(base_url)``, sent to the served app while another connection's write holds
     the file's write turn. Meanwhile the partner's pace is read on the loop, and ``ask``
@@ -72,7 +92,7 @@ def answered_while_another_writes(app, partner_token: str, ask) -> httpx.Respons
                 other_writer.execute(
                     update(Person).where(Person.username == "ivan").values(time_zone="Etc/UTC")
                 )  # a worker thread's write, say: holds the turn until it commits
-                asked = pool.submit(ask, base)
+                asked = begun(app, pool, ask, base)
                 for _ in range(3):
                     assert partner.get("/api/v1/pace").status_code == 200
                 assert not asked.done(), "it waits for the write turn"
@@ -118,6 +138,34 @@ def test_a_write_on_the_loop_waits_there_for_a_threads_turn_and_blocks_nothing(
     assert hana.post("/api/v1/checkins", CALM).status_code == 201
     with app.state.reconnect.sessions() as db:
         assert db.scalar(select(func.count()).select_from(CheckInEntry)) == 2
+
+
+def test_a_write_on_the_loop_never_waits_there_for_another_process(app, people, hana_and_ivan):
+    """A command run beside the server holds SQLite's write lock: the check-in waits for
+    it in a worker thread, with SQLite's own wait, and the loop goes on answering."""
+    hana, ivan = hana_and_ivan
+    beside = sqlite_module().connect(app.state.engine.url.database, isolation_level=None)
+    try:
+        with serving(app) as port, ThreadPoolExecutor(1) as pool:
+            base = f"http://127.0.0.1:{port}"
+            hers = {"Authorization": f"Bearer {hana.token}"}
+            his = {"Authorization": f"Bearer {ivan.token}"}
+            with httpx.Client(base_url=base, headers=his, timeout=5) as partner:
+                beside.execute("BEGIN IMMEDIATE")  # the file's write lock, from outside
+                checking_in = begun(
+                    app,
+                    pool,
+                    partial(httpx.post, json=CALM, headers=hers, timeout=30),
+                    f"{base}/api/v1/checkins",
+                )
+                for _ in range(3):
+                    assert partner.get("/api/v1/pace").status_code == 200
+                assert not checking_in.done(), "the check-in waits for the other process"
+                beside.execute("COMMIT")
+                assert checking_in.result(timeout=30).status_code == 201
+    finally:
+        beside.close()
+    assert hana.post("/api/v1/checkins", CALM).status_code == 201  # waits again as it should
 
 
 def test_a_write_is_never_run_again_after_its_commit(app, people):

@@ -26,6 +26,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIN_SQLITE = (3, 51, 3)
@@ -288,15 +289,28 @@ def _taking_turns(module: Any, turns: WriteTurns) -> type:
     class Connection(module.Connection):  # type: ignore[misc]
         turns_kept: WriteTurns = turns
         has_turn = False
+        waits_for_others = True  # SQLite's own wait, for another process's write
 
         def take_turn(self) -> None:
             self.has_turn = self.turns_kept.take()
+
+        async def take_turn_on_the_loop(self) -> bool:
+            self.has_turn = await self.turns_kept.take_on_the_loop()
+            if self.has_turn:
+                # Another process's write (a command beside the server) would be
+                # waited for on the loop: refused at once instead (is_busy).
+                self.execute("PRAGMA busy_timeout=0")
+                self.waits_for_others = False
+            return self.has_turn
 
         def _ended(self, *, closed: bool = False) -> None:
             # A commit that failed leaves its transaction open: the turn stays with it.
             if self.has_turn and (closed or not self.in_transaction):
                 self.has_turn = False
                 self.turns_kept.give_back()
+                if not closed and not self.waits_for_others:
+                    self.execute(f"PRAGMA busy_timeout={SQLITE_WAIT_S * 1000}")
+                    self.waits_for_others = True
 
         def commit(self) -> None:
             try:
@@ -329,8 +343,13 @@ async def take_turn_on_the_loop(db: Session) -> bool:
     raw = db.connection().connection.dbapi_connection
     if raw is None or raw.has_turn:
         return raw is not None
-    raw.has_turn = await raw.turns_kept.take_on_the_loop()
-    return bool(raw.has_turn)
+    return bool(await raw.take_turn_on_the_loop())
+
+
+def is_busy(error: BaseException) -> bool:
+    """Whether ``error`` is SQLite refusing a write because another process is writing:
+    at once, for a write on the event loop (it must not wait there)."""
+    return isinstance(error, OperationalError) and "database is locked" in str(error.orig)
 
 
 def _wait_for_turn(connection: Any, _cursor: Any, statement: str, *_args: Any, **_kw: Any) -> None:

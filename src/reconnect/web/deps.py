@@ -27,6 +27,7 @@ from pydantic import (
     SerializerFunctionWrapHandler,
     WrapSerializer,
 )
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import FormData
 
@@ -36,6 +37,7 @@ from reconnect.accounts.signed_in import SignedIn
 from reconnect.database import (
     COMMITS,
     WriteNeedsAThread,
+    is_busy,
     take_turn_on_the_loop,
     working_on_the_loop,
 )
@@ -234,12 +236,15 @@ def _is_sqlite(db: Session) -> bool:
 
 async def _on_the_loop_first(db: Session, work: Callable[[], T]) -> T:
     """``work`` on the loop; run again in a worker thread if it had to write there
-    without the turn, unless it had committed already (it would be written twice)."""
+    without the turn, or met another process's write, unless it had committed already
+    (it would be written twice)."""
     commits = db.info.get(COMMITS, 0)
     try:
         with working_on_the_loop():
             return work()
-    except WriteNeedsAThread:
+    except (WriteNeedsAThread, OperationalError) as error:
+        if isinstance(error, OperationalError) and not is_busy(error):
+            raise
         if db.info.get(COMMITS, 0) != commits:
             raise RuntimeError(
                 "a second write on the event loop after this request's commit; "
