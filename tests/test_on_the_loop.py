@@ -33,11 +33,9 @@ def _zone_of(app, username: str) -> str:
 
 def test_a_read_that_must_write_stops_before_it_and_runs_again_in_a_worker_thread(app, people):
     people.register("hana")
-    ran_in: list[int] = []
-
     hers = Person.username == "hana"
-
-    loop_thread: list[int] = []
+    loop_thread: list[int] = []  # the thread the event loop runs on
+    ran_in: list[int] = []  # where each try of the read ran
 
     async def ask() -> str:
         loop_thread.append(threading.get_ident())
