@@ -25,8 +25,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIN_SQLITE = (3, 51, 3)
@@ -38,12 +37,14 @@ UNLOCKED = "reconnect.unlocked"
 
 
 class WriteNeedsAThread(BaseException):
-    """A write was asked for on the event loop by a connection without the write turn.
+    """A write was asked for on the event loop by a connection without the write turn,
+    or SQLite refused one there because another process is writing.
 
-    On SQLite a write waits for its turn (``WriteTurns``), which on the event loop would
-    hold up every other request meanwhile; the request runs again in a worker thread
-    (``web.deps.run_read``). A BaseException, like GeneratorExit: a store's ``except
-    Exception`` must not take it for a failure of its own and carry on.
+    On SQLite a write waits for its turn (``WriteTurns``), and for another process's
+    write; on the event loop that would hold up every other request meanwhile, so the
+    request runs again in a worker thread (``web.deps.run_read``). A BaseException,
+    like GeneratorExit: a store's ``except Exception`` must not take it for a failure
+    of its own and carry on.
     """
 
 
@@ -53,21 +54,14 @@ _ON_THE_LOOP: ContextVar[bool] = ContextVar("reconnect_on_the_loop", default=Fal
 
 
 @contextmanager
-def waiting_for_turns() -> Iterator[None]:
-    """Within the block, writes wait for their turn wherever they run: for the tests'
-    queue (``immediate``), whose jobs run in the request, on the loop, after its commit."""
-    token = _ON_THE_LOOP.set(False)
-    try:
-        yield
-    finally:
-        _ON_THE_LOOP.reset(token)
-
-
-@contextmanager
-def working_on_the_loop() -> Iterator[None]:
+def working_on_the_loop(on: bool = True) -> Iterator[None]:
     """Within the block, a SQLite write raises WriteNeedsAThread instead of waiting
-    for its turn, unless its connection took the turn already (``take_turn_on_the_loop``)."""
-    token = _ON_THE_LOOP.set(True)
+    for its turn, unless its connection took the turn already (``take_turn_on_the_loop``).
+
+    ``on=False``: writes wait for their turn wherever they run, for the tests' queue
+    (``immediate``), whose jobs run in the request, on the loop, after its commit.
+    """
+    token = _ON_THE_LOOP.set(on)
     try:
         yield
     finally:
@@ -180,6 +174,7 @@ def make_engine(
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "before_cursor_execute", _wait_for_turn)
+        event.listen(engine, "handle_error", _refused_on_the_loop)
         return engine
     if parsed.get_backend_name() == "postgresql":
         return create_engine(
@@ -201,6 +196,7 @@ SQLITE_WAIT_S = 15
 # The statements before which SQLite's Python module begins a transaction of its own
 # (its default, "deferred" handling): each of them needs the file's one write lock.
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+_SQLITE_BUSY = 5  # SQLite's result code for "database is locked"
 
 
 class WriteTurns:
@@ -298,7 +294,7 @@ def _taking_turns(module: Any, turns: WriteTurns) -> type:
             self.has_turn = await self.turns_kept.take_on_the_loop()
             if self.has_turn:
                 # Another process's write (a command beside the server) would be
-                # waited for on the loop: refused at once instead (is_busy).
+                # waited for on the loop: refused at once instead (_refused_on_the_loop).
                 self.execute("PRAGMA busy_timeout=0")
                 self.waits_for_others = False
             return self.has_turn
@@ -346,10 +342,12 @@ async def take_turn_on_the_loop(db: Session) -> bool:
     return bool(await raw.take_turn_on_the_loop())
 
 
-def is_busy(error: BaseException) -> bool:
-    """Whether ``error`` is SQLite refusing a write because another process is writing:
-    at once, for a write on the event loop (it must not wait there)."""
-    return isinstance(error, OperationalError) and "database is locked" in str(error.orig)
+def _refused_on_the_loop(context: ExceptionContext) -> None:
+    """SQLite refused a statement on the loop because another process is writing (at
+    once: see take_turn_on_the_loop): the request goes to a worker thread, to wait."""
+    busy = getattr(context.original_exception, "sqlite_errorcode", None) == _SQLITE_BUSY
+    if busy and _ON_THE_LOOP.get():
+        raise WriteNeedsAThread from context.original_exception
 
 
 def _wait_for_turn(connection: Any, _cursor: Any, statement: str, *_args: Any, **_kw: Any) -> None:

@@ -53,7 +53,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from reconnect import keys
 from reconnect.accounts.signed_in import SignedIn
-from reconnect.database import UNLOCKED, private_sqlite_file, sqlite_module, waiting_for_turns
+from reconnect.database import UNLOCKED, private_sqlite_file, sqlite_module, working_on_the_loop
 from reconnect.insights import store as insights
 from reconnect.models import Person, RefreshRequest, utcnow
 from reconnect.settings import Settings
@@ -232,7 +232,7 @@ class Jobs:
             # The tests' queue: the job runs here and now, and whatever goes wrong in
             # it fails the request, so it fails the test. On the loop too: its writes
             # wait for their turn there, as a worker's would.
-            with waiting_for_turns():
+            with working_on_the_loop(on=False):
                 self._refresh_job(person_id)
             return
         try:

@@ -27,7 +27,6 @@ from pydantic import (
     SerializerFunctionWrapHandler,
     WrapSerializer,
 )
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import FormData
 
@@ -37,7 +36,6 @@ from reconnect.accounts.signed_in import SignedIn
 from reconnect.database import (
     COMMITS,
     WriteNeedsAThread,
-    is_busy,
     take_turn_on_the_loop,
     working_on_the_loop,
 )
@@ -242,9 +240,7 @@ async def _on_the_loop_first(db: Session, work: Callable[[], T]) -> T:
     try:
         with working_on_the_loop():
             return work()
-    except (WriteNeedsAThread, OperationalError) as error:
-        if isinstance(error, OperationalError) and not is_busy(error):
-            raise
+    except WriteNeedsAThread:
         if db.info.get(COMMITS, 0) != commits:
             raise RuntimeError(
                 "a second write on the event loop after this request's commit; "
