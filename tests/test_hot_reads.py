@@ -2,7 +2,8 @@
 of questions, however long the couple's history: ten weeks of the demo couple here.
 
 A count that grows is a lookup repeated per row, or per helper, that used to be read
-once; the limits are what each read needs today (the sign-in's one included).
+once; the limits are what each read needs today. The sign-in's one statement included:
+it reads the person's couple and safety screen too, which nearly every page asks next.
 """
 
 from __future__ import annotations
@@ -28,18 +29,18 @@ PAGES = {
     # Two of them read the person's questionnaire plan and the couple's: what is due,
     # and the check after a crisis answer; one the dates they marked as hard; one the
     # couple's rituals.
-    "/today": 15,
-    "/checkin": 2,
-    "/notes": 3,
-    "/progress": 11,  # two of them the couple's commitments and rituals, week by week
-    "/moments": 5,
+    "/today": 14,
+    "/checkin": 1,
+    "/notes": 2,
+    "/progress": 10,  # two of them the couple's commitments and rituals, week by week
+    "/moments": 4,
 }
 API = {
-    "/api/v1/pace": 5,
-    "/api/v1/notes": 3,
-    "/api/v1/status": 3,
-    "/api/v1/triggers": 5,
-    "/api/v1/proposals": 3,
+    "/api/v1/pace": 4,
+    "/api/v1/notes": 2,
+    "/api/v1/status": 2,
+    "/api/v1/triggers": 4,
+    "/api/v1/proposals": 2,
 }
 
 

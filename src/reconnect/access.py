@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from reconnect.database import keep
@@ -63,6 +64,27 @@ def membership_of(db: Session, person: Person) -> Membership | None:
         # kept, the later asks need no query.
         keep(db, membership, membership.couple, *membership.couple.members)
     return membership
+
+
+def remember(
+    db: Session,
+    person: Person,
+    membership: Membership | None,
+    couple: Couple | None,
+    partners: list[Membership],
+    screen: SafetyScreen | None,
+) -> None:
+    """Keep what the sign-in read beside the person (auth.session_for_token), so that
+    :func:`membership_of` and the safety screen's checks find it without a query."""
+    if "membership" not in person.__dict__:
+        set_committed_value(person, "membership", membership)
+    if membership is not None and couple is not None:
+        members = sorted([membership, *partners], key=lambda m: m.joined_at)
+        if "members" not in couple.__dict__:  # read before in this session: as it is
+            set_committed_value(couple, "members", members)
+        keep(db, membership, couple, *couple.members)
+    if screen is not None:
+        keep(db, screen)
 
 
 def get_membership_for_person(db: Session, *, person: Person, data_key: bytes) -> Membership:

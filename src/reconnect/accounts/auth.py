@@ -20,7 +20,7 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from reconnect import access, keys, localtime, ratelimit
@@ -29,7 +29,15 @@ from reconnect.accounts.signed_in import SignedIn, token_hash
 from reconnect.database import UNLOCKED
 from reconnect.domain.passwords import password_problem
 from reconnect.errors import Problem
-from reconnect.models import AuthSession, CheckInEntry, ExperienceRatingEntry, Person
+from reconnect.models import (
+    AuthSession,
+    CheckInEntry,
+    Couple,
+    ExperienceRatingEntry,
+    Membership,
+    Person,
+    SafetyScreen,
+)
 from reconnect.settings import Settings
 
 log = logging.getLogger("reconnect.accounts.auth")
@@ -340,9 +348,21 @@ def log_in(
 
 # Every signed-in request asks this first: the sign-in and its person in one statement,
 # built once.
+# One statement for the sign-in and for what nearly every request asks next: the
+# person's couple with both members, and their own safety screen. Plain joins, one row
+# (or one per partner): the ORM's eager loading of the couple's members cost twice as
+# much as the whole sign-in.
+_PARTNER = aliased(Membership)
 _SIGN_IN = (
-    select(AuthSession)
-    .options(joinedload(AuthSession.person))
+    select(AuthSession, Person, Membership, Couple, SafetyScreen, _PARTNER)
+    .join(Person, Person.id == AuthSession.person_id)
+    .outerjoin(Membership, Membership.person_id == Person.id)
+    .outerjoin(Couple, Couple.id == Membership.couple_id)
+    .outerjoin(SafetyScreen, SafetyScreen.person_id == Person.id)
+    .outerjoin(
+        _PARTNER,
+        (_PARTNER.couple_id == Membership.couple_id) & (_PARTNER.person_id != Person.id),
+    )
     .where(AuthSession.token_hash == bindparam("hashed"))
 )
 
@@ -352,14 +372,17 @@ def session_for_token(db: Session, token: str | None, now: datetime) -> SignedIn
     if not token or len(token) > 200:
         return None
     hashed = token_hash(token)
-    row = db.scalars(_SIGN_IN, {"hashed": hashed}).first()
-    if row is None or row.expires_at <= now:
+    rows = db.execute(_SIGN_IN, {"hashed": hashed}).all()
+    if not rows or rows[0][0].expires_at <= now:
         return None
+    row, person, membership, couple, screen, _ = rows[0]
+    partners = [r[5] for r in rows if r[5] is not None]
+    access.remember(db, person, membership, couple, partners, screen)
     try:
         data_key = keys.unseal(keys.token_key(token), row.key_wrap, f"wrap:session:{hashed}")
     except keys.SealBroken:
         return None
-    signed_in = SignedIn(row.person, data_key, hashed)
+    signed_in = SignedIn(person, data_key, hashed)
     for unlocked in db.info.get(UNLOCKED, ()):
         unlocked(db, signed_in)
     return signed_in
