@@ -19,6 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
+from reconnect import after_write
 from reconnect.accounts.auth import kdf_params
 from reconnect.demo import HURT, INVOLVED, PASSWORD, build_demo
 from tests.demo import NOW
@@ -101,6 +102,36 @@ def test_each_hot_api_read_asks_a_few_questions(demo_app, username):
             answer = client.get(path, headers=headers)
         assert answer.status_code == 200, path
         assert len(sent) <= limit, f"{path}: {len(sent)} statements\n" + "\n".join(sent)
+
+
+# A check-in POST: the sign-in; the sealed entry (inserted for its id, then sealed
+# with it); the couple's newest decision; its signals, all in one insert; the pace
+# (checkpoint, signals since, the decision); the detectors' refresh asked for; the
+# marked dates. On PostgreSQL, one more: the couple's row lock (pacing.store._hold_couple).
+CHECK_IN_STATEMENTS = 10
+
+
+def test_a_check_in_writes_in_a_few_statements(demo_app, monkeypatch):
+    client = TestClient(demo_app, base_url="http://127.0.0.1")
+    headers = api_headers(demo_app, HURT)
+    assert client.post("/api/v1/checkins", headers=headers, json=CALM).status_code == 201
+    # The tests' queue runs the detectors in the request (after_write.look_again): in
+    # the app they are a job, and asking for it is one statement.
+    detectors = after_write.look_again_now
+    with statements(demo_app) as sent:
+        theirs: list[int] = []
+
+        def counted(*args: Any, **kwargs: Any) -> None:
+            before = len(sent)
+            detectors(*args, **kwargs)
+            theirs.append(len(sent) - before - 1)
+
+        monkeypatch.setattr(after_write, "look_again_now", counted)
+        answer = client.post("/api/v1/checkins", headers=headers, json=CALM)
+    assert answer.status_code == 201, answer.text
+    assert len(theirs) == 1, "a check-in asks the detectors to look again"
+    own = len(sent) - theirs[0]
+    assert own <= CHECK_IN_STATEMENTS, f"{own} statements\n" + "\n".join(sent)
 
 
 @contextmanager

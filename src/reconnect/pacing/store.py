@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from reconnect import access, keys, localtime
@@ -260,21 +260,21 @@ def current_pace(
 
 
 def _add_signals(db: Session, couple: Couple, person: Person, signals: Sequence[Signal]) -> None:
-    for signal in signals:
-        if getattr(signal, "owner_only", False):
-            # Never in the shared rows: only its owner reads it, from their own sealed
-            # check-in (reasons_for_person). The pace is the same without it.
-            continue
-        db.add(
-            PaceSignal(
-                couple_id=couple.id,
-                person_id=person.id,
-                kind=signal.kind,
-                at=signal.at,
-                data=json.dumps(signal.to_dict()),
-            )
-        )
-    db.flush()
+    rows = [
+        {
+            "couple_id": couple.id,
+            "person_id": person.id,
+            "kind": signal.kind,
+            "at": signal.at,
+            "data": json.dumps(signal.to_dict()),
+        }
+        for signal in signals
+        # An owner-only signal is never in the shared rows: only its owner reads it,
+        # from their own sealed check-in (reasons_for_person). The pace is the same.
+        if not getattr(signal, "owner_only", False)
+    ]
+    if rows:  # one statement for them all; nothing reads them back as objects
+        db.execute(insert(PaceSignal), rows)
 
 
 def reasons_for_person(
@@ -319,20 +319,28 @@ def _decide_and_store(
     return _store(db, couple, current_pace(db, couple, now, changed_from=changed_from))
 
 
+_LOCK_COUPLE = (
+    select(Couple.id).where(Couple.id == bindparam("couple_id")).with_for_update(key_share=True)
+)
+_NEWEST_DECISION = select(func.max(PaceDecision.decided_at)).where(
+    PaceDecision.couple_id == bindparam("couple_id")
+)
+
+
 def _hold_couple(db: Session, couple: Couple) -> datetime | None:
     """Take the couple's row lock until commit, and return its newest decision's time.
 
     Two requests of one couple (both partners at once, on two worker processes) must
     not decide side by side: each would miss the other's signals, and the later
     decision, the one every next request resumes from, would lose a pause. The lock
-    makes them decide one after the other. (SQLite has one writer at a time anyway.)
+    makes them decide one after the other. SQLite has no row locks (it would send a
+    plain read): there, one writer at a time is the lock, and the statement is left out.
     FOR NO KEY UPDATE: rows that only refer to the couple (signals, experiences) lock
     its key for share, which this lock lets pass; FOR UPDATE would deadlock with them.
     """
-    db.execute(select(Couple.id).where(Couple.id == couple.id).with_for_update(key_share=True))
-    return db.scalar(
-        select(func.max(PaceDecision.decided_at)).where(PaceDecision.couple_id == couple.id)
-    )
+    if db.get_bind().dialect.name != "sqlite":
+        db.execute(_LOCK_COUPLE, {"couple_id": couple.id})
+    return db.scalar(_NEWEST_DECISION, {"couple_id": couple.id})
 
 
 def add_signals_and_decide(
