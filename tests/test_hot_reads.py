@@ -18,9 +18,11 @@ import anyio.to_thread
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
+from starlette.routing import Route
 
 from reconnect import after_write
 from reconnect.accounts.auth import kdf_params
+from reconnect.app import HOT_PAGES, tried_first
 from reconnect.demo import HURT, INVOLVED, PASSWORD, build_demo
 from tests.demo import NOW
 from tests.pages import Visitor
@@ -192,3 +194,20 @@ def test_a_signed_in_read_goes_to_a_worker_thread_only_where_it_must(
         checked_in = client.post("/api/v1/checkins", headers=headers, json=CALM)
     assert checked_in.status_code == 201, checked_in.text
     assert len(trips) == CHECK_IN[backend], trips
+
+
+def test_the_pages_every_visit_opens_are_matched_first(app):
+    """A request is matched against the routes in order: the Today page was tried after
+    some 130 others. Moving a route never changes which route answers a request."""
+    pages = [r for r in app.router.routes if isinstance(r, Route) and r.path in HOT_PAGES]
+    first = app.router.routes.index(pages[0])
+    assert app.router.routes[first : first + len(pages)] == pages
+    assert first <= 2  # after FastAPI's /openapi.json and the static files only
+
+    def page() -> None: ...
+
+    shadowed = [Route("/{name}", page), Route("/today", page)]
+    with pytest.raises(RuntimeError, match="GET /today is answered by an earlier route"):
+        tried_first(shadowed, ("/today",))
+    moved = [Route("/about", page), Route("/today", page)]
+    assert tried_first(moved, ("/today",)) == moved[::-1]

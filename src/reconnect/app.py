@@ -24,6 +24,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reconnect import __version__, coach
@@ -124,6 +125,27 @@ ROUTERS = (
     progress_pages.router,
     therapist_pages.router,
 )
+
+# The pages every visit opens. A request is matched against the routes one by one, and
+# the Today page came after some 130 others; these are tried first. Pages are not in
+# /openapi.json, so the API's order there stays as ROUTERS give it.
+HOT_PAGES = ("/today", "/checkin", "/notes", "/progress")
+
+
+def tried_first(routes: list[BaseRoute], paths: tuple[str, ...]) -> list[BaseRoute]:
+    """``routes`` with those for ``paths`` (fixed paths, every method) moved to the
+    front, keeping their order. Each request still reaches the route it reached before:
+    a route moves only if none before it answers the same path and method, which is
+    checked here (at start-up, once per app)."""
+    first = [r for r in routes if isinstance(r, Route) and r.path in paths]
+    for route in first:
+        for method in sorted(route.methods or ()):
+            asked = {"type": "http", "path": route.path, "method": method, "root_path": ""}
+            before = next(r for r in routes if r.matches(asked)[0] is Match.FULL)
+            if before is not route:
+                raise RuntimeError(f"{method} {route.path} is answered by an earlier route")
+    return first + [r for r in routes if r not in first]
+
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -260,8 +282,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     # The routers' routes themselves, made once per process when their modules load.
     # include_router() would wrap each in a copy that FastAPI analyses again for every
     # app, on that app's first requests, and would match a request router by router.
-    for router in ROUTERS:
-        app.router.routes.extend(router.routes)
+    routes = [route for router in ROUTERS for route in router.routes]
+    app.router.routes.extend(tried_first(routes, HOT_PAGES))
     _install_error_handlers(app, templates)
 
     app.add_middleware(SecurityHeaders)

@@ -41,7 +41,7 @@ from reconnect.models import (
     Trigger,
 )
 from reconnect.pacing import store as pace
-from reconnect.sealing import entry_context
+from reconnect.sealing import add_sealed, entry_context
 
 TRIGGER_EXAMPLES = (
     "A song or a place",
@@ -98,13 +98,9 @@ def share_status(
     if status not in {mood.value for mood in Mood}:
         raise Problem("invalid_entry", "Choose okay, struggling or need space.", 422)
     couple, couple_key = _couple_key(db, signed_in)
-    row = SharedStatus(couple_id=couple.id, person_id=signed_in.person.id, at=now, sealed=b"")
-    db.add(row)
-    db.flush()
-    row.sealed = _seal_json(
-        couple_key, {"status": status, "words": _words(words)}, _status_context(row)
-    )
-    db.flush()
+    row = SharedStatus(couple_id=couple.id, person_id=signed_in.person.id, at=now)
+    content = {"status": status, "words": _words(words)}
+    add_sealed(db, row, lambda row: _seal_json(couple_key, content, _status_context(row)))
     return row
 
 

@@ -28,6 +28,7 @@ from reconnect.couples.store import opened_couple_key
 from reconnect.errors import Problem
 from reconnect.models import SharedNote
 from reconnect.moments.store import Shared
+from reconnect.sealing import add_sealed
 
 NOTE_MAX = 4000
 """The longest note, in characters: room for a letter, not for a book."""
@@ -191,11 +192,12 @@ def send_note(db: Session, *, signed_in: SignedIn, text: str, now: datetime) -> 
     consulted here: a preview is the writer's choice, and nothing is ever blocked."""
     text = note_text(text)
     couple_id, couple_key = _couple(db, signed_in)
-    row = SharedNote(couple_id=couple_id, person_id=signed_in.person.id, at=now, sealed=b"")
-    db.add(row)
-    db.flush()
-    row.sealed = keys.seal(couple_key, json.dumps({"text": text}).encode(), _context(row))
-    db.flush()
+    row = SharedNote(couple_id=couple_id, person_id=signed_in.person.id, at=now)
+    add_sealed(
+        db,
+        row,
+        lambda row: keys.seal(couple_key, json.dumps({"text": text}).encode(), _context(row)),
+    )
     return row
 
 

@@ -13,6 +13,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, or_, select, update
@@ -239,7 +240,16 @@ def _signals(db: Session, couple_id: int, after: datetime | None, until: datetim
 def _checkpoint(db: Session, couple_id: int, before: datetime) -> Decision | None:
     """The latest stored decision made strictly before ``before``."""
     data = db.scalar(_CHECKPOINT, {"couple_id": couple_id, "before": before})
-    return Decision.from_dict(json.loads(data)) if data else None
+    return _stored_decision(data) if data else None
+
+
+@lru_cache(maxsize=1024)
+def _stored_decision(data: str) -> Decision:
+    """A stored decision read back, remembered by its text: the pace, Today and each
+    check-in of a couple resume from the same one until the next decision, and reading
+    it back cost more than the statement that finds it. A decision is an immutable
+    value, and its state is pruned to the engine's windows (a few kilobytes)."""
+    return Decision.from_dict(json.loads(data))
 
 
 def current_pace(
@@ -299,17 +309,15 @@ def _store(db: Session, couple: Couple, decision: Decision) -> Decision:
     from, with only the couple's reasons: a person's own are worked out again when
     they look (they say more than the pace)."""
     couple_only = tuple(r for r in decision.reasons if r.audience == COUPLE)
-    db.add(
-        PaceDecision(
-            couple_id=couple.id,
-            decided_at=decision.decided_at,
-            policy_version=decision.policy_version,
-            permitted_tier=decision.permitted_tier,
-            ladder_tier=decision.ladder_tier,
-            data=json.dumps(replace(decision, reasons=couple_only).to_dict()),
-        )
-    )
-    db.flush()
+    row = {
+        "couple_id": couple.id,
+        "decided_at": decision.decided_at,
+        "policy_version": decision.policy_version,
+        "permitted_tier": decision.permitted_tier,
+        "ladder_tier": decision.ladder_tier,
+        "data": json.dumps(replace(decision, reasons=couple_only).to_dict()),
+    }
+    db.execute(insert(PaceDecision), [row])  # nothing reads it back as an object
     return decision
 
 
