@@ -7,7 +7,7 @@ import threading
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from reconnect.database import (
@@ -20,7 +20,8 @@ from reconnect.database import (
     sqlite_module,
     upgrade,
 )
-from reconnect.models import Base
+from reconnect.models import Base, CheckInEntry, SharedNote, SharedStatus
+from tests.payloads import CALM
 
 
 @pytest.mark.usefixtures("backend")
@@ -195,3 +196,21 @@ def test_a_write_that_failed_gives_up_its_turn(impatient_sqlite):
     thread, failures = _in_thread(other_thread)
     thread.join(timeout=10)
     assert not thread.is_alive() and failures == []
+
+
+@pytest.mark.usefixtures("backend")
+def test_new_sealed_rows_are_stored_whole_and_read_back(hana_and_ivan, app):
+    """A check-in, a note and a status are each inserted for their id and then sealed
+    with it (sealing.add_sealed); each reads back whole, and nothing was left unsealed."""
+    hana, ivan = hana_and_ivan
+    assert hana.post("/api/v1/checkins", CALM).status_code == 201
+    assert hana.post("/api/v1/notes", {"text": "Thank you for tonight."}).status_code == 201
+    shared = hana.post("/api/v1/status", {"status": "okay", "words": "a quiet day"})
+    assert shared.status_code in (200, 201), shared.text
+    assert [c["note"] for c in hana.get("/api/v1/checkins").json()] == [CALM["note"]]
+    assert [n["text"] for n in ivan.get("/api/v1/notes").json()["notes"]] == [
+        "Thank you for tonight."
+    ]
+    with app.state.reconnect.sessions() as db:
+        for model in (CheckInEntry, SharedNote, SharedStatus):
+            assert all(len(sealed) > 16 for sealed in db.scalars(select(model.sealed)))
