@@ -29,10 +29,10 @@ from tests.pages import Visitor
 from tests.payloads import CALM
 
 PAGES = {
-    # Two of them read the person's questionnaire plan and the couple's: what is due,
-    # and the check after a crisis answer; one the dates they marked as hard; one the
-    # couple's rituals.
-    "/today": 14,
+    # One reads the person's questionnaire plan and the couple's: what is due, and the
+    # check after a crisis answer; one the dates they marked as hard; one the couple's
+    # rituals.
+    "/today": 13,
     "/checkin": 1,
     "/notes": 2,
     "/progress": 10,  # two of them the couple's commitments and rituals, week by week

@@ -24,7 +24,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -376,6 +376,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     ):
         cursor.execute(pragma)
     cursor.close()
+
+
+def plain_reads(db: Session) -> Connection:
+    """The session's connection, for reads of plain columns (a JSON text, a sealed
+    value) on the hot pages: without the ORM's layer, a statement takes less than half
+    the time. What the session holds unsent goes first, as the session's own reads
+    would send it."""
+    if db.new or db.dirty or db.deleted:
+        db.flush()
+    return db.connection()
 
 
 def keep(db: Session, *rows: object) -> None:

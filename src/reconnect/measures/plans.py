@@ -19,11 +19,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import bindparam, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from reconnect import access, keys
 from reconnect.accounts.signed_in import SignedIn
 from reconnect.couples.store import opened_couple_key
+from reconnect.database import plain_reads
 from reconnect.errors import Problem
 from reconnect.models import CoupleQuestionnairePlan, QuestionnairePlan
 from reconnect.sealing import entry_context
@@ -138,8 +140,7 @@ def own(db: Session, signed_in: SignedIn) -> OwnPlan:
     row = db.get(QuestionnairePlan, signed_in.person.id)
     if row is None:
         return OwnPlan()
-    data = json.loads(keys.unseal(signed_in.data_key, row.sealed, _own_context(row.person_id)))
-    return OwnPlan(**data)
+    return OwnPlan(**_opened(signed_in.data_key, row.sealed, _own_context(row.person_id)))
 
 
 def save_own(db: Session, signed_in: SignedIn, plan: OwnPlan) -> None:
@@ -153,23 +154,13 @@ def couple_plan(db: Session, couple_id: int, couple_key: bytes) -> Plan:
     row = db.get(CoupleQuestionnairePlan, couple_id)
     if row is None:
         return Plan()
-    return Plan(**json.loads(keys.unseal(couple_key, row.sealed, _couple_context(couple_id))))
+    return Plan(**_opened(couple_key, row.sealed, _couple_context(couple_id)))
 
 
 def save_couple_plan(db: Session, couple_id: int, couple_key: bytes, plan: Plan) -> None:
     sealed = _sealed(couple_key, vars(plan), _couple_context(couple_id))
     db.merge(CoupleQuestionnairePlan(couple_id=couple_id, sealed=sealed))
     db.flush()
-
-
-def partners_plan(db: Session, signed_in: SignedIn) -> Plan:
-    """What the couple's therapist asked of this person's couple; empty outside a couple
-    (or where shared items cannot be opened)."""
-    membership = access.membership_of(db, signed_in.person)
-    if membership is None or membership.couple_key_wrap is None:
-        return Plan()
-    key = opened_couple_key(db, membership, signed_in.data_key)
-    return couple_plan(db, membership.couple_id, key)
 
 
 @dataclass(frozen=True)
@@ -184,4 +175,33 @@ class Plans:
 
 
 def for_person(db: Session, signed_in: SignedIn) -> Plans:
-    return Plans(own(db, signed_in), partners_plan(db, signed_in))
+    """Both plans, read in one statement (every Today page asks): the person's own, and
+    their couple's when they are in one whose shared items they can open."""
+    person_id = signed_in.person.id
+    membership = access.membership_of(db, signed_in.person)
+    couple_id = membership.couple_id if membership and membership.couple_key_wrap else None
+    asked = {"person_id": person_id, "couple_id": couple_id}
+    sealed = {kind: value for kind, value in plain_reads(db).execute(_BOTH_PLANS, asked)}
+    own_plan = OwnPlan()
+    if "own" in sealed:
+        own_plan = OwnPlan(**_opened(signed_in.data_key, sealed["own"], _own_context(person_id)))
+    couple = Plan()
+    if membership is not None and couple_id is not None and "couple" in sealed:
+        key = opened_couple_key(db, membership, signed_in.data_key)
+        couple = Plan(**_opened(key, sealed["couple"], _couple_context(couple_id)))
+    return Plans(own_plan, couple)
+
+
+_BOTH_PLANS = union_all(
+    select(literal("own"), QuestionnairePlan.sealed).where(
+        QuestionnairePlan.person_id == bindparam("person_id")
+    ),
+    select(literal("couple"), CoupleQuestionnairePlan.sealed).where(
+        CoupleQuestionnairePlan.couple_id == bindparam("couple_id")
+    ),
+)
+
+
+def _opened(key: bytes, sealed: bytes, context: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(keys.unseal(key, sealed, context))
+    return data

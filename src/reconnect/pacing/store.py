@@ -16,10 +16,11 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from reconnect import access, keys, localtime
+from reconnect.database import plain_reads
 from reconnect.domain.insights.couple_record import experience_half
 from reconnect.domain.pacing.catalogue import (
     Catalogue,
@@ -229,28 +230,18 @@ _CHECKPOINT = (
 )
 
 
-def _rows(db: Session) -> Connection:
-    """The session's connection, to read the pace's own rows (their JSON text) without
-    the ORM's layer: less than half the time per statement, and every page of the pace
-    sends two. What the session holds unsent goes first, as its own reads would send it.
-    """
-    if db.new or db.dirty or db.deleted:
-        db.flush()
-    return db.connection()
-
-
 def _signals(db: Session, couple_id: int, after: datetime | None, until: datetime) -> list[Signal]:
     asked = {"couple_id": couple_id, "until": until}
     if after is None:
-        rows = _rows(db).scalars(_ALL_SIGNALS, asked)
+        rows = plain_reads(db).scalars(_ALL_SIGNALS, asked)
     else:
-        rows = _rows(db).scalars(_SIGNALS_AFTER, {**asked, "after": after})
+        rows = plain_reads(db).scalars(_SIGNALS_AFTER, {**asked, "after": after})
     return [signal_from_dict(json.loads(data)) for data in rows]
 
 
 def _checkpoint(db: Session, couple_id: int, before: datetime) -> Decision | None:
     """The latest stored decision made strictly before ``before``."""
-    data = _rows(db).scalar(_CHECKPOINT, {"couple_id": couple_id, "before": before})
+    data = plain_reads(db).scalar(_CHECKPOINT, {"couple_id": couple_id, "before": before})
     return _stored_decision(data) if data else None
 
 
