@@ -16,10 +16,12 @@ import secrets
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from reconnect import access, keys, localtime
 from reconnect.accounts.signed_in import SignedIn
+from reconnect.database import plain_reads
 from reconnect.domain.pacing.signals import HoldSignal
 from reconnect.errors import Problem
 from reconnect.models import HardDates
@@ -63,12 +65,17 @@ def _context(person_id: int) -> str:
     return entry_context("hard_dates", person_id, person_id)
 
 
+# Today and every check-in ask (the pace holds near a marked date): one plain read.
+_SEALED = select(HardDates.sealed).where(HardDates.person_id == bindparam("person_id"))
+
+
 def dates(db: Session, signed_in: SignedIn) -> list[HardDate]:
     """This person's marked dates, in calendar order."""
-    row = db.get(HardDates, signed_in.person.id)
-    if row is None:
+    person_id = signed_in.person.id
+    sealed = plain_reads(db).scalar(_SEALED, {"person_id": person_id})
+    if sealed is None:
         return []
-    data = json.loads(keys.unseal(signed_in.data_key, row.sealed, _context(row.person_id)))
+    data = json.loads(keys.unseal(signed_in.data_key, sealed, _context(person_id)))
     return sorted((HardDate(**d) for d in data["dates"]), key=lambda d: (d.month, d.day, d.id))
 
 
