@@ -178,7 +178,7 @@ _ALL_OWN_RATINGS = select(
 
 def all_own_checkins(db: Session, person: Person, key: bytes) -> list[CheckIn]:
     """Every check-in of this person, opened with their key, in no particular order."""
-    rows = db.execute(_ALL_OWN_CHECKINS, {"person_id": person.id})
+    rows = plain_reads(db).execute(_ALL_OWN_CHECKINS, {"person_id": person.id})
     return [_checkin(data) for data in _opened(CheckInEntry.__tablename__, rows, key)]
 
 
@@ -192,9 +192,10 @@ def all_own_ratings(
     with their key, in no particular order; only those written at or after ``since``
     when it is given."""
     if since is None:
-        rows = db.execute(_ALL_OWN_RATINGS, {"person_id": person.id})
+        rows = plain_reads(db).execute(_ALL_OWN_RATINGS, {"person_id": person.id})
     else:
-        rows = db.execute(_OWN_RATINGS_SINCE, {"person_id": person.id, "since": since})
+        asked = {"person_id": person.id, "since": since}
+        rows = plain_reads(db).execute(_OWN_RATINGS_SINCE, asked)
     return [_rating(data) for data in _opened(ExperienceRatingEntry.__tablename__, rows, key)]
 
 
@@ -350,7 +351,7 @@ def _hold_couple(db: Session, couple: Couple) -> datetime | None:
     """
     if db.get_bind().dialect.name != "sqlite":
         db.execute(_LOCK_COUPLE, {"couple_id": couple.id})
-    return db.scalar(_NEWEST_DECISION, {"couple_id": couple.id})
+    return plain_reads(db).scalar(_NEWEST_DECISION, {"couple_id": couple.id})
 
 
 def add_signals_and_decide(
@@ -691,7 +692,7 @@ _NOT_REFLECTED_SINCE = (
 
 def awaiting_reflection(db: Session, person: Person, couple: Couple) -> list[Experience]:
     """Shared experiences of the last two weeks this person has not reflected on yet."""
-    newest = db.scalar(_NEWEST_EXPERIENCE, {"couple_id": couple.id})
+    newest = plain_reads(db).scalar(_NEWEST_EXPERIENCE, {"couple_id": couple.id})
     if newest is None:
         return []
     since = newest - timedelta(days=14)
