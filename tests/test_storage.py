@@ -20,7 +20,8 @@ from reconnect.database import (
     sqlite_module,
     upgrade,
 )
-from reconnect.models import Base, CheckInEntry, SharedNote, SharedStatus
+from reconnect.models import Base, CheckInEntry, Couple, Membership, SharedNote, SharedStatus
+from reconnect.sealing import add_sealed
 from tests.payloads import CALM
 
 
@@ -214,3 +215,13 @@ def test_new_sealed_rows_are_stored_whole_and_read_back(hana_and_ivan, app):
     with app.state.reconnect.sessions() as db:
         for model in (CheckInEntry, SharedNote, SharedStatus):
             assert all(len(sealed) > 16 for sealed in db.scalars(select(model.sealed)))
+
+
+def test_a_new_sealed_row_is_given_its_column_values_only(app):
+    """add_sealed writes plain statements: a related row set on the object would be
+    dropped without a word, so it is refused."""
+    with app.state.reconnect.sessions() as db:
+        row = Membership(person_id=1, role="hurt", couple=Couple())
+        with pytest.raises(TypeError, match=r"not related rows: \['couple'\]"):
+            add_sealed(db, row, lambda row: b"")
+        assert not db.new

@@ -79,8 +79,15 @@ def add_sealed(db: Session, row: Any, sealed: Callable[[Any], bytes]) -> None:
     check-in, the reflection, the note and the status each write one. Columns it was not
     given (their defaults) are read back if asked for.
     """
+    state: InstanceState[Any] = inspect(row)
+    if linked := set(state.dict) & set(state.mapper.relationships.keys()):
+        raise TypeError(f"add_sealed takes column values, not related rows: {sorted(linked)}")
+    given = {
+        a.columns[0].key: state.dict[a.key]
+        for a in state.mapper.column_attrs
+        if a.key in state.dict and a.key != "id"
+    }
     table = row.__table__
-    given = {k: v for k, v in inspect(row).dict.items() if k in table.c and k != "id"}
     connection = db.connection()
     row.id = connection.execute(_new_row(table), {**given, "sealed": b""}).scalar_one()
     row.sealed = sealed(row)

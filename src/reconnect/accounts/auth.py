@@ -346,12 +346,10 @@ def log_in(
     return LoggedIn(signed.person, token, signed.device_token)
 
 
-# Every signed-in request asks this first: the sign-in and its person in one statement,
-# built once.
-# One statement for the sign-in and for what nearly every request asks next: the
-# person's couple with both members, and their own safety screen. Plain joins, one row
-# (or one per partner): the ORM's eager loading of the couple's members cost twice as
-# much as the whole sign-in.
+# Every signed-in request asks this first, built once: the sign-in, its person, and
+# what nearly every request asks next, the person's couple with both members and their
+# own safety screen. Plain joins, one row (or one per partner): the ORM's eager loading
+# of the couple's members had cost twice as much as the whole sign-in.
 _PARTNER = aliased(Membership)
 _SIGN_IN = (
     select(AuthSession, Person, Membership, Couple, SafetyScreen, _PARTNER)
