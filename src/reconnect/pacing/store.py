@@ -171,6 +171,10 @@ def _opened(table: str, rows: Any, key: bytes) -> list[dict[str, Any]]:
 _ALL_OWN_CHECKINS = select(CheckInEntry.id, CheckInEntry.person_id, CheckInEntry.sealed).where(
     CheckInEntry.person_id == bindparam("person_id")
 )
+# The pace and Today read the person's latest check-in for its urgency note.
+_LATEST_OWN_CHECKIN = _ALL_OWN_CHECKINS.order_by(
+    CheckInEntry.recorded_at.desc(), CheckInEntry.id.desc()
+).limit(1)
 _ALL_OWN_RATINGS = select(
     ExperienceRatingEntry.id, ExperienceRatingEntry.person_id, ExperienceRatingEntry.sealed
 ).where(ExperienceRatingEntry.person_id == bindparam("person_id"))
@@ -301,11 +305,13 @@ def reasons_for_person(
     """What ``person`` may read about ``decision``: the couple's reasons, their own, and
     the urgency note their own latest check-in calls for (read under their key)."""
     reasons = reasons_for(decision, str(person.id))
-    latest = own_checkins(db, person, limit=1)
-    if not latest or any(r.rule == "urgency" for r in reasons):
+    if any(r.rule == "urgency" for r in reasons):
+        return reasons
+    latest = plain_reads(db).execute(_LATEST_OWN_CHECKIN, {"person_id": person.id}).all()
+    if not latest:
         return reasons
     rules = policy_for(couple)
-    checkin = load_checkin(latest[0], key)
+    checkin = _checkin(_opened(CheckInEntry.__tablename__, latest, key)[0])
     fresh = now - checkin.recorded_at < rules.urgency_window
     if fresh and checkin.urgency_gap >= rules.urgency_gap_min:
         return (*reasons, urgency_reason(str(person.id), rules))
