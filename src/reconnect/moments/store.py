@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import and_, bindparam, or_, select
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 from reconnect import access, keys
 from reconnect.accounts.signed_in import SignedIn
 from reconnect.couples.store import opened_couple_key
+from reconnect.database import plain_reads
 from reconnect.domain.couples import Role
 from reconnect.domain.moments import (
     TRIGGER_ROLES,
@@ -88,8 +90,8 @@ def _words(text: str) -> str:
 # --- shared status ------------------------------------------------------------------
 
 
-def _status_context(row: SharedStatus) -> str:
-    return f"shared:status:{row.id}:couple:{row.couple_id}"
+def _status_context(status_id: int, couple_id: int) -> str:
+    return f"shared:status:{status_id}:couple:{couple_id}"
 
 
 def share_status(
@@ -100,7 +102,8 @@ def share_status(
     couple, couple_key = _couple_key(db, signed_in)
     row = SharedStatus(couple_id=couple.id, person_id=signed_in.person.id, at=now)
     content = {"status": status, "words": _words(words)}
-    add_sealed(db, row, lambda row: _seal_json(couple_key, content, _status_context(row)))
+    context = partial(_status_context, couple_id=couple.id)
+    add_sealed(db, row, lambda row: _seal_json(couple_key, content, context(row.id)))
     return row
 
 
@@ -121,7 +124,7 @@ def statuses_since(
                 row.id,
                 "you" if row.person_id == signed_in.person.id else "partner",
                 row.at,
-                _open_json(couple_key, row.sealed, _status_context(row)),
+                _open_json(couple_key, row.sealed, _status_context(row.id, row.couple_id)),
             ),
         )
         for row in rows
@@ -130,8 +133,16 @@ def statuses_since(
 
 # The reads the Today page makes on every visit are built once, with named parameters
 # (see pacing/store.py for why).
+# Plain columns: each row is opened into a plain value at once, and building ORM
+# objects for them cost more than the statement.
 _STATUSES_NEWEST_FIRST = (
-    select(SharedStatus)
+    select(
+        SharedStatus.id,
+        SharedStatus.couple_id,
+        SharedStatus.person_id,
+        SharedStatus.at,
+        SharedStatus.sealed,
+    )
     .where(SharedStatus.couple_id == bindparam("couple_id"), SharedStatus.at >= bindparam("since"))
     .order_by(SharedStatus.at.desc(), SharedStatus.id.desc())
 )
@@ -140,10 +151,9 @@ _STATUSES_NEWEST_FIRST = (
 def statuses_today(db: Session, *, signed_in: SignedIn, now: datetime) -> list[Shared]:
     """The latest status each partner shared in the last day: all the other sees."""
     couple, couple_key = _couple_key(db, signed_in)
-    rows = db.scalars(
-        _STATUSES_NEWEST_FIRST, {"couple_id": couple.id, "since": now - timedelta(days=1)}
-    )
-    latest: dict[int, SharedStatus] = {}
+    asked = {"couple_id": couple.id, "since": now - timedelta(days=1)}
+    latest: dict[int, Any] = {}  # each partner's newest row
+    rows = plain_reads(db).execute(_STATUSES_NEWEST_FIRST, asked)
     for row in rows:
         latest.setdefault(row.person_id, row)
     return [
@@ -151,7 +161,7 @@ def statuses_today(db: Session, *, signed_in: SignedIn, now: datetime) -> list[S
             row.id,
             "you" if row.person_id == signed_in.person.id else "partner",
             row.at,
-            _open_json(couple_key, row.sealed, _status_context(row)),
+            _open_json(couple_key, row.sealed, _status_context(row.id, row.couple_id)),
         )
         for row in latest.values()
     ]
@@ -380,8 +390,8 @@ def respond_to_trigger(
 # --- proposals ----------------------------------------------------------------------
 
 
-def _proposal_context(row: Proposal) -> str:
-    return f"shared:proposal:{row.id}:couple:{row.couple_id}"
+def _proposal_context(proposal_id: int, couple_id: int) -> str:
+    return f"shared:proposal:{proposal_id}:couple:{couple_id}"
 
 
 def propose(db: Session, *, signed_in: SignedIn, practice_id: str, now: datetime) -> Proposal:
@@ -396,18 +406,23 @@ def propose(db: Session, *, signed_in: SignedIn, practice_id: str, now: datetime
             422,
         )
     couple, couple_key = _couple_key(db, signed_in)
-    row = Proposal(couple_id=couple.id, proposed_by=signed_in.person.id, at=now, sealed=b"")
-    db.add(row)
-    db.flush()
-    row.sealed = _seal_json(
-        couple_key, {"practice_id": chosen.id, "tier": chosen.tier}, _proposal_context(row)
-    )
-    db.flush()
+    row = Proposal(couple_id=couple.id, proposed_by=signed_in.person.id, at=now)
+    content = {"practice_id": chosen.id, "tier": chosen.tier}
+    context = partial(_proposal_context, couple_id=couple.id)
+    add_sealed(db, row, lambda row: _seal_json(couple_key, content, context(row.id)))
     return row
 
 
 _PROPOSALS_NEWEST_FIRST = (
-    select(Proposal)
+    select(
+        Proposal.id,
+        Proposal.couple_id,
+        Proposal.proposed_by,
+        Proposal.at,
+        Proposal.sealed,
+        Proposal.response,
+        Proposal.responded_at,
+    )
     .where(Proposal.couple_id == bindparam("couple_id"))
     .order_by(Proposal.at.desc())
     .limit(50)
@@ -416,7 +431,7 @@ _PROPOSALS_NEWEST_FIRST = (
 
 def proposals(db: Session, *, signed_in: SignedIn, days: int = 14) -> list[dict[str, Any]]:
     couple, couple_key = _couple_key(db, signed_in)
-    rows = db.scalars(_PROPOSALS_NEWEST_FIRST, {"couple_id": couple.id})
+    rows = plain_reads(db).execute(_PROPOSALS_NEWEST_FIRST, {"couple_id": couple.id})
     return [
         {
             "id": row.id,
@@ -425,7 +440,7 @@ def proposals(db: Session, *, signed_in: SignedIn, days: int = 14) -> list[dict[
             "by": row.proposed_by,
             "response": row.response,
             "responded_at": row.responded_at,
-            **_open_json(couple_key, row.sealed, _proposal_context(row)),
+            **_open_json(couple_key, row.sealed, _proposal_context(row.id, row.couple_id)),
         }
         for row in rows
     ]
