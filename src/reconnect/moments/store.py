@@ -132,9 +132,8 @@ def statuses_since(
 
 
 # The reads the Today page makes on every visit are built once, with named parameters
-# (see pacing/store.py for why).
-# Plain columns: each row is opened into a plain value at once, and building ORM
-# objects for them cost more than the statement.
+# (see pacing/store.py for why), and ask for plain columns: each row is opened into a
+# plain value at once, and building ORM objects for them cost more than the statement.
 _STATUSES_NEWEST_FIRST = (
     select(
         SharedStatus.id,
