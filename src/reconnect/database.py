@@ -382,10 +382,14 @@ def plain_reads(db: Session) -> Connection:
     """The session's connection, for reads of plain columns (a JSON text, a sealed
     value) on the hot pages: without the ORM's layer, a statement takes less than half
     the time. What the session holds unsent goes first, as the session's own reads
-    would send it."""
-    if db.new or db.dirty or db.deleted:
+    would send it (a flush with nothing to send costs nothing)."""
+    if db.autoflush:
         db.flush()
     return db.connection()
+
+
+def is_sqlite(db: Session) -> bool:
+    return db.get_bind().dialect.name == "sqlite"
 
 
 def keep(db: Session, *rows: object) -> None:

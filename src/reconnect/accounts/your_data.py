@@ -26,6 +26,7 @@ from reconnect.accounts import auth
 from reconnect.accounts.signed_in import SignedIn
 from reconnect.commitments import store as commitments
 from reconnect.couples.store import couple_view, dissolve_couple
+from reconnect.database import is_sqlite
 from reconnect.dates import store as dates
 from reconnect.disclosure import store as disclosure
 from reconnect.domain.measures import fhir
@@ -321,7 +322,7 @@ def delete_account(db: Session, person: Person) -> None:
 def flush_deleted_pages(db: Session) -> None:
     """After a deletion is committed, fold the WAL back into the (secure-deleting)
     database file, so the removed rows linger in neither. No-op on PostgreSQL."""
-    if db.get_bind().dialect.name == "sqlite":
+    if is_sqlite(db):
         db.connection().exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from reconnect import access, keys, localtime
-from reconnect.database import plain_reads
+from reconnect.database import is_sqlite, plain_reads
 from reconnect.domain.insights.couple_record import experience_half
 from reconnect.domain.pacing.catalogue import (
     Catalogue,
@@ -360,7 +360,7 @@ def _hold_couple(db: Session, couple: Couple) -> datetime | None:
     FOR NO KEY UPDATE: rows that only refer to the couple (signals, experiences) lock
     its key for share, which this lock lets pass; FOR UPDATE would deadlock with them.
     """
-    if db.get_bind().dialect.name != "sqlite":
+    if not is_sqlite(db):
         db.execute(_LOCK_COUPLE, {"couple_id": couple.id})
     return plain_reads(db).scalar(_NEWEST_DECISION, {"couple_id": couple.id})
 

@@ -36,6 +36,7 @@ from reconnect.accounts.signed_in import SignedIn
 from reconnect.database import (
     COMMITS,
     WriteNeedsAThread,
+    is_sqlite,
     take_turn_on_the_loop,
     working_on_the_loop,
 )
@@ -202,7 +203,7 @@ async def run_read(db: Session, read: Callable[[], T]) -> T:
 
     On PostgreSQL every statement is a trip over the network: always a worker thread.
     """
-    if _is_sqlite(db):
+    if is_sqlite(db):
         return await _on_the_loop_first(db, read)
     return await anyio.to_thread.run_sync(read)
 
@@ -223,13 +224,9 @@ async def run_write(db: Session, write: Callable[[], T]) -> T:
     checkpoints, the answer), each time behind those reads. With 24 clients reading
     and 8 checking in, check-ins fell to a quarter of their rate.
     """
-    if _is_sqlite(db) and await take_turn_on_the_loop(db):
+    if is_sqlite(db) and await take_turn_on_the_loop(db):
         return await _on_the_loop_first(db, write)
     return await anyio.to_thread.run_sync(write)
-
-
-def _is_sqlite(db: Session) -> bool:
-    return db.get_bind().dialect.name == "sqlite"
 
 
 async def _on_the_loop_first(db: Session, work: Callable[[], T]) -> T:
