@@ -503,6 +503,11 @@ def test_partners_and_therapist_acting_at_once_on_several_workers(workers, fresh
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
+    # The partners may finish within one of the therapist's requests after the
+    # revocation: the readers go on until one request was sent after it (or a minute).
+    deadline = time.monotonic() + 60
+    while not ledger.after_revoke and time.monotonic() < deadline:
+        time.sleep(0.02)
     stop.set()
     for thread in readers:
         thread.join(timeout=60)
