@@ -196,6 +196,40 @@ def test_a_signed_in_read_goes_to_a_worker_thread_only_where_it_must(
     assert len(trips) == CHECK_IN[backend], trips
 
 
+# Connections taken from the pool per signed-in request. The sign-in gives its
+# connection back before the handler (web.deps.signed_in_at), except on SQLite before a
+# quick read, which runs on the loop straight after it and keeps it: one. (The check-in
+# form asks nothing after the sign-in.)
+CHECKOUTS = {
+    "sqlite": {"/today": 1, "/checkin": 1, "/notes": 1, "/api/v1/pace": 1, "/progress": 2},
+    "postgres": {"/today": 2, "/checkin": 1, "/notes": 2, "/api/v1/pace": 2, "/progress": 2},
+}
+
+
+@pytest.mark.usefixtures("backend")
+def test_a_quick_read_keeps_the_sign_ins_connection_on_sqlite_alone(demo_app, backend):
+    client = TestClient(demo_app, base_url="http://127.0.0.1")
+    headers = api_headers(demo_app, HURT)
+    visitor = browser(demo_app, HURT)
+    taken: list[str] = []
+
+    def count(*_: Any) -> None:
+        taken.append("checkout")
+
+    for path, expected in CHECKOUTS[backend].items():
+        event.listen(demo_app.state.engine, "checkout", count)
+        try:
+            if path.startswith("/api/"):
+                assert client.get(path, headers=headers).status_code == 200
+            else:
+                visitor.get(path)
+                assert visitor.last.status_code == 200, path
+        finally:
+            event.remove(demo_app.state.engine, "checkout", count)
+        assert len(taken) == expected, (path, len(taken))
+        taken.clear()
+
+
 def test_the_pages_every_visit_opens_are_matched_first(app):
     """A request is matched against the routes in order: the Today page was tried after
     some 130 others. Moving a route never changes which route answers a request."""

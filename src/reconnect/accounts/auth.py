@@ -349,10 +349,19 @@ def log_in(
 # Every signed-in request asks this first, built once: the sign-in, its person, and
 # what nearly every request asks next, the person's couple with both members and their
 # own safety screen. Plain joins, one row (or one per partner): the ORM's eager loading
-# of the couple's members had cost twice as much as the whole sign-in.
+# of the couple's members had cost twice as much as the whole sign-in. Of the sign-in
+# itself only its expiry and key wrap are needed, as plain columns.
 _PARTNER = aliased(Membership)
 _SIGN_IN = (
-    select(AuthSession, Person, Membership, Couple, SafetyScreen, _PARTNER)
+    select(
+        AuthSession.expires_at,
+        AuthSession.key_wrap,
+        Person,
+        Membership,
+        Couple,
+        SafetyScreen,
+        _PARTNER,
+    )
     .join(Person, Person.id == AuthSession.person_id)
     .outerjoin(Membership, Membership.person_id == Person.id)
     .outerjoin(Couple, Couple.id == Membership.couple_id)
@@ -371,13 +380,13 @@ def session_for_token(db: Session, token: str | None, now: datetime) -> SignedIn
         return None
     hashed = token_hash(token)
     rows = db.execute(_SIGN_IN, {"hashed": hashed}).all()
-    if not rows or rows[0][0].expires_at <= now:
+    if not rows or rows[0][0] <= now:
         return None
-    row, person, membership, couple, screen, _ = rows[0]
-    partners = [r[5] for r in rows if r[5] is not None]
+    _, key_wrap, person, membership, couple, screen, _ = rows[0]
+    partners = [r[6] for r in rows if r[6] is not None]
     access.remember(db, person, membership, couple, partners, screen)
     try:
-        data_key = keys.unseal(keys.token_key(token), row.key_wrap, f"wrap:session:{hashed}")
+        data_key = keys.unseal(keys.token_key(token), key_wrap, f"wrap:session:{hashed}")
     except keys.SealBroken:
         return None
     signed_in = SignedIn(person, data_key, hashed)

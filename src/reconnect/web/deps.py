@@ -262,10 +262,16 @@ def _run_by(
     return handle
 
 
+# The handlers made by quick_read: see signed_in_at.
+_QUICK_READS: set[Callable[..., Any]] = set()
+
+
 def quick_read(handler: Callable[P, T]) -> Callable[P, Coroutine[Any, Any, T]]:
     """A route's handler that reads a bounded amount, run by :func:`run_read`: on
     SQLite on the event loop. The handler takes the request's session as ``db``."""
-    return _run_by(run_read, handler)
+    handle = _run_by(run_read, handler)
+    _QUICK_READS.add(handle)
+    return handle
 
 
 def quick_write(handler: Callable[P, T]) -> Callable[P, Coroutine[Any, Any, T]]:
@@ -281,7 +287,7 @@ class SignInRequired(Exception):
     """A page needs a signed-in person; the handler sends them to the sign-in page."""
 
 
-def signed_in_at(db: Session) -> None:
+def signed_in_at(request: Request, db: Session) -> None:
     """End the sign-in's read, giving its database connection back until the handler.
 
     On PostgreSQL the sign-in and the handler are two trips to worker threads, and
@@ -290,7 +296,15 @@ def signed_in_at(db: Session) -> None:
     pool is smaller than the requests under way), and nothing would move until the
     pool gave up.
     What the sign-in read stays in the session (it keeps its rows after a commit).
+
+    On SQLite a quick read's handler runs on the loop straight after the sign-in,
+    with no wait between them, so the connection is kept for it: giving it back and
+    taking it again cost as much as one of the handler's statements. A write's
+    handler may wait for the write turn, and any other handler for a thread: those
+    still give it back.
     """
+    if request.scope.get("endpoint") in _QUICK_READS and is_sqlite(db):
+        return
     db.commit()
 
 
@@ -299,7 +313,7 @@ def _page_sign_in(request: Request, db: Session, at: datetime) -> Person | None:
     request.state.signed_in = signed_in
     # Pages show a therapist their own navigation (see web/render.py).
     request.state.therapist = signed_in is not None and access.is_therapist(db, signed_in.person)
-    signed_in_at(db)
+    signed_in_at(request, db)
     return signed_in.person if signed_in else None
 
 
@@ -321,7 +335,7 @@ def bearer_token(request: Request) -> str | None:
 
 def _api_sign_in(request: Request, db: Session, at: datetime) -> SignedIn | None:
     signed_in = auth.session_for_token(db, bearer_token(request), at)
-    signed_in_at(db)
+    signed_in_at(request, db)
     return signed_in
 
 
