@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -17,6 +18,8 @@ from reconnect.database import (
     head_revision,
     make_engine,
     normalise_url,
+    plain_rows,
+    plain_value,
     sqlite_module,
     upgrade,
 )
@@ -225,3 +228,61 @@ def test_a_new_sealed_row_is_given_its_column_values_only(app):
         with pytest.raises(TypeError, match=r"not related rows: \['couple'\]"):
             add_sealed(db, row, lambda row: b"")
         assert not db.new
+
+
+@pytest.mark.usefixtures("backend")
+def test_plain_reads_on_the_drivers_cursor_give_what_the_session_gives(hana_and_ivan, app):
+    """database.plain_rows runs a select on the driver's cursor with SQLAlchemy's own
+    converters: times in and out (aware, in UTC), sealed bytes, a union with literal
+    labels, a limit. Each gives exactly the session's rows, on both backends."""
+    from reconnect.dates.store import _SEALED
+    from reconnect.measures.plans import _BOTH_PLANS
+    from reconnect.moments.store import _PROPOSALS_NEWEST_FIRST, _STATUSES_NEWEST_FIRST
+    from reconnect.pacing.store import _CHECKPOINT, _SIGNALS_AFTER
+
+    hana, ivan = hana_and_ivan
+    for person in (hana, ivan):
+        assert person.post("/api/v1/checkins", CALM).status_code == 201
+    hana.post("/api/v1/status", {"status": "okay", "words": "a quiet day"})
+    hana.post("/api/v1/questionnaire-plan", {"instrument_id": "gad-7", "every_days": 7})
+    with app.state.reconnect.sessions() as db:
+        couple_id = db.scalar(select(Couple.id))
+        person_id = db.scalar(select(Membership.person_id).where(Membership.role == "hurt"))
+        at = db.scalar(select(SharedStatus.at))
+        assert at is not None and at.tzinfo is not None
+        asked = [
+            (_CHECKPOINT, {"couple_id": couple_id, "before": at + timedelta(days=1)}),
+            (
+                _SIGNALS_AFTER,
+                {
+                    "couple_id": couple_id,
+                    "after": at - timedelta(days=1),
+                    "until": at + timedelta(days=1),
+                },
+            ),
+            (_STATUSES_NEWEST_FIRST, {"couple_id": couple_id, "since": at - timedelta(hours=1)}),
+            (_STATUSES_NEWEST_FIRST, {"couple_id": couple_id, "since": at + timedelta(hours=1)}),
+            (_PROPOSALS_NEWEST_FIRST, {"couple_id": couple_id}),
+            (_BOTH_PLANS, {"person_id": person_id, "couple_id": couple_id}),
+            (_SEALED, {"person_id": person_id}),
+        ]
+        found = []
+        sent: list[tuple[str, object]] = []
+
+        def heard(_connection, _cursor, sql, parameters, *_: object) -> None:
+            values = parameters if isinstance(parameters, dict) else tuple(parameters)
+            sent.append((sql, values))
+
+        event.listen(app.state.engine, "before_cursor_execute", heard)
+        try:
+            for statement, params in asked:
+                expected = [tuple(row) for row in db.execute(statement, params)]
+                assert plain_rows(db, statement, params) == expected, statement
+                found.append(len(expected))
+                # The same statement and the same converted values reach the driver.
+                assert sent[-1] == sent[-2], statement
+        finally:
+            event.remove(app.state.engine, "before_cursor_execute", heard)
+        assert plain_value(db, _CHECKPOINT, asked[0][1]) == db.scalar(_CHECKPOINT, asked[0][1])
+    # Each kind of row was there to compare: decisions, signals, a status, a plan.
+    assert found[:4] == [1, found[1], 1, 0] and found[1] >= 2 and found[5] == 1

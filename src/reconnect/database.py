@@ -13,19 +13,20 @@ import shlex
 import stat
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, TypeVarTuple
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy import CompoundSelect, Connection, Dialect, Engine, Select, create_engine, event
+from sqlalchemy.engine import Compiled, ExceptionContext, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIN_SQLITE = (3, 51, 3)
@@ -440,3 +441,97 @@ def current_revision(engine: Engine) -> str | None:
 
 def head_revision(engine: Engine) -> str | None:
     return ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
+
+
+T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    sql: str
+    names: tuple[str, ...] | None  # the parameters' order for a positional driver
+    compiled: Compiled
+    binds: dict[str, Callable[[Any], Any]]
+    results: tuple[Callable[[Any], Any] | None, ...]
+
+
+# By statement and driver; the statements are module constants, built once.
+_PREPARED: dict[tuple[int, str, str], _Prepared] = {}
+
+
+def _prepared(
+    statement: Select[*tuple[Any, ...]] | CompoundSelect[*tuple[Any, ...]],
+    dialect: Dialect,
+) -> _Prepared:
+    mark = (id(statement), dialect.name, dialect.driver)
+    if (known := _PREPARED.get(mark)) is not None:
+        return known
+    compiled = statement.compile(dialect=dialect)
+    if any(bind.expanding for bind in compiled.binds.values()):
+        raise TypeError("a list parameter (IN) is expanded per call: read it through the ORM")
+    binds: dict[str, Callable[[Any], Any]] = {}
+    for name, bind in compiled.binds.items():
+        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            binds[name] = process
+    results = tuple(
+        column.type.dialect_impl(dialect).result_processor(dialect, None)
+        for column in statement.selected_columns
+    )
+    names = tuple(compiled.positiontup) if compiled.positiontup is not None else None
+    prepared = _Prepared(compiled.string, names, compiled, binds, results)
+    _PREPARED[mark] = prepared
+    # An id names one statement only while it lives.
+    weakref.finalize(statement, _PREPARED.pop, mark, None)
+    return prepared
+
+
+def plain_rows(
+    db: Session,
+    statement: Select[*Ts] | CompoundSelect[*Ts],
+    params: Mapping[str, Any],
+) -> list[tuple[*Ts]]:
+    """The rows of ``statement``, a select of plain columns, run on the driver's own
+    cursor, in the session's transaction (:func:`plain_reads`).
+
+    SQLAlchemy compiles the statement once per driver and converts its parameters and
+    columns with the types' own converters; what it does around each execution (its
+    result objects, the compiled cache's lookup, the execution context) is left out.
+    For a one-row read on an index that was more than half of the read's time: the
+    pace's checkpoint took 172 µs through the connection and 65 µs here.
+
+    Listeners of ``before_cursor_execute`` are called as for any statement (the write
+    turn's check on SQLite, the tests' statement counts). For reads only: a write
+    must go through the session, which takes its turn.
+    """
+    connection = plain_reads(db)
+    prepared = _prepared(statement, connection.dialect)
+    values = prepared.compiled.construct_params(params) or {}
+    for name, process in prepared.binds.items():
+        values[name] = process(values[name])
+    sent: Any = values if prepared.names is None else [values[n] for n in prepared.names]
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for listener in connection.dispatch.before_cursor_execute:
+            listener(connection, cursor, prepared.sql, sent, None, False)
+        cursor.execute(prepared.sql, sent)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    results = prepared.results
+    if not any(results):
+        return rows  # type: ignore[no-any-return]  # the driver's tuples, as selected
+    return [
+        tuple(
+            value if process is None else process(value)
+            for process, value in zip(results, row, strict=True)
+        )
+        for row in rows
+    ]
+
+
+def plain_value(db: Session, statement: Select[T], params: Mapping[str, Any]) -> T | None:
+    """The first column of ``statement``'s first row (None without one): :func:`plain_rows`."""
+    rows = plain_rows(db, statement, params)
+    return rows[0][0] if rows else None

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from reconnect import access, keys, localtime
 from reconnect.accounts.signed_in import SignedIn
-from reconnect.database import plain_reads
+from reconnect.database import plain_value
 from reconnect.domain.pacing.signals import HoldSignal
 from reconnect.errors import Problem
 from reconnect.models import HardDates
@@ -72,7 +72,7 @@ _SEALED = select(HardDates.sealed).where(HardDates.person_id == bindparam("perso
 def dates(db: Session, signed_in: SignedIn) -> list[HardDate]:
     """This person's marked dates, in calendar order."""
     person_id = signed_in.person.id
-    sealed = plain_reads(db).scalar(_SEALED, {"person_id": person_id})
+    sealed = plain_value(db, _SEALED, {"person_id": person_id})
     if sealed is None:
         return []
     data = json.loads(keys.unseal(signed_in.data_key, sealed, _context(person_id)))

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from reconnect import access, keys
 from reconnect.accounts.signed_in import SignedIn
 from reconnect.couples.store import opened_couple_key
-from reconnect.database import plain_reads
+from reconnect.database import plain_rows
 from reconnect.errors import Problem
 from reconnect.models import CoupleQuestionnairePlan, QuestionnairePlan
 from reconnect.sealing import entry_context
@@ -181,7 +181,7 @@ def for_person(db: Session, signed_in: SignedIn) -> Plans:
     membership = access.membership_of(db, signed_in.person)
     couple_id = membership.couple_id if membership and membership.couple_key_wrap else None
     asked = {"person_id": person_id, "couple_id": couple_id}
-    sealed = {kind: value for kind, value in plain_reads(db).execute(_BOTH_PLANS, asked)}
+    sealed = dict(plain_rows(db, _BOTH_PLANS, asked))
     own_plan = OwnPlan()
     if "own" in sealed:
         own_plan = OwnPlan(**_opened(signed_in.data_key, sealed["own"], _own_context(person_id)))

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from reconnect import access, keys
 from reconnect.accounts.signed_in import SignedIn
 from reconnect.couples.store import opened_couple_key
-from reconnect.database import plain_reads
+from reconnect.database import plain_rows
 from reconnect.domain.couples import Role
 from reconnect.domain.moments import (
     TRIGGER_ROLES,
@@ -152,17 +152,16 @@ def statuses_today(db: Session, *, signed_in: SignedIn, now: datetime) -> list[S
     couple, couple_key = _couple_key(db, signed_in)
     asked = {"couple_id": couple.id, "since": now - timedelta(days=1)}
     latest: dict[int, Any] = {}  # each partner's newest row
-    rows = plain_reads(db).execute(_STATUSES_NEWEST_FIRST, asked)
-    for row in rows:
-        latest.setdefault(row.person_id, row)
+    for row in plain_rows(db, _STATUSES_NEWEST_FIRST, asked):
+        latest.setdefault(row[2], row)
     return [
         Shared(
-            row.id,
-            "you" if row.person_id == signed_in.person.id else "partner",
-            row.at,
-            _open_json(couple_key, row.sealed, _status_context(row.id, row.couple_id)),
+            status_id,
+            "you" if person_id == signed_in.person.id else "partner",
+            at,
+            _open_json(couple_key, sealed, _status_context(status_id, couple_id)),
         )
-        for row in latest.values()
+        for status_id, couple_id, person_id, at, sealed in latest.values()
     ]
 
 
@@ -430,18 +429,18 @@ _PROPOSALS_NEWEST_FIRST = (
 
 def proposals(db: Session, *, signed_in: SignedIn, days: int = 14) -> list[dict[str, Any]]:
     couple, couple_key = _couple_key(db, signed_in)
-    rows = plain_reads(db).execute(_PROPOSALS_NEWEST_FIRST, {"couple_id": couple.id})
+    rows = plain_rows(db, _PROPOSALS_NEWEST_FIRST, {"couple_id": couple.id})
     return [
         {
-            "id": row.id,
-            "at": row.at,
-            "mine": row.proposed_by == signed_in.person.id,
-            "by": row.proposed_by,
-            "response": row.response,
-            "responded_at": row.responded_at,
-            **_open_json(couple_key, row.sealed, _proposal_context(row.id, row.couple_id)),
+            "id": proposal_id,
+            "at": at,
+            "mine": by == signed_in.person.id,
+            "by": by,
+            "response": response,
+            "responded_at": responded_at,
+            **_open_json(couple_key, sealed, _proposal_context(proposal_id, couple_id)),
         }
-        for row in rows
+        for proposal_id, couple_id, by, at, sealed, response, responded_at in rows
     ]
 
 

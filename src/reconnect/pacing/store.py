@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from reconnect import access, keys, localtime
-from reconnect.database import is_sqlite, plain_reads
+from reconnect.database import is_sqlite, plain_rows, plain_value
 from reconnect.domain.insights.couple_record import experience_half
 from reconnect.domain.pacing.catalogue import (
     Catalogue,
@@ -182,7 +182,7 @@ _ALL_OWN_RATINGS = select(
 
 def all_own_checkins(db: Session, person: Person, key: bytes) -> list[CheckIn]:
     """Every check-in of this person, opened with their key, in no particular order."""
-    rows = plain_reads(db).execute(_ALL_OWN_CHECKINS, {"person_id": person.id})
+    rows = plain_rows(db, _ALL_OWN_CHECKINS, {"person_id": person.id})
     return [_checkin(data) for data in _opened(CheckInEntry.__tablename__, rows, key)]
 
 
@@ -196,10 +196,10 @@ def all_own_ratings(
     with their key, in no particular order; only those written at or after ``since``
     when it is given."""
     if since is None:
-        rows = plain_reads(db).execute(_ALL_OWN_RATINGS, {"person_id": person.id})
+        rows = plain_rows(db, _ALL_OWN_RATINGS, {"person_id": person.id})
     else:
         asked = {"person_id": person.id, "since": since}
-        rows = plain_reads(db).execute(_OWN_RATINGS_SINCE, asked)
+        rows = plain_rows(db, _OWN_RATINGS_SINCE, asked)
     return [_rating(data) for data in _opened(ExperienceRatingEntry.__tablename__, rows, key)]
 
 
@@ -238,15 +238,15 @@ _CHECKPOINT = (
 def _signals(db: Session, couple_id: int, after: datetime | None, until: datetime) -> list[Signal]:
     asked = {"couple_id": couple_id, "until": until}
     if after is None:
-        rows = plain_reads(db).scalars(_ALL_SIGNALS, asked)
+        rows = plain_rows(db, _ALL_SIGNALS, asked)
     else:
-        rows = plain_reads(db).scalars(_SIGNALS_AFTER, {**asked, "after": after})
-    return [signal_from_dict(json.loads(data)) for data in rows]
+        rows = plain_rows(db, _SIGNALS_AFTER, {**asked, "after": after})
+    return [signal_from_dict(json.loads(data)) for (data,) in rows]
 
 
 def _checkpoint(db: Session, couple_id: int, before: datetime) -> Decision | None:
     """The latest stored decision made strictly before ``before``."""
-    data = plain_reads(db).scalar(_CHECKPOINT, {"couple_id": couple_id, "before": before})
+    data = plain_value(db, _CHECKPOINT, {"couple_id": couple_id, "before": before})
     return _stored_decision(data) if data else None
 
 
@@ -307,7 +307,7 @@ def reasons_for_person(
     reasons = reasons_for(decision, str(person.id))
     if any(r.rule == "urgency" for r in reasons):
         return reasons
-    latest = plain_reads(db).execute(_LATEST_OWN_CHECKIN, {"person_id": person.id}).all()
+    latest = plain_rows(db, _LATEST_OWN_CHECKIN, {"person_id": person.id})
     if not latest:
         return reasons
     rules = policy_for(couple)
@@ -362,7 +362,7 @@ def _hold_couple(db: Session, couple: Couple) -> datetime | None:
     """
     if not is_sqlite(db):
         db.execute(_LOCK_COUPLE, {"couple_id": couple.id})
-    return plain_reads(db).scalar(_NEWEST_DECISION, {"couple_id": couple.id})
+    return plain_value(db, _NEWEST_DECISION, {"couple_id": couple.id})
 
 
 def add_signals_and_decide(
@@ -703,7 +703,7 @@ _NOT_REFLECTED_SINCE = (
 
 def awaiting_reflection(db: Session, person: Person, couple: Couple) -> list[Experience]:
     """Shared experiences of the last two weeks this person has not reflected on yet."""
-    newest = plain_reads(db).scalar(_NEWEST_EXPERIENCE, {"couple_id": couple.id})
+    newest = plain_value(db, _NEWEST_EXPERIENCE, {"couple_id": couple.id})
     if newest is None:
         return []
     since = newest - timedelta(days=14)
