@@ -379,11 +379,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def plain_reads(db: Session) -> Connection:
-    """The session's connection, for reads of plain columns (a JSON text, a sealed
-    value) on the hot pages: without the ORM's layer, a statement takes less than half
-    the time. What the session holds unsent goes first, as the session's own reads
-    would send it (a flush with nothing to send costs nothing)."""
+def session_connection(db: Session) -> Connection:
+    """The session's connection, for plain statements in its transaction (without the
+    ORM's layer: :func:`plain_rows`, ``sealing.add_sealed``). What the session holds
+    unsent goes first, as its own statements would send it (a flush with nothing to
+    send costs nothing)."""
     if db.autoflush:
         db.flush()
     return db.connection()
@@ -493,7 +493,7 @@ def plain_rows(
     params: Mapping[str, Any],
 ) -> list[tuple[*Ts]]:
     """The rows of ``statement``, a select of plain columns, run on the driver's own
-    cursor, in the session's transaction (:func:`plain_reads`).
+    cursor, in the session's transaction (:func:`session_connection`).
 
     SQLAlchemy compiles the statement once per driver and converts its parameters and
     columns with the types' own converters; what it does around each execution (its
@@ -505,7 +505,7 @@ def plain_rows(
     turn's check on SQLite, the tests' statement counts). For reads only: a write
     must go through the session, which takes its turn.
     """
-    connection = plain_reads(db)
+    connection = session_connection(db)
     prepared = _prepared(statement, connection.dialect)
     values = prepared.compiled.construct_params(params) or {}
     for name, process in prepared.binds.items():

@@ -19,6 +19,7 @@ from sqlalchemy import Insert, Table, Update, bindparam, insert, inspect, update
 from sqlalchemy.orm import InstanceState, Session, make_transient_to_detached
 
 from reconnect import keys
+from reconnect.database import session_connection
 from reconnect.models import CheckInEntry, ExperienceRatingEntry
 
 
@@ -88,7 +89,7 @@ def add_sealed(db: Session, row: Any, sealed: Callable[[Any], bytes]) -> None:
         if a.key in state.dict and a.key != "id"
     }
     table = row.__table__
-    connection = db.connection()
+    connection = session_connection(db)
     row.id = connection.execute(_new_row(table), {**given, "sealed": b""}).scalar_one()
     row.sealed = sealed(row)
     connection.execute(_sealed_row(table), {"row_id": row.id, "sealed": row.sealed})
