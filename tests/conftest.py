@@ -15,7 +15,7 @@ import tempfile
 import uuid
 from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -201,6 +201,37 @@ def app(settings: Settings) -> Iterator[Any]:
 def client(app: Any) -> Iterator[TestClient]:
     with TestClient(app, base_url="http://127.0.0.1") as test_client:
         yield test_client
+
+
+# --- the demo couple ---------------------------------------------------------------
+
+
+def _build_the_demo(app: Any) -> Any:
+    from reconnect.accounts.auth import kdf_params
+    from reconnect.demo import build_demo
+    from tests.demo import NOW
+
+    state = app.state.reconnect
+    return build_demo(state.sessions, state.hasher, kdf_params(state.settings), NOW)
+
+
+@pytest.fixture(scope="session")
+def demo_snapshots(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from tests.snapshots import Snapshots  # it imports this module
+
+    with ExitStack() as databases:
+        yield Snapshots(_build_the_demo, tmp_path_factory, databases)
+
+
+@pytest.fixture
+def demo_app(request: pytest.FixtureRequest, demo_snapshots: Any, tmp_path: Path) -> Iterator[Any]:
+    """The app on this test's own copy of the demo couple (Hana, Ivan and Thea, their
+    therapist, with ten weeks to ``tests.demo.NOW``), built once per test process and
+    backend: building it takes seconds, a copy a fraction of one."""
+    from tests.snapshots import app_on, backend_of
+
+    with demo_snapshots.copy(backend_of(request), tmp_path) as copied, app_on(copied) as app:
+        yield app
 
 
 # --- API people ------------------------------------------------------------------

@@ -15,7 +15,6 @@ runs on a copy of it, so what one test changes no other sees.
 from __future__ import annotations
 
 import copy
-import shutil
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -28,18 +27,13 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from reconnect.app import ROUTERS, create_app
+from reconnect.app import ROUTERS
 from reconnect.models import PaceDecision
 from reconnect.settings import Settings
-from tests.conftest import (
-    NO_CONCERNS,
-    PASSWORD,
-    People,
-    fresh_postgres_database,
-    make_settings,
-)
+from tests.conftest import NO_CONCERNS, PASSWORD, People
 from tests.pages import Visitor
 from tests.payloads import CALM, CALM_FORM, GOOD, GOOD_FORM
+from tests.snapshots import Snapshots, app_on, backend_of
 
 PARTNERS = ("hana", "ivan", "olga")
 THERAPISTS = ("thea", "tara", "theo", "otto")
@@ -811,78 +805,38 @@ def build_world(app: Any, people: People) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    """The world as built once: its data folder (the secret key, and the SQLite file),
-    and for PostgreSQL the database each test copies."""
-
-    data_dir: Path
-    database_url: str
-    world: dict[str, Any]
-
-
-class Snapshots:
-    """The world, built once per backend in each test process (through the API, as in
-    use), then copied for each test: building it costs seconds, a copy a fraction of one."""
-
-    def __init__(self, folders: pytest.TempPathFactory, databases: ExitStack) -> None:
-        self.folders = folders
-        self.databases = databases
-        self.built: dict[str, Snapshot] = {}
-
-    def of(self, kind: str) -> Snapshot:
-        if kind not in self.built:
-            self.built[kind] = self._build(kind)
-        return self.built[kind]
-
-    def _build(self, kind: str) -> Snapshot:
-        url = ""
-        if kind == "postgres":
-            url = self.databases.enter_context(fresh_postgres_database("reconnect_world"))
-        settings = make_settings(self.folders.mktemp(f"world-{kind}"), url)
-        application = create_app(settings)
-        try:
-            with TestClient(application, base_url="http://127.0.0.1") as client:
-                world = build_world(application, People(client))
-        finally:
-            application.state.engine.dispose()  # a template has nobody connected
-        return Snapshot(settings.data_dir, url, world)
+def build_world_through_the_api(app: Any) -> dict[str, Any]:
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        return build_world(app, People(client))
 
 
 @pytest.fixture(scope="module")
-def snapshots(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Snapshots]:
+def snapshots(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Snapshots[dict[str, Any]]]:
+    """The world, built once per backend in each test process (through the API, as in
+    use), then copied for each test."""
     with ExitStack() as databases:
-        yield Snapshots(tmp_path_factory, databases)
+        yield Snapshots(build_world_through_the_api, tmp_path_factory, databases)
 
 
 @pytest.fixture
-def snapshot(request: pytest.FixtureRequest, snapshots: Snapshots) -> Snapshot:
-    kind = request.getfixturevalue("backend") if "backend" in request.fixturenames else "sqlite"
-    return snapshots.of(kind)
-
-
-@pytest.fixture
-def settings(snapshot: Snapshot, tmp_path: Path) -> Iterator[Settings]:
+def settings(
+    request: pytest.FixtureRequest, snapshots: Snapshots[dict[str, Any]], tmp_path: Path
+) -> Iterator[Settings]:
     """This test's own copy of the world (the shared fixtures' app runs on it)."""
-    shutil.copytree(snapshot.data_dir, tmp_path / "data")
-    if not snapshot.database_url:
-        yield make_settings(tmp_path)
-        return
-    with fresh_postgres_database("reconnect_matrix", template=snapshot.database_url) as url:
-        yield make_settings(tmp_path, url)
+    with snapshots.copy(backend_of(request), tmp_path) as copied:
+        yield copied
 
 
 @pytest.fixture
 def app(settings: Settings) -> Iterator[Any]:
     """The app on the copy, as it is: not emptied, unlike the shared fixture's."""
-    application = create_app(settings)
-    yield application
-    application.state.engine.dispose()
+    with app_on(settings) as application:
+        yield application
 
 
 @pytest.fixture
-def world(snapshot: Snapshot) -> dict[str, Any]:
-    return copy.deepcopy(snapshot.world)
+def world(request: pytest.FixtureRequest, snapshots: Snapshots[dict[str, Any]]) -> dict[str, Any]:
+    return copy.deepcopy(snapshots.of(backend_of(request)).made)
 
 
 def body_for(row: Row, world: dict[str, Any], role: str) -> Any:

@@ -22,9 +22,8 @@ def ladder_history(db) -> list[int]:
     return [json.loads(row)["ladder_tier"] for row in rows]
 
 
-def test_the_demo_couple_has_slow_progress_a_flood_and_recovery(app):
-    state = app.state.reconnect
-    build_demo(state.sessions, state.hasher, kdf_params(state.settings), NOW)
+def test_the_demo_couple_has_slow_progress_a_flood_and_recovery(demo_app):
+    state = demo_app.state.reconnect
     with state.sessions() as db:
         assert (
             db.scalar(select(func.count()).select_from(CheckInEntry)) == 2 * 70 + 5
@@ -37,10 +36,9 @@ def test_the_demo_couple_has_slow_progress_a_flood_and_recovery(app):
         assert db.scalar(select(func.count()).where(Experience.ahead_of_pace)) >= 1
 
 
-def test_running_the_demo_again_resets_it(app):
-    state = app.state.reconnect
-    build_demo(state.sessions, state.hasher, kdf_params(state.settings), NOW)
-    build_demo(state.sessions, state.hasher, kdf_params(state.settings), NOW)
+def test_running_the_demo_again_resets_it(demo_app):
+    state = demo_app.state.reconnect
+    build_demo(state.sessions, state.hasher, kdf_params(state.settings), NOW)  # again
     with state.sessions() as db:
         names = db.scalars(select(Person.username).order_by(Person.username)).all()
         assert names == [HURT, INVOLVED, "demo-thea"]
@@ -76,14 +74,13 @@ def test_the_demo_command_creates_its_own_database_and_a_filled_today_page(tmp_p
     assert page.select(".practices li")
 
 
-def test_the_demo_couple_has_reflections_and_a_trigger_to_look_at(app):
+def test_the_demo_couple_has_reflections_and_a_trigger_to_look_at(demo_app):
     from reconnect.accounts import auth
     from reconnect.demo import PASSWORD
     from reconnect.insights import store as insights
     from reconnect.models import Trigger
 
-    state = app.state.reconnect
-    build_demo(state.sessions, state.hasher, kdf_params(state.settings), NOW)
+    state = demo_app.state.reconnect
     with state.sessions() as db:
         assert db.scalars(select(Trigger)).first() is not None
         for name in (HURT, INVOLVED):
@@ -93,14 +90,13 @@ def test_the_demo_couple_has_reflections_and_a_trigger_to_look_at(app):
             assert len(seen) >= 3, name
 
 
-def test_the_demo_has_questionnaire_history_and_a_therapist_with_consent(app):
+def test_the_demo_has_questionnaire_history_and_a_therapist_with_consent(demo_app):
     from reconnect.accounts import auth
     from reconnect.demo import PASSWORD, THERAPIST
     from reconnect.models import QuestionnaireResponse
     from reconnect.therapist import store as therapists
 
-    state = app.state.reconnect
-    build_demo(state.sessions, state.hasher, kdf_params(state.settings), NOW)
+    state = demo_app.state.reconnect
     with state.sessions() as db:
         assert len(db.scalars(select(QuestionnaireResponse)).all()) >= 6
         thea = db.scalar(select(Person).where(Person.username == THERAPIST))
@@ -108,7 +104,7 @@ def test_the_demo_has_questionnaire_history_and_a_therapist_with_consent(app):
         assert thea.is_therapist, "she signed up as a couples therapist"
         assert len(therapists.caseload(db, thea.id)) == 1
     # The couple chose to share with her: her view of them has real examples.
-    visitor = Visitor(app)
+    visitor = Visitor(demo_app)
     visitor.post("/login", {"username": THERAPIST, "password": PASSWORD})
     assert visitor.last.headers["location"] == "/caseload"
     case = visitor.follow().select_one("#cases a")
@@ -128,12 +124,10 @@ def test_the_demo_has_questionnaire_history_and_a_therapist_with_consent(app):
     assert "None shared" not in page.get_text()
 
 
-def test_the_demo_couple_has_a_commitment_kept_over_weeks(app):
+def test_the_demo_couple_has_a_commitment_kept_over_weeks(demo_app):
     from reconnect.demo import PASSWORD
 
-    state = app.state.reconnect
-    build_demo(state.sessions, state.hasher, kdf_params(state.settings), NOW)
-    hana = Visitor(app)
+    hana = Visitor(demo_app)
     hana.post("/login", {"username": HURT, "password": PASSWORD})
     page = hana.get("/commitments")
     (section,) = page.select("section[id^=commitment-]")
@@ -145,15 +139,14 @@ def test_the_demo_couple_has_a_commitment_kept_over_weeks(app):
     assert any(int(r[2].get_text()) for r in rows), "and Ivan said when it was not kept"
 
 
-def test_the_demo_couple_lives_the_longer_arc(app):
+def test_the_demo_couple_lives_the_longer_arc(demo_app):
     """Two rituals kept; the disclosure prepared, read first by Thea, held once the pace
     allowed it and reflected on by each; the account left; both letters shared and
     answered; and the anniversary of the discovery, near which the pace held."""
     from reconnect.demo import PASSWORD
 
-    state = app.state.reconnect
-    build_demo(state.sessions, state.hasher, kdf_params(state.settings), NOW)
-    hana, ivan = Visitor(app), Visitor(app)
+    state = demo_app.state.reconnect
+    hana, ivan = Visitor(demo_app), Visitor(demo_app)
     hana.post("/login", {"username": HURT, "password": PASSWORD})
     ivan.post("/login", {"username": INVOLVED, "password": PASSWORD})
     rituals = hana.get("/rituals").select("section[id^=ritual-]")

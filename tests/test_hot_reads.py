@@ -21,9 +21,8 @@ from sqlalchemy import event
 from starlette.routing import Route
 
 from reconnect import after_write
-from reconnect.accounts.auth import kdf_params
 from reconnect.app import HOT_PAGES, tried_first
-from reconnect.demo import HURT, INVOLVED, PASSWORD, build_demo
+from reconnect.demo import HURT, INVOLVED, PASSWORD
 from tests.demo import NOW
 from tests.pages import Visitor
 from tests.payloads import CALM
@@ -63,11 +62,12 @@ def statements(app: Any) -> Iterator[list[str]]:
 
 
 @pytest.fixture
-def demo_app(app: Any) -> Any:
-    state = app.state.reconnect
-    build_demo(state.sessions, state.hasher, kdf_params(state.settings), NOW)
-    app.state.reconnect = replace(state, clock=lambda: NOW + timedelta(hours=1))
-    return app
+def demo_app(demo_app: Any) -> Any:
+    """The shared demo couple's app, an hour after the demo's last entries."""
+    demo_app.state.reconnect = replace(
+        demo_app.state.reconnect, clock=lambda: NOW + timedelta(hours=1)
+    )
+    return demo_app
 
 
 def browser(app: Any, username: str) -> Visitor:

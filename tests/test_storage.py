@@ -11,6 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event, inspect, select
 from sqlalchemy.exc import IntegrityError
 
+from reconnect import database
 from reconnect.database import (
     DatabaseError,
     check_sqlite_version,
@@ -31,7 +32,7 @@ from tests.payloads import CALM
 @pytest.mark.usefixtures("backend")
 def test_migrations_build_exactly_the_models_schema(app):
     engine = app.state.engine
-    assert current_revision(engine) == head_revision(engine)
+    assert current_revision(engine) == head_revision()
     with engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert differences == []
@@ -39,10 +40,15 @@ def test_migrations_build_exactly_the_models_schema(app):
 
 
 @pytest.mark.usefixtures("backend")
-def test_upgrading_twice_changes_nothing(app):
+def test_upgrading_twice_changes_nothing_and_reads_no_migration(app, monkeypatch):
     before = current_revision(app.state.engine)
+    ran = []
+    monkeypatch.setattr(database.command, "upgrade", lambda *args: ran.append(args))
     upgrade(app.state.engine)
     assert current_revision(app.state.engine) == before
+    assert ran == []  # a start at the newest revision asks one question, nothing more
+    upgrade(app.state.engine, "0001")  # any other target still goes to Alembic
+    assert len(ran) == 1
 
 
 def test_sqlite_runs_with_wal_full_sync_foreign_keys_and_secure_delete(app):

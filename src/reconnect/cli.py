@@ -291,7 +291,7 @@ def worker(threads: int | None, data_dir: str | None, database_url: str | None) 
         fail(problem)
     try:
         engine = make_engine(settings.database_url)
-        if current_revision(engine) != head_revision(engine):
+        if current_revision(engine) != head_revision():
             fail("The database is not up to date; run: reconnect db upgrade")
         jobs = Jobs(make_queue(settings), session_factory(engine), settings.job_key)
         waiting = jobs.sweep(stale_only=False)
@@ -344,7 +344,7 @@ def db_status(data_dir: str | None, database_url: str | None) -> None:
     try:
         engine = make_engine(settings.database_url)
         click.echo(f"current: {current_revision(engine) or 'empty'}")
-        click.echo(f"latest:  {head_revision(engine)}")
+        click.echo(f"latest:  {head_revision()}")
     except DatabaseError as error:
         fail(str(error))
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar, TypeVarTuple
@@ -422,7 +423,7 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return factory
 
 
-def _alembic_config(engine: Engine) -> Config:
+def _alembic_config(engine: Engine | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(resources.files("reconnect") / "migrations"))
     config.attributes["engine"] = engine
@@ -430,7 +431,14 @@ def _alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to ``revision``; safe to run on every start."""
+    """Bring the schema to ``revision``; safe to run on every start.
+
+    A database already at the newest revision, as at nearly every start, is left as it
+    is after one question: Alembic's own upgrade reads and compiles every migration
+    script first, even when there is nothing to run.
+    """
+    if revision == "head" and current_revision(engine) == head_revision():
+        return
     command.upgrade(_alembic_config(engine), revision)
 
 
@@ -439,8 +447,11 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def head_revision(engine: Engine) -> str | None:
-    return ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
+@cache
+def head_revision() -> str | None:
+    """The newest revision this version of Reconnect ships (read once per process: the
+    migrations are part of the installed package)."""
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
 
 
 T = TypeVar("T")

@@ -241,16 +241,12 @@ def test_a_status_preview_without_a_choice_lets_the_person_choose(paired):
 # --- the demo couple ------------------------------------------------------------------
 
 
-def test_the_demo_couple_sees_the_coach_at_work_on_their_own_notes(app):
-    from reconnect.accounts.auth import kdf_params
-    from reconnect.demo import HURT, INVOLVED, PASSWORD, build_demo
-    from tests.demo import NOW
+def test_the_demo_couple_sees_the_coach_at_work_on_their_own_notes(demo_app):
+    from reconnect.demo import HURT, INVOLVED, PASSWORD
 
-    state = app.state.reconnect
-    build_demo(state.sessions, state.hasher, kdf_params(state.settings), NOW)
     tones = {}
     for name in (INVOLVED, HURT):
-        visitor = Visitor(app)
+        visitor = Visitor(demo_app)
         assert visitor.post("/login", {"username": name, "password": PASSWORD}).status_code == 303
         page = visitor.get("/notes")
         assert len(page.select("#notes li")) == 5
