@@ -805,7 +805,16 @@ def build_world(app: Any, people: People) -> dict[str, Any]:
         # A sign-in each, last: sessions are rows, so each test's copy holds them too
         # (an API test signs nobody in; a test that ends one ends it in its copy only).
         "tokens": {role: people.login(role) for role in ROLES if role != "anonymous"},
+        # And a browser's cookies each, signed in through the sign-in page.
+        "cookies": {role: browser_cookies(app, role) for role in ROLES if role != "anonymous"},
     }
+
+
+def browser_cookies(app: Any, username: str) -> dict[str, str]:
+    visitor = Visitor(app)
+    visitor.post("/login", {"username": username, "password": PASSWORD})
+    assert visitor.last.status_code == 303, visitor.last.text
+    return dict(visitor.client.cookies)
 
 
 def build_world_through_the_api(app: Any) -> dict[str, Any]:
@@ -904,9 +913,7 @@ def test_api_access(client, world, row):
 def test_page_access(app, world, row):
     for role in ROLES:
         visitor = Visitor(app)
-        if role != "anonymous":
-            visitor.post("/login", {"username": role, "password": PASSWORD})
-            assert visitor.last.status_code == 303
+        visitor.client.cookies.update(world["cookies"].get(role, {}))
         if row.method == "GET":
             visitor.get(address(row, world, role))
         elif row.body == HEART_FILE:
