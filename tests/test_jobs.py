@@ -15,6 +15,7 @@ The rest of the suite runs each refresh in its write's transaction (``queue_url=
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -428,28 +429,15 @@ def test_two_web_processes_and_a_worker_on_postgresql_and_redis(
         try:
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
                 eventually(lambda: _answers(http), f"the web processes answering ({log})")
-                hana, ivan = (_register(http, name) for name in ("hana", "ivan"))
-                assert (
-                    http.post("/api/v1/couples", json={"role": "hurt"}, headers=hana).status_code
-                    == 201
-                )
-                code = http.post("/api/v1/couples/invites", headers=hana).json()["code"]
-                joined = http.post(
-                    "/api/v1/couples/join", json={"code": code, "role": "involved"}, headers=ivan
-                )
-                assert joined.status_code == 200, joined.text
+                hana, ivan = _pair(http)
                 for _ in range(3):
                     # Several connections, so both web processes take writes.
                     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as fresh:
                         answer = fresh.post("/api/v1/checkins", json=URGENT, headers=hana)
                         assert answer.status_code == 201, answer.text
 
-                def found(headers: dict[str, str]) -> set[str]:
-                    answer = http.get("/api/v1/insights", headers=headers)
-                    return {f["pattern"] for f in answer.json()}
-
-                eventually(lambda: PATTERN in found(hana), f"the finding ({log})")
-                assert PATTERN not in found(ivan)
+                eventually(lambda: PATTERN in _found(http, hana), f"the finding ({log})")
+                assert PATTERN not in _found(http, ivan)
                 eventually(lambda: waiting_rows(scratch) == 0, "no refresh left waiting")
         finally:
             for process in (web, worker):
@@ -480,3 +468,80 @@ def _register(http: httpx.Client, name: str) -> dict[str, str]:
     screened = http.post("/api/v1/safety-screen", json={"answers": NO_CONCERNS}, headers=headers)
     assert screened.status_code == 200, screened.text
     return headers
+
+
+def _pair(http: httpx.Client) -> tuple[dict[str, str], dict[str, str]]:
+    """Hana and Ivan, registered, screened and paired over HTTP: their headers."""
+    hana, ivan = (_register(http, name) for name in ("hana", "ivan"))
+    assert http.post("/api/v1/couples", json={"role": "hurt"}, headers=hana).status_code == 201
+    code = http.post("/api/v1/couples/invites", headers=hana).json()["code"]
+    joined = http.post(
+        "/api/v1/couples/join", json={"code": code, "role": "involved"}, headers=ivan
+    )
+    assert joined.status_code == 200, joined.text
+    return hana, ivan
+
+
+def _found(http: httpx.Client, headers: dict[str, str]) -> set[str]:
+    return {finding["pattern"] for finding in http.get("/api/v1/insights", headers=headers).json()}
+
+
+# --- reconnect serve on its own: its worker beside it -------------------------------
+
+
+def _children(pid: int) -> list[int]:
+    return [
+        int(child)
+        for task in Path(f"/proc/{pid}/task").iterdir()
+        for child in (task / "children").read_text().split()
+    ]
+
+
+def _gone(pid: int) -> bool:
+    """The process has ended (a zombie waiting for its parent's wait has ended too)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state in ("Z", "X")
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads processes in /proc (Linux)")
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL], ids=["stopped", "killed"])
+def test_serve_works_its_queue_in_a_process_of_its_own_that_ends_with_it(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
+    """The default set-up: ``reconnect serve`` on the SQLite file, with no job key
+    configured, works its queue in a second process (a refresh there never holds up
+    a request), which opens what the server sealed and ends when the server ends,
+    however it ends."""
+    settings = make_settings(tmp_path).model_copy(update={"queue_url": "", "job_key": ""})
+    port = free_port()
+    env = child_env(settings) | {"RECONNECT_PORT": str(port), "RECONNECT_HOST": "127.0.0.1"}
+    log = tmp_path / "serve.log"
+    with log.open("ab") as out:
+        serve = subprocess.Popen(
+            [sys.executable, "-m", "reconnect.cli", "serve"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+            eventually(lambda: _answers(http), f"the server answering ({log})")
+            hana, _ = _pair(http)
+            for _ in range(3):
+                answer = http.post("/api/v1/checkins", json=URGENT, headers=hana)
+                assert answer.status_code == 201, answer.text
+            eventually(lambda: PATTERN in _found(http, hana), f"the finding ({log})")
+        (worker,) = _children(serve.pid)
+        assert b"work_beside" in Path(f"/proc/{worker}/cmdline").read_bytes()
+        serve.send_signal(stop)
+        serve.wait(timeout=DEADLINE_S)
+        eventually(lambda: _gone(worker), f"the worker ended with the server ({log})")
+        assert "Traceback" not in log.read_text()
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(serve.pid, signal.SIGKILL)
+        serve.wait(timeout=DEADLINE_S)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import secrets
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -45,6 +44,7 @@ from reconnect.jobs import (
     describe_queue,
     make_queue,
     serving_with_worker,
+    with_job_key,
     worker_problem,
 )
 from reconnect.keys import SealBroken
@@ -140,6 +140,8 @@ def serve(
     settings = settings_from(
         host=host, port=port, workers=workers, data_dir=data_dir, database_url=database_url
     )
+    # The web processes seal each refresh under the job key, and the worker opens it.
+    settings = with_job_key(settings)
     if settings.workers > 1 and settings.is_sqlite:
         click.echo(
             f"Error: {settings.workers} workers need PostgreSQL (SQLite takes one writing "
@@ -161,7 +163,7 @@ def serve(
             click.echo(phones.announcement())
         _older_policy_notice(app.state.engine)
         settle_memory()
-        _serving(settings, app.state.jobs, uvicorn.run, app, **server)
+        _serving(settings, uvicorn.run, app, **server)
         return
     try:
         engine = make_engine(settings.database_url)
@@ -170,10 +172,6 @@ def serve(
         fail(str(error))
     # Made once here: workers starting together would race to create it.
     settings.ensure_secret_key()
-    # The web processes queue the refreshes; with the default queue, this process works
-    # them, with the job key it hands its web processes (in their environment only).
-    job_key = settings.job_key or secrets.token_urlsafe(48)
-    jobs = Jobs(make_queue(settings), session_factory(engine), job_key)
     _refuse_a_taken_port(settings)
     # Each worker builds its settings from the environment; the flags go with them.
     os.environ.update(
@@ -181,7 +179,9 @@ def serve(
         RECONNECT_PORT=str(settings.port),
         RECONNECT_DATA_DIR=str(settings.data_dir),
         RECONNECT_DATABASE_URL=settings.database_url,
-        RECONNECT_JOB_KEY=job_key,
+        # The web processes' job key, in their environment only (the worker's comes
+        # on its standard input).
+        RECONNECT_JOB_KEY=settings.job_key,
     )
     click.echo(
         f"Reconnect {__version__} at {address} with {settings.workers} workers  (Ctrl+C stops)"
@@ -189,9 +189,7 @@ def serve(
     if phones:
         click.echo(phones.announcement())
     worker_app = "reconnect.cli:worker_app"
-    _serving(
-        settings, jobs, run_workers, worker_app, factory=True, workers=settings.workers, **server
-    )
+    _serving(settings, run_workers, worker_app, factory=True, workers=settings.workers, **server)
 
 
 def _refuse_a_taken_port(settings: Settings) -> None:
@@ -204,15 +202,13 @@ def _refuse_a_taken_port(settings: Settings) -> None:
         fail(problem)
 
 
-def _serving(
-    settings: Settings, jobs: Jobs, run: Callable[..., None], *args: Any, **kw: Any
-) -> None:
+def _serving(settings: Settings, run: Callable[..., None], *args: Any, **kw: Any) -> None:
     """``run(*args, **kw)``, the server, with the job worker beside it when the queue is
     the data folder's; a port taken since ``_refuse_a_taken_port`` is the same line."""
 
     try:
         with bind_failure_said(settings.host, settings.port):
-            serving_with_worker(settings, jobs, run, *args, **kw)
+            serving_with_worker(settings, run, *args, **kw)
     except CannotListen as error:
         fail(str(error))
 
@@ -249,12 +245,14 @@ def demo(
     """
 
     base = settings_from()
-    settings = settings_from(
-        host=host,
-        port=port,
-        data_dir=data_dir or base.data_dir / "demo",
-        database_url=database_url,
-        demo=True,
+    settings = with_job_key(
+        settings_from(
+            host=host,
+            port=port,
+            data_dir=data_dir or base.data_dir / "demo",
+            database_url=database_url,
+            demo=True,
+        )
     )
     if not no_serve:
         _refuse_a_taken_port(settings)  # before a demo someone may be using is reset
@@ -272,7 +270,7 @@ def demo(
     click.echo(f"Open {address} to continue as either partner  (Ctrl+C stops)")
     server = {"host": settings.host, "port": settings.port, "log_level": "warning"}
     settle_memory()
-    _serving(settings, app.state.jobs, uvicorn.run, app, **server)
+    _serving(settings, uvicorn.run, app, **server)
 
 
 @main.command()

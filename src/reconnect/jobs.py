@@ -18,7 +18,8 @@ them and deletes the row. So:
   stored, and deletes the row only if no write came in meanwhile.
 
 The queue is huey's (a small, well-kept library): a SQLite file in the data folder
-when nothing is configured, worked by ``reconnect serve`` itself; or Redis, shared by
+when nothing is configured, worked by a process ``reconnect serve`` starts beside
+itself (:func:`serving_with_worker`); or Redis, shared by
 every web process and by ``reconnect worker``. A job names a person and nothing else.
 
 The data key the detectors need waits in the row, sealed under the *job key*, which is
@@ -33,11 +34,16 @@ owner's next signed-in request, which holds their key again (:meth:`Jobs.recover
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
+import signal
+import subprocess  # nosec B404 - starts this interpreter only, as the job worker
+import sys
 import threading
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -53,7 +59,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from reconnect import keys
 from reconnect.accounts.signed_in import SignedIn
-from reconnect.database import UNLOCKED, private_sqlite_file, sqlite_module, working_on_the_loop
+from reconnect.database import (
+    UNLOCKED,
+    make_engine,
+    private_sqlite_file,
+    session_factory,
+    sqlite_module,
+    working_on_the_loop,
+)
 from reconnect.insights import store as insights
 from reconnect.models import Person, RefreshRequest, utcnow
 from reconnect.settings import Settings
@@ -117,7 +130,8 @@ def _sealed_context(person_id: int) -> str:
 
 
 class _InProcessConsumer(Consumer):  # type: ignore[misc]
-    """huey's consumer inside ``reconnect serve``: the web server owns the signals."""
+    """huey's consumer inside a process that does other work: that process owns the
+    signals."""
 
     def _set_signal_handlers(self) -> None:
         pass
@@ -322,7 +336,7 @@ class Jobs:
             log.warning("Queued %d refreshes again that a crash had left waiting", found)
 
     def consumer(self, threads: int, *, in_process: bool) -> Consumer:
-        """huey's consumer for these jobs; ``in_process`` inside ``reconnect serve``."""
+        """huey's consumer for these jobs; ``in_process`` beside other work."""
         kind = _InProcessConsumer if in_process else Consumer
         consumer: Consumer = kind(
             self.queue,
@@ -336,28 +350,95 @@ class Jobs:
         return consumer
 
     def start_in_process(self, threads: int) -> Consumer:
-        """Start a worker inside this process (``reconnect serve``); stop it with
-        ``.stop(graceful=True)``. Refreshes a crash left waiting are queued first."""
+        """Start a worker in threads of this process (the tests run an app and its
+        worker together); stop it with ``.stop(graceful=True)``. Refreshes a crash left
+        waiting are queued first."""
         self.sweep(stale_only=False)
         consumer = self.consumer(threads, in_process=True)
         consumer.start()
         return consumer
 
 
+def with_job_key(settings: Settings) -> Settings:
+    """``settings`` with a job key: the configured one, or a new one for this start of
+    ``reconnect serve``, in memory only (its web processes and its worker share it)."""
+    if settings.job_key:
+        return settings
+    return settings.model_copy(update={"job_key": secrets.token_urlsafe(48)})
+
+
+# How long a stopping ``reconnect serve`` waits for its worker to finish the jobs in
+# hand before it stops it mid-job (that job is done again at the next start).
+STOP_WAIT_S = 30.0
+# The worker's own process: started with this interpreter, told its settings (the job
+# key among them) on its standard input, not in its arguments.
+_WORKER_BESIDE = "from reconnect.jobs import work_beside; work_beside()"
+
+
 def serving_with_worker(
-    settings: Settings, jobs: Jobs, run: Callable[..., None], *args: Any, **kw: Any
+    settings: Settings, run: Callable[..., None], *args: Any, **kw: Any
 ) -> None:
-    """``run(*args, **kw)`` (the web server), with the job worker beside it in this
-    process when the queue is the data folder's file. A Redis queue is worked by
-    ``reconnect worker``, on its own."""
+    """``run(*args, **kw)`` (the web server), with the job worker beside it, in a process
+    of its own, when the queue is the data folder's file. A Redis queue is worked by
+    ``reconnect worker``, on its own.
+
+    A process of its own because a refresh is all Python (it opens weeks of entries and
+    runs every detector): in a thread of the web process it held the interpreter's lock
+    while requests waited for it, and a second process works on a core of its own.
+    ``settings`` carry the job key (:func:`with_job_key`): the worker opens what the web
+    process seals.
+    """
     if settings.queue_url:
         run(*args, **kw)
         return
-    consumer = jobs.start_in_process(settings.job_threads)
+    worker = subprocess.Popen(  # noqa: S603 # nosec B603 - this interpreter, our own module
+        [sys.executable, "-c", _WORKER_BESIDE],
+        stdin=subprocess.PIPE,
+        # Its own session: Ctrl+C in the terminal stops the server, and the server stops
+        # its worker (by closing this pipe) once it has stopped answering.
+        start_new_session=True,
+    )
     try:
+        if worker.stdin is None:  # pragma: no cover - asked for just above
+            raise RuntimeError("the job worker's pipe was not made")
+        worker.stdin.write(settings.model_dump_json().encode() + b"\n")
+        worker.stdin.flush()
         run(*args, **kw)
     finally:
-        consumer.stop(graceful=True)
+        _stop(worker)
+
+
+def _stop(worker: subprocess.Popen[bytes]) -> None:
+    """Close the worker's pipe, which stops it once its jobs in hand are done."""
+    with suppress(OSError):
+        if worker.stdin is not None:
+            worker.stdin.close()
+    try:
+        worker.wait(timeout=STOP_WAIT_S)
+    except subprocess.TimeoutExpired:
+        log.warning("The job worker did not stop within %.0f s; stopped mid-job", STOP_WAIT_S)
+        worker.kill()
+        worker.wait()
+
+
+def work_beside() -> None:
+    """The worker process of one ``reconnect serve``: its settings come as one line on
+    standard input, which stays open for as long as the server runs. When it closes,
+    because the server stopped or was killed, the worker finishes the jobs in hand and
+    exits, as ``reconnect worker`` does on SIGINT."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+    settings = Settings(**json.loads(sys.stdin.readline()))
+    engine = make_engine(settings.database_url)
+    jobs = Jobs(make_queue(settings), session_factory(engine), settings.job_key)
+    jobs.sweep(stale_only=False)
+    threading.Thread(target=_stop_when_the_server_goes, name="server-gone", daemon=True).start()
+    with suppress(KeyboardInterrupt):  # stopped before the consumer took over SIGINT
+        jobs.consumer(settings.job_threads, in_process=False).run()
+
+
+def _stop_when_the_server_goes() -> None:
+    sys.stdin.buffer.read()  # until the server closes the pipe, or its process is gone
+    signal.raise_signal(signal.SIGINT)  # the consumer's graceful stop
 
 
 def worker_problem(settings: Settings) -> str | None:
