@@ -139,13 +139,13 @@ class Workers:
 
     def worker_pids(self) -> set[int]:
         # uvicorn's supervisor starts each worker as a child process (multiprocessing's
-        # resource tracker is a child too, and serves nothing).
+        # resource tracker is a child too, and so is the job worker: neither serves).
         found: set[int] = set()
         for task in Path(f"/proc/{self.process.pid}/task").iterdir():
             with suppress(OSError):
                 for pid in (task / "children").read_text().split():
                     command = Path(f"/proc/{pid}/cmdline").read_bytes()
-                    if b"resource_tracker" not in command:
+                    if b"resource_tracker" not in command and b"work_beside" not in command:
                         found.add(int(pid))
         return found
 

@@ -92,7 +92,9 @@ async def get_db(state: State) -> AsyncIterator[Session]:
     try:
         yield db
     finally:
-        if state.settings.is_sqlite:
+        if state.settings.is_sqlite or not db.in_transaction():
+            # Nothing to end on PostgreSQL either: the handler committed or closed
+            # the session in its own worker thread (a quick read does, _signed_in_then).
             db.close()
         else:
             # Shielded: a client that goes away must not leave the connection checked out.
@@ -257,9 +259,36 @@ def _run_by(
     @wraps(handler)
     async def handle(*args: P.args, **kwargs: P.kwargs) -> T:
         db = cast(Session, kwargs["db"])  # FastAPI passes every parameter by name
+        sign_in = db.info.pop(_SIGN_IN_WITH_HANDLER, None)
+        if sign_in is not None:
+            work = partial(_signed_in_then, sign_in, db, handler, args, kwargs)
+            return await anyio.to_thread.run_sync(work)
         return await runner(db, partial(handler, *args, **kwargs))
 
     return handle
+
+
+def _signed_in_then(
+    sign_in: Callable[[], SignedIn],
+    db: Session,
+    handler: Callable[..., T],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> T:
+    """A quick read on PostgreSQL, in one worker thread's turn: the sign-in its
+    dependency left for it (:func:`_signs_in_with_its_handler`), the handler, and the
+    end of the session's transaction. The person and their session take the places
+    of the dependency's stand-ins."""
+    try:
+        signed_in = sign_in()
+        for name, value in kwargs.items():
+            if value is SIGNED_IN_LATER:
+                kwargs[name] = signed_in
+            elif value is PERSON_LATER:
+                kwargs[name] = signed_in.person
+        return handler(*args, **kwargs)
+    finally:
+        db.close()
 
 
 # The handlers made by quick_read: see signed_in_at.
@@ -297,15 +326,43 @@ def signed_in_at(request: Request, db: Session) -> None:
     pool gave up.
     What the sign-in read stays in the session (it keeps its rows after a commit).
 
-    On SQLite a quick read's handler runs on the loop straight after the sign-in,
-    with no wait between them, so the connection is kept for it: giving it back and
-    taking it again cost as much as one of the handler's statements. A write's
-    handler may wait for the write turn, and any other handler for a thread: those
-    still give it back.
+    A quick read's handler runs straight after its sign-in, with no wait between
+    them, so the connection is kept for it: on SQLite both run on the loop, and on
+    PostgreSQL in one worker thread's turn (:func:`_signs_in_with_its_handler`).
+    Giving it back and taking it again would cost as much as one of the handler's
+    statements (on PostgreSQL two trips to the server). A write's handler may wait for
+    the write turn, and any other handler for a thread: those still give it back.
     """
-    if request.scope.get("endpoint") in _QUICK_READS and is_sqlite(db):
+    if request.scope.get("endpoint") in _QUICK_READS:
         return
     db.commit()
+
+
+# The handlers made by quick_read, on PostgreSQL: their sign-in runs in the same
+# worker thread's turn as the handler (one trip to the thread pool, one connection
+# taken from the pool, instead of two of each and a commit between). Until then the
+# dependencies hand the handler these stand-ins, which it never sees.
+class _Later:
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def __repr__(self) -> str:
+        return f"<{self.what}, signed in with the handler>"
+
+
+PERSON_LATER: Any = _Later("the person")
+SIGNED_IN_LATER: Any = _Later("their session")
+_SIGN_IN_WITH_HANDLER = "reconnect.sign_in_with_handler"
+
+
+def _signs_in_with_its_handler(request: Request, db: Session, sign_in: Callable[[], Any]) -> bool:
+    """For a quick read on PostgreSQL, leave ``sign_in`` for the handler's own trip to a
+    worker thread (quick reads take no body: nothing is checked before the sign-in
+    that would have been checked after it). True if it was left."""
+    if request.scope.get("endpoint") not in _QUICK_READS or is_sqlite(db):
+        return False
+    db.info[_SIGN_IN_WITH_HANDLER] = sign_in
+    return True
 
 
 def _page_sign_in(request: Request, db: Session, at: datetime) -> Person | None:
@@ -317,11 +374,21 @@ def _page_sign_in(request: Request, db: Session, at: datetime) -> Person | None:
     return signed_in.person if signed_in else None
 
 
+def _page_signed_in(request: Request, db: Session, at: datetime) -> SignedIn:
+    if _page_sign_in(request, db, at) is None:
+        raise SignInRequired
+    signed_in: SignedIn = request.state.signed_in
+    return signed_in
+
+
 async def optional_page_person(request: Request, db: Db, at: Now) -> Person | None:
     return await run_read(db, partial(_page_sign_in, request, db, at))
 
 
-async def page_person(person: Annotated[Person | None, Depends(optional_page_person)]) -> Person:
+async def page_person(request: Request, db: Db, at: Now) -> Person:
+    if _signs_in_with_its_handler(request, db, partial(_page_signed_in, request, db, at)):
+        return cast(Person, PERSON_LATER)
+    person = await optional_page_person(request, db, at)
     if person is None:
         raise SignInRequired
     return person
@@ -333,30 +400,37 @@ def bearer_token(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def _api_sign_in(request: Request, db: Session, at: datetime) -> SignedIn | None:
+def _api_sign_in(request: Request, db: Session, at: datetime) -> SignedIn:
     signed_in = auth.session_for_token(db, bearer_token(request), at)
-    signed_in_at(request, db)
-    return signed_in
-
-
-async def api_person(request: Request, db: Db, at: Now) -> Person:
-    signed_in = await run_read(db, partial(_api_sign_in, request, db, at))
     request.state.signed_in = signed_in
+    signed_in_at(request, db)
     if signed_in is None:
         raise Problem(
             "not_authenticated", "Please sign in: send 'Authorization: Bearer <token>'.", 401
         )
+    return signed_in
+
+
+async def api_person(request: Request, db: Db, at: Now) -> Person:
+    sign_in = partial(_api_sign_in, request, db, at)
+    if _signs_in_with_its_handler(request, db, sign_in):
+        return cast(Person, PERSON_LATER)
+    signed_in = await run_read(db, sign_in)
     return signed_in.person
 
 
 async def page_session(
     request: Request, person: Annotated[Person, Depends(page_person)]
 ) -> SignedIn:
+    if person is PERSON_LATER:
+        return cast(SignedIn, SIGNED_IN_LATER)
     signed_in: SignedIn = request.state.signed_in
     return signed_in
 
 
 async def api_session(request: Request, person: Annotated[Person, Depends(api_person)]) -> SignedIn:
+    if person is PERSON_LATER:
+        return cast(SignedIn, SIGNED_IN_LATER)
     signed_in: SignedIn = request.state.signed_in
     return signed_in
 
