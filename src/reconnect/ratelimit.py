@@ -58,9 +58,10 @@ from functools import lru_cache
 from typing import Protocol
 
 import redis
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from reconnect.database import plain_value, session_connection
 from reconnect.errors import Problem
 from reconnect.models import LoginFailure
 from reconnect.settings import Settings
@@ -86,6 +87,19 @@ class FailureStore(Protocol):
         ...
 
 
+# The counters' statements, built once: every note and status asks one and writes two
+# or three, and through the ORM they had cost more than the note itself (plain reads
+# and writes on the session's connection: database.plain_value, session_connection).
+_COUNT = select(func.count()).where(
+    LoginFailure.key == bindparam("key"), LoginFailure.at >= bindparam("since")
+)
+_ADD = insert(LoginFailure)
+_FORGET_OLDER = delete(LoginFailure).where(
+    LoginFailure.key == bindparam("key"), LoginFailure.at < bindparam("before")
+)
+_FORGET_EVERYONES_OLDER = delete(LoginFailure).where(LoginFailure.at < bindparam("before"))
+
+
 class DatabaseFailures:
     """Failures as ``LoginFailure`` rows, written in the caller's transaction."""
 
@@ -93,12 +107,12 @@ class DatabaseFailures:
         self.db = db
 
     def count(self, key: str, since: datetime) -> int:
-        query = select(func.count()).where(LoginFailure.key == key, LoginFailure.at >= since)
-        return self.db.scalar(query) or 0
+        return plain_value(self.db, _COUNT, {"key": key, "since": since}) or 0
 
     def add(self, keys: list[str], now: datetime) -> None:
-        self.db.add_all([LoginFailure(key=key, at=now) for key in keys])
-        self.db.execute(delete(LoginFailure).where(LoginFailure.at < now - DATABASE_KEEP))
+        connection = session_connection(self.db)
+        connection.execute(_ADD, [{"key": key, "at": now} for key in keys])
+        connection.execute(_FORGET_EVERYONES_OLDER, {"before": now - DATABASE_KEEP})
 
     def nth_since(self, key: str, since: datetime, n: int) -> datetime | None:
         query = (
@@ -114,12 +128,11 @@ class DatabaseFailures:
         """One write at ``now`` under ``key``; this counter's events older than
         ``window`` go (through the key's index), and everyone's older than a day when
         ``prune_all`` (the first write of a window), so no row outlives a day for long."""
-        self.db.add(LoginFailure(key=key, at=now))
-        self.db.execute(
-            delete(LoginFailure).where(LoginFailure.key == key, LoginFailure.at < now - window)
-        )
+        connection = session_connection(self.db)
+        connection.execute(_ADD, {"key": key, "at": now})
+        connection.execute(_FORGET_OLDER, {"key": key, "before": now - window})
         if prune_all:
-            self.db.execute(delete(LoginFailure).where(LoginFailure.at < now - DATABASE_KEEP))
+            connection.execute(_FORGET_EVERYONES_OLDER, {"before": now - DATABASE_KEEP})
 
 
 class RedisFailures:
