@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from reconnect import keys, localtime
 from reconnect.accounts.signed_in import SignedIn
 from reconnect.commitments.store import RECORD_WITHIN_DAYS
 from reconnect.couples.store import couple_and_key
+from reconnect.database import plain_rows
 from reconnect.domain.pacing.catalogue import DISCLOSURE
 from reconnect.errors import Problem
 from reconnect.models import Ritual
@@ -59,15 +60,26 @@ class Chosen:
         return found
 
 
-def _context(row: Ritual) -> str:
-    return entry_context("ritual", row.id, row.couple_id)
+def _context(ritual_id: int, couple_id: int) -> str:
+    return entry_context("ritual", ritual_id, couple_id)
 
 
-def _open(row: Ritual, key: bytes, permitted: int) -> Chosen:
-    data: dict[str, Any] = json.loads(keys.unseal(key, row.sealed, _context(row)))
-    chosen = Chosen(id=row.id, **data)
+def _open(columns: tuple[int, int, bytes], key: bytes, permitted: int) -> Chosen:
+    """A ritual from its id, couple and seal (the columns of :data:`_COUPLES_RITUALS`)."""
+    ritual_id, couple_id, sealed = columns
+    data: dict[str, Any] = json.loads(keys.unseal(key, sealed, _context(ritual_id, couple_id)))
+    chosen = Chosen(id=ritual_id, **data)
     chosen.resting = pace.practice(chosen.practice_id).tier > permitted
     return chosen
+
+
+# A couple's rituals as plain columns (Today asks on every visit; the ORM's rows cost
+# more than opening them).
+_COUPLES_RITUALS = (
+    select(Ritual.id, Ritual.couple_id, Ritual.sealed)
+    .where(Ritual.couple_id == bindparam("couple_id"))
+    .order_by(Ritual.id)
+)
 
 
 def seal(row: Ritual, key: bytes, chosen: Chosen) -> None:
@@ -79,7 +91,8 @@ def seal(row: Ritual, key: bytes, chosen: Chosen) -> None:
         "ended_at": chosen.ended_at,
         "days": chosen.days,
     }
-    row.sealed = keys.seal(key, keys.padded(json.dumps(content).encode()), _context(row))
+    sealed = keys.padded(json.dumps(content).encode())
+    row.sealed = keys.seal(key, sealed, _context(row.id, row.couple_id))
 
 
 def rituals(
@@ -95,9 +108,7 @@ def rituals(
             if now is None
             else pace.current_pace(db, membership.couple, now).permitted_tier
         )
-    rows = db.scalars(
-        select(Ritual).where(Ritual.couple_id == membership.couple_id).order_by(Ritual.id)
-    )
+    rows = plain_rows(db, _COUPLES_RITUALS, {"couple_id": membership.couple_id})
     return [_open(row, key, permitted) for row in rows]
 
 
@@ -138,7 +149,7 @@ def _one(
     if row is None or row.couple_id != membership.couple_id:
         raise Problem("unknown_ritual", "There is no ritual of yours with that number.", 404)
     permitted = pace.current_pace(db, membership.couple, now).permitted_tier
-    return row, _open(row, key, permitted), key
+    return row, _open((row.id, row.couple_id, row.sealed), key, permitted), key
 
 
 def done(db: Session, signed_in: SignedIn, ritual_id: int, *, day: date, now: datetime) -> Chosen:
@@ -177,5 +188,5 @@ def for_couple(
     has checked that they may see this couple. Each is resting if ``permitted`` (the
     pace now) is below it; without it, none is."""
     top = pace.policy().top_tier if permitted is None else permitted
-    rows = db.scalars(select(Ritual).where(Ritual.couple_id == couple_id).order_by(Ritual.id))
+    rows = plain_rows(db, _COUPLES_RITUALS, {"couple_id": couple_id})
     return [_open(row, couple_key, top) for row in rows]
