@@ -506,15 +506,10 @@ def _gone(pid: int) -> bool:
     return state in ("Z", "X")
 
 
-@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads processes in /proc (Linux)")
-@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL], ids=["stopped", "killed"])
-def test_serve_works_its_queue_in_a_process_of_its_own_that_ends_with_it(
-    tmp_path: Path, stop: signal.Signals
-) -> None:
-    """The default set-up: ``reconnect serve`` on the SQLite file, with no job key
-    configured, works its queue in a second process (a refresh there never holds up
-    a request), which opens what the server sealed and ends when the server ends,
-    however it ends."""
+@contextlib.contextmanager
+def _served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], httpx.Client, Path]]:
+    """``reconnect serve`` in the default set-up (SQLite, its queue file, no job key
+    configured), answering; killed at the end whatever the test did."""
     settings = make_settings(tmp_path).model_copy(update={"queue_url": "", "job_key": ""})
     port = free_port()
     env = child_env(settings) | {"RECONNECT_PORT": str(port), "RECONNECT_HOST": "127.0.0.1"}
@@ -530,18 +525,61 @@ def test_serve_works_its_queue_in_a_process_of_its_own_that_ends_with_it(
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
             eventually(lambda: _answers(http), f"the server answering ({log})")
-            hana, _ = _pair(http)
-            for _ in range(3):
-                answer = http.post("/api/v1/checkins", json=URGENT, headers=hana)
-                assert answer.status_code == 201, answer.text
-            eventually(lambda: PATTERN in _found(http, hana), f"the finding ({log})")
-        (worker,) = _children(serve.pid)
-        assert b"work_beside" in Path(f"/proc/{worker}/cmdline").read_bytes()
-        serve.send_signal(stop)
-        serve.wait(timeout=DEADLINE_S)
-        eventually(lambda: _gone(worker), f"the worker ended with the server ({log})")
-        assert "Traceback" not in log.read_text()
+            yield serve, http, log
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(serve.pid, signal.SIGKILL)
         serve.wait(timeout=DEADLINE_S)
+
+
+def _urgent_three_times(http: httpx.Client, headers: dict[str, str], log: Path) -> None:
+    """Three urgent check-ins, and the finding they make, worked out by the worker."""
+    for _ in range(3):
+        answer = http.post("/api/v1/checkins", json=URGENT, headers=headers)
+        assert answer.status_code == 201, answer.text
+    eventually(lambda: PATTERN in _found(http, headers), f"the finding ({log})")
+
+
+def _the_worker(serve: subprocess.Popen[bytes]) -> int:
+    (worker,) = _children(serve.pid)
+    assert b"work_beside" in Path(f"/proc/{worker}/cmdline").read_bytes()
+    return worker
+
+
+ON_LINUX = pytest.mark.skipif(
+    not Path("/proc/self/task").is_dir(), reason="reads processes in /proc (Linux)"
+)
+
+
+@ON_LINUX
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL], ids=["stopped", "killed"])
+def test_serve_works_its_queue_in_a_process_of_its_own_that_ends_with_it(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
+    """The default set-up: ``reconnect serve`` works its queue in a second process (a
+    refresh there never holds up a request), which opens what the server sealed and
+    ends when the server ends, however it ends."""
+    with _served(tmp_path) as (serve, http, log):
+        hana, _ = _pair(http)
+        _urgent_three_times(http, hana, log)
+        worker = _the_worker(serve)
+        serve.send_signal(stop)
+        serve.wait(timeout=DEADLINE_S)
+        eventually(lambda: _gone(worker), f"the worker ended with the server ({log})")
+        assert "Traceback" not in log.read_text()
+
+
+@ON_LINUX
+def test_a_worker_that_ends_on_its_own_is_started_again(tmp_path: Path) -> None:
+    """Killed alone (the out-of-memory killer's choice, say), the worker comes back,
+    with the job key it had: what the server seals afterwards is still worked out."""
+    with _served(tmp_path) as (serve, http, log):
+        hana, ivan = _pair(http)
+        _urgent_three_times(http, hana, log)
+        first = _the_worker(serve)
+        os.kill(first, signal.SIGKILL)
+        eventually(lambda: _gone(first), "the worker killed")
+        eventually(lambda: _children(serve.pid) not in ([], [first]), f"a new worker ({log})")
+        assert _the_worker(serve) != first
+        _urgent_three_times(http, ivan, log)
+        assert "starting it again" in log.read_text()

@@ -370,6 +370,10 @@ def with_job_key(settings: Settings) -> Settings:
 # How long a stopping ``reconnect serve`` waits for its worker to finish the jobs in
 # hand before it stops it mid-job (that job is done again at the next start).
 STOP_WAIT_S = 30.0
+# A worker that ended on its own is started again after this long, doubled each time
+# it ends again soon after (a worker that cannot start is not started in a tight loop).
+RESTART_AFTER_S = 1.0
+RESTART_AT_MOST_S = 60.0
 # The worker's own process: started with this interpreter, told its settings (the job
 # key among them) on its standard input, not in its arguments.
 _WORKER_BESIDE = "from reconnect.jobs import work_beside; work_beside()"
@@ -391,34 +395,68 @@ def serving_with_worker(
     if settings.queue_url:
         run(*args, **kw)
         return
-    worker = subprocess.Popen(  # noqa: S603 # nosec B603 - this interpreter, our own module
-        [sys.executable, "-c", _WORKER_BESIDE],
-        stdin=subprocess.PIPE,
-        # Its own session: Ctrl+C in the terminal stops the server, and the server stops
-        # its worker (by closing this pipe) once it has stopped answering.
-        start_new_session=True,
-    )
+    worker = WorkerBeside(settings)
     try:
-        if worker.stdin is None:  # pragma: no cover - asked for just above
-            raise RuntimeError("the job worker's pipe was not made")
-        worker.stdin.write(settings.model_dump_json().encode() + b"\n")
-        worker.stdin.flush()
         run(*args, **kw)
     finally:
-        _stop(worker)
+        worker.stop()
 
 
-def _stop(worker: subprocess.Popen[bytes]) -> None:
-    """Close the worker's pipe, which stops it once its jobs in hand are done."""
-    with suppress(OSError):
-        if worker.stdin is not None:
-            worker.stdin.close()
-    try:
-        worker.wait(timeout=STOP_WAIT_S)
-    except subprocess.TimeoutExpired:
-        log.warning("The job worker did not stop within %.0f s; stopped mid-job", STOP_WAIT_S)
-        worker.kill()
-        worker.wait()
+class WorkerBeside:
+    """The job worker's process, kept running for as long as the server runs: if it
+    ends on its own (killed, out of memory), it is started again, and the jobs it left
+    are done by the next one (a job cut short stays on the queue, or its row is swept
+    up within minutes)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._lock = threading.Lock()
+        self._stopping = False
+        self.process = self._start()
+        threading.Thread(target=self._keep_running, name="job-worker", daemon=True).start()
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(  # noqa: S603 # nosec B603 - this interpreter, our own module
+            [sys.executable, "-c", _WORKER_BESIDE],
+            stdin=subprocess.PIPE,
+            # Its own session: Ctrl+C in the terminal stops the server, and the server
+            # stops its worker (by closing this pipe) once it has stopped answering.
+            start_new_session=True,
+        )
+        if process.stdin is None:  # pragma: no cover - asked for just above
+            raise RuntimeError("the job worker's pipe was not made")
+        process.stdin.write(self._settings.model_dump_json().encode() + b"\n")
+        process.stdin.flush()
+        return process
+
+    def _keep_running(self) -> None:
+        pause = RESTART_AFTER_S
+        while True:
+            began = time.monotonic()
+            status = self.process.wait()
+            time.sleep(pause)
+            with self._lock:
+                if self._stopping:
+                    return
+                log.warning("The job worker ended (exit status %s); starting it again", status)
+                self.process = self._start()
+            ran_long = time.monotonic() - began > RESTART_AT_MOST_S
+            pause = RESTART_AFTER_S if ran_long else min(pause * 2, RESTART_AT_MOST_S)
+
+    def stop(self) -> None:
+        """Close the worker's pipe, which stops it once its jobs in hand are done."""
+        with self._lock:
+            self._stopping = True
+            process = self.process
+        with suppress(OSError):
+            if process.stdin is not None:
+                process.stdin.close()
+        try:
+            process.wait(timeout=STOP_WAIT_S)
+        except subprocess.TimeoutExpired:
+            log.warning("The job worker did not stop within %.0f s; stopped mid-job", STOP_WAIT_S)
+            process.kill()
+            process.wait()
 
 
 def work_beside() -> None:
