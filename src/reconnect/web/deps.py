@@ -303,10 +303,16 @@ def quick_read(handler: Callable[P, T]) -> Callable[P, Coroutine[Any, Any, T]]:
     return handle
 
 
+# The handlers made by quick_write: see signed_in_at.
+_QUICK_WRITES: set[Callable[..., Any]] = set()
+
+
 def quick_write(handler: Callable[P, T]) -> Callable[P, Coroutine[Any, Any, T]]:
     """A route's handler that writes a little and commits, run by :func:`run_write`:
     on SQLite on the event loop. The handler takes the request's session as ``db``."""
-    return _run_by(run_write, handler)
+    handle = _run_by(run_write, handler)
+    _QUICK_WRITES.add(handle)
+    return handle
 
 
 # --- who is asking -----------------------------------------------------------
@@ -330,10 +336,13 @@ def signed_in_at(request: Request, db: Session) -> None:
     them, so the connection is kept for it: on SQLite both run on the loop, and on
     PostgreSQL in one worker thread's turn (:func:`_signs_in_with_its_handler`).
     Giving it back and taking it again would cost as much as one of the handler's
-    statements (on PostgreSQL two trips to the server). A write's handler may wait for
-    the write turn, and any other handler for a thread: those still give it back.
+    statements (on PostgreSQL two trips to the server). So does a quick write's on
+    SQLite, where a request may hold a connection while it waits (for the write turn,
+    or a thread): each is an open file, and the pool never runs dry; the sign-in's
+    reads began no transaction. Any other handler gives it back.
     """
-    if request.scope.get("endpoint") in _QUICK_READS:
+    endpoint = request.scope.get("endpoint")
+    if endpoint in _QUICK_READS or (endpoint in _QUICK_WRITES and is_sqlite(db)):
         return
     db.commit()
 
