@@ -21,7 +21,7 @@ from sqlalchemy import event
 from starlette.routing import Route
 
 from reconnect import after_write
-from reconnect.app import HOT_PAGES, tried_first
+from reconnect.app import HOT_API, HOT_PAGES, ROUTERS, tried_first
 from reconnect.demo import HURT, INVOLVED, PASSWORD
 from tests.demo import NOW
 from tests.pages import Visitor
@@ -241,11 +241,19 @@ def test_a_quick_read_keeps_the_sign_ins_connection(demo_app, backend):
 
 def test_the_pages_every_visit_opens_are_matched_first(app):
     """A request is matched against the routes in order: the Today page was tried after
-    some 130 others. Moving a route never changes which route answers a request."""
-    pages = [r for r in app.router.routes if isinstance(r, Route) and r.path in HOT_PAGES]
-    first = app.router.routes.index(pages[0])
-    assert app.router.routes[first : first + len(pages)] == pages
-    assert first <= 2  # after FastAPI's /openapi.json and the static files only
+    some 130 others, and a note sent through the API after 54. Moving a route never
+    changes which route answers a request, nor the order of the API's schema."""
+    hot = HOT_PAGES + HOT_API
+    routes = app.router.routes
+    first = [r for r in routes if isinstance(r, Route) and r.path in hot]
+    assert {r.path for r in first} == set(hot)
+    start = routes.index(first[0])
+    assert routes[start : start + len(first)] == first
+    assert start <= 2  # after FastAPI's /openapi.json and the static files only
+
+    listed = [r for router in ROUTERS for r in router.routes if getattr(r, "include_in_schema", 0)]
+    in_order = list(dict.fromkeys(r.path for r in listed))
+    assert list(app.openapi()["paths"]) == in_order
 
     def page() -> None: ...
 
