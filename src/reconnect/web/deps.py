@@ -280,6 +280,7 @@ def _signed_in_then(
     end of the session's transaction. The person and their session take the places
     of the dependency's stand-ins."""
     try:
+        db.info[_HANDLER_FOLLOWS] = True  # the sign-in keeps its connection (signed_in_at)
         signed_in = sign_in()
         for name, value in kwargs.items():
             if value is SIGNED_IN_LATER:
@@ -342,15 +343,17 @@ def signed_in_at(request: Request, db: Session) -> None:
     reads began no transaction. Any other handler gives it back.
     """
     endpoint = request.scope.get("endpoint")
-    if endpoint in _QUICK_READS or (endpoint in _QUICK_WRITES and is_sqlite(db)):
+    quick = endpoint in _QUICK_READS or endpoint in _QUICK_WRITES
+    if db.info.get(_HANDLER_FOLLOWS) or (quick and is_sqlite(db)):
         return
     db.commit()
 
 
 # The handlers made by quick_read, on PostgreSQL: their sign-in runs in the same
-# worker thread's turn as the handler (one trip to the thread pool, one connection
-# taken from the pool, instead of two of each and a commit between). Until then the
-# dependencies hand the handler these stand-ins, which it never sees.
+# worker thread's turn as the handler (one trip to the thread pool and one connection
+# taken from the pool, instead of three trips and two connections with a commit
+# between). Until then the dependencies hand the handler these stand-ins, which it
+# never sees.
 class _Later:
     def __init__(self, what: str) -> None:
         self.what = what
@@ -362,6 +365,7 @@ class _Later:
 PERSON_LATER: Any = _Later("the person")
 SIGNED_IN_LATER: Any = _Later("their session")
 _SIGN_IN_WITH_HANDLER = "reconnect.sign_in_with_handler"
+_HANDLER_FOLLOWS = "reconnect.handler_follows"
 
 
 def _signs_in_with_its_handler(request: Request, db: Session, sign_in: Callable[[], Any]) -> bool:
