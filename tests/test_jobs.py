@@ -279,6 +279,18 @@ def run_child(script: str, settings: Settings, log: Path) -> subprocess.Popen[by
         )
 
 
+def run_reconnect(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """``reconnect <command>`` in a session of its own, its output added to ``log``."""
+    with log.open("ab") as out:
+        return subprocess.Popen(  # noqa: S603 - this interpreter, running reconnect
+            [sys.executable, "-m", "reconnect.cli", *command],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
 # A web process that writes a check-in and dies the moment its transaction commits,
 # before its job reaches the queue.
 DIES_AFTER_COMMIT = """
@@ -378,14 +390,7 @@ def test_a_worker_killed_in_the_middle_of_a_job_has_it_done_when_one_comes_back(
     assert waiting_rows(queued_app) == 1  # and the request for it is still there
     assert PATTERN not in patterns(hana)
 
-    with log.open("ab") as out:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "reconnect.cli", "worker"],
-            env=child_env(queued_settings),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    worker = run_reconnect(["worker"], child_env(queued_settings), log)
     try:
         eventually(lambda: PATTERN in patterns(hana), f"the finding (worker log: {log})")
         eventually(lambda: waiting_rows(queued_app) == 0, "the waiting row gone")
@@ -411,21 +416,8 @@ def test_two_web_processes_and_a_worker_on_postgresql_and_redis(
         port = free_port()
         env = child_env(settings) | {"RECONNECT_PORT": str(port), "RECONNECT_HOST": "127.0.0.1"}
         log = tmp_path / "processes.log"
-        with log.open("ab") as out:
-            web = subprocess.Popen(
-                [sys.executable, "-m", "reconnect.cli", "serve", "--workers", "2"],
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            worker = subprocess.Popen(
-                [sys.executable, "-m", "reconnect.cli", "worker"],
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        web = run_reconnect(["serve", "--workers", "2"], env, log)
+        worker = run_reconnect(["worker"], env, log)
         try:
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
                 eventually(lambda: _answers(http), f"the web processes answering ({log})")
@@ -514,14 +506,7 @@ def _served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], httpx.Cli
     port = free_port()
     env = child_env(settings) | {"RECONNECT_PORT": str(port), "RECONNECT_HOST": "127.0.0.1"}
     log = tmp_path / "serve.log"
-    with log.open("ab") as out:
-        serve = subprocess.Popen(
-            [sys.executable, "-m", "reconnect.cli", "serve"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    serve = run_reconnect(["serve"], env, log)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
             eventually(lambda: _answers(http), f"the server answering ({log})")
