@@ -130,7 +130,8 @@ ROUTERS = (
 # The pages every visit opens, and what a phone asks the API for most. A request is
 # matched against the routes one by one: the Today page came after some 130 others, and
 # a note sent through the API after 54 (about 50 µs of matching here); these are tried
-# first. /openapi.json keeps the order ROUTERS give (api_schema).
+# first, the pages before the API. /openapi.json keeps the order ROUTERS give
+# (api_schema).
 HOT_PAGES = ("/today", "/checkin", "/notes", "/progress")
 HOT_API = ("/api/v1/pace", "/api/v1/checkins", "/api/v1/notes", "/api/v1/status")
 
@@ -301,7 +302,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     # include_router() would wrap each in a copy that FastAPI analyses again for every
     # app, on that app's first requests, and would match a request router by router.
     routes = [route for router in ROUTERS for route in router.routes]
-    app.router.routes.extend(tried_first(routes, HOT_PAGES + HOT_API))
+    app.router.routes.extend(tried_first(tried_first(routes, HOT_API), HOT_PAGES))
     app.openapi = api_schema(app, [*app.router.routes[: -len(routes)], *routes])  # type: ignore[method-assign]
     _install_error_handlers(app, templates)
 
