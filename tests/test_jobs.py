@@ -568,3 +568,50 @@ def test_a_worker_that_ends_on_its_own_is_started_again(tmp_path: Path) -> None:
         assert _the_worker(serve) != first
         _urgent_three_times(http, ivan, log)
         assert "starting it again" in log.read_text()
+
+
+def _worker_beside(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
+    """The job worker as ``reconnect serve`` starts it, from a parent that ignores
+    SIGINT (as a shell's background job does), told its settings on its pipe."""
+    # An ignored signal stays ignored through exec, as it does from the shell.
+    ignoring = (
+        "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+        f"os.execv(sys.executable, [sys.executable, '-c', {jobs_module._WORKER_BESIDE!r}])"
+    )
+    with log.open("ab") as out:
+        worker = subprocess.Popen(  # noqa: S603 - this interpreter, the app's own module
+            [sys.executable, "-c", ignoring],
+            stdin=subprocess.PIPE,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    assert worker.stdin is not None
+    worker.stdin.write(settings.model_dump_json().encode() + b"\n")
+    worker.stdin.flush()
+    return worker
+
+
+@pytest.mark.parametrize("when", ["starting", "working"])
+def test_the_worker_ends_when_its_server_goes_even_while_it_starts(
+    tmp_path: Path, when: str
+) -> None:
+    """A server killed while its worker was still starting had left the worker running
+    on its own (seventeen of twenty in the crash test): the pipe's end was said with a
+    signal, which a process started with SIGINT ignored never got."""
+    settings = make_settings(tmp_path).model_copy(update={"queue_url": "", "job_key": JOB_KEY})
+    create_app(settings).state.engine.dispose()  # the schema, as the server made it
+    log = tmp_path / "worker.log"
+    worker = _worker_beside(settings, log)
+    assert worker.stdin is not None
+    try:
+        if when == "working":
+            eventually(lambda: jobs_module.queue_file(settings.data_dir).exists(), "its queue")
+            time.sleep(1.0)
+        worker.stdin.close()  # as when the server's process ends
+        assert worker.wait(timeout=DEADLINE_S) == 0, log.read_text()
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    assert "Traceback" not in log.read_text()

@@ -459,24 +459,44 @@ class WorkerBeside:
             process.wait()
 
 
+class _Stopped(Exception):
+    """SIGTERM or SIGINT reached the worker itself: it stops as when the server goes."""
+
+
+def _stopped(_signal: int, _frame: object) -> None:
+    raise _Stopped
+
+
 def work_beside() -> None:
     """The worker process of one ``reconnect serve``: its settings come as one line on
     standard input, which stays open for as long as the server runs. When it closes,
     because the server stopped or was killed, the worker finishes the jobs in hand and
-    exits, as ``reconnect worker`` does on SIGINT."""
+    exits; so it does on SIGTERM or SIGINT of its own.
+
+    Its main thread waits on that pipe itself rather than on a signal: a process started
+    in the background by a shell begins with SIGINT ignored, and a server killed while
+    its worker was starting would have left it running on its own."""
+    line = sys.stdin.readline()
+    if not line:
+        return  # the server was gone before it said anything
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
-    settings = Settings(**json.loads(sys.stdin.readline()))
+    settings = Settings(**json.loads(line))
     engine = make_engine(settings.database_url)
     jobs = Jobs(make_queue(settings), session_factory(engine), settings.job_key)
     jobs.sweep(stale_only=False)
-    threading.Thread(target=_stop_when_the_server_goes, name="server-gone", daemon=True).start()
-    with suppress(KeyboardInterrupt):  # stopped before the consumer took over SIGINT
-        jobs.consumer(settings.job_threads, in_process=False).run()
-
-
-def _stop_when_the_server_goes() -> None:
-    sys.stdin.buffer.read()  # until the server closes the pipe, or its process is gone
-    signal.raise_signal(signal.SIGINT)  # the consumer's graceful stop
+    consumer = jobs.consumer(settings.job_threads, in_process=True)
+    consumer.start()
+    try:
+        for stop in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(stop, _stopped)
+        sys.stdin.buffer.read()  # until the server closes the pipe, or its process is gone
+    except _Stopped:
+        pass
+    finally:
+        for stop in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(stop, signal.SIG_IGN)  # the graceful stop is under way
+        consumer.stop(graceful=True)
+        engine.dispose()
 
 
 def worker_problem(settings: Settings) -> str | None:
