@@ -111,7 +111,8 @@ class DatabaseFailures:
 
     def add(self, keys: list[str], now: datetime) -> None:
         connection = session_connection(self.db)
-        connection.execute(_ADD, [{"key": key, "at": now} for key in keys])
+        if keys:  # an empty list would insert one row without a key, and fail
+            connection.execute(_ADD, [{"key": key, "at": now} for key in keys])
         connection.execute(_FORGET_EVERYONES_OLDER, {"before": now - DATABASE_KEEP})
 
     def nth_since(self, key: str, since: datetime, n: int) -> datetime | None:
