@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import secrets
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -48,7 +47,7 @@ from reconnect.heart import pages as heart_pages
 from reconnect.home import pages as home_pages
 from reconnect.insights import api as insights_api
 from reconnect.insights import pages as insights_pages
-from reconnect.jobs import Jobs, make_queue
+from reconnect.jobs import Jobs, make_queue, with_job_key
 from reconnect.keys import SealBroken
 from reconnect.letters import api as letters_api
 from reconnect.letters import pages as letters_pages
@@ -290,9 +289,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     # The detectors' refreshes, queued after each write (reconnect.jobs); who works
     # them is ``serve``'s business (cli.py), or ``reconnect worker``'s. Without a
     # configured job key, this process makes its own, kept in memory only.
-    app.state.jobs = Jobs(
-        make_queue(settings), sessions, settings.job_key or secrets.token_urlsafe(48)
-    )
+    app.state.jobs = Jobs(make_queue(settings), sessions, with_job_key(settings).job_key)
     # The message coach's model takes seconds to load: start now, off the request path,
     # so the first preview or note does not wait for it (a request that comes sooner
     # waits for the same loading, never a second one).

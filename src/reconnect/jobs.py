@@ -350,9 +350,10 @@ class Jobs:
         return consumer
 
     def start_in_process(self, threads: int) -> Consumer:
-        """Start a worker in threads of this process (the tests run an app and its
-        worker together); stop it with ``.stop(graceful=True)``. Refreshes a crash left
-        waiting are queued first."""
+        """Start a worker in threads of this process (the worker process beside
+        ``reconnect serve``, and tests that run an app and its worker together); stop
+        it with ``.stop(graceful=True)``. Refreshes a crash left waiting are queued
+        first."""
         self.sweep(stale_only=False)
         consumer = self.consumer(threads, in_process=True)
         consumer.start()
@@ -483,9 +484,7 @@ def work_beside() -> None:
     settings = Settings(**json.loads(line))
     engine = make_engine(settings.database_url)
     jobs = Jobs(make_queue(settings), session_factory(engine), settings.job_key)
-    jobs.sweep(stale_only=False)
-    consumer = jobs.consumer(settings.job_threads, in_process=True)
-    consumer.start()
+    consumer = jobs.start_in_process(settings.job_threads)
     try:
         for stop in (signal.SIGTERM, signal.SIGINT):
             signal.signal(stop, _stopped)
