@@ -34,7 +34,7 @@ PAGES = {
     "/today": 13,
     "/checkin": 1,
     "/notes": 2,
-    "/progress": 10,  # two of them the couple's commitments and rituals, week by week
+    "/progress": 9,  # two of them the couple's commitments and rituals, week by week
     "/moments": 4,
 }
 API = {

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -767,31 +767,51 @@ def couples_on_older_policy(db: Session) -> int:
     return db.scalar(select(func.count(Couple.id)).where(Couple.policy_version != newest)) or 0
 
 
-def pace_changes(
-    db: Session, couple_id: int, zone: localtime.Zone, *, reached: bool = False
-) -> list[TierPoint]:
-    """When the pace changed, on the clock of ``zone``: what fitted each day, or with
-    ``reached``, where the couple had reached together. The first and every change
-    only: the time of every decision would show when the other checked in."""
-    step = PaceDecision.ladder_tier if reached else PaceDecision.permitted_tier
-    order = (PaceDecision.decided_at, PaceDecision.id)
-    # A couple has a decision for every check-in; the database keeps only the rows
-    # whose step differs from the one before, so a few rows come back, not years.
-    decisions = (
-        select(
-            PaceDecision.decided_at.label("at"),
-            PaceDecision.id.label("id"),
-            step.label("tier"),
-            func.lag(step).over(order_by=order).label("before"),
+_ORDER = (PaceDecision.decided_at, PaceDecision.id)
+_BOTH_STEPS = (
+    select(
+        PaceDecision.decided_at.label("at"),
+        PaceDecision.id.label("id"),
+        PaceDecision.permitted_tier.label("fits"),
+        PaceDecision.ladder_tier.label("reached"),
+        func.lag(PaceDecision.permitted_tier).over(order_by=_ORDER).label("fits_before"),
+        func.lag(PaceDecision.ladder_tier).over(order_by=_ORDER).label("reached_before"),
+    )
+    .where(PaceDecision.couple_id == bindparam("couple_id"))
+    .subquery()
+)
+# A couple has a decision for every check-in; only the rows where either step differs
+# from the decision before come back, a few rather than years of them. Built once:
+# building it cost more than running it.
+_STEP_CHANGES = (
+    select(_BOTH_STEPS.c.at, _BOTH_STEPS.c.fits, _BOTH_STEPS.c.reached)
+    .where(
+        or_(
+            _BOTH_STEPS.c.fits_before.is_(None),
+            _BOTH_STEPS.c.fits_before != _BOTH_STEPS.c.fits,
+            _BOTH_STEPS.c.reached_before != _BOTH_STEPS.c.reached,
         )
-        .where(PaceDecision.couple_id == couple_id)
-        .subquery()
     )
-    rows = db.execute(
-        select(decisions.c.at, decisions.c.tier)
-        .where(or_(decisions.c.before.is_(None), decisions.c.before != decisions.c.tier))
-        .order_by(decisions.c.at, decisions.c.id)
-    )
-    return list(
-        tier_changes(TierPoint(at=localtime.to_local(at, zone), tier=tier) for at, tier in rows)
+    .order_by(_BOTH_STEPS.c.at, _BOTH_STEPS.c.id)
+)
+
+
+@dataclass(frozen=True)
+class PaceChanges:
+    """When the pace changed, on one clock: the first decision and every change only,
+    as the time of every decision would show when the other checked in."""
+
+    fits: list[TierPoint]  # what fitted each day
+    reached: list[TierPoint]  # where the couple had reached together
+
+
+def pace_changes(db: Session, couple_id: int, zone: localtime.Zone) -> PaceChanges:
+    """Both of the couple's pace steps as they changed over time, on the clock of
+    ``zone``, read in one statement."""
+    rows = plain_rows(db, _STEP_CHANGES, {"couple_id": couple_id})
+    # A row came back when either step changed: each list keeps its own changes.
+    points = [(localtime.to_local(at, zone), fits, reached) for at, fits, reached in rows]
+    return PaceChanges(
+        fits=list(tier_changes(TierPoint(at, fits) for at, fits, _ in points)),
+        reached=list(tier_changes(TierPoint(at, reached) for at, _, reached in points)),
     )

@@ -24,7 +24,6 @@ from reconnect.domain.progress.points import SharedExperience, TierPoint
 from reconnect.errors import Problem
 from reconnect.measures import plans
 from reconnect.measures import store as measures
-from reconnect.pacing import store as pace
 from reconnect.progress import calendar as progress_calendar
 from reconnect.progress import charts as progress_charts
 from reconnect.progress import summary as progress_summary
@@ -58,9 +57,8 @@ def ours(db: Session, session: SignedIn, today: date) -> Ours | None:
     inputs = progress_view.couple_inputs(db, session)
     if membership is None or inputs is None:
         return None
-    permitted, shared = inputs
-    zone = localtime.zone(session.person.time_zone)
-    ladder = pace.pace_changes(db, membership.couple_id, zone, reached=True)
+    changes, shared = inputs
+    ladder = changes.reached
     steps = load_catalogue()
     try:
         offered = commitments.commitments(db, session)
@@ -78,7 +76,7 @@ def ours(db: Session, session: SignedIn, today: date) -> Ours | None:
     return Ours(
         progress_charts.couple_dashboard(ladder, shared, today=today, kept=kept),
         steps.tier(ladder[-1].tier) if ladder else None,
-        steps.tier(permitted[-1].tier) if permitted else None,
+        steps.tier(changes.fits[-1].tier) if changes.fits else None,
         ladder,
         shared,
     )

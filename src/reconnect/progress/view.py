@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from reconnect import access, localtime
 from reconnect.accounts.signed_in import SignedIn
+from reconnect.database import plain_rows
 from reconnect.domain.pacing.checkins import CheckIn
 from reconnect.domain.pacing.experiences import ExperienceRating
 from reconnect.domain.pacing.signals import ExperienceSignal, signal_from_dict
@@ -24,7 +25,6 @@ from reconnect.domain.progress.points import (
     ExperiencePoint,
     ScorePoint,
     SharedExperience,
-    TierPoint,
 )
 from reconnect.measures import store as measures
 from reconnect.models import (
@@ -134,29 +134,31 @@ def person_inputs(
     return checkins, experiences
 
 
+# Built once, as each page that shows the couple's progress reads them.
+_LEFT_EXPERIENCES = (
+    select(ExperienceFact.experience_id)
+    .join(Experience, Experience.id == ExperienceFact.experience_id)
+    .where(Experience.couple_id == bindparam("couple_id"), ExperienceFact.left.is_(True))
+)
+_EXPERIENCE_SIGNALS = select(PaceSignal.data).where(
+    PaceSignal.couple_id == bindparam("couple_id"), PaceSignal.kind == "experience"
+)
+
+
 def couple_inputs(
     db: Session, signed_in: SignedIn
-) -> tuple[list[TierPoint], list[SharedExperience]] | None:
-    """The couple's shared chart points: what fitted each day (on the clock of the
+) -> tuple[pace.PaceChanges, list[SharedExperience]] | None:
+    """The couple's shared chart points: how the pace changed (on the clock of the
     person looking) and coarse experience facts."""
     membership = access.membership_of(db, signed_in.person)
     if membership is None:
         return None
     couple_id = membership.couple_id
-    tiers = pace.pace_changes(db, couple_id, localtime.zone(signed_in.person.time_zone))
-    left = set(
-        db.scalars(
-            select(ExperienceFact.experience_id)
-            .join(Experience, Experience.id == ExperienceFact.experience_id)
-            .where(Experience.couple_id == couple_id, ExperienceFact.left.is_(True))
-        )
-    )
+    changes = pace.pace_changes(db, couple_id, localtime.zone(signed_in.person.time_zone))
+    asked = {"couple_id": couple_id}
+    left = {experience_id for (experience_id,) in plain_rows(db, _LEFT_EXPERIENCES, asked)}
     halves: dict[str, list[ExperienceSignal]] = {}
-    for data in db.scalars(
-        select(PaceSignal.data).where(
-            PaceSignal.couple_id == couple_id, PaceSignal.kind == "experience"
-        )
-    ):
+    for (data,) in plain_rows(db, _EXPERIENCE_SIGNALS, asked):
         signal = signal_from_dict(json.loads(data))
         if isinstance(signal, ExperienceSignal):
             halves.setdefault(signal.experience_id, []).append(signal)
@@ -170,7 +172,7 @@ def couple_inputs(
         for experience_id, pair in halves.items()
         if len(pair) == 2
     ]
-    return tiers, shared
+    return changes, shared
 
 
 def usual_checkin_hour(db: Session, signed_in: SignedIn) -> time:

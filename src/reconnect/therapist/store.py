@@ -274,8 +274,8 @@ def caseload(db: Session, therapist_id: int, data_key: bytes | None = None) -> l
         if not access.both_partners_consent(db, link):
             continue
         shared = _shared(db, link, data_key, UTC) if data_key else []
-        tiers = _tiers(db, link.couple_id)
-        ladder = [(p.at, p.tier) for p in pace_changes(db, link.couple_id, UTC, reached=True)]
+        changes = pace_changes(db, link.couple_id, UTC)
+        tiers, ladder = _pairs(changes.fits), _pairs(changes.reached)
         since = link.reviewed_at
         entries.append(
             CaseloadEntry(
@@ -299,10 +299,10 @@ def caseload(db: Session, therapist_id: int, data_key: bytes | None = None) -> l
     return entries
 
 
-def _tiers(db: Session, couple_id: int) -> list[tuple[datetime, int]]:
-    """When what fitted changed. Not every decision: one follows each check-in, and
-    their times would tell the therapist when each partner checked in."""
-    return [(p.at, p.tier) for p in pace_changes(db, couple_id, UTC)]
+def _pairs(points: list[TierPoint]) -> list[tuple[datetime, int]]:
+    """When a step changed, and to what. Not every decision: one follows each
+    check-in, and their times would tell the therapist when each partner checked in."""
+    return [(p.at, p.tier) for p in points]
 
 
 @dataclass(frozen=True)
@@ -581,7 +581,8 @@ def couple_view(
     link = access.get_couple_for_therapist(db, therapist=signed_in.person, couple_id=couple_id)
     couple_key = keys.unseal(signed_in.data_key, link.couple_key_wrap, _link_context(link))
     zone = localtime.zone(signed_in.person.time_zone)
-    tiers = [(localtime.to_local(at, zone), tier) for at, tier in _tiers(db, couple_id)]
+    changes = pace_changes(db, couple_id, zone)
+    tiers = _pairs(changes.fits)
     patterns = [
         d.Finding.from_dict(json.loads(keys.unseal(couple_key, row.sealed, finding_context(row))))
         for row in db.scalars(select(Finding).where(Finding.couple_id == couple_id))
@@ -604,7 +605,7 @@ def couple_view(
         ],
         patterns=patterns,
         time_zone=signed_in.person.time_zone,
-        ladder=[(p.at, p.tier) for p in pace_changes(db, couple_id, zone, reached=True)],
+        ladder=_pairs(changes.reached),
         lapses=[
             (localtime.to_local(row.at, zone), bool(json.loads(row.data).get("together")))
             for row in db.scalars(
