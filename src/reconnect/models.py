@@ -278,7 +278,18 @@ class PaceDecision(Base):
     """
 
     __tablename__ = "pace_decision"
-    __table_args__ = (Index("ix_pace_decision_couple_at", "couple_id", "decided_at", "id"),)
+    # Both steps too: how the pace changed is read from the index alone (the rows hold
+    # whole decisions, a few kilobytes each).
+    __table_args__ = (
+        Index(
+            "ix_pace_decision_couple_at_steps",
+            "couple_id",
+            "decided_at",
+            "id",
+            "permitted_tier",
+            "ladder_tier",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     couple_id: Mapped[int] = mapped_column(ForeignKey("couple.id", ondelete="CASCADE"))
