@@ -79,12 +79,23 @@ def is_padded(sealed: bytes, block: int = PAD_BLOCK) -> bool:
 
 def unseal(key: bytes, blob: bytes, context: str) -> bytes:
     """Open what ``seal`` made with the same key and context, or raise SealBroken."""
-    if len(blob) < NONCE_BYTES + 16:
-        raise SealBroken("ciphertext too short")
-    try:
-        return AESGCM(key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], context.encode())
-    except InvalidTag:
-        raise SealBroken("ciphertext did not authenticate") from None
+    return Opener(key)(blob, context)
+
+
+class Opener:
+    """:func:`unseal` under one key, for many blobs: a person's whole history is opened
+    with one cipher, set up once rather than for every entry."""
+
+    def __init__(self, key: bytes) -> None:
+        self._cipher = AESGCM(key)
+
+    def __call__(self, blob: bytes, context: str) -> bytes:
+        if len(blob) < NONCE_BYTES + 16:
+            raise SealBroken("ciphertext too short")
+        try:
+            return self._cipher.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], context.encode())
+        except InvalidTag:
+            raise SealBroken("ciphertext did not authenticate") from None
 
 
 def password_key(password: str, salt: bytes, params: KdfParams) -> bytes:

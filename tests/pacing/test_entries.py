@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reconnect.domain.pacing.checkins import (
+    BODY_SIGNAL_MAX_CHARS,
     BODY_SIGNAL_MAX_COUNT,
+    NOTE_MAX_CHARS,
     SUGGESTED_BODY_SIGNALS,
     CheckIn,
     Driver,
@@ -16,6 +22,7 @@ from reconnect.domain.pacing.checkins import (
 )
 from reconnect.domain.pacing.experiences import ExperienceRating, Staying
 from reconnect.domain.validation import InvalidEntry, check_not_in_future
+from reconnect.sealing import to_json
 from tests.pacing.story import CALM_CHECKIN, SAFE_RATING, START, checkin, rating
 
 
@@ -162,3 +169,46 @@ def test_a_rating_time_needs_a_time_zone() -> None:
     error = refused(rating, at=naive, tier=1)
     assert error.field == "occurred_at"
     assert rating(datetime(2025, 1, 1, 19, tzinfo=UTC), 1).tier == 1
+
+
+VALID_CHECKINS = st.builds(
+    CheckIn,
+    activation=st.integers(0, 10),
+    state=st.sampled_from(State),
+    safety=st.integers(0, 10),
+    urgency=st.integers(0, 10),
+    readiness=st.integers(0, 10),
+    recorded_at=st.datetimes(
+        min_value=datetime(2000, 1, 1), timezones=st.sampled_from([UTC, ZoneInfo("Asia/Kolkata")])
+    ),
+    drivers=st.lists(st.sampled_from(Driver), unique=True).map(tuple),
+    body_signals=st.lists(
+        st.text(min_size=1, max_size=BODY_SIGNAL_MAX_CHARS).filter(str.strip),
+        max_size=BODY_SIGNAL_MAX_COUNT,
+        unique=True,
+    ).map(lambda signals: tuple(s.strip() for s in signals)),
+    note=st.text(max_size=200),
+)
+
+
+@settings(max_examples=200)
+@given(VALID_CHECKINS)
+def test_a_checkin_reads_back_from_storage_as_it_was_written(entry: CheckIn) -> None:
+    stored = json.loads(to_json(entry))  # exactly what is sealed, then opened
+    restored = CheckIn.from_dict(stored)
+    assert restored == entry  # every field, compared: one left unset would raise here
+    assert restored.recorded_at.utcoffset() == entry.recorded_at.utcoffset()
+
+
+def test_an_entry_written_before_a_field_existed_reads_with_its_default() -> None:
+    stored = json.loads(to_json(checkin(START)))
+    for later in ("drivers", "body_signals", "note"):
+        del stored[later]
+    restored = CheckIn.from_dict(stored)
+    assert (restored.drivers, restored.body_signals, restored.note) == ((), (), "")
+
+
+def test_a_stored_entry_is_not_refused_by_a_rule_made_stricter_since() -> None:
+    stored = json.loads(to_json(checkin(START, note="n" * NOTE_MAX_CHARS)))
+    stored["note"] += " and more words than the limit allows today"
+    assert CheckIn.from_dict(stored).note.endswith("allows today")

@@ -139,11 +139,6 @@ def entry_problem(error: InvalidEntry) -> Problem:
     return Problem("invalid_entry", str(error), 422)
 
 
-def _checkin(data: dict[str, Any]) -> CheckIn:
-    data["recorded_at"] = datetime.fromisoformat(data["recorded_at"])
-    return CheckIn(**data)
-
-
 def _rating(data: dict[str, Any]) -> ExperienceRating:
     data["occurred_at"] = datetime.fromisoformat(data["occurred_at"])
     if data.get("ended_at"):
@@ -152,7 +147,7 @@ def _rating(data: dict[str, Any]) -> ExperienceRating:
 
 
 def load_checkin(row: CheckInEntry, key: bytes) -> CheckIn:
-    return _checkin(open_entry(row, key))
+    return CheckIn.from_dict(open_entry(row, key))
 
 
 def load_rating(row: ExperienceRatingEntry, key: bytes) -> ExperienceRating:
@@ -162,8 +157,9 @@ def load_rating(row: ExperienceRatingEntry, key: bytes) -> ExperienceRating:
 def _opened(table: str, rows: Any, key: bytes) -> list[dict[str, Any]]:
     """Entries read as plain (id, owner, sealed) columns, opened as :func:`open_entry`
     opens a row: a person's whole history has too many rows to build objects for."""
+    unseal = keys.Opener(key)
     return [
-        json.loads(keys.unseal(key, sealed, entry_context(table, entry_id, owner_id)))
+        json.loads(unseal(sealed, entry_context(table, entry_id, owner_id)))
         for entry_id, owner_id, sealed in rows
     ]
 
@@ -183,7 +179,7 @@ _ALL_OWN_RATINGS = select(
 def all_own_checkins(db: Session, person: Person, key: bytes) -> list[CheckIn]:
     """Every check-in of this person, opened with their key, in no particular order."""
     rows = plain_rows(db, _ALL_OWN_CHECKINS, {"person_id": person.id})
-    return [_checkin(data) for data in _opened(CheckInEntry.__tablename__, rows, key)]
+    return [CheckIn.from_dict(data) for data in _opened(CheckInEntry.__tablename__, rows, key)]
 
 
 _OWN_RATINGS_SINCE = _ALL_OWN_RATINGS.where(ExperienceRatingEntry.created_at >= bindparam("since"))
@@ -311,7 +307,7 @@ def reasons_for_person(
     if not latest:
         return reasons
     rules = policy_for(couple)
-    checkin = _checkin(_opened(CheckInEntry.__tablename__, latest, key)[0])
+    checkin = CheckIn.from_dict(_opened(CheckInEntry.__tablename__, latest, key)[0])
     fresh = now - checkin.recorded_at < rules.urgency_window
     if fresh and checkin.urgency_gap >= rules.urgency_gap_min:
         return (*reasons, urgency_reason(str(person.id), rules))

@@ -7,9 +7,11 @@ at the moment it is written.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
 from reconnect.domain.validation import (
     NOTE_MAX_CHARS,
@@ -130,6 +132,29 @@ class CheckIn:
     def urgency_gap(self) -> int:
         """How far urgency runs ahead of readiness (negative when it does not)."""
         return self.urgency - self.readiness
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CheckIn:
+        """A check-in read back from storage, as the app wrote it (its fields by name,
+        the time in ISO 8601, choices by their values).
+
+        It was checked when it was written, and sealed under its owner's key since, so
+        it is not checked again: a page may read a person's whole history, and a rule
+        made stricter later must not make an earlier entry unreadable. Fields added
+        since the entry was written take their defaults.
+        """
+        entry = object.__new__(cls)
+        put = object.__setattr__
+        put(entry, "activation", data["activation"])
+        put(entry, "state", State(data["state"]))
+        put(entry, "safety", data["safety"])
+        put(entry, "urgency", data["urgency"])
+        put(entry, "readiness", data["readiness"])
+        put(entry, "recorded_at", datetime.fromisoformat(data["recorded_at"]))
+        put(entry, "drivers", tuple(Driver(driver) for driver in data.get("drivers", ())))
+        put(entry, "body_signals", tuple(data.get("body_signals", ())))
+        put(entry, "note", data.get("note", ""))
+        return entry
 
 
 def _drivers(value: object) -> tuple[Driver, ...]:
