@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from reconnect import keys, localtime
 from reconnect.accounts.signed_in import SignedIn
 from reconnect.couples.store import couple_and_key
+from reconnect.database import plain_rows
 from reconnect.domain.couples import Role
 from reconnect.errors import Problem
 from reconnect.models import Commitment
@@ -67,13 +68,21 @@ class Kept:
         return found
 
 
-def _context(row: Commitment) -> str:
-    return entry_context("commitment", row.id, row.person_id)
+def _context(commitment_id: int, offered_by: int) -> str:
+    return entry_context("commitment", commitment_id, offered_by)
 
 
 def _open(row: Commitment, couple_key: bytes) -> Kept:
-    data: dict[str, Any] = json.loads(keys.unseal(couple_key, row.sealed, _context(row)))
-    return Kept(id=row.id, offered_by=row.person_id, **data)
+    return _opened((row.id, row.person_id, row.sealed), couple_key)
+
+
+def _opened(columns: tuple[int, int, bytes], couple_key: bytes) -> Kept:
+    """A commitment from its id, who offered it and its seal (as :data:`_COUPLES_OWN`
+    reads them)."""
+    commitment_id, offered_by, sealed = columns
+    context = _context(commitment_id, offered_by)
+    data: dict[str, Any] = json.loads(keys.unseal(couple_key, sealed, context))
+    return Kept(id=commitment_id, offered_by=offered_by, **data)
 
 
 def _seal(row: Commitment, couple_key: bytes, kept: Kept) -> None:
@@ -84,18 +93,24 @@ def _seal(row: Commitment, couple_key: bytes, kept: Kept) -> None:
         "ended_at": kept.ended_at,
         "days": kept.days,
     }
-    row.sealed = keys.seal(couple_key, keys.padded(json.dumps(content).encode()), _context(row))
+    plain = keys.padded(json.dumps(content).encode())
+    row.sealed = keys.seal(couple_key, plain, _context(row.id, row.person_id))
+
+
+# A couple's commitments as plain columns, built once: the progress page reads them on
+# every visit, and the ORM's rows cost more than opening them.
+_COUPLES_OWN = (
+    select(Commitment.id, Commitment.person_id, Commitment.sealed)
+    .where(Commitment.couple_id == bindparam("couple_id"))
+    .order_by(Commitment.id)
+)
 
 
 def commitments(db: Session, signed_in: SignedIn) -> list[Kept]:
     """The couple's commitments, oldest first."""
     membership, key = couple_and_key(db, signed_in)
-    rows = db.scalars(
-        select(Commitment)
-        .where(Commitment.couple_id == membership.couple_id)
-        .order_by(Commitment.id)
-    )
-    return [_open(row, key) for row in rows]
+    rows = plain_rows(db, _COUPLES_OWN, {"couple_id": membership.couple_id})
+    return [_opened(columns, key) for columns in rows]
 
 
 def _one(db: Session, signed_in: SignedIn, commitment_id: int) -> tuple[Commitment, Kept, bytes]:
