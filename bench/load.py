@@ -28,8 +28,9 @@ and measures over loopback:
    its own delays are counted against the server, never hidden.
 3. CPU milliseconds per request of each hot endpoint alone, at the largest size: one
    client, N sequential requests, the server's processes' CPU time (/proc, children
-   included, after waiting until they are idle, so work handed to a background
-   thread counts) divided by N. On PostgreSQL the database's own backends are shown
+   included, after waiting until no refresh of findings is left waiting and they are
+   idle, so work handed to a background thread or the job worker counts, and work
+   left by the phase before does not) divided by N. On PostgreSQL the database's own backends are shown
    beside it. Endpoints: today page, check-in form, pace API, notes page, progress
    page, check-in POST, note POST; and the hello route for scale.
 4. Another couple's check-in while one partner writes 600 notes: the median latency
@@ -90,6 +91,7 @@ from pathlib import Path
 
 import httpx
 import psycopg
+from sqlalchemy import func, select
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -97,7 +99,7 @@ sys.path.insert(0, str(HERE))
 import _seed  # noqa: E402
 
 from reconnect.database import make_engine, normalise_url, sqlite_module, upgrade  # noqa: E402
-from reconnect.models import utcnow  # noqa: E402
+from reconnect.models import RefreshRequest, utcnow  # noqa: E402
 from reconnect.settings import Settings, load_settings  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("RECONNECT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -512,6 +514,28 @@ def wait_until_idle(processes: list[subprocess.Popen[bytes]], limit_s: float = 9
         before = after
 
 
+def wait_until_done(
+    process: subprocess.Popen[bytes], database_url: str, limit_s: float = 60.0
+) -> None:
+    """Wait until the app has done the work it owes: no refresh of findings left
+    waiting, then its processes idle. A quiet moment alone does not show the first: a
+    person's refresh is held back a few seconds after their last one (jobs.GAP_S), and
+    would otherwise run during the next phase and be counted against it."""
+    deadline = time.monotonic() + limit_s
+    if database_url:
+        engine = make_engine(database_url)
+        waiting = select(func.count()).select_from(RefreshRequest)
+        try:
+            while time.monotonic() < deadline:
+                with engine.connect() as connection:
+                    if not connection.scalar(waiting):
+                        break
+                time.sleep(0.2)
+        finally:
+            engine.dispose()
+    wait_until_idle([process], limit_s=max(1.0, deadline - time.monotonic()))
+
+
 def _backend_pids(database_url: str) -> list[int]:
     """The PostgreSQL server processes serving this database, if they run here."""
     name = database_url.rsplit("/", 1)[1]
@@ -767,7 +791,7 @@ def _measure(run: Run, databases: dict[int, Database], tokens: list[str], config
             url = databases[largest].settings.database_url
             # Work the closed loop left behind (to a background thread, say) is done
             # before each of the phases that follow, so it is not counted against them.
-            wait_until_idle([process], limit_s=120)
+            wait_until_done(process, url, limit_s=120)
             run.open_rate = run.largest["mixed"].rate / 2
             print(f"  {run.label}: open loop at {run.open_rate:.0f} req/s", flush=True)
             run.open_loop = asyncio.run(
@@ -775,7 +799,7 @@ def _measure(run: Run, databases: dict[int, Database], tokens: list[str], config
             )
             # One person for the CPU phase (couple 0's first partner); their notes
             # are couple A's, whose partner sends the burst after it.
-            wait_until_idle([process], limit_s=120)
+            wait_until_done(process, url, limit_s=120)
             for endpoint in CPU_ENDPOINTS:
                 run.cpu[endpoint] = _cpu_per_request(
                     process, port, tokens[0], endpoint, config.cpu_requests, url
@@ -784,7 +808,7 @@ def _measure(run: Run, databases: dict[int, Database], tokens: list[str], config
                 hello, hello_port, "", "hello", config.cpu_requests, ""
             )
             print(f"  {run.label}: CPU per request measured", flush=True)
-            run.neighbour = _neighbour(process, port, tokens, plans, config)
+            run.neighbour = _neighbour(process, port, tokens, plans, config, url)
             print(f"  {run.label}: another couple's check-ins measured", flush=True)
     finally:
         shutil.rmtree(plans, ignore_errors=True)
@@ -830,11 +854,12 @@ def _cpu_per_request(
 ) -> Cpu:
     """The server's CPU time over ``count`` sequential requests, per request."""
     asyncio.run(one_by_one(port, token, endpoint, 3))  # connections and caches warm
-    wait_until_idle([process], limit_s=30)
+    wait_until_done(process, database_url)
     app_before = _cpu_seconds(process.pid)
     database_before = _database_cpu_seconds(database_url)
     timed = asyncio.run(one_by_one(port, token, endpoint, count))
-    wait_until_idle([process], limit_s=30)  # work left to a background thread counts
+    # Work left to a background thread or to the job worker counts.
+    wait_until_done(process, database_url)
     app_after = _cpu_seconds(process.pid)
     database_after = _database_cpu_seconds(database_url)
     database_ms = None
@@ -849,14 +874,15 @@ def _neighbour(
     tokens: list[str],
     plans: Path,
     config: Config,
+    database_url: str,
 ) -> Neighbour:
     """Couple B's check-ins, one at a time, idle and then while couple A's partner
     sends ``burst_notes`` notes over BURST_CONNECTIONS connections."""
     writer, other = tokens[0], tokens[2]  # couple 0's first partner; couple 1's
-    wait_until_idle([process], limit_s=30)
+    wait_until_done(process, database_url)
     asyncio.run(one_by_one(port, other, "checkin", 3))
     idle = asyncio.run(one_by_one(port, other, "checkin", config.neighbour_checkins))
-    wait_until_idle([process], limit_s=30)
+    wait_until_done(process, database_url)
     quota = math.ceil(config.burst_notes / BURST_CONNECTIONS)
     plan = write_plan(plans / "burst.lua", [writer], {"note": 1}, quota=quota)
     burst = subprocess.Popen(  # noqa: S603 - wrk, with our own arguments
