@@ -30,9 +30,9 @@ and measures over loopback:
    client, N sequential requests, the server's processes' CPU time (/proc, children
    included, after waiting until no refresh of findings is left waiting and they are
    idle, so work handed to a background thread or the job worker counts, and work
-   left by the phase before does not) divided by N. On PostgreSQL the database's own backends are shown
-   beside it. Endpoints: today page, check-in form, pace API, notes page, progress
-   page, check-in POST, note POST; and the hello route for scale.
+   left by the phase before does not) divided by N. On PostgreSQL the database's own
+   backends are shown beside it. Endpoints: today page, check-in form, pace API, notes
+   page, progress page, check-in POST, note POST; and the hello route for scale.
 4. Another couple's check-in while one partner writes 600 notes: the median latency
    of couple B's check-in POSTs (one client, sequential) while the server is idle,
    then while couple A's partner sends 600 notes (note API), one after another as
