@@ -16,7 +16,7 @@ from reconnect.domain.pacing.history import Decision
 from reconnect.domain.pacing.ladder import LadderState
 from reconnect.domain.progress.points import TierPoint, tier_changes
 from reconnect.models import PaceDecision
-from reconnect.pacing import store as pace
+from reconnect.pacing.changes import pace_changes
 
 START = datetime(2026, 3, 1, 9, tzinfo=UTC)
 # Each decision: minutes after the one before (0: the same moment), what fitted, and
@@ -61,7 +61,7 @@ def test_each_step_keeps_its_own_changes_read_in_one_statement(app, couple_id, d
         count = lambda *args: sent.append(args[2])  # noqa: E731
         event.listen(engine, "before_cursor_execute", count)
         try:
-            changes = pace.pace_changes(db, couple_id, zone)
+            changes = pace_changes(db, couple_id, zone)
         finally:
             event.remove(engine, "before_cursor_execute", count)
     assert len(sent) == 1, sent

@@ -34,6 +34,7 @@ from reconnect.models import (
     PaceSignal,
 )
 from reconnect.pacing import store as pace
+from reconnect.pacing.changes import PaceChanges, pace_changes
 from reconnect.progress import charts as progress
 
 
@@ -147,14 +148,14 @@ _EXPERIENCE_SIGNALS = select(PaceSignal.data).where(
 
 def couple_inputs(
     db: Session, signed_in: SignedIn
-) -> tuple[pace.PaceChanges, list[SharedExperience]] | None:
+) -> tuple[PaceChanges, list[SharedExperience]] | None:
     """The couple's shared chart points: how the pace changed (on the clock of the
     person looking) and coarse experience facts."""
     membership = access.membership_of(db, signed_in.person)
     if membership is None:
         return None
     couple_id = membership.couple_id
-    changes = pace.pace_changes(db, couple_id, localtime.zone(signed_in.person.time_zone))
+    changes = pace_changes(db, couple_id, localtime.zone(signed_in.person.time_zone))
     asked = {"couple_id": couple_id}
     left = {experience_id for (experience_id,) in plain_rows(db, _LEFT_EXPERIENCES, asked)}
     halves: dict[str, list[ExperienceSignal]] = {}

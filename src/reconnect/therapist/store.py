@@ -42,7 +42,7 @@ from reconnect.models import (
     TherapistLink,
     TherapistShare,
 )
-from reconnect.pacing.store import pace_changes
+from reconnect.pacing.changes import pace_changes
 from reconnect.progress import charts as progress
 from reconnect.therapist import recovery
 
