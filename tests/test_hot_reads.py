@@ -26,6 +26,7 @@ from reconnect.demo import HURT, INVOLVED, PASSWORD
 from tests.demo import NOW
 from tests.pages import Visitor
 from tests.payloads import CALM
+from tests.statements import statements
 
 PAGES = {
     # One reads the person's questionnaire plan and the couple's: what is due, and the
@@ -44,21 +45,6 @@ API = {
     "/api/v1/triggers": 4,
     "/api/v1/proposals": 2,
 }
-
-
-@contextmanager
-def statements(app: Any) -> Iterator[list[str]]:
-    """Every statement the app sends to the database while the block runs."""
-    sent: list[str] = []
-
-    def count(*args: Any) -> None:
-        sent.append(args[2])
-
-    event.listen(app.state.engine, "before_cursor_execute", count)
-    try:
-        yield sent
-    finally:
-        event.remove(app.state.engine, "before_cursor_execute", count)
 
 
 @pytest.fixture

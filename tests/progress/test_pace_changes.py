@@ -10,13 +10,14 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, event
+from sqlalchemy import delete
 
 from reconnect.domain.pacing.history import Decision
 from reconnect.domain.pacing.ladder import LadderState
 from reconnect.domain.progress.points import TierPoint, tier_changes
 from reconnect.models import PaceDecision
 from reconnect.pacing.changes import pace_changes
+from tests.statements import statements
 
 START = datetime(2026, 3, 1, 9, tzinfo=UTC)
 # Each decision: minutes after the one before (0: the same moment), what fitted, and
@@ -56,14 +57,8 @@ def test_each_step_keeps_its_own_changes_read_in_one_statement(app, couple_id, d
     zone = ZoneInfo("Pacific/Auckland")
     with app.state.reconnect.sessions() as db:
         rows = _store(db, couple_id, decisions)
-        sent: list[str] = []
-        engine = db.get_bind()
-        count = lambda *args: sent.append(args[2])  # noqa: E731
-        event.listen(engine, "before_cursor_execute", count)
-        try:
+        with statements(app) as sent:
             changes = pace_changes(db, couple_id, zone)
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
     assert len(sent) == 1, sent
     every = sorted(rows, key=lambda row: (row.decided_at, row.id))
     assert changes.fits == list(

@@ -72,11 +72,7 @@ def _context(commitment_id: int, offered_by: int) -> str:
     return entry_context("commitment", commitment_id, offered_by)
 
 
-def _open(row: Commitment, couple_key: bytes) -> Kept:
-    return _opened((row.id, row.person_id, row.sealed), couple_key)
-
-
-def _opened(columns: tuple[int, int, bytes], couple_key: bytes) -> Kept:
+def _open(columns: tuple[int, int, bytes], couple_key: bytes) -> Kept:
     """A commitment from its id, who offered it and its seal (as :data:`_COUPLES_OWN`
     reads them)."""
     commitment_id, offered_by, sealed = columns
@@ -110,7 +106,7 @@ def commitments(db: Session, signed_in: SignedIn) -> list[Kept]:
     """The couple's commitments, oldest first."""
     membership, key = couple_and_key(db, signed_in)
     rows = plain_rows(db, _COUPLES_OWN, {"couple_id": membership.couple_id})
-    return [_opened(columns, key) for columns in rows]
+    return [_open(columns, key) for columns in rows]
 
 
 def _one(db: Session, signed_in: SignedIn, commitment_id: int) -> tuple[Commitment, Kept, bytes]:
@@ -120,7 +116,7 @@ def _one(db: Session, signed_in: SignedIn, commitment_id: int) -> tuple[Commitme
         raise Problem(
             "unknown_commitment", "There is no commitment of yours with that number.", 404
         )
-    return row, _open(row, key), key
+    return row, _open((row.id, row.person_id, row.sealed), key), key
 
 
 def may_offer(role: str) -> bool:
@@ -227,7 +223,5 @@ def for_couple(db: Session, couple_id: int, couple_key: bytes) -> list[Kept]:
     """A couple's commitments, oldest first, read with their couple key already opened:
     for a reader who is not a partner (the therapist both partners agree to), whose
     caller has checked that they may see this couple."""
-    rows = db.scalars(
-        select(Commitment).where(Commitment.couple_id == couple_id).order_by(Commitment.id)
-    )
-    return [_open(row, couple_key) for row in rows]
+    rows = plain_rows(db, _COUPLES_OWN, {"couple_id": couple_id})
+    return [_open(columns, couple_key) for columns in rows]
