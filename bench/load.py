@@ -473,7 +473,9 @@ def app_server(
         RECONNECT_LOGIN_ATTEMPTS_PER_ADDRESS="1000000",
         RECONNECT_DB_POOL_SIZE="10",
         # Couple A's partner writes hundreds of notes on purpose (phase 4); the limit
-        # is still checked and recorded on every note, only never reached.
+        # is still checked and recorded on every note, only never reached. Their notes
+        # are still spaced (ratelimit.WriteSpacing): phase 4 measures what that spares
+        # the others.
         RECONNECT_NOTES_PER_HOUR="1000000",
     )
     command = [sys.executable, "-m", "reconnect.cli", "serve"]

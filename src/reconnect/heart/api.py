@@ -12,7 +12,7 @@ from reconnect.domain.heart.samples import MAX_BPM, MIN_BPM
 from reconnect.heart import store as heart
 from reconnect.pacing.late_floods import LateFlood, after_new_samples
 from reconnect.ratelimit import Write, WriteLimits
-from reconnect.web.deps import ApiDateTime, ApiSession, Db, Now, State, api_router
+from reconnect.web.deps import ApiDateTime, ApiSession, Db, Now, State, api_router, spaced
 from reconnect.web.schemas import Strict
 
 router = api_router("heart rate")
@@ -45,7 +45,12 @@ class ReadingIn(Strict):
     bpm: Annotated[int, Field(ge=MIN_BPM, le=MAX_BPM)]
 
 
-@router.post("/heart-rate/import", status_code=201, response_model=ImportOut)
+@router.post(
+    "/heart-rate/import",
+    status_code=201,
+    response_model=ImportOut,
+    dependencies=[spaced(Write.HEART_IMPORT)],
+)
 def import_heart_rate(
     file: UploadFile, session: ApiSession, db: Db, at: Now, state: State
 ) -> ImportOut:
@@ -89,7 +94,7 @@ def import_out(
     )
 
 
-@router.post("/heart-rate", status_code=201)
+@router.post("/heart-rate", status_code=201, dependencies=[spaced(Write.HEART_READING)])
 def add_reading(
     body: ReadingIn, session: ApiSession, db: Db, at: Now, state: State
 ) -> dict[str, str]:

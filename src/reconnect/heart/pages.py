@@ -11,7 +11,7 @@ from reconnect.errors import Problem
 from reconnect.heart import store as heart
 from reconnect.pacing.late_floods import after_new_samples
 from reconnect.ratelimit import Write, WriteLimits
-from reconnect.web.deps import CheckedForm, Db, Now, PagePerson, PageSession, State
+from reconnect.web.deps import CheckedForm, Db, Now, PagePerson, PageSession, State, spaced
 from reconnect.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -22,7 +22,7 @@ def heart_rate_page(request: Request, person: PagePerson) -> Response:
     return render(request, "heart/heart_rate.html", person)
 
 
-@router.post("/heart-rate/import")
+@router.post("/heart-rate/import", dependencies=[spaced(Write.HEART_IMPORT, page=True)])
 def import_heart_rate(
     request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now, state: State
 ) -> Response:

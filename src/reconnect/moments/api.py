@@ -23,6 +23,7 @@ from reconnect.web.deps import (
     State,
     api_router,
     quick_write,
+    spaced,
 )
 from reconnect.web.schemas import Strict
 
@@ -119,7 +120,12 @@ def _proposal_out(data: dict[str, Any]) -> ProposalOut:
     return ProposalOut(**data)
 
 
-@router.post("/status", status_code=201, response_model=StatusesOut)
+@router.post(
+    "/status",
+    status_code=201,
+    response_model=StatusesOut,
+    dependencies=[spaced(Write.STATUS)],
+)
 @quick_write
 def share_status(body: StatusIn, session: ApiSession, db: Db, at: Now, state: State) -> StatusesOut:
     """Share how you are today: okay, struggling or needing space. Your partner sees

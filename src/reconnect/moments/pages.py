@@ -24,7 +24,7 @@ from reconnect.moments import store as moments
 from reconnect.notes import store as notes
 from reconnect.pacing import store as pace
 from reconnect.ratelimit import Write, WriteLimits
-from reconnect.web.deps import CheckedForm, Db, Now, PageSession, RowId, State, whole_digits
+from reconnect.web.deps import CheckedForm, Db, Now, PageSession, RowId, State, spaced, whole_digits
 from reconnect.web.render import choices, go, render
 
 router = APIRouter(include_in_schema=False)
@@ -69,7 +69,7 @@ def _number(raw: object, default: int) -> int:
     return int(text) if whole_digits(text) else default
 
 
-@router.post("/status")
+@router.post("/status", dependencies=[spaced(Write.STATUS, page=True)])
 def share_status(
     request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now, state: State
 ) -> Response:

@@ -16,7 +16,16 @@ from reconnect.after_write import look_again
 from reconnect.errors import Problem
 from reconnect.notes import store as notes
 from reconnect.ratelimit import Write, WriteLimits
-from reconnect.web.deps import CheckedForm, Db, Now, PageSession, State, quick_read, quick_write
+from reconnect.web.deps import (
+    CheckedForm,
+    Db,
+    Now,
+    PageSession,
+    State,
+    quick_read,
+    quick_write,
+    spaced,
+)
 from reconnect.web.render import go, render
 
 router = APIRouter(include_in_schema=False)
@@ -65,7 +74,7 @@ def preview_note(request: Request, form: CheckedForm, session: PageSession, db: 
     return _notes_page(request, session, db, text=text, hint=notes.preview(text))
 
 
-@router.post("/notes")
+@router.post("/notes", dependencies=[spaced(Write.NOTE, page=True)])
 @quick_write
 def send_note(
     request: Request, form: CheckedForm, session: PageSession, db: Db, at: Now, state: State

@@ -8,7 +8,7 @@ import secrets
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial, wraps
 from typing import Annotated, Any, ParamSpec, TypeVar, cast
@@ -59,6 +59,8 @@ class AppState:
     secret: str
     # The current time; tests replace it to walk a couple through weeks in seconds.
     clock: Callable[[], datetime] = utcnow
+    # Each person's turns for the writes that feed shared work, in this process.
+    spacing: ratelimit.WriteSpacing = field(default_factory=ratelimit.WriteSpacing)
 
     @property
     def checks(self) -> auth.PasswordChecks:
@@ -455,6 +457,23 @@ ApiPerson = Annotated[Person, Depends(api_person)]
 # write private entries.
 PageSession = Annotated[SignedIn, Depends(page_session)]
 ApiSession = Annotated[SignedIn, Depends(api_session)]
+
+
+def spaced(kind: ratelimit.Write, *, page: bool = False) -> Any:
+    """A route's dependency (``dependencies=[spaced(...)]``) that waits for the signed-in
+    person's turn for a write of ``kind`` (``ratelimit.WriteSpacing``), after the
+    sign-in and before the handler."""
+    if page:
+
+        async def spaced_page(state: State, session: PageSession) -> None:
+            await state.spacing.take_turn(kind, session.person.id, page=True)
+
+        return Depends(spaced_page)
+
+    async def spaced_api(state: State, session: ApiSession) -> None:
+        await state.spacing.take_turn(kind, session.person.id, page=False)
+
+    return Depends(spaced_api)
 
 
 # --- CSRF (double-submit token, plus the browser's own Sec-Fetch-Site) -------
