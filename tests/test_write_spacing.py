@@ -169,3 +169,24 @@ def test_notes_sent_from_the_page_wait_their_turn_and_arrive(paired, spacing):
     assert len(spacing) == 2
     shown = ivan.get("/notes").get_text()
     assert all(f"from the page {i}" in shown for i in range(burst + 2))
+
+
+def test_a_note_that_would_wait_too_long_is_refused_calmly_and_not_stored(hana_and_ivan, app):
+    hana, _ = hana_and_ivan
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    slow = WriteSpacing(burst=1, gap_s=3.0, clock=StandingClock(), sleep=sleep)
+    app.state.reconnect = replace(app.state.reconnect, spacing=slow)
+    assert hana.post("/api/v1/notes", {"text": "one"}).status_code == 201
+    assert hana.post("/api/v1/notes", {"text": "two"}).status_code == 201  # after 3 s
+    refused = hana.post("/api/v1/notes", {"text": "three"})
+    assert refused.status_code == 429
+    error = refused.json()["error"]
+    assert error["code"] == "slow_down"
+    assert refused.headers["Retry-After"] == "1"
+    assert "This note was not sent yet" in error["message"]
+    assert slept == [3.0]
+    assert [n["text"] for n in hana.get("/api/v1/notes").json()["notes"]] == ["two", "one"]

@@ -465,20 +465,21 @@ class WriteSpacing:
         # When each person's next turn comes once their burst is spent.
         self._next: dict[int, float] = {}
 
-    def _due(self, person_id: int, now: float) -> float:
-        return max(self._next.get(person_id, now), now)
+    def _wait_at(self, person_id: int, now: float) -> tuple[float, float]:
+        """When the person's next turn is due, past their burst; and the seconds from
+        ``now`` to their next turn (0 while the burst lasts)."""
+        due = max(self._next.get(person_id, now), now)
+        return due, max(0.0, due - (self.burst - 1) * self.gap_s - now)
 
     def waiting(self, person_id: int) -> float:
-        """The seconds the person's next write would wait for its turn (0 while their
-        burst lasts)."""
-        now = self._clock()
-        return max(0.0, self._due(person_id, now) - (self.burst - 1) * self.gap_s - now)
+        """The seconds the person's next write would wait for its turn."""
+        return self._wait_at(person_id, self._clock())[1]
 
     def book(self, person_id: int) -> float:
         """Book the person's next turn; the seconds to wait for it."""
-        wait = self.waiting(person_id)
         now = self._clock()
-        self._next[person_id] = self._due(person_id, now) + self.gap_s
+        due, wait = self._wait_at(person_id, now)
+        self._next[person_id] = due + self.gap_s
         if len(self._next) > _SPACING_REMEMBERED:
             self._next = {p: at for p, at in self._next.items() if at > now}
         return wait
