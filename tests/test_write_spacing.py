@@ -163,6 +163,8 @@ def test_statuses_share_the_same_turns(hana_and_ivan, spacing):
 def test_notes_sent_from_the_page_wait_their_turn_and_arrive(paired, spacing):
     hana, ivan = paired
     burst = WriteSpacing().burst
+    # A forged form is refused before its turn is taken.
+    assert hana.post("/notes", {"text": "forged"}, csrf=False).status_code == 403
     for i in range(burst + 2):
         sent = hana.post("/notes", {"text": f"from the page {i}"})
         assert sent.status_code == 303, sent.text

@@ -459,23 +459,6 @@ PageSession = Annotated[SignedIn, Depends(page_session)]
 ApiSession = Annotated[SignedIn, Depends(api_session)]
 
 
-def spaced(kind: ratelimit.Write, *, page: bool = False) -> Any:
-    """A route's dependency (``dependencies=[spaced(...)]``) that waits for the signed-in
-    person's turn for a write of ``kind`` (``ratelimit.WriteSpacing``), after the
-    sign-in and before the handler."""
-    if page:
-
-        async def spaced_page(state: State, session: PageSession) -> None:
-            await state.spacing.take_turn(kind, session.person.id, page=True)
-
-        return Depends(spaced_page)
-
-    async def spaced_api(state: State, session: ApiSession) -> None:
-        await state.spacing.take_turn(kind, session.person.id, page=False)
-
-    return Depends(spaced_api)
-
-
 # --- CSRF (double-submit token, plus the browser's own Sec-Fetch-Site) -------
 
 
@@ -505,6 +488,25 @@ async def checked_form(request: Request) -> FormData:
 
 
 CheckedForm = Annotated[FormData, Depends(checked_form)]
+
+
+def spaced(kind: ratelimit.Write, *, page: bool = False) -> Any:
+    """A route's dependency (``dependencies=[spaced(...)]``) that waits for the signed-in
+    person's turn for a write of ``kind`` (``ratelimit.WriteSpacing``), after the
+    sign-in and before the handler. On a page the form's CSRF check comes first, as it
+    does everywhere: a forged form is refused (403) before anything else, and takes no
+    turn."""
+    if page:
+
+        async def spaced_page(state: State, _form: CheckedForm, session: PageSession) -> None:
+            await state.spacing.take_turn(kind, session.person.id, page=True)
+
+        return Depends(spaced_page)
+
+    async def spaced_api(state: State, session: ApiSession) -> None:
+        await state.spacing.take_turn(kind, session.person.id, page=False)
+
+    return Depends(spaced_api)
 
 
 # Row ids in paths and bodies: positive and within a database integer, so an
