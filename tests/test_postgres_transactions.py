@@ -5,14 +5,12 @@ transaction, begun before its first write, with its row locks held to its end.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import delete, event, insert, select, text, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 
@@ -21,6 +19,7 @@ from reconnect.models import Commitment, Couple, SharedNote, utcnow
 from reconnect.pacing.store import _LOCK_COUPLE
 from tests.conftest import PG_ADMIN_URL, fresh_postgres_database
 from tests.payloads import CALM
+from tests.statements import heard as statements_heard
 
 DIALECT = postgresql.psycopg.dialect()  # type: ignore[attr-defined]
 LOCK_NOW = "SELECT id FROM couple WHERE id = %s FOR UPDATE NOWAIT"
@@ -61,20 +60,14 @@ def test_only_a_plain_select_runs_outside_a_transaction():
         assert needs_a_transaction(command)
 
 
-@contextmanager
-def heard(engine: Any) -> Iterator[list[tuple[str, bool]]]:
+def _outside(connection: Any, statement: str) -> tuple[str, bool]:
+    return statement, connection.connection.dbapi_connection.autocommit
+
+
+def heard(engine: Any) -> Any:
     """Each statement sent while the block runs, and whether it ran outside a
-    transaction (listened to after the engine's own listener has decided)."""
-    sent: list[tuple[str, bool]] = []
-
-    def listen(connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        sent.append((statement, connection.connection.dbapi_connection.autocommit))
-
-    event.listen(engine, "before_cursor_execute", listen)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", listen)
+    transaction (as the engine's own listener left it)."""
+    return statements_heard(engine, _outside)
 
 
 @pytest.mark.postgres

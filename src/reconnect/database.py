@@ -214,7 +214,7 @@ def make_engine(
 # as on SQLite, where Python's module begins a transaction only before a write.
 
 _PLAIN_READ = re.compile(r"\s*SELECT\b", re.IGNORECASE)
-_LOCKS_ROWS = re.compile(r"\bFOR\s+(NO\s+KEY\s+UPDATE|UPDATE|KEY\s+SHARE|SHARE)\b", re.I)
+_LOCKS_ROWS = re.compile(r"\bFOR\s+(NO\s+KEY\s+UPDATE|UPDATE|KEY\s+SHARE|SHARE)\b", re.IGNORECASE)
 
 
 @lru_cache(maxsize=4096)
