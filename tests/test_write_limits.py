@@ -193,8 +193,11 @@ def test_the_database_keeps_digests_and_only_stored_writes_count(hana_and_ivan, 
 
 
 def test_a_wait_is_said_in_plain_words():
-    assert [in_words(s) for s in (1, 60, 61, 720, 5340, 5400, 86400)] == [
-        "1 minute",
+    assert [in_words(s) for s in (1, 10, 11, 59, 60, 61, 720, 5340, 5400, 86400)] == [
+        "a few seconds",
+        "a few seconds",
+        "less than a minute",
+        "less than a minute",
         "1 minute",
         "2 minutes",
         "12 minutes",

@@ -189,6 +189,8 @@ def test_a_note_that_would_wait_too_long_is_refused_calmly_and_not_stored(hana_a
     error = refused.json()["error"]
     assert error["code"] == "slow_down"
     assert refused.headers["Retry-After"] == "1"
-    assert "This note was not sent yet" in error["message"]
+    assert error["message"].endswith(
+        "This note was not sent yet; you can send again in a few seconds."
+    )
     assert slept == [3.0]
     assert [n["text"] for n in hana.get("/api/v1/notes").json()["notes"]] == ["two", "one"]

@@ -354,8 +354,13 @@ class SlowDown(Problem):
 
 
 def in_words(seconds: int) -> str:
-    """A wait, said plainly: "1 minute", "12 minutes", "about 3 hours"."""
-    minutes = max(1, math.ceil(seconds / 60))
+    """A wait, said plainly: "a few seconds", "1 minute", "12 minutes", "about 3 hours".
+    A write spaced too closely waits seconds, not the minute an hourly limit's does."""
+    if seconds <= 10:
+        return "a few seconds"
+    if seconds < 60:
+        return "less than a minute"
+    minutes = math.ceil(seconds / 60)
     if minutes < 90:
         return "1 minute" if minutes == 1 else f"{minutes} minutes"
     return f"about {math.ceil(minutes / 60)} hours"
