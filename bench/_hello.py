@@ -6,18 +6,45 @@ handlers, so it runs in the same thread pool, with as many threads as the app's
 (RECONNECT_THREADS' default for the backend measured). Nothing else: no database,
 no templates, no middleware.
 
+Beside it, the floor under any signed-in request: the least the app could do and still
+know who is asking, with nothing of the app around it.
+
+- ``GET /floor/read``: the bearer token's SHA-256, and one indexed select of a session
+  row by that hash (the app's sign-in is that select, with more joined to it).
+- ``POST /floor/write``: the same read, then one row inserted and committed (the
+  least a check-in could write).
+
+Each runs where the app runs its quick reads and writes: on SQLite on the event loop,
+over one connection with the app's own pragmas; on PostgreSQL in the thread pool,
+over one psycopg connection per thread, reading in autocommit as the app does. The
+database is a scratch one, made by :func:`prepare_floor`, named by HELLO_FLOOR_DB
+("sqlite:<path>" or a PostgreSQL URL); without it the floor routes are not there.
+
 Run: python bench/_hello.py PORT WORKERS THREADS
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import threading
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager, closing
+from typing import Any
 
 import anyio.to_thread
-from fastapi import FastAPI
+import psycopg
+from fastapi import FastAPI, Request
+
+from reconnect.database import sqlite_module
+
+FLOOR_DB = os.environ.get("HELLO_FLOOR_DB", "")
+READ = "SELECT person_id, expires_at FROM bench_floor_session WHERE token_hash = {}"
+WRITE = "INSERT INTO bench_floor_write (person_id, body) VALUES ({0}, {0})"
+BODY = "a check-in's sealed fields, about this long " * 8
+# The app's SQLite pragmas (database._sqlite_pragmas) that touch a read or a commit.
+SQLITE_PRAGMAS = ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "secure_delete=ON")
 
 
 @asynccontextmanager
@@ -33,6 +60,96 @@ app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
 @app.get("/hello")
 def hello() -> dict[str, str]:
     return {"hello": "world"}
+
+
+def prepare_floor(database: str, tokens: Iterable[str]) -> None:
+    """The floor's tables in ``database``, with a session row for each token."""
+    until = "2100-01-01T00:00:00+00:00"
+    rows = [(hashed(token), index, until) for index, token in enumerate(tokens)]
+    if database.startswith("sqlite:"):
+        with closing(sqlite_module().connect(database.removeprefix("sqlite:"))) as connection:
+            connection.execute(
+                "CREATE TABLE bench_floor_session "
+                "(token_hash TEXT PRIMARY KEY, person_id INTEGER NOT NULL, expires_at TEXT)"
+            )
+            connection.execute(
+                "CREATE TABLE bench_floor_write "
+                "(id INTEGER PRIMARY KEY, person_id INTEGER NOT NULL, body TEXT NOT NULL)"
+            )
+            connection.executemany("INSERT INTO bench_floor_session VALUES (?, ?, ?)", rows)
+            connection.commit()
+        return
+    with psycopg.connect(database, autocommit=True) as connection:
+        connection.execute(
+            "CREATE TABLE bench_floor_session "
+            "(token_hash TEXT PRIMARY KEY, person_id INTEGER NOT NULL, expires_at TIMESTAMPTZ)"
+        )
+        connection.execute(
+            "CREATE TABLE bench_floor_write "
+            "(id BIGSERIAL PRIMARY KEY, person_id INTEGER NOT NULL, body TEXT NOT NULL)"
+        )
+        with connection.cursor() as cursor:
+            cursor.executemany("INSERT INTO bench_floor_session VALUES (%s, %s, %s)", rows)
+        connection.execute("ANALYZE")
+
+
+def hashed(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def bearer(request: Request) -> str:
+    return hashed(request.headers.get("authorization", "").removeprefix("Bearer "))
+
+
+def answer(row: Any) -> dict[str, int]:
+    return {"person": row[0] if row else -1}
+
+
+if FLOOR_DB.startswith("sqlite:"):
+    _sqlite: Any = None
+
+    def sqlite() -> Any:
+        global _sqlite
+        if _sqlite is None:
+            path = FLOOR_DB.removeprefix("sqlite:")
+            _sqlite = sqlite_module().connect(path, isolation_level=None)
+            for pragma in SQLITE_PRAGMAS:
+                _sqlite.execute(f"PRAGMA {pragma}")
+        return _sqlite
+
+    @app.get("/floor/read")
+    async def sqlite_read(request: Request) -> dict[str, int]:
+        return answer(sqlite().execute(READ.format("?"), (bearer(request),)).fetchone())
+
+    @app.post("/floor/write")
+    async def sqlite_write(request: Request) -> dict[str, int]:
+        connection = sqlite()
+        row = connection.execute(READ.format("?"), (bearer(request),)).fetchone()
+        connection.execute("BEGIN")
+        connection.execute(WRITE.format("?"), (row[0] if row else -1, BODY))
+        connection.execute("COMMIT")
+        return answer(row)
+
+elif FLOOR_DB:
+    _threads = threading.local()
+
+    def postgres() -> psycopg.Connection[Any]:
+        connection: psycopg.Connection[Any] | None = getattr(_threads, "connection", None)
+        if connection is None:
+            connection = _threads.connection = psycopg.connect(FLOOR_DB, autocommit=True)
+        return connection
+
+    @app.get("/floor/read")
+    def postgres_read(request: Request) -> dict[str, int]:
+        return answer(postgres().execute(READ.format("%s"), (bearer(request),)).fetchone())
+
+    @app.post("/floor/write")
+    def postgres_write(request: Request) -> dict[str, int]:
+        connection = postgres()
+        row = connection.execute(READ.format("%s"), (bearer(request),)).fetchone()
+        with connection.transaction():
+            connection.execute(WRITE.format("%s"), (row[0] if row else -1, BODY))
+        return answer(row)
 
 
 if __name__ == "__main__":

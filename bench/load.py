@@ -16,6 +16,12 @@ and measures over loopback:
    threads (bench/_hello.py), driven the same way in the same run; every throughput is a
    share of it. Phases are split into interleaved rounds: the machine's load drifts,
    and each size (and the ceiling) gets its share of every moment.
+   Beside the ceiling, the floor: the same bare server with the least a signed-in
+   request can do, one indexed read of the session by its token's hash, and that read
+   with a one-row write committed, each run where the app runs its quick reads and
+   writes (on SQLite on the event loop, on PostgreSQL in the thread pool). They are
+   not targets. They show how much of the gap to a target is the app's own work and
+   how much the stack's: a page that reads anything cannot beat the one read.
 2. Open loop, at the largest size: requests arrive at a fixed rate, half the mixed
    workload's closed-loop capacity, and latency counts from each request's scheduled
    send time, so a stall counts against every request due during it (no coordinated
@@ -32,7 +38,7 @@ and measures over loopback:
    idle, so work handed to a background thread or the job worker counts, and work
    left by the phase before does not) divided by N. On PostgreSQL the database's own
    backends are shown beside it. Endpoints: today page, check-in form, pace API, notes
-   page, progress page, check-in POST, note POST; and the hello route for scale.
+   page, progress page, check-in POST, note POST; and, for scale, hello and the floor.
 4. Another couple's check-in while one partner writes 600 notes: the median latency
    of couple B's check-in POSTs (one client, sequential) while the server is idle,
    then while couple A's partner sends 600 notes (note API), one after another as
@@ -96,6 +102,7 @@ from sqlalchemy import func, select
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import _hello  # noqa: E402
 import _seed  # noqa: E402
 
 from reconnect.database import make_engine, normalise_url, sqlite_module, upgrade  # noqa: E402
@@ -111,6 +118,8 @@ START_LIMIT_S = 300
 ENDPOINTS = ("today", "checkin", "progress", "pace")  # closed loop, one at a time
 MIX = {"today": 4, "pace": 3, "checkin": 2, "progress": 1}
 CPU_ENDPOINTS = ("today", "checkin_form", "pace", "notes", "progress", "checkin", "note")
+BARE = ("hello", "floor_read", "floor_write")  # on the bare stack, bench/_hello.py
+FLOOR_NAMES = {"floor_read": "one read", "floor_write": "read+write"}
 OPEN_LOOP_CONNECTIONS = 64
 # Couple A's partner sending notes: one person, one phone, each note as soon as the
 # last is answered. More connections would measure a saturated server, not a neighbour.
@@ -153,6 +162,9 @@ class Shape:
 
 SHAPES = {
     "hello": Shape("GET", "/hello", "none"),
+    # The floor under a signed-in request, beside hello (bench/_hello.py).
+    "floor_read": Shape("GET", "/floor/read", "bearer"),
+    "floor_write": Shape("POST", "/floor/write", "bearer"),
     "today": Shape("GET", "/today", "cookie"),
     "checkin_form": Shape("GET", "/checkin", "cookie"),
     "pace": Shape("GET", "/api/v1/pace", "bearer"),
@@ -484,10 +496,10 @@ def app_server(
 
 
 def hello_server(
-    workers: int, port: int, threads: int
+    workers: int, port: int, threads: int, floor_db: str
 ) -> AbstractContextManager[subprocess.Popen[bytes]]:
     command = [sys.executable, str(HERE / "_hello.py"), str(port), str(workers), str(threads)]
-    return server(command, dict(os.environ), port, "/hello")
+    return server(command, {**os.environ, "HELLO_FLOOR_DB": floor_db}, port, "/hello")
 
 
 def _cpu_seconds(root: int) -> float:
@@ -618,6 +630,7 @@ class Run:
     backend: str
     workers: int
     hello: Sample = field(default_factory=Sample)
+    floor: dict[str, Sample] = field(default_factory=dict)  # floor_read, floor_write
     by_size: dict[int, dict[str, Sample]] = field(default_factory=dict)
     login: Sample | None = None
     open_rate: float = 0.0
@@ -683,7 +696,7 @@ def check_shapes(port: int, token: str) -> None:
     async def each() -> list[str]:
         wrong = []
         for endpoint, shape in SHAPES.items():
-            if endpoint == "hello":
+            if endpoint in BARE:
                 continue
             link = await Connection.open(port)
             began = time.perf_counter()
@@ -785,7 +798,9 @@ def _measure(run: Run, databases: dict[int, Database], tokens: list[str], config
                 )
             hello_port = free_port()
             threads = next(iter(databases.values())).settings.worker_threads
-            hello = servers.enter_context(hello_server(run.workers, hello_port, threads))
+            floor_db = _floor_database(run.backend, databases, plans)
+            _hello.prepare_floor(floor_db, tokens)
+            hello = servers.enter_context(hello_server(run.workers, hello_port, threads, floor_db))
             wait_until_idle([*processes.values(), hello])
             _closed_loop(run, ports, hello_port, tokens, plans, config)
             largest = max(databases)
@@ -806,14 +821,24 @@ def _measure(run: Run, databases: dict[int, Database], tokens: list[str], config
                 run.cpu[endpoint] = _cpu_per_request(
                     process, port, tokens[0], endpoint, config.cpu_requests, url
                 )
-            run.cpu["hello"] = _cpu_per_request(
-                hello, hello_port, "", "hello", config.cpu_requests, ""
-            )
+            for bare in BARE:
+                run.cpu[bare] = _cpu_per_request(
+                    hello, hello_port, tokens[0], bare, config.cpu_requests, ""
+                )
             print(f"  {run.label}: CPU per request measured", flush=True)
             run.neighbour = _neighbour(process, port, tokens, plans, config, url)
             print(f"  {run.label}: another couple's check-ins measured", flush=True)
     finally:
         shutil.rmtree(plans, ignore_errors=True)
+
+
+def _floor_database(backend: str, databases: dict[int, Database], scratch: Path) -> str:
+    """Where the floor routes read and write: a file of their own beside the plans on
+    SQLite; on PostgreSQL, tables of their own in the largest size's scratch database."""
+    if backend == "sqlite":
+        return f"sqlite:{scratch / 'floor.db'}"
+    url = databases[max(databases)].settings.database_url
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
 def _closed_loop(
@@ -828,17 +853,21 @@ def _closed_loop(
     people = people[: config.clients]  # connection i is person i
     plan = {
         endpoint: write_plan(plans / f"{endpoint}.lua", people, {endpoint: 1})
-        for endpoint in (*ENDPOINTS, "hello")
+        for endpoint in (*ENDPOINTS, *BARE)
     }
     plan["mixed"] = write_plan(plans / "mixed.lua", people, MIX)
     for port in ports.values():
         # Settle: pools, caches and templates warm in every worker.
         run_wrk(port, plan["mixed"], config.clients, config.settle)
-    run_wrk(hello_port, plan["hello"], config.clients, config.settle)
+    for bare in BARE:  # the floor's connections open here, too
+        run_wrk(hello_port, plan[bare], config.clients, config.settle)
     run.by_size = {size: {} for size in ports}
     for round_ in range(config.rounds):
         sizes = list(ports) if round_ % 2 == 0 else list(reversed(ports))
         run.hello.merge(run_wrk(hello_port, plan["hello"], config.clients, config.chunk))
+        for floor in FLOOR_NAMES:
+            into = run.floor.setdefault(floor, Sample())
+            into.merge(run_wrk(hello_port, plan[floor], config.clients, config.chunk))
         for endpoint in (*ENDPOINTS, "mixed"):
             for size in sizes:
                 into = run.by_size[size].setdefault(endpoint, Sample())
@@ -1006,6 +1035,7 @@ def _checks(run: Run, growth: float, config: Config) -> list[tuple[str, str, str
     errors = sum(s.errors for samples in run.by_size.values() for s in samples.values())
     errors += (o.errors if o else 0) + (n.idle.errors + n.busy.errors + n.notes.errors if n else 0)
     errors += sum(cpu.errors for cpu in run.cpu.values())
+    errors += run.hello.errors + sum(s.errors for s in run.floor.values())
     checks.append(("errors", str(errors), "= 0", errors == 0))
     return checks
 
@@ -1033,6 +1063,9 @@ def report(runs: list[Run], config: Config, stopped: dict[str, str]) -> bool:
 
     for run in runs:
         row(run.label, "", "hello", run.hello, "100%")
+        for floor, name in FLOOR_NAMES.items():
+            sample = run.floor[floor]
+            row(run.label, "", name, sample, f"{sample.rate / run.ceiling:.0%}")
         for size, samples in run.by_size.items():
             for endpoint in (*ENDPOINTS, "mixed"):
                 sample = samples[endpoint]
@@ -1046,6 +1079,12 @@ def report(runs: list[Run], config: Config, stopped: dict[str, str]) -> bool:
     print(
         f"* login: Argon2id ({config.hash_kib} KiB) twice per sign-in, 2 at a time, "
         f"{config.logins} sign-ins; slow on purpose, outside the shares."
+    )
+    print(
+        "one read, read+write: the floor under any signed-in request, on hello's bare "
+        "stack: one indexed select of the session by its token's hash, and that plus one "
+        "row written and committed (bench/_hello.py). Not targets; what a page or a "
+        "check-in costs on top of them is the app's own."
     )
 
     print()
@@ -1083,7 +1122,7 @@ def report(runs: list[Run], config: Config, stopped: dict[str, str]) -> bool:
         "median answer time."
     )
     print(f"  {'endpoint':<18}" + "".join(f"{run.label:>28}" for run in runs))
-    for endpoint in (*CPU_ENDPOINTS, "hello"):
+    for endpoint in (*CPU_ENDPOINTS, *BARE):
         cells = []
         for run in runs:
             cpu = run.cpu.get(endpoint)
@@ -1122,9 +1161,14 @@ def report(runs: list[Run], config: Config, stopped: dict[str, str]) -> bool:
         print(f"{run.label}:")
         for name, value, target, ok in checks:
             print(f"  {name:<26}{value:>9}  {target:<10} {_verdict(ok)}")
+        floor = ", ".join(
+            f"{name} {run.floor[endpoint].rate / run.ceiling:.0%}"
+            for endpoint, name in FLOOR_NAMES.items()
+        )
+        print(f"  (the floor, not a target: {floor} of hello)")
         passed = passed and all(ok for *_, ok in checks)
         listed = [f"{name} {value} ({target}) {_verdict(ok)}" for name, value, target, ok in checks]
-        parts.append(f"{run.label}: " + ", ".join(listed))
+        parts.append(f"{run.label} (floor: {floor}): " + ", ".join(listed))
     for backend, why in stopped.items():
         passed = False
         parts.append(f"{backend}: not measured ({why}) FAIL")
