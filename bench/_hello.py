@@ -16,7 +16,8 @@ know who is asking, with nothing of the app around it.
 
 Each runs where the app runs its quick reads and writes: on SQLite on the event loop,
 over one connection with the app's own pragmas; on PostgreSQL in the thread pool,
-over one psycopg connection per thread, reading in autocommit as the app does. The
+over a pool of psycopg connections the size of the app's (HELLO_FLOOR_POOL), reading
+in autocommit as the app does. The
 database is a scratch one, made by :func:`prepare_floor`, named by HELLO_FLOOR_DB
 ("sqlite:<path>" or a PostgreSQL URL); without it the floor routes are not there.
 
@@ -27,10 +28,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import sys
 import threading
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager, closing
+from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import asynccontextmanager, closing, contextmanager
 from typing import Any
 
 import anyio.to_thread
@@ -131,24 +133,36 @@ if FLOOR_DB.startswith("sqlite:"):
         return answer(row)
 
 elif FLOOR_DB:
-    _threads = threading.local()
+    # As many connections as the app's pool keeps in bench/load.py, taken and given
+    # back as its pool's are; opened as first needed.
+    _idle: queue.LifoQueue[psycopg.Connection[Any]] = queue.LifoQueue()
+    _opened = threading.BoundedSemaphore(int(os.environ.get("HELLO_FLOOR_POOL", "10")))
 
-    def postgres() -> psycopg.Connection[Any]:
-        connection: psycopg.Connection[Any] | None = getattr(_threads, "connection", None)
-        if connection is None:
-            connection = _threads.connection = psycopg.connect(FLOOR_DB, autocommit=True)
-        return connection
+    @contextmanager
+    def postgres() -> Iterator[psycopg.Connection[Any]]:
+        try:
+            connection = _idle.get_nowait()
+        except queue.Empty:
+            if _opened.acquire(blocking=False):
+                connection = psycopg.connect(FLOOR_DB, autocommit=True)
+            else:
+                connection = _idle.get()
+        try:
+            yield connection
+        finally:
+            _idle.put(connection)
 
     @app.get("/floor/read")
     def postgres_read(request: Request) -> dict[str, int]:
-        return answer(postgres().execute(READ.format("%s"), (bearer(request),)).fetchone())
+        with postgres() as connection:
+            return answer(connection.execute(READ.format("%s"), (bearer(request),)).fetchone())
 
     @app.post("/floor/write")
     def postgres_write(request: Request) -> dict[str, int]:
-        connection = postgres()
-        row = connection.execute(READ.format("%s"), (bearer(request),)).fetchone()
-        with connection.transaction():
-            connection.execute(WRITE.format("%s"), (row[0] if row else -1, BODY))
+        with postgres() as connection:
+            row = connection.execute(READ.format("%s"), (bearer(request),)).fetchone()
+            with connection.transaction():
+                connection.execute(WRITE.format("%s"), (row[0] if row else -1, BODY))
         return answer(row)
 
 

@@ -114,6 +114,7 @@ WRK_SCRIPT = HERE / "wrk" / "load.lua"
 WRK_TIMEOUT_S = 10  # an answer slower than this counts as an error (wrk's --timeout)
 REQUEST_TIMEOUT_S = 10.0  # the same for our own client
 START_LIMIT_S = 300
+POOL_SIZE = 10  # PostgreSQL connections each web process keeps, the app's and the floor's
 
 ENDPOINTS = ("today", "checkin", "progress", "pace")  # closed loop, one at a time
 MIX = {"today": 4, "pace": 3, "checkin": 2, "progress": 1}
@@ -483,7 +484,7 @@ def app_server(
         RECONNECT_DATABASE_URL=settings.database_url,
         RECONNECT_PASSWORD_HASH_MEMORY_KIB=str(settings.password_hash_memory_kib),
         RECONNECT_LOGIN_ATTEMPTS_PER_ADDRESS="1000000",
-        RECONNECT_DB_POOL_SIZE="10",
+        RECONNECT_DB_POOL_SIZE=str(POOL_SIZE),
         # Couple A's partner writes hundreds of notes on purpose (phase 4); the limit
         # is still checked and recorded on every note, only never reached. Their notes
         # are still spaced (ratelimit.WriteSpacing): phase 4 measures what that spares
@@ -499,7 +500,8 @@ def hello_server(
     workers: int, port: int, threads: int, floor_db: str
 ) -> AbstractContextManager[subprocess.Popen[bytes]]:
     command = [sys.executable, str(HERE / "_hello.py"), str(port), str(workers), str(threads)]
-    return server(command, {**os.environ, "HELLO_FLOOR_DB": floor_db}, port, "/hello")
+    env = {**os.environ, "HELLO_FLOOR_DB": floor_db, "HELLO_FLOOR_POOL": str(POOL_SIZE)}
+    return server(command, env, port, "/hello")
 
 
 def _cpu_seconds(root: int) -> float:
