@@ -804,7 +804,12 @@ def _measure(run: Run, databases: dict[int, Database], tokens: list[str], config
             _hello.prepare_floor(floor_db, tokens)
             hello = servers.enter_context(hello_server(run.workers, hello_port, threads, floor_db))
             wait_until_idle([*processes.values(), hello])
-            _closed_loop(run, ports, hello_port, tokens, plans, config)
+
+            def app_done() -> None:
+                for size, process in processes.items():
+                    wait_until_done(process, databases[size].settings.database_url, limit_s=120)
+
+            _closed_loop(run, ports, hello_port, tokens, plans, config, app_done)
             largest = max(databases)
             port, process = ports[largest], processes[largest]
             url = databases[largest].settings.database_url
@@ -850,7 +855,12 @@ def _closed_loop(
     tokens: list[str],
     plans: Path,
     config: Config,
+    app_done: Callable[[], None],
 ) -> None:
+    """Each endpoint alone, then mixed, at every size; the ceiling and the floor first
+    in each round, once the app servers have done the work the round before left
+    them (the refreshes its check-ins asked for). Run beside them, that work would
+    lower the ceiling and flatter every share."""
     people = tokens * (config.clients // len(tokens) + 1)
     people = people[: config.clients]  # connection i is person i
     plan = {
@@ -866,6 +876,7 @@ def _closed_loop(
     run.by_size = {size: {} for size in ports}
     for round_ in range(config.rounds):
         sizes = list(ports) if round_ % 2 == 0 else list(reversed(ports))
+        app_done()
         run.hello.merge(run_wrk(hello_port, plan["hello"], config.clients, config.chunk))
         for floor in FLOOR_NAMES:
             into = run.floor.setdefault(floor, Sample())
