@@ -354,8 +354,9 @@ class SlowDown(Problem):
 
 
 def in_words(seconds: int) -> str:
-    """A wait, said plainly: "a few seconds", "1 minute", "12 minutes", "about 3 hours".
-    A write spaced too closely waits seconds, not the minute an hourly limit's does."""
+    """A wait, said plainly: "a few seconds", "less than a minute", "1 minute",
+    "12 minutes", "about 3 hours". A write refused for coming too fast may be sent again
+    within seconds, and is told so."""
     if seconds <= 10:
         return "a few seconds"
     if seconds < 60:
