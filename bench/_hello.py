@@ -16,8 +16,8 @@ know who is asking, with nothing of the app around it.
 
 Each runs where the app runs its quick reads and writes: on SQLite on the event loop,
 over one connection with the app's own pragmas; on PostgreSQL in the thread pool,
-over a pool of psycopg connections the size of the app's (HELLO_FLOOR_POOL), reading
-in autocommit as the app does. The
+over SQLAlchemy's pool of psycopg connections the size of the app's
+(HELLO_FLOOR_POOL), reading in autocommit as the app does. The
 database is a scratch one, made by :func:`prepare_floor`, named by HELLO_FLOOR_DB
 ("sqlite:<path>" or a PostgreSQL URL); without it the floor routes are not there.
 
@@ -28,25 +28,23 @@ from __future__ import annotations
 
 import hashlib
 import os
-import queue
 import sys
-import threading
-from collections.abc import AsyncIterator, Iterable, Iterator
-from contextlib import asynccontextmanager, closing, contextmanager
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager, closing
+from functools import cache
 from typing import Any
 
 import anyio.to_thread
 import psycopg
 from fastapi import FastAPI, Request
+from sqlalchemy.pool import QueuePool
 
-from reconnect.database import sqlite_module
+from reconnect.database import _sqlite_pragmas, sqlite_module
 
 FLOOR_DB = os.environ.get("HELLO_FLOOR_DB", "")
 READ = "SELECT person_id, expires_at FROM bench_floor_session WHERE token_hash = {}"
 WRITE = "INSERT INTO bench_floor_write (person_id, body) VALUES ({0}, {0})"
 BODY = "a check-in's sealed fields, about this long " * 8
-# The app's SQLite pragmas (database._sqlite_pragmas) that touch a read or a commit.
-SQLITE_PRAGMAS = ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "secure_delete=ON")
 
 
 @asynccontextmanager
@@ -108,16 +106,13 @@ def answer(row: Any) -> dict[str, int]:
 
 
 if FLOOR_DB.startswith("sqlite:"):
-    _sqlite: Any = None
 
+    @cache
     def sqlite() -> Any:
-        global _sqlite
-        if _sqlite is None:
-            path = FLOOR_DB.removeprefix("sqlite:")
-            _sqlite = sqlite_module().connect(path, isolation_level=None)
-            for pragma in SQLITE_PRAGMAS:
-                _sqlite.execute(f"PRAGMA {pragma}")
-        return _sqlite
+        """This worker's connection, with the app's pragmas, opened on first use."""
+        connection = sqlite_module().connect(FLOOR_DB.removeprefix("sqlite:"), isolation_level=None)
+        _sqlite_pragmas(connection, None)
+        return connection
 
     @app.get("/floor/read")
     async def sqlite_read(request: Request) -> dict[str, int]:
@@ -133,33 +128,23 @@ if FLOOR_DB.startswith("sqlite:"):
         return answer(row)
 
 elif FLOOR_DB:
-    # As many connections as the app's pool keeps in bench/load.py, taken and given
-    # back as its pool's are; opened as first needed.
-    _idle: queue.LifoQueue[psycopg.Connection[Any]] = queue.LifoQueue()
-    _opened = threading.BoundedSemaphore(int(os.environ.get("HELLO_FLOOR_POOL", "10")))
-
-    @contextmanager
-    def postgres() -> Iterator[psycopg.Connection[Any]]:
-        try:
-            connection = _idle.get_nowait()
-        except queue.Empty:
-            if _opened.acquire(blocking=False):
-                connection = psycopg.connect(FLOOR_DB, autocommit=True)
-            else:
-                connection = _idle.get()
-        try:
-            yield connection
-        finally:
-            _idle.put(connection)
+    # SQLAlchemy's pool, as the app's, keeping as many connections (bench/load.py).
+    _pool = QueuePool(
+        lambda: psycopg.connect(FLOOR_DB, autocommit=True),
+        pool_size=int(os.environ.get("HELLO_FLOOR_POOL", "10")),
+        max_overflow=0,
+    )
 
     @app.get("/floor/read")
     def postgres_read(request: Request) -> dict[str, int]:
-        with postgres() as connection:
-            return answer(connection.execute(READ.format("%s"), (bearer(request),)).fetchone())
+        with closing(_pool.connect()) as pooled:
+            cursor = pooled.driver_connection.execute(READ.format("%s"), (bearer(request),))
+            return answer(cursor.fetchone())
 
     @app.post("/floor/write")
     def postgres_write(request: Request) -> dict[str, int]:
-        with postgres() as connection:
+        with closing(_pool.connect()) as pooled:
+            connection = pooled.driver_connection
             row = connection.execute(READ.format("%s"), (bearer(request),)).fetchone()
             with connection.transaction():
                 connection.execute(WRITE.format("%s"), (row[0] if row else -1, BODY))
